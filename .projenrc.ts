@@ -1,0 +1,132 @@
+import { cdk8s, javascript } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+// Every CRD file we generate bindings from: `cdk8s import NAME:=FILE` gives each
+// file a module of its own (two CRDs of one API group would otherwise overwrite
+// each other). The files are pinned copies under imports/ (see imports/README.md).
+const CRD_IMPORTS: Record<string, string> = {
+  'gwapi-gateways': 'gateway-api/gateway.networking.k8s.io_gateways.yaml',
+  'gwapi-tcproutes': 'gateway-api/gateway.networking.k8s.io_tcproutes.yaml',
+  'gwapi-tlsroutes': 'gateway-api/gateway.networking.k8s.io_tlsroutes.yaml',
+  'cm-certificates': 'cert-manager/cert-manager.io_certificates.yaml',
+  'cm-issuers': 'cert-manager/cert-manager.io_issuers.yaml',
+  'cm-clusterissuers': 'cert-manager/cert-manager.io_clusterissuers.yaml',
+  'eg-envoyproxies': 'envoy-gateway/gateway.envoyproxy.io_envoyproxies.yaml',
+  'eso-externalsecrets': 'external-secrets/external-secrets.io_externalsecrets.yaml',
+  'vso-vaultstaticsecrets': 'vault-secrets-operator/secrets.hashicorp.com_vaultstaticsecrets.yaml',
+};
+
+// Runtime dependencies are bundled: jsii requires it for non-jsii packages.
+const runtimeDeps = [
+  'nkeys.js@1.1.0',
+  'yaml@^2.9.1',
+  'ajv@^8.20.0',
+  '@peculiar/x509@^2.2.0',
+];
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  author: 'cdk8s-dsx-event-bus maintainers',
+  authorAddress: 'maintainers@users.noreply.github.com',
+  description: 'cdk8s constructs that synthesize every Secret, Certificate and Gateway the DSX Event Bus (NATS + MQTT) needs before its Helm chart is installed.',
+  keywords: ['cdk8s', 'nats', 'nkeys', 'gateway-api', 'cert-manager', 'event-bus', 'dsx'],
+  cdk8sVersion: '2.70.106',
+  // cdk8s-plus-27 needs constructs ^10.3.0; this is also the floor we promise consumers.
+  constructsVersion: '10.3.0',
+  jsiiVersion: '~6.0.0',
+  name: 'cdk8s-dsx-event-bus',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  repositoryUrl: 'https://github.com/cdk8s-dsx-event-bus/cdk8s-dsx-event-bus.git',
+  defaultReleaseBranch: 'main',
+  minNodeVersion: '20.0.0',
+
+  // Offline workplace: no GitHub workflows, no release pipeline, no bots.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  // `dist/` is where `cdk8s synth` and our demo write manifests; keep jsii
+  // packaging out of it.
+  artifactsDirectory: 'pkg',
+
+  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  deps: runtimeDeps,
+  bundledDeps: runtimeDeps.map((d) => d.replace(/@[^@]*$/, '')),
+  devDeps: [
+    'cdk8s-plus-27@^2.9.5',
+    'cdk8s-cli@2.207.60',
+    'fast-check@^4.11.0',
+    'nats@^2.29.3',
+    'ajv-formats@^3.0.1',
+    'kubernetes-models@^4.5.1',
+  ],
+  bin: { 'dsx-event-bus': 'lib/cli/main.js' },
+
+  jestOptions: {
+    // CI and local runs compare against committed snapshots; update with `npx projen test -u`.
+    updateSnapshot: UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],
+      testTimeout: 60_000,
+      collectCoverage: false,
+    },
+  },
+  // One dev tsconfig at the root covers src, tests, examples and benchmarks
+  // (the type tests are checked with it).
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['.projenrc.ts', 'src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
+    exclude: ['lib', 'pkg', 'dist', 'examples/**/cdk8s.out/**', 'examples/**/dist/**'],
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'bench', 'build-tools', 'projenrc', '.projenrc.ts'],
+    ignorePatterns: ['src/imports/', '*.d.ts', 'node_modules/', 'lib/'],
+    tsconfigPath: './tsconfig.dev.json',
+  },
+  gitignore: [
+    '/.demo-secrets/',
+    '/pkg/',
+    '/examples/**/dist/',
+    '/examples/**/cdk8s.out/',
+  ],
+  npmIgnoreOptions: { ignorePatterns: ['/imports/', '/examples/', '/bench/', '/.ci/', '/.demo-secrets/'] },
+});
+
+
+// The project service picks the nearest tsconfig.json (src only); lint tests,
+// examples and benchmarks with the dev tsconfig instead.
+const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
+eslintrc.addDeletionOverride('parserOptions.projectService');
+eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
+
+// `npx projen import`: regenerate src/imports/ from the pinned CRD files.
+const importTask = project.addTask('import', {
+  description: 'Regenerate src/imports/*.ts from the pinned CRD files in imports/',
+});
+importTask.exec('rm -f src/imports/*.ts');
+for (const [name, file] of Object.entries(CRD_IMPORTS)) {
+  importTask.exec(`cdk8s import --no-save --no-check-upgrade -l typescript -o src/imports ${name}:=imports/${file}`);
+}
+
+// Type tests: jest does not type-check, so tsc checks every test file and the
+// expect-error assertions under test/types/ (an unused one is an error).
+const typecheck = project.addTask('test:types', {
+  description: 'Type-check tests, examples and type tests (tsc --noEmit)',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+});
+project.testTask.prependSpawn(typecheck);
+
+project.addTask('demo', {
+  description: 'Synthesize the demo fleet (examples/fleet.yaml: 1 CSC + 2 CPCs) into dist/',
+  exec: 'ts-node --transpile-only src/cli/main.ts synth -c examples/fleet.yaml -o dist',
+});
+
+const bench = project.addTask('bench', {
+  description: 'Compile, then run the benchmarks under bench/ and print their figures (`npm run bench -- keygen` runs one)',
+});
+bench.spawn(project.compileTask);
+bench.exec('ts-node --transpile-only bench/run.ts', { receiveArgs: true });
+
+project.addFields({ engines: { node: '>= 20.0.0' } });
+
+project.synth();

@@ -1,0 +1,56 @@
+import { EventBusError } from '../errors';
+import { CliIo, Command, UsageError } from './command';
+
+/**
+ * The subcommands. Each is loaded only when used, so `dsx-event-bus nkeys`
+ * never pays for loading cdk8s and the CRD bindings.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export const TOP_USAGE = `Usage: dsx-event-bus <command> [options]
+
+Prepares everything the DSX Event Bus Helm chart needs before install.
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+
+Run 'dsx-event-bus <command> --help' for the options of a command.`;
+
+/** Runs the CLI; resolves to the exit code. Never throws. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    (name === undefined ? io.err : io.out)(TOP_USAGE + '\n');
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    io.out(`${require('../../package.json').version}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.err(`ERROR: Unknown command: ${name}\n${TOP_USAGE}\n`);
+    return 1;
+  }
+  const command = entry.load();
+  if (!command.ownsHelp && (rest.includes('-h') || rest.includes('--help'))) {
+    io.out(command.usage + '\n');
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof EventBusError) {
+      io.err(`ERROR: ${e.message}\n`);
+      if (e instanceof UsageError && e.showUsage) io.err(command.usage + '\n');
+      return 1;
+    }
+    // A bug of ours: show it plainly, but still as one ERROR line first.
+    io.err(`ERROR: unexpected failure: ${(e as Error).stack ?? e}\n`);
+    return 2;
+  }
+}

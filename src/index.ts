@@ -1,0 +1,3 @@
+// The package's public API. Each folder re-exports only what users need;
+// generated CRD bindings (src/imports/) stay internal.
+export * from './keys';

@@ -1,0 +1,3 @@
+export { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
+export { DeterministicKeyStore } from './store';
+export type { IKeyStore, KeyStoreRequest, DeterministicKeyStoreProps } from './store';
