@@ -1,3 +1,4 @@
 // The package's public API. Each folder re-exports only what users need;
 // generated CRD bindings (src/imports/) stay internal.
 export * from './keys';
+export * from './certificates';

@@ -1,0 +1,1 @@
+export type { ITlsSecretSource } from './tls-secret';
