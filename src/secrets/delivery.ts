@@ -123,7 +123,7 @@ function nonEmpty(map: Record<string, string>): Record<string, string> | undefin
 
 function durationText(d: Duration | undefined, where: string, what: string): string | undefined {
   if (d === undefined) return undefined;
-  const seconds = d.toSeconds();
+  const seconds = d.toMilliseconds() / 1000;
   if (!Number.isInteger(seconds) || seconds < 0) {
     throw problem({ where, problem: `${what} of ${seconds}s is not a whole number of seconds`, allowed: 'Duration.seconds(n), Duration.minutes(n) or Duration.hours(n) with n >= 0', fix: 'round it to whole seconds' });
   }
