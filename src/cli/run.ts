@@ -7,6 +7,7 @@ import { CliIo, Command, UsageError } from './command';
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
+  export: { summary: 'Write the key store in the remote layout of the ExternalSecrets/VaultStaticSecrets', load: () => require('./export').exportCommand },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
