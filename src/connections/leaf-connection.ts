@@ -38,17 +38,29 @@ export interface LeafConnectionProps {
 
 /** One leaf key pair of a connection: the built-in one or one per extra account. */
 export interface LeafPairDescription {
-  /** The extra account; undefined for the built-in pair. */
+  /**
+   * The extra account.
+   * @default - none: the built-in pair
+   */
   readonly account?: string;
-  /** Secret-name token of the account (`launchlayer`); undefined for the built-in pair. */
+  /**
+   * Secret-name token of the account (`launchlayer`).
+   * @default - none: the built-in pair
+   */
   readonly secretToken?: string;
-  /** Env-var token of the account (`LAUNCHLAYER`); undefined for the built-in pair. */
+  /**
+   * Env-var token of the account (`LAUNCHLAYER`).
+   * @default - none: the built-in pair
+   */
   readonly envToken?: string;
   /** Name of the CSC-side Secret (pubkey), after the CSC's overrides. */
   readonly cscSecretName: string;
   /** Name of the CPC-side Secret (seed), after the CPC's overrides. */
   readonly cpcSecretName: string;
-  /** The pair's public key, when a key store was available. */
+  /**
+   * The pair's public key (not secret).
+   * @default - unknown: neither side has a key store
+   */
   readonly publicKey?: string;
 }
 
