@@ -2,3 +2,4 @@
 // generated CRD bindings (src/imports/) stay internal.
 export * from './keys';
 export * from './certificates';
+export * from './gateway';
