@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
 import { certificatesModule, clusterIssuersModule, issuersModule } from './bindings';
@@ -108,7 +108,10 @@ function issuerObject(
   if (clusterScoped) {
     const { ClusterIssuer } = clusterIssuersModule();
     // ClusterIssuerSpec is generated from the same schema as IssuerSpec.
-    return new ClusterIssuer(scope, id, { metadata: { name }, spec: spec as any });
+    const issuer = new ClusterIssuer(scope, id, { metadata: { name }, spec: spec as any });
+    // cdk8s gives every object the chart's namespace; a cluster-scoped object has none.
+    if (Chart.of(scope).namespace !== undefined) issuer.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    return issuer;
   }
   const { Issuer } = issuersModule();
   return new Issuer(scope, id, { metadata: { name, namespace }, spec });

@@ -146,7 +146,7 @@ export class ServerCertificate extends Construct implements ITlsSecretSource {
 
     this.node.addValidation({
       validate: () => this._dnsNames.length + this._ipAddresses.length === 0
-        ? [`${where}: the certificate has no subject alternative names. Allowed: at least one DNS name or IP address. Fix: pass dnsNames/ipAddresses or call addDnsName()/addIpAddress().`]
+        ? ['the certificate has no subject alternative names. Allowed: at least one DNS name or IP address. Fix: pass dnsNames/ipAddresses or call addDnsName()/addIpAddress().']
         : [],
     });
 

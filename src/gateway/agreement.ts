@@ -9,7 +9,7 @@ import { canonicalIp, dnsNameCovers, isIpLiteral } from '../certificates/names';
 import { formatProblem, quote } from '../errors';
 
 export interface AgreementInput {
-  readonly where: string;
+  readonly where: string | undefined;
   readonly certificatePath: string;
   readonly dnsNames: readonly string[];
   readonly ipAddresses: readonly string[];
@@ -21,7 +21,7 @@ export interface AgreementInput {
 const list = (xs: readonly string[]) => (xs.length ? `[${xs.map((x) => quote(x)).join(', ')}]` : '[] (none)');
 
 /** Parses a broker URL (`mqtts://host:8883`, `ssl://…`, `tls://…`); throws a described error when it is not one. */
-export function parseClientUrl(url: string, where: string): { host: string; port?: number } {
+export function parseClientUrl(url: string, where: string | undefined): { host: string; port?: number } {
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);

@@ -229,11 +229,11 @@ export class EventBusGateway extends Construct {
       validate: () => {
         const errors: string[] = [];
         if (this._listeners.length === 0) {
-          errors.push(`${where}: the Gateway has no listeners. Allowed: at least one. Fix: call addDsxListeners() or add*Listener().`);
+          errors.push('the Gateway has no listeners. Allowed: at least one. Fix: call addDsxListeners() or add*Listener().');
         }
         for (const l of this._listeners) {
           if (l.routes.length === 0) {
-            errors.push(`${l.node.path}: listener ${quote(l.name)} has no route. Envoy rejects TCP and TLS listeners without an attached route. Fix: call addRoute() on the listener, or remove it.`);
+            errors.push(`listener ${quote(l.name)} (${l.node.path}) has no route. Envoy rejects TCP and TLS listeners without an attached route. Fix: call addRoute() on the listener, or remove it.`);
           }
         }
         return errors;

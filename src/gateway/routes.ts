@@ -117,8 +117,9 @@ export class GatewayRoute extends Construct {
       const { certificate, clientUrls } = d.agreement;
       // Checked at synthesis: SANs can still be added to the certificate after this call.
       this.node.addValidation({
+        // cdk8s prefixes each message with this construct's path.
         validate: () => hostnameAgreementErrors({
-          where: this.node.path,
+          where: undefined,
           certificatePath: certificate.node.path,
           dnsNames: certificate.dnsNames,
           ipAddresses: certificate.ipAddresses,
