@@ -26,7 +26,7 @@ afterEach(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const mode = (p: string) => fs.statSync(p).mode & 0o777;
+const mode = (p: string) => fs.statSync(p).mode % 0o1000;
 const FILES = [
   'ca/ca.crt', 'ca/ca.key',
   'nats-mtls-server-tls/ca.crt', 'nats-mtls-server-tls/tls.crt', 'nats-mtls-server-tls/tls.key',

@@ -60,8 +60,11 @@ describe('EventBusGateway.dsxDefault', () => {
     const gw = manifests.find((m) => m.kind === 'Gateway')!;
     expect(gw.metadata.name).toBe('event-bus-gateway');
     expect(gw.spec.gatewayClassName).toBe('eg');
-    expect(gw.spec.infrastructure).toEqual({ parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'event-bus-proxy-config' } });
-    expect(gw.spec.listeners.map((l: any) => [l.name, l.port, l.protocol, l.tls.mode, l.allowedRoutes.namespaces.from, l.allowedRoutes.kinds[0].kind])).toEqual([
+    expect(gw.spec.infrastructure).toEqual({
+      parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'event-bus-proxy-config' },
+    });
+    const row = (l: any) => [l.name, l.port, l.protocol, l.tls.mode, l.allowedRoutes.namespaces.from, l.allowedRoutes.kinds[0].kind];
+    expect(gw.spec.listeners.map(row)).toEqual([
       ['mqtt', 1883, 'TLS', 'Terminate', 'All', 'TCPRoute'],
       ['nats-client', 4222, 'TLS', 'Terminate', 'All', 'TCPRoute'],
       ['nats-leafnode', 7422, 'TLS', 'Terminate', 'All', 'TCPRoute'],
