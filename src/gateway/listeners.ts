@@ -27,7 +27,9 @@ export interface TlsTerminateListenerOptions extends ListenerOptions {
   /**
    * The certificate the gateway presents: a `ServerCertificate`, or
    * `TlsSecret.fromSecretName(...)` for a Secret provisioned elsewhere.
-   * `certificateRefs[0].name` is its Secret name.
+   * `certificateRefs[0].name` is its Secret name. A Secret in another
+   * namespace than the Gateway is referenced with its namespace and needs a
+   * ReferenceGrant there (which this library does not create).
    */
   readonly certificate: ITlsSecretSource;
   /**
