@@ -2,4 +2,5 @@
 // generated CRD bindings (src/imports/) stay internal.
 export * from './keys';
 export * from './certificates';
+export * from './gateway';
 export * from './charts';
