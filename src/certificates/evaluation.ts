@@ -9,15 +9,17 @@
 import { webcrypto } from 'crypto';
 import type * as X509 from '@peculiar/x509';
 import { canonicalIp, isIpLiteral } from './names';
-import { ensureReflectMetadata } from './reflect-metadata';
 
 let loaded: typeof X509 | undefined;
 /** @peculiar/x509 on Node's WebCrypto, loaded on first use (it needs Reflect metadata first). */
 function x509(): typeof X509 {
   if (!loaded) {
-    ensureReflectMetadata();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // The Reflect metadata polyfill @peculiar/x509 (tsyringe) needs; loaded
+    // here, not at package require(), so only certificate generation pays.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    require('reflect-metadata');
     loaded = require('@peculiar/x509') as typeof X509;
+    /* eslint-enable @typescript-eslint/no-require-imports */
     loaded.cryptoProvider.set(webcrypto as any);
   }
   return loaded;
