@@ -22,6 +22,8 @@ const runtimeDeps = [
   'yaml@^2.9.1',
   'ajv@^8.20.0',
   '@peculiar/x509@^2.2.0',
+  // @peculiar/x509 (through tsyringe) needs a Reflect metadata polyfill.
+  'reflect-metadata@^0.2.2',
 ];
 
 const project = new cdk8s.ConstructLibraryCdk8s({

@@ -3,5 +3,6 @@
 export * from './keys';
 export * from './secrets';
 export * from './certificates';
+export * from './gateway';
 export * from './connections';
 export * from './charts';

@@ -1,0 +1,162 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { validateNamespace, validateObjectName } from '../certificates/names';
+import { problem, quote } from '../errors';
+import { envoyProxiesModule } from './bindings';
+import type { EnvoyProxySpec } from '../imports/eg-envoyproxies-gateway.envoyproxy.io';
+
+/** An Envoy Gateway `EnvoyProxy` a Gateway can name in `infrastructure.parametersRef`. */
+export interface IEnvoyProxy {
+  /** `metadata.name` of the EnvoyProxy. */
+  readonly envoyProxyName: string;
+  /** Its namespace, when known (it must be the Gateway's). */
+  readonly envoyProxyNamespace?: string;
+}
+
+/** Type of the Service Envoy Gateway creates for the proxy. */
+export enum EnvoyServiceType {
+  /** An external load balancer (MetalLB or a cloud LB) gives the gateway an address. */
+  LOAD_BALANCER = 'LoadBalancer',
+  /** A port on every node. */
+  NODE_PORT = 'NodePort',
+  /** In-cluster only. */
+  CLUSTER_IP = 'ClusterIP',
+}
+
+/** CPU and memory of the Envoy container, as Kubernetes quantities. */
+export interface EnvoyResources {
+  /**
+   * CPU request, e.g. `100m`.
+   * @default - Envoy Gateway's default
+   */
+  readonly cpuRequest?: string;
+  /**
+   * CPU limit, e.g. `1000m`.
+   * @default - none
+   */
+  readonly cpuLimit?: string;
+  /**
+   * Memory request, e.g. `64Mi`.
+   * @default - Envoy Gateway's default
+   */
+  readonly memoryRequest?: string;
+  /**
+   * Memory limit, e.g. `256Mi`.
+   * @default - none
+   */
+  readonly memoryLimit?: string;
+}
+
+/** Props of {@link EventBusEnvoyProxy}. */
+export interface EventBusEnvoyProxyProps {
+  /**
+   * Name of the EnvoyProxy.
+   * @default "event-bus-proxy-config" (the pre-deployment page's name)
+   */
+  readonly name?: string;
+  /**
+   * Namespace; must be the Gateway's.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * Envoy replicas.
+   * @default - Envoy Gateway's default (1)
+   */
+  readonly replicas?: number;
+  /**
+   * Envoy container resources.
+   * @default - Envoy Gateway's defaults
+   */
+  readonly resources?: EnvoyResources;
+  /**
+   * Type of the proxy's Service.
+   * @default - Envoy Gateway's default (LoadBalancer)
+   */
+  readonly serviceType?: EnvoyServiceType;
+  /**
+   * Annotations of the proxy's Service (e.g. for a cloud load balancer).
+   * @default - none
+   */
+  readonly serviceAnnotations?: { [key: string]: string };
+  /**
+   * MetalLB address pool for the proxy's Service: sets the
+   * `metallb.universe.tf/address-pool` annotation (MetalLB 0.13+), as the
+   * local evaluation does.
+   * @default - none
+   */
+  readonly metalLbAddressPool?: string;
+}
+
+const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const METALLB_POOL_ANNOTATION = 'metallb.universe.tf/address-pool';
+
+/**
+ * An Envoy Gateway `EnvoyProxy` (gateway.envoyproxy.io/v1alpha1): how the
+ * gateway's Envoy pods and Service are deployed. The Gateway references it in
+ * `infrastructure.parametersRef`.
+ */
+export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
+  /** An EnvoyProxy created elsewhere, by name. */
+  public static fromEnvoyProxyName(name: string, namespace?: string): IEnvoyProxy {
+    validateObjectName(name, 'EventBusEnvoyProxy.fromEnvoyProxyName()', 'EnvoyProxy name');
+    if (namespace !== undefined) validateNamespace(namespace, 'EventBusEnvoyProxy.fromEnvoyProxyName()');
+    return { envoyProxyName: name, envoyProxyNamespace: namespace };
+  }
+
+  public readonly envoyProxyName: string;
+  public readonly envoyProxyNamespace?: string;
+  /** The generated EnvoyProxy object. */
+  public readonly resource: ApiObject;
+
+  constructor(scope: Construct, id: string, props: EventBusEnvoyProxyProps = {}) {
+    super(scope, id);
+    const where = this.node.path;
+    this.envoyProxyName = props.name ?? 'event-bus-proxy-config';
+    validateObjectName(this.envoyProxyName, where, 'EnvoyProxy name');
+    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
+    this.envoyProxyNamespace = props.namespace ?? Chart.of(this).namespace;
+
+    if (props.replicas !== undefined && (!Number.isInteger(props.replicas) || props.replicas < 0)) {
+      throw problem({ where, problem: `replicas ${quote(props.replicas)} is not a replica count`, allowed: 'a non-negative integer', fix: 'use e.g. 2' });
+    }
+    const resources = props.resources ?? {};
+    for (const [field, value] of Object.entries(resources)) {
+      if (value !== undefined && !QUANTITY.test(value)) {
+        throw problem({ where, problem: `resources.${field} ${quote(value)} is not a Kubernetes quantity`, allowed: 'e.g. "100m", "1", "64Mi", "1Gi"', fix: 'write it as a quantity' });
+      }
+    }
+    const annotations: Record<string, string> = { ...(props.serviceAnnotations ?? {}) };
+    for (const key of Object.keys(annotations)) {
+      if (!ANNOTATION_KEY.test(key)) {
+        throw problem({ where, problem: `Service annotation key ${quote(key)} is invalid`, allowed: 'an optional DNS prefix and "/" then a name of letters, digits, "-", "_" and "."', fix: 'correct the key' });
+      }
+    }
+    if (props.metalLbAddressPool !== undefined) {
+      validateObjectName(props.metalLbAddressPool, where, 'metalLbAddressPool');
+      if (annotations[METALLB_POOL_ANNOTATION] !== undefined && annotations[METALLB_POOL_ANNOTATION] !== props.metalLbAddressPool) {
+        throw problem({ where, problem: `metalLbAddressPool ${quote(props.metalLbAddressPool)} and serviceAnnotations[${quote(METALLB_POOL_ANNOTATION)}] ${quote(annotations[METALLB_POOL_ANNOTATION])} disagree`, fix: 'set the pool in one place' });
+      }
+      annotations[METALLB_POOL_ANNOTATION] = props.metalLbAddressPool;
+    }
+
+    const m = envoyProxiesModule();
+    const quantities = (pairs: Array<[string, string | undefined]>, factory: (v: string) => any) => {
+      const set = pairs.filter(([, v]) => v !== undefined);
+      return set.length ? Object.fromEntries(set.map(([k, v]) => [k, factory(v!)])) : undefined;
+    };
+    const requests = quantities([['cpu', resources.cpuRequest], ['memory', resources.memoryRequest]], (v) => m.EnvoyProxySpecProviderKubernetesEnvoyDeploymentContainerResourcesRequests.fromString(v));
+    const limits = quantities([['cpu', resources.cpuLimit], ['memory', resources.memoryLimit]], (v) => m.EnvoyProxySpecProviderKubernetesEnvoyDeploymentContainerResourcesLimits.fromString(v));
+    const deployment = props.replicas !== undefined || requests || limits
+      ? { replicas: props.replicas, container: requests || limits ? { resources: { requests, limits } } : undefined }
+      : undefined;
+    const service = props.serviceType !== undefined || Object.keys(annotations).length
+      ? { type: props.serviceType as any, annotations: Object.keys(annotations).length ? annotations : undefined }
+      : undefined;
+    const spec: EnvoyProxySpec = deployment || service
+      ? { provider: { type: m.EnvoyProxySpecProviderType.KUBERNETES, kubernetes: { envoyDeployment: deployment, envoyService: service } } }
+      : {};
+    this.resource = new m.EnvoyProxy(this, 'Resource', { metadata: { name: this.envoyProxyName, namespace: props.namespace }, spec });
+  }
+}

@@ -1,0 +1,439 @@
+import { ApiObject, Chart, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { gatewaysModule } from './bindings';
+import { EventBusEnvoyProxy, IEnvoyProxy } from './envoy-proxy';
+import { GatewayListener, TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
+import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
+import { GatewayRoute } from './routes';
+import { SECTION_NAME, validateNamespace, validateObjectName, validatePort } from '../certificates/names';
+import { ServerCertificate } from '../certificates/server-certificate';
+import type { ITlsSecretSource } from '../certificates/tls-secret';
+import { problem, quote } from '../errors';
+import type { GatewaySpec } from '../imports/gwapi-gateways-gateway.networking.k8s.io';
+
+/** Props of {@link EventBusGateway}. */
+export interface EventBusGatewayProps {
+  /**
+   * Name of the Gateway.
+   * @default "event-bus-gateway" (the pre-deployment page's name)
+   */
+  readonly name?: string;
+  /**
+   * Namespace of the Gateway (and of the EnvoyProxy it creates).
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * GatewayClass.
+   * @default "eg" (Envoy Gateway)
+   */
+  readonly gatewayClassName?: string;
+  /**
+   * The EnvoyProxy named in `infrastructure.parametersRef`: an
+   * `EventBusEnvoyProxy` you created, or `EventBusEnvoyProxy.fromEnvoyProxyName(...)`.
+   * @default - an `EventBusEnvoyProxy` named "event-bus-proxy-config" with
+   * Envoy Gateway's defaults is created in the Gateway's namespace
+   */
+  readonly envoyProxy?: IEnvoyProxy;
+  /**
+   * API version of the routes.
+   * @default RouteApiVersion.V1ALPHA2
+   */
+  readonly routeApiVersion?: RouteApiVersion;
+  /**
+   * Who creates the routes: the upstream chart from Helm values (default),
+   * or this library as manifests.
+   * @default RouteRendering.HELM_VALUES
+   */
+  readonly routeRendering?: RouteRendering;
+}
+
+/** Transport of the DSX listeners `mqtt`, `nats-client` and `nats-leafnode`. */
+export enum DsxTransport {
+  /** TLS terminated at the gateway (the pre-deployment page). */
+  TLS = 'TLS',
+  /** Plain TCP (the local evaluation). */
+  TCP = 'TCP',
+}
+
+/** Options of {@link EventBusGateway.addDsxListeners}. */
+export interface DsxListenersOptions {
+  /**
+   * TLS-terminate (production) or plain TCP (local evaluation) for `mqtt`,
+   * `nats-client` and `nats-leafnode`.
+   * @default DsxTransport.TLS
+   */
+  readonly transport?: DsxTransport;
+  /**
+   * Certificate of the three TLS-terminate listeners (required with TLS,
+   * refused with TCP): a `ServerCertificate` or `TlsSecret.fromSecretName(...)`.
+   * @default - none
+   */
+  readonly certificate?: ITlsSecretSource;
+  /**
+   * SNI hostnames of the three terminate routes when they render as
+   * TLSRoute (route API v1, where they are required).
+   * @default - the DNS names of `certificate` when it is a `ServerCertificate`
+   */
+  readonly hostnames?: string[];
+  /**
+   * Add the `mqtt-mtls` passthrough listener and its route (the chart's
+   * `global.eventBus.mtls.enabled`).
+   * @default true
+   */
+  readonly mtls?: boolean;
+  /**
+   * SNI hostnames of the `nats-mqtt-mtls` TLSRoute. DNS names only.
+   * @default - none (v1alpha2: every connection, including clients that
+   * connect by IP); required with route API v1
+   */
+  readonly mtlsHostnames?: string[];
+  /**
+   * The mTLS NATS server certificate, for the hostname agreement check.
+   * @default - no check
+   */
+  readonly mtlsServerCertificate?: ServerCertificate;
+  /**
+   * Broker URLs mTLS clients use (e.g. `mqtts://mqtt-mtls.example.com:8883`).
+   * With `mtlsServerCertificate`, synthesis fails unless the certificate SANs,
+   * the TLSRoute hostnames and each URL's host agree.
+   * @default - no check
+   */
+  readonly mtlsClientUrls?: string[];
+  /**
+   * Namespaces whose routes the four listeners admit.
+   * @default AllowedRoutes.all()
+   */
+  readonly allowedRoutes?: AllowedRoutes;
+}
+
+/** The DSX listeners and routes {@link EventBusGateway.addDsxListeners} added. */
+export interface DsxListeners {
+  /** `mqtt` (1883): TLS-terminate, or TCP. */
+  readonly mqtt: GatewayListener;
+  /** `nats-client` (4222). */
+  readonly natsClient: GatewayListener;
+  /** `nats-leafnode` (7422). */
+  readonly natsLeafnode: GatewayListener;
+  /** `mqtt-mtls` (8883, TLS passthrough), when mTLS is enabled. */
+  readonly mqttMtls?: TlsPassthroughListener;
+  /** Route `nats-mqtt` -> nats:1883. */
+  readonly mqttRoute: GatewayRoute;
+  /** Route `nats-client` -> nats:4222. */
+  readonly natsClientRoute: GatewayRoute;
+  /** Route `nats-leafnode` -> nats:7422. */
+  readonly natsLeafnodeRoute: GatewayRoute;
+  /** Route `nats-mqtt-mtls` -> nats-mtls:1883, when mTLS is enabled. */
+  readonly mqttMtlsRoute?: GatewayRoute;
+}
+
+/** Props of {@link EventBusGateway.dsxDefault}: the gateway's and the DSX listeners'. */
+export interface DsxGatewayProps extends EventBusGatewayProps, DsxListenersOptions {}
+
+/**
+ * A Gateway API `Gateway` (gateway.networking.k8s.io/v1) for the DSX Event
+ * Bus, with its listeners and routes, and the Envoy Gateway `EnvoyProxy` it
+ * names in `infrastructure.parametersRef`.
+ *
+ * Listeners are typed (`TcpListener`, `TlsTerminateListener`,
+ * `TlsPassthroughListener`) and routes are created from them, so a wrong
+ * pairing does not compile and `sectionName` is never typed by hand.
+ * `EventBusGateway.dsxDefault(...)` builds the pre-deployment page's gateway
+ * in one call.
+ */
+export class EventBusGateway extends Construct {
+  /**
+   * The pre-deployment page's gateway in one call: listeners `mqtt` (1883),
+   * `nats-client` (4222), `nats-leafnode` (7422), TLS-terminate (or TCP),
+   * and `mqtt-mtls` (8883, TLS passthrough) unless mTLS is disabled, each
+   * with the upstream chart's route.
+   */
+  public static dsxDefault(scope: Construct, id: string, props: DsxGatewayProps = {}): EventBusGateway {
+    const gateway = new EventBusGateway(scope, id, props);
+    gateway.addDsxListeners(props);
+    return gateway;
+  }
+
+  /** Name of the Gateway. */
+  public readonly name: string;
+  /** Namespace of the Gateway, when known (set, or the chart's). */
+  public readonly namespace?: string;
+  /** GatewayClass. */
+  public readonly gatewayClassName: string;
+  /** The EnvoyProxy named in `infrastructure.parametersRef`. */
+  public readonly envoyProxy: IEnvoyProxy;
+  /** API version of the routes. */
+  public readonly routeApiVersion: RouteApiVersion;
+  /** Who creates the routes. */
+  public readonly routeRendering: RouteRendering;
+  /** The generated Gateway object. */
+  public readonly resource: ApiObject;
+  /** The chart's namespace (where routes go by default). @internal */
+  public readonly _chartNamespace?: string;
+
+  private readonly _listeners: GatewayListener[] = [];
+  private _dsx?: DsxListeners;
+
+  constructor(scope: Construct, id: string, props: EventBusGatewayProps = {}) {
+    super(scope, id);
+    const where = this.node.path;
+    this.name = props.name ?? 'event-bus-gateway';
+    validateObjectName(this.name, where, 'Gateway name');
+    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
+    this._chartNamespace = Chart.of(this).namespace;
+    this.namespace = props.namespace ?? this._chartNamespace;
+    this.gatewayClassName = props.gatewayClassName ?? 'eg';
+    validateObjectName(this.gatewayClassName, where, 'gatewayClassName');
+    this.routeApiVersion = props.routeApiVersion ?? RouteApiVersion.V1ALPHA2;
+    this.routeRendering = props.routeRendering ?? RouteRendering.HELM_VALUES;
+    if (!Object.values(RouteApiVersion).includes(this.routeApiVersion)) {
+      throw problem({ where, problem: `routeApiVersion ${quote(this.routeApiVersion)} is unknown`, allowed: Object.values(RouteApiVersion).join(', ') });
+    }
+    if (!Object.values(RouteRendering).includes(this.routeRendering)) {
+      throw problem({ where, problem: `routeRendering ${quote(this.routeRendering)} is unknown`, allowed: Object.values(RouteRendering).join(', ') });
+    }
+    if (this.routeRendering === RouteRendering.HELM_VALUES) {
+      if (this.routeApiVersion !== RouteApiVersion.V1ALPHA2) {
+        throw problem({
+          where,
+          problem: `routeApiVersion ${this.routeApiVersion} cannot be expressed in the upstream chart's Helm values: the chart creates its routes as gateway.networking.k8s.io/v1alpha2`,
+          allowed: 'RouteApiVersion.V1ALPHA2 with RouteRendering.HELM_VALUES; any version with RouteRendering.MANIFESTS',
+          fix: 'set routeRendering: RouteRendering.MANIFESTS (the library then renders the routes and disables the chart\'s), or use RouteApiVersion.V1ALPHA2',
+        });
+      }
+      if (this.namespace === undefined) {
+        throw problem({
+          where,
+          problem: 'the Gateway\'s namespace is unknown, and the chart\'s route values need it (gatewayNamespace)',
+          fix: 'set namespace, or give the chart a namespace',
+        });
+      }
+    }
+
+    if (props.envoyProxy) {
+      const ns = props.envoyProxy.envoyProxyNamespace;
+      if (ns !== undefined && this.namespace !== undefined && ns !== this.namespace) {
+        throw problem({
+          where,
+          problem: `EnvoyProxy ${quote(props.envoyProxy.envoyProxyName)} is in namespace ${quote(ns)} but the Gateway is in ${quote(this.namespace)}`,
+          allowed: 'an EnvoyProxy in the Gateway\'s namespace (Envoy Gateway resolves a Gateway\'s parametersRef locally)',
+          fix: 'create the EnvoyProxy in the Gateway\'s namespace',
+        });
+      }
+      this.envoyProxy = props.envoyProxy;
+    } else {
+      this.envoyProxy = new EventBusEnvoyProxy(this, 'Proxy', { namespace: props.namespace });
+    }
+
+    this.node.addValidation({
+      validate: () => {
+        const errors: string[] = [];
+        if (this._listeners.length === 0) {
+          errors.push('the Gateway has no listeners. Allowed: at least one. Fix: call addDsxListeners() or add*Listener().');
+        }
+        for (const l of this._listeners) {
+          if (l.routes.length === 0) {
+            errors.push(`listener ${quote(l.name)} (${l.node.path}) has no route. Envoy rejects TCP and TLS listeners without an attached route. Fix: call addRoute() on the listener, or remove it.`);
+          }
+        }
+        return errors;
+      },
+    });
+
+    const { Gateway } = gatewaysModule();
+    const spec = (): GatewaySpec => ({
+      gatewayClassName: this.gatewayClassName,
+      infrastructure: {
+        parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: this.envoyProxy.envoyProxyName },
+      },
+      listeners: this._listeners.map((l) => l._render()),
+    });
+    this.resource = new Gateway(this, 'Resource', {
+      metadata: { name: this.name, namespace: props.namespace },
+      spec: Lazy.any({ produce: spec }),
+    });
+  }
+
+  /** Listeners, in the order added. */
+  public get listeners(): GatewayListener[] {
+    return [...this._listeners];
+  }
+
+  /** The DSX listeners, once `addDsxListeners` (or `dsxDefault`) added them. */
+  public get dsxListeners(): DsxListeners | undefined {
+    return this._dsx;
+  }
+
+  /** Adds a plain TCP listener. */
+  public addTcpListener(name: string, options: TcpListenerOptions): TcpListener {
+    return new TcpListener(this, name, options);
+  }
+
+  /** Adds a TLS listener that terminates TLS with `options.certificate`. */
+  public addTlsTerminateListener(name: string, options: TlsTerminateListenerOptions): TlsTerminateListener {
+    return new TlsTerminateListener(this, name, options);
+  }
+
+  /** Adds a TLS listener that passes TLS through to the backend. */
+  public addTlsPassthroughListener(name: string, options: TlsPassthroughListenerOptions): TlsPassthroughListener {
+    return new TlsPassthroughListener(this, name, options);
+  }
+
+  /**
+   * Adds the pre-deployment page's listeners with the upstream chart's
+   * routes: `mqtt` 1883, `nats-client` 4222, `nats-leafnode` 7422
+   * (TLS-terminate, or TCP) and, unless `mtls: false`, `mqtt-mtls` 8883
+   * (TLS passthrough).
+   */
+  public addDsxListeners(options: DsxListenersOptions = {}): DsxListeners {
+    const where = this.node.path;
+    if (this._dsx) throw problem({ where, problem: 'the DSX listeners were added already', fix: 'call addDsxListeners() once per gateway' });
+    const transport = options.transport ?? DsxTransport.TLS;
+    const allowedRoutes = options.allowedRoutes;
+    const chart = (key: string) => CHART_ROUTES.find((r) => r.valuesKey === key)!;
+    const plain: Array<[string, string, RouteBackend]> = [
+      ['mqtt', 'Mqtt', RouteBackend.natsMqtt()],
+      ['natsClient', 'NatsClient', RouteBackend.natsClient()],
+      ['natsLeafnode', 'NatsLeafnode', RouteBackend.natsLeafnode()],
+    ];
+    const listeners: GatewayListener[] = [];
+    const routes: GatewayRoute[] = [];
+    if (transport === DsxTransport.TLS) {
+      if (!options.certificate) {
+        throw problem({ where, problem: 'transport TLS needs a certificate for the TLS-terminate listeners', allowed: 'a ServerCertificate or TlsSecret.fromSecretName(...)', fix: 'pass certificate, or use transport: DsxTransport.TCP' });
+      }
+      let hostnames = options.hostnames;
+      if (hostnames === undefined && this.routeApiVersion === RouteApiVersion.V1 && options.certificate instanceof ServerCertificate) {
+        hostnames = options.certificate.dnsNames;
+      }
+      for (const [key, routeId, backend] of plain) {
+        const c = chart(key);
+        const l = this.addTlsTerminateListener(c.sectionName, { port: c.port, certificate: options.certificate, allowedRoutes });
+        listeners.push(l);
+        routes.push(l.addRoute(routeId, { backend, hostnames: this.routeApiVersion === RouteApiVersion.V1 ? hostnames : undefined }));
+      }
+    } else if (transport === DsxTransport.TCP) {
+      if (options.certificate) {
+        throw problem({ where, problem: 'certificate is set but transport is TCP, which does not use it', fix: 'remove certificate, or use transport: DsxTransport.TLS' });
+      }
+      if (options.hostnames) {
+        throw problem({ where, problem: 'hostnames are set but transport is TCP: TCP listeners and TCPRoutes have no hostnames', fix: 'remove hostnames' });
+      }
+      for (const [key, routeId, backend] of plain) {
+        const c = chart(key);
+        const l = this.addTcpListener(c.sectionName, { port: c.port, allowedRoutes });
+        listeners.push(l);
+        routes.push(l.addRoute(routeId, { backend }));
+      }
+    } else {
+      throw problem({ where, problem: `transport ${quote(transport)} is unknown`, allowed: 'DsxTransport.TLS, DsxTransport.TCP' });
+    }
+
+    let mqttMtls: TlsPassthroughListener | undefined;
+    let mqttMtlsRoute: GatewayRoute | undefined;
+    if (options.mtls ?? true) {
+      mqttMtls = this.addTlsPassthroughListener('mqtt-mtls', { port: 8883, allowedRoutes });
+      mqttMtlsRoute = mqttMtls.addTlsRoute('MqttMtls', {
+        backend: RouteBackend.natsMqttMtls(),
+        hostnames: options.mtlsHostnames,
+        serverCertificate: options.mtlsServerCertificate,
+        clientUrls: options.mtlsClientUrls,
+      });
+    } else if (options.mtlsHostnames || options.mtlsServerCertificate || options.mtlsClientUrls) {
+      throw problem({ where, problem: 'mTLS options are set but mtls is false', fix: 'remove mtlsHostnames/mtlsServerCertificate/mtlsClientUrls, or enable mtls' });
+    }
+    this._dsx = {
+      mqtt: listeners[0],
+      natsClient: listeners[1],
+      natsLeafnode: listeners[2],
+      mqttMtls,
+      mqttRoute: routes[0],
+      natsClientRoute: routes[1],
+      natsLeafnodeRoute: routes[2],
+      mqttMtlsRoute,
+    };
+    return this._dsx;
+  }
+
+  /**
+   * The upstream chart's `global.eventBus.gateway.routes` values: one entry
+   * per chart route (`mqtt`, `natsClient`, `natsLeafnode`, `mqttMtls`).
+   *
+   * A route this gateway has becomes `{enabled, kind, gatewayName,
+   * gatewayNamespace, sectionName, hostnames}`, with `enabled: true` under
+   * Helm-values rendering (the chart creates it) and `enabled: false` under
+   * manifest rendering (the library creates it), so the chart and the library
+   * never both create a route. A chart route the gateway lacks (e.g.
+   * `mqttMtls` with mTLS disabled) becomes `{enabled: false}`. The chart
+   * creates `mqttMtls` only when `global.eventBus.mtls.enabled` is true.
+   */
+  public routesHelmValues(): { [key: string]: any } {
+    const values: { [key: string]: any } = {};
+    const byChartRoute = (c: typeof CHART_ROUTES[number]) => this._routes().find((r) => this.routeRendering === RouteRendering.HELM_VALUES
+      ? r._helmValuesKey === c.valuesKey
+      : r.name === c.routeName && r.backend.serviceName === c.service && r.backend.port === c.port);
+    for (const c of CHART_ROUTES) {
+      const route = byChartRoute(c);
+      values[c.valuesKey] = route
+        ? {
+          enabled: this.routeRendering === RouteRendering.HELM_VALUES,
+          kind: route.kind,
+          gatewayName: this.name,
+          ...(this.namespace !== undefined ? { gatewayNamespace: this.namespace } : {}),
+          sectionName: route.sectionName,
+          hostnames: route.hostnames,
+        }
+        : { enabled: false };
+    }
+    return values;
+  }
+
+  /** Every route of every listener. @internal */
+  public _routes(): GatewayRoute[] {
+    return this._listeners.flatMap((l) => l.routes);
+  }
+
+  /**
+   * Gateway API listener rules, checked before a listener is created:
+   * section-name syntax, unique names, and no port/protocol/hostname conflict.
+   * @internal
+   */
+  public _checkListener(name: string, port: number, protocol: string, hostname: string | undefined): void {
+    const where = `${this.node.path}/${name}`;
+    if (typeof name !== 'string' || name.length === 0 || name.length > 253 || !SECTION_NAME.test(name)) {
+      throw problem({
+        where: this.node.path,
+        problem: `listener name ${quote(name)} is not a valid Gateway API section name`,
+        allowed: "lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (routes refer to it as sectionName)",
+        fix: 'use a name such as "mqtt-mtls"',
+      });
+    }
+    validatePort(port, where, 'listener port');
+    for (const l of this._listeners) {
+      if (l.name === name) {
+        throw problem({ where, problem: `listener name ${quote(name)} is used twice`, allowed: 'unique listener names within a Gateway', fix: 'choose another name' });
+      }
+      if (l.port !== port) continue;
+      const other = `listener ${quote(l.name)} (${l.protocol} on port ${port}${l._sniHostname() ? `, hostname ${quote(l._sniHostname())}` : ''})`;
+      if (l.protocol !== protocol) {
+        throw problem({ where, problem: `port ${port} is already used by ${other}; ${protocol} on the same port conflicts`, allowed: 'one protocol per port', fix: 'use another port' });
+      }
+      if (protocol === 'TCP') {
+        throw problem({ where, problem: `port ${port} is already used by ${other}; two TCP listeners cannot share a port (TCP has no hostname to tell them apart)`, allowed: 'one TCP listener per port', fix: 'use another port' });
+      }
+      if ((l._sniHostname() ?? '') === (hostname ?? '')) {
+        throw problem({
+          where,
+          problem: `port ${port} and ${hostname ? `hostname ${quote(hostname)}` : 'no hostname'} are already used by ${other}`,
+          allowed: 'TLS listeners on one port only with distinct hostnames (SNI)',
+          fix: 'use another port, or give each listener its own hostname',
+        });
+      }
+    }
+  }
+
+  /** @internal */
+  public _registerListener(listener: GatewayListener): void {
+    this._listeners.push(listener);
+  }
+}

@@ -1,0 +1,10 @@
+export { DsxTransport, EventBusGateway } from './gateway';
+export type { DsxGatewayProps, DsxListeners, DsxListenersOptions, EventBusGatewayProps } from './gateway';
+export { EnvoyServiceType, EventBusEnvoyProxy } from './envoy-proxy';
+export type { EnvoyResources, EventBusEnvoyProxyProps, IEnvoyProxy } from './envoy-proxy';
+export { GatewayListener, TcpListener, TlsPassthroughListener, TlsTerminateListener } from './listeners';
+export type { ListenerOptions, TcpListenerOptions, TlsPassthroughListenerOptions, TlsTerminateListenerOptions } from './listeners';
+export { GatewayRoute } from './routes';
+export type { GatewayRouteOptions, TerminateRouteOptions, TlsRouteOptions } from './routes';
+export { AllowedRoutes, RouteApiVersion, RouteBackend, RouteKind, RouteRendering } from './route-types';
+export type { RouteBackendOptions } from './route-types';

@@ -1,0 +1,176 @@
+/**
+ * A real nats-server for tests: started on 127.0.0.1 with a config you give,
+ * free ports, a private temp dir, bounded start-up time, and always stopped.
+ * Its log is kept and added to any start-up error.
+ *
+ * const server = await startNatsServer({
+ *   config: ({ port }) => `tls { cert_file: "…", key_file: "…", ca_file: "…", verify: true }`,
+ * });
+ * try { … connect to server.port … } finally { await server.stop(); }
+ *
+ * Tests that need the binary use `natsTest(...)`: when nats-server
+ * is missing they are skipped with a visible reason, unless CI is set, in
+ * which case they run and fail.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+function executable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Path of the binary: NATS_SERVER_BIN, else the first nats-server on PATH or
+ * in /usr/bin, /usr/sbin (the Debian package installs it in /usr/sbin).
+ */
+export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN
+  ?? [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/sbin', '/usr/local/bin']
+    .map((d) => path.join(d, 'nats-server'))
+    .find(executable)
+  ?? '/usr/bin/nats-server';
+
+/** Whether the binary is present. */
+export function natsServerAvailable(): boolean {
+  return executable(NATS_SERVER_BIN);
+}
+
+/**
+ * `test(...)`, or, when nats-server is missing and CI is not set, a skipped
+ * test whose name says why. Under CI a missing binary fails the test.
+ */
+export function natsTest(name: string, fn: () => Promise<void>, timeoutMs?: number): void {
+  if (natsServerAvailable() || process.env.CI) {
+    test(name, fn, timeoutMs);
+  } else {
+    test.skip(`${name} [skipped: ${NATS_SERVER_BIN} not found; set CI=1 to make this a failure]`, fn);
+  }
+}
+
+/** Ports handed to the config function: `port` (client) plus any named extra ports. */
+export type NatsPorts = { port: number } & Record<string, number>;
+
+export interface NatsServerOptions {
+  /**
+   * Server config (nats-server syntax), without `host`/`port`: the helper
+   * prepends `host: 127.0.0.1` and `port: <free port>`. A function receives
+   * the allocated ports (and the temp dir) so it can place leafnode or
+   * monitoring listeners.
+   */
+  readonly config: string | ((ports: NatsPorts, dir: string) => string);
+  /** Names of extra free ports to allocate (e.g. `['leafnode', 'http']`). */
+  readonly extraPorts?: string[];
+  /** Files to write into the temp dir first (name -> content), e.g. certificates. Mode 600. */
+  readonly files?: Record<string, string>;
+  /** Start-up deadline (default 10 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface RunningNatsServer {
+  readonly host: string;
+  readonly port: number;
+  readonly ports: NatsPorts;
+  /** Private temp dir (config, files); removed by stop(). */
+  readonly dir: string;
+  /** `nats://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Everything the server logged so far. */
+  logs(): string;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** A port the OS considers free right now (bind to 0, read, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const running = new Set<ChildProcess>();
+// Never leave a server behind, even when a test aborts.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Starts nats-server and resolves once it accepts TCP connections on its client port. */
+export async function startNatsServer(options: NatsServerOptions): Promise<RunningNatsServer> {
+  if (!natsServerAvailable()) throw new Error(`nats-server not found at ${NATS_SERVER_BIN}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nats-test-'));
+  const ports = { port: await freePort() } as NatsPorts;
+  for (const name of options.extraPorts ?? []) (ports as Record<string, number>)[name] = await freePort();
+  for (const [name, content] of Object.entries(options.files ?? {})) {
+    fs.writeFileSync(path.join(dir, name), content, { mode: 0o600 });
+  }
+  const body = typeof options.config === 'function' ? options.config(ports, dir) : options.config;
+  const configFile = path.join(dir, 'nats.conf');
+  fs.writeFileSync(configFile, `host: 127.0.0.1\nport: ${ports.port}\n${body}\n`, { mode: 0o600 });
+
+  let log = '';
+  const child = spawn(NATS_SERVER_BIN, ['-c', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.stdout!.on('data', (d) => { log += d; });
+  child.stderr!.on('data', (d) => { log += d; });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; running.delete(child); resolve(); }));
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exit;
+      clearTimeout(timer);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  try {
+    for (;;) {
+      if (exited) throw new Error('nats-server exited during start-up');
+      if (await canConnect(ports.port)) break;
+      if (Date.now() > deadline) throw new Error(`nats-server did not accept connections within ${options.readyTimeoutMs ?? 10_000} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (e) {
+    const config = fs.existsSync(configFile) ? fs.readFileSync(configFile, 'utf8') : '';
+    await stop();
+    throw new Error(`${(e as Error).message}\n--- config ---\n${config}\n--- log ---\n${log}`);
+  }
+
+  return {
+    host: '127.0.0.1',
+    port: ports.port,
+    ports,
+    dir,
+    url: `nats://127.0.0.1:${ports.port}`,
+    logs: () => log,
+    stop,
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(500, () => done(false));
+  });
+}
