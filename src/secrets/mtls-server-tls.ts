@@ -1,5 +1,6 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as path from 'path';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';
 
@@ -128,6 +129,20 @@ export class MtlsServerTls {
     checkPem({ caCrt: ca.toString('utf8'), tlsCrt: crt.toString('utf8'), tlsKey: key.toString('utf8') }, where,
       { ca: `caFile ${files.caFile}`, crt: `certFile ${files.certFile}`, key: `keyFile ${files.keyFile}` });
     return new MtlsServerTls(MtlsServerTlsKind.PEM, undefined, { 'ca.crt': ca, 'tls.crt': crt, 'tls.key': key });
+  }
+
+  /**
+   * A directory holding `ca.crt`, `tls.crt` and `tls.key`, such as
+   * `deploy/secrets/<cluster>/certs/nats-mtls-server-tls` written by
+   * `dsx-event-bus certs`. Same as {@link fromPemFiles} on those three files.
+   */
+  public static fromPemDirectory(directory: string): MtlsServerTls {
+    if (typeof directory !== 'string' || directory.length === 0) {
+      throw problem({ where: 'MtlsServerTls.fromPemDirectory', problem: 'directory is empty', fix: 'pass e.g. "deploy/secrets/csc/certs/nats-mtls-server-tls"' });
+    }
+    return MtlsServerTls.fromPemFiles({
+      caFile: path.join(directory, 'ca.crt'), certFile: path.join(directory, 'tls.crt'), keyFile: path.join(directory, 'tls.key'),
+    });
   }
 
   /**

@@ -5,38 +5,15 @@
  */
 import { problem, quote } from '../errors';
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// Object and namespace names follow the same rules everywhere in the library.
+export { validateNamespace, validateObjectName } from '../certificates/names';
+
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 // One segment of a remote path (Vault KV path, AWS/GCP secret name part):
 // portable characters only, so the same path works in every backend and on disk.
 const PATH_SEGMENT = /^[A-Za-z0-9_][-A-Za-z0-9_.]*$/;
-
-/** Throws unless `name` is a DNS-1123 subdomain (Secret and object names). */
-export function validateObjectName(name: string, where: string, what: string): void {
-  if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
-    throw problem({
-      where,
-      problem: `${what} ${quote(name)} is not a valid Kubernetes object name`,
-      allowed: 'a DNS-1123 subdomain: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters',
-      fix: `use e.g. ${quote(name.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'my-secret')}`,
-    });
-  }
-}
-
-/** Throws unless `namespace` is a DNS-1123 label. */
-export function validateNamespace(namespace: string, where: string): void {
-  if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) {
-    throw problem({
-      where,
-      problem: `namespace ${quote(namespace)} is not a valid Kubernetes namespace`,
-      allowed: 'a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
-      fix: 'use e.g. "dsx"',
-    });
-  }
-}
 
 /** Throws unless `key` is a valid Secret data key. */
 export function validateSecretKey(key: string, where: string): void {

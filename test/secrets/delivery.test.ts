@@ -21,7 +21,7 @@ describe('SecretsDelivery', () => {
 
   test('fails when storeName is missing or invalid', () => {
     expect(() => SecretsDelivery.externalSecrets({} as any)).toThrow(/SecretsDelivery\.externalSecrets: storeName is missing\. Fix: pass the name/);
-    expect(() => SecretsDelivery.externalSecrets({ storeName: 'Vault Store' })).toThrow(/storeName "Vault Store" is not a valid Kubernetes object name\. Allowed: a DNS-1123 subdomain.*Fix: use e\.g\. "vault-store"/);
+    expect(() => SecretsDelivery.externalSecrets({ storeName: 'Vault Store' })).toThrow(/storeName "Vault Store" is not a valid Kubernetes object name\. Allowed: lower-case letters, digits, .-. and .\.., starting and ending/);
   });
 
   test('fails when storeKind is unknown', () => {

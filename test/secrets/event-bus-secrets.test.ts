@@ -427,7 +427,7 @@ describe('EventBusSecrets: metadata', () => {
   const make = (props: any) => () => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), ...props });
 
   test('fails when the namespace is invalid', () => {
-    expect(make({ namespace: 'DSX' })).toThrow(/S: namespace: namespace "DSX" is not a valid Kubernetes namespace\. Allowed: a DNS-1123 label/);
+    expect(make({ namespace: 'DSX' })).toThrow(/S: namespace: namespace "DSX" is not a valid Kubernetes namespace\. Allowed: lower-case letters, digits and .-., starting and ending with a letter or digit, at most 63 characters/);
   });
 
   test('fails when a label or annotation is invalid', () => {

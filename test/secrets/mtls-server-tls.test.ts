@@ -1,8 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
 import { TlsFixture, tlsFixture } from './tls-fixture';
-import { MtlsServerTls, MtlsServerTlsKind } from '../../src';
+import {
+  CertificateIssuer, DeterministicKeyStore, EventBusCluster, EventBusSecrets, MtlsServerCertificate, MtlsServerTls, MtlsServerTlsKind,
+  SecretsDelivery,
+} from '../../src';
+import { main } from '../../src/cli/run';
 
 let tls: TlsFixture;
 beforeAll(async () => {
@@ -58,5 +63,55 @@ describe('MtlsServerTls', () => {
 
   test('fails when the TLS Secret source has no name', () => {
     expect(() => MtlsServerTls.fromTlsSecretSource({} as any)).toThrow(/MtlsServerTls\.fromTlsSecretSource: source has no tlsSecretName/);
+  });
+});
+
+describe('MtlsServerTls with the library\'s certificates', () => {
+  test('fromPemDirectory reads the output of `dsx-event-bus certs` byte-for-byte', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certs-'));
+    try {
+      let err = '';
+      const code = await main(['certs', '-o', dir, '--host', 'csc=mqtt-mtls.example.com', 'csc'], { out: () => undefined, err: (t) => { err += t; } });
+      expect([code, err]).toEqual([0, '']);
+      const tlsDir = path.join(dir, 'csc', 'certs', 'nats-mtls-server-tls');
+      const chart = Testing.chart();
+      new EventBusSecrets(chart, 'S', {
+        cluster: EventBusCluster.csc(),
+        delivery: SecretsDelivery.inline(),
+        keys: new DeterministicKeyStore(),
+        mtlsServerTls: MtlsServerTls.fromPemDirectory(tlsDir),
+      });
+      const secret = Testing.synth(chart).find((o: any) => o.metadata.name === 'nats-mtls-server-tls');
+      for (const key of ['ca.crt', 'tls.crt', 'tls.key']) {
+        expect(Buffer.from(secret.data[key], 'base64').equals(fs.readFileSync(path.join(tlsDir, key)))).toBe(true);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('fromTlsSecretSource takes a cert-manager MtlsServerCertificate; nothing is emitted for it', () => {
+    const chart = new Chart(Testing.app(), 'csc', { namespace: 'dsx' });
+    const cert = new MtlsServerCertificate(chart, 'MtlsCert', { issuer: CertificateIssuer.fromIssuerName('event-bus-ca'), externalHostnames: ['mqtt-mtls.example.com'] });
+    new EventBusSecrets(chart, 'S', {
+      cluster: EventBusCluster.csc(), delivery: SecretsDelivery.vaultStaticSecrets(), namespace: 'dsx', mtlsServerTls: MtlsServerTls.fromTlsSecretSource(cert),
+    });
+    const objects = Testing.synth(chart);
+    expect(objects.filter((o: any) => o.metadata.name === 'nats-mtls-server-tls').map((o: any) => o.kind)).toEqual(['Certificate']);
+  });
+
+  test('fails when the certificate\'s Secret differs from an overridden name', () => {
+    const chart = new Chart(Testing.app(), 'csc', { namespace: 'dsx' });
+    const cert = new MtlsServerCertificate(chart, 'MtlsCert', { issuer: CertificateIssuer.fromIssuerName('event-bus-ca'), externalHostnames: ['mqtt-mtls.example.com'] });
+    expect(() => new EventBusSecrets(chart, 'S', {
+      cluster: EventBusCluster.csc(),
+      delivery: SecretsDelivery.existing(),
+      mtlsServerTls: MtlsServerTls.fromTlsSecretSource(cert),
+      overrides: [{ secret: 'nats-mtls-server-tls', name: 'event-bus-mtls' }],
+    })).toThrow(/csc\/S: mtlsServerTls: the TLS Secret source writes the Secret "nats-mtls-server-tls", but the chart is told to read "event-bus-mtls"/);
+  });
+
+  test('fails when the directory is empty', () => {
+    expect(() => MtlsServerTls.fromPemDirectory('')).toThrow(/MtlsServerTls\.fromPemDirectory: directory is empty/);
   });
 });
