@@ -1,0 +1,191 @@
+/**
+ * `dsx-event-bus export`: writes a key store in the remote layout that the
+ * ExternalSecret and VaultStaticSecret objects of `EventBusSecrets` read, so
+ * a pipeline can load it into Vault/OpenBao, a cloud secret manager, or
+ * straight into Kubernetes Secrets. Loads no cdk8s.
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { problem, quote } from '../errors';
+import { CliIo, Command, parseCommandLine, UsageError } from './command';
+import { IKeyStore, validateKeyStoreRequest } from '../keys/store';
+import { DEFAULT_REMOTE_PREFIX, exportFleet, RemoteSecret } from '../secrets/inventory';
+import { validateRemotePath } from '../secrets/validate';
+
+/** Output formats. */
+export const EXPORT_FORMATS = ['vault-kv-json', 'env', 'json'] as const;
+export type ExportFormat = typeof EXPORT_FORMATS[number];
+
+const DEFAULT_OUTPUT = 'deploy/secrets-export';
+const DEFAULT_SECRETS = 'deploy/secrets';
+const JSON_FILE = 'export.json';
+
+export const EXPORT_USAGE = `Usage: dsx-event-bus export [options] [cpc-ids...]
+
+Writes the NKeys of a key store (the output of 'dsx-event-bus nkeys') in the
+remote layout that SecretsDelivery.externalSecrets() and vaultStaticSecrets()
+read: one remote secret per Kubernetes Secret at
+<prefix>/<cluster>/<secret-name> (<cluster> = csc or cpc-<id>), with one
+property per key and exactly the keys the chart reads. Without cpc-ids only
+the CSC is exported. The mTLS server certificate is not in the key store and
+is not exported. Seeds are never printed, unless '-o -' asks for stdout.
+
+Options:
+  -f, --format FORMAT      vault-kv-json (default), env or json
+  -p, --prefix PREFIX      first part of every path (default: ${DEFAULT_REMOTE_PREFIX})
+  -o, --output DIR         output directory (default: ${DEFAULT_OUTPUT});
+                           '-' writes the json format to stdout
+  -s, --secrets DIR        the key store (default: ${DEFAULT_SECRETS})
+      --extra-account NAME also export the leaf keys of an extra account (repeatable)
+      --no-mtls            leave out the nats-mtls-* Secrets (mTLS disabled)
+  -h, --help               show this help
+
+Formats (files mode 600, directories 700):
+  vault-kv-json  DIR/<prefix>/<cluster>/<secret-name>.json, one JSON object per path:
+                   vault kv put -mount=secret <prefix>/<cluster>/<secret-name> @<file>
+  env            DIR/<prefix>/<cluster>/<secret-name>.env, one key=value line per key:
+                   kubectl -n <ns> create secret generic <secret-name> --from-env-file=<file>
+  json           DIR/${JSON_FILE}: { "<prefix>/<cluster>/<secret-name>": { "<key>": "<value>" } }
+
+Examples:
+  dsx-event-bus export 1 2
+  dsx-event-bus export --format env --extra-account LaunchLayer -o /run/secrets-export 1 2
+  dsx-event-bus export --format json -o - 1 | vault-loader`;
+
+/** One file to write, relative to the output directory. */
+export interface ExportFile {
+  readonly relativePath: string;
+  readonly content: string;
+}
+
+/** Renders the remote secrets as the files of a format. */
+export function renderExport(secrets: readonly RemoteSecret[], format: ExportFormat): ExportFile[] {
+  switch (format) {
+    case 'vault-kv-json':
+      return secrets.map((s) => ({ relativePath: `${s.path}.json`, content: JSON.stringify(Object.fromEntries(s.data), null, 2) + '\n' }));
+    case 'env':
+      return secrets.map((s) => ({ relativePath: `${s.path}.env`, content: s.data.map(([k, v]) => `${k}=${v}\n`).join('') }));
+    case 'json':
+      return [{ relativePath: JSON_FILE, content: JSON.stringify(Object.fromEntries(secrets.map((s) => [s.path, Object.fromEntries(s.data)])), null, 2) + '\n' }];
+  }
+}
+
+/** Creates `dir` and its parents below `root` with mode 700 (and sets 700 on those that exist). */
+function ensureDir(root: string, relative: string): void {
+  let current = root;
+  fs.mkdirSync(current, { recursive: true, mode: 0o700 });
+  fs.chmodSync(current, 0o700);
+  for (const part of relative.split('/').filter(Boolean)) {
+    current = path.join(current, part);
+    try {
+      fs.mkdirSync(current, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!fs.lstatSync(current).isDirectory()) {
+        throw problem({ where: current, problem: 'exists and is not a directory', fix: 'remove it or choose another --output' });
+      }
+    }
+    fs.chmodSync(current, 0o700);
+  }
+}
+
+/** Writes one file atomically (temp file in the same directory, then rename), mode 600. */
+function writeFileAtomic(file: string, content: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.chmodSync(file, 0o600);
+}
+
+/** Writes the files under `outDir`; returns the files of an earlier export that this one did not write (left in place). */
+export function writeExport(files: readonly ExportFile[], outDir: string, format: ExportFormat, prefix: string): string[] {
+  for (const f of files) {
+    ensureDir(outDir, path.posix.dirname(f.relativePath));
+    writeFileAtomic(path.join(outDir, f.relativePath), f.content);
+  }
+  if (format === 'json') return [];
+  const written = new Set(files.map((f) => path.join(outDir, f.relativePath)));
+  const ext = format === 'env' ? '.env' : '.json';
+  const stale: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith(ext) && !written.has(full)) stale.push(full);
+    }
+  };
+  walk(path.join(outDir, prefix));
+  return stale.sort();
+}
+
+/** Opens the key store of `--secrets` (the directory store; never generates keys). */
+function openStore(root: string): IKeyStore {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DirectoryKeyStore } = require('../keys/directory-store');
+  return DirectoryKeyStore.open(root, { generateMissing: false });
+}
+
+/** The `export` subcommand. */
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Write the key store in the remote layout of the ExternalSecrets/VaultStaticSecrets',
+  usage: EXPORT_USAGE,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseCommandLine(args, {
+      'format': { type: 'string', short: 'f' },
+      'prefix': { type: 'string', short: 'p' },
+      'output': { type: 'string', short: 'o' },
+      'secrets': { type: 'string', short: 's' },
+      'extra-account': { type: 'string', multiple: true },
+      'no-mtls': { type: 'boolean' },
+    });
+    const format = (values.format as string | undefined) ?? 'vault-kv-json';
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+      throw new UsageError(`--format ${quote(format)} is unknown. Allowed: ${EXPORT_FORMATS.join(', ')}.`);
+    }
+    const prefix = (values.prefix as string | undefined) ?? DEFAULT_REMOTE_PREFIX;
+    validateRemotePath(prefix, '--prefix', 'prefix');
+    const output = (values.output as string | undefined) ?? DEFAULT_OUTPUT;
+    if (output === '') throw new UsageError('--output is empty. Fix: pass a directory, or "-" for stdout.');
+    const toStdout = output === '-';
+    if (toStdout && format !== 'json') {
+      throw new UsageError(`-o - writes one document to stdout, but --format ${format} writes one file per path. Fix: use --format json with -o -, or pass a directory.`);
+    }
+    const extraAccounts = (values['extra-account'] as string[] | undefined) ?? [];
+    const request = { cpcIds: positionals, extraAccounts };
+    const accountTokens = validateKeyStoreRequest(request, 'dsx-event-bus export');
+    const secretsDir = (values.secrets as string | undefined) ?? DEFAULT_SECRETS;
+
+    // Read everything before writing anything: a missing or bad key writes no file.
+    const store = openStore(secretsDir);
+    store.ensure(request);
+    const secrets = exportFleet(store, { prefix, cpcIds: positionals, accountTokens, mtls: !values['no-mtls'] });
+    const files = renderExport(secrets, format as ExportFormat);
+    const clusters = ['csc', ...positionals.map((id) => `cpc-${id}`)].join(', ');
+
+    if (toStdout) {
+      io.out(files[0].content);
+      io.err(`Exported ${secrets.length} remote secrets (${clusters}) to stdout.\n`);
+      return 0;
+    }
+    const stale = writeExport(files, output, format as ExportFormat, prefix);
+    io.out(`Exported ${secrets.length} remote secrets (${clusters}) as ${format} under ${format === 'json' ? path.join(output, JSON_FILE) : path.join(output, prefix)}.\n`);
+    if (format === 'vault-kv-json') {
+      io.out(`Load into Vault/OpenBao KV v2 (mount "secret" here; use the mount of your delivery):\n  cd ${quote(output)} && find ${quote(prefix)} -name '*.json' | while read -r f; do vault kv put -mount=secret "\${f%.json}" @"$f"; done\n`);
+    }
+    for (const f of stale) io.err(`warning: ${f} is from an earlier export and was not rewritten; delete it if it is no longer wanted\n`);
+    return 0;
+  },
+};

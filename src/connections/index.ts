@@ -1,0 +1,2 @@
+export { LeafConnection } from './leaf-connection';
+export type { LeafConnectionProps, LeafPairDescription } from './leaf-connection';

@@ -1,0 +1,156 @@
+import { Construct } from 'constructs';
+import { problem, quote } from '../errors';
+import { accountEnvToken, accountSecretToken, cpcLeafSecretName, cscLeafSecretName, validateCpcId } from '../keys/layout';
+import { ClusterRole } from '../secrets/cluster';
+import { EventBusSecrets } from '../secrets/event-bus-secrets';
+import { LeafPair, readLeafPair } from '../secrets/inventory';
+
+/** Properties of {@link LeafConnection}. */
+export interface LeafConnectionProps {
+  /**
+   * The CSC's Secrets: receive `nats-leaf-cpc-<id>` (pubkey) and one
+   * `nats-leaf-<account>-cpc-<id>` per extra account.
+   * @default - no CSC side (a CPC-only pipeline)
+   */
+  readonly csc?: EventBusSecrets;
+
+  /**
+   * The CPC's Secrets: receive `nats-leaf-csc` (seed) and one
+   * `nats-leaf-<account>-csc` per extra account.
+   * @default - no CPC side (a CSC-only pipeline)
+   */
+  readonly cpc?: EventBusSecrets;
+
+  /**
+   * The CPC id. Required without `cpc`; with `cpc` it must equal its id.
+   * @default - the id of `cpc`
+   */
+  readonly cpcId?: string;
+
+  /**
+   * Where the CPC's leafnode remote connects to the CSC (the chart's
+   * `cscEndpoint`, e.g. `tls://event-bus.example.com:7422`). Required by the
+   * CPC chart; kept here so it travels with the connection.
+   * @default - not known yet
+   */
+  readonly cscEndpoint?: string;
+}
+
+/** One leaf key pair of a connection: the built-in one or one per extra account. */
+export interface LeafPairDescription {
+  /**
+   * The extra account.
+   * @default - none: the built-in pair
+   */
+  readonly account?: string;
+  /**
+   * Secret-name token of the account (`launchlayer`).
+   * @default - none: the built-in pair
+   */
+  readonly secretToken?: string;
+  /**
+   * Env-var token of the account (`LAUNCHLAYER`).
+   * @default - none: the built-in pair
+   */
+  readonly envToken?: string;
+  /** Name of the CSC-side Secret (pubkey), after the CSC's overrides. */
+  readonly cscSecretName: string;
+  /** Name of the CPC-side Secret (seed), after the CPC's overrides. */
+  readonly cpcSecretName: string;
+  /**
+   * The pair's public key (not secret).
+   * @default - unknown: neither side has a key store
+   */
+  readonly publicKey?: string;
+}
+
+/**
+ * Joins one CPC to the CSC: from each leaf key pair (the built-in one and one
+ * per extra account) it emits the seed into the CPC's Secrets and the public
+ * key into the CSC's Secrets, reading the pair once. A pair whose seed does
+ * not derive the public key is refused (the error names both files).
+ *
+ * Give both sides when one app synthesizes the fleet; give one side (and
+ * `cpcId`) when a pipeline synthesizes one cluster, or let
+ * `EventBusSecrets` do that with `createLeafConnections: true`. Keys and
+ * extra accounts come from the sides' `EventBusSecrets`, so the connection
+ * cannot disagree with them; with both sides, their extra accounts must match.
+ */
+export class LeafConnection extends Construct {
+  /** The CPC id. */
+  public readonly cpcId: string;
+  /** The CSC endpoint, if given. */
+  public readonly cscEndpoint?: string;
+  /** The CSC side, if any. */
+  public readonly csc?: EventBusSecrets;
+  /** The CPC side, if any. */
+  public readonly cpc?: EventBusSecrets;
+  private readonly accounts: readonly string[];
+  private readonly pairList: readonly LeafPairDescription[];
+
+  constructor(scope: Construct, id: string, props: LeafConnectionProps) {
+    super(scope, id);
+    const where = this.node.path;
+    const { csc, cpc } = props ?? {};
+    if (!csc && !cpc) {
+      throw problem({ where, problem: 'neither csc nor cpc is set', fix: 'pass the EventBusSecrets of the CSC, of the CPC, or both' });
+    }
+    for (const [prop, side, role] of [['csc', csc, ClusterRole.CSC], ['cpc', cpc, ClusterRole.CPC]] as const) {
+      if (side === undefined) continue;
+      if (!(side instanceof EventBusSecrets)) throw problem({ where, problem: `${prop} is not an EventBusSecrets`, fix: `pass the EventBusSecrets of the ${prop.toUpperCase()}` });
+      if (side.cluster.role !== role) {
+        throw problem({ where, problem: `${prop} is the EventBusSecrets of ${side.cluster.displayName} (${side.node.path}), not of ${role === ClusterRole.CSC ? 'the CSC' : 'a CPC'}`, fix: `pass the ${role === ClusterRole.CSC ? 'CSC' : 'CPC'} EventBusSecrets as ${prop}` });
+      }
+    }
+    if (props.cpcId !== undefined) validateCpcId(props.cpcId, `${where}: cpcId`);
+    if (cpc && props.cpcId !== undefined && props.cpcId !== cpc.cluster.cpcId) {
+      throw problem({ where, problem: `cpcId ${quote(props.cpcId)} differs from the id of cpc (${quote(cpc.cluster.cpcId)})`, fix: 'omit cpcId; it is taken from cpc' });
+    }
+    const cpcId = props.cpcId ?? cpc?.cluster.cpcId;
+    if (cpcId === undefined) throw problem({ where, problem: 'cpcId is missing', fix: 'pass cpcId when there is no cpc side' });
+    if (props.cscEndpoint !== undefined && (props.cscEndpoint.length === 0 || /\s/.test(props.cscEndpoint))) {
+      throw problem({ where, problem: `cscEndpoint ${quote(props.cscEndpoint)} is empty or contains whitespace`, allowed: 'a host:port or URL, e.g. "tls://event-bus.example.com:7422"' });
+    }
+    this.cpcId = cpcId;
+    this.cscEndpoint = props.cscEndpoint;
+    this.csc = csc;
+    this.cpc = cpc;
+    this.accounts = Object.freeze((cpc ?? csc)!.extraAccounts);
+
+    // Check both sides before emitting into either.
+    csc?._checkLeafConnection(cpcId, [...this.accounts], where);
+    cpc?._checkLeafConnection(cpcId, [...this.accounts], where);
+
+    // Each pair is read once: the seed from the CPC side's store, the public
+    // key from the CSC side's (the same store when only one has one).
+    const seedStore = cpc?.keys ?? csc?.keys;
+    const pubkeyStore = csc?.keys ?? cpc?.keys;
+    const tokens = [undefined, ...this.accounts.map(accountSecretToken)];
+    const pairs: LeafPair[] = seedStore && pubkeyStore ? tokens.map((t) => readLeafPair(seedStore, pubkeyStore, cpcId, t)) : [];
+
+    csc?._attachLeafConnection(this, cpcId, pairs);
+    cpc?._attachLeafConnection(this, cpcId, pairs);
+
+    this.pairList = Object.freeze(tokens.map((token, i) => {
+      const account = i === 0 ? undefined : this.accounts[i - 1];
+      return {
+        account,
+        secretToken: token,
+        envToken: account === undefined ? undefined : accountEnvToken(account),
+        cscSecretName: csc ? csc.secretName(cscLeafSecretName(cpcId, token)) : cscLeafSecretName(cpcId, token),
+        cpcSecretName: cpc ? cpc.secretName(cpcLeafSecretName(token)) : cpcLeafSecretName(token),
+        publicKey: pairs[i]?.pubkey.value,
+      };
+    }));
+  }
+
+  /** The extra accounts of this connection (those of its sides). */
+  public get extraAccounts(): string[] {
+    return [...this.accounts];
+  }
+
+  /** The leaf key pairs: the built-in one first, then one per extra account. */
+  public get pairs(): LeafPairDescription[] {
+    return [...this.pairList];
+  }
+}

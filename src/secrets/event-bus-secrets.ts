@@ -1,0 +1,524 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { LeafConnection } from '../connections/leaf-connection';
+import { formatProblem, problem, quote } from '../errors';
+import { ClusterRole, EventBusCluster } from './cluster';
+import { DeliveredSecret, SecretsDelivery, SecretsDeliveryKind } from './delivery';
+import {
+  clusterSecretDefs, LeafPair, leafSecretDef, leafSecretDefs, MTLS_SERVER_TLS, readClusterSecret, SecretDef,
+} from './inventory';
+import { MtlsServerTls, MtlsServerTlsKind } from './mtls-server-tls';
+import {
+  validateAnnotations, validateLabels, validateNamespace, validateObjectName, validateSecretKey,
+} from './validate';
+import { describeKeyFile, validateExtraAccounts } from '../keys/layout';
+import type { IKeyStore } from '../keys/store';
+
+/**
+ * Renames one Secret and/or its keys, like the chart's
+ * `global.eventBus.nkeySecretRefOverrides`. The remote layout (external-secrets,
+ * Vault, export) keeps the upstream names; only the Kubernetes Secret changes.
+ */
+export interface SecretOverride {
+  /** The upstream (default) name of the Secret, e.g. `nats-nack-user`. */
+  readonly secret: string;
+
+  /**
+   * The name of the Kubernetes Secret instead.
+   * @default - the upstream name
+   */
+  readonly name?: string;
+
+  /**
+   * New key names by upstream key, e.g. `{ 'nack-user.nk': 'nkey' }`.
+   * @default - the upstream keys
+   */
+  readonly keys?: { [defaultKey: string]: string };
+}
+
+/** One key of a Secret: its upstream name and its name after overrides. */
+export interface SecretKeyDescription {
+  /** Upstream key name (also the remote property name). */
+  readonly defaultKey: string;
+  /** Key name in the Kubernetes Secret. */
+  readonly key: string;
+}
+
+/** One Secret the chart reads on this cluster. */
+export interface SecretDescription {
+  /** Upstream name (also the last part of the remote path). */
+  readonly defaultName: string;
+  /** Name of the Kubernetes Secret after overrides. */
+  readonly name: string;
+  /** Its keys, exactly those the chart reads. */
+  readonly keys: SecretKeyDescription[];
+  /**
+   * Whether this construct emits an object for it. False with `existing()`,
+   * for a TLS Secret source, and for a leaf Secret whose LeafConnection has
+   * not been added yet.
+   */
+  readonly emitted: boolean;
+}
+
+/** Properties of {@link EventBusSecrets}. */
+export interface EventBusSecretsProps {
+  /** Which cluster: `EventBusCluster.csc({ cpcIds })` or `EventBusCluster.cpc(id)`. */
+  readonly cluster: EventBusCluster;
+
+  /**
+   * How the Secrets reach the cluster. `SecretsDelivery.inline()` is the only
+   * strategy that puts key material into the manifests.
+   */
+  readonly delivery: SecretsDelivery;
+
+  /**
+   * Where the NKeys come from (a `DirectoryKeyStore` over the output of
+   * `dsx-event-bus nkeys`, or the `DeterministicKeyStore` for tests). When
+   * given, `ensure` is called for this cluster's fleet, so a missing key fails
+   * here with the command that creates it, and leaf pairs are verified.
+   * @default - no key store: allowed for every strategy except `inline()`, which needs the values
+   */
+  readonly keys?: IKeyStore;
+
+  /**
+   * Extra NATS accounts (the chart's `extraAccounts`); each adds one leaf
+   * Secret per CPC. Must be the same on the CSC and every CPC.
+   * @default - none
+   */
+  readonly extraAccounts?: string[];
+
+  /**
+   * Whether mTLS is enabled (the chart's `mtls.enabled`). When false no
+   * `nats-mtls-*` Secret is emitted.
+   * @default true
+   */
+  readonly mtls?: boolean;
+
+  /**
+   * Where `nats-mtls-server-tls` comes from (only with mTLS).
+   * @default MtlsServerTls.fromDelivery()
+   */
+  readonly mtlsServerTls?: MtlsServerTls;
+
+  /**
+   * Namespace of every emitted object (the chart's release namespace).
+   * @default - none set: the namespace `kubectl apply` uses
+   */
+  readonly namespace?: string;
+
+  /**
+   * Labels of every emitted object and of the Secrets the operators create.
+   * `app.kubernetes.io/part-of: dsx-event-bus` is always added.
+   * @default - only the part-of label
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * Annotations of every emitted object and of the Secrets the operators create.
+   * @default - none
+   */
+  readonly annotations?: { [key: string]: string };
+
+  /**
+   * Make the Secrets immutable (inline Secrets and the targets of
+   * ExternalSecrets). The Vault Secrets Operator cannot create immutable
+   * Secrets, and `existing()` creates none, so both refuse it.
+   * @default false
+   */
+  readonly immutable?: boolean;
+
+  /**
+   * Per-Secret name and key overrides; defaults are the upstream names.
+   * @default - none
+   */
+  readonly overrides?: SecretOverride[];
+
+  /**
+   * Create the leaf Secrets of this side without a partner: a one-sided
+   * `LeafConnection` per CPC id (CSC) or for this CPC. For a pipeline that
+   * synthesizes one cluster at a time. When false, every leaf pair must be
+   * joined by a `LeafConnection` or synthesis fails.
+   * @default false
+   */
+  readonly createLeafConnections?: boolean;
+}
+
+interface Override {
+  readonly name: string;
+  readonly keys: Map<string, string>;
+}
+
+/** The `app.kubernetes.io/part-of` label of everything this library emits. */
+const PART_OF = { 'app.kubernetes.io/part-of': 'dsx-event-bus' };
+
+/**
+ * Every Secret the DSX Event Bus chart reads on one cluster (UPSTREAM.md §3),
+ * with exactly the keys the chart reads, delivered the chosen way.
+ *
+ * - Per cluster: `nats-auth-signing`, `nats-xkey`, `nats-authx-user` (pubkey
+ *   only), `auth-callout-keys`, `nats-nack-user`, `nats-surveyor`, and with mTLS
+ *   the three `nats-mtls-*-leaf` Secrets and `nats-mtls-server-tls`.
+ * - Leaf Secrets, added by a {@link LeafConnection}: on the CSC
+ *   `nats-leaf-cpc-<id>` (pubkey) and `nats-leaf-<account>-cpc-<id>`; on a CPC
+ *   `nats-leaf-csc` (seed) and `nats-leaf-<account>-csc`.
+ *
+ * Construct ids of the children are the upstream Secret names.
+ */
+export class EventBusSecrets extends Construct {
+  /** The cluster these Secrets are for. */
+  public readonly cluster: EventBusCluster;
+  /** How they are delivered. */
+  public readonly delivery: SecretsDelivery;
+  /** Whether mTLS is enabled. */
+  public readonly mtls: boolean;
+  /** Where `nats-mtls-server-tls` comes from; undefined without mTLS. */
+  public readonly mtlsServerTls?: MtlsServerTls;
+  /** The key store, if one was given. */
+  public readonly keys?: IKeyStore;
+  /** Namespace of the emitted objects, if set. */
+  public readonly namespace?: string;
+
+  private readonly accounts: readonly string[];
+  private readonly accountTokens: readonly string[];
+  private readonly labels: Record<string, string>;
+  private readonly annotations: Record<string, string>;
+  private readonly immutable: boolean;
+  private readonly defs = new Map<string, SecretDef>();
+  private readonly overrides = new Map<string, Override>();
+  private readonly emitted = new Set<string>();
+  private readonly connections = new Map<string, LeafConnection>();
+
+  constructor(scope: Construct, id: string, props: EventBusSecretsProps) {
+    super(scope, id);
+    const where = this.node.path;
+    if (!(props?.cluster instanceof EventBusCluster)) {
+      throw problem({ where, problem: 'cluster is missing', fix: 'pass cluster: EventBusCluster.csc({ cpcIds }) or EventBusCluster.cpc(id)' });
+    }
+    if (!(props.delivery instanceof SecretsDelivery)) {
+      throw problem({ where, problem: 'delivery is missing', fix: 'pass delivery: SecretsDelivery.externalSecrets(…), .vaultStaticSecrets(…), .existing() or (for evaluation) .inline()' });
+    }
+    this.cluster = props.cluster;
+    this.delivery = props.delivery;
+    this.keys = props.keys;
+    this.mtls = props.mtls ?? true;
+    this.immutable = props.immutable ?? false;
+    this.accounts = Object.freeze([...(props.extraAccounts ?? [])]);
+    this.accountTokens = Object.freeze(validateExtraAccounts(this.accounts, `${where}: extraAccounts`));
+    const inline = this.delivery.kind === SecretsDeliveryKind.INLINE;
+
+    if (inline && !this.keys) {
+      throw problem({ where, problem: 'inline delivery needs the key values, but keys is not set', fix: 'pass keys: DirectoryKeyStore.open(dir) (or a DeterministicKeyStore in tests), or choose a delivery that reads a remote store' });
+    }
+    if (this.immutable && (this.delivery.kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS || this.delivery.kind === SecretsDeliveryKind.EXISTING)) {
+      throw problem({
+        where,
+        problem: `immutable is true, but delivery ${this.delivery.kind} ${this.delivery.kind === SecretsDeliveryKind.EXISTING ? 'creates no Secrets' : 'cannot create immutable Secrets (the Vault Secrets Operator has no such option)'}`,
+        fix: 'remove immutable, or use SecretsDelivery.externalSecrets(…) or .inline()',
+      });
+    }
+    this.mtlsServerTls = this.resolveServerTls(props.mtlsServerTls, where);
+
+    if (props.namespace !== undefined) validateNamespace(props.namespace, `${where}: namespace`);
+    this.namespace = props.namespace;
+    validateLabels(props.labels ?? {}, `${where}: labels`);
+    validateAnnotations(props.annotations ?? {}, `${where}: annotations`);
+    this.labels = { ...PART_OF, ...props.labels };
+    this.annotations = { ...props.annotations };
+
+    const leafDefs = this.cluster.role === ClusterRole.CSC
+      ? leafSecretDefs('csc', this.cluster.cpcIds, this.accountTokens)
+      : leafSecretDefs('cpc', [this.cluster.cpcId!], this.accountTokens);
+    for (const d of [...clusterSecretDefs(this.mtls), ...leafDefs]) this.defs.set(d.name, d);
+    this.applyOverrides(props.overrides ?? [], `${where}: overrides`);
+    this.checkServerTlsSource(where);
+
+    // Fail now, with the command that creates what is missing, rather than on the first read.
+    this.keys?.ensure({
+      cpcIds: this.cluster.role === ClusterRole.CSC ? this.cluster.cpcIds : [this.cluster.cpcId!],
+      extraAccounts: [...this.accounts],
+    });
+
+    for (const d of this.defs.values()) {
+      if (d.leaf) continue;
+      if (d.origin === 'tls') this.emitServerTls(d);
+      else this.emit(d, inline ? () => toBuffers(readClusterSecret(this.keys!, this.cluster.directory, d)) : undefined);
+    }
+
+    this.node.addValidation({ validate: () => this.missingLeafConnections() });
+
+    if (props.createLeafConnections) {
+      // Loaded here: connections/ imports this module.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { LeafConnection: Leaf } = require('../connections/leaf-connection') as typeof import('../connections/leaf-connection');
+      if (this.cluster.role === ClusterRole.CSC) {
+        for (const cpcId of this.cluster.cpcIds) new Leaf(this, `LeafConnection-cpc-${cpcId}`, { csc: this, cpcId });
+      } else {
+        new Leaf(this, 'LeafConnection', { cpc: this });
+      }
+    }
+  }
+
+  /** The extra accounts, in the given order. */
+  public get extraAccounts(): string[] {
+    return [...this.accounts];
+  }
+
+  /** The LeafConnections joined to this cluster so far. */
+  public get leafConnections(): LeafConnection[] {
+    return [...this.connections.values()];
+  }
+
+  /**
+   * The name of the Kubernetes Secret for an upstream Secret name, after overrides.
+   * @param defaultSecretName e.g. `nats-nack-user`
+   */
+  public secretName(defaultSecretName: string): string {
+    this.defOf(defaultSecretName, 'secretName');
+    return this.overrides.get(defaultSecretName)?.name ?? defaultSecretName;
+  }
+
+  /**
+   * The key in the Kubernetes Secret for an upstream (Secret, key), after overrides.
+   * @param defaultSecretName e.g. `nats-nack-user`
+   * @param defaultKey e.g. `nack-user.nk`
+   */
+  public secretKey(defaultSecretName: string, defaultKey: string): string {
+    const d = this.defOf(defaultSecretName, 'secretKey');
+    if (!d.keys.includes(defaultKey)) {
+      throw problem({ where: `${this.node.path}: secretKey`, problem: `Secret ${defaultSecretName} has no key ${quote(defaultKey)}`, allowed: d.keys.join(', ') });
+    }
+    return this.overrides.get(defaultSecretName)?.keys.get(defaultKey) ?? defaultKey;
+  }
+
+  /**
+   * The chart's `global.eventBus.nkeySecretRefOverrides` values: for every NKey
+   * (Secret, key) whose name or key was overridden,
+   * `{ <default-secret>: { <default-key>: { valueFrom: { secretKeyRef: { name, key } } } } }`.
+   * Empty when nothing is overridden. (`nats-mtls-server-tls` is mounted, not
+   * referenced by key: use `secretName('nats-mtls-server-tls')` for it.)
+   */
+  public nkeySecretRefOverrides(): any {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const d of this.defs.values()) {
+      if (d.origin !== 'store') continue;
+      for (const key of d.keys) {
+        const name = this.secretName(d.name);
+        const finalKey = this.secretKey(d.name, key);
+        if (name === d.name && finalKey === key) continue;
+        (out[d.name] ??= {})[key] = { valueFrom: { secretKeyRef: { name, key: finalKey } } };
+      }
+    }
+    return out;
+  }
+
+  /** Every Secret the chart reads on this cluster, in UPSTREAM.md §3 order, leaf Secrets last. */
+  public listSecrets(): SecretDescription[] {
+    return [...this.defs.values()].map((d) => ({
+      defaultName: d.name,
+      name: this.secretName(d.name),
+      keys: d.keys.map((k) => ({ defaultKey: k, key: this.secretKey(d.name, k) })),
+      emitted: this.emitted.has(d.name),
+    }));
+  }
+
+  /**
+   * Throws unless a LeafConnection for `cpcId` may join this cluster.
+   * @internal
+   */
+  public _checkLeafConnection(cpcId: string, extraAccounts: string[], where: string): void {
+    const mine = this.cluster.role === ClusterRole.CSC ? this.cluster.cpcIds : [this.cluster.cpcId!];
+    if (!mine.includes(cpcId)) {
+      throw problem({
+        where,
+        problem: this.cluster.role === ClusterRole.CSC
+          ? `CPC id ${quote(cpcId)} is not among the cpcIds of the CSC Secrets at ${this.node.path} (${mine.map((i) => quote(i)).join(', ') || 'none'})`
+          : `CPC id ${quote(cpcId)} differs from the id of the CPC Secrets at ${this.node.path} (${quote(this.cluster.cpcId)})`,
+        fix: this.cluster.role === ClusterRole.CSC ? `add ${quote(cpcId)} to EventBusCluster.csc({ cpcIds })` : 'join the CPC whose id this is',
+      });
+    }
+    const existing = this.connections.get(cpcId);
+    if (existing) {
+      throw problem({ where, problem: `${this.cluster.displayName} at ${this.node.path} is already joined to CPC-${cpcId} by ${existing.node.path}`, fix: 'create one LeafConnection per CPC' });
+    }
+    const a = [...extraAccounts].sort().join(', ');
+    const b = [...this.accounts].sort().join(', ');
+    if (a !== b) {
+      throw problem({
+        where,
+        problem: `the extra accounts differ between the two sides: [${a}] versus [${b}] on ${this.cluster.displayName} at ${this.node.path}`,
+        fix: 'pass the same extraAccounts to the CSC and every CPC EventBusSecrets (the chart requires one leaf pair per CPC per account)',
+      });
+    }
+  }
+
+  /**
+   * Emits this side of a LeafConnection. `pairs` holds one pair per account
+   * (built-in first, then `extraAccounts` order), or is empty without a key store.
+   * @internal
+   */
+  public _attachLeafConnection(connection: LeafConnection, cpcId: string, pairs: LeafPair[]): void {
+    this._checkLeafConnection(cpcId, [...this.accounts], connection.node.path);
+    const side = this.cluster.role === ClusterRole.CSC ? 'csc' : 'cpc';
+    const inline = this.delivery.kind === SecretsDeliveryKind.INLINE;
+    if (inline && pairs.length !== this.accountTokens.length + 1) {
+      throw problem({ where: connection.node.path, problem: 'internal: leaf pairs were not read for inline delivery' });
+    }
+    [undefined, ...this.accountTokens].forEach((token, i) => {
+      const d = leafSecretDef(side, cpcId, token);
+      const value = (): Map<string, Buffer> => new Map([side === 'csc'
+        ? ['pubkey', Buffer.from(pairs[i].pubkey.value, 'utf8')]
+        : ['seed', Buffer.from(pairs[i].seed.reveal(), 'utf8')]]);
+      this.emit(d, inline ? value : undefined);
+    });
+    this.connections.set(cpcId, connection);
+  }
+
+  private resolveServerTls(given: MtlsServerTls | undefined, where: string): MtlsServerTls | undefined {
+    if (!this.mtls) {
+      if (given) throw problem({ where, problem: 'mtlsServerTls is set, but mtls is false', fix: 'remove mtlsServerTls, or enable mTLS' });
+      return undefined;
+    }
+    const tls = given ?? MtlsServerTls.fromDelivery();
+    if (!(tls instanceof MtlsServerTls)) {
+      throw problem({ where, problem: 'mtlsServerTls is not an MtlsServerTls', fix: 'use MtlsServerTls.fromTlsSecretSource(…), .fromPem(…), .fromPemFiles(…) or .fromDelivery()' });
+    }
+    const kind = this.delivery.kind;
+    if (tls.kind === MtlsServerTlsKind.DELIVERY && kind === SecretsDeliveryKind.INLINE) {
+      throw problem({
+        where,
+        problem: `mTLS is enabled and ${MTLS_SERVER_TLS} is to come from the delivery strategy, but inline delivery has no value for it`,
+        fix: 'pass mtlsServerTls: MtlsServerTls.fromTlsSecretSource(serverCertificate) or MtlsServerTls.fromPemFiles({ caFile, certFile, keyFile }), or set mtls: false',
+      });
+    }
+    if (tls.kind === MtlsServerTlsKind.PEM && kind !== SecretsDeliveryKind.INLINE) {
+      throw problem({
+        where,
+        problem: `mtlsServerTls from PEM would put the TLS private key into the manifest, but delivery ${kind} keeps key material out of manifests`,
+        fix: 'use MtlsServerTls.fromTlsSecretSource(serverCertificate) or MtlsServerTls.fromDelivery(), or SecretsDelivery.inline() for an evaluation cluster',
+      });
+    }
+    return tls;
+  }
+
+  private applyOverrides(overrides: SecretOverride[], where: string): void {
+    for (const o of overrides) {
+      const d = this.defs.get(o?.secret);
+      if (!d) {
+        const mtlsOnly = !this.mtls && clusterSecretDefs(true).some((s) => s.name === o?.secret);
+        throw problem({
+          where,
+          problem: mtlsOnly
+            ? `Secret ${quote(o.secret)} is not used because mtls is false`
+            : `${quote(o?.secret)} is not a Secret of ${this.cluster.displayName}`,
+          allowed: [...this.defs.keys()].join(', '),
+          fix: mtlsOnly ? 'remove this override, or enable mTLS' : 'use the upstream Secret name',
+        });
+      }
+      if (this.overrides.has(d.name)) {
+        throw problem({ where, problem: `Secret ${d.name} is overridden twice`, fix: 'merge the two overrides into one' });
+      }
+      if (o.name !== undefined) validateObjectName(o.name, where, `new name of ${d.name}`);
+      const keys = new Map<string, string>();
+      for (const [from, to] of Object.entries(o.keys ?? {})) {
+        if (!d.keys.includes(from)) {
+          throw problem({ where, problem: `Secret ${d.name} has no key ${quote(from)}`, allowed: d.keys.join(', '), fix: 'use an upstream key name on the left' });
+        }
+        if (d.origin === 'tls') {
+          throw problem({ where, problem: `the keys of ${MTLS_SERVER_TLS} cannot be renamed`, allowed: 'renaming the Secret only; its keys stay ca.crt, tls.crt and tls.key (what cert-manager writes)', fix: `remove keys from the ${d.name} override` });
+        }
+        validateSecretKey(to, `${where}: ${d.name}`);
+        keys.set(from, to);
+      }
+      const finalKeys = d.keys.map((k) => keys.get(k) ?? k);
+      const dup = finalKeys.find((k, i) => finalKeys.indexOf(k) !== i);
+      if (dup) throw problem({ where, problem: `Secret ${d.name} would have the key ${quote(dup)} twice`, fix: 'give each key its own name' });
+      this.overrides.set(d.name, { name: o.name ?? d.name, keys });
+    }
+    const byName = new Map<string, string>();
+    for (const d of this.defs.values()) {
+      const name = this.overrides.get(d.name)?.name ?? d.name;
+      const other = byName.get(name);
+      if (other) {
+        throw problem({ where, problem: `Secrets ${other} and ${d.name} would both be named ${quote(name)}`, fix: 'give each Secret its own name' });
+      }
+      byName.set(name, d.name);
+    }
+  }
+
+  private checkServerTlsSource(where: string): void {
+    const source = this.mtlsServerTls?.kind === MtlsServerTlsKind.TLS_SECRET_SOURCE ? this.mtlsServerTls.source! : undefined;
+    if (!source) return;
+    const expected = this.secretName(MTLS_SERVER_TLS);
+    if (source.tlsSecretName !== expected) {
+      throw problem({
+        where: `${where}: mtlsServerTls`,
+        problem: `the TLS Secret source writes the Secret ${quote(source.tlsSecretName)}, but the chart is told to read ${quote(expected)}`,
+        fix: `name the certificate's Secret ${quote(expected)}, or add the override { secret: '${MTLS_SERVER_TLS}', name: ${quote(source.tlsSecretName)} }`,
+      });
+    }
+    if (source.tlsSecretNamespace !== undefined && this.namespace !== undefined && source.tlsSecretNamespace !== this.namespace) {
+      throw problem({
+        where: `${where}: mtlsServerTls`,
+        problem: `the TLS Secret ${quote(source.tlsSecretName)} is written to namespace ${quote(source.tlsSecretNamespace)}, but the chart reads Secrets from ${quote(this.namespace)}`,
+        fix: 'create the certificate in the chart\'s namespace',
+      });
+    }
+  }
+
+  private emitServerTls(d: SecretDef): void {
+    const tls = this.mtlsServerTls!;
+    if (tls.kind === MtlsServerTlsKind.TLS_SECRET_SOURCE) return;
+    if (tls.kind === MtlsServerTlsKind.PEM) this.emit(d, () => tls._pemValues(), SecretsDelivery.inline());
+    else this.emit(d, undefined);
+  }
+
+  private emit(d: SecretDef, values: (() => Map<string, Buffer>) | undefined, delivery: SecretsDelivery = this.delivery): ApiObject[] {
+    const material = d.origin === 'tls' ? 'tls-private-key'
+      : d.keys.some((k) => describeKeyFile(d.leaf ? leafCluster(d) : this.cluster.directory, d.name, k).form === 'seed') ? 'seeds' : 'public-keys';
+    const secret: DeliveredSecret = {
+      id: d.name,
+      name: this.secretName(d.name),
+      namespace: this.namespace,
+      labels: this.labels,
+      annotations: this.annotations,
+      immutable: this.immutable,
+      cluster: this.cluster,
+      defaultName: d.name,
+      keys: d.keys.map((k) => ({ defaultKey: k, key: this.secretKey(d.name, k) })),
+      material,
+      values,
+    };
+    const objects = delivery._emit(this, secret);
+    if (objects.length) this.emitted.add(d.name);
+    return objects;
+  }
+
+  private defOf(name: string, method: string): SecretDef {
+    const d = this.defs.get(name);
+    if (!d) {
+      throw problem({
+        where: `${this.node.path}: ${method}`,
+        problem: `${quote(name)} is not a Secret of ${this.cluster.displayName}${!this.mtls && clusterSecretDefs(true).some((s) => s.name === name) ? ' (mtls is false)' : ''}`,
+        allowed: [...this.defs.keys()].join(', '),
+      });
+    }
+    return d;
+  }
+
+  private missingLeafConnections(): string[] {
+    const expected = this.cluster.role === ClusterRole.CSC ? this.cluster.cpcIds : [this.cluster.cpcId!];
+    return expected.filter((id) => !this.connections.has(id)).map((id) => formatProblem({
+      problem: `no LeafConnection joins ${this.cluster.role === ClusterRole.CSC ? `the CSC to CPC-${id}` : `CPC-${id} to the CSC`}, so ${
+        [undefined, ...this.accountTokens].map((t) => leafSecretDef(this.cluster.role === ClusterRole.CSC ? 'csc' : 'cpc', id, t).name).join(', ')} ${this.accountTokens.length ? 'are' : 'is'} missing`,
+      fix: `add new LeafConnection(scope, id, { ${this.cluster.role === ClusterRole.CSC ? `csc: <these secrets>, cpc: <the CPC-${id} secrets>` : 'csc: <the CSC secrets>, cpc: <these secrets>'} }), or set createLeafConnections: true to emit this side alone`,
+    }));
+  }
+}
+
+function toBuffers(entries: Array<[string, string]>): Map<string, Buffer> {
+  return new Map(entries.map(([k, v]) => [k, Buffer.from(v, 'utf8')]));
+}
+
+function leafCluster(d: SecretDef): string {
+  return d.leaf!.side === 'csc' ? 'csc' : `cpc-${d.leaf!.cpcId}`;
+}

@@ -1,0 +1,35 @@
+/**
+ * Type tests (checked by `npx projen test:types`, not run): the union-like
+ * values can only be made by their factories, and the props that make an
+ * EventBusSecrets meaningful are required. Removing an illegal line makes the
+ * unused @ts-expect-error fail the type check.
+ */
+import { Testing } from 'cdk8s';
+import {
+  EventBusCluster, EventBusSecrets, LeafConnection, MtlsServerTls, SecretsDelivery,
+} from '../../src';
+
+const chart = Testing.chart();
+
+// @ts-expect-error a delivery strategy comes from a factory (inline(), externalSecrets(), …)
+new SecretsDelivery();
+// @ts-expect-error a cluster comes from EventBusCluster.csc() or .cpc()
+new EventBusCluster();
+// @ts-expect-error the mTLS server certificate source comes from a factory
+new MtlsServerTls();
+
+// @ts-expect-error externalSecrets() needs the store to read from
+SecretsDelivery.externalSecrets({});
+// @ts-expect-error a CPC needs its id
+EventBusCluster.cpc();
+
+// @ts-expect-error the cluster is required
+new EventBusSecrets(chart, 'NoCluster', { delivery: SecretsDelivery.existing() });
+// @ts-expect-error the delivery is required: inline key material is never a silent default
+new EventBusSecrets(chart, 'NoDelivery', { cluster: EventBusCluster.csc() });
+
+const secrets = new EventBusSecrets(chart, 'Ok', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.existing() });
+// @ts-expect-error a LeafConnection joins EventBusSecrets, not clusters
+new LeafConnection(chart, 'Leaf', { csc: EventBusCluster.csc(), cpcId: '1' });
+// @ts-expect-error the cluster of a set of Secrets cannot change after construction
+secrets.cluster = EventBusCluster.cpc('1');
