@@ -1,1 +1,10 @@
-export * from './host-prerequisites';
+export { EventBusClusterChart } from './cluster-chart';
+export { CscChart } from './csc-chart';
+export type { CscChartProps } from './csc-chart';
+export { CpcChart } from './cpc-chart';
+export type { CpcChartProps } from './cpc-chart';
+export { EventBusFleet } from './fleet';
+export type { EventBusFleetProps, FleetClusterOptions, FleetCpcOptions, FleetSynthResult } from './fleet';
+export { HostPrerequisites } from './host-prerequisites';
+export type { HostPrerequisitesProps } from './host-prerequisites';
+export type { ClusterCertificateOptions, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';

@@ -1,0 +1,263 @@
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as YAML from 'yaml';
+import { EventBusClusterOptions, NKeyPermission } from './options';
+import { HostPrerequisites } from '../charts/host-prerequisites';
+import { ICertificateIssuer, SelfSignedCaIssuer } from '../certificates/issuers';
+import { validateNamespace } from '../certificates/names';
+import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
+import type { ITlsSecretSource } from '../certificates/tls-secret';
+import { problem, quote } from '../errors';
+import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
+import { DsxTransport, EventBusGateway } from '../gateway/gateway';
+import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
+import { validateExtraAccounts } from '../keys/layout';
+import { ClusterRole, EventBusCluster } from '../secrets/cluster';
+import { EventBusSecrets } from '../secrets/event-bus-secrets';
+import { MtlsServerTls } from '../secrets/mtls-server-tls';
+
+/** The namespace the upstream chart is installed in when none is given (the pre-deployment page's). */
+export const DEFAULT_NAMESPACE = 'dsx';
+
+/** NKey permission entries the upstream chart generates itself (auth-callout-permissions.yaml). */
+const RESERVED_PERMISSIONS = ['nack-controller', 'surveyor', 'mtls-leaf', 'mtls-authx-leaf', 'mtls-sys-leaf'];
+const RESERVED_PERMISSION_PATTERNS = [/^leaf-cpc-/, /^leaf-[a-z0-9-]+-cpc-/];
+
+/**
+ * What a CSC and a CPC chart share: the Secrets, the certificates, the
+ * gateway and the Helm values of one cluster, built from one set of options
+ * so that they cannot disagree.
+ */
+export abstract class EventBusClusterChart extends Chart {
+  /** Which cluster this chart is for. */
+  public readonly cluster: EventBusCluster;
+  /** The Secrets the upstream chart reads. */
+  public readonly secrets: EventBusSecrets;
+  /** The gateway, unless disabled. */
+  public readonly gateway?: EventBusGateway;
+  /** The gateway's server certificate, when cert-manager issues it. */
+  public readonly serverCertificate?: ServerCertificate;
+  /** The mTLS server certificate (`nats-mtls-server-tls`), when cert-manager issues it. */
+  public readonly mtlsCertificate?: MtlsServerCertificate;
+  /** Whether mTLS is enabled. */
+  public readonly mtls: boolean;
+  /** Namespace the upstream chart is installed in. */
+  public readonly releaseNamespace: string;
+
+  private readonly extraAccountNames: string[];
+  private readonly nkeyPermissions: NKeyPermission[];
+
+  protected constructor(scope: Construct, id: string, cluster: EventBusCluster, options: EventBusClusterOptions, createLeafConnections: boolean) {
+    const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+    super(scope, id, { namespace, labels: options.labels, disableResourceNameHashes: true });
+    const where = this.node.path;
+    validateNamespace(namespace, where);
+    this.cluster = cluster;
+    this.releaseNamespace = namespace;
+    this.mtls = options.mtls ?? true;
+    this.extraAccountNames = [...(options.extraAccounts ?? [])];
+    validateExtraAccounts(this.extraAccountNames, `${where}: extraAccounts`);
+    this.nkeyPermissions = [...(options.nkeyPermissions ?? [])];
+    this.validatePermissions();
+
+    const gw = options.gateway ?? {};
+    const gatewayEnabled = gw.enabled ?? true;
+    const transport = gw.transport ?? DsxTransport.TLS;
+    const gatewayNamespace = gw.namespace ?? namespace;
+
+    // Certificates: one issuer for the gateway certificate and the mTLS server.
+    const certs = options.certificates ?? {};
+    let issuer: ICertificateIssuer | undefined = certs.issuer;
+    if (certs.selfSigned) {
+      if (issuer) {
+        throw problem({ where, problem: 'certificates has both an issuer and selfSigned: true', fix: 'keep one of the two' });
+      }
+      issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: `dsx-event-bus ${cluster.displayName} CA` });
+    }
+    const certOptions = { duration: certs.duration, renewBefore: certs.renewBefore, privateKey: certs.privateKey };
+
+    let terminateCertificate: ITlsSecretSource | undefined = gw.serverTlsSecret;
+    if (gatewayEnabled && transport === DsxTransport.TLS && !terminateCertificate) {
+      if (!issuer) {
+        throw problem({
+          where,
+          problem: 'the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret',
+          allowed: 'certificates.issuer, certificates.selfSigned: true, or gateway.serverTlsSecret',
+          fix: 'set certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")), or use gateway.transport: DsxTransport.TCP for an evaluation cluster',
+        });
+      }
+      const dnsNames = gw.hostnames ?? [];
+      const ipAddresses = gw.ipAddresses ?? [];
+      if (dnsNames.length + ipAddresses.length === 0) {
+        throw problem({
+          where,
+          problem: 'the TLS gateway certificate has no names: gateway.hostnames and gateway.ipAddresses are both empty',
+          fix: 'list the DNS names (gateway.hostnames) or IP addresses (gateway.ipAddresses) clients connect to',
+        });
+      }
+      this.serverCertificate = new ServerCertificate(this, 'ServerCertificate', {
+        ...certOptions, issuer, dnsNames, ipAddresses, namespace: gatewayNamespace,
+      });
+      terminateCertificate = this.serverCertificate;
+    }
+
+    let mtlsServerTls = options.mtlsServerTls;
+    const mtlsHostnames = gw.mtlsHostnames ?? gw.hostnames ?? [];
+    if (this.mtls && issuer && !mtlsServerTls) {
+      const external = [...mtlsHostnames, ...(gw.mtlsHostnames ? [] : gw.ipAddresses ?? [])];
+      if (external.length === 0) {
+        throw problem({
+          where,
+          problem: 'the mTLS server certificate has no external names: gateway.mtlsHostnames, gateway.hostnames and gateway.ipAddresses are all empty',
+          fix: 'list the host of the mTLS client broker URL in gateway.mtlsHostnames (or gateway.hostnames), or disable mTLS with mtls: false',
+        });
+      }
+      this.mtlsCertificate = new MtlsServerCertificate(this, 'MtlsServerCertificate', { ...certOptions, issuer, externalHostnames: external });
+      mtlsServerTls = MtlsServerTls.fromTlsSecretSource(this.mtlsCertificate);
+    }
+
+    if (this.mtls && gw.mtlsClientUrls && !this.mtlsCertificate) {
+      throw problem({
+        where,
+        problem: 'gateway.mtlsClientUrls is set, but the mTLS server certificate is not issued by cert-manager here, so its SANs cannot be checked',
+        fix: 'set certificates.issuer (or selfSigned) so the chart creates the nats-mtls-server-tls Certificate, or drop mtlsClientUrls',
+      });
+    }
+
+    this.secrets = new EventBusSecrets(this, 'Secrets', {
+      cluster,
+      delivery: options.delivery,
+      keys: options.keys,
+      extraAccounts: this.extraAccountNames,
+      mtls: this.mtls,
+      mtlsServerTls,
+      namespace,
+      labels: options.labels,
+      immutable: options.immutableSecrets,
+      overrides: options.secretOverrides,
+      createLeafConnections,
+    });
+
+    if (gatewayEnabled) {
+      let envoyProxy: IEnvoyProxy | undefined;
+      if (gw.envoyProxyName) {
+        envoyProxy = EventBusEnvoyProxy.fromEnvoyProxyName(gw.envoyProxyName, gatewayNamespace);
+      } else {
+        envoyProxy = new EventBusEnvoyProxy(this, 'EnvoyProxy', {
+          namespace: gatewayNamespace,
+          replicas: gw.envoyReplicas,
+          resources: gw.envoyResources,
+          serviceType: gw.envoyServiceType,
+          serviceAnnotations: gw.envoyServiceAnnotations,
+          metalLbAddressPool: gw.metalLbAddressPool,
+        });
+      }
+      this.gateway = EventBusGateway.dsxDefault(this, 'Gateway', {
+        name: gw.name,
+        namespace: gatewayNamespace,
+        gatewayClassName: gw.gatewayClassName,
+        envoyProxy,
+        routeApiVersion: gw.routeApiVersion,
+        routeRendering: gw.routeRendering,
+        transport,
+        certificate: transport === DsxTransport.TLS ? terminateCertificate : undefined,
+        hostnames: transport === DsxTransport.TLS && gw.hostnames?.length ? gw.hostnames : undefined,
+        mtls: this.mtls,
+        mtlsHostnames: this.mtls ? gw.mtlsHostnames ?? gw.hostnames : undefined,
+        mtlsServerCertificate: this.mtls && gw.mtlsClientUrls ? this.mtlsCertificate : undefined,
+        mtlsClientUrls: this.mtls ? gw.mtlsClientUrls : undefined,
+      });
+    }
+
+    if (options.hostPrerequisites) {
+      new HostPrerequisites(this, 'HostPrerequisites', { namespace });
+    }
+  }
+
+  /** The extra accounts of this cluster. */
+  public get extraAccounts(): string[] {
+    return [...this.extraAccountNames];
+  }
+
+  /**
+   * The Helm values for the upstream chart (`global.eventBus`), derived from
+   * the same objects as the manifests: cluster identity, mTLS, extra accounts,
+   * the gateway routes (disabled where this library renders them) and the
+   * Secret reference overrides.
+   */
+  public helmValues(): any {
+    const eventBus: Record<string, unknown> = {
+      clusterType: this.cluster.role,
+      ...this.roleValues(),
+      mtls: { enabled: this.mtls },
+      extraAccounts: Object.fromEntries(this.extraAccountNames.map((a) => [a, { enabled: true }])),
+      gateway: { routes: this.routeValues() },
+    };
+    const overrides = this.secrets.nkeySecretRefOverrides();
+    if (Object.keys(overrides).length) eventBus.nkeySecretRefOverrides = overrides;
+    if (this.nkeyPermissions.length) {
+      eventBus.auth = {
+        permissions: {
+          nkey: Object.fromEntries(this.nkeyPermissions.map((p) => [p.name, {
+            public_key: p.publicKey,
+            account: p.account,
+            ...(p.publishAllow || p.subscribeAllow ? {
+              permissions: {
+                ...(p.publishAllow ? { pub: { allow: p.publishAllow } } : {}),
+                ...(p.subscribeAllow ? { sub: { allow: p.subscribeAllow } } : {}),
+              },
+            } : {}),
+          }])),
+        },
+      };
+    }
+    return { global: { eventBus } };
+  }
+
+  /** {@link helmValues} as a YAML document, with a header naming its source. */
+  public valuesYaml(): string {
+    const header = `# Helm values for the DSX Event Bus chart (${this.cluster.displayName}), generated by cdk8s-dsx-event-bus.\n`
+      + '# Install with: helm install nats-event-bus <chart> -n ' + this.releaseNamespace + ' -f values.event-bus.yaml\n';
+    return header + YAML.stringify(this.helmValues(), { lineWidth: 0 });
+  }
+
+  /** `clusterId`/`cscEndpoint` (CPC) or `cpcIds` (CSC). */
+  protected abstract roleValues(): Record<string, unknown>;
+
+  private routeValues(): Record<string, unknown> {
+    if (this.gateway) return this.gateway.routesHelmValues();
+    // No gateway: the chart must not create routes to a Gateway that does not exist.
+    return { mqtt: { enabled: false }, natsClient: { enabled: false }, natsLeafnode: { enabled: false }, mqttMtls: { enabled: false } };
+  }
+
+  private validatePermissions(): void {
+    const where = `${this.node.path}: nkeyPermissions`;
+    const dcAccount = this.cluster.role === ClusterRole.CSC ? 'CSC' : 'CPC';
+    const accounts = [dcAccount, 'SYS', 'AUTHX', ...this.extraAccountNames];
+    const seen = new Set<string>();
+    for (const p of this.nkeyPermissions) {
+      if (RESERVED_PERMISSIONS.includes(p.name) || RESERVED_PERMISSION_PATTERNS.some((r) => r.test(p.name))) {
+        throw problem({
+          where,
+          problem: `permission name ${quote(p.name)} is reserved: the chart generates an entry of that name for its own users and yours would replace it`,
+          allowed: `any name except ${RESERVED_PERMISSIONS.join(', ')}, leaf-cpc-<id> and leaf-<account>-cpc-<id>`,
+          fix: 'rename the entry',
+        });
+      }
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(p.name)) {
+        throw problem({ where, problem: `permission name ${quote(p.name)} is invalid`, allowed: 'letters, digits, ".", "_" and "-", starting with a letter or digit', fix: 'rename the entry' });
+      }
+      if (seen.has(p.name)) throw problem({ where, problem: `permission ${quote(p.name)} is listed twice`, fix: 'list each entry once' });
+      seen.add(p.name);
+      NKeyPublicKey.parse(p.publicKey, `${where}.${p.name}.publicKey`, NKeyKind.USER);
+      if (!accounts.includes(p.account)) {
+        throw problem({
+          where: `${where}.${p.name}`,
+          problem: `account ${quote(p.account)} does not exist on ${this.cluster.displayName}`,
+          allowed: accounts.join(', '),
+          fix: 'use one of those accounts, or add the account to extraAccounts',
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,250 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Yaml } from 'cdk8s';
+import { Construct } from 'constructs';
+import { EventBusClusterChart } from './cluster-chart';
+import { validateCscEndpoint, CpcChart } from './cpc-chart';
+import { CscChart } from './csc-chart';
+import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import { canonicalIp, isIpLiteral } from '../certificates/names';
+import { EventBusError, problem, quote } from '../errors';
+import { DsxTransport } from '../gateway/gateway';
+import { CSC, cpcCluster, validateCpcId, validateUniqueCpcIds } from '../keys/layout';
+import { LeafConnection } from '../connections/leaf-connection';
+import { MtlsServerTls } from '../secrets/mtls-server-tls';
+
+/** Per-cluster settings of a fleet member, merged over the fleet's. */
+export interface FleetClusterOptions {
+  /**
+   * Gateway settings of this cluster; each field given here replaces the
+   * fleet's (`hostnames` are typically per cluster).
+   * @default - the fleet's gateway settings
+   */
+  readonly gateway?: ClusterGatewayOptions;
+  /**
+   * Labels added to this cluster's objects (on top of the fleet's).
+   * @default - the fleet's labels
+   */
+  readonly labels?: { [key: string]: string };
+  /**
+   * User NKey permissions of this cluster (on top of the fleet's).
+   * @default - the fleet's
+   */
+  readonly nkeyPermissions?: NKeyPermission[];
+  /**
+   * Where this cluster's `nats-mtls-server-tls` comes from (each cluster has
+   * its own server certificate).
+   * @default - the fleet's `mtlsServerTls`
+   */
+  readonly mtlsServerTls?: MtlsServerTls;
+}
+
+/** One CPC of a fleet. */
+export interface FleetCpcOptions extends FleetClusterOptions {
+  /** The CPC's id (`^[a-z0-9]+$`). */
+  readonly id: string;
+  /**
+   * The CSC's leafnode URL for this CPC.
+   * @default - the fleet's `cscEndpoint`, else derived from the CSC gateway:
+   * `tls://<first hostname or IP>:7422` (`nats://` for a TCP gateway)
+   */
+  readonly cscEndpoint?: string;
+}
+
+/** Props of {@link EventBusFleet}. */
+export interface EventBusFleetProps extends EventBusClusterOptions {
+  /**
+   * Settings of the CSC.
+   * @default - the fleet's settings
+   */
+  readonly csc?: FleetClusterOptions;
+  /** The CPCs; the CSC's `cpcIds` are exactly these ids, in this order. */
+  readonly cpcs: FleetCpcOptions[];
+  /**
+   * The CSC's leafnode URL for every CPC that does not set its own.
+   * @default - derived from the CSC gateway (see FleetCpcOptions.cscEndpoint)
+   */
+  readonly cscEndpoint?: string;
+}
+
+/** What {@link EventBusFleet.synth} wrote. */
+export interface FleetSynthResult {
+  /** Output directory of each cluster (`<outdir>/csc`, `<outdir>/cpc-1`, …). */
+  readonly clusterDirectories: string[];
+  /** Kubernetes objects written, per cluster (same order as the directories). */
+  readonly objectsPerCluster: number[];
+  /** Kubernetes objects written. */
+  readonly objects: number;
+  /** Files written (manifests and values). */
+  readonly files: number;
+}
+
+/** File name of each cluster's Helm values. */
+export const VALUES_FILE = 'values.event-bus.yaml';
+
+/**
+ * One CSC and N CPCs from one description: the CSC's `cpcIds` are the CPC
+ * charts, every CPC is joined to the CSC by a `LeafConnection` (one key pair
+ * per CPC, plus one per extra account), and extra accounts, mTLS and the
+ * delivery strategy are the same everywhere.
+ *
+ * `synth(outdir)` writes one folder per cluster (`csc/`, `cpc-<id>/`), each
+ * with `manifests/` (one file per object) and `values.event-bus.yaml` for
+ * the upstream Helm chart: a layout an Argo CD ApplicationSet can iterate.
+ */
+export class EventBusFleet extends Construct {
+  /** The CSC chart. */
+  public readonly csc: CscChart;
+  /** The CPC charts, in the given order. */
+  public readonly cpcs: CpcChart[];
+  /** One connection per CPC. */
+  public readonly leafConnections: LeafConnection[];
+
+  constructor(scope: Construct, id: string, props: EventBusFleetProps) {
+    super(scope, id);
+    const where = this.node.path || id;
+    const ids = (props.cpcs ?? []).map((c) => c.id);
+    for (const cpcId of ids) validateCpcId(cpcId, `${where}: cpcs`);
+    validateUniqueCpcIds(ids, `${where}: cpcs`);
+    // One ensure for the whole fleet (generates everything at once when the
+    // store may); the charts' own ensure calls then only verify.
+    props.keys?.ensure({ cpcIds: ids, extraAccounts: props.extraAccounts });
+
+    this.csc = new CscChart(this, CSC, { ...merge(props, props.csc), cpcIds: ids });
+    const cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
+    this.cpcs = [];
+    this.leafConnections = [];
+    for (const cpc of props.cpcs) {
+      const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
+      validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
+      this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
+      const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint! });
+      this.cpcs.push(chart);
+      this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
+        csc: this.csc.secrets,
+        cpc: chart.secrets,
+        cscEndpoint: endpoint,
+      }));
+    }
+  }
+
+  /** Every chart: the CSC first, then the CPCs in order. */
+  public get charts(): EventBusClusterChart[] {
+    return [this.csc, ...this.cpcs];
+  }
+
+  /**
+   * Validates every construct (like `cdk8s synth`) and writes each cluster's
+   * manifests and Helm values under `outdir`. Folders of clusters no longer in
+   * the fleet (ones holding a values file of ours) are removed, so a GitOps
+   * repository never keeps deploying a removed CPC.
+   */
+  public synth(outdir: string): FleetSynthResult {
+    const errors: string[] = [];
+    for (const c of this.node.findAll()) {
+      for (const e of c.node.validate()) errors.push(`[${c.node.path}] ${e}`);
+    }
+    if (errors.length) {
+      throw new EventBusError(`synthesis failed with ${errors.length} error${errors.length === 1 ? '' : 's'}:\n  ${errors.join('\n  ')}`);
+    }
+    const rendered = this.charts.map((chart) => ({ chart, objects: chart.toJson(), values: chart.valuesYaml() }));
+
+    fs.mkdirSync(outdir, { recursive: true });
+    const wanted = new Set(this.charts.map((c) => c.cluster.directory));
+    for (const entry of fs.readdirSync(outdir)) {
+      const dir = path.join(outdir, entry);
+      if (!wanted.has(entry) && /^(csc|cpc-[a-z0-9]+)$/.test(entry) && fs.existsSync(path.join(dir, VALUES_FILE))) {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    let files = 0;
+    let objects = 0;
+    const dirs: string[] = [];
+    const perCluster: number[] = [];
+    for (const { chart, objects: objs, values } of rendered) {
+      perCluster.push(objs.length);
+      const dir = path.join(outdir, chart.cluster.directory);
+      dirs.push(dir);
+      const manifests = path.join(dir, 'manifests');
+      fs.rmSync(manifests, { recursive: true, force: true });
+      fs.mkdirSync(manifests, { recursive: true });
+      const names = new Set<string>();
+      for (const obj of objs) {
+        const base = `${obj.kind}.${obj.metadata?.namespace ? obj.metadata.namespace + '.' : ''}${obj.metadata?.name}`.replace(/[^0-9A-Za-z._-]/g, '');
+        if (names.has(base)) {
+          throw problem({ where: chart.node.path, problem: `two objects would be written to ${base}.k8s.yaml`, fix: 'give the objects distinct names' });
+        }
+        names.add(base);
+        // A Secret with inline data holds key material: readable by the owner only.
+        const mode = obj.kind === 'Secret' && (obj.data || obj.stringData) ? 0o600 : 0o644;
+        fs.writeFileSync(path.join(manifests, `${base}.k8s.yaml`), Yaml.stringify(obj), { mode });
+        fs.chmodSync(path.join(manifests, `${base}.k8s.yaml`), mode);
+        files++;
+        objects++;
+      }
+      fs.writeFileSync(path.join(dir, VALUES_FILE), values);
+      files++;
+    }
+    return { clusterDirectories: dirs, objectsPerCluster: perCluster, objects, files };
+  }
+
+  /** The CPC chart with the given id. */
+  public cpc(cpcId: string): CpcChart {
+    const chart = this.cpcs.find((c) => c.cpcId === cpcId);
+    if (!chart) {
+      throw problem({ where: this.node.path, problem: `no CPC with id ${quote(cpcId)}`, allowed: this.cpcs.map((c) => quote(c.cpcId)).join(', ') || 'none' });
+    }
+    return chart;
+  }
+
+  /**
+   * A CPC that reaches the CSC through the CSC's own gateway must speak that
+   * listener's protocol, and a TLS endpoint's host must be in the CSC
+   * certificate: otherwise the leaf connection fails at runtime, silently.
+   */
+  private checkEndpointAgainstCsc(endpoint: string, cpcId: string, gw: ClusterGatewayOptions): void {
+    const m = /^(\w+):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(endpoint)!;
+    const scheme = m[1];
+    const host = m[2].replace(/^\[|\]$/g, '');
+    const names = gw.hostnames ?? [];
+    const ips = (gw.ipAddresses ?? []).map(canonicalIp);
+    const viaGateway = (gw.enabled ?? true) && (names.includes(host.toLowerCase()) || (isIpLiteral(host) && ips.includes(canonicalIp(host))));
+    if (!viaGateway) return;
+    const transport = gw.transport ?? DsxTransport.TLS;
+    const where = `${this.node.path}/${cpcCluster(cpcId)}`;
+    if (transport === DsxTransport.TLS && scheme !== 'tls') {
+      throw problem({
+        where,
+        problem: `cscEndpoint ${quote(endpoint)} uses ${scheme}:// but the CSC gateway terminates TLS on its nats-leafnode listener`,
+        fix: `use tls://${m[2]}:${m[3] ?? '7422'}`,
+      });
+    }
+    if (transport === DsxTransport.TCP && scheme === 'tls') {
+      throw problem({
+        where,
+        problem: `cscEndpoint ${quote(endpoint)} uses tls:// but the CSC gateway's nats-leafnode listener is plain TCP`,
+        fix: `use nats://${m[2]}:${m[3] ?? '7422'}`,
+      });
+    }
+  }
+}
+
+/** The fleet's options with one member's overrides applied. */
+function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefined): EventBusClusterOptions {
+  const { csc: _csc, cpcs: _cpcs, cscEndpoint: _e, ...common } = fleet;
+  return {
+    ...common,
+    labels: { ...(fleet.labels ?? {}), ...(member?.labels ?? {}) },
+    gateway: { ...(fleet.gateway ?? {}), ...(member?.gateway ?? {}) },
+    nkeyPermissions: [...(fleet.nkeyPermissions ?? []), ...(member?.nkeyPermissions ?? [])],
+    mtlsServerTls: member?.mtlsServerTls ?? fleet.mtlsServerTls,
+  };
+}
+
+function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
+  if (gw.enabled === false) return undefined;
+  const host = gw.hostnames?.[0] ?? gw.ipAddresses?.[0];
+  if (!host) return undefined;
+  const scheme = (gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats';
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:7422`;
+}

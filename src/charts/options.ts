@@ -1,0 +1,234 @@
+import { Duration } from 'cdk8s';
+import { ICertificateIssuer } from '../certificates/issuers';
+import { PrivateKeyAlgorithm } from '../certificates/private-key';
+import type { ITlsSecretSource } from '../certificates/tls-secret';
+import { EnvoyResources, EnvoyServiceType } from '../gateway/envoy-proxy';
+import { DsxTransport } from '../gateway/gateway';
+import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
+import { IKeyStore } from '../keys/store';
+import { SecretOverride } from '../secrets/event-bus-secrets';
+import { SecretsDelivery } from '../secrets/delivery';
+import { MtlsServerTls } from '../secrets/mtls-server-tls';
+
+/** The gateway of one cluster: the four DSX listeners and their routes. */
+export interface ClusterGatewayOptions {
+  /**
+   * Create the Gateway (and its EnvoyProxy). When false, no Gateway is
+   * synthesized and every route in the Helm values is disabled: the cluster
+   * is reachable only inside Kubernetes.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Name of the Gateway.
+   * @default "event-bus-gateway"
+   */
+  readonly name?: string;
+  /**
+   * Namespace of the Gateway, its EnvoyProxy and its server certificate.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * GatewayClass.
+   * @default "eg"
+   */
+  readonly gatewayClassName?: string;
+  /**
+   * TLS-terminate (production) or plain TCP (local evaluation) for `mqtt`,
+   * `nats-client` and `nats-leafnode`.
+   * @default DsxTransport.TLS
+   */
+  readonly transport?: DsxTransport;
+  /**
+   * DNS names clients use to reach this cluster's gateway. They become the
+   * server certificate's `dnsNames` (and, for the CSC, the default
+   * `cscEndpoint` host of every CPC).
+   * @default - none
+   */
+  readonly hostnames?: string[];
+  /**
+   * IP addresses clients use to reach the gateway (e.g. a MetalLB address).
+   * They become the server certificate's `ipAddresses`, never `dnsNames`.
+   * @default - none
+   */
+  readonly ipAddresses?: string[];
+  /**
+   * SNI hostnames of the `nats-mqtt-mtls` TLSRoute and external SANs of the
+   * mTLS server certificate.
+   * @default - the gateway's `hostnames`
+   */
+  readonly mtlsHostnames?: string[];
+  /**
+   * Broker URLs mTLS clients use; synthesis fails unless the mTLS
+   * certificate's SANs, the TLSRoute hostnames and each URL's host agree.
+   * @default - no check
+   */
+  readonly mtlsClientUrls?: string[];
+  /**
+   * API version of the routes.
+   * @default RouteApiVersion.V1ALPHA2
+   */
+  readonly routeApiVersion?: RouteApiVersion;
+  /**
+   * Who creates the routes: the upstream chart (from the Helm values) or this
+   * library (TCPRoute/TLSRoute manifests).
+   * @default RouteRendering.HELM_VALUES
+   */
+  readonly routeRendering?: RouteRendering;
+  /**
+   * Name of an existing EnvoyProxy to use instead of creating one.
+   * @default - an EnvoyProxy "event-bus-proxy-config" is created
+   */
+  readonly envoyProxyName?: string;
+  /**
+   * Envoy replicas of the created EnvoyProxy.
+   * @default - Envoy Gateway's default
+   */
+  readonly envoyReplicas?: number;
+  /**
+   * Resources of the Envoy container.
+   * @default - Envoy Gateway's defaults
+   */
+  readonly envoyResources?: EnvoyResources;
+  /**
+   * Type of the Envoy Service.
+   * @default - Envoy Gateway's default (LoadBalancer)
+   */
+  readonly envoyServiceType?: EnvoyServiceType;
+  /**
+   * Annotations of the Envoy Service.
+   * @default - none
+   */
+  readonly envoyServiceAnnotations?: { [key: string]: string };
+  /**
+   * MetalLB address pool of the Envoy Service.
+   * @default - none
+   */
+  readonly metalLbAddressPool?: string;
+  /**
+   * An existing TLS Secret for the terminate listeners instead of a
+   * cert-manager Certificate.
+   * @default - a ServerCertificate from `certificates`
+   */
+  readonly serverTlsSecret?: ITlsSecretSource;
+}
+
+/** How the charts obtain their certificates from cert-manager. */
+export interface ClusterCertificateOptions {
+  /**
+   * The issuer of the gateway's server certificate and the mTLS server
+   * certificate (a CA-backed issuer: its CA verifies mTLS clients).
+   * @default - with `selfSigned`, a self-signed CA issuer per cluster; otherwise none
+   */
+  readonly issuer?: ICertificateIssuer;
+  /**
+   * Bootstrap a self-signed CA issuer per cluster (evaluation).
+   * @default false
+   */
+  readonly selfSigned?: boolean;
+  /**
+   * Lifetime of the certificates.
+   * @default Duration.days(90)
+   */
+  readonly duration?: Duration;
+  /**
+   * Renewal before expiry.
+   * @default Duration.days(30)
+   */
+  readonly renewBefore?: Duration;
+  /**
+   * Private key algorithm.
+   * @default PrivateKeyAlgorithm.RSA_2048
+   */
+  readonly privateKey?: PrivateKeyAlgorithm;
+}
+
+/** A user NKey permission entry for the chart's auth-callout (`global.eventBus.auth.permissions.nkey`). */
+export interface NKeyPermission {
+  /** Entry name; must not collide with the names the chart generates. */
+  readonly name: string;
+  /** The user's public key (`U…`). */
+  readonly publicKey: string;
+  /** NATS account the user is placed in (CSC, CPC, SYS, AUTHX or an extra account). */
+  readonly account: string;
+  /**
+   * Subjects the user may publish to.
+   * @default - the account's defaults
+   */
+  readonly publishAllow?: string[];
+  /**
+   * Subjects the user may subscribe to.
+   * @default - the account's defaults
+   */
+  readonly subscribeAllow?: string[];
+}
+
+/** What every cluster chart of the event bus takes. */
+export interface EventBusClusterOptions {
+  /** How the Secrets reach the cluster (`SecretsDelivery.inline()`, `externalSecrets(...)`, …). */
+  readonly delivery: SecretsDelivery;
+  /**
+   * Where the NKeys come from: a `DirectoryKeyStore` or, in tests, the
+   * `DeterministicKeyStore`.
+   * @default - none: allowed for every delivery except `inline()`
+   */
+  readonly keys?: IKeyStore;
+  /**
+   * Namespace the upstream chart is installed in (the Secrets and the mTLS
+   * certificate live there).
+   * @default "dsx"
+   */
+  readonly namespace?: string;
+  /**
+   * Labels of every object.
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+  /**
+   * Whether the mTLS MQTT endpoint is enabled (`global.eventBus.mtls.enabled`).
+   * @default true
+   */
+  readonly mtls?: boolean;
+  /**
+   * Where `nats-mtls-server-tls` comes from when no certificate issuer is set.
+   * @default - a cert-manager MtlsServerCertificate when `certificates` has an
+   * issuer; otherwise MtlsServerTls.fromDelivery()
+   */
+  readonly mtlsServerTls?: MtlsServerTls;
+  /**
+   * Extra NATS accounts (the chart's `extraAccounts`), the same on every cluster.
+   * @default - none
+   */
+  readonly extraAccounts?: string[];
+  /**
+   * Secret name/key overrides (written to `nkeySecretRefOverrides`).
+   * @default - the upstream names
+   */
+  readonly secretOverrides?: SecretOverride[];
+  /**
+   * Make the Secrets immutable.
+   * @default false
+   */
+  readonly immutableSecrets?: boolean;
+  /**
+   * The gateway.
+   * @default - a TLS gateway named "event-bus-gateway" in the chart's namespace
+   */
+  readonly gateway?: ClusterGatewayOptions;
+  /**
+   * cert-manager certificates for the gateway and the mTLS server.
+   * @default - none: a TLS gateway then needs `gateway.serverTlsSecret`
+   */
+  readonly certificates?: ClusterCertificateOptions;
+  /**
+   * User NKey permissions for auth-callout.
+   * @default - none
+   */
+  readonly nkeyPermissions?: NKeyPermission[];
+  /**
+   * Add the HostPrerequisites DaemonSet (privileged; raises the inotify limits).
+   * @default false
+   */
+  readonly hostPrerequisites?: boolean;
+}

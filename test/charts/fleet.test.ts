@@ -1,0 +1,153 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Testing } from 'cdk8s';
+import * as YAML from 'yaml';
+import {
+  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
+  NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
+} from '../../src';
+import { validateManifests } from '../util/schema';
+import { findSeeds } from '../util/seeds';
+
+const keys = new DeterministicKeyStore();
+
+function fleetProps(ids: string[], extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps {
+  return {
+    keys,
+    delivery: SecretsDelivery.inline(),
+    extraAccounts: ['LaunchLayer'],
+    certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+    csc: { gateway: { hostnames: ['csc.example.com'] } },
+    cpcs: ids.map((id) => ({ id, gateway: { hostnames: [`cpc-${id}.example.com`] } })),
+    ...extra,
+  };
+}
+
+/** Objects of one chart keyed `Kind/name`. */
+function objectsOf(chart: CscChart | CpcChart): Map<string, any> {
+  return new Map(chart.toJson().map((o: any) => [`${o.kind}/${o.metadata.name}`, o]));
+}
+
+function secretData(chart: CscChart | CpcChart, name: string): Record<string, string> {
+  const s = objectsOf(chart).get(`Secret/${name}`);
+  return Object.fromEntries(Object.entries(s.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+describe('EventBusFleet', () => {
+  test('the CSC serves exactly the CPC charts, each joined by a leaf connection per account', () => {
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1', '2']));
+    expect(fleet.csc.cpcIds).toEqual(['1', '2']);
+    expect(fleet.cpcs.map((c) => c.cpcId)).toEqual(['1', '2']);
+    expect(fleet.leafConnections).toHaveLength(2);
+    for (const cpc of fleet.cpcs) {
+      for (const [cscSecret, cpcSecret] of [[`nats-leaf-cpc-${cpc.cpcId}`, 'nats-leaf-csc'], [`nats-leaf-launchlayer-cpc-${cpc.cpcId}`, 'nats-leaf-launchlayer-csc']]) {
+        const seed = NKeySeed.parse(secretData(cpc, cpcSecret).seed, cpcSecret);
+        const pub = NKeyPublicKey.parse(secretData(fleet.csc, cscSecret).pubkey, cscSecret);
+        expect(seed.publicKey.value).toBe(pub.value);
+      }
+    }
+    expect(fleet.csc.helmValues().global.eventBus).toMatchObject({ clusterType: 'csc', cpcIds: ['1', '2'], extraAccounts: { LaunchLayer: { enabled: true } } });
+    expect(fleet.cpc('2').helmValues().global.eventBus).toMatchObject({ clusterType: 'cpc', clusterId: '2', cscEndpoint: 'tls://csc.example.com:7422' });
+  });
+
+  test('every synthesized object of every cluster is schema-valid', () => {
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1', '2']));
+    const all = fleet.charts.flatMap((c) => c.toJson());
+    expect(validateManifests(all)).toBe(all.length);
+  });
+
+  test('adding a CPC changes only that CPC and the CSC\'s leaf Secrets and values', () => {
+    const before = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1', '2']));
+    const after = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1', '2', '3']));
+    for (const id of ['1', '2']) {
+      expect(after.cpc(id).toJson()).toEqual(before.cpc(id).toJson());
+      expect(after.cpc(id).valuesYaml()).toBe(before.cpc(id).valuesYaml());
+    }
+    const a = objectsOf(before.csc);
+    const b = objectsOf(after.csc);
+    const added = [...b.keys()].filter((k) => !a.has(k)).sort();
+    expect(added).toEqual(['Secret/nats-leaf-cpc-3', 'Secret/nats-leaf-launchlayer-cpc-3']);
+    for (const [k, v] of a) expect(b.get(k)).toEqual(v);
+    const va = before.csc.helmValues().global.eventBus;
+    const vb = after.csc.helmValues().global.eventBus;
+    expect(vb.cpcIds).toEqual(['1', '2', '3']);
+    expect({ ...vb, cpcIds: undefined }).toEqual({ ...va, cpcIds: undefined });
+    expect(after.cpc('3').toJson().length).toBe(before.cpc('1').toJson().length);
+  });
+
+  test('every route in the values matches a listener of the synthesized Gateway (kind and sectionName)', () => {
+    const variants: Array<Partial<EventBusFleetProps>> = [
+      {},
+      { mtls: false },
+      { gateway: { transport: DsxTransport.TCP } },
+      { gateway: { routeApiVersion: RouteApiVersion.V1, routeRendering: RouteRendering.MANIFESTS } },
+    ];
+    let checked = 0;
+    for (const v of variants) {
+      const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1'], v));
+      for (const chart of fleet.charts) {
+        const gateway = chart.toJson().find((o: any) => o.kind === 'Gateway');
+        const routes = chart.helmValues().global.eventBus.gateway.routes;
+        for (const [key, route] of Object.entries<any>(routes)) {
+          if (!route.enabled) continue;
+          expect(route.gatewayName).toBe(gateway.metadata.name);
+          expect(route.gatewayNamespace).toBe(gateway.metadata.namespace);
+          const listener = gateway.spec.listeners.find((l: any) => l.name === route.sectionName);
+          expect(listener).toBeDefined();
+          expect(listener.allowedRoutes.kinds.map((k: any) => k.kind)).toContain(route.kind);
+          if (key === 'mqttMtls') expect([route.kind, listener.tls.mode]).toEqual(['TLSRoute', 'Passthrough']);
+          checked++;
+        }
+        // Routes the library renders itself are disabled in the values, so the chart never creates them too.
+        const manifests = chart.toJson().filter((o: any) => /Route$/.test(o.kind)).map((o: any) => o.metadata.name);
+        if (manifests.length) expect(Object.values<any>(routes).every((r) => !r.enabled)).toBe(true);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(2 * 4 + 2 * 3 + 2 * 4);
+  });
+
+  test('non-inline delivery puts no seed anywhere in the fleet output', () => {
+    for (const delivery of [SecretsDelivery.existing(), SecretsDelivery.externalSecrets({ storeName: 'vault' }), SecretsDelivery.vaultStaticSecrets()]) {
+      const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1', '2'], { delivery }));
+      const text = fleet.charts.map((c) => YAML.stringify(c.toJson()) + c.valuesYaml()).join('\n');
+      expect(findSeeds(text)).toEqual([]);
+    }
+  });
+
+  test('synth() writes one folder per cluster with manifests and values, deterministically', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-fleet-'));
+    try {
+      const run = (ids: string[]) => {
+        const app = new App({ outdir: out });
+        return new EventBusFleet(app, 'fleet', fleetProps(ids)).synth(out);
+      };
+      const result = run(['1', '2', '3']);
+      expect(result.clusterDirectories.map((d) => path.basename(d))).toEqual(['csc', 'cpc-1', 'cpc-2', 'cpc-3']);
+      const snapshot = () => Object.fromEntries(
+        (fs.readdirSync(out, { recursive: true, encoding: 'utf8' }) as string[]).sort()
+          .filter((f) => fs.statSync(path.join(out, f)).isFile())
+          .map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]),
+      );
+      const first = snapshot();
+      expect(Object.keys(first)).toContain('csc/values.event-bus.yaml');
+      expect(Object.keys(first)).toContain('cpc-2/manifests/Secret.dsx.nats-leaf-csc.k8s.yaml');
+      expect(Object.keys(first)).toContain('csc/manifests/Gateway.dsx.event-bus-gateway.k8s.yaml');
+      expect(fs.statSync(path.join(out, 'cpc-2/manifests/Secret.dsx.nats-leaf-csc.k8s.yaml')).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.join(out, 'csc/manifests/Gateway.dsx.event-bus-gateway.k8s.yaml')).mode & 0o777).toBe(0o644);
+      run(['1', '2', '3']);
+      expect(snapshot()).toEqual(first);
+      // Removing a CPC removes its folder, so GitOps stops deploying it.
+      run(['1', '2']);
+      expect(fs.existsSync(path.join(out, 'cpc-3'))).toBe(false);
+      expect(fs.existsSync(path.join(out, 'cpc-2'))).toBe(true);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('snapshot of the CSC and CPC-1 of a two-CPC fleet (deterministic keys)', () => {
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1', '2']));
+    expect({ csc: fleet.csc.toJson(), cscValues: fleet.csc.helmValues(), cpc1: fleet.cpc('1').toJson(), cpc1Values: fleet.cpc('1').helmValues() }).toMatchSnapshot();
+  });
+});
