@@ -10,11 +10,13 @@
  * - {@link programOf} turns a plan without defects into ordered batches of
  *   file operations; {@link applyPlanSync} / {@link applyPlan} run them.
  *
- * Crash safety: a cluster's base set is staged completely in
- * `<cluster>/.nkeys.tmp-*` and renamed to `<cluster>/nkeys` in one step; leaf
- * pairs are journaled (public keys only) before the CPC seed is written,
- * then the CSC public key, so a run killed in between is completed by the
- * next run instead of being reported as inconsistent.
+ * Crash safety: a new cluster's base set is staged completely (every file
+ * and directory fsynced) in `<cluster>/.nkeys.tmp-*` and renamed to
+ * `<cluster>/nkeys` in one step, so no run leaves half a base set. Leaf
+ * pairs are journaled (public keys only) before any leaf file is written;
+ * every CPC seed is durable before the CSC public key of its pair appears,
+ * so a run killed in between is completed by the next run instead of being
+ * reported as inconsistent.
  *
  * Internal to the package.
  */
@@ -56,7 +58,12 @@ export const JOURNAL = 'journal.json';
 interface NewBaseSet {
   readonly cluster: string;
   readonly clusterDirExists: boolean;
-  readonly files: ReadonlyArray<{ readonly secretName: string; readonly key: string; readonly data: string }>;
+  /**
+   * The content of each file (`<secret>/<key>` → value). Generated on first
+   * use, so an asynchronous apply derives keys while earlier writes wait on
+   * the disk.
+   */
+  readonly content: () => ReadonlyMap<string, string>;
 }
 
 interface PairWrite {
@@ -505,7 +512,7 @@ class Planner {
     if (t.nkeys === 'absent') {
       if (generate) {
         this.lines.push(`Generating secrets for ${cluster}...`);
-        this.baseSets.push({ cluster, clusterDirExists: t.clusterDirExists, files: newBaseSet() });
+        this.baseSets.push({ cluster, clusterDirExists: t.clusterDirExists, content: newBaseSet() });
       } else if (this.mode === PlanMode.VERIFY) {
         this.missing.push(`${cluster}/nkeys/ (the whole base set of ${cluster})`);
       } else {
@@ -725,16 +732,25 @@ function leafOf(cluster: string, secretName: string, key: 'seed' | 'pubkey'): Le
   }
 }
 
-/** A fresh base set: every file of BASE_SECRETS, copies repeating their source seed. */
-function newBaseSet(): NewBaseSet['files'] {
-  const seeds = new Map<string, NKeySeed>();
-  for (const spec of BASE_SECRETS) {
-    if (spec.files.some((f) => f.key === 'seed')) seeds.set(spec.secretName, NKeySeed.generate(spec.kind));
-  }
-  return BASE_SECRETS.flatMap((spec) => spec.files.map((f) => {
-    const seed = seeds.get(f.copyOf ?? spec.secretName)!;
-    return { secretName: spec.secretName, key: f.key, data: f.form === 'seed' ? seed.reveal() : seed.publicKey.value };
-  }));
+/** A fresh base set (generated on first call): every file of BASE_SECRETS, copies repeating their source seed. */
+function newBaseSet(): () => ReadonlyMap<string, string> {
+  let content: Map<string, string> | undefined;
+  return () => {
+    if (!content) {
+      content = new Map();
+      const seeds = new Map<string, NKeySeed>();
+      for (const spec of BASE_SECRETS) {
+        if (spec.files.some((f) => f.key === 'seed')) seeds.set(spec.secretName, NKeySeed.generate(spec.kind));
+      }
+      for (const spec of BASE_SECRETS) {
+        for (const f of spec.files) {
+          const seed = seeds.get(f.copyOf ?? spec.secretName)!;
+          content.set(`${spec.secretName}/${f.key}`, f.form === 'seed' ? seed.reveal() : seed.publicKey.value);
+        }
+      }
+    }
+    return content;
+  };
 }
 
 /** Quotes a path for a shell command line, only when needed. */
@@ -763,48 +779,14 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   const add = (name: string, ops: Op[]) => {
     if (ops.length) batches.push({ name, ops });
   };
-  const dirsOf = (paths: readonly string[]): Op[] => [...new Set(paths.map((p) => path.dirname(p)))].map((p) => ({ op: 'fsyncDir', path: p }));
+  const dirsOf = (paths: readonly string[]): Op[] => [...new Set(paths.map((p) => path.dirname(p)))].map((p) => ({ op: 'fsync', path: p }));
 
   // 1. Leftovers of killed runs; the root back to 700.
   add('cleanup', w.stale.map((s): Op => (s.dir ? { op: 'rmrf', path: s.path } : { op: 'unlink', path: s.path })));
   add('cleanup-sync', dirsOf(w.stale.map((s) => s.path)));
   if (w.chmodRoot) add('chmod-root', [{ op: 'chmod', path: root, mode: DIR_MODE }]);
 
-  // 2. Base sets: each staged in full in <cluster>/.nkeys.tmp-*, every file
-  //    and directory fsynced, then renamed to <cluster>/nkeys in one step.
-  //    Clusters are independent, so they are written in parallel.
-  add('base', w.baseSets.map((b): Op => {
-    const clusterDir = path.join(root, b.cluster);
-    const staging = stagingPathFor(clusterDir);
-    return {
-      op: 'seq',
-      ops: [
-        { op: 'mkdir', path: clusterDir, existingOk: true },
-        { op: 'mkdir', path: staging },
-        {
-          op: 'par',
-          ops: BASE_SECRETS.map((spec): Op => {
-            const dir = path.join(staging, spec.secretName);
-            return {
-              op: 'seq',
-              ops: [
-                { op: 'mkdir', path: dir },
-                { op: 'par', ops: b.files.filter((f) => f.secretName === spec.secretName).map((f): Op => ({ op: 'create', path: path.join(dir, f.key), data: f.data })) },
-                { op: 'fsyncDir', path: dir },
-              ],
-            };
-          }),
-        },
-        { op: 'fsyncDir', path: staging },
-        { op: 'rename', from: staging, to: path.join(clusterDir, 'nkeys') },
-        { op: 'fsyncDir', path: clusterDir },
-      ],
-    };
-  }));
-  add('base-sync', w.baseSets.some((b) => !b.clusterDirExists) ? [{ op: 'fsyncDir', path: root }] : []);
-
-  // 3. Leaf pairs: the journal (public keys only), every CPC seed, then every
-  //    CSC public key. A seed is durable before its public key appears.
+  // 2. The journal of the leaf pairs (public keys only), before any leaf file.
   const journal = path.join(lockDir, JOURNAL);
   if (w.pairs.length) {
     const entries = w.pairs.map((p) => ({
@@ -813,33 +795,82 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
       pubkey: p.pubkey,
     }));
     const data = JSON.stringify({ pairs: entries }, null, 1) + '\n';
-    add('journal', [{ op: 'seq', ops: [{ op: 'replace', path: journal, data }, { op: 'fsyncDir', path: lockDir }] }]);
-    add('leaf-seeds', w.pairs.filter((p) => p.seed).map((p): Op => {
-      const nkeys = path.join(root, cpcCluster(p.pair.cpcId), 'nkeys');
-      const dir = path.join(nkeys, cpcLeafSecretName(p.pair.accountToken));
-      return {
-        op: 'seq',
-        ops: [
-          ...(p.cpcDirExists ? [] : [{ op: 'mkdir', path: dir } as Op]),
-          { op: 'replace', path: path.join(dir, 'seed'), data: p.seed!.reveal() },
-          { op: 'fsyncDir', path: dir },
-          ...(p.cpcDirExists ? [] : [{ op: 'fsyncDir', path: nkeys } as Op]),
-        ],
-      };
-    }));
-    add('leaf-pubkeys', w.pairs.map((p): Op => {
-      const dir = path.join(root, CSC, 'nkeys', cscLeafSecretName(p.pair.cpcId, p.pair.accountToken));
-      return {
-        op: 'seq',
-        ops: [
-          ...(p.cscDirExists ? [] : [{ op: 'mkdir', path: dir } as Op]),
-          { op: 'replace', path: path.join(dir, 'pubkey'), data: p.pubkey },
-          { op: 'fsyncDir', path: dir },
-        ],
-      };
-    }));
-    add('leaf-sync', w.pairs.some((p) => !p.cscDirExists) ? [{ op: 'fsyncDir', path: path.join(root, CSC, 'nkeys') }] : []);
+    add('journal', [{ op: 'seq', ops: [{ op: 'replace', path: journal, data }, { op: 'fsync', path: lockDir }] }]);
   }
+
+  // Leaf files by side. A side whose cluster is new is written inside that
+  // cluster's staged base set; otherwise into the existing nkeys directory.
+  const fresh = new Map(w.baseSets.map((b) => [b.cluster, { ...b, staging: stagingPathFor(path.join(root, b.cluster)) }]));
+  interface LeafFile { readonly cluster: string; readonly secretName: string; readonly key: string; readonly data: string | (() => string); readonly dirExists: boolean }
+  const leafFiles: LeafFile[] = [];
+  for (const p of w.pairs) {
+    if (p.seed) {
+      const seed = p.seed;
+      leafFiles.push({ cluster: cpcCluster(p.pair.cpcId), secretName: cpcLeafSecretName(p.pair.accountToken), key: 'seed', data: () => seed.reveal(), dirExists: p.cpcDirExists });
+    }
+    leafFiles.push({ cluster: CSC, secretName: cscLeafSecretName(p.pair.cpcId, p.pair.accountToken), key: 'pubkey', data: p.pubkey, dirExists: p.cscDirExists });
+  }
+
+  // 3. New base sets: each staged in full in <cluster>/.nkeys.tmp-*, every
+  //    file and directory fsynced. Clusters are independent: all in parallel.
+  // Phases rather than one chain per cluster: a journaling file system then
+  // commits all the new names in few transactions, and the fsyncs that
+  // follow mostly flush data, in parallel.
+  const staged = [...fresh.values()].map((b) => {
+    const secrets = new Map<string, Array<{ key: string; data: string | (() => string) }>>();
+    for (const spec of BASE_SECRETS) {
+      secrets.set(spec.secretName, spec.files.map((f) => ({ key: f.key, data: () => b.content().get(`${spec.secretName}/${f.key}`)! })));
+    }
+    for (const f of leafFiles.filter((l) => l.cluster === b.cluster)) {
+      secrets.set(f.secretName, [...secrets.get(f.secretName) ?? [], { key: f.key, data: f.data }]);
+    }
+    const dirs = [...secrets.keys()].map((n) => path.join(b.staging, n));
+    const files = [...secrets].flatMap(([n, fs_]) => fs_.map((f) => ({ path: path.join(b.staging, n, f.key), data: f.data })));
+    return { ...b, dirs, files };
+  });
+  add('stage-dirs', staged.map((b): Op => ({
+    op: 'seq',
+    ops: [
+      { op: 'mkdir', path: path.join(root, b.cluster), existingOk: true },
+      { op: 'mkdir', path: b.staging },
+      { op: 'par', ops: b.dirs.map((d): Op => ({ op: 'mkdir', path: d })) },
+    ],
+  })));
+  add('stage-files', staged.flatMap((b) => b.files.map((f): Op => ({ op: 'write', path: f.path, data: f.data }))));
+  add('stage-sync', staged.flatMap((b) => [...b.files.map((f) => f.path), ...b.dirs, b.staging].map((p): Op => ({ op: 'fsync', path: p }))));
+
+  // 4. Each side goes live: every CPC first (new base sets renamed into
+  //    place, or seeds added to existing ones), then the CSC. So a CPC seed
+  //    is durable before the CSC public key of its pair appears.
+  const goLive = (b: { cluster: string; staging: string }): Op => ({
+    op: 'seq',
+    ops: [
+      { op: 'rename', from: b.staging, to: path.join(root, b.cluster, 'nkeys') },
+      { op: 'fsync', path: path.join(root, b.cluster) },
+    ],
+  });
+  const addLeafFile = (f: LeafFile): Op => {
+    const nkeys = path.join(root, f.cluster, 'nkeys');
+    const dir = path.join(nkeys, f.secretName);
+    return {
+      op: 'seq',
+      ops: [
+        ...(f.dirExists ? [] : [{ op: 'mkdir', path: dir } as Op]),
+        { op: 'replace', path: path.join(dir, f.key), data: f.data },
+        { op: 'fsync', path: dir },
+        ...(f.dirExists ? [] : [{ op: 'fsync', path: nkeys } as Op]),
+      ],
+    };
+  };
+  const newClusterDir = (cluster: string) => fresh.has(cluster) && !fresh.get(cluster)!.clusterDirExists;
+  const cpcs = [...fresh.values()].filter((b) => b.cluster !== CSC);
+  add('cpc', [
+    ...cpcs.map(goLive),
+    ...leafFiles.filter((f) => f.cluster !== CSC && !fresh.has(f.cluster)).map(addLeafFile),
+  ]);
+  add('cpc-sync', cpcs.some((b) => newClusterDir(b.cluster)) ? [{ op: 'fsync', path: root }] : []);
+  add('csc', fresh.has(CSC) ? [goLive(fresh.get(CSC)!)] : leafFiles.filter((f) => f.cluster === CSC).map(addLeafFile));
+  add('csc-sync', newClusterDir(CSC) ? [{ op: 'fsync', path: root }] : []);
 
   // 4. Stray leaf files and empty directories of abandoned pairs.
   add('strays', [...w.strays.map((p): Op => ({ op: 'unlink', path: p })), ...w.emptyDirs.map((p): Op => ({ op: 'rmdir', path: p }))]);
@@ -848,7 +879,7 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   // 5. The journal has done its job.
   if (w.pairs.length || w.journalExists) {
     add('journal-done', [{ op: 'unlink', path: journal }]);
-    add('journal-done-sync', [{ op: 'fsyncDir', path: lockDir }]);
+    add('journal-done-sync', [{ op: 'fsync', path: lockDir }]);
   }
   return batches;
 }

@@ -22,16 +22,23 @@ export function permissionBits(mode: number): number {
   return mode % 0o10000;
 }
 
+/** File content, or a function computing it when the file is written. */
+export type Data = string | (() => string);
+
+const valueOf = (d: Data): string => (typeof d === 'string' ? d : d());
+
 /** One file-system operation, or a group of them. */
 export type Op =
   /** mkdir with mode 700; an existing directory is an error unless `existingOk`. */
   | { readonly op: 'mkdir'; readonly path: string; readonly existingOk?: boolean }
   /** Creates a new file (O_EXCL), mode 600, writes `data` and fsyncs it. */
-  | { readonly op: 'create'; readonly path: string; readonly data: string }
+  | { readonly op: 'create'; readonly path: string; readonly data: Data }
   /** Writes `data` to a temp file in the same directory (O_EXCL, 600, fsync) and renames it over `path`. */
-  | { readonly op: 'replace'; readonly path: string; readonly data: string }
-  /** fsyncs a directory, making the names created, renamed or removed in it durable. */
-  | { readonly op: 'fsyncDir'; readonly path: string }
+  | { readonly op: 'replace'; readonly path: string; readonly data: Data }
+  /** Creates a new file (O_EXCL), mode 600, and writes `data`, without fsync (a later `fsync` op makes it durable). */
+  | { readonly op: 'write'; readonly path: string; readonly data: Data }
+  /** fsyncs a file's data, or a directory's names (created, renamed or removed in it). */
+  | { readonly op: 'fsync'; readonly path: string }
   | { readonly op: 'rename'; readonly from: string; readonly to: string }
   /** unlink; a missing file is fine. */
   | { readonly op: 'unlink'; readonly path: string }
@@ -123,18 +130,19 @@ function umaskNeedsChmod(): boolean {
 // ---------------------------------------------------------------------------
 // Synchronous
 
-function createSync(file: string, data: string, chmod: boolean): void {
+function createSync(file: string, data: Data, chmod: boolean, sync = true): void {
+  const text = valueOf(data);
   const fd = fs.openSync(file, 'wx', FILE_MODE);
   try {
     if (chmod) fs.fchmodSync(fd, FILE_MODE);
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
+    fs.writeSync(fd, text);
+    if (sync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function fsyncDirSync(dir: string): void {
+function fsyncPathSync(dir: string): void {
   let fd: number;
   try {
     fd = fs.openSync(dir, 'r');
@@ -168,13 +176,15 @@ function runOpSync(o: Op, chmod: boolean): void {
       return;
     case 'create':
       return createSync(o.path, o.data, chmod);
+    case 'write':
+      return createSync(o.path, o.data, chmod, false);
     case 'replace': {
       const tmp = tempPathFor(o.path);
       createSync(tmp, o.data, chmod);
       return fs.renameSync(tmp, o.path);
     }
-    case 'fsyncDir':
-      return fsyncDirSync(o.path);
+    case 'fsync':
+      return fsyncPathSync(o.path);
     case 'rename':
       return fs.renameSync(o.from, o.to);
     case 'unlink':
@@ -238,18 +248,19 @@ class Limiter {
   }
 }
 
-async function createAsync(file: string, data: string, chmod: boolean): Promise<void> {
+async function createAsync(file: string, data: Data, chmod: boolean, sync = true): Promise<void> {
+  const text = valueOf(data);
   const fd = await call<number>((cb) => fs.open(file, 'wx', FILE_MODE, cb));
   try {
     if (chmod) await call((cb) => fs.fchmod(fd, FILE_MODE, cb));
-    await call((cb) => fs.write(fd, data, (err) => cb(err)));
-    await call((cb) => fs.fsync(fd, cb));
+    await call((cb) => fs.write(fd, text, (err) => cb(err)));
+    if (sync) await call((cb) => fs.fsync(fd, cb));
   } finally {
     await call((cb) => fs.close(fd, cb));
   }
 }
 
-async function fsyncDirAsync(dir: string): Promise<void> {
+async function fsyncPathAsync(dir: string): Promise<void> {
   let fd: number;
   try {
     fd = await call<number>((cb) => fs.open(dir, 'r', cb));
@@ -289,14 +300,16 @@ async function runOpAsync(o: Op, limit: Limiter, chmod: boolean): Promise<void> 
       });
     case 'create':
       return limit.run(() => createAsync(o.path, o.data, chmod));
+    case 'write':
+      return limit.run(() => createAsync(o.path, o.data, chmod, false));
     case 'replace':
       return limit.run(async () => {
         const tmp = tempPathFor(o.path);
         await createAsync(tmp, o.data, chmod);
         await call((cb) => fs.rename(tmp, o.path, cb));
       });
-    case 'fsyncDir':
-      return limit.run(() => fsyncDirAsync(o.path));
+    case 'fsync':
+      return limit.run(() => fsyncPathAsync(o.path));
     case 'rename':
       return limit.run(() => call((cb) => fs.rename(o.from, o.to, cb)));
     case 'unlink':

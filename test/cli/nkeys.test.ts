@@ -432,20 +432,61 @@ describe('concurrency and crashes', () => {
     expectConsistent(root, ids(9));
   });
 
-  // Fault injection stops a run right after each step of the apply order.
-  const CRASH_POINTS = ['base:1', 'base:20', 'base', 'base-sync', 'journal', 'leaf-seeds:1', 'leaf-seeds:30', 'leaf-seeds', 'leaf-pubkeys:1', 'leaf-pubkeys:50', 'leaf-pubkeys', 'leaf-sync'];
-  test.each(CRASH_POINTS)('kill -9 after %s, then a rerun completes the tree', (point) => {
+  // Fault injection stops a run right after each step of the apply order
+  // (`<batch>` or `<batch>:<n>` = after n operations of that batch).
+  const FRESH_POINTS = ['journal', 'stage-dirs:1', 'stage-dirs', 'stage-files:500', 'stage-files', 'stage-sync:100', 'stage-sync',
+    'cpc:1', 'cpc:25', 'cpc', 'cpc-sync', 'csc', 'csc-sync', 'journal-done'];
+  test.each(FRESH_POINTS)('kill -9 after %s of a fresh run, then a rerun completes the tree', (point) => {
     const root = path.join(tempDir(), 'secrets');
     const args = ['-o', root, ...ACCOUNT, ...ids(40)];
     const killed = nkeys(args, { env: { ...process.env, [CRASH_ENV]: point } });
     expect(killed.signal).toBe('SIGKILL');
+    if (FRESH_POINTS.indexOf(point) < FRESH_POINTS.indexOf('csc')) {
+      // --check sees the unfinished run, and changes nothing either.
+      const before = snapshot(root);
+      expect(nkeys(['--check', ...args]).status).toBe(1);
+      expect(snapshot(root)).toEqual(before);
+    }
     const rerun = nkeys(args);
     expect({ status: rerun.status, stderr: rerun.stderr }).toEqual({ status: 0, stderr: '' });
-    if (point.startsWith('leaf-seeds')) expect(rerun.stdout).toMatch(/Completing the leaf secret an interrupted run started for CPC-\d+/);
+    if (point.startsWith('cpc')) expect(rerun.stdout).toMatch(/Completing the leaf secret an interrupted run started for CPC-\d+/);
     expectConsistent(root, ids(40));
     const settled = snapshot(root);
     expect(nkeys(args).status).toBe(0);
     expect(snapshot(root)).toEqual(settled);
+  });
+
+  const ADD_POINTS = ['journal', 'stage-files:50', 'stage-sync', 'cpc:3', 'cpc', 'csc:5', 'csc'];
+  test.each(ADD_POINTS)('kill -9 after %s of a run adding CPCs, then a rerun completes the tree', (point) => {
+    const root = path.join(tempDir(), 'secrets');
+    expect(nkeys(['-o', root, ...ACCOUNT, ...ids(3)]).status).toBe(0);
+    const existing = snapshot(root);
+    const args = ['-o', root, ...ACCOUNT, ...ids(12)];
+    expect(nkeys(args, { env: { ...process.env, [CRASH_ENV]: point } }).signal).toBe('SIGKILL');
+    const rerun = nkeys(args);
+    expect({ status: rerun.status, stderr: rerun.stderr }).toEqual({ status: 0, stderr: '' });
+    if (point.startsWith('cpc')) expect(rerun.stdout).toMatch(/Completing the leaf secret an interrupted run started for CPC-\d+/);
+    expectConsistent(root, ids(12));
+    const after = snapshot(root);
+    for (const [p, e] of Object.entries(existing)) if (e.type === 'file') expect(after[p]).toEqual(e);
+  });
+
+  test('a half-written leaf pair (journal, CPC seed, CSC directory with only a temp file) is completed', () => {
+    const root = path.join(tempDir(), 'secrets');
+    expect(nkeys(['-o', root, '1']).status).toBe(0);
+    expect(nkeys(['-o', root, '1', '2'], { env: { ...process.env, [CRASH_ENV]: 'cpc' } }).signal).toBe('SIGKILL');
+    fs.mkdirSync(path.join(root, 'csc/nkeys/nats-leaf-cpc-2'), { mode: 0o700 });
+    write(root, 'csc/nkeys/nats-leaf-cpc-2/.pubkey.Zq81xY', 'U');
+    const check = nkeys(['--check', '-o', root, '1', '2']);
+    expect(check.stderr).toMatch(/^ERROR: leaf secret output for CPC-2 was left half-written by an interrupted run\. Fix: rerun dsx-event-bus nkeys/m);
+    expect(check.stderr).toMatch(/^WARNING: .*csc\/nkeys\/nats-leaf-cpc-2\/\.pubkey\.Zq81xY: temporary file left by an interrupted run/m);
+    const rerun = nkeys(['-o', root, '1', '2']);
+    expect(rerun.stdout).toMatch(/Completing the leaf secret an interrupted run started for CPC-2\.\.\./);
+    expectConsistentWithNkeysJs(root, ['1', '2'], []);
+    expect(fs.readdirSync(path.join(root, 'csc/nkeys/nats-leaf-cpc-2'))).toEqual(['pubkey']);
+    // Without the journal the same state is the upstream "inconsistent" error.
+    fs.unlinkSync(path.join(root, 'csc/nkeys/nats-leaf-cpc-2/pubkey'));
+    expectFailsUnchanged(root, ['-o', root, '1', '2'], /inconsistent leaf secret output for CPC-2: .*nats-leaf-cpc-2 exists without pubkey/);
   });
 
   test('kill -9 at random moments of a 100-CPC run, then a rerun completes the tree', async () => {
