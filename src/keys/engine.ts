@@ -23,7 +23,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { problem } from '../errors';
-import { Batch, DIR_MODE, FILE_MODE, Op, permissionBits, STAGING_DIR, TEMP_FILE, stagingPathFor } from './fsops';
+import { Batch, Data, DIR_MODE, FILE_MODE, Op, permissionBits, STAGING_DIR, TEMP_FILE, stagingPathFor } from './fsops';
 import {
   BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
   leafOrigin, LeafPairId,
@@ -768,6 +768,15 @@ export function planKeyStore(root: string, display: string, request: NKeysReques
   return new Planner(path.resolve(root), display, mode).run(request);
 }
 
+/** One side of a leaf pair to write. */
+interface LeafFile {
+  readonly cluster: string;
+  readonly secretName: string;
+  readonly key: string;
+  readonly data: Data;
+  readonly dirExists: boolean;
+}
+
 /**
  * The ordered file operations that apply a plan (see the module comment for
  * why this order is crash-safe). The caller holds the lock.
@@ -801,7 +810,6 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   // Leaf files by side. A side whose cluster is new is written inside that
   // cluster's staged base set; otherwise into the existing nkeys directory.
   const fresh = new Map(w.baseSets.map((b) => [b.cluster, { ...b, staging: stagingPathFor(path.join(root, b.cluster)) }]));
-  interface LeafFile { readonly cluster: string; readonly secretName: string; readonly key: string; readonly data: string | (() => string); readonly dirExists: boolean }
   const leafFiles: LeafFile[] = [];
   for (const p of w.pairs) {
     if (p.seed) {
@@ -817,7 +825,7 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   // commits all the new names in few transactions, and the fsyncs that
   // follow mostly flush data, in parallel.
   const staged = [...fresh.values()].map((b) => {
-    const secrets = new Map<string, Array<{ key: string; data: string | (() => string) }>>();
+    const secrets = new Map<string, Array<{ key: string; data: Data }>>();
     for (const spec of BASE_SECRETS) {
       secrets.set(spec.secretName, spec.files.map((f) => ({ key: f.key, data: () => b.content().get(`${spec.secretName}/${f.key}`)! })));
     }
@@ -825,7 +833,7 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
       secrets.set(f.secretName, [...secrets.get(f.secretName) ?? [], { key: f.key, data: f.data }]);
     }
     const dirs = [...secrets.keys()].map((n) => path.join(b.staging, n));
-    const files = [...secrets].flatMap(([n, fs_]) => fs_.map((f) => ({ path: path.join(b.staging, n, f.key), data: f.data })));
+    const files = [...secrets].flatMap(([n, list]) => list.map((f) => ({ path: path.join(b.staging, n, f.key), data: f.data })));
     return { ...b, dirs, files };
   });
   add('stage-dirs', staged.map((b): Op => ({
