@@ -785,8 +785,8 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   const w = plan.work;
   const root = plan.root;
   const batches: Batch[] = [];
-  const add = (name: string, ops: Op[]) => {
-    if (ops.length) batches.push({ name, ops });
+  const add = (name: string, ops: Op[], serial?: boolean) => {
+    if (ops.length) batches.push({ name, ops, serial });
   };
   const dirsOf = (paths: readonly string[]): Op[] => [...new Set(paths.map((p) => path.dirname(p)))].map((p) => ({ op: 'fsync', path: p }));
 
@@ -821,9 +821,10 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
 
   // 3. New base sets: each staged in full in <cluster>/.nkeys.tmp-*, every
   //    file and directory fsynced. Clusters are independent: all in parallel.
-  // Phases rather than one chain per cluster: a journaling file system then
-  // commits all the new names in few transactions, and the fsyncs that
-  // follow mostly flush data, in parallel.
+  // Phases rather than one chain per cluster: every directory first (on the
+  // calling thread: mkdir is cheap CPU work), then every file (write + fsync,
+  // in parallel, so the file system commits many fsyncs together), then the
+  // directories' fsyncs.
   const staged = [...fresh.values()].map((b) => {
     const secrets = new Map<string, Array<{ key: string; data: Data }>>();
     for (const spec of BASE_SECRETS) {
@@ -836,16 +837,13 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
     const files = [...secrets].flatMap(([n, list]) => list.map((f) => ({ path: path.join(b.staging, n, f.key), data: f.data })));
     return { ...b, dirs, files };
   });
-  add('stage-dirs', staged.map((b): Op => ({
-    op: 'seq',
-    ops: [
-      { op: 'mkdir', path: path.join(root, b.cluster), existingOk: true },
-      { op: 'mkdir', path: b.staging },
-      { op: 'par', ops: b.dirs.map((d): Op => ({ op: 'mkdir', path: d })) },
-    ],
-  })));
-  add('stage-files', staged.flatMap((b) => b.files.map((f): Op => ({ op: 'write', path: f.path, data: f.data }))));
-  add('stage-sync', staged.flatMap((b) => [...b.files.map((f) => f.path), ...b.dirs, b.staging].map((p): Op => ({ op: 'fsync', path: p }))));
+  add('stage-dirs', staged.flatMap((b): Op[] => [
+    { op: 'mkdir', path: path.join(root, b.cluster), existingOk: true },
+    { op: 'mkdir', path: b.staging },
+    ...b.dirs.map((d): Op => ({ op: 'mkdir', path: d })),
+  ]), true);
+  add('stage-files', staged.flatMap((b) => b.files.map((f): Op => ({ op: 'create', path: f.path, data: f.data }))));
+  add('stage-sync', staged.flatMap((b) => [...b.dirs, b.staging].map((p): Op => ({ op: 'fsync', path: p }))));
 
   // 4. Each side goes live: every CPC first (new base sets renamed into
   //    place, or seeds added to existing ones), then the CSC. So a CPC seed

@@ -60,6 +60,12 @@ export interface Batch {
   /** Name used by the fault-injection hook (see {@link CRASH_ENV}). */
   readonly name: string;
   readonly ops: readonly Op[];
+  /**
+   * Run on the calling thread even when applying asynchronously: for cheap,
+   * CPU-bound metadata operations (mkdir) the thread-pool round trip costs
+   * more than it saves.
+   */
+  readonly serial?: boolean;
 }
 
 const TEMP_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -347,6 +353,10 @@ export async function runBatches(batches: readonly Batch[], parallelism = PARALL
   const limit = new Limiter(parallelism);
   for (const b of batches) {
     let done = 0;
+    if (b.serial) {
+      runBatchesSync([b]);
+      continue;
+    }
     await runParallel(b.ops, limit, chmod, () => {
       done++;
       if (crash?.batch === b.name && crash.after === done) die();
