@@ -6,7 +6,11 @@
  * Goal (issue 3): <= 0.5 s wall for the fresh store; the upstream script
  * (one nsc/nk process per key) takes about 50 s here.
  *
- * The machine is shared: the load average is printed with the figures.
+ * The machine is shared and its disk speed varies minute to minute, so each
+ * run is paired with a reference: extracting the very same tree with `tar -x`
+ * (no key generation, no fsync) into a fresh directory right after it. That
+ * is the file system's floor for creating 1,500 directories and 2,400 files
+ * at that moment; the load average and I/O pressure are printed too.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -33,6 +37,23 @@ function timeCli(args: string[]): number {
   return ms;
 }
 
+function timeTarExtract(tarFile: string, into: string): number {
+  fs.mkdirSync(into, { recursive: true });
+  const t = process.hrtime.bigint();
+  const r = spawnSync('tar', ['-xf', tarFile, '-C', into], { stdio: 'pipe' });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`tar -x failed: ${r.stderr}`);
+  return ms;
+}
+
+function ioPressure(): string {
+  try {
+    return /avg60=([\d.]+)/.exec(fs.readFileSync('/proc/pressure/io', 'utf8'))?.[1] ?? 'n/a';
+  } catch {
+    return 'n/a';
+  }
+}
+
 function countFiles(dir: string): number {
   let n = 0;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -47,13 +68,22 @@ export async function run(): Promise<BenchRow[]> {
     execFileSync('npx', ['jsii', '--silence-warnings=reserved-word'], { cwd: ROOT, stdio: 'inherit' });
   }
   const loadBefore = os.loadavg()[0];
+  const ioBefore = ioPressure();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-keygen-bench-'));
   try {
+    // The reference tree for tar (a warm-up run, not counted).
+    const reference = path.join(work, 'reference');
+    timeCli(['-o', path.join(reference, 'secrets'), ...ARGS]);
+    const tarFile = path.join(work, 'reference.tar');
+    execFileSync('tar', ['-cf', tarFile, '-C', reference, 'secrets']);
+
     const fresh: number[] = [];
+    const floor: number[] = [];
     let last = '';
     for (let i = 0; i < 7; i++) {
       last = path.join(work, `run-${i}`, 'secrets');
       fresh.push(timeCli(['-o', last, ...ARGS]));
+      floor.push(timeTarExtract(tarFile, path.join(work, `tar-${i}`)));
     }
     const files = countFiles(last);
     const keys = (CPCS + 1) * BASE_SECRETS.filter((s) => s.files.some((f) => f.key === 'seed')).length + CPCS * 2;
@@ -66,9 +96,11 @@ export async function run(): Promise<BenchRow[]> {
       { name: '  runs (sorted)', value: sorted.map((x) => x.toFixed(0)).join(' ') },
       { name: '  key pairs generated', value: `${keys} (${Math.round(keys / (wall / 1000))} keys/s)` },
       { name: '  files written', value: `${files}` },
+      { name: '  same tree via tar -x (no keygen, no fsync)', value: `${median(floor).toFixed(0)} ms` },
       { name: 'nkeys: rerun on that store (no-op)', value: `${rerun.toFixed(0)} ms` },
       { name: 'nkeys --check on that store', value: `${check.toFixed(0)} ms` },
       { name: 'load average (1 min) before / after', value: `${loadBefore.toFixed(2)} / ${os.loadavg()[0].toFixed(2)}` },
+      { name: 'I/O pressure (some avg60 %) before / after', value: `${ioBefore} / ${ioPressure()}` },
     ];
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -58,6 +58,8 @@ export const JOURNAL = 'journal.json';
 interface NewBaseSet {
   readonly cluster: string;
   readonly clusterDirExists: boolean;
+  /** An existing cluster directory that is not 700 (the script's prepare_output_dir resets it). */
+  readonly chmodClusterDir: boolean;
   /**
    * The content of each file (`<secret>/<key>` → value). Generated on first
    * use, so an asynchronous apply derives keys while earlier writes wait on
@@ -130,6 +132,7 @@ class ClusterTree {
   /** Root-relative paths of temp files and staging directories. */
   public readonly stale: Array<{ rel: string; dir: boolean }> = [];
   public readonly clusterDirExists: boolean;
+  public readonly clusterDirMode: number;
 
   constructor(private readonly plan: Planner, public readonly cluster: string) {
     const clusterDir = plan.abs(cluster);
@@ -140,6 +143,7 @@ class ClusterTree {
       if (errno(e) !== 'ENOENT') plan.fsDefect(cluster, e);
     }
     this.clusterDirExists = !!st?.isDirectory();
+    this.clusterDirMode = st ? permissionBits(st.mode) : DIR_MODE;
     if (st && !st.isDirectory()) {
       plan.defect(problem({ where: plan.show(cluster), problem: 'is not a directory', fix: 'move it away; a cluster directory holds nkeys/' }).message);
       this.nkeys = 'unusable';
@@ -512,7 +516,7 @@ class Planner {
     if (t.nkeys === 'absent') {
       if (generate) {
         this.lines.push(`Generating secrets for ${cluster}...`);
-        this.baseSets.push({ cluster, clusterDirExists: t.clusterDirExists, content: newBaseSet() });
+        this.baseSets.push({ cluster, clusterDirExists: t.clusterDirExists, chmodClusterDir: t.clusterDirExists && t.clusterDirMode !== DIR_MODE, content: newBaseSet() });
       } else if (this.mode === PlanMode.VERIFY) {
         this.missing.push(`${cluster}/nkeys/ (the whole base set of ${cluster})`);
       } else {
@@ -839,6 +843,7 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   });
   add('stage-dirs', staged.flatMap((b): Op[] => [
     { op: 'mkdir', path: path.join(root, b.cluster), existingOk: true },
+    ...(b.chmodClusterDir ? [{ op: 'chmod', path: path.join(root, b.cluster), mode: DIR_MODE } as Op] : []),
     { op: 'mkdir', path: b.staging },
     ...b.dirs.map((d): Op => ({ op: 'mkdir', path: d })),
   ]), true);

@@ -35,8 +35,6 @@ export type Op =
   | { readonly op: 'create'; readonly path: string; readonly data: Data }
   /** Writes `data` to a temp file in the same directory (O_EXCL, 600, fsync) and renames it over `path`. */
   | { readonly op: 'replace'; readonly path: string; readonly data: Data }
-  /** Creates a new file (O_EXCL), mode 600, and writes `data`, without fsync (a later `fsync` op makes it durable). */
-  | { readonly op: 'write'; readonly path: string; readonly data: Data }
   /** fsyncs a file's data, or a directory's names (created, renamed or removed in it). */
   | { readonly op: 'fsync'; readonly path: string }
   | { readonly op: 'rename'; readonly from: string; readonly to: string }
@@ -136,13 +134,13 @@ function umaskNeedsChmod(): boolean {
 // ---------------------------------------------------------------------------
 // Synchronous
 
-function createSync(file: string, data: Data, chmod: boolean, sync = true): void {
+function createSync(file: string, data: Data, chmod: boolean): void {
   const text = valueOf(data);
   const fd = fs.openSync(file, 'wx', FILE_MODE);
   try {
     if (chmod) fs.fchmodSync(fd, FILE_MODE);
     fs.writeSync(fd, text);
-    if (sync) fs.fsyncSync(fd);
+    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -182,8 +180,6 @@ function runOpSync(o: Op, chmod: boolean): void {
       return;
     case 'create':
       return createSync(o.path, o.data, chmod);
-    case 'write':
-      return createSync(o.path, o.data, chmod, false);
     case 'replace': {
       const tmp = tempPathFor(o.path);
       createSync(tmp, o.data, chmod);
@@ -254,13 +250,13 @@ class Limiter {
   }
 }
 
-async function createAsync(file: string, data: Data, chmod: boolean, sync = true): Promise<void> {
+async function createAsync(file: string, data: Data, chmod: boolean): Promise<void> {
   const text = valueOf(data);
   const fd = await call<number>((cb) => fs.open(file, 'wx', FILE_MODE, cb));
   try {
     if (chmod) await call((cb) => fs.fchmod(fd, FILE_MODE, cb));
     await call((cb) => fs.write(fd, text, (err) => cb(err)));
-    if (sync) await call((cb) => fs.fsync(fd, cb));
+    await call((cb) => fs.fsync(fd, cb));
   } finally {
     await call((cb) => fs.close(fd, cb));
   }
@@ -306,8 +302,6 @@ async function runOpAsync(o: Op, limit: Limiter, chmod: boolean): Promise<void> 
       });
     case 'create':
       return limit.run(() => createAsync(o.path, o.data, chmod));
-    case 'write':
-      return limit.run(() => createAsync(o.path, o.data, chmod, false));
     case 'replace':
       return limit.run(async () => {
         const tmp = tempPathFor(o.path);

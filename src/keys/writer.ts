@@ -67,6 +67,17 @@ async function lockAsync(root: string, display: string, opts: RunOptions): Promi
   }
 }
 
+/** An I/O error while applying (disk full, I/O error, …), in our error style. */
+function applyError(display: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (!code) return e as Error;
+  return problem({
+    where: display,
+    problem: `writing the key store failed (${(e as Error).message})`,
+    fix: 'fix the cause and rerun: the next run removes temporary files and completes or discards what this one started, without touching keys that exist',
+  });
+}
+
 /** Plans and (if the plan is clean) applies, synchronously. */
 export function generateSync(rootArg: string, display: string, request: NKeysRequest, opts: RunOptions = {}): RunResult {
   const root = path.resolve(rootArg);
@@ -76,7 +87,11 @@ export function generateSync(rootArg: string, display: string, request: NKeysReq
     const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
     if (plan.defects.length) return { plan, filesWritten: 0 };
     const program: Batch[] = programOf(plan, lock.dir);
-    runBatchesSync(program);
+    try {
+      runBatchesSync(program);
+    } catch (e) {
+      throw applyError(display, e);
+    }
     return { plan, filesWritten: countWrites(program) };
   } finally {
     lock.release();
@@ -92,7 +107,9 @@ export async function generate(rootArg: string, display: string, request: NKeysR
     const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
     if (plan.defects.length) return { plan, filesWritten: 0 };
     const program = programOf(plan, lock.dir);
-    await runBatches(program);
+    await runBatches(program).catch((e) => {
+      throw applyError(display, e);
+    });
     return { plan, filesWritten: countWrites(program) };
   } finally {
     lock.release();

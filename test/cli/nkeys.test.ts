@@ -177,6 +177,16 @@ describe('layout (UPSTREAM.md §1)', () => {
     expect(r.stdout.match(/=== CPC-4: CSC leaf secret ===/g)).toHaveLength(1);
   });
 
+  test('an existing cluster directory without nkeys/ gets a base set and mode 700, like the script', () => {
+    const root = path.join(tempDir(), 'out');
+    fs.mkdirSync(path.join(root, 'cpc-5'), { recursive: true, mode: 0o755 });
+    fs.chmodSync(root, 0o755);
+    fs.chmodSync(path.join(root, 'cpc-5'), 0o755);
+    expect(nkeys(['-o', root, '5']).status).toBe(0);
+    const snap = snapshot(root);
+    expect([snap[''].mode, snap['cpc-5'].mode, snap['cpc-5/nkeys'].mode]).toEqual(['700', '700', '700']);
+  });
+
   test('the default output is deploy/secrets below the current directory', () => {
     const cwd = tempDir();
     const r = nkeys([], { cwd });
@@ -347,6 +357,23 @@ describe('tree defects: a run fails and changes nothing', () => {
       expectNoSeeds(r);
     }
     expect(snapshot(root)).toEqual(before);
+  });
+});
+
+describe('I/O errors while writing', () => {
+  const asRoot = process.getuid?.() === 0;
+  (asRoot || process.env.CI ? test : test.skip)(`fails cleanly when a write is refused${asRoot || process.env.CI ? '' : ' (skipped: needs root to run the CLI as uid 65534)'}`, () => {
+    // A root owned by uid 65534 whose csc/ (no nkeys yet) belongs to root: the plan passes, the first mkdir fails.
+    const root = path.join(tempDir(), 'secrets');
+    fs.chmodSync(path.dirname(root), 0o755);
+    fs.mkdirSync(path.join(root, 'csc'), { recursive: true, mode: 0o755 });
+    fs.chmodSync(path.join(root, 'csc'), 0o755);
+    fs.chownSync(root, 65534, 65534);
+    const r = nkeys(['-o', root], { uid: 65534, gid: 65534, cwd: '/' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^ERROR: .*secrets: writing the key store failed \((EPERM|EACCES): [^)]*\/csc[^)]*\)\. Fix: fix the cause and rerun/m);
+    expect(fs.readdirSync(path.join(root, 'csc'))).toEqual([]);
+    expect(fs.readdirSync(path.join(root, '.dsx-event-bus.lock'))).toEqual([]);
   });
 });
 
