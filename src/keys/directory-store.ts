@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { problem } from '../errors';
-import { commandFor, defectsError, NKeysRequest, PlanMode } from './engine';
+import { commandFor, defectsError, NKeysRequest, PlanMode, withList } from './engine';
 import { CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, KeyFileInfo } from './layout';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
 import { expectForm, IKeyStore, KeyStoreRequest, validateKeyStoreRequest } from './store';
@@ -78,11 +78,11 @@ export class DirectoryKeyStore implements IKeyStore {
     const plan = inspectSync(this.root, this.root, req, PlanMode.VERIFY);
     if (plan.defects.length) throw defectsError(plan, this.description);
     if (plan.missing.length) {
-      throw problem({
+      throw withList(problem({
         where: this.description,
-        problem: `${plan.missing.length} key ${plan.missing.length === 1 ? 'entry is' : 'entries are'} missing:\n${plan.missing.map((m) => `  - ${m}`).join('\n')}\n`,
+        problem: `${plan.missing.length} key ${plan.missing.length === 1 ? 'entry is' : 'entries are'} missing (listed below)`,
         fix: `run \`${commandFor(this.root, req)}\` (or open the store with generateMissing: true)`,
-      });
+      }), plan.missing);
     }
   }
 

@@ -22,7 +22,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { problem } from '../errors';
+import { EventBusError, problem } from '../errors';
 import { Batch, Data, DIR_MODE, FILE_MODE, Op, permissionBits, STAGING_DIR, TEMP_FILE, stagingPathFor } from './fsops';
 import {
   BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
@@ -897,9 +897,15 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
 
 /** Formats a plan's defects as one error (for `ensure`). */
 export function defectsError(plan: Plan, where: string): Error {
-  return problem({
+  const n = plan.defects.length;
+  return withList(problem({
     where,
-    problem: `the key store has ${plan.defects.length === 1 ? 'a defect' : `${plan.defects.length} defects`}:\n${plan.defects.map((d) => `  - ${d.replace(/\n/g, '\n    ')}`).join('\n')}\n`,
-    fix: 'repair the files named above; nothing was written',
-  });
+    problem: `the key store has ${n === 1 ? 'a defect' : `${n} defects`} (listed below)`,
+    fix: 'repair what is listed; nothing was written',
+  }), plan.defects);
+}
+
+/** An error whose message ends with an indented list, one item per line. */
+export function withList(error: Error, items: readonly string[]): Error {
+  return new EventBusError(`${error.message}\n${items.map((d) => `  - ${d.replace(/\n/g, '\n    ')}`).join('\n')}`);
 }

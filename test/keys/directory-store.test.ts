@@ -61,11 +61,12 @@ describe('DirectoryKeyStore', () => {
       } catch (e) {
         message = (e as Error).message;
       }
-      expect(message).toMatch(new RegExp(`^key store directory ${root}: 11 key entries are missing:\\n`));
-      expect(message).toContain('  - csc/nkeys/ (the whole base set of csc)\n');
-      expect(message).toContain('  - cpc-2/nkeys/nats-leaf-launchlayer-csc/seed\n');
-      expect(message).toContain('  - csc/nkeys/nats-leaf-launchlayer-cpc-2/pubkey\n');
-      expect(message).toContain(`Fix: run \`dsx-event-bus nkeys -o ${root} --extra-account LaunchLayer 1 2\` (or open the store with generateMissing: true).`);
+      expect(message.split('\n')[0]).toBe(`key store directory ${root}: 11 key entries are missing (listed below). `
+        + `Fix: run \`dsx-event-bus nkeys -o ${root} --extra-account LaunchLayer 1 2\` (or open the store with generateMissing: true).`);
+      expect(message).toContain('\n  - csc/nkeys/ (the whole base set of csc)\n');
+      expect(message).toContain('\n  - cpc-2/nkeys/nats-leaf-launchlayer-csc/seed\n');
+      expect(message).toMatch(/\n {2}- csc\/nkeys\/nats-leaf-launchlayer-cpc-2\/pubkey$/);
+      expect(message.split('\n')).toHaveLength(12);
       expect(fs.existsSync(root)).toBe(false);
     });
 
@@ -104,7 +105,7 @@ describe('DirectoryKeyStore', () => {
       const before = snapshot(root);
       const store = DirectoryKeyStore.open(root, { generateMissing });
       expect(() => store.ensure({ cpcIds: ['1', '2', '3'], extraAccounts: ['LaunchLayer'] })).toThrow(
-        /^key store directory .*: the key store has 2 defects:\n {2}- mismatched leaf secret output for CPC-1: [^\n]*\n {2}- generated secret directories must be mode 700:\n {4}.*cpc-2\/nkeys\/nats-xkey\n/);
+        /^key store directory .*: the key store has 2 defects \(listed below\)\. Fix: repair what is listed; nothing was written\.\n {2}- mismatched leaf secret output for CPC-1: [^\n]*\n {2}- generated secret directories must be mode 700:\n {4}.*cpc-2\/nkeys\/nats-xkey\n/);
       expect(snapshot(root)).toEqual(before);
     });
 
