@@ -516,7 +516,12 @@ class Planner {
     if (t.nkeys === 'absent') {
       if (generate) {
         this.lines.push(`Generating secrets for ${cluster}...`);
-        this.baseSets.push({ cluster, clusterDirExists: t.clusterDirExists, chmodClusterDir: t.clusterDirExists && t.clusterDirMode !== DIR_MODE, content: newBaseSet() });
+        this.baseSets.push({
+          cluster,
+          clusterDirExists: t.clusterDirExists,
+          chmodClusterDir: t.clusterDirExists && t.clusterDirMode !== DIR_MODE,
+          content: newBaseSet(),
+        });
       } else if (this.mode === PlanMode.VERIFY) {
         this.missing.push(`${cluster}/nkeys/ (the whole base set of ${cluster})`);
       } else {
