@@ -236,6 +236,8 @@ interface Journal {
 }
 
 const CPC_DIR = /^cpc-([a-z0-9]+)$/;
+/** A CPC id or an account's secret token. */
+const TOKEN = /^[a-z0-9]+$/;
 
 /** Reads and verifies a tree; builds the plan. */
 class Planner {
@@ -455,7 +457,11 @@ class Planner {
     try {
       const j = JSON.parse(text) as Journal;
       if (!Array.isArray(j.pairs)) throw new Error('no pairs');
-      for (const p of j.pairs) NKeyPublicKey.parse(p.pubkey, this.show(rel), NKeyKind.USER);
+      for (const p of j.pairs) {
+        // The ids become paths: accept only what the naming rules allow.
+        if (!TOKEN.test(p.cpcId) || (p.accountToken !== undefined && !TOKEN.test(p.accountToken))) throw new Error('bad id');
+        NKeyPublicKey.parse(p.pubkey, this.show(rel), NKeyKind.USER);
+      }
       return j;
     } catch {
       this.warnings.push(`${this.show(rel)}: unreadable journal ignored (it only helps complete an interrupted run)`);

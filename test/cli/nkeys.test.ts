@@ -516,6 +516,18 @@ describe('concurrency and crashes', () => {
     expectFailsUnchanged(root, ['-o', root, '1', '2'], /inconsistent leaf secret output for CPC-2: .*nats-leaf-cpc-2 exists without pubkey/);
   });
 
+  test('a tampered journal is ignored: its ids never become paths', () => {
+    const root = path.join(tempDir(), 'secrets');
+    expect(nkeys(['-o', root, '1']).status).toBe(0);
+    expect(nkeys(['-o', root, '1', '2'], { env: { ...process.env, [CRASH_ENV]: 'cpc' } }).signal).toBe('SIGKILL');
+    const journal = JSON.parse(read(root, '.dsx-event-bus.lock/journal.json'));
+    journal.pairs[0].cpcId = '../../escape';
+    write(root, '.dsx-event-bus.lock/journal.json', JSON.stringify(journal));
+    const check = nkeys(['--check', '-o', root, '1', '2']);
+    expect(check.stderr).toMatch(/^WARNING: .*journal\.json: unreadable journal ignored/m);
+    expectFailsUnchanged(root, ['-o', root, '1', '2'], /inconsistent leaf secret output for CPC-2: .*nats-leaf-cpc-2\/pubkey is missing, .*cpc-2\/nkeys\/nats-leaf-csc\/seed exists/);
+  });
+
   test('kill -9 at random moments of a 100-CPC run, then a rerun completes the tree', async () => {
     const delays = [60, 150, 300, 500];
     let killedMidRun = 0;
