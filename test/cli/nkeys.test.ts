@@ -4,13 +4,14 @@
  * the tree untouched), `--check`, concurrency, kill -9, upstream-shaped trees
  * and awkward paths.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DirectoryKeyStore } from '../../src';
 import { CRASH_ENV } from '../../src/keys/fsops';
 import { fleetKeyFiles } from '../../src/keys/layout';
-import { ensureBuilt, nkeys, startNKeys } from '../util/cli';
+import { ensureBuilt, MAIN, nkeys, startNKeys } from '../util/cli';
 import { cleanupTempDirs, listFiles, nkeysPair, nkeysPublicOf, read, snapshot, tempDir, write } from '../util/keytree';
 import { describeSeeds, findSeeds } from '../util/seeds';
 
@@ -194,6 +195,16 @@ describe('layout (UPSTREAM.md §1)', () => {
     expect(r.stdout).toMatch(/^Output directory: deploy\/secrets$/m);
     expect(fs.existsSync(path.join(cwd, 'deploy', 'secrets', 'csc', 'nkeys', 'nats-xkey', 'seed'))).toBe(true);
     expect(snapshot(path.join(cwd, 'deploy'))[''].mode).toBe('700');
+  });
+});
+
+describe('start-up', () => {
+  test('the nkeys command loads no cdk8s, constructs or CRD bindings', () => {
+    const code = `require(${JSON.stringify(path.join(MAIN, '..', 'nkeys.js'))});`
+      + 'process.stdout.write(JSON.stringify(Object.keys(require.cache)))';
+    const loaded: string[] = JSON.parse(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8' }));
+    expect(loaded.filter((m) => /node_modules\/(cdk8s|constructs|cdk8s-plus-\d+|yaml|ajv)\/|\/imports\//.test(m))).toEqual([]);
+    expect(loaded.some((m) => m.endsWith(path.join('keys', 'engine.js')))).toBe(true);
   });
 });
 
