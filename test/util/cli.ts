@@ -12,7 +12,6 @@ import * as path from 'path';
 
 export const REPO = path.join(__dirname, '..', '..');
 export const MAIN = path.join(REPO, 'lib', 'cli', 'main.js');
-const STAMP = path.join(REPO, 'lib', '.build-stamp');
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -24,9 +23,10 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+/** jsii rewrites every output file on each compile, so lib/cli/main.js dates the build. */
 function fresh(): boolean {
   try {
-    return fs.statSync(STAMP).mtimeMs >= newestSource(path.join(REPO, 'src')) && fs.existsSync(MAIN);
+    return fs.statSync(MAIN).mtimeMs >= newestSource(path.join(REPO, 'src'));
   } catch {
     return false;
   }
@@ -52,7 +52,6 @@ export function ensureBuilt(): void {
   try {
     if (fresh()) return;
     execFileSync('npx', ['jsii', '--silence-warnings=reserved-word'], { cwd: REPO, stdio: 'pipe', timeout: 170_000 });
-    fs.writeFileSync(STAMP, new Date().toISOString());
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }
