@@ -1,0 +1,184 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { problem } from '../errors';
+import { commandFor, defectsError, NKeysRequest, PlanMode, withList } from './engine';
+import { CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, KeyFileInfo } from './layout';
+import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
+import { expectForm, IKeyStore, KeyStoreRequest, validateKeyStoreRequest } from './store';
+import { generateSync, inspectSync } from './writer';
+
+/** Options of {@link DirectoryKeyStore.open}. */
+export interface DirectoryKeyStoreOptions {
+  /**
+   * Let `ensure()` create missing keys, exactly as `dsx-event-bus nkeys`
+   * would (same code path, same lock, same crash safety). Keys that exist
+   * are never regenerated.
+   *
+   * @default false - `ensure()` only verifies and throws one error listing
+   * what is missing and the command that creates it
+   */
+  readonly generateMissing?: boolean;
+}
+
+/**
+ * NKey material in a directory laid out like the output of the upstream
+ * `deploy/scripts/generate-nkeys.sh` and of `dsx-event-bus nkeys`:
+ * `<root>/<cluster>/nkeys/<secret-name>/<key>`.
+ *
+ * Every read is verified and cached: the value must parse as the key kind
+ * the layout expects (e.g. `nats-xkey` holds a curve key), a seed must derive
+ * its sibling `pubkey`, copies (`auth-callout-keys/*`, `nack-user.nk`) must
+ * equal their sources, and the two sides of a leaf pair must match when both
+ * are in this root. Errors name the file. Trailing whitespace is tolerated.
+ */
+export class DirectoryKeyStore implements IKeyStore {
+  /**
+   * Opens the key store at `root` (nothing is read or written until used).
+   * @param root the output directory of `dsx-event-bus nkeys -o`, e.g. `deploy/secrets`
+   */
+  public static open(root: string, options: DirectoryKeyStoreOptions = {}): DirectoryKeyStore {
+    if (typeof root !== 'string' || root.trim() === '') {
+      throw problem({ where: 'DirectoryKeyStore.open', problem: `root ${JSON.stringify(root)} is empty`, fix: 'pass the key-store directory, e.g. "deploy/secrets"' });
+    }
+    return new DirectoryKeyStore(path.resolve(root), options.generateMissing ?? false);
+  }
+
+  /** The absolute path of the key-store root. */
+  public readonly root: string;
+  public readonly description: string;
+  /** Whether `ensure()` creates missing keys. */
+  public readonly generateMissing: boolean;
+  private readonly cache = new Map<string, NKeySeed | NKeyPublicKey>();
+
+  private constructor(root: string, generateMissing: boolean) {
+    this.root = root;
+    this.generateMissing = generateMissing;
+    this.description = `key store directory ${root}`;
+  }
+
+  /**
+   * Makes sure every key `request` needs is present and consistent. With
+   * `generateMissing` it runs the `dsx-event-bus nkeys` generation for the
+   * request; without, it throws one error listing what is missing and the
+   * exact command that creates it. Defects (bad modes, mismatched pairs,
+   * wrong key kinds, differing copies) always throw, and nothing is written.
+   */
+  public ensure(request: KeyStoreRequest): void {
+    const tokens = validateKeyStoreRequest(request, this.description);
+    const req: NKeysRequest = {
+      cpcIds: [...request.cpcIds],
+      accounts: (request.extraAccounts ?? []).map((name, i) => ({ name, token: tokens[i] })),
+    };
+    if (this.generateMissing) {
+      const { plan } = generateSync(this.root, this.root, req);
+      this.cache.clear();
+      if (plan.defects.length) throw defectsError(plan, this.description);
+      return;
+    }
+    const plan = inspectSync(this.root, this.root, req, PlanMode.VERIFY);
+    if (plan.defects.length) throw defectsError(plan, this.description);
+    if (plan.missing.length) {
+      throw withList(problem({
+        where: this.description,
+        problem: `${plan.missing.length} key ${plan.missing.length === 1 ? 'entry is' : 'entries are'} missing (listed below)`,
+        fix: `run \`${commandFor(this.root, req)}\` (or open the store with generateMissing: true)`,
+      }), plan.missing);
+    }
+  }
+
+  public readSeed(cluster: string, secretName: string, key: string = 'seed'): NKeySeed {
+    const info = expectForm(cluster, secretName, key, 'seed');
+    const id = `${cluster}/${secretName}/${key}`;
+    const cached = this.cache.get(id);
+    if (cached) return cached as NKeySeed;
+    const seed = this.parseSeed(cluster, secretName, key, info.kind, true)!;
+    if (info.leaf) {
+      // CPC side of a leaf pair: the CSC side, if in this root, must hold its public key.
+      const cscName = cscLeafSecretName(info.leaf.cpcId, info.leaf.accountToken);
+      const pub = this.parsePublicKey(CSC, cscName, 'pubkey', NKeyKind.USER, false);
+      if (pub) this.checkDerives(seed, pub, this.file(cluster, secretName, key), this.file(CSC, cscName, 'pubkey'));
+    } else if (isCopy(cluster, secretName, key, info)) {
+      const sourceSecret = info.origin.slice(cluster.length + 1);
+      const source = this.readSeed(cluster, sourceSecret);
+      if (!source.sameKeyAs(seed)) {
+        throw problem({
+          where: this.file(cluster, secretName, key),
+          problem: `differs from ${this.file(cluster, sourceSecret, 'seed')}; it must be an exact copy of it`,
+          fix: 'copy the source file over it (or restore both from the same backup)',
+        });
+      }
+    } else {
+      const pub = this.parsePublicKey(cluster, secretName, 'pubkey', info.kind, false);
+      if (pub) this.checkDerives(seed, pub, this.file(cluster, secretName, key), this.file(cluster, secretName, 'pubkey'));
+    }
+    this.cache.set(id, seed);
+    return seed;
+  }
+
+  public readPublicKey(cluster: string, secretName: string, key: string = 'pubkey'): NKeyPublicKey {
+    const info = expectForm(cluster, secretName, key, 'pubkey');
+    const id = `${cluster}/${secretName}/${key}`;
+    const cached = this.cache.get(id);
+    if (cached) return cached as NKeyPublicKey;
+    const pub = this.parsePublicKey(cluster, secretName, key, info.kind, true)!;
+    if (info.leaf) {
+      // CSC side of a leaf pair: the CPC side, if in this root, must derive it.
+      const cpc = cpcCluster(info.leaf.cpcId);
+      const cpcName = cpcLeafSecretName(info.leaf.accountToken);
+      const seed = this.parseSeed(cpc, cpcName, 'seed', NKeyKind.USER, false);
+      if (seed) this.checkDerives(seed, pub, this.file(cpc, cpcName, 'seed'), this.file(cluster, secretName, key));
+    } else {
+      const seed = this.parseSeed(cluster, secretName, 'seed', info.kind, false);
+      if (seed) this.checkDerives(seed, pub, this.file(cluster, secretName, 'seed'), this.file(cluster, secretName, key));
+    }
+    this.cache.set(id, pub);
+    return pub;
+  }
+
+  private file(cluster: string, secretName: string, key: string): string {
+    return path.join(this.root, cluster, 'nkeys', secretName, key);
+  }
+
+  /** The file's text; undefined when it does not exist and is optional. */
+  private text(file: string, required: boolean): string | undefined {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && !required) return undefined;
+      throw problem({
+        where: file,
+        problem: code === 'ENOENT' ? 'the key file does not exist' : `cannot read the key file (${code === 'EACCES' ? 'permission denied' : (e as Error).message})`,
+        fix: code === 'ENOENT'
+          ? `create the keys with \`dsx-event-bus nkeys -o ${this.root} <cpc-ids>\`, or call ensure() first`
+          : 'run as the user that owns the key store, or fix its permissions',
+      });
+    }
+  }
+
+  private parseSeed(cluster: string, secretName: string, key: string, kind: NKeyKind, required: boolean): NKeySeed | undefined {
+    const file = this.file(cluster, secretName, key);
+    const text = this.text(file, required);
+    return text === undefined ? undefined : NKeySeed.parse(text, file, kind);
+  }
+
+  private parsePublicKey(cluster: string, secretName: string, key: string, kind: NKeyKind, required: boolean): NKeyPublicKey | undefined {
+    const file = this.file(cluster, secretName, key);
+    const text = this.text(file, required);
+    return text === undefined ? undefined : NKeyPublicKey.parse(text, file, kind);
+  }
+
+  private checkDerives(seed: NKeySeed, pub: NKeyPublicKey, seedFile: string, pubFile: string): void {
+    if (seed.publicKey.value !== pub.value) {
+      throw problem({
+        where: pubFile,
+        problem: `does not match ${seedFile}: the file holds ${pub.value}, the seed derives ${seed.publicKey.value}`,
+        fix: 'restore both files from the same backup; a pubkey must always be derived from its seed',
+      });
+    }
+  }
+}
+
+function isCopy(cluster: string, secretName: string, key: string, info: KeyFileInfo): boolean {
+  return key !== 'seed' || info.origin !== `${cluster}/${secretName}`;
+}

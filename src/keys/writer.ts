@@ -1,0 +1,150 @@
+/**
+ * One generation run, shared by `dsx-event-bus nkeys` (async: fsyncs in
+ * parallel) and `DirectoryKeyStore.ensure` (sync): create the root, take the
+ * lock, plan, and apply the plan only if it has no defects.
+ *
+ * Internal to the package.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { problem } from '../errors';
+import { NKeysRequest, Plan, planKeyStore, PlanMode, programOf } from './engine';
+import { Batch, countWrites, DIR_MODE, runBatches, runBatchesSync } from './fsops';
+import { inspectLock, StoreLock } from './lock';
+
+/** The outcome of a run. */
+export interface RunResult {
+  readonly plan: Plan;
+  /** Files created or replaced (0 when the plan had defects or nothing to do). */
+  readonly filesWritten: number;
+}
+
+export interface RunOptions {
+  /** How long to wait for another writer. @default 120 s */
+  readonly lockTimeoutMs?: number;
+  /** Called once if the run has to wait for the lock. */
+  readonly onWait?: (holder: string) => void;
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
+
+function fsError(where: string, what: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
+  return problem({ where, problem: `cannot ${what} (${why})`, fix: 'run as the user that owns the key store, or fix its permissions' });
+}
+
+/** Creates the root (mode 700, like `mkdir -p` under umask 077) and checks that it is usable. */
+function prepareRoot(root: string, display: string): void {
+  try {
+    fs.mkdirSync(root, { recursive: true, mode: DIR_MODE });
+  } catch (e) {
+    throw fsError(display, 'create the output directory', e);
+  }
+  try {
+    fs.readdirSync(root);
+  } catch (e) {
+    throw fsError(display, 'read the output directory', e);
+  }
+}
+
+function lockSync(root: string, display: string, timeoutMs: number): StoreLock {
+  try {
+    return StoreLock.acquireSync(root, timeoutMs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code) throw fsError(display, `lock the key store at ${path.join(display, '.dsx-event-bus.lock')}`, e);
+    throw e;
+  }
+}
+
+async function lockAsync(root: string, display: string, opts: RunOptions): Promise<StoreLock> {
+  try {
+    const onWait = (o?: { pid: number; host: string; started: string }) => opts.onWait?.(o ? `pid ${o.pid} on host ${o.host}, started ${o.started}` : 'another process');
+    return await StoreLock.acquire(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, onWait);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code) throw fsError(display, `lock the key store at ${path.join(display, '.dsx-event-bus.lock')}`, e);
+    throw e;
+  }
+}
+
+/** An I/O error while applying (disk full, I/O error, …), in our error style. */
+function applyError(display: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (!code) return e as Error;
+  return problem({
+    where: display,
+    problem: `writing the key store failed (${(e as Error).message})`,
+    fix: 'fix the cause and rerun: the next run removes temporary files and completes or discards what this one started, without touching keys that exist',
+  });
+}
+
+/** Plans and (if the plan is clean) applies, synchronously. */
+export function generateSync(rootArg: string, display: string, request: NKeysRequest, opts: RunOptions = {}): RunResult {
+  const root = path.resolve(rootArg);
+  prepareRoot(root, display);
+  const lock = lockSync(root, display, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+  try {
+    const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
+    if (plan.defects.length) return { plan, filesWritten: 0 };
+    const program: Batch[] = programOf(plan, lock.dir);
+    try {
+      runBatchesSync(program);
+    } catch (e) {
+      throw applyError(display, e);
+    }
+    return { plan, filesWritten: countWrites(program) };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Plans and (if the plan is clean) applies, with fsyncs in parallel. */
+export async function generate(rootArg: string, display: string, request: NKeysRequest, opts: RunOptions = {}): Promise<RunResult> {
+  const root = path.resolve(rootArg);
+  prepareRoot(root, display);
+  const lock = await lockAsync(root, display, opts);
+  try {
+    const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
+    if (plan.defects.length) return { plan, filesWritten: 0 };
+    const program = programOf(plan, lock.dir);
+    await runBatches(program).catch((e) => {
+      throw applyError(display, e);
+    });
+    return { plan, filesWritten: countWrites(program) };
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Whether a live writer holds the lock. A read-only check waits while this
+ * is true, so it does not see a run half-way; it never writes itself.
+ */
+function writerActive(root: string, deadline: number): boolean {
+  if (Date.now() > deadline) return false;
+  try {
+    const state = inspectLock(root);
+    return state.present && state.alive !== false;
+  } catch {
+    return false; // unreadable: the plan reports it
+  }
+}
+
+/** Read-only plan (VERIFY or CHECK), after any live writer has finished. */
+export function inspectSync(rootArg: string, display: string, request: NKeysRequest, mode: PlanMode, timeoutMs = DEFAULT_LOCK_TIMEOUT_MS): Plan {
+  const root = path.resolve(rootArg);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
+  while (writerActive(root, deadline)) Atomics.wait(sleeper, 0, 0, 20);
+  return planKeyStore(root, display, request, mode);
+}
+
+/** Read-only plan (VERIFY or CHECK), after any live writer has finished. */
+export async function inspect(
+  rootArg: string, display: string, request: NKeysRequest, mode: PlanMode, timeoutMs = DEFAULT_LOCK_TIMEOUT_MS,
+): Promise<Plan> {
+  const root = path.resolve(rootArg);
+  const deadline = Date.now() + timeoutMs;
+  while (writerActive(root, deadline)) await new Promise((r) => setTimeout(r, 20));
+  return planKeyStore(root, display, request, mode);
+}
