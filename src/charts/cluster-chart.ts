@@ -2,16 +2,16 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as YAML from 'yaml';
 import { EventBusClusterOptions, NKeyPermission } from './options';
-import { HostPrerequisites } from '../charts/host-prerequisites';
-import { ICertificateIssuer, SelfSignedCaIssuer } from '../certificates/issuers';
+import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
 import { validateNamespace } from '../certificates/names';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
+import { HostPrerequisites } from '../charts/host-prerequisites';
 import { problem, quote } from '../errors';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
 import { DsxTransport, EventBusGateway } from '../gateway/gateway';
-import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
 import { validateExtraAccounts } from '../keys/layout';
+import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { EventBusSecrets } from '../secrets/event-bus-secrets';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
@@ -67,12 +67,15 @@ export abstract class EventBusClusterChart extends Chart {
 
     // Certificates: one issuer for the gateway certificate and the mTLS server.
     const certs = options.certificates ?? {};
+    const sources = [certs.issuer && 'issuer', certs.selfSigned && 'selfSigned', certs.vault && 'vault'].filter(Boolean);
+    if (sources.length > 1) {
+      throw problem({ where, problem: `certificates sets ${sources.join(' and ')}`, allowed: 'one issuer source: issuer, selfSigned or vault', fix: 'keep one of them' });
+    }
     let issuer: ICertificateIssuer | undefined = certs.issuer;
     if (certs.selfSigned) {
-      if (issuer) {
-        throw problem({ where, problem: 'certificates has both an issuer and selfSigned: true', fix: 'keep one of the two' });
-      }
       issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: `dsx-event-bus ${cluster.displayName} CA` });
+    } else if (certs.vault) {
+      issuer = new VaultIssuer(this, 'Issuer', certs.vault);
     }
     const certOptions = { duration: certs.duration, renewBefore: certs.renewBefore, privateKey: certs.privateKey };
 

@@ -7,10 +7,10 @@ import { validateCscEndpoint, CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { canonicalIp, isIpLiteral } from '../certificates/names';
+import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
 import { DsxTransport } from '../gateway/gateway';
 import { CSC, cpcCluster, validateCpcId, validateUniqueCpcIds } from '../keys/layout';
-import { LeafConnection } from '../connections/leaf-connection';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
 /** Per-cluster settings of a fleet member, merged over the fleet's. */

@@ -1,6 +1,6 @@
 import { Size } from 'cdk8s';
-import { Construct } from 'constructs';
 import type * as plus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
 
 /** Properties of {@link HostPrerequisites}. */
@@ -94,8 +94,13 @@ export class HostPrerequisites extends Construct {
         name: 'pause',
         image: props.pauseImage ?? 'registry.k8s.io/pause:3.10',
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        securityContext: { ensureNonRoot: true, user: 65535, group: 65535, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false },
-        resources: { cpu: { request: kplus.Cpu.millis(1), limit: kplus.Cpu.millis(10) }, memory: { request: Size.mebibytes(4), limit: Size.mebibytes(16) } },
+        securityContext: {
+          ensureNonRoot: true, user: 65535, group: 65535, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
+        },
+        resources: {
+          cpu: { request: kplus.Cpu.millis(1), limit: kplus.Cpu.millis(10) },
+          memory: { request: Size.mebibytes(4), limit: Size.mebibytes(16) },
+        },
       }],
       initContainers: [{
         name: 'sysctl',
@@ -103,7 +108,10 @@ export class HostPrerequisites extends Construct {
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         command: ['sysctl', '-w', `fs.inotify.max_user_instances=${instances}`, `fs.inotify.max_user_watches=${watches}`],
         securityContext: { privileged: true, ensureNonRoot: false, user: 0, group: 0, allowPrivilegeEscalation: true, readOnlyRootFilesystem: true },
-        resources: { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(8), limit: Size.mebibytes(32) } },
+        resources: {
+          cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
+          memory: { request: Size.mebibytes(8), limit: Size.mebibytes(32) },
+        },
       }],
     });
     // Run on every node, control-plane and tainted nodes included.

@@ -1,13 +1,13 @@
 import { Duration } from 'cdk8s';
-import { ICertificateIssuer } from '../certificates/issuers';
+import { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { EnvoyResources, EnvoyServiceType } from '../gateway/envoy-proxy';
 import { DsxTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
 import { IKeyStore } from '../keys/store';
-import { SecretOverride } from '../secrets/event-bus-secrets';
 import { SecretsDelivery } from '../secrets/delivery';
+import { SecretOverride } from '../secrets/event-bus-secrets';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
 /** The gateway of one cluster: the four DSX listeners and their routes. */
@@ -127,6 +127,12 @@ export interface ClusterCertificateOptions {
    * @default false
    */
   readonly selfSigned?: boolean;
+  /**
+   * Create a cert-manager Vault/OpenBao PKI issuer in each cluster with these
+   * settings (production).
+   * @default - none
+   */
+  readonly vault?: VaultIssuerProps;
   /**
    * Lifetime of the certificates.
    * @default Duration.days(90)

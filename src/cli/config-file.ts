@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import Ajv, { ErrorObject } from 'ajv';
 import * as YAML from 'yaml';
-import { problem } from '../errors';
+import { EventBusError, formatProblem, problem } from '../errors';
 
 /**
  * Reads a YAML or JSON file (JSON is YAML) and validates it against a JSON
@@ -28,7 +28,8 @@ export function loadValidatedYaml<T>(file: string, schema: object): T {
     throw problem({ where: at(e.pos[0]), problem: `not valid YAML/JSON: ${e.message.split('\n')[0]}`, fix: 'correct the syntax at that position' });
   }
   const data = doc.toJS({ maxAliasCount: 100 });
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  // strict: a typo in the schema itself is an error; `required` inside if/then names properties defined above.
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   const validate = ajv.compile(schema);
   if (!validate(data)) {
     const errors = (validate.errors ?? []).filter(isUseful);
@@ -39,11 +40,12 @@ export function loadValidatedYaml<T>(file: string, schema: object): T {
       const pair = err.keyword === 'additionalProperties' ? findKeyNode(doc, pathArr, target[target.length - 1] as string) : undefined;
       return `${at((pair ?? node)?.range?.[0])}: ${describe(err)}`;
     });
-    throw problem({
+    // The fix on the first line, one line per problem below it.
+    throw new EventBusError(formatProblem({
       where: file,
-      problem: `${lines.length} problem${lines.length === 1 ? '' : 's'} in the fleet description:\n  ${lines.join('\n  ')}\n`,
-      fix: 'correct the values listed (the JSON Schema is schemas/fleet.schema.json)',
-    });
+      problem: `${lines.length} problem${lines.length === 1 ? '' : 's'} in the fleet description`,
+      fix: 'correct the values listed below (the JSON Schema is schemas/fleet.schema.json)',
+    }) + `\n  ${lines.join('\n  ')}`);
   }
   return data as T;
 }

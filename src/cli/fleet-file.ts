@@ -1,0 +1,235 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration } from 'cdk8s';
+import { loadValidatedYaml } from './config-file';
+import { TlsSecret } from '../certificates/existing-tls-secret';
+import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
+import { PrivateKeyAlgorithm } from '../certificates/private-key';
+import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
+import type { ClusterCertificateOptions, ClusterGatewayOptions, NKeyPermission } from '../charts/options';
+import { problem, quote } from '../errors';
+import { EnvoyServiceType } from '../gateway/envoy-proxy';
+import { DsxTransport } from '../gateway/gateway';
+import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
+import { DirectoryKeyStore } from '../keys/directory-store';
+import { cpcCluster } from '../keys/layout';
+import { DeterministicKeyStore, IKeyStore } from '../keys/store';
+import { SecretsDelivery, SecretStoreKind } from '../secrets/delivery';
+import { MtlsServerTls } from '../secrets/mtls-server-tls';
+
+/** The fleet file as written (see schemas/fleet.schema.json). */
+interface GatewayDoc {
+  enabled?: boolean;
+  name?: string;
+  namespace?: string;
+  gatewayClassName?: string;
+  transport?: 'tls' | 'tcp';
+  hostnames?: string[];
+  ipAddresses?: string[];
+  mtlsHostnames?: string[];
+  mtlsClientUrls?: string[];
+  routeApiVersion?: 'v1alpha2' | 'v1';
+  routeRendering?: 'helm-values' | 'manifests';
+  envoyProxyName?: string;
+  envoyReplicas?: number;
+  envoyServiceType?: string;
+  envoyServiceAnnotations?: Record<string, string>;
+  metalLbAddressPool?: string;
+  serverTlsSecretName?: string;
+}
+interface ClusterDoc {
+  type: 'csc' | 'cpc';
+  id?: string | number;
+  cscEndpoint?: string;
+  labels?: Record<string, string>;
+  gateway?: GatewayDoc;
+  nkeyPermissions?: NKeyPermission[];
+}
+export interface FleetDoc {
+  namespace?: string;
+  labels?: Record<string, string>;
+  mtls?: boolean;
+  extraAccounts?: string[];
+  keys?: { directory?: string; generateMissing?: boolean; deterministicTestKeys?: boolean; phrase?: string };
+  delivery: {
+    type: string;
+    storeName?: string;
+    storeKind?: string;
+    prefix?: string;
+    refreshInterval?: string;
+    mount?: string;
+    vaultAuthRef?: string;
+    vaultNamespace?: string;
+    refreshAfter?: string;
+  };
+  mtlsCertsDirectory?: string;
+  immutableSecrets?: boolean;
+  secretOverrides?: Array<{ secret: string; name?: string; keys?: Record<string, string> }>;
+  certificates?: { selfSigned?: boolean; issuer?: { kind?: 'Issuer' | 'ClusterIssuer'; name: string }; duration?: string; renewBefore?: string; privateKey?: string };
+  gateway?: GatewayDoc;
+  nkeyPermissions?: NKeyPermission[];
+  hostPrerequisites?: boolean;
+  cscEndpoint?: string;
+  clusters: ClusterDoc[];
+}
+
+/** Command-line settings that override the file. */
+export interface FleetFileOverrides {
+  /** `--secrets DIR`: the key store directory. */
+  readonly secretsDirectory?: string;
+  /** `--generate-missing`. */
+  readonly generateMissing?: boolean;
+}
+
+let schema: object | undefined;
+/** The published JSON Schema of fleet files (schemas/fleet.schema.json in the package). */
+export function fleetSchema(): object {
+  // Two levels up from src/cli and lib/cli alike.
+  schema ??= JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'schemas', 'fleet.schema.json'), 'utf8'));
+  return schema!;
+}
+
+/** Reads, validates and converts a fleet file into the props of an EventBusFleet. */
+export function readFleetFile(file: string, overrides: FleetFileOverrides = {}): EventBusFleetProps {
+  const doc = loadValidatedYaml<FleetDoc>(file, fleetSchema());
+  return fleetPropsFromDoc(doc, path.dirname(path.resolve(file)), file, overrides);
+}
+
+/** Converts a validated fleet document; relative paths are resolved from `baseDir`. */
+export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, overrides: FleetFileOverrides = {}): EventBusFleetProps {
+  const csc = doc.clusters.filter((c) => c.type === 'csc');
+  if (csc.length !== 1) {
+    throw problem({
+      where: `${file}: clusters`,
+      problem: csc.length === 0 ? 'there is no cluster of type csc' : `there are ${csc.length} clusters of type csc`,
+      allowed: 'exactly one csc and any number of cpc clusters',
+      fix: csc.length === 0 ? 'add "- type: csc" to clusters' : 'keep one csc entry',
+    });
+  }
+  const cscDoc = csc[0];
+  for (const [i, c] of doc.clusters.entries()) {
+    if (c.type === 'csc' && (c.id !== undefined || c.cscEndpoint !== undefined)) {
+      throw problem({ where: `${file}: clusters[${i}]`, problem: `the csc entry has ${c.id !== undefined ? 'an id' : 'a cscEndpoint'}`, allowed: 'id and cscEndpoint on cpc entries only', fix: 'remove it from the csc entry' });
+    }
+    if (c.type === 'cpc' && (c.id === undefined || String(c.id) === '')) {
+      throw problem({ where: `${file}: clusters[${i}]`, problem: 'a cpc entry has no id', allowed: 'lower-case letters and digits (^[a-z0-9]+$)', fix: 'add e.g. id: "1"' });
+    }
+  }
+  const cpcs: FleetCpcOptions[] = doc.clusters.filter((c) => c.type === 'cpc').map((c) => ({
+    id: String(c.id),
+    cscEndpoint: c.cscEndpoint,
+    labels: c.labels,
+    gateway: c.gateway ? gatewayOptions(c.gateway) : undefined,
+    nkeyPermissions: c.nkeyPermissions,
+  }));
+
+  const keys = keyStore(doc, baseDir, overrides);
+  const delivery = deliveryOf(doc.delivery, file);
+  const props: EventBusFleetProps = {
+    namespace: doc.namespace,
+    labels: doc.labels,
+    mtls: doc.mtls,
+    extraAccounts: doc.extraAccounts,
+    keys,
+    delivery,
+    immutableSecrets: doc.immutableSecrets,
+    secretOverrides: doc.secretOverrides,
+    certificates: doc.certificates ? certificateOptions(doc.certificates) : undefined,
+    gateway: doc.gateway ? gatewayOptions(doc.gateway) : undefined,
+    nkeyPermissions: doc.nkeyPermissions,
+    hostPrerequisites: doc.hostPrerequisites,
+    cscEndpoint: doc.cscEndpoint,
+    csc: { labels: cscDoc.labels, gateway: cscDoc.gateway ? gatewayOptions(cscDoc.gateway) : undefined, nkeyPermissions: cscDoc.nkeyPermissions },
+    cpcs,
+  };
+  if (doc.mtlsCertsDirectory) return withMtlsCerts(props, path.resolve(baseDir, doc.mtlsCertsDirectory));
+  return props;
+}
+
+/** `nats-mtls-server-tls` of each cluster from the `certs` command's output. */
+function withMtlsCerts(props: EventBusFleetProps, dir: string): EventBusFleetProps {
+  const forCluster = (cluster: string) => MtlsServerTls.fromPemDirectory(path.join(dir, cluster, 'certs', 'nats-mtls-server-tls'));
+  return {
+    ...props,
+    csc: { ...props.csc, mtlsServerTls: forCluster('csc') },
+    cpcs: props.cpcs.map((c) => ({ ...c, mtlsServerTls: forCluster(cpcCluster(c.id)) })),
+  };
+}
+
+function keyStore(doc: FleetDoc, baseDir: string, overrides: FleetFileOverrides): IKeyStore | undefined {
+  const k = doc.keys ?? {};
+  if (overrides.secretsDirectory) {
+    const generateMissing = overrides.generateMissing ?? k.generateMissing ?? false;
+    return DirectoryKeyStore.open(path.resolve(overrides.secretsDirectory), { generateMissing });
+  }
+  if (k.deterministicTestKeys) {
+    if (k.directory) throw problem({ where: 'keys', problem: 'both directory and deterministicTestKeys are set', fix: 'keep one' });
+    return new DeterministicKeyStore({ phrase: k.phrase });
+  }
+  if (k.directory) {
+    return DirectoryKeyStore.open(path.resolve(baseDir, k.directory), { generateMissing: overrides.generateMissing ?? k.generateMissing ?? false });
+  }
+  return undefined;
+}
+
+function duration(text: string | undefined): Duration | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)(s|m|h|d)$/.exec(text)!;
+  const n = Number(m[1]);
+  return { s: Duration.seconds, m: Duration.minutes, h: Duration.hours, d: Duration.days }[m[2] as 's' | 'm' | 'h' | 'd'](n);
+}
+
+function deliveryOf(d: FleetDoc['delivery'], file: string): SecretsDelivery {
+  switch (d.type) {
+    case 'inline': return SecretsDelivery.inline();
+    case 'existing': return SecretsDelivery.existing();
+    case 'externalSecrets': return SecretsDelivery.externalSecrets({
+      storeName: d.storeName!,
+      storeKind: d.storeKind === 'ClusterSecretStore' ? SecretStoreKind.CLUSTER_SECRET_STORE : SecretStoreKind.SECRET_STORE,
+      prefix: d.prefix,
+      refreshInterval: duration(d.refreshInterval),
+    });
+    case 'vaultStaticSecrets': return SecretsDelivery.vaultStaticSecrets({
+      mount: d.mount, prefix: d.prefix, vaultAuthRef: d.vaultAuthRef, vaultNamespace: d.vaultNamespace, refreshAfter: duration(d.refreshAfter),
+    });
+    default: throw problem({ where: `${file}: delivery.type`, problem: `unknown delivery ${quote(d.type)}` });
+  }
+}
+
+function certificateOptions(c: NonNullable<FleetDoc['certificates']>): ClusterCertificateOptions {
+  let issuer: ICertificateIssuer | undefined;
+  if (c.issuer) {
+    issuer = c.issuer.kind === 'ClusterIssuer' ? CertificateIssuer.fromClusterIssuerName(c.issuer.name) : CertificateIssuer.fromIssuerName(c.issuer.name);
+  }
+  return {
+    issuer,
+    selfSigned: c.selfSigned,
+    duration: duration(c.duration),
+    renewBefore: duration(c.renewBefore),
+    privateKey: c.privateKey as PrivateKeyAlgorithm | undefined,
+  };
+}
+
+function gatewayOptions(g: GatewayDoc): ClusterGatewayOptions {
+  // Only fields that are set, so a cluster's gateway block merges over the fleet's.
+  const out: Record<string, unknown> = {
+    enabled: g.enabled,
+    name: g.name,
+    namespace: g.namespace,
+    gatewayClassName: g.gatewayClassName,
+    transport: g.transport === undefined ? undefined : g.transport === 'tcp' ? DsxTransport.TCP : DsxTransport.TLS,
+    hostnames: g.hostnames,
+    ipAddresses: g.ipAddresses,
+    mtlsHostnames: g.mtlsHostnames,
+    mtlsClientUrls: g.mtlsClientUrls,
+    routeApiVersion: g.routeApiVersion === undefined ? undefined : g.routeApiVersion === 'v1' ? RouteApiVersion.V1 : RouteApiVersion.V1ALPHA2,
+    routeRendering: g.routeRendering === undefined ? undefined : g.routeRendering === 'manifests' ? RouteRendering.MANIFESTS : RouteRendering.HELM_VALUES,
+    envoyProxyName: g.envoyProxyName,
+    envoyReplicas: g.envoyReplicas,
+    envoyServiceType: g.envoyServiceType as EnvoyServiceType | undefined,
+    envoyServiceAnnotations: g.envoyServiceAnnotations,
+    metalLbAddressPool: g.metalLbAddressPool,
+    serverTlsSecret: g.serverTlsSecretName ? TlsSecret.fromSecretName(g.serverTlsSecretName) : undefined,
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as ClusterGatewayOptions;
+}
