@@ -10,7 +10,7 @@ import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
 import { DsxTransport } from '../gateway/gateway';
-import { CSC, cpcCluster, validateCpcId, validateUniqueCpcIds } from '../keys/layout';
+import { CSC, cpcCluster, validateCpcId, validateExtraAccounts, validateUniqueCpcIds } from '../keys/layout';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
 /** Per-cluster settings of a fleet member, merged over the fleet's. */
@@ -106,6 +106,8 @@ export class EventBusFleet extends Construct {
     const ids = (props.cpcs ?? []).map((c) => c.id);
     for (const cpcId of ids) validateCpcId(cpcId, `${where}: cpcs`);
     validateUniqueCpcIds(ids, `${where}: cpcs`);
+    // Here, not in the store: an error must name the fleet's option, not the key store.
+    validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
     // One ensure for the whole fleet (generates everything at once when the
     // store may); the charts' own ensure calls then only verify.
     props.keys?.ensure({ cpcIds: ids, extraAccounts: props.extraAccounts });
