@@ -119,7 +119,9 @@ export abstract class EventBusClusterChart extends Chart {
       mtlsServerTls = MtlsServerTls.fromTlsSecretSource(this.mtlsCertificate);
     }
 
-    if (this.mtls && gw.mtlsClientUrls && !this.mtlsCertificate) {
+    // An empty list checks nothing, exactly like no list (not an agreement with zero URLs).
+    const mtlsClientUrls = gw.mtlsClientUrls?.length ? gw.mtlsClientUrls : undefined;
+    if (this.mtls && mtlsClientUrls && !this.mtlsCertificate) {
       throw problem({
         where,
         problem: 'gateway.mtlsClientUrls is set, but the mTLS server certificate is not issued by cert-manager here, so its SANs cannot be checked',
@@ -167,8 +169,8 @@ export abstract class EventBusClusterChart extends Chart {
         hostnames: transport === DsxTransport.TLS && gw.hostnames?.length ? gw.hostnames : undefined,
         mtls: this.mtls,
         mtlsHostnames: this.mtls ? gw.mtlsHostnames ?? gw.hostnames : undefined,
-        mtlsServerCertificate: this.mtls && gw.mtlsClientUrls ? this.mtlsCertificate : undefined,
-        mtlsClientUrls: this.mtls ? gw.mtlsClientUrls : undefined,
+        mtlsServerCertificate: this.mtls && mtlsClientUrls ? this.mtlsCertificate : undefined,
+        mtlsClientUrls: this.mtls ? mtlsClientUrls : undefined,
       });
     }
 

@@ -107,6 +107,16 @@ describe('EventBusFleet', () => {
     expect(checked).toBeGreaterThanOrEqual(2 * 4 + 2 * 3 + 2 * 4);
   });
 
+  // Found by test/proof/fuzz.test.ts: [] failed with "hostname agreement needs both serverCertificate and clientUrls".
+  test('an empty gateway.mtlsClientUrls list checks nothing, like an absent one', () => {
+    const synthOf = (mtlsClientUrls?: string[]) => new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1'], {
+      certificates: { selfSigned: true },
+      csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls } },
+    })).charts.map((c) => c.toJson());
+    expect(synthOf([])).toEqual(synthOf(undefined));
+    expect(() => synthOf(['mqtts://other.example.com:8883'])).toThrow(/mTLS hostname agreement fails/);
+  });
+
   test('non-inline delivery puts no seed anywhere in the fleet output', () => {
     for (const delivery of [SecretsDelivery.existing(), SecretsDelivery.externalSecrets({ storeName: 'vault' }), SecretsDelivery.vaultStaticSecrets()]) {
       const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1', '2'], { delivery }));
