@@ -73,7 +73,7 @@ export abstract class EventBusClusterChart extends Chart {
     }
     let issuer: ICertificateIssuer | undefined = certs.issuer;
     if (certs.selfSigned) {
-      issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: `dsx-event-bus ${cluster.displayName} CA` });
+      issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName) });
     } else if (certs.vault) {
       issuer = new VaultIssuer(this, 'Issuer', certs.vault);
     }
@@ -265,4 +265,13 @@ export abstract class EventBusClusterChart extends Chart {
       }
     }
   }
+}
+
+/**
+ * `dsx-event-bus <cluster> CA`, shortened to the 64 characters X.509 allows:
+ * a long CPC id is valid, and the CA's name is only informational.
+ */
+function caCommonName(displayName: string): string {
+  const cn = `dsx-event-bus ${displayName} CA`;
+  return cn.length <= 64 ? cn : `dsx-event-bus ${displayName.slice(0, 64 - 'dsx-event-bus ... CA'.length)}... CA`;
 }

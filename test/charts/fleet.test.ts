@@ -117,6 +117,22 @@ describe('EventBusFleet', () => {
     expect(() => synthOf(['mqtts://other.example.com:8883'])).toThrow(/mTLS hostname agreement fails/);
   });
 
+  // Found by test/proof/fuzz.test.ts: a valid 60-character id failed with 'caCommonName ... has 81 characters',
+  // an option the user never set, and a 240-character id wrote Secrets with names Kubernetes refuses.
+  test('a long CPC id synthesizes (the CA name is shortened); one too long for a Secret name fails naming it', () => {
+    const long = 'a'.repeat(60);
+    const withId = (id: string, extra: Partial<EventBusFleetProps> = {}) => fleetProps([], { cpcs: [{ id, gateway: { hostnames: ['cpc.example.com'] } }], ...extra });
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', withId(long, { certificates: { selfSigned: true } }));
+    const objects = fleet.charts.flatMap((c) => c.toJson());
+    expect(validateManifests(objects)).toBeGreaterThan(0);
+    const ca = objects.find((o) => o.kind === 'Certificate' && o.spec.isCA && o.metadata.namespace === 'dsx' && o.spec.commonName.includes('CPC-'));
+    expect(ca.spec.commonName).toBe(`dsx-event-bus CPC-${'a'.repeat(40)}... CA`);
+    expect(ca.spec.commonName).toHaveLength(64);
+    const tooLong = 'b'.repeat(240);
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', withId(tooLong)))
+      .toThrow(new RegExp('fleet/csc/Secrets: overrides: the Secret name "nats-leaf-cpc-b{240}" has 254 characters\\. Allowed: at most 253 characters .*Fix: shorten the CPC id or the extra account name'));
+  });
+
   test('non-inline delivery puts no seed anywhere in the fleet output', () => {
     for (const delivery of [SecretsDelivery.existing(), SecretsDelivery.externalSecrets({ storeName: 'vault' }), SecretsDelivery.vaultStaticSecrets()]) {
       const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1', '2'], { delivery }));
