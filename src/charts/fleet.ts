@@ -151,14 +151,13 @@ export class EventBusFleet extends Construct {
     }
     const rendered = this.charts.map((chart) => ({ chart, objects: chart.toJson(), values: chart.valuesYaml() }));
 
-    fs.mkdirSync(outdir, { recursive: true });
     const wanted = new Set(this.charts.map((c) => c.cluster.directory));
-    for (const entry of fs.readdirSync(outdir)) {
-      const dir = path.join(outdir, entry);
-      if (!wanted.has(entry) && /^(csc|cpc-[a-z0-9]+)$/.test(entry) && fs.existsSync(path.join(dir, VALUES_FILE))) {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    }
+    const stale = fs.existsSync(outdir) && fs.statSync(outdir).isDirectory()
+      ? fs.readdirSync(outdir).filter((entry) => !wanted.has(entry) && /^(csc|cpc-[a-z0-9]+)$/.test(entry) && fs.existsSync(path.join(outdir, entry, VALUES_FILE)))
+      : [];
+    checkWritable(outdir, [...wanted, ...stale]);
+    fs.mkdirSync(outdir, { recursive: true });
+    for (const entry of stale) fs.rmSync(path.join(outdir, entry), { recursive: true, force: true });
     let files = 0;
     let objects = 0;
     const dirs: string[] = [];
@@ -227,6 +226,46 @@ export class EventBusFleet extends Construct {
         problem: `cscEndpoint ${quote(endpoint)} uses tls:// but the CSC gateway's nats-leafnode listener is plain TCP`,
         fix: `use nats://${m[2]}:${m[3] ?? '7422'}`,
       });
+    }
+  }
+}
+
+/**
+ * Throws unless every folder `synth` writes (and its values file) can be
+ * written: checked before anything changes, so a read-only root or cluster
+ * folder fails the run instead of leaving some clusters new and others old.
+ */
+function checkWritable(outdir: string, clusterDirs: string[]): void {
+  const refuse = (where: string, what: string, fix: string) => {
+    throw problem({ where, problem: what, fix: `${fix}; nothing was written` });
+  };
+  const writable = (p: string) => {
+    try {
+      fs.accessSync(p, fs.constants.W_OK);
+      fs.accessSync(p, fs.constants.X_OK);
+    } catch (e) {
+      refuse(p, `cannot write here (${(e as NodeJS.ErrnoException).code}: permission denied)`, 'make it writable for this user, or choose another output directory');
+    }
+  };
+  // A missing output directory is created: its nearest existing parent must be a writable directory.
+  let existing = path.resolve(outdir);
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  if (!fs.statSync(existing).isDirectory()) refuse(existing, 'exists and is not a directory', 'remove it or choose another output directory');
+  writable(existing);
+  if (existing !== path.resolve(outdir)) return;
+  for (const dir of clusterDirs) {
+    for (const p of [path.join(outdir, dir), path.join(outdir, dir, 'manifests')]) {
+      if (!fs.existsSync(p)) continue;
+      if (!fs.statSync(p).isDirectory()) refuse(p, 'exists and is not a directory', 'remove it');
+      writable(p);
+    }
+    const values = path.join(outdir, dir, VALUES_FILE);
+    if (fs.existsSync(values)) {
+      try {
+        fs.accessSync(values, fs.constants.W_OK);
+      } catch (e) {
+        refuse(values, `cannot write this file (${(e as NodeJS.ErrnoException).code}: permission denied)`, 'make it writable for this user, or choose another output directory');
+      }
     }
   }
 }

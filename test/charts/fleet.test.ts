@@ -7,6 +7,7 @@ import {
   CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
   NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
+import { EventBusError } from '../../src/errors';
 import { validateManifests } from '../util/schema';
 import { findSeeds } from '../util/seeds';
 
@@ -167,6 +168,29 @@ describe('EventBusFleet', () => {
       run(['1', '2']);
       expect(fs.existsSync(path.join(out, 'cpc-3'))).toBe(false);
       expect(fs.existsSync(path.join(out, 'cpc-2'))).toBe(true);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  // Found by test/proof/faults.test.ts: a file as -o, or a read-only folder, failed half-way with a raw EEXIST/EACCES.
+  test('synth() fails before writing anything when the output or a cluster folder cannot be written', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-fleet-'));
+    try {
+      const file = path.join(out, 'file');
+      fs.writeFileSync(file, 'keep');
+      const synthInto = (dir: string) => () => new EventBusFleet(new App({ outdir: dir }), 'fleet', fleetProps(['1'])).synth(dir);
+      expect(synthInto(file)).toThrow(EventBusError);
+      expect(synthInto(file)).toThrow(new RegExp(`^${file}: exists and is not a directory\\. Fix: remove it or choose another output directory; nothing was written\\.$`));
+      expect(synthInto(path.join(file, 'below'))).toThrow(/file: exists and is not a directory/);
+      // A cluster folder that is a file stops the run before the CSC is rewritten.
+      const dist = path.join(out, 'dist');
+      synthInto(dist)();
+      const cscValues = fs.statSync(path.join(dist, 'csc', 'values.event-bus.yaml')).mtimeMs;
+      fs.rmSync(path.join(dist, 'cpc-1'), { recursive: true });
+      fs.writeFileSync(path.join(dist, 'cpc-1'), 'in the way');
+      expect(synthInto(dist)).toThrow(/cpc-1: exists and is not a directory/);
+      expect(fs.statSync(path.join(dist, 'csc', 'values.event-bus.yaml')).mtimeMs).toBe(cscValues);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
