@@ -196,5 +196,6 @@ describe('paths with spaces and unicode', () => {
     expect({ status: c.status, stderr: c.stderr }).toEqual({ status: 0, stderr: '' });
     expect(fs.existsSync(path.join(certs, 'cpc-1', 'certs', 'nats-mtls-server-tls', 'tls.key'))).toBe(true);
     expect(YAML.parse(fs.readFileSync(path.join(out, 'cpc-1', 'values.event-bus.yaml'), 'utf8')).global.eventBus.clusterId).toBe('1');
+    faultCases += 3;
   }, 120_000);
 });
