@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { problem, quote } from '../errors';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
-import { IKeyStore, validateKeyStoreRequest } from '../keys/store';
+import { DirectoryKeyStore } from '../keys/directory-store';
+import { validateKeyStoreRequest } from '../keys/store';
 import { DEFAULT_REMOTE_PREFIX, exportFleet, RemoteSecret } from '../secrets/inventory';
 import { validateRemotePath } from '../secrets/validate';
 
@@ -130,13 +131,6 @@ export function writeExport(files: readonly ExportFile[], outDir: string, format
   return stale.sort();
 }
 
-/** Opens the key store of `--secrets` (the directory store; never generates keys). */
-function openStore(root: string): IKeyStore {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { DirectoryKeyStore } = require('../keys/directory-store');
-  return DirectoryKeyStore.open(root, { generateMissing: false });
-}
-
 /** The `export` subcommand. */
 export const exportCommand: Command = {
   name: 'export',
@@ -169,7 +163,8 @@ export const exportCommand: Command = {
     const secretsDir = (values.secrets as string | undefined) ?? DEFAULT_SECRETS;
 
     // Read everything before writing anything: a missing or bad key writes no file.
-    const store = openStore(secretsDir);
+    // The export never invents keys: a missing one fails with the command that creates it.
+    const store = DirectoryKeyStore.open(secretsDir, { generateMissing: false });
     store.ensure(request);
     const secrets = exportFleet(store, { prefix, cpcIds: positionals, accountTokens, mtls: !values['no-mtls'] });
     const files = renderExport(secrets, format as ExportFormat);

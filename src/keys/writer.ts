@@ -88,7 +88,7 @@ export function generateSync(rootArg: string, display: string, request: NKeysReq
     if (plan.defects.length) return { plan, filesWritten: 0 };
     const program: Batch[] = programOf(plan, lock.dir);
     try {
-      runBatchesSync(program);
+      runBatchesSync(program, root);
     } catch (e) {
       throw applyError(display, e);
     }
@@ -107,7 +107,7 @@ export async function generate(rootArg: string, display: string, request: NKeysR
     const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
     if (plan.defects.length) return { plan, filesWritten: 0 };
     const program = programOf(plan, lock.dir);
-    await runBatches(program).catch((e) => {
+    await runBatches(program, root).catch((e) => {
       throw applyError(display, e);
     });
     return { plan, filesWritten: countWrites(program) };
