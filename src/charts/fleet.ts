@@ -152,6 +152,18 @@ export class EventBusFleet extends Construct {
     // chart.toJson() validates the whole app on every call (quadratic for a
     // fleet); validation ran once above, so render each chart's objects directly.
     const rendered = this.charts.map((chart) => ({ chart, objects: renderChart(chart), values: chart.valuesYaml() }));
+    // File names are checked before anything is written, like the folders below.
+    const fileNames = rendered.map(({ chart, objects: objs }) => {
+      const names = new Set<string>();
+      return objs.map((obj) => {
+        const base = `${obj.kind}.${obj.metadata?.namespace ? obj.metadata.namespace + '.' : ''}${obj.metadata?.name}`.replace(/[^0-9A-Za-z._-]/g, '');
+        if (names.has(base)) {
+          throw problem({ where: chart.node.path, problem: `two objects would be written to ${base}.k8s.yaml`, fix: 'give the objects distinct names' });
+        }
+        names.add(base);
+        return `${base}.k8s.yaml`;
+      });
+    });
 
     const wanted = new Set(this.charts.map((c) => c.cluster.directory));
     const stale = fs.existsSync(outdir) && fs.statSync(outdir).isDirectory()
@@ -164,27 +176,22 @@ export class EventBusFleet extends Construct {
     let objects = 0;
     const dirs: string[] = [];
     const perCluster: number[] = [];
-    for (const { chart, objects: objs, values } of rendered) {
+    for (const [i, { chart, objects: objs, values }] of rendered.entries()) {
       perCluster.push(objs.length);
       const dir = path.join(outdir, chart.cluster.directory);
       dirs.push(dir);
       const manifests = path.join(dir, 'manifests');
       fs.rmSync(manifests, { recursive: true, force: true });
       fs.mkdirSync(manifests, { recursive: true });
-      const names = new Set<string>();
-      for (const obj of objs) {
-        const base = `${obj.kind}.${obj.metadata?.namespace ? obj.metadata.namespace + '.' : ''}${obj.metadata?.name}`.replace(/[^0-9A-Za-z._-]/g, '');
-        if (names.has(base)) {
-          throw problem({ where: chart.node.path, problem: `two objects would be written to ${base}.k8s.yaml`, fix: 'give the objects distinct names' });
-        }
-        names.add(base);
+      objs.forEach((obj, j) => {
+        const file = path.join(manifests, fileNames[i][j]);
         // A Secret with inline data holds key material: readable by the owner only.
         const mode = obj.kind === 'Secret' && (obj.data || obj.stringData) ? 0o600 : 0o644;
-        fs.writeFileSync(path.join(manifests, `${base}.k8s.yaml`), Yaml.stringify(obj), { mode });
-        fs.chmodSync(path.join(manifests, `${base}.k8s.yaml`), mode);
+        fs.writeFileSync(file, Yaml.stringify(obj), { mode });
+        fs.chmodSync(file, mode);
         files++;
         objects++;
-      }
+      });
       fs.writeFileSync(path.join(dir, VALUES_FILE), values);
       files++;
     }

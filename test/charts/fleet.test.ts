@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Testing } from 'cdk8s';
+import { ApiObject, App, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
   CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
@@ -190,6 +190,15 @@ describe('EventBusFleet', () => {
       fs.rmSync(path.join(dist, 'cpc-1'), { recursive: true });
       fs.writeFileSync(path.join(dist, 'cpc-1'), 'in the way');
       expect(synthInto(dist)).toThrow(/cpc-1: exists and is not a directory/);
+      expect(fs.statSync(path.join(dist, 'csc', 'values.event-bus.yaml')).mtimeMs).toBe(cscValues);
+      // So do two objects of the last CPC that would share a file.
+      fs.rmSync(path.join(dist, 'cpc-1'));
+      const app = new App({ outdir: dist });
+      const fleet = new EventBusFleet(app, 'fleet', fleetProps(['1', '2']));
+      new ApiObject(fleet.cpc('2'), 'Twin', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twin' } });
+      new ApiObject(fleet.cpc('2'), 'Twin2', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twin' } });
+      expect(() => fleet.synth(dist)).toThrow(/fleet\/cpc-2: two objects would be written to ConfigMap\.dsx\.twin\.k8s\.yaml/);
+      expect(fs.existsSync(path.join(dist, 'cpc-1'))).toBe(false);
       expect(fs.statSync(path.join(dist, 'csc', 'values.event-bus.yaml')).mtimeMs).toBe(cscValues);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
