@@ -1,7 +1,8 @@
 // Prints "N passed, N failed" from jest-junit's report and exits non-zero on
-// any failure. Failures outside jest (type tests, eslint, the seed guard) count
+// any failure. Before it, one line per proof report (test-reports/proof-*.json). Failures outside jest (type tests, eslint, the seed guard) count
 // as one failed test each, so a red run can never print "0 failed".
 const fs = require('fs');
+const path = require('path');
 const [file, rcText, seedGuardText] = process.argv.slice(2);
 const rc = Number(rcText ?? 0);
 let tests = 0, failures = 0, errors = 0, skipped = 0;
@@ -22,5 +23,32 @@ if (rc !== 0 && failed === 0) {
 }
 if (Number(seedGuardText ?? 0) !== 0) failed += 1;
 if (skipped) console.log(`${skipped} skipped`);
+for (const line of proofLines(path.dirname(file))) console.log(line);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
+
+// One line per test-reports/proof-*.json written by the suites in test/proof/.
+function proofLines(dir) {
+  const describe = {
+    'schema': (r) => `${r.objects} objects schema-validated in ${r.scenarios} scenarios`,
+    'fuzz': (r) => `${r.cases} fuzz cases (seed ${r.seed}): ${r.doc.synthesized + r.props.synthesized} synthesized and schema-valid, ${r.cases - r.doc.synthesized - r.props.synthesized} refused with our error`,
+    'seed-leak': (r) => `${r.seedsFound} seeds in ${r.files} synthesized files of ${r.scenarios} non-inline syntheses (positive control: ${r.controlSeeds} found)`,
+    'nats': (r) => `${r.keysAuthenticated} NKeys authenticated against nats-server ${r.server}, ${r.seedsRefused} foreign seeds refused`,
+    'faults': (r) => `${r.cases} faults injected into synth, export, certs and nkeys runs (the key-store fault table is in test/cli/nkeys.test.ts)`,
+  };
+  let names = [];
+  try {
+    names = fs.readdirSync(dir).filter((f) => /^proof-.+\.json$/.test(f)).sort();
+  } catch {
+    return [];
+  }
+  return names.map((f) => {
+    const name = f.slice('proof-'.length, -'.json'.length);
+    try {
+      const report = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      return `proof: ${describe[name] ? describe[name](report) : `${name} ${JSON.stringify(report)}`}`;
+    } catch (e) {
+      return `proof: ${name}: unreadable report (${e.message})`;
+    }
+  });
+}

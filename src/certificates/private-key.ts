@@ -27,6 +27,13 @@ const KEYS: Record<PrivateKeyAlgorithm, { algorithm: string; size?: number }> = 
   ED25519: { algorithm: 'Ed25519' },
 };
 
+/** Throws unless `key` is a member of the enum (plain JavaScript can pass any string). */
+export function validatePrivateKeyAlgorithm(key: PrivateKeyAlgorithm, where: string): void {
+  if (!Object.prototype.hasOwnProperty.call(KEYS, key)) {
+    throw problem({ where, problem: `privateKey ${quote(key)} is unknown`, allowed: Object.keys(KEYS).join(', '), fix: 'use e.g. PrivateKeyAlgorithm.ECDSA_P256' });
+  }
+}
+
 /** Whether the key type uses RSA (key encipherment is then a meaningful usage). */
 export function isRsa(key: PrivateKeyAlgorithm): boolean {
   return KEYS[key].algorithm === 'RSA';
@@ -34,7 +41,7 @@ export function isRsa(key: PrivateKeyAlgorithm): boolean {
 
 /** The `spec.privateKey` block. */
 export function certificatePrivateKey(key: PrivateKeyAlgorithm, rotationPolicy: 'Always' | 'Never'): CertificateSpecPrivateKey {
-  const k = KEYS[key];
+  const k = Object.prototype.hasOwnProperty.call(KEYS, key) ? KEYS[key] : undefined;
   if (!k) throw problem({ problem: `private key algorithm ${quote(key)} is unknown`, allowed: Object.keys(KEYS).join(', ') });
   return { algorithm: k.algorithm as any, size: k.size, rotationPolicy: rotationPolicy as any };
 }

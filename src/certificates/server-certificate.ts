@@ -4,7 +4,7 @@ import { problem, quote } from '../errors';
 import { certificatesModule } from './bindings';
 import { ICertificateIssuer, IssuerKind } from './issuers';
 import { canonicalIp, isIpLiteral, validateDnsName, validateNamespace, validateObjectName } from './names';
-import { certificatePrivateKey, goDuration, isRsa, PrivateKeyAlgorithm, validateDurations } from './private-key';
+import { certificatePrivateKey, goDuration, isRsa, PrivateKeyAlgorithm, validateDurations, validatePrivateKeyAlgorithm } from './private-key';
 import { ITlsSecretSource } from './tls-secret';
 import type { CertificateSpec } from '../imports/cm-certificates-cert-manager.io';
 
@@ -133,6 +133,7 @@ export class ServerCertificate extends Construct implements ITlsSecretSource {
     const renewBefore = props.renewBefore ?? Duration.days(30);
     validateDurations(where, duration, renewBefore);
     const key = props.privateKey ?? PrivateKeyAlgorithm.RSA_2048;
+    validatePrivateKeyAlgorithm(key, where);
     const usages = props.usages ?? [
       CertificateUsage.SERVER_AUTH,
       CertificateUsage.DIGITAL_SIGNATURE,

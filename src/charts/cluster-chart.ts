@@ -72,7 +72,7 @@ export abstract class EventBusClusterChart extends Chart {
     }
     let issuer: ICertificateIssuer | undefined = certs.issuer;
     if (certs.selfSigned) {
-      issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: `dsx-event-bus ${cluster.displayName} CA` });
+      issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName) });
     } else if (certs.vault) {
       issuer = new VaultIssuer(this, 'Issuer', certs.vault);
     }
@@ -118,7 +118,9 @@ export abstract class EventBusClusterChart extends Chart {
       mtlsServerTls = MtlsServerTls.fromTlsSecretSource(this.mtlsCertificate);
     }
 
-    if (this.mtls && gw.mtlsClientUrls && !this.mtlsCertificate) {
+    // An empty list checks nothing, exactly like no list (not an agreement with zero URLs).
+    const mtlsClientUrls = gw.mtlsClientUrls?.length ? gw.mtlsClientUrls : undefined;
+    if (this.mtls && mtlsClientUrls && !this.mtlsCertificate) {
       throw problem({
         where,
         problem: 'gateway.mtlsClientUrls is set, but the mTLS server certificate is not issued by cert-manager here, so its SANs cannot be checked',
@@ -166,8 +168,8 @@ export abstract class EventBusClusterChart extends Chart {
         hostnames: transport === DsxTransport.TLS && gw.hostnames?.length ? gw.hostnames : undefined,
         mtls: this.mtls,
         mtlsHostnames: this.mtls ? gw.mtlsHostnames ?? gw.hostnames : undefined,
-        mtlsServerCertificate: this.mtls && gw.mtlsClientUrls ? this.mtlsCertificate : undefined,
-        mtlsClientUrls: this.mtls ? gw.mtlsClientUrls : undefined,
+        mtlsServerCertificate: this.mtls && mtlsClientUrls ? this.mtlsCertificate : undefined,
+        mtlsClientUrls: this.mtls ? mtlsClientUrls : undefined,
       });
     }
 
@@ -262,4 +264,13 @@ export abstract class EventBusClusterChart extends Chart {
       }
     }
   }
+}
+
+/**
+ * `dsx-event-bus <cluster> CA`, shortened to the 64 characters X.509 allows:
+ * a long CPC id is valid, and the CA's name is only informational.
+ */
+function caCommonName(displayName: string): string {
+  const cn = `dsx-event-bus ${displayName} CA`;
+  return cn.length <= 64 ? cn : `dsx-event-bus ${displayName.slice(0, 64 - 'dsx-event-bus ... CA'.length)}... CA`;
 }

@@ -10,7 +10,7 @@ import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
 import { DsxTransport } from '../gateway/gateway';
-import { CSC, cpcCluster, validateCpcId, validateUniqueCpcIds } from '../keys/layout';
+import { CSC, cpcCluster, validateCpcId, validateExtraAccounts, validateUniqueCpcIds } from '../keys/layout';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
 /** Per-cluster settings of a fleet member, merged over the fleet's. */
@@ -106,6 +106,8 @@ export class EventBusFleet extends Construct {
     const ids = (props.cpcs ?? []).map((c) => c.id);
     for (const cpcId of ids) validateCpcId(cpcId, `${where}: cpcs`);
     validateUniqueCpcIds(ids, `${where}: cpcs`);
+    // Here, not in the store: an error must name the fleet's option, not the key store.
+    validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
     // One ensure for the whole fleet (generates everything at once when the
     // store may); the charts' own ensure calls then only verify.
     props.keys?.ensure({ cpcIds: ids, extraAccounts: props.extraAccounts });
@@ -150,40 +152,46 @@ export class EventBusFleet extends Construct {
     // chart.toJson() validates the whole app on every call (quadratic for a
     // fleet); validation ran once above, so render each chart's objects directly.
     const rendered = this.charts.map((chart) => ({ chart, objects: renderChart(chart), values: chart.valuesYaml() }));
+    // File names are checked before anything is written, like the folders below.
+    const fileNames = rendered.map(({ chart, objects: objs }) => {
+      const names = new Set<string>();
+      return objs.map((obj) => {
+        const base = `${obj.kind}.${obj.metadata?.namespace ? obj.metadata.namespace + '.' : ''}${obj.metadata?.name}`.replace(/[^0-9A-Za-z._-]/g, '');
+        if (names.has(base)) {
+          throw problem({ where: chart.node.path, problem: `two objects would be written to ${base}.k8s.yaml`, fix: 'give the objects distinct names' });
+        }
+        names.add(base);
+        return `${base}.k8s.yaml`;
+      });
+    });
 
-    fs.mkdirSync(outdir, { recursive: true });
     const wanted = new Set(this.charts.map((c) => c.cluster.directory));
-    for (const entry of fs.readdirSync(outdir)) {
-      const dir = path.join(outdir, entry);
-      if (!wanted.has(entry) && /^(csc|cpc-[a-z0-9]+)$/.test(entry) && fs.existsSync(path.join(dir, VALUES_FILE))) {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    }
+    const stale = fs.existsSync(outdir) && fs.statSync(outdir).isDirectory()
+      ? fs.readdirSync(outdir).filter((entry) => !wanted.has(entry) && /^(csc|cpc-[a-z0-9]+)$/.test(entry) && fs.existsSync(path.join(outdir, entry, VALUES_FILE)))
+      : [];
+    checkWritable(outdir, [...wanted, ...stale]);
+    fs.mkdirSync(outdir, { recursive: true });
+    for (const entry of stale) fs.rmSync(path.join(outdir, entry), { recursive: true, force: true });
     let files = 0;
     let objects = 0;
     const dirs: string[] = [];
     const perCluster: number[] = [];
-    for (const { chart, objects: objs, values } of rendered) {
+    for (const [i, { chart, objects: objs, values }] of rendered.entries()) {
       perCluster.push(objs.length);
       const dir = path.join(outdir, chart.cluster.directory);
       dirs.push(dir);
       const manifests = path.join(dir, 'manifests');
       fs.rmSync(manifests, { recursive: true, force: true });
       fs.mkdirSync(manifests, { recursive: true });
-      const names = new Set<string>();
-      for (const obj of objs) {
-        const base = `${obj.kind}.${obj.metadata?.namespace ? obj.metadata.namespace + '.' : ''}${obj.metadata?.name}`.replace(/[^0-9A-Za-z._-]/g, '');
-        if (names.has(base)) {
-          throw problem({ where: chart.node.path, problem: `two objects would be written to ${base}.k8s.yaml`, fix: 'give the objects distinct names' });
-        }
-        names.add(base);
+      objs.forEach((obj, j) => {
+        const file = path.join(manifests, fileNames[i][j]);
         // A Secret with inline data holds key material: readable by the owner only.
         const mode = obj.kind === 'Secret' && (obj.data || obj.stringData) ? 0o600 : 0o644;
-        fs.writeFileSync(path.join(manifests, `${base}.k8s.yaml`), Yaml.stringify(obj), { mode });
-        fs.chmodSync(path.join(manifests, `${base}.k8s.yaml`), mode);
+        fs.writeFileSync(file, Yaml.stringify(obj), { mode });
+        fs.chmodSync(file, mode);
         files++;
         objects++;
-      }
+      });
       fs.writeFileSync(path.join(dir, VALUES_FILE), values);
       files++;
     }
@@ -227,6 +235,46 @@ export class EventBusFleet extends Construct {
         problem: `cscEndpoint ${quote(endpoint)} uses tls:// but the CSC gateway's nats-leafnode listener is plain TCP`,
         fix: `use nats://${m[2]}:${m[3] ?? '7422'}`,
       });
+    }
+  }
+}
+
+/**
+ * Throws unless every folder `synth` writes (and its values file) can be
+ * written: checked before anything changes, so a read-only root or cluster
+ * folder fails the run instead of leaving some clusters new and others old.
+ */
+function checkWritable(outdir: string, clusterDirs: string[]): void {
+  const refuse = (where: string, what: string, fix: string) => {
+    throw problem({ where, problem: what, fix: `${fix}; nothing was written` });
+  };
+  const writable = (p: string) => {
+    try {
+      fs.accessSync(p, fs.constants.W_OK);
+      fs.accessSync(p, fs.constants.X_OK);
+    } catch (e) {
+      refuse(p, `cannot write here (${(e as NodeJS.ErrnoException).code}: permission denied)`, 'make it writable for this user, or choose another output directory');
+    }
+  };
+  // A missing output directory is created: its nearest existing parent must be a writable directory.
+  let existing = path.resolve(outdir);
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  if (!fs.statSync(existing).isDirectory()) refuse(existing, 'exists and is not a directory', 'remove it or choose another output directory');
+  writable(existing);
+  if (existing !== path.resolve(outdir)) return;
+  for (const dir of clusterDirs) {
+    for (const p of [path.join(outdir, dir), path.join(outdir, dir, 'manifests')]) {
+      if (!fs.existsSync(p)) continue;
+      if (!fs.statSync(p).isDirectory()) refuse(p, 'exists and is not a directory', 'remove it');
+      writable(p);
+    }
+    const values = path.join(outdir, dir, VALUES_FILE);
+    if (fs.existsSync(values)) {
+      try {
+        fs.accessSync(values, fs.constants.W_OK);
+      } catch (e) {
+        refuse(values, `cannot write this file (${(e as NodeJS.ErrnoException).code}: permission denied)`, 'make it writable for this user, or choose another output directory');
+      }
     }
   }
 }

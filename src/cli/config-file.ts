@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import Ajv, { ErrorObject } from 'ajv';
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import * as YAML from 'yaml';
 import { EventBusError, formatProblem, problem } from '../errors';
 
@@ -28,9 +28,7 @@ export function loadValidatedYaml<T>(file: string, schema: object): T {
     throw problem({ where: at(e.pos[0]), problem: `not valid YAML/JSON: ${e.message.split('\n')[0]}`, fix: 'correct the syntax at that position' });
   }
   const data = doc.toJS({ maxAliasCount: 100 });
-  // strict: a typo in the schema itself is an error; `required` inside if/then names properties defined above.
-  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  const validate = ajv.compile(schema);
+  const validate = validatorOf(schema);
   if (!validate(data)) {
     const errors = (validate.errors ?? []).filter(isUseful);
     const lines = errors.map((err) => {
@@ -48,6 +46,20 @@ export function loadValidatedYaml<T>(file: string, schema: object): T {
     }) + `\n  ${lines.join('\n  ')}`);
   }
   return data as T;
+}
+
+const validators = new WeakMap<object, ValidateFunction>();
+
+/** Compiles a schema once per process (compiling takes longer than validating a fleet file). */
+function validatorOf(schema: object): ValidateFunction {
+  let validate = validators.get(schema);
+  if (!validate) {
+    // strict: a typo in the schema itself is an error; `required` inside if/then names properties defined above.
+    const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    validate = ajv.compile(schema);
+    validators.set(schema, validate);
+  }
+  return validate;
 }
 
 /** The key node of `key` inside the map at `path` (for "unknown field" errors). */

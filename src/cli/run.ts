@@ -1,4 +1,4 @@
-import { EventBusError } from '../errors';
+import { EventBusError, formatProblem } from '../errors';
 import { CliIo, Command, UsageError } from './command';
 
 /**
@@ -53,8 +53,38 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (e instanceof UsageError && e.showUsage) io.err(command.usage + '\n');
       return 1;
     }
+    const refused = systemError(e);
+    if (refused) {
+      // The file system refused (read-only root, a file where a folder belongs,
+      // a full disk): the user's to fix, so one line naming the path, no stack.
+      io.err(`ERROR: ${refused}\n`);
+      return 1;
+    }
     // A bug of ours: show it plainly, but still as one ERROR line first.
     io.err(`ERROR: unexpected failure: ${(e as Error).stack ?? e}\n`);
     return 2;
   }
+}
+
+/** What Node's fs reports on a refused operation: `EACCES: permission denied, mkdir '/x'`. */
+interface NodeSystemError {
+  readonly code: string;
+  readonly syscall: string;
+  readonly path?: string;
+  readonly dest?: string;
+  readonly message: string;
+}
+
+/** The message for a file-system error, or undefined when `e` is not one. */
+function systemError(e: unknown): string | undefined {
+  const err = e as Partial<NodeSystemError> | undefined;
+  if (!err || typeof err.code !== 'string' || typeof err.syscall !== 'string' || !/^E[A-Z]+$/.test(err.code)) return undefined;
+  // "EACCES: permission denied, mkdir '/x'" -> "permission denied"
+  const reason = /^E[A-Z]+: ([^,]+)/.exec(err.message ?? '')?.[1] ?? err.code;
+  const target = err.path ? `${err.path}${err.dest ? ` -> ${err.dest}` : ''}` : 'the file system';
+  return formatProblem({
+    where: target,
+    problem: `${err.syscall} failed (${err.code}: ${reason})`,
+    fix: 'make sure the path is a directory this user may write (not a file, not read-only, with free space), then rerun',
+  });
 }

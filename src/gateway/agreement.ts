@@ -6,7 +6,7 @@
  * gateway reset the connection without a word.
  */
 import { canonicalIp, dnsNameCovers, isIpLiteral } from '../certificates/names';
-import { formatProblem, quote } from '../errors';
+import { formatProblem, problem, quote } from '../errors';
 
 export interface AgreementInput {
   readonly where: string | undefined;
@@ -29,12 +29,13 @@ export function parseClientUrl(url: string, where: string | undefined): { host: 
     parsed = undefined;
   }
   if (!parsed || !parsed.hostname || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new Error(formatProblem({
+    // Our error type, so the CLI prints it as a plain ERROR line (not as a crash).
+    throw problem({
       where,
       problem: `client URL ${quote(url)} is not a URL with a host`,
       allowed: 'URLs such as "mqtts://mqtt-mtls.example.com:8883" or "ssl://172.18.200.1:8883"',
       fix: 'write the URL the MQTT clients use, including the scheme',
-    }));
+    });
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   return { host, port: parsed.port ? Number(parsed.port) : undefined };

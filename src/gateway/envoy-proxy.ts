@@ -121,6 +121,10 @@ export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
     if (props.replicas !== undefined && (!Number.isInteger(props.replicas) || props.replicas < 0)) {
       throw problem({ where, problem: `replicas ${quote(props.replicas)} is not a replica count`, allowed: 'a non-negative integer', fix: 'use e.g. 2' });
     }
+    // A JavaScript caller can pass any string; the EnvoyProxy CRD accepts only these.
+    if (props.serviceType !== undefined && !(Object.values(EnvoyServiceType) as string[]).includes(props.serviceType)) {
+      throw problem({ where, problem: `serviceType ${quote(props.serviceType)} is unknown`, allowed: Object.values(EnvoyServiceType).join(', '), fix: 'use EnvoyServiceType.LOAD_BALANCER, .NODE_PORT or .CLUSTER_IP' });
+    }
     const resources = props.resources ?? {};
     for (const [field, value] of Object.entries(resources)) {
       if (value !== undefined && !QUANTITY.test(value)) {

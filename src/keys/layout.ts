@@ -175,6 +175,15 @@ const RESERVED_ACCOUNTS = ['SYS', 'AUTH', 'AUTHX', 'CSC', 'CPC'];
 
 /** Throws unless `id` is a valid CPC id (`^[a-z0-9]+$`). */
 export function validateCpcId(id: string, where: string): void {
+  // Plain JavaScript can pass a number; RegExp.test would accept 7 as "7".
+  if (typeof id !== 'string') {
+    throw problem({
+      where,
+      problem: `CPC id ${quote(id)} is a ${id === null ? 'null' : typeof id}, not a string`,
+      allowed: 'a string of lower-case letters and digits (^[a-z0-9]+$)',
+      fix: `write the id as a string, e.g. ${quote(String(id).toLowerCase().replace(/[^a-z0-9]/g, '') || '1')}`,
+    });
+  }
   if (!CPC_ID.test(id)) {
     throw problem({
       where,

@@ -437,6 +437,15 @@ export class EventBusSecrets extends Construct {
     const byName = new Map<string, string>();
     for (const d of this.defs.values()) {
       const name = this.overrides.get(d.name)?.name ?? d.name;
+      // Leaf Secret names grow with the CPC id and the account name; neither has a length limit of its own.
+      if (name.length > 253) {
+        throw problem({
+          where,
+          problem: `the Secret name ${quote(name)} has ${name.length} characters`,
+          allowed: 'at most 253 characters (a Kubernetes object name)',
+          fix: 'shorten the CPC id or the extra account name, or rename the Secret with an override',
+        });
+      }
       const other = byName.get(name);
       if (other) {
         throw problem({ where, problem: `Secrets ${other} and ${d.name} would both be named ${quote(name)}`, fix: 'give each Secret its own name' });

@@ -139,6 +139,12 @@ describe('ServerCertificate', () => {
       .toThrow(/Issuer "pki" is in namespace "other" but the Certificate is in "dsx"\. Allowed: a namespaced Issuer signs Certificates of its own namespace only/);
   });
 
+  // Found by test/proof/fuzz.test.ts: an unknown algorithm crashed with a TypeError in isRsa().
+  test('fails when the private key algorithm is not one of the enum (plain JavaScript)', () => {
+    expect(() => new ServerCertificate(chart(), 'Cert', { issuer, dnsNames: ['a.example.com'], privateKey: 'DSA' as PrivateKeyAlgorithm }))
+      .toThrow(/test\/Cert: privateKey "DSA" is unknown\. Allowed: RSA_2048, RSA_3072, RSA_4096, ECDSA_P256, ECDSA_P384, ED25519\./);
+  });
+
   test('fails when the common name is longer than 64 characters', () => {
     expect(() => new ServerCertificate(chart(), 'Cert', { issuer, dnsNames: ['a.example.com'], commonName: 'x'.repeat(65) }))
       .toThrow(/commonName "x{65}" has 65 characters\. Allowed: 1 to 64 characters/);

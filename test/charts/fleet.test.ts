@@ -1,12 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Testing } from 'cdk8s';
+import { ApiObject, App, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
   CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
   NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
+import { EventBusError } from '../../src/errors';
 import { validateManifests } from '../util/schema';
 import { findSeeds } from '../util/seeds';
 
@@ -107,6 +108,32 @@ describe('EventBusFleet', () => {
     expect(checked).toBeGreaterThanOrEqual(2 * 4 + 2 * 3 + 2 * 4);
   });
 
+  // Found by test/proof/fuzz.test.ts: [] failed with "hostname agreement needs both serverCertificate and clientUrls".
+  test('an empty gateway.mtlsClientUrls list checks nothing, like an absent one', () => {
+    const synthOf = (mtlsClientUrls?: string[]) => new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1'], {
+      certificates: { selfSigned: true },
+      csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls } },
+    })).charts.map((c) => c.toJson());
+    expect(synthOf([])).toEqual(synthOf(undefined));
+    expect(() => synthOf(['mqtts://other.example.com:8883'])).toThrow(/mTLS hostname agreement fails/);
+  });
+
+  // Found by test/proof/fuzz.test.ts: a valid 60-character id failed with 'caCommonName ... has 81 characters',
+  // an option the user never set, and a 240-character id wrote Secrets with names Kubernetes refuses.
+  test('a long CPC id synthesizes (the CA name is shortened); one too long for a Secret name fails naming it', () => {
+    const long = 'a'.repeat(60);
+    const withId = (id: string, extra: Partial<EventBusFleetProps> = {}) => fleetProps([], { cpcs: [{ id, gateway: { hostnames: ['cpc.example.com'] } }], ...extra });
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', withId(long, { certificates: { selfSigned: true } }));
+    const objects = fleet.charts.flatMap((c) => c.toJson());
+    expect(validateManifests(objects)).toBeGreaterThan(0);
+    const ca = objects.find((o) => o.kind === 'Certificate' && o.spec.isCA && o.metadata.namespace === 'dsx' && o.spec.commonName.includes('CPC-'));
+    expect(ca.spec.commonName).toBe(`dsx-event-bus CPC-${'a'.repeat(40)}... CA`);
+    expect(ca.spec.commonName).toHaveLength(64);
+    const tooLong = 'b'.repeat(240);
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', withId(tooLong)))
+      .toThrow(new RegExp('fleet/csc/Secrets: overrides: the Secret name "nats-leaf-cpc-b{240}" has 254 characters\\. Allowed: at most 253 characters .*Fix: shorten the CPC id or the extra account name'));
+  });
+
   test('non-inline delivery puts no seed anywhere in the fleet output', () => {
     for (const delivery of [SecretsDelivery.existing(), SecretsDelivery.externalSecrets({ storeName: 'vault' }), SecretsDelivery.vaultStaticSecrets()]) {
       const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1', '2'], { delivery }));
@@ -141,6 +168,38 @@ describe('EventBusFleet', () => {
       run(['1', '2']);
       expect(fs.existsSync(path.join(out, 'cpc-3'))).toBe(false);
       expect(fs.existsSync(path.join(out, 'cpc-2'))).toBe(true);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  // Found by test/proof/faults.test.ts: a file as -o, or a read-only folder, failed half-way with a raw EEXIST/EACCES.
+  test('synth() fails before writing anything when the output or a cluster folder cannot be written', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-fleet-'));
+    try {
+      const file = path.join(out, 'file');
+      fs.writeFileSync(file, 'keep');
+      const synthInto = (dir: string) => () => new EventBusFleet(new App({ outdir: dir }), 'fleet', fleetProps(['1'])).synth(dir);
+      expect(synthInto(file)).toThrow(EventBusError);
+      expect(synthInto(file)).toThrow(new RegExp(`^${file}: exists and is not a directory\\. Fix: remove it or choose another output directory; nothing was written\\.$`));
+      expect(synthInto(path.join(file, 'below'))).toThrow(/file: exists and is not a directory/);
+      // A cluster folder that is a file stops the run before the CSC is rewritten.
+      const dist = path.join(out, 'dist');
+      synthInto(dist)();
+      const cscValues = fs.statSync(path.join(dist, 'csc', 'values.event-bus.yaml')).mtimeMs;
+      fs.rmSync(path.join(dist, 'cpc-1'), { recursive: true });
+      fs.writeFileSync(path.join(dist, 'cpc-1'), 'in the way');
+      expect(synthInto(dist)).toThrow(/cpc-1: exists and is not a directory/);
+      expect(fs.statSync(path.join(dist, 'csc', 'values.event-bus.yaml')).mtimeMs).toBe(cscValues);
+      // So do two objects of the last CPC that would share a file.
+      fs.rmSync(path.join(dist, 'cpc-1'));
+      const app = new App({ outdir: dist });
+      const fleet = new EventBusFleet(app, 'fleet', fleetProps(['1', '2']));
+      new ApiObject(fleet.cpc('2'), 'Twin', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twin' } });
+      new ApiObject(fleet.cpc('2'), 'Twin2', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twin' } });
+      expect(() => fleet.synth(dist)).toThrow(/fleet\/cpc-2: two objects would be written to ConfigMap\.dsx\.twin\.k8s\.yaml/);
+      expect(fs.existsSync(path.join(dist, 'cpc-1'))).toBe(false);
+      expect(fs.statSync(path.join(dist, 'csc', 'values.event-bus.yaml')).mtimeMs).toBe(cscValues);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

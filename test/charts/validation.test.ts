@@ -53,6 +53,8 @@ describe('validation parity with the upstream chart', () => {
     ['cpcTools', /extra account "cpcTools" starts with "cpc"/],
   ])('fails when an extra account is %s', (name, message) => {
     expect(() => fleet({ extraAccounts: [name] })).toThrow(message);
+    // Named as the fleet's option (found by test/proof/fuzz.test.ts: it used to name the key store).
+    expect(() => fleet({ extraAccounts: [name] })).toThrow(/^fleet: extraAccounts: extra account/);
   });
 
   test('fails when two extra accounts share a secret (and env) token', () => {

@@ -319,7 +319,9 @@ const DAMAGE: Array<[string, (root: string) => void, RegExp]> = [
   ['a seed has a bad checksum', (root) => {
     const rel = 'csc/nkeys/nats-authx-user/seed';
     const s = read(root, rel);
-    write(root, rel, s.slice(0, -1) + (s.endsWith('A') ? 'B' : 'A'));
+    // A character in the middle: the last one carries 2 padding bits, so changing
+    // it only there (A..D) left 1 seed in 8 valid and this case flaky.
+    write(root, rel, s.slice(0, 20) + (s[20] === 'A' ? 'B' : 'A') + s.slice(21));
   }, /csc\/nkeys\/nats-authx-user\/seed: not a valid NKey seed: the CRC16 checksum does not match/],
   ['a seed has the wrong prefix (a user seed in nats-xkey)', (root) => {
     const p = user();

@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { CertificateIssuer, DsxTransport, EventBusGateway, MtlsServerCertificate, RouteApiVersion, RouteRendering } from '../../src';
+import { EventBusError } from '../../src/errors';
 import { validateManifests } from '../util/schema';
 
 const issuer = CertificateIssuer.fromIssuerName('event-bus-certificate-issuer');
@@ -69,6 +70,13 @@ describe('mTLS hostname agreement', () => {
   test('fails when the URL port is not the listener port', () => {
     const { run } = synth({ externalHostnames: ['m.example.com'], clientUrls: ['mqtts://m.example.com:1883'] });
     expect(run).toThrow(/The URL's port 1883 is not the listener's port 8883\. Allowed: port 8883/);
+  });
+
+  // Found by test/proof/fuzz.test.ts: a plain Error here made the CLI report a crash.
+  test.each(['mqtts://m.example.com:65536', 'm.example.com:8883', 'mqtts://'])('fails with our error when a client URL is not a URL with a host (%s)', (clientUrl) => {
+    const attempt = () => synth({ externalHostnames: ['m.example.com'], clientUrls: [clientUrl] });
+    expect(attempt).toThrow(EventBusError);
+    expect(attempt).toThrow(/test\/Gw\/mqtt-mtls\/MqttMtls: client URL ".*" is not a URL with a host\. Allowed: URLs such as "mqtts:\/\/mqtt-mtls\.example\.com:8883"/);
   });
 
   test('a wildcard SAN covers one label only, as TLS name checks do', () => {

@@ -264,6 +264,12 @@ describe('EventBusEnvoyProxy', () => {
     expect(() => new EventBusEnvoyProxy(chart(), 'P', { replicas: 1.5 })).toThrow(/test\/P: replicas 1.5 is not a replica count\. Allowed: a non-negative integer/);
   });
 
+  // Found by test/proof/fuzz.test.ts: an unknown type was written into a CRD-invalid EnvoyProxy.
+  test('fails when the Service type is not one of the enum (plain JavaScript)', () => {
+    expect(() => new EventBusEnvoyProxy(chart(), 'P', { serviceType: 'External' as EnvoyServiceType }))
+      .toThrow(/test\/P: serviceType "External" is unknown\. Allowed: LoadBalancer, NodePort, ClusterIP\./);
+  });
+
   test('fails when a resource is not a Kubernetes quantity', () => {
     expect(() => new EventBusEnvoyProxy(chart(), 'P', { resources: { memoryLimit: '256MB' } })).toThrow(/resources.memoryLimit "256MB" is not a Kubernetes quantity/);
   });

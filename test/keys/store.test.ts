@@ -1,4 +1,5 @@
 import { DeterministicKeyStore, NKeyKind } from '../../src';
+import { EventBusError } from '../../src/errors';
 import {
   accountEnvToken, accountSecretToken, BASE_SECRETS, describeKeyFile, fleetKeyFiles,
   validateCpcId, validateExtraAccounts, validateUniqueCpcIds,
@@ -55,6 +56,11 @@ describe('key-store layout', () => {
     test.each(['1', 'a1', 'zz9'])('accepts CPC id %s', (id) => expect(() => validateCpcId(id, 'x')).not.toThrow());
     test.each(['', 'A', 'cpc_1', '1.2', 'a-b', ' 1'])('fails when the CPC id is %j', (id) => {
       expect(() => validateCpcId(id, 'cpcIds')).toThrow(/^cpcIds: CPC id ".*" is invalid\. Allowed: lower-case letters and digits only/);
+    });
+    // Found by test/proof/fuzz.test.ts: a number crashed the message (id.toLowerCase), and 7 passed as "7".
+    test.each([7, null, undefined])('fails when the CPC id is not a string (%j)', (id) => {
+      expect(() => validateCpcId(id as unknown as string, 'cpcs')).toThrow(EventBusError);
+      expect(() => validateCpcId(id as unknown as string, 'cpcs')).toThrow(/^cpcs: CPC id .* is a (number|null|undefined), not a string\. Allowed: a string of lower-case letters and digits/);
     });
     test('fails when a CPC id is listed twice', () => {
       expect(() => validateUniqueCpcIds(['1', '2', '1'], 'cpcIds')).toThrow(/CPC id "1" is listed twice/);

@@ -64,16 +64,21 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `dsx-event-bus nkeys <args>` to completion (bounded by a timeout). */
-export function nkeys(args: string[], options: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [MAIN, 'nkeys', ...args], { encoding: 'utf8', timeout: 60_000, ...options });
+/** Runs `dsx-event-bus <args>` (any command) to completion (bounded by a timeout). */
+export function dsxEventBus(args: string[], options: SpawnSyncOptions = {}): CliResult {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000, ...options });
   if (r.error) throw r.error;
   return { status: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
-/** Starts `dsx-event-bus nkeys <args>` in the background. */
-export function startNKeys(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [MAIN, 'nkeys', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `dsx-event-bus nkeys <args>` to completion (bounded by a timeout). */
+export function nkeys(args: string[], options: SpawnSyncOptions = {}): CliResult {
+  return dsxEventBus(['nkeys', ...args], options);
+}
+
+/** Starts `dsx-event-bus <args>` (any command) in the background. */
+export function startDsxEventBus(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -84,4 +89,9 @@ export function startNKeys(args: string[], env: NodeJS.ProcessEnv = {}): { child
     resolve({ status, signal, stdout, stderr });
   }));
   return { child, done };
+}
+
+/** Starts `dsx-event-bus nkeys <args>` in the background. */
+export function startNKeys(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  return startDsxEventBus(['nkeys', ...args], env);
 }

@@ -1,0 +1,35 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DirectoryKeyStore } from '../../src';
+import { main } from '../../src/cli/run';
+
+async function run(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  return { code, out, err };
+}
+
+describe('dsx-event-bus: errors from the file system', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-run-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // Found by test/proof/faults.test.ts: these printed "unexpected failure" with a stack and exited 2.
+  test.each([
+    ['certs -o FILE', (f: string) => ['certs', '-o', f, 'csc'], 'mkdir failed \\(EEXIST: file already exists\\)'],
+    ['certs -o FILE/below', (f: string) => ['certs', '-o', path.join(f, 'below'), 'csc'], 'mkdir failed \\(ENOTDIR: not a directory\\)'],
+    ['export -o FILE', (f: string) => ['export', '-s', path.join(path.dirname(f), 'secrets'), '-o', f], 'mkdir failed \\(EEXIST: file already exists\\)'],
+  ])('fails with one ERROR line naming the path: %s', async (_name, args, what) => {
+    DirectoryKeyStore.open(path.join(dir, 'secrets'), { generateMissing: true }).ensure({ cpcIds: [] });
+    const file = path.join(dir, 'a file');
+    fs.writeFileSync(file, 'keep');
+    const r = await run(args(file));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`^ERROR: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/below)?: ${what}\\. Fix: make sure the path is a directory this user may write \\(not a file, not read-only, with free space\\), then rerun\\.\\n$`));
+    expect(fs.readFileSync(file, 'utf8')).toBe('keep');
+  });
+});
