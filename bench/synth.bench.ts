@@ -39,7 +39,7 @@ function runOnce(n: number): { inProcess: number; wall: number; objects: number;
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-synth-bench-'));
   try {
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ['-e', CHILD, String(n), out], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, ['-e', CHILD, String(n), out], { encoding: 'utf8', maxBuffer: 1048576 });
     const wall = Number(process.hrtime.bigint() - t) / 1e6;
     if (r.status !== 0) throw new Error(`synth of 1+${n} failed: ${r.stderr}`);
     const j = JSON.parse(r.stdout);

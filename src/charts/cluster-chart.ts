@@ -23,6 +23,25 @@ const RESERVED_PERMISSIONS = ['nack-controller', 'surveyor', 'mtls-leaf', 'mtls-
 const RESERVED_PERMISSION_PATTERNS = [/^leaf-cpc-/, /^leaf-[a-z0-9-]+-cpc-/];
 
 /**
+ * Throws unless `subject` is a NATS subject filter: dot-separated non-empty
+ * tokens without whitespace; `*` only as a whole token, `>` only as the
+ * whole last token.
+ */
+function validateSubject(subject: string, where: string): void {
+  const tokens = typeof subject === 'string' ? subject.split('.') : [];
+  const bad = tokens.length === 0
+    || tokens.some((t, i) => t === '' || /\s/.test(t) || (t.includes('*') && t !== '*') || (t.includes('>') && (t !== '>' || i !== tokens.length - 1)));
+  if (bad) {
+    throw problem({
+      where,
+      problem: `${quote(subject)} is not a NATS subject`,
+      allowed: 'dot-separated tokens without spaces; "*" as a whole token; ">" only as the whole last token (e.g. "sensors.*.temperature", "events.>")',
+      fix: 'correct the subject',
+    });
+  }
+}
+
+/**
  * What a CSC and a CPC chart share: the Secrets, the certificates, the
  * gateway and the Helm values of one cluster, built from one set of options
  * so that they cannot disagree.
@@ -70,11 +89,15 @@ export abstract class EventBusClusterChart extends Chart {
     if (sources.length > 1) {
       throw problem({ where, problem: `certificates sets ${sources.join(' and ')}`, allowed: 'one issuer source: issuer, selfSigned or vault', fix: 'keep one of them' });
     }
+    // A namespaced Issuer signs Certificates of its own namespace only: when
+    // the gateway's certificate lives elsewhere, the issuer we create is a
+    // ClusterIssuer so it can sign both certificates.
+    const spansNamespaces = gatewayEnabled && transport === DsxTransport.TLS && !gw.serverTlsSecret && gatewayNamespace !== namespace;
     let issuer: ICertificateIssuer | undefined = certs.issuer;
     if (certs.selfSigned) {
-      issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName) });
+      issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName), clusterScoped: spansNamespaces });
     } else if (certs.vault) {
-      issuer = new VaultIssuer(this, 'Issuer', certs.vault);
+      issuer = new VaultIssuer(this, 'Issuer', { ...certs.vault, clusterScoped: certs.vault.clusterScoped ?? spansNamespaces });
     }
     const certOptions = { duration: certs.duration, renewBefore: certs.renewBefore, privateKey: certs.privateKey };
 
@@ -254,6 +277,9 @@ export abstract class EventBusClusterChart extends Chart {
       if (seen.has(p.name)) throw problem({ where, problem: `permission ${quote(p.name)} is listed twice`, fix: 'list each entry once' });
       seen.add(p.name);
       NKeyPublicKey.parse(p.publicKey, `${where}.${p.name}.publicKey`, NKeyKind.USER);
+      for (const [field, subjects] of [['publishAllow', p.publishAllow], ['subscribeAllow', p.subscribeAllow]] as const) {
+        for (const subject of subjects ?? []) validateSubject(subject, `${where}.${p.name}.${field}`);
+      }
       if (!accounts.includes(p.account)) {
         throw problem({
           where: `${where}.${p.name}`,

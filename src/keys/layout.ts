@@ -192,7 +192,20 @@ export function validateCpcId(id: string, where: string): void {
       fix: `use e.g. ${quote(id.toLowerCase().replace(/[^a-z0-9]/g, '') || '1')}`,
     });
   }
+  // `cpc-<id>` names a directory and `nats-leaf-<account>-cpc-<id>` a Secret
+  // and a file-system entry: keep them far below the 253/255 limits.
+  if (id.length > MAX_CPC_ID_LENGTH) {
+    throw problem({
+      where,
+      problem: `CPC id ${quote(id.length > 20 ? id.slice(0, 20) + '…' : id)} is ${id.length} characters long`,
+      allowed: `at most ${MAX_CPC_ID_LENGTH} characters, because the id becomes part of directory, Secret and env-var names`,
+      fix: 'use a shorter id',
+    });
+  }
 }
+
+/** Longest CPC id accepted (a DNS label's length). */
+export const MAX_CPC_ID_LENGTH = 63;
 
 /** Throws on the first repeated CPC id. */
 export function validateUniqueCpcIds(ids: readonly string[], where: string): void {

@@ -129,9 +129,11 @@ describe('EventBusFleet', () => {
     const ca = objects.find((o) => o.kind === 'Certificate' && o.spec.isCA && o.metadata.namespace === 'dsx' && o.spec.commonName.includes('CPC-'));
     expect(ca.spec.commonName).toBe(`dsx-event-bus CPC-${'a'.repeat(40)}... CA`);
     expect(ca.spec.commonName).toHaveLength(64);
-    const tooLong = 'b'.repeat(240);
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', withId(tooLong)))
-      .toThrow(new RegExp('fleet/csc/Secrets: overrides: the Secret name "nats-leaf-cpc-b{240}" has 254 characters\\. Allowed: at most 253 characters .*Fix: shorten the CPC id or the extra account name'));
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', withId('b'.repeat(64))))
+      .toThrow(/fleet: cpcs: CPC id "b{20}…" is 64 characters long\. Allowed: at most 63 characters/);
+    // A long extra account still reaches Kubernetes' 253-character limit for Secret names.
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', withId(long, { extraAccounts: ['L' + 'x'.repeat(199)] })))
+      .toThrow(/the Secret name "nats-leaf-lx{199}-cpc-a{60}" has 275 characters\. Allowed: at most 253 characters .*Fix: shorten the CPC id or the extra account name/);
   });
 
   test('non-inline delivery puts no seed anywhere in the fleet output', () => {

@@ -2,6 +2,7 @@ import { Testing } from 'cdk8s';
 import {
   CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, NKeyKind, NKeySeed, SecretsDelivery,
 } from '../../src';
+import { validateManifests } from '../util/schema';
 
 // Validation parity with the upstream chart (validation.yaml, UPSTREAM.md §2):
 // every rule fails at synth time with the bad value and the fix.
@@ -78,10 +79,26 @@ describe('validation parity with the upstream chart', () => {
       .toThrow(/account "Ghost" does not exist on CSC\. Allowed: CSC, SYS, AUTHX/);
   });
 
+  test.each(['sensors. temperature', 'sensors..x', 'events.>.x', 'sen*sors', '', 'a.b>'])('fails when a permission subject is %j', (subject) => {
+    const user = NKeySeed.generate(NKeyKind.USER).publicKey.value;
+    expect(() => fleet({ nkeyPermissions: [{ name: 'sensor', publicKey: user, account: 'SYS', subscribeAllow: ['ok.>', subject] }] }))
+      .toThrow(/nkeyPermissions\.sensor\.subscribeAllow: ".*" is not a NATS subject\. Allowed: dot-separated tokens/);
+  });
+
   test('accepts user NKey permissions and writes them to the values', () => {
     const user = NKeySeed.generate(NKeyKind.USER).publicKey.value;
     const f = fleet({ extraAccounts: ['LaunchLayer'], nkeyPermissions: [{ name: 'sensor', publicKey: user, account: 'LaunchLayer', publishAllow: ['sensors.>'] }] });
     expect(f.csc.helmValues().global.eventBus.auth.permissions.nkey.sensor).toEqual({ public_key: user, account: 'LaunchLayer', permissions: { pub: { allow: ['sensors.>'] } } });
+  });
+
+  test('a gateway in another namespace gets its certificate from a ClusterIssuer the chart creates', () => {
+    const f = fleet({ certificates: { selfSigned: true }, gateway: { namespace: 'envoy-gateway-system' } });
+    const objects = f.csc.toJson();
+    const cert = objects.find((o: any) => o.kind === 'Certificate' && o.metadata.name === 'event-bus-server-tls-certificate');
+    expect(cert.metadata.namespace).toBe('envoy-gateway-system');
+    expect(cert.spec.issuerRef).toMatchObject({ kind: 'ClusterIssuer' });
+    expect(objects.filter((o: any) => o.kind === 'Issuer')).toEqual([]);
+    validateManifests(objects);
   });
 
   test('fails when a TLS gateway has no certificate source or no names', () => {

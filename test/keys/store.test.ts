@@ -62,6 +62,10 @@ describe('key-store layout', () => {
       expect(() => validateCpcId(id as unknown as string, 'cpcs')).toThrow(EventBusError);
       expect(() => validateCpcId(id as unknown as string, 'cpcs')).toThrow(/^cpcs: CPC id .* is a (number|null|undefined), not a string\. Allowed: a string of lower-case letters and digits/);
     });
+    test('fails when a CPC id is longer than 63 characters', () => {
+      expect(() => validateCpcId('a'.repeat(63), 'x')).not.toThrow();
+      expect(() => validateCpcId('a'.repeat(64), 'cpcIds')).toThrow(/^cpcIds: CPC id "a{20}…" is 64 characters long\. Allowed: at most 63 characters/);
+    });
     test('fails when a CPC id is listed twice', () => {
       expect(() => validateUniqueCpcIds(['1', '2', '1'], 'cpcIds')).toThrow(/CPC id "1" is listed twice/);
     });
