@@ -164,10 +164,21 @@ function syncfs(dir: string): boolean {
 class Durability {
   private readonly files: string[] = [];
   private readonly dirs: string[] = [];
-  public readonly deferred: boolean;
+  /** Something may have changed since the last syncfs (unknown at start: a killed run's leftovers). */
+  private dirty = true;
+  private readonly enabled: boolean;
 
   constructor(private readonly root: string | undefined) {
-    this.deferred = root !== undefined && process.platform === 'linux' && process.env[FSYNC_ENV] !== 'each' && syncfsWorks !== false;
+    this.enabled = root !== undefined && process.platform === 'linux' && process.env[FSYNC_ENV] !== 'each';
+  }
+
+  /** Writes skip their own fsync (false once syncfs turned out to be unavailable). */
+  public get deferred(): boolean {
+    return this.enabled && syncfsWorks !== false;
+  }
+
+  public changed(): void {
+    this.dirty = true;
   }
 
   public file(p: string): void {
@@ -179,24 +190,33 @@ class Durability {
   }
 
   public barrierSync(): void {
-    if (!this.pending()) return;
-    if (!syncfs(this.root!)) {
-      for (const f of this.files) fsyncPathSync(f);
-      for (const d of this.dirs) fsyncPathSync(d);
-    }
+    if (this.flushAll()) return;
+    for (const f of this.files) fsyncPathSync(f);
+    for (const d of this.dirs) fsyncPathSync(d);
     this.clear();
   }
 
   public async barrierAsync(limit: Limiter): Promise<void> {
-    if (!this.pending()) return;
-    if (!syncfs(this.root!)) {
-      await Promise.all([...this.files, ...this.dirs].map((p) => limit.run(() => fsyncPathAsync(p))));
-    }
+    if (this.flushAll()) return;
+    await Promise.all([...this.files, ...this.dirs].map((p) => limit.run(() => fsyncPathAsync(p))));
     this.clear();
   }
 
-  private pending(): boolean {
-    return this.deferred && (this.files.length > 0 || this.dirs.length > 0);
+  /**
+   * One syncfs when anything changed since the last one. A batch of fsyncs
+   * alone (the "-sync" steps) right after a barrier needs none: the syncfs
+   * already made those directories durable. False: fsync what was recorded.
+   */
+  private flushAll(): boolean {
+    if (!this.enabled) return true; // every operation fsynced itself
+    if (!this.dirty) {
+      if (syncfsWorks !== false) this.clear();
+      return syncfsWorks !== false || (this.files.length === 0 && this.dirs.length === 0);
+    }
+    if (!syncfs(this.root!)) return false;
+    this.dirty = false;
+    this.clear();
+    return true;
   }
 
   private clear(): void {
@@ -238,7 +258,10 @@ function fsyncPathSync(dir: string): void {
   }
 }
 
+const MUTATING = new Set<Op['op']>(['mkdir', 'create', 'replace', 'rename', 'unlink', 'rmdir', 'rmrf', 'chmod']);
+
 function runOpSync(o: Op, chmod: boolean, durability?: Durability): void {
+  if (MUTATING.has(o.op)) durability?.changed();
   switch (o.op) {
     case 'seq':
     case 'par':
@@ -291,10 +314,10 @@ function runOpSync(o: Op, chmod: boolean, durability?: Durability): void {
  * (the store root), each batch ends with one durability barrier (see
  * {@link Durability}); without it every file and directory is fsynced.
  */
-export function runBatchesSync(batches: readonly Batch[], root?: string): void {
+export function runBatchesSync(batches: readonly Batch[], root?: string, shared?: Durability): void {
   const crash = crashPoint();
   const chmod = umaskNeedsChmod();
-  const durability = new Durability(root);
+  const durability = shared ?? new Durability(root);
   for (const b of batches) {
     let done = 0;
     for (const o of b.ops) {
@@ -367,6 +390,7 @@ const ignore = (...codes: string[]) => (e: unknown) => {
 };
 
 async function runOpAsync(o: Op, limit: Limiter, chmod: boolean, durability?: Durability): Promise<void> {
+  if (MUTATING.has(o.op)) durability?.changed();
   switch (o.op) {
     case 'seq':
       for (const child of o.ops) await runOpAsync(child, limit, chmod, durability);
@@ -436,7 +460,7 @@ export async function runBatches(batches: readonly Batch[], root?: string, paral
   for (const b of batches) {
     let done = 0;
     if (b.serial) {
-      runBatchesSync([b], root);
+      runBatchesSync([b], root, durability);
       continue;
     }
     await runParallel(b.ops, limit, chmod, () => {
