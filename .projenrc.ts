@@ -91,7 +91,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '/examples/**/dist/',
     '/examples/**/cdk8s.out/',
   ],
-  npmIgnoreOptions: { ignorePatterns: ['/imports/', '/examples/', '/bench/', '/.ci/', '/.demo-secrets/'] },
+  // 'pkg' is jsii's outdir: jsii appends it itself when it is missing, so list it here.
+  npmIgnoreOptions: { ignorePatterns: ['/imports/', '/examples/', '/bench/', '/.ci/', '/.demo-secrets/', 'pkg'] },
 });
 
 
