@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { TOOLS_CACHE } from './tools';
 
 function executable(file: string): boolean {
   try {
@@ -28,10 +29,12 @@ function executable(file: string): boolean {
 }
 
 /**
- * Path of the binary: NATS_SERVER_BIN, else the first nats-server on PATH or
+ * Path of the binary: NATS_SERVER_BIN, else .cache/test-tools/nats-server
+ * (scripts/test-tools.sh), else the first nats-server on PATH or
  * in /usr/bin, /usr/sbin (the Debian package installs it in /usr/sbin).
  */
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN
+  ?? [path.join(TOOLS_CACHE, 'nats-server')].find(executable)
   ?? [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/sbin', '/usr/local/bin']
     .map((d) => path.join(d, 'nats-server'))
     .find(executable)
