@@ -53,7 +53,7 @@ export function chartMissing(): string | undefined {
  * skipped test whose name says why (printed by jest), or, under CI, a test
  * that fails with the reason.
  */
-export function toolTest(name: string, missing: Array<string | undefined>, fn: () => Promise<void> | void, timeoutMs?: number): void {
+export function toolTest(name: string, missing: Array<string | undefined>, fn: () => Promise<void>, timeoutMs?: number): void {
   const reasons = missing.filter((m): m is string => m !== undefined);
   if (reasons.length === 0) {
     test(name, fn, timeoutMs);
