@@ -5,14 +5,14 @@ import { loadValidatedYaml } from './config-file';
 import { TlsSecret } from '../certificates/existing-tls-secret';
 import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
-import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
+import { EventBusFleetProps, FleetCpcOptions, misplacedFleetOverrides } from '../charts/fleet';
 import type { ClusterCertificateOptions, ClusterGatewayOptions, NKeyPermission } from '../charts/options';
 import { problem, quote } from '../errors';
 import { EnvoyServiceType } from '../gateway/envoy-proxy';
 import { DsxTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
 import { DirectoryKeyStore } from '../keys/directory-store';
-import { cpcCluster } from '../keys/layout';
+import { CSC, cpcCluster, validateExtraAccounts } from '../keys/layout';
 import { DeterministicKeyStore, IKeyStore } from '../keys/store';
 import { SecretsDelivery, SecretStoreKind } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
@@ -44,7 +44,9 @@ interface ClusterDoc {
   labels?: Record<string, string>;
   gateway?: GatewayDoc;
   nkeyPermissions?: NKeyPermission[];
+  secretOverrides?: SecretOverrideDoc[];
 }
+type SecretOverrideDoc = { secret: string; name?: string; keys?: Record<string, string> };
 export interface FleetDoc {
   namespace?: string;
   labels?: Record<string, string>;
@@ -64,7 +66,7 @@ export interface FleetDoc {
   };
   mtlsCertsDirectory?: string;
   immutableSecrets?: boolean;
-  secretOverrides?: Array<{ secret: string; name?: string; keys?: Record<string, string> }>;
+  secretOverrides?: SecretOverrideDoc[];
   certificates?: { selfSigned?: boolean; issuer?: { kind?: 'Issuer' | 'ClusterIssuer'; name: string }; duration?: string; renewBefore?: string; privateKey?: string };
   gateway?: GatewayDoc;
   nkeyPermissions?: NKeyPermission[];
@@ -121,7 +123,9 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     labels: c.labels,
     gateway: c.gateway ? gatewayOptions(c.gateway) : undefined,
     nkeyPermissions: c.nkeyPermissions,
+    secretOverrides: c.secretOverrides,
   }));
+  checkOverridePlacement(doc, file);
 
   const keys = keyStore(doc, baseDir, overrides);
   const delivery = deliveryOf(doc.delivery, file);
@@ -139,11 +143,38 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     nkeyPermissions: doc.nkeyPermissions,
     hostPrerequisites: doc.hostPrerequisites,
     cscEndpoint: doc.cscEndpoint,
-    csc: { labels: cscDoc.labels, gateway: cscDoc.gateway ? gatewayOptions(cscDoc.gateway) : undefined, nkeyPermissions: cscDoc.nkeyPermissions },
+    csc: {
+      labels: cscDoc.labels,
+      gateway: cscDoc.gateway ? gatewayOptions(cscDoc.gateway) : undefined,
+      nkeyPermissions: cscDoc.nkeyPermissions,
+      secretOverrides: cscDoc.secretOverrides,
+    },
     cpcs,
   };
   if (doc.mtlsCertsDirectory) return withMtlsCerts(props, path.resolve(baseDir, doc.mtlsCertsDirectory));
   return props;
+}
+
+/**
+ * Refuses a top-level override of a Secret only some clusters have, naming
+ * the cluster entries it belongs under (the fleet would name its props).
+ */
+function checkOverridePlacement(doc: FleetDoc, file: string): void {
+  const ids = doc.clusters.filter((c) => c.type === 'cpc').map((c) => String(c.id));
+  let tokens: string[];
+  try {
+    tokens = validateExtraAccounts(doc.extraAccounts ?? [], 'extraAccounts');
+  } catch {
+    return; // the fleet reports bad account names
+  }
+  const [m] = misplacedFleetOverrides(doc.secretOverrides ?? [], doc.mtls ?? true, ids, tokens);
+  if (!m) return;
+  const entry = (c: string) => `clusters[${doc.clusters.findIndex((d) => (c === CSC ? d.type === 'csc' : d.type === 'cpc' && cpcCluster(String(d.id)) === c))}]`;
+  throw problem({
+    where: `${file}: secretOverrides[${m.index}]`,
+    problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.join(', ')}, but a top-level override applies to every cluster`,
+    fix: `move this override to secretOverrides of ${m.clusters.map(entry).join(' and ')}`,
+  });
 }
 
 /** `nats-mtls-server-tls` of each cluster from the `certs` command's output. */

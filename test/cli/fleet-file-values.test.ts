@@ -1,0 +1,76 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { EventBusFleet } from '../../src';
+import { readFleetFile } from '../../src/cli/fleet-file';
+
+// Fleet-file forms of the chart values a deployer needs: per-cluster Secret
+// overrides, extra account properties, crossLayer, mqttStreams, auth-callout.
+let dir: string;
+beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-fleet-values-')); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const HEAD = `delivery: { type: existing }
+keys: { deterministicTestKeys: true }
+certificates: { selfSigned: true }
+`;
+const CLUSTERS = `clusters:
+  - type: csc
+    gateway: { hostnames: [csc.example.com] }
+  - type: cpc
+    id: 1
+    gateway: { hostnames: [cpc-1.example.com] }
+  - type: cpc
+    id: 2
+    gateway: { hostnames: [cpc-2.example.com] }
+`;
+let n = 0;
+function load(text: string) {
+  const file = path.join(dir, `fleet-${n++}.yaml`);
+  fs.writeFileSync(file, text);
+  return { file, props: () => readFleetFile(file) };
+}
+const fleetOf = (text: string) => new EventBusFleet(Testing.app(), 'fleet', load(text).props());
+
+describe('fleet file: per-cluster secret overrides', () => {
+  test('a cpc entry renames its nats-leaf-csc; top-level overrides apply to every cluster', () => {
+    const f = fleetOf(`${HEAD}secretOverrides:
+  - { secret: nats-xkey, name: custom-xkey }
+clusters:
+  - type: csc
+    gateway: { hostnames: [csc.example.com] }
+    secretOverrides: [{ secret: nats-leaf-cpc-2, name: leaf-2 }]
+  - type: cpc
+    id: 1
+    gateway: { hostnames: [cpc-1.example.com] }
+    secretOverrides: [{ secret: nats-leaf-csc, name: cpc1-leaf, keys: { seed: nkey } }]
+  - type: cpc
+    id: 2
+    gateway: { hostnames: [cpc-2.example.com] }
+`);
+    expect(f.cpc('1').secrets.secretName('nats-leaf-csc')).toBe('cpc1-leaf');
+    expect(f.cpc('1').secrets.secretKey('nats-leaf-csc', 'seed')).toBe('nkey');
+    expect(f.cpc('2').secrets.secretName('nats-leaf-csc')).toBe('nats-leaf-csc');
+    expect(f.csc.secrets.secretName('nats-leaf-cpc-2')).toBe('leaf-2');
+    for (const c of f.charts) expect(c.secrets.secretName('nats-xkey')).toBe('custom-xkey');
+  });
+
+  test('fails when a top-level override names a Secret only some clusters have, naming the cluster entries', () => {
+    const { file, props } = load(`${HEAD}secretOverrides:
+  - { secret: nats-leaf-csc, name: x }
+${CLUSTERS}`);
+    expect(props).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: secretOverrides\\[0\\]: Secret "nats-leaf-csc" exists only on cpc-1, cpc-2, but a top-level override applies to every cluster\\. Fix: move this override to secretOverrides of clusters\\[1\\] and clusters\\[2\\]`));
+  });
+
+  test('fails when a cluster entry overrides a Secret that cluster does not have', () => {
+    expect(() => fleetOf(`${HEAD}clusters:
+  - type: csc
+    gateway: { hostnames: [csc.example.com] }
+    secretOverrides: [{ secret: nats-leaf-csc, name: x }]
+  - type: cpc
+    id: 1
+    gateway: { hostnames: [cpc-1.example.com] }
+`)).toThrow(/fleet\/csc\/Secrets: overrides: "nats-leaf-csc" is not a Secret of CSC\. Allowed: .*nats-leaf-cpc-1/);
+  });
+});
