@@ -5,6 +5,9 @@ import { loadValidatedYaml } from './config-file';
 import { TlsSecret } from '../certificates/existing-tls-secret';
 import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
+import {
+  AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions, MqttStreamStorage, parseGoDuration,
+} from '../charts/chart-values';
 import { EventBusFleetProps, FleetCpcOptions, misplacedFleetOverrides } from '../charts/fleet';
 import type { ClusterCertificateOptions, ClusterGatewayOptions, NKeyPermission } from '../charts/options';
 import { problem, quote } from '../errors';
@@ -51,7 +54,10 @@ export interface FleetDoc {
   namespace?: string;
   labels?: Record<string, string>;
   mtls?: boolean;
-  extraAccounts?: string[];
+  extraAccounts?: Array<string | { name: string; jetstream?: boolean }>;
+  crossLayer?: CrossLayerSubjects;
+  mqttStreams?: { maxBytes?: number; replicas?: number; storage?: 'memory' | 'file'; maxAge?: string };
+  authCallout?: AuthCalloutOptions;
   keys?: { directory?: string; generateMissing?: boolean; deterministicTestKeys?: boolean; phrase?: string };
   delivery: {
     type: string;
@@ -133,7 +139,10 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     namespace: doc.namespace,
     labels: doc.labels,
     mtls: doc.mtls,
-    extraAccounts: doc.extraAccounts,
+    ...extraAccountsOf(doc, file),
+    crossLayer: doc.crossLayer,
+    mqttStreams: doc.mqttStreams ? mqttStreamsOf(doc.mqttStreams, file) : undefined,
+    authCallout: doc.authCallout,
     keys,
     delivery,
     immutableSecrets: doc.immutableSecrets,
@@ -155,6 +164,40 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   return props;
 }
 
+/** `extraAccounts` (names) and `extraAccountSettings` from the file's list of names and `{ name, jetstream }` entries. */
+function extraAccountsOf(doc: FleetDoc, file: string): Pick<EventBusFleetProps, 'extraAccounts' | 'extraAccountSettings'> {
+  if (!doc.extraAccounts) return {};
+  const names: string[] = [];
+  const settings: Record<string, ExtraAccountSettings> = {};
+  doc.extraAccounts.forEach((a, i) => {
+    if (typeof a === 'string') {
+      names.push(a);
+      return;
+    }
+    if (names.includes(a.name)) {
+      throw problem({ where: `${file}: extraAccounts[${i}]`, problem: `extra account ${quote(a.name)} is listed twice`, fix: 'list each extra account once' });
+    }
+    names.push(a.name);
+    if (a.jetstream !== undefined) settings[a.name] = { jetstream: a.jetstream };
+  });
+  return { extraAccounts: names, ...(Object.keys(settings).length ? { extraAccountSettings: settings } : {}) };
+}
+
+function mqttStreamsOf(m: NonNullable<FleetDoc['mqttStreams']>, file: string): MqttStreamsOptions {
+  let maxAge: Duration | undefined;
+  if (m.maxAge !== undefined) {
+    const ms = parseGoDuration(m.maxAge);
+    if (ms === undefined) throw problem({ where: `${file}: mqttStreams.maxAge`, problem: `${quote(m.maxAge)} is not a Go duration`, allowed: 'h, m, s and ms parts, e.g. 3h, 1h30m, 0s', fix: 'e.g. maxAge: 3h' });
+    maxAge = Duration.millis(ms);
+  }
+  return {
+    maxBytes: m.maxBytes,
+    replicas: m.replicas,
+    storage: m.storage === undefined ? undefined : m.storage === 'file' ? MqttStreamStorage.FILE : MqttStreamStorage.MEMORY,
+    maxAge,
+  };
+}
+
 /**
  * Refuses a top-level override of a Secret only some clusters have, naming
  * the cluster entries it belongs under (the fleet would name its props).
@@ -163,7 +206,7 @@ function checkOverridePlacement(doc: FleetDoc, file: string): void {
   const ids = doc.clusters.filter((c) => c.type === 'cpc').map((c) => String(c.id));
   let tokens: string[];
   try {
-    tokens = validateExtraAccounts(doc.extraAccounts ?? [], 'extraAccounts');
+    tokens = validateExtraAccounts((doc.extraAccounts ?? []).map((a) => (typeof a === 'string' ? a : a.name)), 'extraAccounts');
   } catch {
     return; // the fleet reports bad account names
   }

@@ -74,3 +74,52 @@ ${CLUSTERS}`);
 `)).toThrow(/fleet\/csc\/Secrets: overrides: "nats-leaf-csc" is not a Secret of CSC\. Allowed: .*nats-leaf-cpc-1/);
   });
 });
+
+describe('fleet file: extra accounts, crossLayer, mqttStreams, authCallout', () => {
+  test('extraAccounts takes names and { name, jetstream } entries; every value reaches every cluster', () => {
+    const f = fleetOf(`${HEAD}extraAccounts:
+  - Kiwi
+  - { name: LaunchLayer, jetstream: true }
+crossLayer:
+  cscExports: [alerts.>]
+  cscPrefixedExports: [commands.*]
+  cpcExports: [telemetry.>]
+mqttStreams: { maxBytes: 1048576, replicas: 1, storage: file, maxAge: 1h30m }
+authCallout:
+  image: { repository: registry.corp.example/dsx/auth-callout, tag: v0.1.0 }
+  imagePullSecrets: [regcred]
+  jwks: { url: "https://keycloak.example.com/realms/event-bus/protocol/openid-connect/certs", issuer: "https://keycloak.example.com/realms/event-bus", audience: event-bus }
+${CLUSTERS}`);
+    for (const chart of f.charts) {
+      const v = chart.helmValues();
+      expect(v.global.eventBus.extraAccounts).toEqual({ Kiwi: { enabled: true }, LaunchLayer: { enabled: true, jetstream: true } });
+      expect(v.global.eventBus.crossLayer).toEqual({ cscExports: ['alerts.>'], cscPrefixedExports: ['commands.*'], cpcExports: ['telemetry.>'] });
+      expect(v.global.eventBus.mqttStreams).toEqual({ maxBytes: 1048576, replicas: 1, storage: 'file', maxAge: '1h30m' });
+      expect(v['auth-callout']).toMatchObject({ image: { repository: 'registry.corp.example/dsx/auth-callout', tag: 'v0.1.0' }, imagePullSecrets: [{ name: 'regcred' }], serviceConfig: { jwks: { audience: 'event-bus' } } });
+      expect(chart.unsetDeployerValues).toEqual([]);
+    }
+    // The leaf Secrets of both accounts exist, whichever form named them.
+    expect(f.cpc('1').secrets.listSecrets().map((s) => s.name)).toEqual(expect.arrayContaining(['nats-leaf-kiwi-csc', 'nats-leaf-launchlayer-csc']));
+  });
+
+  test('fails when the file routes a subject through two crossLayer lists', () => {
+    expect(() => fleetOf(`${HEAD}crossLayer: { cscPrefixedExports: ["a.>"], cpcExports: [a.b] }\n${CLUSTERS}`))
+      .toThrow(/crossLayer: cpcExports subject "a\.b" overlaps cscPrefixedExports subject "a\.>": a subject routed by two lists creates cyclic imports/);
+  });
+
+  test('fails when an extra account is listed twice across both forms', () => {
+    const { file, props } = load(`${HEAD}extraAccounts: [Kiwi, { name: Kiwi, jetstream: true }]\n${CLUSTERS}`);
+    expect(props).toThrow(new RegExp(`${path.basename(file).replace('.', '\\.')}: extraAccounts\\[1\\]: extra account "Kiwi" is listed twice\\. Fix: list each extra account once`));
+  });
+
+  test('fails (schema) when mqttStreams or authCallout is malformed', () => {
+    expect(load(`${HEAD}mqttStreams: { maxAge: 3d, replicas: 7 }\n${CLUSTERS}`).props).toThrow(/mqttStreams\/replicas: must be <= 5[\s\S]*mqttStreams\/maxAge: does not match/);
+    expect(load(`${HEAD}authCallout: { image: { repository: r.example.com/a } }\n${CLUSTERS}`).props).toThrow(/authCallout\/image: missing required field "tag"/);
+    expect(load(`${HEAD}extraAccounts: [{ name: Kiwi, jetStream: true }]\n${CLUSTERS}`).props).toThrow(/extraAccounts\/0/);
+  });
+
+  test('fails when the file names the chart\'s placeholder image', () => {
+    expect(() => fleetOf(`${HEAD}authCallout: { image: { repository: registry.example.com/dsx-exchange/auth-callout, tag: v0.1.0 } }\n${CLUSTERS}`))
+      .toThrow(/authCallout\.image\.repository: "registry\.example\.com\/dsx-exchange\/auth-callout" is the chart's placeholder/);
+  });
+});
