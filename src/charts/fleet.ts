@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart, DependencyGraph, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
+import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
 import { validateCscEndpoint, CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
@@ -47,6 +48,18 @@ export interface FleetClusterOptions {
    * @default - the fleet's `secretOverrides`
    */
   readonly secretOverrides?: SecretOverride[];
+  /**
+   * This cluster's MQTT streams instead of the fleet's (e.g. fewer replicas
+   * on a smaller NATS cluster).
+   * @default - the fleet's `mqttStreams`
+   */
+  readonly mqttStreams?: MqttStreamsOptions;
+  /**
+   * This cluster's auth-callout settings instead of the fleet's (e.g. an
+   * image from the cluster's own registry).
+   * @default - the fleet's `authCallout`
+   */
+  readonly authCallout?: AuthCalloutOptions;
 }
 
 /** One CPC of a fleet. */
@@ -307,6 +320,8 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
     nkeyPermissions: [...(fleet.nkeyPermissions ?? []), ...(member?.nkeyPermissions ?? [])],
     mtlsServerTls: member?.mtlsServerTls ?? fleet.mtlsServerTls,
     secretOverrides: mergeOverrides(fleet.secretOverrides, member?.secretOverrides),
+    mqttStreams: member?.mqttStreams ?? fleet.mqttStreams,
+    authCallout: member?.authCallout ?? fleet.authCallout,
   };
 }
 

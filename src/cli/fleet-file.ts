@@ -48,7 +48,10 @@ interface ClusterDoc {
   gateway?: GatewayDoc;
   nkeyPermissions?: NKeyPermission[];
   secretOverrides?: SecretOverrideDoc[];
+  mqttStreams?: MqttStreamsDoc;
+  authCallout?: AuthCalloutOptions;
 }
+type MqttStreamsDoc = { maxBytes?: number; replicas?: number; storage?: 'memory' | 'file'; maxAge?: string };
 type SecretOverrideDoc = { secret: string; name?: string; keys?: Record<string, string> };
 export interface FleetDoc {
   namespace?: string;
@@ -56,7 +59,7 @@ export interface FleetDoc {
   mtls?: boolean;
   extraAccounts?: Array<string | { name: string; jetstream?: boolean }>;
   crossLayer?: CrossLayerSubjects;
-  mqttStreams?: { maxBytes?: number; replicas?: number; storage?: 'memory' | 'file'; maxAge?: string };
+  mqttStreams?: MqttStreamsDoc;
   authCallout?: AuthCalloutOptions;
   keys?: { directory?: string; generateMissing?: boolean; deterministicTestKeys?: boolean; phrase?: string };
   delivery: {
@@ -130,6 +133,8 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     gateway: c.gateway ? gatewayOptions(c.gateway) : undefined,
     nkeyPermissions: c.nkeyPermissions,
     secretOverrides: c.secretOverrides,
+    mqttStreams: c.mqttStreams ? mqttStreamsOf(c.mqttStreams, `${file}: clusters[${doc.clusters.indexOf(c)}]`) : undefined,
+    authCallout: c.authCallout,
   }));
   checkOverridePlacement(doc, file);
 
@@ -157,6 +162,8 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
       gateway: cscDoc.gateway ? gatewayOptions(cscDoc.gateway) : undefined,
       nkeyPermissions: cscDoc.nkeyPermissions,
       secretOverrides: cscDoc.secretOverrides,
+      mqttStreams: cscDoc.mqttStreams ? mqttStreamsOf(cscDoc.mqttStreams, `${file}: clusters[${doc.clusters.indexOf(cscDoc)}]`) : undefined,
+      authCallout: cscDoc.authCallout,
     },
     cpcs,
   };
@@ -183,11 +190,11 @@ function extraAccountsOf(doc: FleetDoc, file: string): Pick<EventBusFleetProps, 
   return { extraAccounts: names, ...(Object.keys(settings).length ? { extraAccountSettings: settings } : {}) };
 }
 
-function mqttStreamsOf(m: NonNullable<FleetDoc['mqttStreams']>, file: string): MqttStreamsOptions {
+function mqttStreamsOf(m: MqttStreamsDoc, where: string): MqttStreamsOptions {
   let maxAge: Duration | undefined;
   if (m.maxAge !== undefined) {
     const ms = parseGoDuration(m.maxAge);
-    if (ms === undefined) throw problem({ where: `${file}: mqttStreams.maxAge`, problem: `${quote(m.maxAge)} is not a Go duration`, allowed: 'h, m, s and ms parts, e.g. 3h, 1h30m, 0s', fix: 'e.g. maxAge: 3h' });
+    if (ms === undefined) throw problem({ where: `${where}: mqttStreams.maxAge`, problem: `${quote(m.maxAge)} is not a Go duration`, allowed: 'h, m, s and ms parts, e.g. 3h, 1h30m, 0s', fix: 'e.g. maxAge: 3h' });
     maxAge = Duration.millis(ms);
   }
   return {

@@ -27,6 +27,23 @@ const fleetProps = (extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps
   cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }, { id: '2', gateway: { hostnames: ['cpc-2.example.com'] } }],
   ...extra,
 });
+const natsMissing = () => (natsServerAvailable() ? undefined : `nats-server not found at ${NATS_SERVER_BIN}`);
+
+/** `nats-server -t` of an accounts block (JetStream on): "valid", or what the server says. */
+function checkAccounts(accountsConf: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accounts-'));
+  try {
+    const file = path.join(dir, 'nats.conf');
+    fs.writeFileSync(file, `port: -1\njetstream { store_dir: ${JSON.stringify(path.join(dir, 'js'))} }\naccounts {\n${accountsConf}\n}\n`);
+    execFileSync(NATS_SERVER_BIN, ['-t', '-c', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return 'valid';
+  } catch (e) {
+    return String((e as { stderr?: string }).stderr ?? e);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The `data[file]` of a rendered ConfigMap. */
 const configMap = (objects: any[], name: string, file: string): string => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name).data[file];
 
@@ -51,13 +68,15 @@ describe('extra account settings', () => {
       .toThrow(/extraAccountSettings\.Kiwi: is not an ExtraAccountSettings\. Allowed: \{ jetstream\?: boolean \}/);
   });
 
-  toolTest('helm template: the CSC account gets JetStream; the CPC keeps it off and maps $JS.API, $KV and $OBJ to the CSC', [helmMissing(), chartMissing()], async () => {
+  toolTest('helm template: the CSC account gets JetStream; the CPC keeps it off and maps $JS.API, $KV and $OBJ to the CSC; nats-server loads both', [helmMissing(), chartMissing(), natsMissing()], async () => {
     const opts = { extraAccounts: ['LaunchLayer', 'Kiwi'], extraAccountSettings: { LaunchLayer: { jetstream: true } } };
     const cscConf = configMap(helmTemplate([csc(opts).valuesYaml()]), 'nats-accounts-config', 'accounts.conf');
     expect(cscConf).toMatch(/LaunchLayer \{\s*jetstream: true\s*\}/);
     expect(cscConf).toMatch(/Kiwi \{\s*\}/);
     const cpcConf = configMap(helmTemplate([cpc(opts).valuesYaml()]), 'nats-accounts-config', 'accounts.conf');
     expect(cpcConf).toMatch(/LaunchLayer \{\s*jetstream: false\s*mappings: \{\s*"\$JS\.API\.>": "\$JS\.CSC\.API\.>"\s*"\$KV\.>": "\$JS\.CSC\.API\.\$KV\.>"\s*"\$OBJ\.>": "\$JS\.CSC\.API\.\$OBJ\.>"/);
+    expect(checkAccounts(cscConf)).toBe('valid');
+    expect(checkAccounts(cpcConf)).toBe('valid');
   });
 });
 
@@ -115,31 +134,18 @@ describe('crossLayer', () => {
 
   // The premise of the check, against the real server: the accounts the chart
   // renders for overlapping lists (values written by hand, past the library) do not load.
-  toolTest('nats-server refuses the accounts the chart renders for overlapping lists; the library refuses them first', [helmMissing(), chartMissing(), natsServerAvailable() ? undefined : `nats-server not found at ${NATS_SERVER_BIN}`], async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crosslayer-'));
-    try {
-      const load = (crossLayer: object) => {
-        const values = YAML.stringify({ global: { eventBus: { clusterType: 'cpc', clusterId: '1', cscEndpoint: 'tls://csc:7422', crossLayer } } });
-        const conf = configMap(helmTemplate([values]), 'nats-accounts-config', 'accounts.conf');
-        const file = path.join(dir, 'nats.conf');
-        fs.writeFileSync(file, `port: -1\njetstream { store_dir: ${JSON.stringify(path.join(dir, 'js'))} }\naccounts {\n${conf}\n}\n`);
-        try {
-          execFileSync(NATS_SERVER_BIN, ['-t', '-c', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-          return 'valid';
-        } catch (e) {
-          return String((e as { stderr?: string }).stderr ?? e);
-        }
-      };
-      expect(load({ cscPrefixedExports: ['a.b'], cpcExports: ['c.d'] })).toBe('valid');
-      for (const crossLayer of [{ cscPrefixedExports: ['a.b'], cpcExports: ['a.b'] }, { cscPrefixedExports: ['a.>'], cpcExports: ['a.b'] }, { cscPrefixedExports: ['a.*'], cpcExports: ['*.b'] }]) {
-        expect(load(crossLayer)).toMatch(/import forms a cycle/);
-        expect(() => cpc({ crossLayer })).toThrow(/overlaps/);
-      }
-      expect(load({ cscExports: ['a.b', 'a.b'] })).toMatch(/stream import already exists/);
-      expect(() => cpc({ crossLayer: { cscExports: ['a.b', 'a.b'] } })).toThrow(/listed twice/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+  toolTest('nats-server refuses the accounts the chart renders for overlapping lists; the library refuses them first', [helmMissing(), chartMissing(), natsMissing()], async () => {
+    const load = (crossLayer: object) => {
+      const values = YAML.stringify({ global: { eventBus: { clusterType: 'cpc', clusterId: '1', cscEndpoint: 'tls://csc:7422', crossLayer } } });
+      return checkAccounts(configMap(helmTemplate([values]), 'nats-accounts-config', 'accounts.conf'));
+    };
+    expect(load({ cscPrefixedExports: ['a.b'], cpcExports: ['c.d'] })).toBe('valid');
+    for (const crossLayer of [{ cscPrefixedExports: ['a.b'], cpcExports: ['a.b'] }, { cscPrefixedExports: ['a.>'], cpcExports: ['a.b'] }, { cscPrefixedExports: ['a.*'], cpcExports: ['*.b'] }]) {
+      expect(load(crossLayer)).toMatch(/import forms a cycle/);
+      expect(() => cpc({ crossLayer })).toThrow(/overlaps/);
     }
+    expect(load({ cscExports: ['a.b', 'a.b'] })).toMatch(/stream import already exists/);
+    expect(() => cpc({ crossLayer: { cscExports: ['a.b', 'a.b'] } })).toThrow(/listed twice/);
   });
 });
 
@@ -151,6 +157,26 @@ describe('mqttStreams', () => {
     expect(csc({ mqttStreams: { replicas: 5 } }).helmValues().global.eventBus.mqttStreams).toEqual({ replicas: 5 });
     expect(csc({ mqttStreams: { maxBytes: -1 } }).helmValues().global.eventBus.mqttStreams).toEqual({ maxBytes: -1 });
     expect(csc().helmValues().global.eventBus.mqttStreams).toBeUndefined();
+  });
+
+  test('a fleet member\'s streams (and auth-callout settings) replace the fleet\'s on that cluster only', () => {
+    const image = { repository: 'registry.corp.example/dsx/auth-callout', tag: 'v1' };
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({
+      mqttStreams: { replicas: 3, storage: MqttStreamStorage.FILE },
+      authCallout: { image },
+      cpcs: [
+        { id: '1', gateway: { hostnames: ['cpc-1.example.com'] }, mqttStreams: { replicas: 1 }, authCallout: { image: { ...image, repository: 'edge.example/auth-callout' } } },
+        { id: '2', gateway: { hostnames: ['cpc-2.example.com'] } },
+      ],
+    }));
+    expect(fleet.cpc('1').helmValues().global.eventBus.mqttStreams).toEqual({ replicas: 1 });
+    expect(fleet.cpc('1').helmValues()['auth-callout'].image.repository).toBe('edge.example/auth-callout');
+    for (const chart of [fleet.csc, fleet.cpc('2')]) {
+      expect(chart.helmValues().global.eventBus.mqttStreams).toEqual({ replicas: 3, storage: 'file' });
+      expect(chart.helmValues()['auth-callout'].image).toEqual(image);
+    }
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] }, mqttStreams: { replicas: 9 } }] })))
+      .toThrow(/^fleet\/cpc-1: mqttStreams\.replicas: 9 is not a replica count/);
   });
 
   test('Go durations both ways', () => {

@@ -102,6 +102,24 @@ ${CLUSTERS}`);
     expect(f.cpc('1').secrets.listSecrets().map((s) => s.name)).toEqual(expect.arrayContaining(['nats-leaf-kiwi-csc', 'nats-leaf-launchlayer-csc']));
   });
 
+  test('a cluster entry\'s mqttStreams and authCallout replace the top-level ones there', () => {
+    const f = fleetOf(`${HEAD}mqttStreams: { replicas: 3, maxAge: 3h }
+authCallout: { image: { repository: registry.corp.example/dsx/auth-callout, tag: v1 } }
+clusters:
+  - type: csc
+    gateway: { hostnames: [csc.example.com] }
+  - type: cpc
+    id: 1
+    gateway: { hostnames: [cpc-1.example.com] }
+    mqttStreams: { replicas: 1, maxAge: 10m }
+    authCallout: { image: { repository: edge.example/auth-callout, tag: v1 } }
+`);
+    expect(f.cpc('1').helmValues().global.eventBus.mqttStreams).toEqual({ replicas: 1, maxAge: '10m' });
+    expect(f.cpc('1').helmValues()['auth-callout'].image.repository).toBe('edge.example/auth-callout');
+    expect(f.csc.helmValues().global.eventBus.mqttStreams).toEqual({ replicas: 3, maxAge: '3h' });
+    expect(f.csc.helmValues()['auth-callout'].image.repository).toBe('registry.corp.example/dsx/auth-callout');
+  });
+
   test('fails when the file routes a subject through two crossLayer lists', () => {
     expect(() => fleetOf(`${HEAD}crossLayer: { cscPrefixedExports: ["a.>"], cpcExports: [a.b] }\n${CLUSTERS}`))
       .toThrow(/crossLayer: cpcExports subject "a\.b" overlaps cscPrefixedExports subject "a\.>": a subject routed by two lists creates cyclic imports/);
