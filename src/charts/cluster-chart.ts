@@ -238,7 +238,7 @@ export abstract class EventBusClusterChart extends Chart {
         },
       };
     }
-    return { global: { eventBus }, ...this.subchartValues() };
+    return { global: { eventBus }, ...this.commonSubchartValues(), ...this.subchartValues() };
   }
 
   /** {@link helmValues} as a YAML document, with a header naming its source. */
@@ -265,16 +265,21 @@ export abstract class EventBusClusterChart extends Chart {
   }
 
   /**
-   * Values of the subcharts (`nack`, `surveyor`, …) this library sets: each
-   * top-level key belongs to one subchart, so they never overlap.
+   * Values of the subcharts (`nack`, `surveyor`, `auth-callout`) that every
+   * cluster may set, whatever its role; a top-level key names one subchart.
    */
-  private subchartValues(): Record<string, unknown> {
+  private commonSubchartValues(): Record<string, unknown> {
     const authCallout = authCalloutValues(this.authCallout);
     return { ...this.secrets.subchartSecretValues(), ...(Object.keys(authCallout).length ? { 'auth-callout': authCallout } : {}) };
   }
 
   /** `clusterId`/`cscEndpoint` (CPC) or `cpcIds` (CSC). */
   protected abstract roleValues(): Record<string, unknown>;
+
+  /** Values of the subcharts (top-level keys beside `global`) that only one role sets. */
+  protected subchartValues(): Record<string, unknown> {
+    return {};
+  }
 
   private routeValues(): Record<string, unknown> {
     if (this.gateway) return this.gateway.routesHelmValues();
