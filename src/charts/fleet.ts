@@ -325,6 +325,14 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
   };
 }
 
+function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
+  if (gw.enabled === false) return undefined;
+  const host = gw.hostnames?.[0] ?? gw.ipAddresses?.[0];
+  if (!host) return undefined;
+  const scheme = (gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats';
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:7422`;
+}
+
 /** The fleet's overrides, with each one the member also gives replaced by the member's. */
 function mergeOverrides(fleet: SecretOverride[] | undefined, member: SecretOverride[] | undefined): SecretOverride[] | undefined {
   if (!member?.length) return fleet;
@@ -368,12 +376,4 @@ function checkFleetOverrides(props: EventBusFleetProps, ids: string[], accountTo
     problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.join(', ')}, but a fleet-level override applies to every cluster`,
     fix: `move this override to ${m.clusters.map(field).join(' and ')}`,
   });
-}
-
-function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
-  if (gw.enabled === false) return undefined;
-  const host = gw.hostnames?.[0] ?? gw.ipAddresses?.[0];
-  if (!host) return undefined;
-  const scheme = (gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats';
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:7422`;
 }
