@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart, DependencyGraph, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
+import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
 import { validateCscEndpoint, CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
@@ -11,6 +12,8 @@ import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
 import { DsxTransport } from '../gateway/gateway';
 import { CSC, cpcCluster, validateCpcId, validateExtraAccounts, validateUniqueCpcIds } from '../keys/layout';
+import { SecretOverride } from '../secrets/event-bus-secrets';
+import { clusterSecretDefs, leafSecretDefs } from '../secrets/inventory';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
 /** Per-cluster settings of a fleet member, merged over the fleet's. */
@@ -37,6 +40,26 @@ export interface FleetClusterOptions {
    * @default - the fleet's `mtlsServerTls`
    */
   readonly mtlsServerTls?: MtlsServerTls;
+  /**
+   * Secret name/key overrides of this cluster only, for a Secret it has (a
+   * CPC's `nats-leaf-csc`, the CSC's `nats-leaf-cpc-<id>`, or one cluster's
+   * copy of a per-cluster Secret). An override of a Secret the fleet also
+   * overrides replaces the fleet's.
+   * @default - the fleet's `secretOverrides`
+   */
+  readonly secretOverrides?: SecretOverride[];
+  /**
+   * This cluster's MQTT streams instead of the fleet's (e.g. fewer replicas
+   * on a smaller NATS cluster).
+   * @default - the fleet's `mqttStreams`
+   */
+  readonly mqttStreams?: MqttStreamsOptions;
+  /**
+   * This cluster's auth-callout settings instead of the fleet's (e.g. an
+   * image from the cluster's own registry).
+   * @default - the fleet's `authCallout`
+   */
+  readonly authCallout?: AuthCalloutOptions;
 }
 
 /** One CPC of a fleet. */
@@ -107,7 +130,8 @@ export class EventBusFleet extends Construct {
     for (const cpcId of ids) validateCpcId(cpcId, `${where}: cpcs`);
     validateUniqueCpcIds(ids, `${where}: cpcs`);
     // Here, not in the store: an error must name the fleet's option, not the key store.
-    validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
+    const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
+    checkFleetOverrides(props, ids, accountTokens, where);
     // One ensure for the whole fleet (generates everything at once when the
     // store may); the charts' own ensure calls then only verify.
     props.keys?.ensure({ cpcIds: ids, extraAccounts: props.extraAccounts });
@@ -295,6 +319,9 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
     gateway: { ...(fleet.gateway ?? {}), ...(member?.gateway ?? {}) },
     nkeyPermissions: [...(fleet.nkeyPermissions ?? []), ...(member?.nkeyPermissions ?? [])],
     mtlsServerTls: member?.mtlsServerTls ?? fleet.mtlsServerTls,
+    secretOverrides: mergeOverrides(fleet.secretOverrides, member?.secretOverrides),
+    mqttStreams: member?.mqttStreams ?? fleet.mqttStreams,
+    authCallout: member?.authCallout ?? fleet.authCallout,
   };
 }
 
@@ -304,4 +331,49 @@ function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
   if (!host) return undefined;
   const scheme = (gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats';
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:7422`;
+}
+
+/** The fleet's overrides, with each one the member also gives replaced by the member's. */
+function mergeOverrides(fleet: SecretOverride[] | undefined, member: SecretOverride[] | undefined): SecretOverride[] | undefined {
+  if (!member?.length) return fleet;
+  const own = new Set(member.map((o) => o?.secret));
+  return [...(fleet ?? []).filter((o) => !own.has(o?.secret)), ...member];
+}
+
+/** A fleet-level Secret override that names a Secret only some clusters have. */
+export interface MisplacedOverride {
+  /** Index in the fleet's `secretOverrides`. */
+  readonly index: number;
+  /** The upstream Secret name it overrides. */
+  readonly secret: string;
+  /** Directories (`csc`, `cpc-<id>`) of the clusters that have that Secret. */
+  readonly clusters: string[];
+}
+
+/**
+ * A fleet-level override applies to every cluster, so it may only name a
+ * Secret every cluster has; a Secret of some clusters (a CPC's
+ * `nats-leaf-csc`, the CSC's `nats-leaf-cpc-<id>`) belongs to their entries.
+ * Names no cluster has are left to EventBusSecrets, which lists the allowed ones.
+ */
+export function misplacedFleetOverrides(overrides: SecretOverride[], mtls: boolean, cpcIds: string[], accountTokens: string[]): MisplacedOverride[] {
+  const namesOf = (role: 'csc' | 'cpc', ids: string[]) => new Set([...clusterSecretDefs(mtls), ...leafSecretDefs(role, ids, accountTokens)].map((d) => d.name));
+  const clusters: Array<[string, Set<string>]> = [[CSC, namesOf('csc', cpcIds)], ...cpcIds.map((id): [string, Set<string>] => [cpcCluster(id), namesOf('cpc', [id])])];
+  const out: MisplacedOverride[] = [];
+  overrides.forEach((o, index) => {
+    const having = clusters.filter(([, names]) => names.has(o?.secret)).map(([c]) => c);
+    if (having.length > 0 && having.length < clusters.length) out.push({ index, secret: o.secret, clusters: having });
+  });
+  return out;
+}
+
+function checkFleetOverrides(props: EventBusFleetProps, ids: string[], accountTokens: string[], where: string): void {
+  const [m] = misplacedFleetOverrides(props.secretOverrides ?? [], props.mtls ?? true, ids, accountTokens);
+  if (!m) return;
+  const field = (c: string) => (c === CSC ? 'csc.secretOverrides' : `cpcs[${ids.indexOf(c.slice('cpc-'.length))}].secretOverrides`);
+  throw problem({
+    where: `${where}: secretOverrides[${m.index}]`,
+    problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.join(', ')}, but a fleet-level override applies to every cluster`,
+    fix: `move this override to ${m.clusters.map(field).join(' and ')}`,
+  });
 }

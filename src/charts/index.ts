@@ -1,4 +1,6 @@
 export { EventBusClusterChart } from './cluster-chart';
+export { MqttStreamStorage } from './chart-values';
+export type { AuthCalloutImage, AuthCalloutJwks, AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions } from './chart-values';
 export { CscChart } from './csc-chart';
 export type { CscChartProps } from './csc-chart';
 export { CpcChart } from './cpc-chart';

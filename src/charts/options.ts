@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions } from './chart-values';
 import { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
@@ -237,4 +238,26 @@ export interface EventBusClusterOptions {
    * @default false
    */
   readonly hostPrerequisites?: boolean;
+  /**
+   * Properties of extra accounts, by account name (each must be in
+   * `extraAccounts`), e.g. `{ LaunchLayer: { jetstream: true } }`.
+   * @default - every extra account with the chart's defaults (no JetStream)
+   */
+  readonly extraAccountSettings?: { [account: string]: ExtraAccountSettings };
+  /**
+   * Subjects routed between the CSC and the CPCs (`global.eventBus.crossLayer`),
+   * the same on every cluster; no subject may be routed by two lists.
+   * @default - none (the chart's)
+   */
+  readonly crossLayer?: CrossLayerSubjects;
+  /**
+   * The MQTT JetStream streams (`global.eventBus.mqttStreams`).
+   * @default - the chart's: 64 MiB, 3 replicas, memory, 3h
+   */
+  readonly mqttStreams?: MqttStreamsOptions;
+  /**
+   * The auth-callout image and JWKS settings (`auth-callout` subchart values).
+   * @default - not set: the values file lists them as the deployer's to set
+   */
+  readonly authCallout?: AuthCalloutOptions;
 }

@@ -5,14 +5,17 @@ import { loadValidatedYaml } from './config-file';
 import { TlsSecret } from '../certificates/existing-tls-secret';
 import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
-import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
+import {
+  AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions, MqttStreamStorage, parseGoDuration,
+} from '../charts/chart-values';
+import { EventBusFleetProps, FleetCpcOptions, misplacedFleetOverrides } from '../charts/fleet';
 import type { ClusterCertificateOptions, ClusterGatewayOptions, NKeyPermission } from '../charts/options';
 import { problem, quote } from '../errors';
 import { EnvoyServiceType } from '../gateway/envoy-proxy';
 import { DsxTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
 import { DirectoryKeyStore } from '../keys/directory-store';
-import { cpcCluster } from '../keys/layout';
+import { CSC, cpcCluster, validateExtraAccounts } from '../keys/layout';
 import { DeterministicKeyStore, IKeyStore } from '../keys/store';
 import { SecretsDelivery, SecretStoreKind } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
@@ -44,12 +47,20 @@ interface ClusterDoc {
   labels?: Record<string, string>;
   gateway?: GatewayDoc;
   nkeyPermissions?: NKeyPermission[];
+  secretOverrides?: SecretOverrideDoc[];
+  mqttStreams?: MqttStreamsDoc;
+  authCallout?: AuthCalloutOptions;
 }
+type MqttStreamsDoc = { maxBytes?: number; replicas?: number; storage?: 'memory' | 'file'; maxAge?: string };
+type SecretOverrideDoc = { secret: string; name?: string; keys?: Record<string, string> };
 export interface FleetDoc {
   namespace?: string;
   labels?: Record<string, string>;
   mtls?: boolean;
-  extraAccounts?: string[];
+  extraAccounts?: Array<string | { name: string; jetstream?: boolean }>;
+  crossLayer?: CrossLayerSubjects;
+  mqttStreams?: MqttStreamsDoc;
+  authCallout?: AuthCalloutOptions;
   keys?: { directory?: string; generateMissing?: boolean; deterministicTestKeys?: boolean; phrase?: string };
   delivery: {
     type: string;
@@ -64,7 +75,7 @@ export interface FleetDoc {
   };
   mtlsCertsDirectory?: string;
   immutableSecrets?: boolean;
-  secretOverrides?: Array<{ secret: string; name?: string; keys?: Record<string, string> }>;
+  secretOverrides?: SecretOverrideDoc[];
   certificates?: { selfSigned?: boolean; issuer?: { kind?: 'Issuer' | 'ClusterIssuer'; name: string }; duration?: string; renewBefore?: string; privateKey?: string };
   gateway?: GatewayDoc;
   nkeyPermissions?: NKeyPermission[];
@@ -121,7 +132,11 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     labels: c.labels,
     gateway: c.gateway ? gatewayOptions(c.gateway) : undefined,
     nkeyPermissions: c.nkeyPermissions,
+    secretOverrides: c.secretOverrides,
+    mqttStreams: c.mqttStreams ? mqttStreamsOf(c.mqttStreams, `${file}: clusters[${doc.clusters.indexOf(c)}]`) : undefined,
+    authCallout: c.authCallout,
   }));
+  checkOverridePlacement(doc, file);
 
   const keys = keyStore(doc, baseDir, overrides);
   const delivery = deliveryOf(doc.delivery, file);
@@ -129,7 +144,10 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     namespace: doc.namespace,
     labels: doc.labels,
     mtls: doc.mtls,
-    extraAccounts: doc.extraAccounts,
+    ...extraAccountsOf(doc, file),
+    crossLayer: doc.crossLayer,
+    mqttStreams: doc.mqttStreams ? mqttStreamsOf(doc.mqttStreams, file) : undefined,
+    authCallout: doc.authCallout,
     keys,
     delivery,
     immutableSecrets: doc.immutableSecrets,
@@ -139,11 +157,74 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     nkeyPermissions: doc.nkeyPermissions,
     hostPrerequisites: doc.hostPrerequisites,
     cscEndpoint: doc.cscEndpoint,
-    csc: { labels: cscDoc.labels, gateway: cscDoc.gateway ? gatewayOptions(cscDoc.gateway) : undefined, nkeyPermissions: cscDoc.nkeyPermissions },
+    csc: {
+      labels: cscDoc.labels,
+      gateway: cscDoc.gateway ? gatewayOptions(cscDoc.gateway) : undefined,
+      nkeyPermissions: cscDoc.nkeyPermissions,
+      secretOverrides: cscDoc.secretOverrides,
+      mqttStreams: cscDoc.mqttStreams ? mqttStreamsOf(cscDoc.mqttStreams, `${file}: clusters[${doc.clusters.indexOf(cscDoc)}]`) : undefined,
+      authCallout: cscDoc.authCallout,
+    },
     cpcs,
   };
   if (doc.mtlsCertsDirectory) return withMtlsCerts(props, path.resolve(baseDir, doc.mtlsCertsDirectory));
   return props;
+}
+
+/** `extraAccounts` (names) and `extraAccountSettings` from the file's list of names and `{ name, jetstream }` entries. */
+function extraAccountsOf(doc: FleetDoc, file: string): Pick<EventBusFleetProps, 'extraAccounts' | 'extraAccountSettings'> {
+  if (!doc.extraAccounts) return {};
+  const names: string[] = [];
+  const settings: Record<string, ExtraAccountSettings> = {};
+  doc.extraAccounts.forEach((a, i) => {
+    if (typeof a === 'string') {
+      names.push(a);
+      return;
+    }
+    if (names.includes(a.name)) {
+      throw problem({ where: `${file}: extraAccounts[${i}]`, problem: `extra account ${quote(a.name)} is listed twice`, fix: 'list each extra account once' });
+    }
+    names.push(a.name);
+    if (a.jetstream !== undefined) settings[a.name] = { jetstream: a.jetstream };
+  });
+  return { extraAccounts: names, ...(Object.keys(settings).length ? { extraAccountSettings: settings } : {}) };
+}
+
+function mqttStreamsOf(m: MqttStreamsDoc, where: string): MqttStreamsOptions {
+  let maxAge: Duration | undefined;
+  if (m.maxAge !== undefined) {
+    const ms = parseGoDuration(m.maxAge);
+    if (ms === undefined) throw problem({ where: `${where}: mqttStreams.maxAge`, problem: `${quote(m.maxAge)} is not a Go duration`, allowed: 'h, m, s and ms parts, e.g. 3h, 1h30m, 0s', fix: 'e.g. maxAge: 3h' });
+    maxAge = Duration.millis(ms);
+  }
+  return {
+    maxBytes: m.maxBytes,
+    replicas: m.replicas,
+    storage: m.storage === undefined ? undefined : m.storage === 'file' ? MqttStreamStorage.FILE : MqttStreamStorage.MEMORY,
+    maxAge,
+  };
+}
+
+/**
+ * Refuses a top-level override of a Secret only some clusters have, naming
+ * the cluster entries it belongs under (the fleet would name its props).
+ */
+function checkOverridePlacement(doc: FleetDoc, file: string): void {
+  const ids = doc.clusters.filter((c) => c.type === 'cpc').map((c) => String(c.id));
+  let tokens: string[];
+  try {
+    tokens = validateExtraAccounts((doc.extraAccounts ?? []).map((a) => (typeof a === 'string' ? a : a.name)), 'extraAccounts');
+  } catch {
+    return; // the fleet reports bad account names
+  }
+  const [m] = misplacedFleetOverrides(doc.secretOverrides ?? [], doc.mtls ?? true, ids, tokens);
+  if (!m) return;
+  const entry = (c: string) => `clusters[${doc.clusters.findIndex((d) => (c === CSC ? d.type === 'csc' : d.type === 'cpc' && cpcCluster(String(d.id)) === c))}]`;
+  throw problem({
+    where: `${file}: secretOverrides[${m.index}]`,
+    problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.join(', ')}, but a top-level override applies to every cluster`,
+    fix: `move this override to secretOverrides of ${m.clusters.map(entry).join(' and ')}`,
+  });
 }
 
 /** `nats-mtls-server-tls` of each cluster from the `certs` command's output. */

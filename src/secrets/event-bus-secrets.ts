@@ -311,6 +311,28 @@ export class EventBusSecrets extends Construct {
     return out;
   }
 
+  /**
+   * Values of the subcharts that read a Secret by name rather than through
+   * `nkeySecretRefOverrides`: the NACK controller mounts `nats-nack-user` as
+   * `nack.jetstream.nats.nkey.secret` and Surveyor mounts `nats-surveyor` as
+   * `surveyor.config.nkey.secret` (both `{ name, key }`). Set only for a
+   * Secret whose name or NKey key was overridden, so a renamed Secret reaches
+   * every pod that mounts it. Empty when neither was.
+   */
+  public subchartSecretValues(): any {
+    const out: Record<string, unknown> = {};
+    const ref = (secret: string, key: string) => {
+      const name = this.secretName(secret);
+      const finalKey = this.secretKey(secret, key);
+      return name === secret && finalKey === key ? undefined : { secret: { name, key: finalKey } };
+    };
+    const nack = ref('nats-nack-user', 'nack-user.nk');
+    if (nack) out.nack = { jetstream: { nats: { nkey: nack } } };
+    const surveyor = ref('nats-surveyor', 'seed');
+    if (surveyor) out.surveyor = { config: { nkey: surveyor } };
+    return out;
+  }
+
   /** Every Secret the chart reads on this cluster, in UPSTREAM.md §3 order, leaf Secrets last. */
   public listSecrets(): SecretDescription[] {
     return [...this.defs.values()].map((d) => ({
@@ -418,6 +440,18 @@ export class EventBusSecrets extends Construct {
         throw problem({ where, problem: `Secret ${d.name} is overridden twice`, fix: 'merge the two overrides into one' });
       }
       if (o.name !== undefined) validateObjectName(o.name, where, `new name of ${d.name}`);
+      if (d.origin === 'tls' && o.name !== undefined && o.name !== d.name) {
+        // The chart writes this name into two lists (a pod-template patch and an
+        // auth-callout volume template); a values file can only replace a list
+        // whole, which would copy the chart's own entries into ours.
+        throw problem({
+          where,
+          problem: `${MTLS_SERVER_TLS} cannot be renamed (to ${quote(o.name)}): the chart writes that name into the lists nats-mtls.podTemplate.patch and auth-callout.extraVolumeTemplates, `
+            + 'which a values file can only replace whole, so the nats-mtls and auth-callout pods would still mount the old name',
+          allowed: `the name ${MTLS_SERVER_TLS}`,
+          fix: `remove this override and have the Secret written as ${MTLS_SERVER_TLS} (the cert-manager Certificate's secretName or the delivery's target), or set mtls: false`,
+        });
+      }
       const keys = new Map<string, string>();
       for (const [from, to] of Object.entries(o.keys ?? {})) {
         if (!d.keys.includes(from)) {
@@ -462,7 +496,7 @@ export class EventBusSecrets extends Construct {
       throw problem({
         where: `${where}: mtlsServerTls`,
         problem: `the TLS Secret source writes the Secret ${quote(source.tlsSecretName)}, but the chart is told to read ${quote(expected)}`,
-        fix: `name the certificate's Secret ${quote(expected)}, or add the override { secret: '${MTLS_SERVER_TLS}', name: ${quote(source.tlsSecretName)} }`,
+        fix: `name the certificate's Secret ${quote(expected)} (the chart mounts that name and it cannot be renamed)`,
       });
     }
     if (source.tlsSecretNamespace !== undefined && this.namespace !== undefined && source.tlsSecretNamespace !== this.namespace) {

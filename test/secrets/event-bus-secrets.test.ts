@@ -343,22 +343,9 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
     });
   });
 
-  test('from a TLS Secret source under another name, with the matching override', () => {
-    const chart = Testing.chart();
-    const s = new EventBusSecrets(chart, 'S', {
-      cluster: EventBusCluster.cpc('1'),
-      delivery: SecretsDelivery.existing(),
-      createLeafConnections: true,
-      mtlsServerTls: MtlsServerTls.fromTlsSecretSource(tlsSource('event-bus-mtls')),
-      overrides: [{ secret: 'nats-mtls-server-tls', name: 'event-bus-mtls' }],
-    });
-    expect(s.secretName('nats-mtls-server-tls')).toBe('event-bus-mtls');
-    expect(s.nkeySecretRefOverrides()).toEqual({});
-  });
-
   test('fails when the TLS Secret source writes another name than the chart reads', () => {
     expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), mtlsServerTls: MtlsServerTls.fromTlsSecretSource(tlsSource('event-bus-mtls')) }))
-      .toThrow(/S: mtlsServerTls: the TLS Secret source writes the Secret "event-bus-mtls", but the chart is told to read "nats-mtls-server-tls"\. Fix: name the certificate's Secret "nats-mtls-server-tls", or add the override \{ secret: 'nats-mtls-server-tls', name: "event-bus-mtls" \}/);
+      .toThrow(/S: mtlsServerTls: the TLS Secret source writes the Secret "event-bus-mtls", but the chart is told to read "nats-mtls-server-tls"\. Fix: name the certificate's Secret "nats-mtls-server-tls" \(the chart mounts that name and it cannot be renamed\)/);
   });
 
   test('fails when the TLS Secret source writes to another namespace', () => {
