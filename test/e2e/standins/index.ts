@@ -1,0 +1,8 @@
+/**
+ * Stand-ins for the Kubernetes parts a loopback fleet test needs. Each file
+ * says in its header what it stands for and what it does not do.
+ */
+export * from './certs';
+export * from './net';
+export * from './tls-terminating-proxy';
+export * from './wait';
