@@ -1,7 +1,10 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as tls from 'tls';
 import { Authenticator, connect, NatsConnection, nkeyAuthenticator, StringCodec } from 'nats';
 import { createAccount, createCurve, createServer, createUser, KeyPair } from 'nkeys.js';
-import { AuthCalloutKeys, AuthCalloutResponder, expandEnv, objectData, resolveContainerEnv } from './auth-callout';
+import { AuthCalloutKeys, AuthCalloutResponder, authCalloutInputsFromPod, expandEnv, objectData, resolveContainerEnv } from './auth-callout';
 import { createTestCa, TestCa } from './certs';
 import { MqttClient } from './mqtt';
 import { decodeJwt, encodeJwt, nkeySign, nkeyVerify } from './nats-jwt';
@@ -375,6 +378,25 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
     test('fails when permissions.json is not JSON', () => {
       expect(() => new AuthCalloutResponder({ servers: 'nats://127.0.0.1:1', permissions: '{nope', env: {}, keys: newKeys().secret }))
         .toThrow(/^permissions\.json is not valid JSON .*Fix: pass data\["permissions\.json"\]/);
+    });
+
+    test('fails when the pod lacks a file the service reads, naming it', () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'auth-callout-pod-'));
+      try {
+        expect(() => authCalloutInputsFromPod({ root, env: {} })).toThrow(/^auth-callout pod has no config file at \/etc\/config\/config\.yaml\. Fix: /);
+        fs.mkdirSync(path.join(root, 'etc/config'), { recursive: true });
+        fs.writeFileSync(path.join(root, 'etc/config/config.yaml'), 'nats:\n  url: nats://nats:4222\nmtls:\n  ca-path: ""\n');
+        expect(() => authCalloutInputsFromPod({ root, env: {} })).toThrow(/^auth-callout pod has no permissions file at \/etc\/auth-callout\/permissions\.json\. /);
+        fs.mkdirSync(path.join(root, 'etc/auth-callout'), { recursive: true });
+        fs.writeFileSync(path.join(root, 'etc/auth-callout/permissions.json'), '{}');
+        // An empty ca-path in the file means no mTLS, unless the env sets it (as the chart does).
+        expect(authCalloutInputsFromPod({ root, env: {} })).toMatchObject({ natsUrl: 'nats://nats:4222', mtlsCa: undefined });
+        expect(() => authCalloutInputsFromPod({ root, env: { AUTH_CALLOUT_MTLS_CA_PATH: '/etc/mtls-ca/ca.crt' } }))
+          .toThrow(/^auth-callout pod has no mTLS CA \(AUTH_CALLOUT_MTLS_CA_PATH\) at \/etc\/mtls-ca\/ca\.crt\. /);
+        expect(authCalloutInputsFromPod({ root, env: { AUTH_CALLOUT_NATS_URL: 'nats://other:4222' } }).natsUrl).toBe('nats://other:4222');
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
     });
 
     test('expands ${VAR} and $VAR as Go\'s os.ExpandEnv does', () => {

@@ -39,8 +39,10 @@
  * try { … } finally { await callout.stop(); }
  */
 import { X509Certificate } from 'crypto';
+import * as fs from 'fs';
 import { connect, Msg, NatsConnection, nkeyAuthenticator, Subscription } from 'nats';
 import { fromCurveSeed, fromSeed, KeyPair } from 'nkeys.js';
+import * as YAML from 'yaml';
 import { decodeJwt, encodeJwt, nkeyVerify } from './nats-jwt';
 
 /** The subject the server sends authorization requests to. */
@@ -402,4 +404,72 @@ export function resolveContainerEnv(env: readonly EnvVar[], sources: EnvSources)
     }
   }
   return out;
+}
+
+/** A materialized auth-callout container: its env, resolved, and its volume mounts written under `root`. */
+export interface AuthCalloutPod {
+  /** Stands for the container's `/`: a file mounted at /etc/x is at `<root>/etc/x`. */
+  readonly root: string;
+  /** The container's env, resolved (resolveContainerEnv). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The container spec (for `args: [--config, <file>]`). @default - the chart's /etc/config/config.yaml */
+  readonly container?: { readonly args?: readonly string[] };
+}
+
+/** What the service reads from its pod: the responder's options, and the NATS URL it is configured with. */
+export interface AuthCalloutPodInputs extends Omit<AuthCalloutResponderOptions, 'servers'> {
+  /** `nats.url` of the service config (the chart: `nats://nats:4222`); the harness maps it to a loopback URL. */
+  readonly natsUrl: string;
+}
+
+// Env variables the service reads over its config file (its env provider strips
+// AUTH_CALLOUT_ and maps the rest onto serviceConfig keys).
+const ENV_KEYS: Record<string, string> = {
+  AUTH_CALLOUT_NATS_URL: 'nats.url',
+  AUTH_CALLOUT_NATS_NKEY_SEED: 'nats.nkey-seed',
+  AUTH_CALLOUT_NATS_ISSUER_SEED: 'nats.issuer-seed',
+  AUTH_CALLOUT_NATS_XKEY_SEED: 'nats.xkey-seed',
+  AUTH_CALLOUT_MTLS_CA_PATH: 'mtls.ca-path',
+  AUTH_CALLOUT_PERMISSIONS_FILE: 'permissions.file',
+};
+
+/**
+ * Reads what the service reads at start-up from a materialized pod of the
+ * rendered auth-callout Deployment: the config file named by `--config`
+ * (the chart's `serviceConfig`), overridden by the AUTH_CALLOUT_* env the
+ * chart sets (seeds from `auth-callout-keys`, the mTLS CA path), the
+ * permissions file and the mTLS CA file. Errors name the missing file or
+ * setting, never a value.
+ */
+export function authCalloutInputsFromPod(pod: AuthCalloutPod): AuthCalloutPodInputs {
+  const inPod = (file: string) => `${pod.root}${file.startsWith('/') ? '' : '/'}${file}`;
+  const read = (file: string, what: string) => {
+    try {
+      return fs.readFileSync(inPod(file), 'utf8');
+    } catch {
+      throw new Error(`auth-callout pod has no ${what} at ${file}. Fix: materialize the Deployment's volume mounts under ${pod.root}`);
+    }
+  };
+  const args = pod.container?.args ?? [];
+  const at = args.indexOf('--config');
+  const configFile = at >= 0 ? args[at + 1] : '/etc/config/config.yaml';
+  const config = (YAML.parse(read(configFile, 'config file')) ?? {}) as Record<string, Record<string, unknown>>;
+  const setting = (key: string): string | undefined => {
+    const env = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
+    if (env && pod.env[env] !== undefined) return pod.env[env];
+    const [section, name] = key.split('.');
+    const v = config[section]?.[name];
+    return v === undefined || v === null || v === '' ? undefined : String(v);
+  };
+  const natsUrl = setting('nats.url');
+  if (!natsUrl) throw new Error(`auth-callout config ${configFile} has no nats.url and AUTH_CALLOUT_NATS_URL is unset. Fix: render the chart's serviceConfig.nats.url`);
+  const seed = (key: string) => setting(`nats.${key}`) ?? '';
+  const caPath = setting('mtls.ca-path');
+  return {
+    natsUrl,
+    permissions: read(setting('permissions.file') ?? '/etc/auth-callout/permissions.json', 'permissions file'),
+    env: pod.env,
+    keys: { 'nkey-seed': seed('nkey-seed'), 'issuer-seed': seed('issuer-seed'), 'xkey-seed': seed('xkey-seed') || undefined },
+    mtlsCa: caPath ? read(caPath, 'mTLS CA (AUTH_CALLOUT_MTLS_CA_PATH)') : undefined,
+  };
 }
