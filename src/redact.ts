@@ -121,6 +121,7 @@ function checksummedSeeds(text: string): Array<[number, number]> {
   return found;
 }
 
+/* eslint-disable no-bitwise */ // base32 decoding is bit arithmetic
 /** Decodes 58 base32 values from `at` into 36 bytes; true when the last two are the CRC16 of the first 34. */
 function validChecksum(values: number[], at: number, bytes: Uint8Array): boolean {
   let buffer = 0;
@@ -137,3 +138,4 @@ function validChecksum(values: number[], at: number, bytes: Uint8Array): boolean
   if (n !== 36) return false;
   return crc16.checksum(bytes.subarray(0, 34)) === (bytes[34] | (bytes[35] << 8));
 }
+/* eslint-enable no-bitwise */
