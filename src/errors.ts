@@ -52,6 +52,32 @@ export function problem(p: ProblemDescription): EventBusError {
   return new EventBusError(formatProblem(p), p.cliFix === undefined ? undefined : formatProblem({ ...p, fix: p.cliFix }));
 }
 
+/**
+ * What a refused file-system operation means for the user and what to do,
+ * by error code: a file where a folder belongs is not a permissions problem.
+ */
+export function fileSystemFix(code: string | undefined): { reason?: string; fix: string } {
+  switch (code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return { reason: 'a file is in the way: the path, or a folder above it, is not a folder', fix: 'choose a folder (or a path that does not exist yet), or move the file away' };
+    case 'EISDIR':
+      return { reason: 'it is a folder, where a file was expected', fix: 'choose a file path' };
+    case 'EACCES':
+    case 'EPERM':
+      return { reason: 'permission denied', fix: 'run as the user that owns the path, or fix its permissions' };
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return { reason: 'no space left on the device', fix: 'free some space, then rerun' };
+    case 'EROFS':
+      return { reason: 'the file system is read-only', fix: 'choose a path on a writable file system' };
+    case 'ENAMETOOLONG':
+      return { reason: 'a file name is too long', fix: 'use shorter names or a shorter path' };
+    default:
+      return { fix: 'make sure the path is a directory this user may write (not a file, not read-only, with free space), then rerun' };
+  }
+}
+
 /** Quotes a user-supplied value for an error message (JSON string syntax, so whitespace is visible). */
 export function quote(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);

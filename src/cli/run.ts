@@ -1,4 +1,4 @@
-import { EventBusError, formatProblem } from '../errors';
+import { EventBusError, fileSystemFix, formatProblem } from '../errors';
 import { redactSecrets } from '../redact';
 import { CliIo, Command, didYouMean, UsageError } from './command';
 
@@ -95,9 +95,10 @@ function systemError(e: unknown): string | undefined {
   // "EACCES: permission denied, mkdir '/x'" -> "permission denied"
   const reason = /^E[A-Z]+: ([^,]+)/.exec(err.message ?? '')?.[1] ?? err.code;
   const target = err.path ? `${err.path}${err.dest ? ` -> ${err.dest}` : ''}` : 'the file system';
+  const meaning = fileSystemFix(err.code);
   return formatProblem({
     where: target,
-    problem: `${err.syscall} failed (${err.code}: ${reason})`,
-    fix: 'make sure the path is a directory this user may write (not a file, not read-only, with free space), then rerun',
+    problem: `${err.syscall} failed (${err.code}: ${reason})${meaning.reason ? `: ${meaning.reason}` : ''}`,
+    fix: meaning.fix,
   });
 }
