@@ -146,7 +146,7 @@ export class NKeyPublicKey {
       });
     }
     const info = BY_LETTER.get(value[0]);
-    if (!info) fail(`it does not start with a key-kind letter`);
+    if (!info) fail('it does not start with a key-kind letter');
     if (value.length !== PUBLIC_KEY_LENGTH) fail(`length is ${value.length}, expected ${PUBLIC_KEY_LENGTH}`);
     if (!BASE32.test(value)) fail('contains characters outside the base32 alphabet');
     let raw: Uint8Array;

@@ -1,10 +1,10 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { problem, quote } from '../errors';
-import { validateGoDurationBound } from '../certificates/names';
 import type { EventBusCluster } from './cluster';
 import { DEFAULT_REMOTE_PREFIX, remotePath } from './inventory';
 import { validateObjectName, validateRemotePath } from './validate';
+import { validateGoDurationBound } from '../certificates/names';
+import { problem, quote } from '../errors';
 import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';
 

@@ -207,8 +207,12 @@ export class EventBusSecrets extends Construct {
     const inline = this.delivery.kind === SecretsDeliveryKind.INLINE;
 
     if (inline && !this.keys) {
-      throw problem({ where, problem: 'inline delivery needs the key values, but keys is not set', fix: 'pass keys: DirectoryKeyStore.open(dir) (or a DeterministicKeyStore in tests), or choose a delivery that reads a remote store',
-        cliFix: 'set keys.directory in the fleet file or pass --secrets DIR (the output of dsx-event-bus nkeys), or choose another delivery.type (externalSecrets, vaultStaticSecrets, existing)' });
+      throw problem({
+        where,
+        problem: 'inline delivery needs the key values, but keys is not set',
+        fix: 'pass keys: DirectoryKeyStore.open(dir) (or a DeterministicKeyStore in tests), or choose a delivery that reads a remote store',
+        cliFix: 'set keys.directory in the fleet file or pass --secrets DIR (the output of dsx-event-bus nkeys), or choose another delivery.type (externalSecrets, vaultStaticSecrets, existing)',
+      });
     }
     if (this.immutable && (this.delivery.kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS || this.delivery.kind === SecretsDeliveryKind.EXISTING)) {
       throw problem({
