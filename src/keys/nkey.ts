@@ -160,7 +160,7 @@ export class NKeyPublicKey {
       throw problem({
         where,
         problem: `holds ${value}, which is ${describeKind(info!.kind)}, not ${describeKind(expectedKind)}`,
-        fix: 'restore the file from its source, or regenerate the key pair with `dsx-event-bus nkeys`',
+        fix: `use the public key of ${describeKind(expectedKind)} (${kindInfo(expectedKind).letter}…); a key file of the key store must be restored from its source or regenerated with \`dsx-event-bus nkeys\``,
       });
     }
     return new NKeyPublicKey(info!.kind, value, Buffer.from(raw!));

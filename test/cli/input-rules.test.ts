@@ -3,6 +3,7 @@
  * terms": every reproduction runs the CLI in-process (src/cli/run.ts `main`)
  * and asserts the message with a regex.
  */
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -13,6 +14,7 @@ import { main } from '../../src/cli/run';
 import { cpcLeafSecretName, cscLeafSecretName } from '../../src/keys/layout';
 import { LOCK_DIR } from '../../src/keys/lock';
 import { writeProofReport } from '../proof/scenarios';
+import { ensureBuilt, MAIN } from '../util/cli';
 
 async function cli(...args: string[]) {
   let stdout = '';
@@ -99,6 +101,25 @@ describe('command lines', () => {
     expect((await cli('nkeys', '-o', root, '--extra-account', 'ops', '1')).code).toBe(0);
     expect(fs.readFileSync(cscPub, 'utf8').trim()).toBe(pubkey);
   });
+});
+
+describe('a reader that stops early', () => {
+  beforeAll(() => ensureBuilt(), 600_000);
+
+  test('export -o - | head ends quietly on EPIPE: no stack trace, the broken-pipe exit code', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => String(i + 1));
+    const store = path.join(dir, 'ks');
+    expect((await cli('nkeys', '-o', store, ...ids)).code).toBe(0);
+    // The document (about 2 KB per CPC) is larger than a pipe holds (64 KB), so
+    // closing the read end before reading anything makes the write fail with EPIPE.
+    const child = spawn(process.execPath, [MAIN, 'export', '-s', store, '-f', 'json', '-o', '-', ...ids], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code).toBe(141);
+    expect(stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+  }, 120_000);
 });
 
 describe('fleet files', () => {
