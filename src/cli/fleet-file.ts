@@ -124,7 +124,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     nkeyPermissions: c.nkeyPermissions,
   }));
 
-  const keys = keyStore(doc, baseDir, overrides);
+  const keys = keyStore(doc, baseDir, file, overrides);
   const delivery = deliveryOf(doc.delivery, file);
   const props: EventBusFleetProps = {
     namespace: doc.namespace,
@@ -157,14 +157,14 @@ function withMtlsCerts(props: EventBusFleetProps, dir: string): EventBusFleetPro
   };
 }
 
-function keyStore(doc: FleetDoc, baseDir: string, overrides: FleetFileOverrides): IKeyStore | undefined {
+function keyStore(doc: FleetDoc, baseDir: string, file: string, overrides: FleetFileOverrides): IKeyStore | undefined {
   const k = doc.keys ?? {};
   if (overrides.secretsDirectory) {
     const generateMissing = overrides.generateMissing ?? k.generateMissing ?? false;
     return DirectoryKeyStore.open(path.resolve(overrides.secretsDirectory), { generateMissing });
   }
   if (k.deterministicTestKeys) {
-    if (k.directory) throw problem({ where: 'keys', problem: 'both directory and deterministicTestKeys are set', fix: 'keep one' });
+    if (k.directory) throw problem({ where: `${file}: keys`, problem: 'both directory and deterministicTestKeys are set', fix: 'keep one of keys.directory and keys.deterministicTestKeys' });
     return new DeterministicKeyStore({ phrase: k.phrase });
   }
   if (k.directory) {
