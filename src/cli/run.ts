@@ -98,7 +98,7 @@ function systemError(e: unknown): string | undefined {
   const meaning = fileSystemFix(err.code);
   return formatProblem({
     where: target,
-    problem: `${err.syscall} failed (${err.code}: ${reason})${meaning.reason ? `: ${meaning.reason}` : ''}`,
+    problem: `${err.syscall} failed (${err.code}: ${reason})${meaning.reason && meaning.reason !== reason ? `: ${meaning.reason}` : ''}`,
     fix: meaning.fix,
   });
 }
