@@ -17,7 +17,9 @@
  * 2. ignoring separators (whitespace, BOM, zero-width characters, JSON escapes),
  *    any 58 letters that decode as a seed with a valid CRC16 (one chance in
  *    65,536 for random letters) are replaced, from their first to their last
- *    character.
+ *    character;
+ * 3. a base64 run (as in a Secret's `data`) that decodes to text holding a
+ *    seed by rule 1 or 2 is replaced whole.
  *
  * Seed format: https://github.com/nats-io/nkeys (prefix byte, base32, CRC16).
  * Bottom of the module graph: imports nothing of ours.
@@ -40,6 +42,9 @@ const S = 18;
 const SEED_KINDS = new Set([20, 0, 23, 14, 13, 2, 15]);
 
 const CONTIGUOUS = /[a-z2-7]*s[uaxoncp][a-z2-7]{56}[a-z2-7]*/gi;
+const CONTIGUOUS_ONE = /s[uaxoncp][a-z2-7]{56}/i;
+// 58 bytes of seed take 78 base64 characters.
+const BASE64_RUN = /[A-Za-z0-9+/_-]{78,}={0,2}/g;
 // Whitespace (\s covers the BOM and NBSP), zero-width characters, soft hyphen.
 const SEPARATOR = /[\s\u200B-\u200D\u2060\u00AD]/;
 
@@ -66,6 +71,9 @@ function seedSpans(text: string): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
   for (const m of text.matchAll(CONTIGUOUS)) spans.push([m.index!, m.index! + m[0].length]);
   spans.push(...checksummedSeeds(text));
+  for (const m of text.matchAll(BASE64_RUN)) {
+    if (base64HoldsSeed(m[0])) spans.push([m.index!, m.index! + m[0].length]);
+  }
   if (spans.length < 2) return spans;
   spans.sort((a, b) => a[0] - b[0]);
   const merged: Array<[number, number]> = [spans[0]];
@@ -75,6 +83,16 @@ function seedSpans(text: string): Array<[number, number]> {
     else merged.push(s);
   }
   return merged;
+}
+
+/** Rule 3: `run` decodes (at any of the 4 alignments, base64 or base64url) to text holding a seed. */
+function base64HoldsSeed(run: string): boolean {
+  const standard = run.replace(/-/g, '+').replace(/_/g, '/');
+  for (let offset = 0; offset < 4; offset++) {
+    const decoded = Buffer.from(standard.slice(offset), 'base64').toString('latin1');
+    if (CONTIGUOUS_ONE.test(decoded) || checksummedSeeds(decoded).length) return true;
+  }
+  return false;
 }
 
 /** Rule 2: seeds with a valid checksum, separators inside them ignored. */

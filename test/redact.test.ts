@@ -1,5 +1,6 @@
 import { NKeyKind, NKeySeed } from '../src';
 import { containsSeed, REDACTED_SEED, redactSecrets } from '../src/redact';
+import { findSeeds } from './util/seeds';
 
 // Fresh keys per run; the assertions below never print them (they compare booleans and counts).
 const seeds = [NKeyKind.USER, NKeyKind.ACCOUNT, NKeyKind.CURVE, NKeyKind.OPERATOR, NKeyKind.SERVER, NKeyKind.CLUSTER]
@@ -24,6 +25,8 @@ describe('redactSecrets', () => {
     ['split by a BOM and zero-width space', (s: string) => `${s.slice(0, 10)}\uFEFF${s.slice(10, 30)}\u200B${s.slice(30)}`],
     ['followed by its public key', (s: string) => JSON.stringify(`${s}\n${NKeySeed.parse(s).publicKey.value}`)],
     ['in a stack trace', (s: string) => `TypeError: bad ${s}\n    at x (/a/b.js:1:2)`],
+    ['base64-encoded (a Secret\'s data)', (s: string) => `seed: ${Buffer.from(`${s}\n`).toString('base64')}`],
+    ['base64-encoded after other bytes', (s: string) => `x ${Buffer.from(`ab${s.toLowerCase()}`).toString('base64')} y`],
   ])('removes a seed: %s', (_name, form) => {
     for (const s of seeds) {
       const text = form(s);
@@ -31,6 +34,7 @@ describe('redactSecrets', () => {
       expect(containsSeed(text)).toBe(true);
       expect(leaks(out, s)).toBe(false);
       expect(out).toContain(REDACTED_SEED);
+      expect(findSeeds(out)).toEqual([]);
     }
   });
 
