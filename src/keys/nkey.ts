@@ -134,7 +134,7 @@ export class NKeyPublicKey {
         where,
         problem: `is not a valid NKey public key: ${what}${text === '' ? '' : ` (the value: ${describeValue(text)})`}`,
         allowed: `${PUBLIC_KEY_LENGTH} base32 characters (A-Z, 2-7) starting with ${expectedKind ? kindInfo(expectedKind).letter : 'U, A, X, O, N or C'}`,
-        fix: 'restore the file from its source, or regenerate the key pair with `dsx-event-bus nkeys`',
+        fix: 'use the public key as `nk -inkey <seed file> -pubout` prints it; a key file of the key store must be restored from its source or regenerated with `dsx-event-bus nkeys`',
       });
     };
     if (value.length === 0) fail('the value is empty');
