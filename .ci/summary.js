@@ -34,6 +34,8 @@ function proofLines(dir) {
     'fuzz': (r) => `${r.cases} fuzz cases (seed ${r.seed}): ${r.doc.synthesized + r.props.synthesized} synthesized and schema-valid, ${r.cases - r.doc.synthesized - r.props.synthesized} refused with our error`,
     'seed-leak': (r) => `${r.seedsFound} seeds in ${r.files} synthesized files of ${r.scenarios} non-inline syntheses (positive control: ${r.controlSeeds} found)`,
     'nats': (r) => `${r.keysAuthenticated} NKeys authenticated against nats-server ${r.server}, ${r.seedsRefused} foreign seeds refused`,
+    'redaction': (r) => `${r.cases} seed-redaction cases (${r.inProcess} in-process, ${r.childProcess} child processes) over ${Object.keys(r.paths).length} input paths: ${r.leaks} leaks, ${r.redactedInOutput} outputs where a seed arrived and was redacted; ${r.directRedactorCases} direct redactor cases`,
+    'input-limits': (r) => `${r.keys} keys (${Math.round(r.bytes / 1024)} KB) of fleet file parsed and checked for duplicate keys in ${r.ms} ms (${r.cpuMs} ms CPU; the quadratic check took 24 s)`,
     'faults': (r) => `${r.cases} faults injected into synth, export, certs and nkeys runs (the key-store fault table is in test/cli/nkeys.test.ts)`,
   };
   let names = [];

@@ -101,6 +101,86 @@ export function validateNamespace(value: string, where: string, what = 'namespac
   }
 }
 
+const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/**
+ * Why `key` is not a Kubernetes qualified name (label or annotation key), or
+ * undefined when it is one: an optional DNS-subdomain prefix of at most 253
+ * characters and "/", then a name of at most 63 letters, digits, "-", "_" and
+ * "." that starts and ends with a letter or digit
+ * (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set).
+ */
+export function qualifiedNameProblem(key: string): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'it is empty';
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined) {
+    if (prefix.length === 0) return 'the prefix before "/" is empty';
+    if (prefix.includes('/')) return 'it has more than one "/"';
+    if (prefix.length > 253) return `the prefix before "/" has ${prefix.length} characters (at most 253)`;
+    if (!DNS_NAME.test(prefix) || prefix.split('.').some((l) => l.length > 63)) return 'the prefix before "/" is not a lower-case DNS subdomain';
+  }
+  if (name.length === 0) return 'the name part is empty';
+  if (name.length > 63) return `the name part${prefix !== undefined ? ' after "/"' : ''} has ${name.length} characters (at most 63)`;
+  if (!QUALIFIED_NAME_PART.test(name)) return 'the name part has characters other than letters, digits, "-", "_" and "." or does not start and end with a letter or digit';
+  return undefined;
+}
+
+const QUALIFIED_NAME_ALLOWED = 'an optional DNS-subdomain prefix (at most 253 characters) and "/", then a name of at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit';
+
+/** Throws on the first invalid label key or value (Kubernetes label syntax). */
+export function validateLabels(labels: Record<string, string>, where: string, what = 'label'): void {
+  for (const [key, value] of Object.entries(labels)) {
+    const why = qualifiedNameProblem(key);
+    if (why) {
+      throw problem({ where, problem: `${what} key ${quote(key)} is invalid: ${why}`, allowed: QUALIFIED_NAME_ALLOWED, fix: 'e.g. "app.kubernetes.io/part-of"' });
+    }
+    if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
+      throw problem({
+        where,
+        problem: `${what} ${key} has the invalid value ${quote(value)}${typeof value === 'string' && value.length > 63 ? ` (${value.length} characters)` : ''}`,
+        allowed: 'at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit (or empty)',
+        fix: 'put free text in an annotation instead',
+      });
+    }
+  }
+}
+
+/** Throws on the first invalid annotation key or non-string value. */
+export function validateAnnotations(annotations: Record<string, string>, where: string, what = 'annotation'): void {
+  for (const [key, value] of Object.entries(annotations)) {
+    const why = qualifiedNameProblem(key);
+    if (why) {
+      throw problem({ where, problem: `${what} key ${quote(key)} is invalid: ${why}`, allowed: QUALIFIED_NAME_ALLOWED, fix: 'e.g. "example.com/owner"' });
+    }
+    if (typeof value !== 'string') {
+      throw problem({ where, problem: `${what} ${key} has a non-string value ${quote(value)}`, fix: 'pass the value as a string' });
+    }
+  }
+}
+
+/**
+ * The longest duration Go's `time.Duration` holds (2562047h47m16s, about 292
+ * years), in whole seconds. cert-manager, External Secrets and the Vault
+ * Secrets Operator parse durations with Go's `time.ParseDuration`, which
+ * refuses anything longer (https://pkg.go.dev/time#Duration).
+ */
+export const MAX_GO_DURATION_SECONDS = 2562047 * 3600;
+
+/** Throws unless `seconds` is a finite duration that Go can parse (0 to {@link MAX_GO_DURATION_SECONDS}). */
+export function validateGoDurationBound(seconds: number, where: string, what: string): void {
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_GO_DURATION_SECONDS) {
+    throw problem({
+      where,
+      problem: `${what} is ${Number.isFinite(seconds) ? `${Math.round(seconds / 86400)} days` : 'not a finite duration'}, longer than cert-manager and the secret operators can read`,
+      allowed: `at most ${MAX_GO_DURATION_SECONDS / 3600}h (about 292 years: Go's time.Duration)`,
+      fix: 'use a duration of days or years, e.g. 90d for a certificate',
+    });
+  }
+}
+
 /** Throws unless `port` is an integer TCP port (1-65535). */
 export function validatePort(port: number, where: string, what = 'port'): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {

@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { problem, quote } from '../errors';
+import { validateGoDurationBound } from './names';
 import type { CertificateSpecPrivateKey } from '../imports/cm-certificates-cert-manager.io';
 
 /** Private key algorithm and size of a cert-manager Certificate. */
@@ -59,8 +60,10 @@ export function goDuration(d: Duration): string {
 /** cert-manager's limits: duration >= 1h, renewBefore >= 5m and < duration. */
 export function validateDurations(where: string, duration: Duration, renewBefore: Duration | undefined): void {
   const d = duration.toSeconds({ integral: false });
+  validateGoDurationBound(d, where, 'duration');
+  if (renewBefore !== undefined) validateGoDurationBound(renewBefore.toSeconds({ integral: false }), where, 'renewBefore');
   if (d < 3600) {
-    throw problem({ where, problem: `duration ${goDuration(duration)} is shorter than cert-manager's minimum`, allowed: 'at least 1 hour', fix: 'use e.g. Duration.days(90)' });
+    throw problem({ where, problem: `duration ${goDuration(duration)} is shorter than cert-manager's minimum`, allowed: 'at least 1 hour', fix: 'use e.g. Duration.days(90)', cliFix: 'set certificates.duration in the fleet file to e.g. 90d' });
   }
   if (renewBefore === undefined) return;
   const r = renewBefore.toSeconds({ integral: false });
@@ -70,6 +73,7 @@ export function validateDurations(where: string, duration: Duration, renewBefore
       problem: `renewBefore ${goDuration(renewBefore)} does not fit duration ${goDuration(duration)}`,
       allowed: 'at least 5 minutes and less than the duration',
       fix: 'use e.g. a third of the duration (Duration.days(30) for 90 days)',
+      cliFix: 'set certificates.renewBefore in the fleet file to e.g. a third of certificates.duration (30d for 90d)',
     });
   }
 }

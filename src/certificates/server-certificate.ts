@@ -155,7 +155,8 @@ export class ServerCertificate extends Construct implements ITlsSecretSource {
     const spec = (): CertificateSpec => ({
       secretName: this.tlsSecretName,
       issuerRef: { group: 'cert-manager.io', kind: this.issuer.issuerKind, name: this.issuer.issuerName },
-      commonName: props.commonName ?? this._dnsNames.find((n) => !n.startsWith('*')),
+      // cert-manager refuses a commonName over 64 characters (X.509 ub-common-name); the SANs carry the names anyway.
+      commonName: props.commonName ?? this._dnsNames.find((n) => !n.startsWith('*') && n.length <= 64),
       dnsNames: this._dnsNames.length ? [...this._dnsNames] : undefined,
       ipAddresses: this._ipAddresses.length ? [...this._ipAddresses] : undefined,
       duration: goDuration(duration),

@@ -6,7 +6,7 @@ import {
 } from './chart-values';
 import { EventBusClusterOptions, NKeyPermission } from './options';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
-import { validateNamespace } from '../certificates/names';
+import { validateLabels, validateNamespace } from '../certificates/names';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { HostPrerequisites } from '../charts/host-prerequisites';
@@ -59,6 +59,8 @@ export abstract class EventBusClusterChart extends Chart {
     super(scope, id, { namespace, labels: options.labels, disableResourceNameHashes: true });
     const where = this.node.path;
     validateNamespace(namespace, where);
+    // Chart labels go on every object: refuse what the API server would.
+    validateLabels(options.labels ?? {}, `${where}: labels`);
     this.cluster = cluster;
     this.releaseNamespace = namespace;
     this.mtls = options.mtls ?? true;
@@ -105,6 +107,7 @@ export abstract class EventBusClusterChart extends Chart {
           problem: 'the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret',
           allowed: 'certificates.issuer, certificates.selfSigned: true, or gateway.serverTlsSecret',
           fix: 'set certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")), or use gateway.transport: DsxTransport.TCP for an evaluation cluster',
+          cliFix: 'in the fleet file, set certificates.issuer (e.g. issuer: { kind: Issuer, name: event-bus-certificate-issuer }) or certificates.selfSigned: true, or gateway.serverTlsSecretName, or gateway.transport: tcp for an evaluation cluster',
         });
       }
       const dnsNames = gw.hostnames ?? [];

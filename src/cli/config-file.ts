@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import * as YAML from 'yaml';
-import { EventBusError, formatProblem, problem } from '../errors';
+import { EventBusError, formatProblem, problem, quote } from '../errors';
 
 /**
  * Reads a YAML or JSON file (JSON is YAML) and validates it against a JSON
@@ -10,14 +10,11 @@ import { EventBusError, formatProblem, problem } from '../errors';
  * file without reading TypeScript.
  */
 export function loadValidatedYaml<T>(file: string, schema: object): T {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw problem({ where: file, problem: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'check the path given with -c/--config' });
-  }
+  const text = readCapped(file);
   const lineCounter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys off: the yaml package compares each key with every earlier key
+  // of its map (quadratic: 24 s for 512 KB of keys); duplicateKey() below is linear.
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const at = (offset: number | undefined) => {
     if (offset === undefined) return file;
     const { line, col } = lineCounter.linePos(offset);
@@ -27,7 +24,23 @@ export function loadValidatedYaml<T>(file: string, schema: object): T {
     const e = doc.errors[0];
     throw problem({ where: at(e.pos[0]), problem: `not valid YAML/JSON: ${e.message.split('\n')[0]}`, fix: 'correct the syntax at that position' });
   }
-  const data = doc.toJS({ maxAliasCount: 100 });
+  const dup = duplicateKey(doc);
+  if (dup) {
+    throw problem({ where: at(dup.range?.[0]), problem: `the key ${quote(String(dup.value))} appears twice in the same mapping`, fix: 'keep one of them (YAML keeps neither reliably)' });
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // yaml throws a ReferenceError for an alias bomb ("Excessive alias count ...").
+    if (!/alias/i.test((e as Error).message)) throw e;
+    throw problem({
+      where: file,
+      problem: `the YAML aliases (*name) expand to too many nodes (${(e as Error).message.split('\n')[0]})`,
+      allowed: `aliases that expand to at most ${MAX_ALIAS_COUNT} times the size of what they point to`,
+      fix: 'write the values out instead of nesting aliases of aliases',
+    });
+  }
   const validate = validatorOf(schema);
   if (!validate(data)) {
     const errors = (validate.errors ?? []).filter(isUseful);
@@ -36,7 +49,7 @@ export function loadValidatedYaml<T>(file: string, schema: object): T {
       const target = err.keyword === 'additionalProperties' ? [...pathArr, (err.params as { additionalProperty: string }).additionalProperty] : pathArr;
       const node = (target.length ? doc.getIn(target, true) : doc.contents) as YAML.Node | undefined;
       const pair = err.keyword === 'additionalProperties' ? findKeyNode(doc, pathArr, target[target.length - 1] as string) : undefined;
-      return `${at((pair ?? node)?.range?.[0])}: ${describe(err)}`;
+      return `${at((pair ?? node)?.range?.[0])}: ${unquoted(err, node, text) ?? describe(err)}`;
     });
     // The fix on the first line, one line per problem below it.
     throw new EventBusError(formatProblem({
@@ -46,6 +59,65 @@ export function loadValidatedYaml<T>(file: string, schema: object): T {
     }) + `\n  ${lines.join('\n  ')}`);
   }
   return data as T;
+}
+
+/** Fleet files are a few KB; anything past this is a mistake (or an attack on the parser). */
+export const MAX_FLEET_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_ALIAS_COUNT = 100;
+
+/** Reads at most {@link MAX_FLEET_FILE_BYTES} + 1 bytes, so a huge file or an endless pipe is refused without reading it all. */
+function readCapped(file: string): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw problem({ where: file, problem: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'check the path given with -c/--config' });
+  }
+  try {
+    if (fs.fstatSync(fd).isDirectory()) {
+      throw problem({ where: file, problem: 'is a directory, not a fleet file', fix: 'pass the YAML or JSON file with -c/--config' });
+    }
+    const buffer = Buffer.alloc(MAX_FLEET_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_FLEET_FILE_BYTES) {
+        throw problem({
+          where: file,
+          problem: `the fleet file is larger than ${MAX_FLEET_FILE_BYTES / 1024 / 1024} MiB`,
+          allowed: `at most ${MAX_FLEET_FILE_BYTES} bytes (a fleet of a thousand CPCs takes well under 1 MiB)`,
+          fix: 'check that -c/--config names the fleet description, not another file',
+        });
+      }
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The first key that repeats within one mapping, in one pass over the document (a Set per mapping). */
+function duplicateKey(doc: YAML.Document): YAML.Scalar | undefined {
+  let found: YAML.Scalar | undefined;
+  YAML.visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const k = YAML.isScalar(pair.key) ? pair.key : undefined;
+        if (!k) continue;
+        const id = String(k.value);
+        if (seen.has(id)) {
+          found = k;
+          return YAML.visit.BREAK;
+        }
+        seen.add(id);
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 const validators = new WeakMap<object, ValidateFunction>();
@@ -70,6 +142,20 @@ function findKeyNode(doc: YAML.Document, path: Array<string | number>, key: stri
     return pair?.key as YAML.Node | undefined;
   }
   return undefined;
+}
+
+/**
+ * A number, boolean or null where the schema wants a string: YAML changed the
+ * text (`010` -> 10, `0x1A` -> 26, `1e3` -> 1000, 20 digits lose precision), so
+ * say what was read and to quote it.
+ */
+function unquoted(err: ErrorObject, node: YAML.Node | undefined, text: string): string | undefined {
+  const wanted = (err.params as { type?: string | string[] }).type;
+  if (err.keyword !== 'type' || !(wanted === 'string' || (Array.isArray(wanted) && wanted.includes('string')))) return undefined;
+  if (!YAML.isScalar(node) || typeof node.value === 'string' || !node.range) return undefined;
+  const source = text.slice(node.range[0], node.range[1]);
+  const kind = node.value === null ? 'null' : typeof node.value;
+  return `${err.instancePath}: ${source} is a YAML ${kind}${kind === 'number' ? ` (read as ${String(node.value)})` : ''}, not a string. Fix: put it in quotes: ${JSON.stringify(source)}`;
 }
 
 // `if/then` and `anyOf` wrappers repeat the real error; keep the leaves.

@@ -171,7 +171,7 @@ export const exportCommand: Command = {
     const clusters = ['csc', ...positionals.map((id) => `cpc-${id}`)].join(', ');
 
     if (toStdout) {
-      io.out(files[0].content);
+      (io.data ?? io.out)(files[0].content);
       io.err(`Exported ${secrets.length} remote secrets (${clusters}) to stdout.\n`);
       return 0;
     }

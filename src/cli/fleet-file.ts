@@ -4,6 +4,7 @@ import { Duration } from 'cdk8s';
 import { loadValidatedYaml } from './config-file';
 import { TlsSecret } from '../certificates/existing-tls-secret';
 import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
+import { MAX_GO_DURATION_SECONDS } from '../certificates/names';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import {
   AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions, MqttStreamStorage, parseGoDuration,
@@ -138,7 +139,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   }));
   checkOverridePlacement(doc, file);
 
-  const keys = keyStore(doc, baseDir, overrides);
+  const keys = keyStore(doc, baseDir, file, overrides);
   const delivery = deliveryOf(doc.delivery, file);
   const props: EventBusFleetProps = {
     namespace: doc.namespace,
@@ -152,7 +153,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     delivery,
     immutableSecrets: doc.immutableSecrets,
     secretOverrides: doc.secretOverrides,
-    certificates: doc.certificates ? certificateOptions(doc.certificates) : undefined,
+    certificates: doc.certificates ? certificateOptions(doc.certificates, file) : undefined,
     gateway: doc.gateway ? gatewayOptions(doc.gateway) : undefined,
     nkeyPermissions: doc.nkeyPermissions,
     hostPrerequisites: doc.hostPrerequisites,
@@ -237,14 +238,14 @@ function withMtlsCerts(props: EventBusFleetProps, dir: string): EventBusFleetPro
   };
 }
 
-function keyStore(doc: FleetDoc, baseDir: string, overrides: FleetFileOverrides): IKeyStore | undefined {
+function keyStore(doc: FleetDoc, baseDir: string, file: string, overrides: FleetFileOverrides): IKeyStore | undefined {
   const k = doc.keys ?? {};
   if (overrides.secretsDirectory) {
     const generateMissing = overrides.generateMissing ?? k.generateMissing ?? false;
     return DirectoryKeyStore.open(path.resolve(overrides.secretsDirectory), { generateMissing });
   }
   if (k.deterministicTestKeys) {
-    if (k.directory) throw problem({ where: 'keys', problem: 'both directory and deterministicTestKeys are set', fix: 'keep one' });
+    if (k.directory) throw problem({ where: `${file}: keys`, problem: 'both directory and deterministicTestKeys are set', fix: 'keep one of keys.directory and keys.deterministicTestKeys' });
     return new DeterministicKeyStore({ phrase: k.phrase });
   }
   if (k.directory) {
@@ -253,10 +254,22 @@ function keyStore(doc: FleetDoc, baseDir: string, overrides: FleetFileOverrides)
   return undefined;
 }
 
-function duration(text: string | undefined): Duration | undefined {
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `90d`, `12h`: the schema checked the form; the size is checked here (a 20-digit count would render as `2.4e+21h`). */
+function duration(text: string | undefined, where: string): Duration | undefined {
   if (text === undefined) return undefined;
   const m = /^(\d+)(s|m|h|d)$/.exec(text)!;
   const n = Number(m[1]);
+  const seconds = n * UNIT_SECONDS[m[2] as 's' | 'm' | 'h' | 'd'];
+  if (!Number.isSafeInteger(n) || seconds > MAX_GO_DURATION_SECONDS) {
+    throw problem({
+      where,
+      problem: `${text.length > 24 ? `${text.slice(0, 20)}…` : text} is longer than cert-manager and the secret operators can read`,
+      allowed: `at most ${MAX_GO_DURATION_SECONDS / 3600}h, ${Math.floor(MAX_GO_DURATION_SECONDS / 86400)}d (Go's time.Duration, about 292 years)`,
+      fix: 'use e.g. 90d',
+    });
+  }
   return { s: Duration.seconds, m: Duration.minutes, h: Duration.hours, d: Duration.days }[m[2] as 's' | 'm' | 'h' | 'd'](n);
 }
 
@@ -268,16 +281,16 @@ function deliveryOf(d: FleetDoc['delivery'], file: string): SecretsDelivery {
       storeName: d.storeName!,
       storeKind: d.storeKind === 'ClusterSecretStore' ? SecretStoreKind.CLUSTER_SECRET_STORE : SecretStoreKind.SECRET_STORE,
       prefix: d.prefix,
-      refreshInterval: duration(d.refreshInterval),
+      refreshInterval: duration(d.refreshInterval, `${file}: delivery.refreshInterval`),
     });
     case 'vaultStaticSecrets': return SecretsDelivery.vaultStaticSecrets({
-      mount: d.mount, prefix: d.prefix, vaultAuthRef: d.vaultAuthRef, vaultNamespace: d.vaultNamespace, refreshAfter: duration(d.refreshAfter),
+      mount: d.mount, prefix: d.prefix, vaultAuthRef: d.vaultAuthRef, vaultNamespace: d.vaultNamespace, refreshAfter: duration(d.refreshAfter, `${file}: delivery.refreshAfter`),
     });
     default: throw problem({ where: `${file}: delivery.type`, problem: `unknown delivery ${quote(d.type)}` });
   }
 }
 
-function certificateOptions(c: NonNullable<FleetDoc['certificates']>): ClusterCertificateOptions {
+function certificateOptions(c: NonNullable<FleetDoc['certificates']>, file: string): ClusterCertificateOptions {
   let issuer: ICertificateIssuer | undefined;
   if (c.issuer) {
     issuer = c.issuer.kind === 'ClusterIssuer' ? CertificateIssuer.fromClusterIssuerName(c.issuer.name) : CertificateIssuer.fromIssuerName(c.issuer.name);
@@ -285,8 +298,8 @@ function certificateOptions(c: NonNullable<FleetDoc['certificates']>): ClusterCe
   return {
     issuer,
     selfSigned: c.selfSigned,
-    duration: duration(c.duration),
-    renewBefore: duration(c.renewBefore),
+    duration: duration(c.duration, `${file}: certificates.duration`),
+    renewBefore: duration(c.renewBefore, `${file}: certificates.renewBefore`),
     privateKey: c.privateKey as PrivateKeyAlgorithm | undefined,
   };
 }

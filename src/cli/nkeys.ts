@@ -8,7 +8,7 @@
  */
 import * as path from 'path';
 import { problem, quote } from '../errors';
-import { CliIo, Command, UsageError } from './command';
+import { CliIo, Command, unknownOption, UsageError } from './command';
 import { NKeysRequest, PlanMode } from '../keys/engine';
 import { validateCpcId, validateExtraAccounts } from '../keys/layout';
 import { generate, inspect } from '../keys/writer';
@@ -98,7 +98,7 @@ function parse(args: readonly string[]): NKeysArgs | 'help' {
         options = false;
         continue;
       }
-      if (a.startsWith('-')) throw new UsageError(`Unknown option: ${a}`, true);
+      if (a.startsWith('-')) throw unknownOption(a, ['-o', '--output', '--extra-account', '--check', '-h', '--help']);
     }
     try {
       validateCpcId(a, 'Invalid CPC ID');

@@ -1,5 +1,6 @@
-import { EventBusError, formatProblem } from '../errors';
-import { CliIo, Command, UsageError } from './command';
+import { EventBusError, fileSystemFix, formatProblem } from '../errors';
+import { redactSecrets } from '../redact';
+import { CliIo, Command, didYouMean, UsageError } from './command';
 
 /**
  * The subcommands. Each is loaded only when used, so `dsx-event-bus nkeys`
@@ -23,8 +24,17 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}
 
 Run 'dsx-event-bus <command> --help' for the options of a command.`;
 
-/** Runs the CLI; resolves to the exit code. Never throws. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+/**
+ * Runs the CLI; resolves to the exit code. Never throws. Everything printed
+ * passes the seed redaction (src/redact.ts), except what a command writes
+ * with `io.data` (key material the user asked for on stdout).
+ */
+export async function main(argv: string[], rawIo: CliIo): Promise<number> {
+  const io: CliIo = {
+    out: (text) => rawIo.out(redactSecrets(text)),
+    err: (text) => rawIo.err(redactSecrets(text)),
+    data: (text) => (rawIo.data ?? rawIo.out)(text),
+  };
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     (name === undefined ? io.err : io.out)(TOP_USAGE + '\n');
@@ -37,7 +47,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    io.err(`ERROR: Unknown command: ${name}\n${TOP_USAGE}\n`);
+    const suggestion = didYouMean(name, Object.keys(COMMANDS));
+    io.err(suggestion
+      ? `ERROR: Unknown command: ${name}. Did you mean ${suggestion}? Run 'dsx-event-bus --help' to list the commands.\n`
+      : `ERROR: Unknown command: ${name}\n${TOP_USAGE}\n`);
     return 1;
   }
   const command = entry.load();
@@ -49,7 +62,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof EventBusError) {
-      io.err(`ERROR: ${e.message}\n`);
+      io.err(`ERROR: ${e.cliMessage ?? e.message}\n`);
       if (e instanceof UsageError && e.showUsage) io.err(command.usage + '\n');
       return 1;
     }
@@ -82,9 +95,10 @@ function systemError(e: unknown): string | undefined {
   // "EACCES: permission denied, mkdir '/x'" -> "permission denied"
   const reason = /^E[A-Z]+: ([^,]+)/.exec(err.message ?? '')?.[1] ?? err.code;
   const target = err.path ? `${err.path}${err.dest ? ` -> ${err.dest}` : ''}` : 'the file system';
+  const meaning = fileSystemFix(err.code);
   return formatProblem({
     where: target,
-    problem: `${err.syscall} failed (${err.code}: ${reason})`,
-    fix: 'make sure the path is a directory this user may write (not a file, not read-only, with free space), then rerun',
+    problem: `${err.syscall} failed (${err.code}: ${reason})${meaning.reason && meaning.reason !== reason ? `: ${meaning.reason}` : ''}`,
+    fix: meaning.fix,
   });
 }

@@ -1,6 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { validateNamespace, validateObjectName } from '../certificates/names';
+import { validateAnnotations, validateNamespace, validateObjectName } from '../certificates/names';
 import { problem, quote } from '../errors';
 import { envoyProxiesModule } from './bindings';
 import type { EnvoyProxySpec } from '../imports/eg-envoyproxies-gateway.envoyproxy.io';
@@ -89,7 +89,6 @@ export interface EventBusEnvoyProxyProps {
 }
 
 const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
-const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const METALLB_POOL_ANNOTATION = 'metallb.universe.tf/address-pool';
 
 /**
@@ -132,11 +131,7 @@ export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
       }
     }
     const annotations: Record<string, string> = { ...(props.serviceAnnotations ?? {}) };
-    for (const key of Object.keys(annotations)) {
-      if (!ANNOTATION_KEY.test(key)) {
-        throw problem({ where, problem: `Service annotation key ${quote(key)} is invalid`, allowed: 'an optional DNS prefix and "/" then a name of letters, digits, "-", "_" and "."', fix: 'correct the key' });
-      }
-    }
+    validateAnnotations(annotations, where, 'Service annotation');
     if (props.metalLbAddressPool !== undefined) {
       validateObjectName(props.metalLbAddressPool, where, 'metalLbAddressPool');
       if (annotations[METALLB_POOL_ANNOTATION] !== undefined && annotations[METALLB_POOL_ANNOTATION] !== props.metalLbAddressPool) {

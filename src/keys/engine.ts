@@ -253,6 +253,8 @@ class Planner {
   private readonly pairWrites: PairWrite[] = [];
   private readonly strays: string[] = [];
   private readonly emptyDirs: string[] = [];
+  /** Extra-account names of the request by secret token, for the rerun commands in fixes. */
+  private readonly accountNames = new Map<string, string>();
   private readonly stale: Array<{ path: string; dir: boolean }> = [];
 
   constructor(public readonly root: string, public readonly display: string, public readonly mode: PlanMode) {}
@@ -386,6 +388,7 @@ class Planner {
     this.cluster(CSC);
     const pairsDone = new Set<string>();
     const tokens = request.accounts.map((a) => a.token);
+    for (const a of request.accounts) this.accountNames.set(a.token, a.name);
     for (const cpcId of cpcIds) {
       const cluster = cpcCluster(cpcId);
       this.cluster(cluster);
@@ -675,7 +678,7 @@ class Planner {
       } else {
         this.defect(problem({
           problem: `missing leaf secret output for ${name}: neither ${this.show(cscRel)} nor ${this.show(cpcRel)} exists`,
-          fix: `run dsx-event-bus nkeys -o ${shellQuote(this.display)} ... ${p.cpcId} with the same --extra-account options`,
+          fix: `run ${this.pairCommand(p)}`,
         }).message);
       }
       return;
@@ -698,8 +701,19 @@ class Planner {
     if (this.mode === PlanMode.VERIFY) {
       this.missing.push(`${cpcCluster(p.cpcId)}/nkeys/${cpcLeafSecretName(p.accountToken)}/seed + ${CSC}/nkeys/${cscLeafSecretName(p.cpcId, p.accountToken)}/pubkey (${message})`);
     } else {
-      this.defect(problem({ problem: message, fix: `rerun dsx-event-bus nkeys -o ${shellQuote(this.display)} (it completes the pair)` }).message);
+      this.defect(problem({ problem: message, fix: `rerun ${this.pairCommand(p)} (it completes the pair)` }).message);
     }
+  }
+
+  /**
+   * The `dsx-event-bus nkeys` command line that creates or completes one leaf
+   * pair: its CPC id and, for an extra account, its `--extra-account` flag (a
+   * pair found on disk but not requested is named by its token, which as an
+   * account name yields the same files).
+   */
+  private pairCommand(p: LeafPairId): string {
+    const accounts = p.accountToken === undefined ? [] : [{ name: this.accountNames.get(p.accountToken) ?? p.accountToken, token: p.accountToken }];
+    return commandFor(this.display, { cpcIds: [p.cpcId], accounts });
   }
 
   private newPair(p: LeafPairId, name: string, cpcDirExists: boolean, cscDirExists: boolean): void {
@@ -918,5 +932,7 @@ export function defectsError(plan: Plan, where: string): Error {
 
 /** An error whose message ends with an indented list, one item per line. */
 export function withList(error: Error, items: readonly string[]): Error {
-  return new EventBusError(`${error.message}\n${items.map((d) => `  - ${d.replace(/\n/g, '\n    ')}`).join('\n')}`);
+  const list = `\n${items.map((d) => `  - ${d.replace(/\n/g, '\n    ')}`).join('\n')}`;
+  const cli = (error as EventBusError).cliMessage;
+  return new EventBusError(`${error.message}${list}`, cli === undefined ? undefined : `${cli}${list}`);
 }

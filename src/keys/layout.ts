@@ -206,6 +206,8 @@ export function validateCpcId(id: string, where: string): void {
 
 /** Longest CPC id accepted (a DNS label's length). */
 export const MAX_CPC_ID_LENGTH = 63;
+/** Longest extra-account name: `nats-leaf-<name>-cpc-<63-char id>` stays far below the 253/255 limits. */
+export const MAX_EXTRA_ACCOUNT_LENGTH = 63;
 
 /** Throws on the first repeated CPC id. */
 export function validateUniqueCpcIds(ids: readonly string[], where: string): void {
@@ -236,6 +238,16 @@ export function validateExtraAccountName(name: string, where: string): void {
       problem: `extra account ${quote(name)} is not a valid NATS account name`,
       allowed: 'letters and digits only, starting with a letter (^[A-Za-z][A-Za-z0-9]*$)',
       fix: `rename it, e.g. ${quote(name.replace(/[^A-Za-z0-9]/g, '').replace(/^[0-9]+/, '') || 'LaunchLayer')}`,
+    });
+  }
+  // The name becomes part of Secret names (`nats-leaf-<name>-cpc-<id>`, at most
+  // 253 characters) and of file names (at most 255 bytes, with `.json` and temp suffixes).
+  if (name.length > MAX_EXTRA_ACCOUNT_LENGTH) {
+    throw problem({
+      where,
+      problem: `extra account ${quote(name.slice(0, 20) + '…')} is ${name.length} characters long`,
+      allowed: `at most ${MAX_EXTRA_ACCOUNT_LENGTH} characters, because the name becomes part of Secret, directory and file names`,
+      fix: 'use a shorter name',
     });
   }
   if (RESERVED_ACCOUNTS.includes(name.toUpperCase())) {

@@ -6,6 +6,7 @@ import { inspect } from 'util';
 // pure-JS path; test/keys/nkey.test.ts proves the results byte-identical).
 import { Codec } from 'nkeys.js/lib/codec';
 import { problem } from '../errors';
+import { containsSeed } from '../redact';
 
 /**
  * The kinds of NKey that NATS defines. Each kind has its own public-key
@@ -65,6 +66,25 @@ export function describeKind(kind: NKeyKind): string {
   return `${kind === NKeyKind.ACCOUNT || kind === NKeyKind.OPERATOR ? 'an' : 'a'} ${kind} key`;
 }
 
+/**
+ * Describes a rejected key value without quoting it: its length, lines and
+ * the class of its first character, e.g. `58 characters on 2 lines, starting
+ * with an upper-case letter`.
+ */
+export function describeValue(text: string): string {
+  const lines = text.replace(/\n$/, '').split('\n').length;
+  const first = text[0];
+  const firstClass = first === undefined ? ''
+    : first === '\uFEFF' ? ', starting with a byte-order mark'
+      : /\s/.test(first) ? ', starting with whitespace'
+        : /[A-Z]/.test(first) ? ', starting with an upper-case letter'
+          : /[a-z]/.test(first) ? ', starting with a lower-case letter'
+            : /[0-9]/.test(first) ? ', starting with a digit'
+              : /["']/.test(first) ? ', starting with a quote'
+                : ', starting with another character';
+  return `${text.length} character${text.length === 1 ? '' : 's'}${lines > 1 ? ` on ${lines} lines` : ''}${firstClass}`;
+}
+
 function sourceOf(source: string | undefined): string {
   return source ?? 'NKey value';
 }
@@ -106,25 +126,27 @@ export class NKeyPublicKey {
   public static parse(text: string, source?: string, expectedKind?: NKeyKind): NKeyPublicKey {
     const value = text.replace(/\s+$/, '');
     const where = sourceOf(source);
+    // The value is never quoted: a key file or field may hold a seed in any
+    // form (lower case, after a BOM, next to its public key), so errors
+    // describe it instead (length, line count, first character).
     const fail = (what: string): never => {
       throw problem({
         where,
-        problem: `${JSON.stringify(value.length > 80 ? value.slice(0, 80) + '…' : value)} is not a valid NKey public key: ${what}`,
+        problem: `is not a valid NKey public key: ${what}${text === '' ? '' : ` (the value: ${describeValue(text)})`}`,
         allowed: `${PUBLIC_KEY_LENGTH} base32 characters (A-Z, 2-7) starting with ${expectedKind ? kindInfo(expectedKind).letter : 'U, A, X, O, N or C'}`,
-        fix: 'restore the file from its source, or regenerate the key pair with `dsx-event-bus nkeys`',
+        fix: 'use the public key as `nk -inkey <seed file> -pubout` prints it; a key file of the key store must be restored from its source or regenerated with `dsx-event-bus nkeys`',
       });
     };
     if (value.length === 0) fail('the value is empty');
-    if (value.startsWith('S') && value.length === SEED_LENGTH) {
-      // Never echo a seed back: replace the message entirely.
+    if (containsSeed(text) || (/^\s*\uFEFF?\s*["']?\s*s[uaxoncp]/i.test(text) && text.replace(/[^a-z2-7]/gi, '').length >= SEED_LENGTH)) {
       throw problem({
         where,
-        problem: 'holds a seed where a public key was expected',
-        fix: 'put the public key (not the seed) here; seeds belong only in `seed` files',
+        problem: `holds a seed where a public key was expected (the value: ${describeValue(text)})`,
+        fix: 'put the public key (not the seed) here; seeds belong only in `seed` files. If the seed was ever shared, generate a new key pair',
       });
     }
     const info = BY_LETTER.get(value[0]);
-    if (!info) fail(`unknown prefix letter ${JSON.stringify(value[0])}`);
+    if (!info) fail('it does not start with a key-kind letter');
     if (value.length !== PUBLIC_KEY_LENGTH) fail(`length is ${value.length}, expected ${PUBLIC_KEY_LENGTH}`);
     if (!BASE32.test(value)) fail('contains characters outside the base32 alphabet');
     let raw: Uint8Array;
@@ -134,7 +156,12 @@ export class NKeyPublicKey {
       return fail(/checksum/i.test(String(e)) ? 'the CRC16 checksum does not match (a character was changed)' : String((e as Error).message));
     }
     if (expectedKind !== undefined && info!.kind !== expectedKind) {
-      fail(`it is ${describeKind(info!.kind)}, expected ${describeKind(expectedKind)}`);
+      // A valid public key (checksum verified): safe to show.
+      throw problem({
+        where,
+        problem: `holds ${value}, which is ${describeKind(info!.kind)}, not ${describeKind(expectedKind)}`,
+        fix: `use the public key of ${describeKind(expectedKind)} (${kindInfo(expectedKind).letter}…); a key file of the key store must be restored from its source or regenerated with \`dsx-event-bus nkeys\``,
+      });
     }
     return new NKeyPublicKey(info!.kind, value, Buffer.from(raw!));
   }

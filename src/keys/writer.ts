@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { problem } from '../errors';
+import { fileSystemFix, problem } from '../errors';
 import { NKeysRequest, Plan, planKeyStore, PlanMode, programOf } from './engine';
 import { Batch, countWrites, DIR_MODE, runBatches, runBatchesSync } from './fsops';
 import { inspectLock, StoreLock } from './lock';
@@ -30,8 +30,8 @@ const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
 
 function fsError(where: string, what: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException)?.code;
-  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
-  return problem({ where, problem: `cannot ${what} (${why})`, fix: 'run as the user that owns the key store, or fix its permissions' });
+  const { reason, fix } = fileSystemFix(code);
+  return problem({ where, problem: `cannot ${what} (${reason ?? (e as Error).message})`, fix: code === 'EEXIST' || code === 'ENOTDIR' ? 'pass a folder with -o (or a path that does not exist yet), or move the file away' : fix });
 }
 
 /** Creates the root (mode 700, like `mkdir -p` under umask 077) and checks that it is usable. */

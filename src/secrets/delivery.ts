@@ -1,9 +1,10 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { problem, quote } from '../errors';
 import type { EventBusCluster } from './cluster';
 import { DEFAULT_REMOTE_PREFIX, remotePath } from './inventory';
 import { validateObjectName, validateRemotePath } from './validate';
+import { validateGoDurationBound } from '../certificates/names';
+import { problem, quote } from '../errors';
 import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';
 
@@ -124,6 +125,7 @@ function nonEmpty(map: Record<string, string>): Record<string, string> | undefin
 function durationText(d: Duration | undefined, where: string, what: string): string | undefined {
   if (d === undefined) return undefined;
   const seconds = d.toMilliseconds() / 1000;
+  validateGoDurationBound(seconds, where, what);
   if (!Number.isInteger(seconds) || seconds < 0) {
     throw problem({ where, problem: `${what} of ${seconds}s is not a whole number of seconds`, allowed: 'Duration.seconds(n), Duration.minutes(n) or Duration.hours(n) with n >= 0', fix: 'round it to whole seconds' });
   }

@@ -207,13 +207,19 @@ export class EventBusSecrets extends Construct {
     const inline = this.delivery.kind === SecretsDeliveryKind.INLINE;
 
     if (inline && !this.keys) {
-      throw problem({ where, problem: 'inline delivery needs the key values, but keys is not set', fix: 'pass keys: DirectoryKeyStore.open(dir) (or a DeterministicKeyStore in tests), or choose a delivery that reads a remote store' });
+      throw problem({
+        where,
+        problem: 'inline delivery needs the key values, but keys is not set',
+        fix: 'pass keys: DirectoryKeyStore.open(dir) (or a DeterministicKeyStore in tests), or choose a delivery that reads a remote store',
+        cliFix: 'set keys.directory in the fleet file or pass --secrets DIR (the output of dsx-event-bus nkeys), or choose another delivery.type (externalSecrets, vaultStaticSecrets, existing)',
+      });
     }
     if (this.immutable && (this.delivery.kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS || this.delivery.kind === SecretsDeliveryKind.EXISTING)) {
       throw problem({
         where,
         problem: `immutable is true, but delivery ${this.delivery.kind} ${this.delivery.kind === SecretsDeliveryKind.EXISTING ? 'creates no Secrets' : 'cannot create immutable Secrets (the Vault Secrets Operator has no such option)'}`,
         fix: 'remove immutable, or use SecretsDelivery.externalSecrets(…) or .inline()',
+        cliFix: 'remove immutableSecrets from the fleet file, or set delivery.type to externalSecrets or inline',
       });
     }
     this.mtlsServerTls = this.resolveServerTls(props.mtlsServerTls, where);
@@ -410,6 +416,7 @@ export class EventBusSecrets extends Construct {
         where,
         problem: `mTLS is enabled and ${MTLS_SERVER_TLS} is to come from the delivery strategy, but inline delivery has no value for it`,
         fix: 'pass mtlsServerTls: MtlsServerTls.fromTlsSecretSource(serverCertificate) or MtlsServerTls.fromPemFiles({ caFile, certFile, keyFile }), or set mtls: false',
+        cliFix: 'set mtlsCertsDirectory in the fleet file to the output of `dsx-event-bus certs`, or set mtls: false',
       });
     }
     if (tls.kind === MtlsServerTlsKind.PEM && kind !== SecretsDeliveryKind.INLINE) {
@@ -417,6 +424,7 @@ export class EventBusSecrets extends Construct {
         where,
         problem: `mtlsServerTls from PEM would put the TLS private key into the manifest, but delivery ${kind} keeps key material out of manifests`,
         fix: 'use MtlsServerTls.fromTlsSecretSource(serverCertificate) or MtlsServerTls.fromDelivery(), or SecretsDelivery.inline() for an evaluation cluster',
+        cliFix: 'remove mtlsCertsDirectory from the fleet file (the delivery then provides nats-mtls-server-tls), or set delivery.type: inline for an evaluation cluster',
       });
     }
     return tls;

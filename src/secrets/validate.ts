@@ -6,10 +6,8 @@
 import { problem, quote } from '../errors';
 
 // Object and namespace names follow the same rules everywhere in the library.
-export { validateNamespace, validateObjectName } from '../certificates/names';
+export { validateAnnotations, validateLabels, validateNamespace, validateObjectName } from '../certificates/names';
 
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 // One segment of a remote path (Vault KV path, AWS/GCP secret name part):
 // portable characters only, so the same path works in every backend and on disk.
@@ -24,30 +22,6 @@ export function validateSecretKey(key: string, where: string): void {
       allowed: 'letters, digits, "-", "_" and "." (^[-._a-zA-Z0-9]+$), at most 253 characters',
       fix: 'rename the key',
     });
-  }
-}
-
-/** Throws on the first invalid label key or value. */
-export function validateLabels(labels: Record<string, string>, where: string): void {
-  for (const [key, value] of Object.entries(labels)) {
-    if (key.length > 316 || !QUALIFIED_NAME.test(key)) {
-      throw problem({ where, problem: `label key ${quote(key)} is invalid`, allowed: 'an optional DNS-subdomain prefix and "/", then a name of letters, digits, "-", "_" and "."', fix: 'e.g. "app.kubernetes.io/part-of"' });
-    }
-    if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
-      throw problem({ where, problem: `label ${key} has the invalid value ${quote(value)}`, allowed: 'at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit (or empty)', fix: 'put free text in an annotation instead' });
-    }
-  }
-}
-
-/** Throws on the first invalid annotation key or non-string value. */
-export function validateAnnotations(annotations: Record<string, string>, where: string): void {
-  for (const [key, value] of Object.entries(annotations)) {
-    if (key.length > 316 || !QUALIFIED_NAME.test(key)) {
-      throw problem({ where, problem: `annotation key ${quote(key)} is invalid`, allowed: 'an optional DNS-subdomain prefix and "/", then a name of letters, digits, "-", "_" and "."', fix: 'e.g. "example.com/owner"' });
-    }
-    if (typeof value !== 'string') {
-      throw problem({ where, problem: `annotation ${key} has a non-string value ${quote(value)}`, fix: 'pass the value as a string' });
-    }
   }
 }
 

@@ -131,9 +131,12 @@ describe('EventBusFleet', () => {
     expect(ca.spec.commonName).toHaveLength(64);
     expect(() => new EventBusFleet(Testing.app(), 'fleet', withId('b'.repeat(64))))
       .toThrow(/fleet: cpcs: CPC id "b{20}…" is 64 characters long\. Allowed: at most 63 characters/);
-    // A long extra account still reaches Kubernetes' 253-character limit for Secret names.
+    // A long extra account is refused before its Secret and file names reach Kubernetes' 253 or the file system's 255.
     expect(() => new EventBusFleet(Testing.app(), 'fleet', withId(long, { extraAccounts: ['L' + 'x'.repeat(199)] })))
-      .toThrow(/the Secret name "nats-leaf-lx{199}-cpc-a{60}" has 275 characters\. Allowed: at most 253 characters .*Fix: shorten the CPC id or the extra account name/);
+      .toThrow(/fleet: extraAccounts: extra account "Lx{19}…" is 200 characters long\. Allowed: at most 63 characters/);
+    const longest = new EventBusFleet(Testing.app(), 'fleet', withId('c'.repeat(63), { extraAccounts: ['L' + 'x'.repeat(62)] }));
+    const secretNames = longest.charts.flatMap((c) => c.toJson()).filter((o) => o.kind === 'Secret').map((o) => o.metadata.name as string);
+    expect(Math.max(...secretNames.map((n) => n.length))).toBeLessThanOrEqual(253 - 100);
   });
 
   test('non-inline delivery puts no seed anywhere in the fleet output', () => {

@@ -331,7 +331,7 @@ const DAMAGE: Array<[string, (root: string) => void, RegExp]> = [
     write(root, 'csc/nkeys/nats-xkey/pubkey', p.pub);
   }, /csc\/nkeys\/nats-xkey\/seed: not a valid NKey seed: it is the seed of a user key, expected a curve key/],
   ['a public key has the wrong prefix (a user key in nats-auth-signing)', (root) => write(root, 'cpc-1/nkeys/nats-auth-signing/pubkey', user().pub),
-    /cpc-1\/nkeys\/nats-auth-signing\/pubkey: "U[A-Z2-7]{55}" is not a valid NKey public key: it is a user key, expected an account key/],
+    /cpc-1\/nkeys\/nats-auth-signing\/pubkey: holds U[A-Z2-7]{55}, which is a user key, not an account key/],
   ['a seed does not derive its pubkey', (root) => write(root, 'csc/nkeys/nats-surveyor/pubkey', user().pub),
     /csc\/nkeys\/nats-surveyor\/pubkey: does not match .*csc\/nkeys\/nats-surveyor\/seed: the file holds U[A-Z2-7]{55}, the seed derives U/],
   ['a copy differs from its source (issuer-seed)', (root) => write(root, 'csc/nkeys/auth-callout-keys/issuer-seed', nkeysPair('account').seed),
@@ -345,7 +345,7 @@ const DAMAGE: Array<[string, (root: string) => void, RegExp]> = [
   ['the nkeys directory is mode 755', (root) => fs.chmodSync(path.join(root, 'csc/nkeys'), 0o755),
     /^ERROR: generated secret directories must be mode 700:\n.*\/csc\/nkeys\n/m],
   ['a file is empty', (root) => write(root, 'csc/nkeys/nats-mtls-leaf/pubkey', ''),
-    /csc\/nkeys\/nats-mtls-leaf\/pubkey: "" is not a valid NKey public key: the value is empty/],
+    /csc\/nkeys\/nats-mtls-leaf\/pubkey: is not a valid NKey public key: the value is empty/],
   ['a base file is missing', (root) => fs.unlinkSync(path.join(root, 'cpc-1/nkeys/nats-surveyor/pubkey')),
     /cpc-1\/nkeys: the base set of cpc-1 is incomplete; missing: .*cpc-1\/nkeys\/nats-surveyor\/pubkey\. .*Keys that exist are never regenerated/],
   ['a public-key file holds a seed (never printed)', (root) => write(root, 'csc/nkeys/nats-authx-user/pubkey', read(root, 'csc/nkeys/nats-authx-user/seed')),

@@ -23,13 +23,13 @@ describe('dsx-event-bus: errors from the file system', () => {
     ['certs -o FILE', (f: string) => ['certs', '-o', f, 'csc'], 'mkdir failed \\(EEXIST: file already exists\\)'],
     ['certs -o FILE/below', (f: string) => ['certs', '-o', path.join(f, 'below'), 'csc'], 'mkdir failed \\(ENOTDIR: not a directory\\)'],
     ['export -o FILE', (f: string) => ['export', '-s', path.join(path.dirname(f), 'secrets'), '-o', f], 'mkdir failed \\(EEXIST: file already exists\\)'],
-  ])('fails with one ERROR line naming the path: %s', async (_name, args, what) => {
+  ])('fails with one ERROR line naming the path, saying a file is in the way: %s', async (_name, args, what) => {
     DirectoryKeyStore.open(path.join(dir, 'secrets'), { generateMissing: true }).ensure({ cpcIds: [] });
     const file = path.join(dir, 'a file');
     fs.writeFileSync(file, 'keep');
     const r = await run(args(file));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(new RegExp(`^ERROR: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/below)?: ${what}\\. Fix: make sure the path is a directory this user may write \\(not a file, not read-only, with free space\\), then rerun\\.\\n$`));
+    expect(r.err).toMatch(new RegExp(`^ERROR: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/below)?: ${what}: a file is in the way: the path, or a folder above it, is not a folder\\. Fix: choose a folder \\(or a path that does not exist yet\\), or move the file away\\.\\n$`));
     expect(fs.readFileSync(file, 'utf8')).toBe('keep');
   });
 });

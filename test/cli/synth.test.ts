@@ -35,7 +35,7 @@ clusters:
   - type: csc
     gateway: { hostnames: [csc.example.com] }
   - type: cpc
-    id: 1
+    id: "1"
     gateway: { hostnames: [cpc-1.example.com] }
 `;
 
@@ -104,9 +104,9 @@ describe('dsx-event-bus synth', () => {
     ['a bad duration', MINIMAL.replace('selfSigned: true', 'selfSigned: true, duration: 90 days'), /\/certificates\/duration: does not match/],
     ['invalid YAML', MINIMAL.replace('clusters:', 'clusters: ['), /not valid YAML\/JSON/],
     ['two CSCs', MINIMAL + '  - type: csc\n', /clusters: there are 2 clusters of type csc\. Allowed: exactly one csc/],
-    ['no CSC', MINIMAL.replace('type: csc', 'type: cpc\n    id: 9'), /there is no cluster of type csc/],
-    ['a CPC without id', MINIMAL.replace('    id: 1\n', ''), /clusters\[1\]: a cpc entry has no id/],
-    ['a bad CPC id', MINIMAL.replace('id: 1', 'id: CPC-1'), /CPC id "CPC-1" is invalid/],
+    ['no CSC', MINIMAL.replace('type: csc', 'type: cpc\n    id: "9"'), /there is no cluster of type csc/],
+    ['a CPC without id', MINIMAL.replace('    id: "1"\n', ''), /clusters\[1\]: a cpc entry has no id/],
+    ['a bad CPC id', MINIMAL.replace('id: "1"', 'id: CPC-1'), /CPC id "CPC-1" is invalid/],
     ['a reserved extra account', MINIMAL + 'extraAccounts: [AUTHX]\n', /extra account "AUTHX" conflicts with a built-in NATS account name/],
   ])('fails when the fleet file has %s', async (_name, text, message) => {
     const dir = tmp();

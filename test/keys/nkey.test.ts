@@ -120,8 +120,8 @@ describe('NKeySeed / NKeyPublicKey', () => {
     test('fails when a public key has a bad checksum or wrong prefix', () => {
       const pub = NKeySeed.generate(NKeyKind.CURVE).publicKey.value;
       expect(() => NKeyPublicKey.parse(flip(pub, 20), 'p')).toThrow(/CRC16 checksum does not match/);
-      expect(() => NKeyPublicKey.parse('Z' + pub.slice(1), 'p')).toThrow(/unknown prefix letter "Z"/);
-      expect(() => NKeyPublicKey.parse(pub, 'p', NKeyKind.USER)).toThrow(/it is a curve key, expected a user key/);
+      expect(() => NKeyPublicKey.parse('Z' + pub.slice(1), 'p')).toThrow(/p: is not a valid NKey public key: it does not start with a key-kind letter \(the value: 56 characters, starting with an upper-case letter\)/);
+      expect(() => NKeyPublicKey.parse(pub, 'p', NKeyKind.USER)).toThrow(/p: holds X[A-Z2-7]{55}, which is a curve key, not a user key/);
     });
   });
 });
