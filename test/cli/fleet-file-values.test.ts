@@ -19,10 +19,10 @@ const CLUSTERS = `clusters:
   - type: csc
     gateway: { hostnames: [csc.example.com] }
   - type: cpc
-    id: 1
+    id: "1"
     gateway: { hostnames: [cpc-1.example.com] }
   - type: cpc
-    id: 2
+    id: "2"
     gateway: { hostnames: [cpc-2.example.com] }
 `;
 let n = 0;
@@ -42,11 +42,11 @@ clusters:
     gateway: { hostnames: [csc.example.com] }
     secretOverrides: [{ secret: nats-leaf-cpc-2, name: leaf-2 }]
   - type: cpc
-    id: 1
+    id: "1"
     gateway: { hostnames: [cpc-1.example.com] }
     secretOverrides: [{ secret: nats-leaf-csc, name: cpc1-leaf, keys: { seed: nkey } }]
   - type: cpc
-    id: 2
+    id: "2"
     gateway: { hostnames: [cpc-2.example.com] }
 `);
     expect(f.cpc('1').secrets.secretName('nats-leaf-csc')).toBe('cpc1-leaf');
@@ -69,7 +69,7 @@ ${CLUSTERS}`);
     gateway: { hostnames: [csc.example.com] }
     secretOverrides: [{ secret: nats-leaf-csc, name: x }]
   - type: cpc
-    id: 1
+    id: "1"
     gateway: { hostnames: [cpc-1.example.com] }
 `)).toThrow(/fleet\/csc\/Secrets: overrides: "nats-leaf-csc" is not a Secret of CSC\. Allowed: .*nats-leaf-cpc-1/);
   });
@@ -109,7 +109,7 @@ clusters:
   - type: csc
     gateway: { hostnames: [csc.example.com] }
   - type: cpc
-    id: 1
+    id: "1"
     gateway: { hostnames: [cpc-1.example.com] }
     mqttStreams: { replicas: 1, maxAge: 10m }
     authCallout: { image: { repository: edge.example/auth-callout, tag: v1 } }
