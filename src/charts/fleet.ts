@@ -7,6 +7,7 @@ import { EventBusClusterChart } from './cluster-chart';
 import { validateCscEndpoint, CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import { LeafTrust } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
@@ -72,6 +73,11 @@ export interface FleetCpcOptions extends FleetClusterOptions {
    * `tls://<first hostname or IP>:7422` (`nats://` for a TCP gateway)
    */
   readonly cscEndpoint?: string;
+  /**
+   * The CA this CPC trusts for the CSC gateway's certificate.
+   * @default - the fleet's `cscTrust`
+   */
+  readonly cscTrust?: LeafTrust;
 }
 
 /** Props of {@link EventBusFleet}. */
@@ -88,6 +94,15 @@ export interface EventBusFleetProps extends EventBusClusterOptions {
    * @default - derived from the CSC gateway (see FleetCpcOptions.cscEndpoint)
    */
   readonly cscEndpoint?: string;
+  /**
+   * The CA every CPC trusts for the CSC gateway's certificate when its leaf
+   * remote goes through the CSC's TLS-terminating `nats-leafnode` listener
+   * (`tls://` endpoint; see CpcChartProps.cscTrust). Not allowed when the
+   * CSC gateway's transport is `tcp`.
+   * @default - with `certificates.ca` whose certificate is known, that CA
+   * certificate (`LeafTrust.fromPem`); otherwise LeafTrust.publicRoots()
+   */
+  readonly cscTrust?: LeafTrust;
 }
 
 /** What {@link EventBusFleet.synth} wrote. */
@@ -138,13 +153,16 @@ export class EventBusFleet extends Construct {
 
     this.csc = new CscChart(this, CSC, { ...merge(props, props.csc), cpcIds: ids });
     const cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
+    const defaultTrust = defaultCscTrust(props, cscGateway);
     this.cpcs = [];
     this.leafConnections = [];
     for (const cpc of props.cpcs) {
       const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
       validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
       this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
-      const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint! });
+      // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
+      const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? defaultTrust : undefined);
+      const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
       this.cpcs.push(chart);
       this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
         csc: this.csc.secrets,
@@ -312,7 +330,7 @@ function renderChart(chart: Chart): any[] {
 
 /** The fleet's options with one member's overrides applied. */
 function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefined): EventBusClusterOptions {
-  const { csc: _csc, cpcs: _cpcs, cscEndpoint: _e, ...common } = fleet;
+  const { csc: _csc, cpcs: _cpcs, cscEndpoint: _e, cscTrust: _t, ...common } = fleet;
   return {
     ...common,
     labels: { ...(fleet.labels ?? {}), ...(member?.labels ?? {}) },
@@ -323,6 +341,16 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
     mqttStreams: member?.mqttStreams ?? fleet.mqttStreams,
     authCallout: member?.authCallout ?? fleet.authCallout,
   };
+}
+
+/**
+ * The fleet CA's certificate, when the CSC gateway's certificate is issued
+ * by the fleet's CA issuer: only the certificate reaches the CPCs, never the key.
+ */
+function defaultCscTrust(props: EventBusFleetProps, gw: ClusterGatewayOptions): LeafTrust | undefined {
+  const pem = props.certificates?.ca?.certificatePem;
+  if (!pem || gw.serverTlsSecret) return undefined;
+  return LeafTrust.fromPem(pem);
 }
 
 function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
