@@ -49,6 +49,8 @@ const AWAITING_E2E_TLS: readonly string[] = [
   'examples/fleet.yaml',
   'examples/production',
   'examples/quickstart',
+  'gateway in namespace envoy-gateway-system (chart routes)',
+  'gateway in namespace envoy-gateway-system (v1 routes as manifests)',
   'existing/mtls/tls/manifests-v1/account/upstream-names/via-gateway',
   'existing/mtls/tls/manifests-v1alpha2/account/upstream-names/via-gateway',
   'existing/mtls/tls/manifests-v1alpha2/accounts-jetstream/upstream-names/via-gateway',
@@ -416,6 +418,34 @@ describe('option matrix (pairwise): the real chart renders each cluster and the 
   });
 });
 
+/**
+ * Shapes the pairwise matrix does not vary: a Gateway outside the chart's
+ * namespace (the chart's own default), a CSC reached by IP only, and a CPC
+ * without a Gateway.
+ */
+describe('edge scenarios: the real chart renders each cluster and the contract holds', () => {
+  const base = (c: Partial<Choice>): Choice => ({
+    delivery: 'inline', mtls: 'mtls', transport: 'tcp', routes: 'helm-values', accounts: 'account', names: 'upstream-names', endpoint: 'via-gateway', ...c,
+  });
+  const edges: Array<[string, Choice, (p: EventBusFleetProps) => EventBusFleetProps, Partial<ScenarioExpectations>]> = [
+    ['gateway in namespace envoy-gateway-system (chart routes)', base({ transport: 'tls' }), (p) => ({ ...p, gateway: { ...p.gateway, namespace: 'envoy-gateway-system' } }), {}],
+    ['gateway in namespace envoy-gateway-system (v1 routes as manifests)', base({ transport: 'tls', routes: 'manifests-v1', delivery: 'externalSecrets' }),
+      (p) => ({ ...p, gateway: { ...p.gateway, namespace: 'envoy-gateway-system' } }), {}],
+    ['CSC reached by IP only', base({ delivery: 'vaultStaticSecrets' }),
+      (p) => ({ ...p, csc: { gateway: { ipAddresses: ['172.18.200.1'] } } }), { cscAddresses: ['172.18.200.1'] }],
+    ['CPC-2 without a gateway', base({ delivery: 'existing', endpoint: 'cpc2-external' }),
+      (p) => ({ ...p, cpcs: [p.cpcs[0], { ...p.cpcs[1], gateway: { ...p.cpcs[1].gateway, enabled: false } }] }), {}],
+  ];
+  edges.forEach(([title, choice, adjust, expectOverride], i) => {
+    toolTest(title, MISSING, async () => {
+      const { props, expect: expectations } = matrixProps(choice, i);
+      const prefix = choice.delivery === 'existing' ? DEFAULT_REMOTE_PREFIX : ES_PREFIX;
+      const clusters = await fleetUnderTest(`edge-${i}`, (app) => new EventBusFleet(app, 'fleet', adjust(props)), keys, prefix);
+      verdict(title, runChecks(clusters, { ...expectations, ...expectOverride }));
+    }, 60_000);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // The checks themselves
 
@@ -452,8 +482,20 @@ describe('the checks find what they claim to', () => {
       expect.stringMatching(/cert_file names \/etc\/missing\/tls\.crt, which is under no volume mount/),
       expect.stringMatching(/command line \(file \/etc\/a\/f1\) needs Secret dsx\/s1 key "k1"/),
     ]));
+    // With existing(), a Secret in the library's inventory (and only such a one) is the deployer's.
+    const inventory = [{ defaultName: 'upstream-s3', name: 's3', keys: [{ defaultKey: 'k', key: 'k3' }], emitted: false }];
+    const deployer = checkReferences({ ...c, deployerProvidesSecrets: true, inventory }, { cscAddresses: [], extraAccounts: {} }, emptyCounts()).map((p) => p.message);
+    expect(deployer).toHaveLength(problems.length - 1);
+    expect(deployer.join('\n')).not.toMatch(/needs Secret dsx\/s3/);
     const { refs } = collectReferences(chart, 'dsx', new Map([['cfg', chart[1].data]]));
     expect(refs.filter((r) => r.file).map((r) => `${r.name}:${r.key}`).sort()).toEqual(['s1:k1', 's4:ca.crt']);
+  });
+
+  toolTest('fails when helm cannot render: the error names the command and carries helm\'s stderr', MISSING, async () => {
+    const bad = path.join(workDir, 'bad-values.yaml');
+    fs.writeFileSync(bad, YAML.stringify({ global: { eventBus: { clusterType: 'cpc' } } }));
+    await expect(helmTemplate({ namespace: 'dsx', valuesFiles: [bad] }))
+      .rejects.toThrow(/^helm template nats-event-bus \S+ -n dsx -f \S+bad-values\.yaml failed \(exit 1\):\nError: .*global\.eventBus\.clusterId is required when global\.eventBus\.clusterType is cpc/);
   });
 
   test('fails when the chart and the library render the same object, or a route names a listener that cannot carry it', () => {
