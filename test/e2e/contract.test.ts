@@ -484,7 +484,8 @@ describe('the checks find what they claim to', () => {
     ]));
     // With existing(), a Secret in the library's inventory (and only such a one) is the deployer's.
     const inventory = [{ defaultName: 'upstream-s3', name: 's3', keys: [{ defaultKey: 'k', key: 'k3' }], emitted: false }];
-    const deployer = checkReferences({ ...c, deployerProvidesSecrets: true, inventory }, { cscAddresses: [], extraAccounts: {} }, emptyCounts()).map((p) => p.message);
+    const withDeployer: ClusterUnderTest = { ...c, deployerProvidesSecrets: true, inventory };
+    const deployer = checkReferences(withDeployer, { cscAddresses: [], extraAccounts: {} }, emptyCounts()).map((p) => p.message);
     expect(deployer).toHaveLength(problems.length - 1);
     expect(deployer.join('\n')).not.toMatch(/needs Secret dsx\/s3/);
     const { refs } = collectReferences(chart, 'dsx', new Map([['cfg', chart[1].data]]));
