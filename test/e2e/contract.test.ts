@@ -26,7 +26,7 @@ import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import {
   CertificateIssuer, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore, MtlsServerTls,
-  RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, VaultAuth,
+  RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
 import { main } from '../../src/cli/run';
@@ -49,6 +49,7 @@ const AWAITING_E2E_TLS: readonly string[] = [
   'examples/fleet.yaml',
   'examples/production',
   'examples/quickstart',
+  'CSC gateway certificate from an existing TLS Secret',
   'gateway in namespace envoy-gateway-system (chart routes)',
   'gateway in namespace envoy-gateway-system (v1 routes as manifests)',
   'existing/mtls/tls/manifests-v1/account/upstream-names/via-gateway',
@@ -433,6 +434,8 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
       (p) => ({ ...p, gateway: { ...p.gateway, namespace: 'envoy-gateway-system' } }), {}],
     ['CSC reached by IP only', base({ delivery: 'vaultStaticSecrets' }),
       (p) => ({ ...p, csc: { gateway: { ipAddresses: ['172.18.200.1'] } } }), { cscAddresses: ['172.18.200.1'] }],
+    ['CSC gateway certificate from an existing TLS Secret', base({ transport: 'tls', delivery: 'externalSecrets' }),
+      (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: TlsSecret.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
     ['CPC-2 without a gateway', base({ delivery: 'existing', endpoint: 'cpc2-external' }),
       (p) => ({ ...p, cpcs: [p.cpcs[0], { ...p.cpcs[1], gateway: { ...p.cpcs[1].gateway, enabled: false } }] }), {}],
   ];
