@@ -26,42 +26,31 @@ import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import {
   CertificateIssuer, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore, MtlsServerTls,
-  RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
+  LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
 import { main } from '../../src/cli/run';
 import { accountSecretToken } from '../../src/keys/layout';
 import { DEFAULT_REMOTE_PREFIX, exportFleet } from '../../src/secrets/inventory';
 import { REPO, tempDir, writeProofReport } from '../proof/scenarios';
+import { tlsFixture } from '../secrets/tls-fixture';
 import { DEPLOYER_VALUES, helmTemplate, writeDeployerValues } from '../util/helm';
 import type { Manifest } from '../util/schema';
 import { findSeeds } from '../util/seeds';
 import { chartMissing, helmMissing, toolTest } from '../util/tools';
 
 /**
- * Scenarios whose only failures are the CPC leaf TLS bug (no `tls {}` with
- * handshake_first and a mounted CA on CPC leaf remotes to a terminating
- * listener) that branch `e2e-tls` fixes. Merging that fix empties this list;
- * a scenario listed here whose awaited problem is gone fails, so the list
- * cannot go stale.
+ * Scenarios whose only failures are the CPC leaf TLS bug that branch
+ * `e2e-tls` fixes: a CPC leaf remote to the CSC's TLS-terminating listener
+ * without `tls { handshake_first }`, or one that trusts only the system roots
+ * (the default) while the CSC gateway's certificate comes from a private CA
+ * the library creates (the demo's self-signed CA, production's Vault PKI).
+ * Merging that fix empties this list; a listed scenario whose awaited problem
+ * is gone fails, so the list cannot go stale.
  */
 const AWAITING_E2E_TLS: readonly string[] = [
   'examples/fleet.yaml',
   'examples/production',
-  'examples/quickstart',
-  'CSC gateway certificate from an existing TLS Secret',
-  'gateway in namespace envoy-gateway-system (chart routes)',
-  'gateway in namespace envoy-gateway-system (v1 routes as manifests)',
-  'existing/mtls/tls/manifests-v1/account/upstream-names/via-gateway',
-  'existing/mtls/tls/manifests-v1alpha2/account/upstream-names/via-gateway',
-  'existing/mtls/tls/manifests-v1alpha2/accounts-jetstream/upstream-names/via-gateway',
-  'externalSecrets/mtls/tls/manifests-v1/accounts-jetstream/renamed/cpc2-external',
-  'externalSecrets/no-mtls/tls/manifests-v1alpha2/no-accounts/renamed/via-gateway',
-  'inline/mtls/tls/helm-values/accounts-jetstream/upstream-names/via-gateway',
-  'inline/mtls/tls/helm-values/no-accounts/upstream-names/via-gateway',
-  'inline/mtls/tls/manifests-v1/no-accounts/upstream-names/via-gateway',
-  'vaultStaticSecrets/mtls/tls/helm-values/account/renamed/via-gateway',
-  'vaultStaticSecrets/mtls/tls/manifests-v1alpha2/no-accounts/upstream-names/cpc2-external',
 ];
 
 /**
@@ -88,10 +77,13 @@ let renders = 0;
 const awaited = { 'e2e-tls': 0, 'e2e-values': 0 };
 let workDir: string;
 let deployerValues: string;
+/** A CA certificate made at test time, for LeafTrust.fromPem. */
+let caPem: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   workDir = tempDir('dsx-contract-');
   deployerValues = writeDeployerValues(workDir);
+  caPem = (await tlsFixture()).caCrt;
 });
 
 afterAll(() => {
@@ -355,8 +347,18 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
   const cpc1: FleetCpcOptions = { id: '1', gateway: { hostnames: ['cpc-1.event-bus.example.com'] } };
   // Per-cluster overrides are not in FleetCpcOptions yet (branch e2e-values adds them): passed untyped, checkRenames reports whether they arrive.
   const cpc1WithRenames = c.names === 'renamed' ? { ...cpc1, secretOverrides: CPC1_RENAMES } as FleetCpcOptions : cpc1;
+  // The CA each CPC trusts for the CSC gateway (TLS only): the fleet CA's PEM for the private CAs the
+  // library creates; an existing Secret or ConfigMap, or the public roots, for a named issuer.
+  const trust = !tls ? undefined : issuer === 'selfSigned' ? 'pem' : issuer === 'issuer' ? 'existing-secret' : issuer === 'vault' ? 'existing-configmap' : 'public-roots';
+  const cscTrust = trust === 'pem' ? LeafTrust.fromPem(caPem)
+    : trust === 'existing-secret' ? LeafTrust.fromExistingSecret('csc-gateway-ca')
+      : trust === 'existing-configmap' ? LeafTrust.fromExistingConfigMap('csc-gateway-ca', 'ca.pem')
+        : trust === 'public-roots' ? LeafTrust.publicRoots() : undefined;
+  const deployerCa = trust === 'existing-secret' ? [{ kind: 'Secret' as const, name: 'csc-gateway-ca', keys: ['ca.crt'] }]
+    : trust === 'existing-configmap' ? [{ kind: 'ConfigMap' as const, name: 'csc-gateway-ca', keys: ['ca.pem'] }] : [];
   const props: EventBusFleetProps = {
     keys,
+    cscTrust,
     delivery: deliveryOf(c),
     mtls,
     // A renamed nats-mtls-server-tls comes from the delivery, not from a cert-manager Certificate.
@@ -386,6 +388,7 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
     expect: {
       cscAddresses: ['csc.event-bus.example.com', '172.18.200.1'],
       externalCscEndpoints: external ? { 2: external } : undefined,
+      deployerObjects: deployerCa.length ? { 'cpc-1': deployerCa, 'cpc-2': deployerCa } : undefined,
       extraAccounts: accounts,
       renames: renamesOf(c, ['1', '2']),
     },

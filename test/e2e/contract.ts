@@ -75,6 +75,8 @@ export interface ScenarioExpectations {
   readonly externalCscEndpoints?: Record<string, string>;
   /** Extra accounts and whether each should have JetStream on the CSC. */
   readonly extraAccounts: Record<string, { jetstream: boolean }>;
+  /** Secrets and ConfigMaps the deployer provides (e.g. an existing CA for `LeafTrust.fromExistingSecret`), by cluster directory. */
+  readonly deployerObjects?: Record<string, Array<{ kind: 'Secret' | 'ConfigMap'; name: string; keys: string[] }>>;
   /** TLS Secrets of the CSC gateway the deployer provides (`gateway.serverTlsSecret`): their SANs are the deployer's to get right. */
   readonly deployerTlsSecrets?: string[];
   /** Renamed Secrets per cluster: default name -> new name (and key renames), as the scenario asked. */
@@ -360,7 +362,10 @@ export function chartProduces(chart: RenderedObject[], namespace: string): Produ
 /** Check 1: every reference the chart makes is produced (or the deployer's). */
 export function checkReferences(c: ClusterUnderTest, expect: ScenarioExpectations, counts: ContractCounts): Problem[] {
   const problems: Problem[] = [];
-  const producers = [...chartProduces(c.chart, c.namespace), ...libraryProduces(c)];
+  const deployer: Produced[] = (expect.deployerObjects?.[c.cluster] ?? []).map((d) => ({
+    kind: d.kind, name: d.name, namespace: c.namespace, keys: new Set(d.keys), by: 'the deployer (named by the test)',
+  }));
+  const producers = [...chartProduces(c.chart, c.namespace), ...libraryProduces(c), ...deployer];
   const configMaps = new Map<string, Record<string, string>>();
   for (const p of producers) {
     if (p.kind === 'ConfigMap' && p.keys) configMaps.set(p.name, Object.fromEntries([...p.keys].map((k) => [k, p.value?.(k) ?? ''])));
@@ -640,9 +645,23 @@ export function checkLeaf(
           problems.push({ check: 'leaf-url', message: `${where}: the CSC listener's certificate ${JSON.stringify(listener.certificateRefs[0])} is not a Certificate of the library, so its SANs cannot be checked` });
         }
         // A terminating listener waits for a ClientHello: the remote must start with TLS and trust the gateway's CA.
-        if (!r.tls) {problems.push({ check: 'leaf-tls', message: `${where}: no tls {} block, but listener ${listener.name} terminates TLS (needs handshake_first: true and ca_file)`, awaiting: 'e2e-tls' });} else {
+        if (!r.tls) {
+          problems.push({
+            check: 'leaf-tls',
+            message: `${where}: no tls {} block, but listener ${listener.name} terminates TLS (needs handshake_first: true and a CA that verifies the gateway)`,
+            awaiting: 'e2e-tls',
+          });
+        } else {
           if (r.tls.handshake_first !== 'true') problems.push({ check: 'leaf-tls', message: `${where}: tls {} lacks handshake_first: true (the terminating listener speaks TLS first)`, awaiting: 'e2e-tls' });
-          if (!r.tls.ca_file) problems.push({ check: 'leaf-tls', message: `${where}: tls {} names no ca_file, so the gateway's certificate is verified against system roots only`, awaiting: 'e2e-tls' });
+          // Without ca_file the system roots verify the gateway: fine for a public CA, never for a private CA the library creates.
+          const issuer = certificate && privateIssuer(csc, certificate.spec.issuerRef);
+          if (!r.tls.ca_file && issuer) {
+            problems.push({
+              check: 'leaf-tls',
+              message: `${where}: tls {} names no ca_file, so only the system roots verify the CSC gateway's certificate, which ${issuer} issues`,
+              awaiting: 'e2e-tls',
+            });
+          }
         }
       } else if (listener.protocol === 'TCP' && scheme !== 'nats') {
         problems.push({ check: 'leaf-url', message: `${where}: URL ${url} is not nats://, but listener ${listener.name} is plain TCP` });
@@ -689,6 +708,15 @@ export function checkLeaf(
     if (!derived.startsWith('U')) problems.push({ check: 'leaf-keys', message: `${where}: the leaf key ${derived} is not a user key` });
   }
   return problems;
+}
+
+/** `<Kind> <name> (<type>)` when the issuer is one the library creates with a private CA (self-signed CA, CA, Vault PKI). */
+function privateIssuer(c: ClusterUnderTest, ref: Obj | undefined): string | undefined {
+  if (!ref?.name) return undefined;
+  const kind = ref.kind ?? 'Issuer';
+  const issuer = (c.library as Obj[]).find((o) => o.kind === kind && o.metadata.name === ref.name && o.apiVersion.startsWith('cert-manager.io/'));
+  const type = ['selfSigned', 'ca', 'vault'].find((t) => issuer?.spec?.[t] !== undefined);
+  return issuer && type ? `the library's ${kind} ${ref.name} (${type}, a private CA)` : undefined;
 }
 
 function leafnodePort(chart: RenderedObject[]): number {
