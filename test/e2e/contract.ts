@@ -655,6 +655,7 @@ export function checkLeaf(
           if (r.tls.handshake_first !== 'true') problems.push({ check: 'leaf-tls', message: `${where}: tls {} lacks handshake_first: true (the terminating listener speaks TLS first)`, awaiting: 'e2e-tls' });
           // Without ca_file the system roots verify the gateway: fine for a public CA, never for a private CA the library creates.
           const issuer = certificate && privateIssuer(csc, certificate.spec.issuerRef);
+          if (r.tls.ca_file && certificate) problems.push(...checkTrustedCa(csc, cpc, certificate, r.tls.ca_file, where));
           if (!r.tls.ca_file && issuer) {
             problems.push({
               check: 'leaf-tls',
@@ -708,6 +709,56 @@ export function checkLeaf(
     if (!derived.startsWith('U')) problems.push({ check: 'leaf-keys', message: `${where}: the leaf key ${derived} is not a user key` });
   }
   return problems;
+}
+
+/**
+ * The CA a CPC trusts (its ca_file, through its mount, from what produces it)
+ * against the CA that signs the CSC gateway's certificate, where the output
+ * shows the latter: a CA generated inside the CSC cluster (a self-signed CA
+ * Certificate) cannot be in any bundle given at synth time; a CA given as an
+ * inline Secret must be in the bundle.
+ */
+function checkTrustedCa(csc: ClusterUnderTest, cpc: ClusterUnderTest, certificate: Obj, caFile: string, where: string): Problem[] {
+  const ref = certificate.spec.issuerRef ?? {};
+  const issuer = (csc.library as Obj[]).find((o) => o.kind === (ref.kind ?? 'Issuer') && o.metadata.name === ref.name && o.apiVersion.startsWith('cert-manager.io/'));
+  const caSecret: string | undefined = issuer?.spec?.ca?.secretName;
+  if (!caSecret) return [];
+  const trusted = fileContent(cpc, caFile);
+  const made = (csc.library as Obj[]).find((o) => o.kind === 'Certificate' && o.spec.secretName === caSecret);
+  if (made) {
+    return [{
+      check: 'leaf-tls',
+      message: `${where}: ca_file ${caFile} (${trusted?.by ?? 'unknown source'}) cannot hold the CA that signs the CSC gateway's certificate: `
+        + `${ref.kind ?? 'Issuer'} ${ref.name} signs with ${caSecret}, a CA cert-manager generates inside the CSC cluster (Certificate ${made.metadata.name})`,
+      awaiting: 'e2e-tls',
+    }];
+  }
+  const ca = secretValue(csc, caSecret, 'tls.crt').value;
+  const bundle = trusted?.value;
+  if (ca === undefined || bundle === undefined) return [];
+  const norm = (t: string) => t.replace(/\s+/g, '');
+  const blocks = ca.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (!blocks.length || !norm(bundle).includes(norm(blocks[0] ?? ''))) {
+    return [{
+      check: 'leaf-tls',
+      message: `${where}: ca_file ${caFile} (${trusted!.by}) does not hold the CA in the CSC's ${caSecret} that signs its gateway certificate`,
+      awaiting: 'e2e-tls',
+    }];
+  }
+  return [];
+}
+
+/** What a container of the cluster's chart reads at `file`: its producer and value. */
+function fileContent(c: ClusterUnderTest, file: string): { by: string; value?: string } | undefined {
+  const producers = [...chartProduces(c.chart, c.namespace), ...libraryProduces(c)];
+  const configMaps = new Map<string, Record<string, string>>();
+  for (const p of producers) {
+    if (p.kind === 'ConfigMap' && p.keys) configMaps.set(p.name, Object.fromEntries([...p.keys].map((k) => [k, p.value?.(k) ?? ''])));
+  }
+  const ref = collectReferences(c.chart, c.namespace, configMaps).refs.find((r) => r.file === file);
+  if (!ref || ref.key === undefined) return undefined;
+  const p = producers.find((x) => x.kind === ref.kind && x.name === ref.name && (!x.keys || x.keys.has(ref.key!)));
+  return { by: p ? `${ref.kind} ${ref.name} key ${ref.key} from ${p.by}` : `${ref.kind} ${ref.name} key ${ref.key}`, value: p?.value?.(ref.key) };
 }
 
 /** `<Kind> <name> (<type>)` when the issuer is one the library creates with a private CA (self-signed CA, CA, Vault PKI). */
