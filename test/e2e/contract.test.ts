@@ -25,7 +25,7 @@ import {
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import {
-  CertificateIssuer, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore, MtlsServerTls,
+  CertificateIssuer, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
   LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
@@ -296,8 +296,8 @@ function fleetRenames(c: Choice): SecretOverride[] {
     { secret: 'nats-surveyor', name: 'dsx-surveyor' },
     { secret: 'nats-xkey', name: 'dsx-xkey' },
     { secret: 'auth-callout-keys', keys: { 'xkey-seed': 'xkey' } },
-    // cert-manager writes the Secret its Certificate names: renaming it needs the delivery to provide it.
-    ...(c.mtls === 'mtls' && c.delivery !== 'inline' ? [{ secret: 'nats-mtls-server-tls', name: 'dsx-mtls-server-tls' }] : []),
+    // Not nats-mtls-server-tls: the chart hard-codes it in two lists a values file can only replace whole,
+    // so the library refuses to rename it (branch e2e-values; its own tests prove the refusal).
   ];
 }
 
@@ -322,13 +322,17 @@ function accountsOf(c: Choice): Record<string, { jetstream: boolean }> {
 }
 
 /**
- * The fleet's `extraAccounts`. The JetStream property is not part of the
- * typed surface yet (branch e2e-values adds it): until then the names alone,
- * and checkAccounts reports the missing JetStream as that branch's bug.
+ * The fleet's `extraAccounts` and `extraAccountSettings` (e.g. `{ LaunchLayer:
+ * { jetstream: true } }`). The settings are not on this branch's typed surface
+ * yet (branch e2e-values adds them): passed untyped, so they take effect once
+ * merged, and until then checkAccounts reports the missing JetStream as that
+ * branch's bug.
  */
-function extraAccountsProp(accounts: Record<string, { jetstream: boolean }>): string[] | undefined {
+function extraAccountsProps(accounts: Record<string, { jetstream: boolean }>): Pick<EventBusFleetProps, 'extraAccounts'> {
   const names = Object.keys(accounts);
-  return names.length ? names : undefined;
+  const settings = Object.fromEntries(Object.entries(accounts).filter(([, a]) => a.jetstream).map(([n]) => [n, { jetstream: true }]));
+  const props = { extraAccounts: names.length ? names : undefined, extraAccountSettings: Object.keys(settings).length ? settings : undefined };
+  return props as Pick<EventBusFleetProps, 'extraAccounts'>;
 }
 
 function deliveryOf(c: Choice): SecretsDelivery {
@@ -348,7 +352,6 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
         : { vault: { name: 'event-bus-vault-issuer', server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) } };
   const tls = c.transport === 'tls';
   const mtls = c.mtls === 'mtls';
-  const renameServerTls = fleetRenames(c).some((o) => o.secret === 'nats-mtls-server-tls');
   const accounts = accountsOf(c);
   const external = c.endpoint === 'cpc2-external' ? `${tls ? 'tls' : 'nats'}://leaf.csc.example.net:7422` : undefined;
   const cpc1: FleetCpcOptions = { id: '1', gateway: { hostnames: ['cpc-1.event-bus.example.com'] } };
@@ -368,9 +371,7 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
     cscTrust,
     delivery: deliveryOf(c),
     mtls,
-    // A renamed nats-mtls-server-tls comes from the delivery, not from a cert-manager Certificate.
-    mtlsServerTls: renameServerTls ? MtlsServerTls.fromDelivery() : undefined,
-    extraAccounts: extraAccountsProp(accounts),
+    ...extraAccountsProps(accounts),
     secretOverrides: fleetRenames(c).length ? fleetRenames(c) : undefined,
     certificates,
     gateway: {
@@ -382,7 +383,7 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
       gateway: {
         hostnames: ['csc.event-bus.example.com'],
         ipAddresses: ['172.18.200.1'],
-        mtlsClientUrls: mtls && !renameServerTls ? ['mqtts://csc.event-bus.example.com:8883'] : undefined,
+        mtlsClientUrls: mtls ? ['mqtts://csc.event-bus.example.com:8883'] : undefined,
       },
     },
     cpcs: [
