@@ -1,6 +1,7 @@
 import { Chart, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EventBusClusterOptions, NKeyPermission } from './options';
+import { CaIssuer } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
 import { validateNamespace } from '../certificates/names';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
@@ -85,9 +86,9 @@ export abstract class EventBusClusterChart extends Chart {
 
     // Certificates: one issuer for the gateway certificate and the mTLS server.
     const certs = options.certificates ?? {};
-    const sources = [certs.issuer && 'issuer', certs.selfSigned && 'selfSigned', certs.vault && 'vault'].filter(Boolean);
+    const sources = [certs.issuer && 'issuer', certs.selfSigned && 'selfSigned', certs.vault && 'vault', certs.ca && 'ca'].filter(Boolean);
     if (sources.length > 1) {
-      throw problem({ where, problem: `certificates sets ${sources.join(' and ')}`, allowed: 'one issuer source: issuer, selfSigned or vault', fix: 'keep one of them' });
+      throw problem({ where, problem: `certificates sets ${sources.join(' and ')}`, allowed: 'one issuer source: issuer, selfSigned, vault or ca', fix: 'keep one of them' });
     }
     // A namespaced Issuer signs Certificates of its own namespace only: when
     // the gateway's certificate lives elsewhere, the issuer we create is a
@@ -98,6 +99,8 @@ export abstract class EventBusClusterChart extends Chart {
       issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName), clusterScoped: spansNamespaces });
     } else if (certs.vault) {
       issuer = new VaultIssuer(this, 'Issuer', { ...certs.vault, clusterScoped: certs.vault.clusterScoped ?? spansNamespaces });
+    } else if (certs.ca) {
+      issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, labels: options.labels });
     }
     const certOptions = { duration: certs.duration, renewBefore: certs.renewBefore, privateKey: certs.privateKey };
 
