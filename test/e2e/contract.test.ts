@@ -13,6 +13,7 @@
  * missing (under CI that fails instead). Counts go to
  * test-reports/proof-contract.json for the CI summary.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
@@ -25,7 +26,7 @@ import {
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import {
-  CertificateIssuer, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
+  CertificateAuthority, CertificateIssuer, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
   LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
@@ -33,7 +34,6 @@ import { main } from '../../src/cli/run';
 import { accountSecretToken } from '../../src/keys/layout';
 import { DEFAULT_REMOTE_PREFIX, exportFleet } from '../../src/secrets/inventory';
 import { REPO, tempDir, writeProofReport } from '../proof/scenarios';
-import { tlsFixture } from '../secrets/tls-fixture';
 import { DEPLOYER_VALUES, helmTemplate, writeDeployerValues } from '../util/helm';
 import type { Manifest } from '../util/schema';
 import { findSeeds } from '../util/seeds';
@@ -51,13 +51,8 @@ import { chartMissing, helmMissing, toolTest } from '../util/tools';
  * is gone fails, so the list cannot go stale.
  */
 const AWAITING_E2E_TLS: readonly string[] = [
-  'examples/fleet.yaml',
+  'a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway',
   'examples/production',
-  'existing/mtls/tls/manifests-v1alpha2/account/upstream-names/via-gateway',
-  'existing/mtls/tls/manifests-v1alpha2/accounts-jetstream/upstream-names/via-gateway',
-  'externalSecrets/no-mtls/tls/manifests-v1alpha2/no-accounts/renamed/via-gateway',
-  'gateway in namespace envoy-gateway-system (chart routes)',
-  'inline/mtls/tls/helm-values/no-accounts/upstream-names/via-gateway',
 ];
 
 /**
@@ -84,14 +79,21 @@ let renders = 0;
 const awaited = { 'e2e-tls': 0, 'e2e-values': 0 };
 let workDir: string;
 let deployerValues: string;
-/** A CA certificate made at test time, for LeafTrust.fromPem. */
-let caPem: string;
+/** A fleet CA made at test time with openssl (its key never leaves the temp folder and the inline manifests). */
+let fleetCa: { crt: string; key: string };
 
 beforeAll(async () => {
   workDir = tempDir('dsx-contract-');
   deployerValues = writeDeployerValues(workDir);
-  caPem = (await tlsFixture()).caCrt;
+  fleetCa = makeCa(workDir);
 });
+
+/** A CA certificate and key (CA:TRUE), made with the real openssl CLI. */
+function makeCa(dir: string): { crt: string; key: string } {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'fleet-ca.key', '-out', 'fleet-ca.crt',
+    '-subj', '/CN=contract test fleet CA', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { cwd: dir, stdio: 'pipe' });
+  return { crt: fs.readFileSync(path.join(dir, 'fleet-ca.crt'), 'utf8'), key: fs.readFileSync(path.join(dir, 'fleet-ca.key'), 'utf8') };
+}
 
 afterAll(() => {
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
@@ -285,7 +287,7 @@ function scenarioName(c: Choice): string {
   return (Object.keys(FACTORS) as Factor[]).map((f) => c[f]).join('/');
 }
 
-const ISSUERS = ['selfSigned', 'issuer', 'clusterIssuer', 'vault'] as const;
+const ISSUERS = ['fleetCa', 'issuer', 'clusterIssuer', 'vault'] as const;
 const ES_PREFIX = 'dsx/event-bus';
 
 /** Fleet-wide renames of per-cluster Secrets. */
@@ -346,7 +348,7 @@ function deliveryOf(c: Choice): SecretsDelivery {
 
 function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect: ScenarioExpectations } {
   const issuer = ISSUERS[i % ISSUERS.length];
-  const certificates = issuer === 'selfSigned' ? { selfSigned: true }
+  const certificates = issuer === 'fleetCa' ? { ca: CertificateAuthority.fromPem(fleetCa.crt, fleetCa.key) }
     : issuer === 'issuer' ? { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') }
       : issuer === 'clusterIssuer' ? { issuer: CertificateIssuer.fromClusterIssuerName('event-bus-ca') }
         : { vault: { name: 'event-bus-vault-issuer', server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) } };
@@ -357,10 +359,12 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
   const cpc1: FleetCpcOptions = { id: '1', gateway: { hostnames: ['cpc-1.event-bus.example.com'] } };
   // Per-cluster overrides are not in FleetCpcOptions yet (branch e2e-values adds them): passed untyped, checkRenames reports whether they arrive.
   const cpc1WithRenames = c.names === 'renamed' ? { ...cpc1, secretOverrides: CPC1_RENAMES } as FleetCpcOptions : cpc1;
-  // The CA each CPC trusts for the CSC gateway (TLS only): the fleet CA's PEM for the private CAs the
-  // library creates; an existing Secret or ConfigMap, or the public roots, for a named issuer.
-  const trust = !tls ? undefined : issuer === 'selfSigned' ? 'pem' : issuer === 'issuer' ? 'existing-secret' : issuer === 'vault' ? 'existing-configmap' : 'public-roots';
-  const cscTrust = trust === 'pem' ? LeafTrust.fromPem(caPem)
+  // The CA each CPC trusts for the CSC gateway (TLS only): with the fleet CA its certificate (given, or the default);
+  // an existing Secret or ConfigMap for the Vault PKI and a named Issuer; the public roots for a named ClusterIssuer.
+  const trust = !tls ? undefined
+    : issuer === 'fleetCa' ? (c.routes === 'helm-values' ? 'pem' : 'default')
+      : issuer === 'issuer' ? 'existing-secret' : issuer === 'vault' ? 'existing-configmap' : 'public-roots';
+  const cscTrust = trust === 'pem' ? LeafTrust.fromPem(fleetCa.crt)
     : trust === 'existing-secret' ? LeafTrust.fromExistingSecret('csc-gateway-ca')
       : trust === 'existing-configmap' ? LeafTrust.fromExistingConfigMap('csc-gateway-ca', 'ca.pem')
         : trust === 'public-roots' ? LeafTrust.publicRoots() : undefined;
@@ -447,6 +451,8 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
       (p) => ({ ...p, csc: { gateway: { ipAddresses: ['172.18.200.1'] } } }), { cscAddresses: ['172.18.200.1'] }],
     ['CSC gateway certificate from an existing TLS Secret', base({ transport: 'tls', delivery: 'externalSecrets' }),
       (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: TlsSecret.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
+    ['a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway', base({ transport: 'tls' }),
+      (p) => ({ ...p, certificates: { selfSigned: true }, cscTrust: LeafTrust.fromPem(fleetCa.crt) }), {}],
     ['CPC-2 without a gateway', base({ delivery: 'existing', endpoint: 'cpc2-external' }),
       (p) => ({ ...p, cpcs: [p.cpcs[0], { ...p.cpcs[1], gateway: { ...p.cpcs[1].gateway, enabled: false } }] }), {}],
   ];

@@ -91,10 +91,12 @@ export interface ContractCounts {
   leafRemotes: number;
   keyPairs: number;
   objectsCompared: number;
+  /** CPC trust bundles compared with the CA that signs the CSC gateway's certificate. */
+  caCompared: number;
 }
 
 export function emptyCounts(): ContractCounts {
-  return { references: 0, fileReferences: 0, routes: 0, leafRemotes: 0, keyPairs: 0, objectsCompared: 0 };
+  return { references: 0, fileReferences: 0, routes: 0, leafRemotes: 0, keyPairs: 0, objectsCompared: 0, caCompared: 0 };
 }
 
 // ---------------------------------------------------------------------------
@@ -655,7 +657,7 @@ export function checkLeaf(
           if (r.tls.handshake_first !== 'true') problems.push({ check: 'leaf-tls', message: `${where}: tls {} lacks handshake_first: true (the terminating listener speaks TLS first)`, awaiting: 'e2e-tls' });
           // Without ca_file the system roots verify the gateway: fine for a public CA, never for a private CA the library creates.
           const issuer = certificate && privateIssuer(csc, certificate.spec.issuerRef);
-          if (r.tls.ca_file && certificate) problems.push(...checkTrustedCa(csc, cpc, certificate, r.tls.ca_file, where));
+          if (r.tls.ca_file && certificate) problems.push(...checkTrustedCa(csc, cpc, certificate, r.tls.ca_file, where, counts));
           if (!r.tls.ca_file && issuer) {
             problems.push({
               check: 'leaf-tls',
@@ -718,7 +720,7 @@ export function checkLeaf(
  * Certificate) cannot be in any bundle given at synth time; a CA given as an
  * inline Secret must be in the bundle.
  */
-function checkTrustedCa(csc: ClusterUnderTest, cpc: ClusterUnderTest, certificate: Obj, caFile: string, where: string): Problem[] {
+function checkTrustedCa(csc: ClusterUnderTest, cpc: ClusterUnderTest, certificate: Obj, caFile: string, where: string, counts: ContractCounts): Problem[] {
   const ref = certificate.spec.issuerRef ?? {};
   const issuer = (csc.library as Obj[]).find((o) => o.kind === (ref.kind ?? 'Issuer') && o.metadata.name === ref.name && o.apiVersion.startsWith('cert-manager.io/'));
   const caSecret: string | undefined = issuer?.spec?.ca?.secretName;
@@ -736,6 +738,7 @@ function checkTrustedCa(csc: ClusterUnderTest, cpc: ClusterUnderTest, certificat
   const ca = secretValue(csc, caSecret, 'tls.crt').value;
   const bundle = trusted?.value;
   if (ca === undefined || bundle === undefined) return [];
+  counts.caCompared++;
   const norm = (t: string) => t.replace(/\s+/g, '');
   const blocks = ca.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (!blocks.length || !norm(bundle).includes(norm(blocks[0] ?? ''))) {
