@@ -720,7 +720,9 @@ export function checkLeaf(
  * Certificate) cannot be in any bundle given at synth time; a CA given as an
  * inline Secret must be in the bundle.
  */
-function checkTrustedCa(csc: ClusterUnderTest, cpc: ClusterUnderTest, certificate: Obj, caFile: string, where: string, counts: ContractCounts): Problem[] {
+function checkTrustedCa(
+  csc: ClusterUnderTest, cpc: ClusterUnderTest, certificate: Obj, caFile: string, where: string, counts: ContractCounts,
+): Problem[] {
   const ref = certificate.spec.issuerRef ?? {};
   const issuer = (csc.library as Obj[]).find((o) => o.kind === (ref.kind ?? 'Issuer') && o.metadata.name === ref.name && o.apiVersion.startsWith('cert-manager.io/'));
   const caSecret: string | undefined = issuer?.spec?.ca?.secretName;
