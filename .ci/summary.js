@@ -36,7 +36,7 @@ function proofLines(dir) {
     'nats': (r) => `${r.keysAuthenticated} NKeys authenticated against nats-server ${r.server}, ${r.seedsRefused} foreign seeds refused`,
     'faults': (r) => `${r.cases} faults injected into synth, export, certs and nkeys runs (the key-store fault table is in test/cli/nkeys.test.ts)`,
     'contract': (r) => `${r.scenarios} scenarios rendered by the real chart (${r.renders} helm template runs): checked ${r.references} Secret/ConfigMap references (${r.fileReferences} through files), `
-      + `${r.routes} routes against the Gateway's listeners, ${r.leafRemotes} leaf remotes against the CSC's listener, ${r.keyPairs} leaf key pairs derived, ${r.objectsCompared} objects for duplicates`
+      + `${r.routes} routes against the Gateway's listeners, ${r.leafRemotes} leaf remotes against the CSC's listener, ${r.keyPairs} leaf key pairs derived, ${r.caCompared ?? 0} CPC trust bundles against the CSC's CA, ${r.objectsCompared} objects for duplicates`
       + (r.awaiting && (r.awaiting['e2e-tls'] || r.awaiting['e2e-values']) ? `; ${r.awaiting['e2e-tls'] + r.awaiting['e2e-values']} problems of known bugs awaiting their fixes (e2e-tls: ${r.awaiting['e2e-tls']}, e2e-values: ${r.awaiting['e2e-values']})` : ''),
   };
   let names = [];

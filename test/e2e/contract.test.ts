@@ -599,6 +599,31 @@ describe('the checks find what they claim to', () => {
       ['leaf-tls', 'e2e-tls', expect.stringMatching(/no tls \{\} block, but listener nats-leafnode terminates TLS/)],
     ]));
     expect(findSeeds([...tcp, ...tls].map((p) => p.message).join('\n'))).toEqual([]);
+
+    // TLS-first with a CA bundle: it must hold the CA whose issuer signs the CSC gateway's certificate.
+    const withCa = (trusted: string): [ClusterUnderTest, ClusterUnderTest] => {
+      const c = csc('TLS');
+      const lib = c.library as any[];
+      lib[1] = { ...lib[1], spec: { ...lib[1].spec, issuerRef: { name: 'fleet', kind: 'Issuer' } } };
+      lib.push({ apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'fleet' }, spec: { ca: { secretName: 'fleet-ca' } } },
+        { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fleet-ca' }, data: { 'tls.crt': b64(fleetCa.crt) } });
+      const p = cpc('tls://csc.example.com:7422');
+      const conf = 'remotes: [ { urls: ["tls://csc.example.com:7422"] nkey: $LEAF_USER_SEED account: CSC tls: { ca_file: "/etc/nats-ca-cert/ca.crt" handshake_first: true } } ]';
+      (p.chart[0] as any).data['leafnodes.conf'] = conf;
+      const spec = (p.chart[1] as any).spec.template.spec;
+      spec.volumes = [{ name: 'leaf', configMap: { name: 'nats-leafnodes-config' } }, { name: 'tls-ca', configMap: { name: 'trust' } }];
+      spec.containers[0].volumeMounts = [{ name: 'leaf', mountPath: '/etc/nats-leafnodes' }, { name: 'tls-ca', mountPath: '/etc/nats-ca-cert' }];
+      (p.library as any[]).push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'trust' }, data: { 'ca.crt': trusted } });
+      (lib[2] as any).data.pubkey = b64(cpcKey.getPublicKey());
+      return [c, p];
+    };
+    const counted = emptyCounts();
+    expect(checkLeaf(...withCa(fleetCa.crt), '1', expectations, counted)).toEqual([]);
+    expect(counted.caCompared).toBe(1);
+    const otherCa = makeCa(fs.mkdtempSync(path.join(workDir, 'other-ca-')));
+    expect(checkLeaf(...withCa(otherCa.crt), '1', expectations, emptyCounts()).map((p) => [p.check, p.message])).toEqual([
+      ['leaf-tls', 'cpc-1: leaf remote of account CSC: ca_file /etc/nats-ca-cert/ca.crt (ConfigMap trust key ca.crt from library ConfigMap/trust) does not hold the CA in the CSC\'s fleet-ca that signs its gateway certificate'],
+    ]);
   });
 
   test('parses leaf remotes with and without a tls block', () => {
