@@ -729,7 +729,8 @@ function checkTrustedCa(
   if (!caSecret) return [];
   const trusted = fileContent(cpc, caFile);
   const made = (csc.library as Obj[]).find((o) => o.kind === 'Certificate' && o.spec.secretName === caSecret);
-  if (made) {
+  // A bundle fixed at synth time (the library's) cannot hold it; one the deployer copies from the CSC afterwards can.
+  if (made && trusted?.by.includes('from library ')) {
     return [{
       check: 'leaf-tls',
       message: `${where}: ca_file ${caFile} (${trusted?.by ?? 'unknown source'}) cannot hold the CA that signs the CSC gateway's certificate: `
@@ -737,6 +738,7 @@ function checkTrustedCa(
       awaiting: 'e2e-tls',
     }];
   }
+  if (made) return [];
   const ca = secretValue(csc, caSecret, 'tls.crt').value;
   const bundle = trusted?.value;
   if (ca === undefined || bundle === undefined) return [];
