@@ -5,3 +5,5 @@ export type { ICertificateIssuer, IssuerOptions, SelfSignedCaIssuerProps, VaultA
 export { PrivateKeyAlgorithm } from './private-key';
 export { CertificateUsage, MtlsServerCertificate, ServerCertificate } from './server-certificate';
 export type { MtlsServerCertificateProps, ServerCertificateOptions, ServerCertificateProps } from './server-certificate';
+export { LeafTrust, LeafTrustKind } from './leaf-trust';
+export type { LeafTrustPemOptions } from './leaf-trust';

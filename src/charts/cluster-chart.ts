@@ -238,7 +238,7 @@ export abstract class EventBusClusterChart extends Chart {
         },
       };
     }
-    return { global: { eventBus } };
+    return { global: { eventBus }, ...this.subchartValues() };
   }
 
   /** {@link helmValues} as a YAML document, with a header naming its source. */
@@ -250,6 +250,11 @@ export abstract class EventBusClusterChart extends Chart {
 
   /** `clusterId`/`cscEndpoint` (CPC) or `cpcIds` (CSC). */
   protected abstract roleValues(): Record<string, unknown>;
+
+  /** Values of the subcharts (top-level keys beside `global`) that only one role sets. */
+  protected subchartValues(): Record<string, unknown> {
+    return {};
+  }
 
   private routeValues(): Record<string, unknown> {
     if (this.gateway) return this.gateway.routesHelmValues();

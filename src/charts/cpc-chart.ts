@@ -1,6 +1,8 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EventBusClusterChart } from './cluster-chart';
 import { EventBusClusterOptions } from './options';
+import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { problem, quote } from '../errors';
 import { EventBusCluster } from '../secrets/cluster';
 
@@ -19,6 +21,16 @@ export interface CpcChartProps extends EventBusClusterOptions {
    * @default false
    */
   readonly createLeafConnections?: boolean;
+  /**
+   * The CA this CPC trusts for the CSC gateway's certificate, for a `tls://`
+   * `cscEndpoint` (the CSC's TLS-terminating `nats-leafnode` listener). The
+   * leaf remote then starts with the TLS handshake (`handshake_first`), and
+   * the CA is mounted into the NATS pods and named in its `ca_file`.
+   * Not allowed with a `nats://` endpoint.
+   * @default - LeafTrust.publicRoots() for a `tls://` endpoint (the CSC
+   * certificate must then be publicly trusted)
+   */
+  readonly cscTrust?: LeafTrust;
 }
 
 const LEAF_URL = /^(nats|tls|ws|wss):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:(\d{1,5}))?$/;
@@ -44,11 +56,38 @@ export function validateCscEndpoint(url: string | undefined, where: string): voi
 export class CpcChart extends EventBusClusterChart {
   /** The leafnode URL of the CSC. */
   public readonly cscEndpoint: string;
+  /** The CA trusted for the CSC gateway's certificate; undefined for a plain `nats://` endpoint. */
+  public readonly cscTrust?: LeafTrust;
 
   constructor(scope: Construct, id: string, props: CpcChartProps) {
-    validateCscEndpoint(props.cscEndpoint, `${scope.node.path ? scope.node.path + '/' : ''}${id}`);
+    const where = `${scope.node.path ? scope.node.path + '/' : ''}${id}`;
+    validateCscEndpoint(props.cscEndpoint, where);
+    const scheme = props.cscEndpoint.split(':')[0];
+    if (props.cscTrust !== undefined && !(props.cscTrust instanceof LeafTrust)) {
+      throw problem({ where, problem: 'cscTrust is not a LeafTrust', fix: 'use LeafTrust.fromPem(…), .fromPemFile(…), .fromExistingSecret(…), .fromExistingConfigMap(…) or .publicRoots()' });
+    }
+    if (props.cscTrust && scheme !== 'tls') {
+      throw problem({
+        where,
+        problem: `cscTrust is set, but cscEndpoint ${quote(props.cscEndpoint)} uses ${scheme}://, so the leaf connection has no TLS handshake to trust a CA for`,
+        allowed: 'cscTrust with a tls:// cscEndpoint (the CSC gateway\'s TLS-terminating nats-leafnode listener)',
+        fix: 'remove cscTrust for a plain TCP gateway (transport tcp), or use a tls:// cscEndpoint',
+      });
+    }
     super(scope, id, EventBusCluster.cpc(props.cpcId), props, props.createLeafConnections ?? false);
     this.cscEndpoint = props.cscEndpoint;
+    if (scheme === 'tls') {
+      this.cscTrust = props.cscTrust ?? LeafTrust.publicRoots();
+      if (this.cscTrust.kind === LeafTrustKind.PEM) {
+        // CA certificates are public: a ConfigMap, whatever the Secrets' delivery.
+        new ApiObject(this, 'CscTrust', {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: this.cscTrust.configMapName, namespace: this.releaseNamespace },
+          data: { [this.cscTrust.key!]: this.cscTrust.pem! },
+        });
+      }
+    }
   }
 
   /** The CPC's id. */
@@ -57,6 +96,15 @@ export class CpcChart extends EventBusClusterChart {
   }
 
   protected roleValues(): Record<string, unknown> {
-    return { clusterId: this.cluster.cpcId, cscEndpoint: this.cscEndpoint };
+    const tls = this.cscTrust?._values().cpcLeafClientTLS;
+    return { clusterId: this.cluster.cpcId, cscEndpoint: this.cscEndpoint, ...(tls ? { cpcLeafClientTLS: tls } : {}) };
+  }
+
+  protected subchartValues(): Record<string, unknown> {
+    const tlsCA = this.cscTrust?._values().tlsCA;
+    // The nats subchart mounts tlsCA into the NATS container; its ca_file is
+    // only added to TLS blocks the subchart renders, and the chart's main
+    // instance has none, so here it only mounts the file cpcLeafClientTLS names.
+    return tlsCA ? { nats: { tlsCA } } : {};
   }
 }

@@ -6,6 +6,7 @@ import { EventBusClusterChart } from './cluster-chart';
 import { validateCscEndpoint, CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import type { LeafTrust } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
@@ -49,6 +50,11 @@ export interface FleetCpcOptions extends FleetClusterOptions {
    * `tls://<first hostname or IP>:7422` (`nats://` for a TCP gateway)
    */
   readonly cscEndpoint?: string;
+  /**
+   * The CA this CPC trusts for the CSC gateway's certificate.
+   * @default - the fleet's `cscTrust`
+   */
+  readonly cscTrust?: LeafTrust;
 }
 
 /** Props of {@link EventBusFleet}. */
@@ -65,6 +71,14 @@ export interface EventBusFleetProps extends EventBusClusterOptions {
    * @default - derived from the CSC gateway (see FleetCpcOptions.cscEndpoint)
    */
   readonly cscEndpoint?: string;
+  /**
+   * The CA every CPC trusts for the CSC gateway's certificate when its leaf
+   * remote goes through the CSC's TLS-terminating `nats-leafnode` listener
+   * (`tls://` endpoint; see CpcChartProps.cscTrust). Not allowed when the
+   * CSC gateway's transport is `tcp`.
+   * @default - LeafTrust.publicRoots()
+   */
+  readonly cscTrust?: LeafTrust;
 }
 
 /** What {@link EventBusFleet.synth} wrote. */
@@ -120,7 +134,8 @@ export class EventBusFleet extends Construct {
       const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
       validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
       this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
-      const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint! });
+      const cscTrust = cpc.cscTrust ?? props.cscTrust;
+      const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
       this.cpcs.push(chart);
       this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
         csc: this.csc.secrets,
@@ -288,7 +303,7 @@ function renderChart(chart: Chart): any[] {
 
 /** The fleet's options with one member's overrides applied. */
 function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefined): EventBusClusterOptions {
-  const { csc: _csc, cpcs: _cpcs, cscEndpoint: _e, ...common } = fleet;
+  const { csc: _csc, cpcs: _cpcs, cscEndpoint: _e, cscTrust: _t, ...common } = fleet;
   return {
     ...common,
     labels: { ...(fleet.labels ?? {}), ...(member?.labels ?? {}) },
