@@ -142,7 +142,7 @@ export interface NatsServerProcessOptions {
   readonly ports: NatsPorts;
   /** A folder removed by stop(). */
   readonly removeOnStop?: string;
-  /** Name in error messages (default: the config file). */
+  /** Name in error messages. @default none */
   readonly name?: string;
   /** Start-up deadline (default 10 s). */
   readonly readyTimeoutMs?: number;
@@ -159,7 +159,7 @@ export async function startNatsServerProcess(options: NatsServerProcessOptions):
   if (!natsServerAvailable()) throw new Error(`nats-server not found at ${NATS_SERVER_BIN}`);
   const { configFile, ports } = options;
   const dir = options.cwd ?? path.dirname(configFile);
-  const name = options.name ?? configFile;
+  const label = options.name ? `nats-server (${options.name})` : 'nats-server';
   let log = '';
   const child = spawn(NATS_SERVER_BIN, ['-c', configFile], { cwd: dir, env: { ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
@@ -195,9 +195,9 @@ export async function startNatsServerProcess(options: NatsServerProcessOptions):
   const deadline = Date.now() + readyTimeoutMs;
   try {
     for (;;) {
-      if (exited) throw new Error(`nats-server (${name}) exited during start-up`);
+      if (exited) throw new Error(`${label} exited during start-up`);
       if (await canConnect(ports.port)) break;
-      if (Date.now() > deadline) throw new Error(`nats-server (${name}) did not accept connections within ${readyTimeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`${label} did not accept connections within ${readyTimeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } catch (e) {
@@ -210,10 +210,10 @@ export async function startNatsServerProcess(options: NatsServerProcessOptions):
     const check = () => {
       const m = pattern.exec(log);
       if (m) return finish(() => resolve(m));
-      if (exited) return finish(() => reject(new Error(`nats-server (${name}) exited before logging ${pattern}\n--- log ---\n${log}`)));
+      if (exited) return finish(() => reject(new Error(`${label} exited before logging ${pattern}\n--- log ---\n${log}`)));
       return undefined;
     };
-    const timer = setTimeout(() => finish(() => reject(new Error(`nats-server (${name}) logged no ${pattern} within ${timeoutMs} ms\n--- log ---\n${log}`))), timeoutMs);
+    const timer = setTimeout(() => finish(() => reject(new Error(`${label} logged no ${pattern} within ${timeoutMs} ms\n--- log ---\n${log}`))), timeoutMs);
     const finish = (f: () => void) => {
       clearTimeout(timer);
       listeners.delete(check);
