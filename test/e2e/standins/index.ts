@@ -3,6 +3,8 @@
  * says in its header what it stands for and what it does not do.
  */
 export * from './certs';
+export * from './mqtt';
 export * from './net';
+export * from './sni-passthrough-proxy';
 export * from './tls-terminating-proxy';
 export * from './wait';
