@@ -33,6 +33,7 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import * as nkeys from 'nkeys.js';
 import * as YAML from 'yaml';
+import { createRenderedStreams } from './nack-standin';
 import { Endpoint, RunningTlsTerminatingProxy, startTlsTerminatingProxy, TestCa } from './standins';
 import {
   CertificateIssuer, DirectoryKeyStore, DsxTransport, LeafTrust, EventBusClusterChart, EventBusFleet, MtlsServerTls, NKeyPermission, SecretsDelivery,
@@ -384,11 +385,14 @@ export const NATS_REWRITES = [
   'monitor: "http_port": 8222 -> <free>',
   'leafnode listener: "port": 7422 -> "host": "127.0.0.1", "port": <free>',
   'MQTT listener: "port": 1883 -> "host": "127.0.0.1", "port": <free>',
-  'cluster block removed: one server per StatefulSet (its routes name pod DNS; JetStream runs standalone only without a cluster listener)',
+  'cluster block: "port": 6222 and "routes" removed, the name kept: one server per StatefulSet (the routes name pod DNS; JetStream runs standalone only without a cluster listener; leaf connections still carry the cluster name, which the hub uses to tell the CPCs\' same-named pods apart)',
   'absolute paths under the container\'s mounts (pid_file, TLS files) -> the same path under the pod\'s temp root',
   'leaf remote URLs: host:port of a Service or the gateway -> 127.0.0.1:<port of that listener or its stand-in>',
   'the container\'s private /tmp -> <root>/tmp, by TMPDIR in the process env (JetStream\'s default store_dir is under it; the config sets none)',
 ] as const;
+
+/** The one change to the auth-callout pod: its config's `nats.url` (`nats://nats:4222`) -> the loopback client port of that cluster's nats. */
+export const CALLOUT_REWRITES = ['auth-callout nats.url: nats://<Service>:<port> -> nats://127.0.0.1:<that listener>'] as const;
 
 /** One applied rewrite: which file, which rule, what it matched and what it became. */
 export interface AppliedRewrite {
@@ -453,7 +457,11 @@ export async function prepareNats(
       text = applyRewrite(text, rel, NATS_REWRITES[1], /^(\s*)"http_port": 8222(,?)$/m, (m) => `${m[1]}"http_port": ${ports.http}${m[2]}`, 1, rewrites);
       text = applyRewrite(text, rel, NATS_REWRITES[2], /^(\s*)"port": 7422(,?)$/m, (m) => `${m[1]}"host": "127.0.0.1",\n${m[1]}"port": ${ports.leafnode}${m[2]}`, 1, rewrites);
       text = applyRewrite(text, rel, NATS_REWRITES[3], /^(\s*)"port": 1883(,?)$/m, (m) => `${m[1]}"host": "127.0.0.1",\n${m[1]}"port": ${ports.mqtt}${m[2]}`, 1, rewrites);
-      text = applyRewrite(text, rel, NATS_REWRITES[4], /^(\s*)"cluster": \{\n[\s\S]*?^\1\},?\n/m, () => '', 1, rewrites);
+      text = applyRewrite(text, rel, NATS_REWRITES[4], /^(\s*)"cluster": \{\n[\s\S]*?^\1\},?\n/m, (m) => {
+        const block = m[0].replace(/^\s*"port": 6222,?\n/m, '').replace(/^\s*"routes": \[[\s\S]*?\]\n/m, '');
+        if (block === m[0] || /"port"|"routes"/.test(block)) throw new Error(`${rel}: the cluster block has no single port 6222 and routes list: review NATS_REWRITES`);
+        return block.replace(/,(\n\s*\},?\n)$/, '$1');
+      }, 1, rewrites);
     }
     for (const mount of pod.mountPaths) {
       const escaped = mount.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -699,8 +707,15 @@ export async function startGateway(
 export interface RunningCallout {
   stop(): Promise<void>;
 }
-/** Starts the callout for one cluster: `pod` is the rendered auth-callout container, env resolved and mounts written; `natsUrl` its NATS (the config's `nats://nats:4222` on loopback). */
-export type CalloutStarter = (cluster: string, pod: MaterializedPod, natsUrl: string) => Promise<RunningCallout>;
+/** What the rendered auth-callout pod gives its service. */
+export interface CalloutPod {
+  readonly cluster: string;
+  /** The container, env resolved, mounts written under `pod.root`. */
+  readonly pod: MaterializedPod;
+  /** Maps a `nats://<service>:<port>` URL of the pod's config to the loopback Service (the one rewrite); fails for other hosts. */
+  loopback(url: string): string;
+}
+export type CalloutStarter = (callout: CalloutPod) => Promise<RunningCallout>;
 
 export interface RunningCluster {
   readonly name: string;
@@ -713,6 +728,8 @@ export interface RunningCluster {
   readonly gateway?: RunningGateway;
   /** Service `name:port` -> loopback endpoint. */
   readonly services: Record<string, Endpoint>;
+  /** Streams the NACK stand-in created from the rendered Stream objects. */
+  readonly streams: string[];
   stop(): Promise<void>;
 }
 
@@ -729,6 +746,8 @@ export interface StartClusterOptions {
   readonly passthrough?: PassthroughStarter;
   /** Start the nats-mtls StatefulSet when the chart rendered it (default true). */
   readonly mtls?: boolean;
+  /** Create the rendered Streams as NACK would (default true; needs `callout`). */
+  readonly streams?: boolean;
 }
 
 /** Starts one cluster's nats, auth-callout, nats-mtls and Gateway from its rendered objects; on failure stops what it started. */
@@ -747,14 +766,22 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       'nats:7422': { host: '127.0.0.1', port: natsPrepared.ports.leafnode },
       'nats:1883': { host: '127.0.0.1', port: natsPrepared.ports.mqtt },
     };
+    const loopback = (url: string) => {
+      const m = /^nats:\/\/([^:/]+):(\d+)$/.exec(url);
+      const target = m ? services[`${m[1]}:${m[2]}`] : undefined;
+      if (!target) throw new Error(`${o.name}: NATS URL ${url} of a rendered pod is not a running Service (${Object.keys(services).join(', ')})`);
+      return `nats://${target.host}:${target.port}`;
+    };
     let callout: RunningCallout | undefined;
     if (o.callout) {
       const deployment = o.objects.all().find((x) => x.kind === 'Deployment' && x.spec.template.spec.containers.some((c: any) => c.name === 'auth-callout'));
       if (!deployment) throw new Error(`${o.name}: the chart rendered no auth-callout Deployment`);
       const pod = materializePod(o.objects, 'Deployment', deployment.metadata.name, 'auth-callout', root('auth-callout'));
-      callout = await o.callout(o.name, pod, `nats://127.0.0.1:${natsPrepared.ports.port}`);
+      callout = await o.callout({ cluster: o.name, pod, loopback });
       stops.push(() => callout!.stop());
     }
+    // NACK's part: the rendered Streams exist before any MQTT client comes (needs the callout for NACK's NKey).
+    const streams = o.callout && (o.streams ?? true) ? await createRenderedStreams(o.objects, root('nack'), loopback) : [];
     let mtls: RunningNatsServer | undefined;
     let mtlsPrepared: PreparedNats | undefined;
     if ((o.mtls ?? true) && o.objects.find('StatefulSet', 'nats-mtls')) {
@@ -769,7 +796,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       gateway = await startGateway(o.objects, services, o.gatewayCa, o.passthrough);
       stops.push(() => gateway!.stop());
     }
-    return { name: o.name, objects: o.objects, nats, natsPrepared, mtls, mtlsPrepared, callout, gateway, services, stop };
+    return { name: o.name, objects: o.objects, nats, natsPrepared, mtls, mtlsPrepared, callout, gateway, services, streams, stop };
   } catch (e) {
     await stop();
     throw e;
