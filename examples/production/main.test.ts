@@ -50,6 +50,18 @@ describe('examples/production', () => {
     expect(fleet.cpcs.map((c) => c.cpcId)).toEqual(CPC_IDS);
   });
 
+  test('each CPC reaches the CSC gateway with TLS first, trusting the Vault PKI CA from the deployer\'s ConfigMap', () => {
+    const fleet = buildFleet(Testing.app(), new DeterministicKeyStore());
+    for (const cpc of fleet.cpcs) {
+      const values = cpc.helmValues();
+      expect(values.global.eventBus.cscEndpoint).toBe('tls://csc.event-bus.example.com:7422');
+      expect(values.global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true, ca_file: '/etc/nats-ca-cert/ca.crt' });
+      expect(values.nats.tlsCA).toEqual({ enabled: true, configMapName: 'vault-pki-ca', dir: '/etc/nats-ca-cert', key: 'ca.crt' });
+      // The deployer supplies the ConfigMap: the library emits none.
+      expect(cpc.toJson().filter((o: any) => o.kind === 'ConfigMap')).toEqual([]);
+    }
+  });
+
   test('snapshot of the CSC', () => {
     const fleet = buildFleet(Testing.app(), new DeterministicKeyStore());
     expect({ objects: fleet.csc.toJson(), values: fleet.csc.helmValues() }).toMatchSnapshot();

@@ -4,7 +4,7 @@
 // In your own project, import from 'cdk8s-dsx-event-bus' instead of '../../src'.
 import { App, Duration } from 'cdk8s';
 import {
-  DeterministicKeyStore, DirectoryKeyStore, EventBusFleet, IKeyStore, RouteApiVersion, RouteRendering,
+  DeterministicKeyStore, DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, RouteApiVersion, RouteRendering,
   SecretsDelivery, SecretStoreKind, VaultAuth,
 } from '../../src';
 
@@ -34,6 +34,10 @@ export function buildFleet(app: App, keys?: IKeyStore): EventBusFleet {
       duration: Duration.days(30),
       renewBefore: Duration.days(10),
     },
+    // The CSC gateway's certificate comes from the Vault PKI: each CPC's leaf
+    // remote starts with the TLS handshake and trusts that PKI's CA chain,
+    // from a ConfigMap the deployer provides in every CPC (see README.md).
+    cscTrust: LeafTrust.fromExistingConfigMap('vault-pki-ca'),
     gateway: {
       routeApiVersion: RouteApiVersion.V1,
       routeRendering: RouteRendering.MANIFESTS,

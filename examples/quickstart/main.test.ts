@@ -47,6 +47,20 @@ describe('examples/quickstart', () => {
     }
   });
 
+  test('one fleet CA from the deployer\'s Secret; each CPC trusts it from the deployer\'s ConfigMap', () => {
+    const fleet = buildFleet(Testing.app(), keyStore({}));
+    for (const chart of fleet.charts) {
+      const objects = chart.toJson();
+      expect(objects.filter((o: any) => o.kind === 'Issuer').map((o: any) => o.spec)).toEqual([{ ca: { secretName: 'event-bus-certificate-issuer-ca' } }]);
+      // existing(): neither the CA Secret nor the trust ConfigMap is emitted.
+      expect(objects.filter((o: any) => o.kind === 'Secret' || o.kind === 'ConfigMap')).toEqual([]);
+    }
+    for (const cpc of fleet.cpcs) {
+      expect(cpc.helmValues().global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true, ca_file: '/etc/nats-ca-cert/ca.crt' });
+      expect(cpc.helmValues().nats.tlsCA).toEqual({ enabled: true, configMapName: 'nats-csc-gateway-ca', dir: '/etc/nats-ca-cert', key: 'ca.crt' });
+    }
+  });
+
   test('snapshot', () => {
     const fleet = buildFleet(new App(), keyStore({}));
     expect(fleet.charts.map((c) => ({ cluster: c.cluster.directory, objects: c.toJson(), values: c.helmValues() }))).toMatchSnapshot();

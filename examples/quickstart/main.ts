@@ -2,7 +2,7 @@
 // In your own project, import from 'cdk8s-dsx-event-bus' instead of '../../src'.
 import { App } from 'cdk8s';
 import {
-  CertificateIssuer, DeterministicKeyStore, DirectoryKeyStore, EventBusFleet, IKeyStore, SecretsDelivery,
+  CertificateAuthority, DeterministicKeyStore, DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, SecretsDelivery,
 } from '../../src';
 
 /**
@@ -20,7 +20,14 @@ export function buildFleet(app: App, keys: IKeyStore): EventBusFleet {
     // Secrets are provisioned elsewhere (e.g. from `dsx-event-bus export`);
     // only their names go into the Helm values. No key material in dist/.
     delivery: SecretsDelivery.existing(),
-    certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+    // One CA for the whole fleet (`dsx-event-bus certs` makes it): a
+    // cert-manager CA issuer in every cluster signs with it, from a Secret
+    // you create in each cluster (see README.md).
+    certificates: { ca: CertificateAuthority.fromExistingSecret('event-bus-certificate-issuer-ca') },
+    // Each CPC's leaf remote starts with the TLS handshake (the CSC gateway
+    // terminates TLS) and trusts the fleet CA's certificate from this
+    // ConfigMap, which you create in each CPC (only ca.crt, never the key).
+    cscTrust: LeafTrust.fromExistingConfigMap('nats-csc-gateway-ca'),
     csc: { gateway: { hostnames: ['csc.event-bus.example.com'] } },
     cpcs: [
       { id: '1', gateway: { hostnames: ['cpc-1.event-bus.example.com'] } },

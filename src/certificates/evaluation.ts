@@ -1,12 +1,12 @@
 /**
- * Evaluation certificates for the mTLS MQTT endpoint, generated with
- * @peculiar/x509 on Node's WebCrypto (no cfssl, no hand-written ASN.1): per
- * cluster a CA, the `nats-mtls-server-tls` server certificate and an
- * `mqtt-client.<cluster>` client certificate. Module-internal: used by
+ * Evaluation certificates, generated with @peculiar/x509 on Node's WebCrypto
+ * (no cfssl, no hand-written ASN.1): one CA for the whole fleet, and per
+ * cluster the `nats-mtls-server-tls` server certificate and an
+ * `mqtt-client.<cluster>` client certificate it signs. Module-internal: used by
  * `dsx-event-bus certs` and tests; not part of the construct API (and not
  * loaded by `require('cdk8s-dsx-event-bus')`).
  */
-import { webcrypto } from 'crypto';
+import { createPrivateKey, webcrypto } from 'crypto';
 import type * as X509 from '@peculiar/x509';
 import { canonicalIp, isIpLiteral } from './names';
 
@@ -41,7 +41,20 @@ export interface EvaluationCertsRequest {
   readonly keyType: EvaluationKeyType;
   /** Clock, for tests. */
   readonly now?: Date;
+  /** The fleet CA that signs (see {@link generateEvaluationCa}). */
+  readonly ca: EvaluationCa;
 }
+
+/** The fleet's evaluation CA, PEM. */
+export interface EvaluationCa {
+  /** The CA certificate (`ca.crt`). */
+  readonly certPem: string;
+  /** Its private key, PKCS#8 (`ca.key`). */
+  readonly keyPem: string;
+}
+
+/** Files of the fleet CA directory (`<output>/ca/`). */
+export const FLEET_CA_FILES = ['ca.crt', 'ca.key'] as const;
 
 /** Generated PEM files, keyed by path relative to `<cluster>/certs/`. */
 export type EvaluationFiles = Record<string, string>;
@@ -49,7 +62,6 @@ export type EvaluationFiles = Record<string, string>;
 /** The files of one cluster's `certs/` directory, in write order. */
 export const EVALUATION_FILES = [
   'ca/ca.crt',
-  'ca/ca.key',
   'nats-mtls-server-tls/ca.crt',
   'nats-mtls-server-tls/tls.crt',
   'nats-mtls-server-tls/tls.key',
@@ -105,30 +117,50 @@ function serial(): string {
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** Generates one cluster's CA, server and client certificates. */
-export async function generateEvaluationCerts(req: EvaluationCertsRequest): Promise<EvaluationFiles> {
+/**
+ * Generates the fleet's evaluation CA (ten years): it signs the certificates
+ * of every cluster, by `dsx-event-bus certs` and by each cluster's
+ * cert-manager CA issuer, so every cluster trusts every other one.
+ */
+export async function generateEvaluationCa(keyType: EvaluationKeyType, now: Date = new Date()): Promise<EvaluationCa> {
   const x = x509();
-  const now = req.now ?? new Date();
-  // Backdated a little so a client with a slightly slow clock accepts the certificates at once.
-  const notBefore = new Date(now.getTime() - 5 * 60 * 1000);
-  const signingAlg = signingAlgorithm(req.keyType);
-  const rsa = req.keyType === 'rsa-2048';
-
-  const caKeys = await newKeys(req.keyType);
-  const caName = `CN=DSX Event Bus evaluation CA ${req.cluster}, O=DSX Event Bus`;
+  const caKeys = await newKeys(keyType);
   const ca = await x.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
-    name: caName,
-    notBefore,
+    name: 'CN=DSX Event Bus evaluation fleet CA, O=DSX Event Bus',
+    notBefore: new Date(now.getTime() - 5 * 60 * 1000),
     notAfter: new Date(now.getTime() + 3650 * DAY),
     keys: caKeys,
-    signingAlgorithm: signingAlg,
+    signingAlgorithm: signingAlgorithm(keyType),
     extensions: [
       new x.BasicConstraintsExtension(true, 0, true),
       new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign + x.KeyUsageFlags.cRLSign, true),
       await x.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
+  const nl = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
+  return { certPem: nl(ca.toString('pem')), keyPem: nl(await privateKeyPem(caKeys.privateKey)) };
+}
+
+/** The CA's certificate and signing key on WebCrypto, and the signature algorithm its key type needs. */
+async function loadCa(ca: EvaluationCa): Promise<{ cert: X509.X509Certificate; key: webcrypto.CryptoKey; alg: webcrypto.Algorithm }> {
+  const x = x509();
+  const cert = new x.X509Certificate(ca.certPem);
+  const type: EvaluationKeyType = createPrivateKey(ca.keyPem).asymmetricKeyType === 'rsa' ? 'rsa-2048' : 'ecdsa-p256';
+  const der = x.PemConverter.decode(ca.keyPem)[0];
+  const key = await webcrypto.subtle.importKey('pkcs8', der, keyAlgorithm(type) as webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams, true, ['sign']);
+  return { cert, key, alg: signingAlgorithm(type) };
+}
+
+/** Generates one cluster's server and client certificates, signed by the fleet CA. */
+export async function generateEvaluationCerts(req: EvaluationCertsRequest): Promise<EvaluationFiles> {
+  const x = x509();
+  const now = req.now ?? new Date();
+  // Backdated a little so a client with a slightly slow clock accepts the certificates at once.
+  const notBefore = new Date(now.getTime() - 5 * 60 * 1000);
+  const rsa = req.keyType === 'rsa-2048';
+  const ca = await loadCa(req.ca);
+  const signingAlg = ca.alg;
 
   const leaf = async (subject: string, usage: X509.ExtendedKeyUsage, sans?: { dnsNames: string[]; ipAddresses: string[] }) => {
     const keys = await newKeys(req.keyType);
@@ -137,7 +169,7 @@ export async function generateEvaluationCerts(req: EvaluationCertsRequest): Prom
       new x.KeyUsagesExtension(x.KeyUsageFlags.digitalSignature + (rsa ? x.KeyUsageFlags.keyEncipherment : 0), true),
       new x.ExtendedKeyUsageExtension([usage]),
       await x.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+      await x.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
     ];
     if (sans) {
       extensions.push(new x.SubjectAlternativeNameExtension([
@@ -148,11 +180,11 @@ export async function generateEvaluationCerts(req: EvaluationCertsRequest): Prom
     const cert = await x.X509CertificateGenerator.create({
       serialNumber: serial(),
       subject,
-      issuer: ca.subject,
+      issuer: ca.cert.subject,
       notBefore,
       notAfter: new Date(now.getTime() + req.days * DAY),
       publicKey: keys.publicKey,
-      signingKey: caKeys.privateKey,
+      signingKey: ca.key,
       signingAlgorithm: signingAlg,
       extensions,
     });
@@ -162,10 +194,9 @@ export async function generateEvaluationCerts(req: EvaluationCertsRequest): Prom
   const sans = evaluationServerSans(req.namespace, req.hosts);
   const server = await leaf(`CN=nats-mtls.${req.namespace}.svc.cluster.local`, x.ExtendedKeyUsage.serverAuth, sans);
   const client = await leaf(evaluationClientSubject(req.cluster), x.ExtendedKeyUsage.clientAuth);
-  const caPem = ca.toString('pem');
+  const caPem = req.ca.certPem;
   const files: EvaluationFiles = {
     'ca/ca.crt': caPem,
-    'ca/ca.key': await privateKeyPem(caKeys.privateKey),
     'nats-mtls-server-tls/ca.crt': caPem,
     'nats-mtls-server-tls/tls.crt': server.cert,
     'nats-mtls-server-tls/tls.key': server.key,

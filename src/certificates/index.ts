@@ -7,3 +7,5 @@ export { CertificateUsage, MtlsServerCertificate, ServerCertificate } from './se
 export type { MtlsServerCertificateProps, ServerCertificateOptions, ServerCertificateProps } from './server-certificate';
 export { LeafTrust, LeafTrustKind } from './leaf-trust';
 export type { LeafTrustPemOptions } from './leaf-trust';
+export { CaIssuer, CertificateAuthority, CertificateAuthorityKind } from './ca-issuer';
+export type { CaIssuerProps } from './ca-issuer';

@@ -96,13 +96,15 @@ export interface SelfSignedCaIssuerProps extends IssuerOptions {
   readonly clusterResourceNamespace?: string;
 }
 
-const DEFAULT_ISSUER_NAME = 'event-bus-certificate-issuer';
+/** Name of the issuers this library creates (the pre-deployment page's). */
+export const DEFAULT_ISSUER_NAME = 'event-bus-certificate-issuer';
 
 function chartNamespace(scope: Construct): string | undefined {
   return Chart.of(scope).namespace;
 }
 
-function issuerObject(
+/** An Issuer, or a ClusterIssuer without a namespace. */
+export function issuerObject(
   scope: Construct, id: string, clusterScoped: boolean, name: string, namespace: string | undefined, spec: IssuerSpec,
 ): ApiObject {
   if (clusterScoped) {

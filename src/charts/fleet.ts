@@ -6,7 +6,7 @@ import { EventBusClusterChart } from './cluster-chart';
 import { validateCscEndpoint, CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
-import type { LeafTrust } from '../certificates/leaf-trust';
+import { LeafTrust } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
@@ -76,7 +76,8 @@ export interface EventBusFleetProps extends EventBusClusterOptions {
    * remote goes through the CSC's TLS-terminating `nats-leafnode` listener
    * (`tls://` endpoint; see CpcChartProps.cscTrust). Not allowed when the
    * CSC gateway's transport is `tcp`.
-   * @default - LeafTrust.publicRoots()
+   * @default - with `certificates.ca` whose certificate is known, that CA
+   * certificate (`LeafTrust.fromPem`); otherwise LeafTrust.publicRoots()
    */
   readonly cscTrust?: LeafTrust;
 }
@@ -128,13 +129,15 @@ export class EventBusFleet extends Construct {
 
     this.csc = new CscChart(this, CSC, { ...merge(props, props.csc), cpcIds: ids });
     const cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
+    const defaultTrust = defaultCscTrust(props, cscGateway);
     this.cpcs = [];
     this.leafConnections = [];
     for (const cpc of props.cpcs) {
       const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
       validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
       this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
-      const cscTrust = cpc.cscTrust ?? props.cscTrust;
+      // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
+      const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? defaultTrust : undefined);
       const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
       this.cpcs.push(chart);
       this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
@@ -311,6 +314,16 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
     nkeyPermissions: [...(fleet.nkeyPermissions ?? []), ...(member?.nkeyPermissions ?? [])],
     mtlsServerTls: member?.mtlsServerTls ?? fleet.mtlsServerTls,
   };
+}
+
+/**
+ * The fleet CA's certificate, when the CSC gateway's certificate is issued
+ * by the fleet's CA issuer: only the certificate reaches the CPCs, never the key.
+ */
+function defaultCscTrust(props: EventBusFleetProps, gw: ClusterGatewayOptions): LeafTrust | undefined {
+  const pem = props.certificates?.ca?.certificatePem;
+  if (!pem || gw.serverTlsSecret) return undefined;
+  return LeafTrust.fromPem(pem);
 }
 
 function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import type { CertificateAuthority } from '../certificates/ca-issuer';
 import { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
@@ -123,10 +124,22 @@ export interface ClusterCertificateOptions {
    */
   readonly issuer?: ICertificateIssuer;
   /**
-   * Bootstrap a self-signed CA issuer per cluster (evaluation).
+   * Bootstrap a self-signed CA issuer per cluster (evaluation). Each cluster
+   * then has its own CA, made inside it, which no other cluster knows: a CPC
+   * reaching the CSC through its TLS gateway needs `cscTrust`. For a fleet,
+   * prefer `ca` (one CA for every cluster).
    * @default false
    */
   readonly selfSigned?: boolean;
+  /**
+   * Create a cert-manager CA issuer in each cluster backed by this CA (one
+   * CA for the whole fleet, e.g. made by `dsx-event-bus certs`). Its Secret
+   * is delivered like the other Secrets (the CA key reaches the manifests
+   * only with `SecretsDelivery.inline()`), and in a fleet every CPC trusts
+   * the CSC gateway with the CA certificate by default.
+   * @default - none
+   */
+  readonly ca?: CertificateAuthority;
   /**
    * Create a cert-manager Vault/OpenBao PKI issuer in each cluster with these
    * settings (production).

@@ -1,13 +1,19 @@
 /**
- * `dsx-event-bus certs`: evaluation certificates for the mTLS MQTT endpoint,
- * without cfssl. Per cluster: a CA, the `nats-mtls-server-tls` server
- * certificate and an `mqtt-client.<cluster>` client certificate.
+ * `dsx-event-bus certs`: evaluation certificates without cfssl. One CA for
+ * the whole fleet (made once), and per cluster the `nats-mtls-server-tls`
+ * server certificate and an `mqtt-client.<cluster>` client certificate it
+ * signs. The same CA backs each cluster's cert-manager CA issuer
+ * (fleet file `certificates.ca`), so every CPC trusts the CSC gateway.
  */
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
-import { describeCertificate, evaluationClientSubject, evaluationServerSans, EVALUATION_FILES, generateEvaluationCerts } from '../certificates/evaluation';
+import { CertificateAuthority } from '../certificates/ca-issuer';
+import {
+  describeCertificate, EvaluationCa, evaluationClientSubject, evaluationServerSans, EVALUATION_FILES, FLEET_CA_FILES,
+  generateEvaluationCa, generateEvaluationCerts,
+} from '../certificates/evaluation';
 import { isIpLiteral, validateDnsName, validateNamespace } from '../certificates/names';
 import { CSC, validateCpcId } from '../keys/layout';
 
@@ -18,9 +24,13 @@ const KEY_TYPES = ['ecdsa-p256', 'rsa-2048'] as const;
 
 const USAGE = `Usage: dsx-event-bus certs [OPTIONS] [clusters...]
 
-Writes evaluation certificates for the mTLS MQTT endpoint (no cfssl needed):
-per cluster a CA, the nats-mtls-server-tls server certificate and a client
-certificate with subject CN=mqtt-client.<cluster>. Without clusters, only csc.
+Writes evaluation certificates (no cfssl needed): one CA for the whole fleet,
+made on the first run and reused after, and per cluster the
+nats-mtls-server-tls server certificate and a client certificate with subject
+CN=mqtt-client.<cluster>, both signed by that CA. Without clusters, only csc.
+
+The fleet CA also backs a cert-manager CA issuer in every cluster (fleet file:
+certificates: { ca: {} }), so each CPC trusts the CSC gateway's certificate.
 
 Clusters: csc, cpc-<id> (id: lower-case letters and digits).
 
@@ -37,8 +47,10 @@ Options:
       --key-type TYPE    ecdsa-p256 (default) or rsa-2048
   -h, --help             Show this help
 
-Output (files 600, directories 700), per cluster:
-  DIR/<cluster>/certs/ca/ca.crt, ca.key            the evaluation CA (keep ca.key private)
+Output (files 600, directories 700):
+  DIR/ca/ca.crt, ca.key                            the fleet CA (keep ca.key private)
+per cluster:
+  DIR/<cluster>/certs/ca/ca.crt                    the fleet CA's certificate
   DIR/<cluster>/certs/nats-mtls-server-tls/ca.crt, tls.crt, tls.key
                                                    = the keys of Secret nats-mtls-server-tls
   DIR/<cluster>/certs/mqtt-client/ca.crt, tls.crt, tls.key
@@ -48,8 +60,9 @@ Server SANs: nats-mtls, nats-mtls.<ns>, nats-mtls.<ns>.svc,
 nats-mtls.<ns>.svc.cluster.local and every --host.
 
 Existing certificates are never overwritten: a complete set with the same SANs
-is left unchanged; anything else is an error (delete DIR/<cluster>/certs to
-regenerate).
+and the same CA is left unchanged; anything else is an error (delete
+DIR/<cluster>/certs to regenerate; deleting DIR/ca makes a new fleet CA, which
+every cluster then needs).
 
 Example:
   dsx-event-bus certs --host csc=172.18.200.1 --host cpc-1=172.18.201.1 csc cpc-1
@@ -96,7 +109,67 @@ function parseHosts(values: string[], clusters: string[]): Map<string, string[]>
 
 type KeyType = typeof KEY_TYPES[number];
 
-async function writeClusterCerts(root: string, plan: ClusterPlan, namespace: string, days: number, keyType: KeyType, io: CliIo): Promise<void> {
+/** Writes `files` (path relative to `dir` → text) into `dir` at once: a private temporary directory renamed into place. */
+function writePrivateTree(dir: string, files: Record<string, string>): void {
+  fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+  const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-${randomBytes(6).toString('hex')}`);
+  fs.mkdirSync(tmp, { mode: 0o700 });
+  try {
+    for (const [rel, text] of Object.entries(files)) {
+      const file = path.join(tmp, rel);
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+      fs.chmodSync(file, 0o600); // the umask cannot widen it, but make it explicit
+    }
+    for (const d of new Set(Object.keys(files).map((f) => path.dirname(path.join(tmp, f))))) fs.chmodSync(d, 0o700);
+    fs.chmodSync(tmp, 0o700);
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Options of {@link ensureFleetCa}. */
+export interface FleetCaOptions {
+  /** Create the CA when `<root>/ca` does not exist. */
+  readonly generate: boolean;
+  /** Key type of a new CA. */
+  readonly keyType?: KeyType;
+  /** Where a message about a new CA goes. */
+  readonly io?: CliIo;
+  /** How the user creates one, for the error when it is missing and not generated. */
+  readonly howToCreate?: string;
+}
+
+/**
+ * The fleet CA in `<root>/ca` (`ca.crt`, `ca.key`): read and checked when it
+ * exists, made (once) when it does not and `generate` is set. Never replaced.
+ */
+export async function ensureFleetCa(root: string, options: FleetCaOptions): Promise<EvaluationCa> {
+  const dir = path.join(root, 'ca');
+  const files = FLEET_CA_FILES.map((f) => path.join(dir, f));
+  const present = files.filter((f) => fs.existsSync(f));
+  if (present.length === files.length) {
+    CertificateAuthority.fromPemFiles(files[0], files[1]); // checks: a CA certificate and its key
+    return { certPem: fs.readFileSync(files[0], 'utf8'), keyPem: fs.readFileSync(files[1], 'utf8') };
+  }
+  if (present.length > 0 || fs.existsSync(dir)) {
+    const missing = FLEET_CA_FILES.filter((f) => !fs.existsSync(path.join(dir, f)));
+    throw new UsageError(`${dir} exists but is incomplete (missing ${missing.join(', ')}). Nothing was overwritten. Fix: restore the file, or delete ${dir} to make a new fleet CA (every cluster then needs it)`);
+  }
+  if (!options.generate) {
+    throw new UsageError(`the fleet CA ${dir} does not exist. Fix: ${options.howToCreate ?? `run dsx-event-bus certs -o ${root}`}`);
+  }
+  const ca = await generateEvaluationCa(options.keyType ?? 'ecdsa-p256');
+  writePrivateTree(dir, { 'ca.crt': ca.certPem, 'ca.key': ca.keyPem });
+  options.io?.out(`fleet CA: wrote ${dir} (ca.crt, ca.key; keep ca.key private)\n`);
+  return ca;
+}
+
+async function writeClusterCerts(
+  root: string, plan: ClusterPlan, ca: EvaluationCa, namespace: string, days: number, keyType: KeyType, io: CliIo,
+): Promise<void> {
   const clusterDir = path.join(root, plan.cluster);
   const certsDir = path.join(clusterDir, 'certs');
   const wanted = evaluationServerSans(namespace, plan.hosts);
@@ -104,6 +177,9 @@ async function writeClusterCerts(root: string, plan: ClusterPlan, namespace: str
     const missing = EVALUATION_FILES.filter((f) => !fs.existsSync(path.join(certsDir, f)));
     if (missing.length) {
       throw new UsageError(`${certsDir} exists but is incomplete (missing ${missing.join(', ')}). Nothing was overwritten. Fix: delete ${certsDir} to generate a new set`);
+    }
+    if (fs.readFileSync(path.join(certsDir, 'ca/ca.crt'), 'utf8').trim() !== ca.certPem.trim()) {
+      throw new UsageError(`${certsDir} was signed by another CA than the fleet CA ${path.join(root, 'ca/ca.crt')} (a per-cluster CA of an older version, or a replaced fleet CA). Nothing was overwritten. Fix: delete ${certsDir} to generate a set signed by the fleet CA`);
     }
     const have = describeCertificate(fs.readFileSync(path.join(certsDir, 'nats-mtls-server-tls/tls.crt'), 'utf8'));
     const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
@@ -114,33 +190,17 @@ async function writeClusterCerts(root: string, plan: ClusterPlan, namespace: str
     return;
   }
 
-  const files = await generateEvaluationCerts({ cluster: plan.cluster, namespace, hosts: plan.hosts, days, keyType });
-  fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  const files = await generateEvaluationCerts({ cluster: plan.cluster, namespace, hosts: plan.hosts, days, keyType, ca });
   // Written into a private temporary directory, then renamed into place: a
   // failure never leaves a half-written set behind.
-  const tmp = path.join(clusterDir, `.certs.tmp-${randomBytes(6).toString('hex')}`);
-  fs.mkdirSync(tmp, { mode: 0o700 });
-  try {
-    for (const rel of EVALUATION_FILES) {
-      const file = path.join(tmp, rel);
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      fs.writeFileSync(file, files[rel], { mode: 0o600, flag: 'wx' });
-      fs.chmodSync(file, 0o600); // the umask cannot widen it, but make it explicit
-    }
-    for (const dir of new Set(EVALUATION_FILES.map((f) => path.dirname(path.join(tmp, f))))) fs.chmodSync(dir, 0o700);
-    fs.chmodSync(tmp, 0o700);
-    fs.renameSync(tmp, certsDir);
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  writePrivateTree(certsDir, Object.fromEntries(EVALUATION_FILES.map((rel) => [rel, files[rel]])));
   const sans = [...wanted.dnsNames, ...wanted.ipAddresses].join(', ');
-  io.out(`${plan.cluster}: wrote ${certsDir} (CA; nats-mtls-server-tls with SANs ${sans}; client ${evaluationClientSubject(plan.cluster)})\n`);
+  io.out(`${plan.cluster}: wrote ${certsDir} (fleet CA certificate; nats-mtls-server-tls with SANs ${sans}; client ${evaluationClientSubject(plan.cluster)})\n`);
 }
 
 export const command: Command = {
   name: 'certs',
-  summary: 'Write evaluation mTLS certificates (CA, nats-mtls-server-tls, mqtt-client) per cluster',
+  summary: 'Write evaluation certificates: one fleet CA; nats-mtls-server-tls and mqtt-client per cluster',
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandLine(args, {
@@ -170,8 +230,9 @@ export const command: Command = {
 
     fs.mkdirSync(root, { recursive: true, mode: 0o700 });
     fs.chmodSync(root, 0o700);
+    const ca = await ensureFleetCa(root, { generate: true, keyType, io });
     for (const cluster of clusters) {
-      await writeClusterCerts(root, { cluster, hosts: hosts.get(cluster)! }, namespace, days, keyType, io);
+      await writeClusterCerts(root, { cluster, hosts: hosts.get(cluster)! }, ca, namespace, days, keyType, io);
     }
     return 0;
   },

@@ -2,8 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { loadValidatedYaml } from './config-file';
+import { CertificateAuthority } from '../certificates/ca-issuer';
 import { TlsSecret } from '../certificates/existing-tls-secret';
 import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
+import { LeafTrust } from '../certificates/leaf-trust';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { ClusterCertificateOptions, ClusterGatewayOptions, NKeyPermission } from '../charts/options';
@@ -14,7 +16,7 @@ import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { cpcCluster } from '../keys/layout';
 import { DeterministicKeyStore, IKeyStore } from '../keys/store';
-import { SecretsDelivery, SecretStoreKind } from '../secrets/delivery';
+import { SecretsDelivery, SecretsDeliveryKind, SecretStoreKind } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
 /** The fleet file as written (see schemas/fleet.schema.json). */
@@ -37,10 +39,26 @@ interface GatewayDoc {
   metalLbAddressPool?: string;
   serverTlsSecretName?: string;
 }
+/** `cscTrust`: where a CPC's trust for the CSC gateway comes from (one of the four). */
+interface CscTrustDoc {
+  pemFile?: string;
+  secretName?: string;
+  configMapName?: string;
+  key?: string;
+  publicRoots?: boolean;
+}
+/** `certificates.ca`: the fleet CA behind a cert-manager CA issuer in every cluster. */
+interface CaDoc {
+  directory?: string;
+  certFile?: string;
+  keyFile?: string;
+  secretName?: string;
+}
 interface ClusterDoc {
   type: 'csc' | 'cpc';
   id?: string | number;
   cscEndpoint?: string;
+  cscTrust?: CscTrustDoc;
   labels?: Record<string, string>;
   gateway?: GatewayDoc;
   nkeyPermissions?: NKeyPermission[];
@@ -65,11 +83,19 @@ export interface FleetDoc {
   mtlsCertsDirectory?: string;
   immutableSecrets?: boolean;
   secretOverrides?: Array<{ secret: string; name?: string; keys?: Record<string, string> }>;
-  certificates?: { selfSigned?: boolean; issuer?: { kind?: 'Issuer' | 'ClusterIssuer'; name: string }; duration?: string; renewBefore?: string; privateKey?: string };
+  certificates?: {
+    selfSigned?: boolean;
+    issuer?: { kind?: 'Issuer' | 'ClusterIssuer'; name: string };
+    ca?: CaDoc;
+    duration?: string;
+    renewBefore?: string;
+    privateKey?: string;
+  };
   gateway?: GatewayDoc;
   nkeyPermissions?: NKeyPermission[];
   hostPrerequisites?: boolean;
   cscEndpoint?: string;
+  cscTrust?: CscTrustDoc;
   clusters: ClusterDoc[];
 }
 
@@ -89,10 +115,48 @@ export function fleetSchema(): object {
   return schema!;
 }
 
+/** Reads and validates a fleet file (JSON Schema). */
+export function loadFleetDoc(file: string): FleetDoc {
+  return loadValidatedYaml<FleetDoc>(file, fleetSchema());
+}
+
 /** Reads, validates and converts a fleet file into the props of an EventBusFleet. */
 export function readFleetFile(file: string, overrides: FleetFileOverrides = {}): EventBusFleetProps {
-  const doc = loadValidatedYaml<FleetDoc>(file, fleetSchema());
-  return fleetPropsFromDoc(doc, path.dirname(path.resolve(file)), file, overrides);
+  return fleetPropsFromDoc(loadFleetDoc(file), path.dirname(path.resolve(file)), file, overrides);
+}
+
+/** Where the fleet CA of `certificates.ca` lives as a `dsx-event-bus certs` CA folder, if it does. */
+export interface FleetCaLocation {
+  /** The output root of `dsx-event-bus certs` (the CA is `<root>/ca/ca.crt`, `ca.key`). */
+  readonly root: string;
+  /** Whether a missing CA is to be made (the key store creates missing keys too). */
+  readonly generateMissing: boolean;
+}
+
+/**
+ * The `dsx-event-bus certs` output root whose `ca/` folder `certificates.ca`
+ * reads: `<key store directory>` for `ca: {}`, the parent of `directory`
+ * when its last part is `ca`, else undefined (explicit files or a Secret).
+ */
+export function fleetCaLocation(doc: FleetDoc, baseDir: string, file: string, overrides: FleetFileOverrides = {}): FleetCaLocation | undefined {
+  const ca = doc.certificates?.ca;
+  if (!ca || ca.certFile || ca.secretName) return undefined;
+  const generateMissing = overrides.generateMissing ?? doc.keys?.generateMissing ?? false;
+  if (ca.directory) {
+    const dir = path.resolve(baseDir, ca.directory);
+    return path.basename(dir) === 'ca' ? { root: path.dirname(dir), generateMissing } : undefined;
+  }
+  const storeDir = overrides.secretsDirectory ?? (doc.keys?.directory ? path.resolve(baseDir, doc.keys.directory) : undefined);
+  const store = storeDir === undefined ? undefined : path.resolve(storeDir);
+  if (!store) {
+    throw problem({
+      where: `${file}: certificates.ca`,
+      problem: 'ca is empty, so the fleet CA is read from the key store directory, but there is none (keys.directory or --secrets)',
+      allowed: 'ca: {} with keys.directory; ca: { directory }; ca: { certFile, keyFile }; ca: { secretName, certFile }',
+      fix: 'set keys.directory, or name the CA files (e.g. ca: { directory: deploy/secrets/ca })',
+    });
+  }
+  return { root: store, generateMissing };
 }
 
 /** Converts a validated fleet document; relative paths are resolved from `baseDir`. */
@@ -108,8 +172,9 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   }
   const cscDoc = csc[0];
   for (const [i, c] of doc.clusters.entries()) {
-    if (c.type === 'csc' && (c.id !== undefined || c.cscEndpoint !== undefined)) {
-      throw problem({ where: `${file}: clusters[${i}]`, problem: `the csc entry has ${c.id !== undefined ? 'an id' : 'a cscEndpoint'}`, allowed: 'id and cscEndpoint on cpc entries only', fix: 'remove it from the csc entry' });
+    if (c.type === 'csc' && (c.id !== undefined || c.cscEndpoint !== undefined || c.cscTrust !== undefined)) {
+      const what = c.id !== undefined ? 'an id' : c.cscEndpoint !== undefined ? 'a cscEndpoint' : 'a cscTrust';
+      throw problem({ where: `${file}: clusters[${i}]`, problem: `the csc entry has ${what}`, allowed: 'id, cscEndpoint and cscTrust on cpc entries only', fix: 'remove it from the csc entry' });
     }
     if (c.type === 'cpc' && (c.id === undefined || String(c.id) === '')) {
       throw problem({ where: `${file}: clusters[${i}]`, problem: 'a cpc entry has no id', allowed: 'lower-case letters and digits (^[a-z0-9]+$)', fix: 'add e.g. id: "1"' });
@@ -121,6 +186,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     labels: c.labels,
     gateway: c.gateway ? gatewayOptions(c.gateway) : undefined,
     nkeyPermissions: c.nkeyPermissions,
+    cscTrust: c.cscTrust ? cscTrustOf(c.cscTrust, baseDir, `${file}: clusters[${doc.clusters.indexOf(c)}].cscTrust`) : undefined,
   }));
 
   const keys = keyStore(doc, baseDir, overrides);
@@ -134,11 +200,12 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     delivery,
     immutableSecrets: doc.immutableSecrets,
     secretOverrides: doc.secretOverrides,
-    certificates: doc.certificates ? certificateOptions(doc.certificates) : undefined,
+    certificates: doc.certificates ? certificateOptions(doc.certificates, caOf(doc, baseDir, file, overrides, delivery)) : undefined,
     gateway: doc.gateway ? gatewayOptions(doc.gateway) : undefined,
     nkeyPermissions: doc.nkeyPermissions,
     hostPrerequisites: doc.hostPrerequisites,
     cscEndpoint: doc.cscEndpoint,
+    cscTrust: doc.cscTrust ? cscTrustOf(doc.cscTrust, baseDir, `${file}: cscTrust`) : undefined,
     csc: { labels: cscDoc.labels, gateway: cscDoc.gateway ? gatewayOptions(cscDoc.gateway) : undefined, nkeyPermissions: cscDoc.nkeyPermissions },
     cpcs,
   };
@@ -196,13 +263,91 @@ function deliveryOf(d: FleetDoc['delivery'], file: string): SecretsDelivery {
   }
 }
 
-function certificateOptions(c: NonNullable<FleetDoc['certificates']>): ClusterCertificateOptions {
+/** `cscTrust` of the fleet file: exactly one source; a PEM file relative to the fleet file. */
+function cscTrustOf(t: CscTrustDoc, baseDir: string, where: string): LeafTrust {
+  const given = (['pemFile', 'secretName', 'configMapName', 'publicRoots'] as const).filter((k) => t[k] !== undefined && t[k] !== false);
+  if (given.length !== 1 && !(given.length === 2 && given.includes('pemFile') && given.includes('configMapName'))) {
+    throw problem({
+      where,
+      problem: given.length ? `cscTrust sets ${given.join(' and ')}` : 'cscTrust names no source',
+      allowed: 'one of pemFile (optionally with configMapName: the ConfigMap made from it), secretName, configMapName, publicRoots: true; key with secretName or configMapName',
+      fix: 'keep one source',
+    });
+  }
+  if (t.key !== undefined && (t.pemFile || t.publicRoots)) {
+    throw problem({ where, problem: `key is set with ${t.pemFile ? 'pemFile (its ConfigMap key is always ca.crt)' : 'publicRoots'}`, allowed: 'key with secretName or configMapName only', fix: 'remove key' });
+  }
+  if (t.pemFile) return LeafTrust.fromPemFile(path.resolve(baseDir, t.pemFile), { configMapName: t.configMapName });
+  if (t.secretName) return LeafTrust.fromExistingSecret(t.secretName, t.key);
+  if (t.configMapName) return LeafTrust.fromExistingConfigMap(t.configMapName, t.key);
+  return LeafTrust.publicRoots();
+}
+
+/**
+ * `certificates.ca` of the fleet file. The CA key is read only for inline
+ * delivery (the only one that puts it into the manifests); otherwise the CA
+ * Secret comes from the delivery strategy or exists, and only the public
+ * certificate is read (for the CPCs' trust).
+ */
+function caOf(
+  doc: FleetDoc, baseDir: string, file: string, overrides: FleetFileOverrides, delivery: SecretsDelivery,
+): CertificateAuthority | undefined {
+  const ca = doc.certificates?.ca;
+  if (!ca) return undefined;
+  const where = `${file}: certificates.ca`;
+  if (ca.secretName && (ca.keyFile || ca.directory)) {
+    throw problem({ where, problem: `secretName is set with ${ca.keyFile ? 'keyFile' : 'directory'}`, allowed: 'secretName (an existing Secret) with an optional certFile, or files', fix: 'keep secretName and certFile, or drop secretName' });
+  }
+  if (ca.directory && (ca.certFile || ca.keyFile)) {
+    throw problem({ where, problem: 'directory is set with certFile/keyFile', allowed: 'directory (holding ca.crt and ca.key) or certFile and keyFile', fix: 'keep one of them' });
+  }
+  if (ca.keyFile && !ca.certFile) {
+    throw problem({ where, problem: 'keyFile is set without certFile', fix: 'add certFile: the CA certificate of that key' });
+  }
+  if (ca.secretName) {
+    const pem = ca.certFile ? readText(path.resolve(baseDir, ca.certFile), `${where}.certFile`) : undefined;
+    return CertificateAuthority.fromExistingSecret(ca.secretName, pem);
+  }
+  const inline = delivery.kind === SecretsDeliveryKind.INLINE;
+  let certFile: string;
+  let keyFile: string | undefined;
+  if (ca.certFile) {
+    certFile = path.resolve(baseDir, ca.certFile);
+    keyFile = ca.keyFile ? path.resolve(baseDir, ca.keyFile) : undefined;
+  } else {
+    const dir = ca.directory ? path.resolve(baseDir, ca.directory) : path.join(fleetCaLocation(doc, baseDir, file, overrides)!.root, 'ca');
+    certFile = path.join(dir, 'ca.crt');
+    keyFile = path.join(dir, 'ca.key');
+    if (!fs.existsSync(certFile)) {
+      throw problem({
+        where,
+        problem: `the fleet CA ${certFile} does not exist`,
+        fix: `run dsx-event-bus certs -o ${path.dirname(dir)} (it writes ca/ca.crt and ca/ca.key), or synth with --generate-missing`,
+      });
+    }
+  }
+  if (inline && !keyFile) {
+    throw problem({ where, problem: 'inline delivery puts the CA Secret into the manifests, but no keyFile is given', fix: 'add keyFile, or use another delivery (the CA Secret then comes from its store)' });
+  }
+  return CertificateAuthority.fromPemFiles(certFile, inline ? keyFile : undefined);
+}
+
+function readText(file: string, where: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw problem({ where, problem: `${quote(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'check the path (relative to the fleet file)' });
+  }
+}
+
+function certificateOptions(c: NonNullable<FleetDoc['certificates']>, ca: CertificateAuthority | undefined): ClusterCertificateOptions {
   let issuer: ICertificateIssuer | undefined;
   if (c.issuer) {
     issuer = c.issuer.kind === 'ClusterIssuer' ? CertificateIssuer.fromClusterIssuerName(c.issuer.name) : CertificateIssuer.fromIssuerName(c.issuer.name);
   }
   return {
     issuer,
+    ca,
     selfSigned: c.selfSigned,
     duration: duration(c.duration),
     renewBefore: duration(c.renewBefore),

@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { App } from 'cdk8s';
+import { ensureFleetCa } from './certs';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
-import { readFleetFile } from './fleet-file';
+import { fleetCaLocation, fleetPropsFromDoc, loadFleetDoc } from './fleet-file';
 import { EventBusFleet, VALUES_FILE } from '../charts/fleet';
 
 const USAGE = `Usage: dsx-event-bus synth -c FILE [--secrets DIR] [--generate-missing] [-o DIR]
@@ -19,8 +20,9 @@ Options:
   -o, --output DIR        Output directory (default: dist)
       --secrets DIR       Key store directory (the layout of 'dsx-event-bus nkeys');
                           overrides keys.directory in the file
-      --generate-missing  Create keys missing from the key store (existing keys are never
-                          replaced); without it a missing key is an error
+      --generate-missing  Create keys missing from the key store, and the fleet CA of
+                          certificates.ca when it is missing (nothing existing is ever
+                          replaced); without it a missing key or CA is an error
   -h, --help              Show this help message
 
 Examples:
@@ -42,10 +44,16 @@ export const command: Command = {
     const config = values.config as string | undefined;
     if (!config) throw new UsageError('-c/--config FILE is required', true);
     const outdir = (values.output as string | undefined) ?? 'dist';
-    const props = readFleetFile(config, {
+    const overrides = {
       secretsDirectory: values.secrets as string | undefined,
       generateMissing: values['generate-missing'] ? true : undefined,
-    });
+    };
+    const doc = loadFleetDoc(config);
+    const baseDir = path.dirname(path.resolve(config));
+    // certificates.ca: {}: the fleet CA is made once, like missing keys, when generation is asked for.
+    const ca = fleetCaLocation(doc, baseDir, config, overrides);
+    if (ca?.generateMissing) await ensureFleetCa(ca.root, { generate: true, io });
+    const props = fleetPropsFromDoc(doc, baseDir, config, overrides);
     const app = new App({ outdir });
     const fleet = new EventBusFleet(app, 'fleet', props);
     const result = fleet.synth(outdir);

@@ -125,6 +125,17 @@ describe('LeafTrust', () => {
     expect(chart.helmValues().nats.tlsCA.secretName).toBe('csc-ca');
   });
 
+  test('the values file header tells NATS clients of a terminating gateway to speak TLS first; a TCP gateway\'s does not', () => {
+    const tlsFleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps());
+    for (const chart of tlsFleet.charts) {
+      const header = chart.valuesYaml().split('\n').filter((l) => l.startsWith('#')).join('\n');
+      expect(header).toMatch(/must start with the TLS handshake \(TLS-first\)/);
+      expect(header).toMatch(/https:\/\/docs\.nats\.io\/running-a-nats-service\/configuration\/securing_nats\/tls \(TLS-first handshake\)/);
+    }
+    const tcpFleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: DsxTransport.TCP } }));
+    expect(tcpFleet.cpc('1').valuesYaml()).not.toMatch(/TLS-first/);
+  });
+
   test('fails when cscTrust is set with transport tcp', () => {
     expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({
       gateway: { transport: DsxTransport.TCP }, cscTrust: LeafTrust.fromPem(tls.caCrt),

@@ -28,7 +28,7 @@ afterEach(() => {
 
 const mode = (p: string) => fs.statSync(p).mode % 0o1000;
 const FILES = [
-  'ca/ca.crt', 'ca/ca.key',
+  'ca/ca.crt',
   'nats-mtls-server-tls/ca.crt', 'nats-mtls-server-tls/tls.crt', 'nats-mtls-server-tls/tls.key',
   'mqtt-client/ca.crt', 'mqtt-client/tls.crt', 'mqtt-client/tls.key',
 ];
@@ -39,7 +39,7 @@ function sans(certFile: string): string[] {
 
 describe('dsx-event-bus certs', () => {
   test('is listed in the top-level help and has its own help', async () => {
-    expect((await run('--help')).out).toMatch(/certs\s+Write evaluation mTLS certificates/);
+    expect((await run('--help')).out).toMatch(/certs\s+Write evaluation certificates: one fleet CA/);
     const help = await run('certs', '--help');
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/nats-mtls-server-tls\/ca.crt, tls.crt, tls.key/);
@@ -49,8 +49,12 @@ describe('dsx-event-bus certs', () => {
     const out = path.join(tmp, 'secrets');
     const r = await run('certs', '-o', out, '--host', 'csc=172.18.200.1', '--host', 'mqtt-mtls.example.com', 'csc', 'cpc-1');
     expect(r).toMatchObject({ code: 0, err: '' });
-    expect(r.out).toMatch(/^csc: wrote .*csc\/certs \(CA; nats-mtls-server-tls with SANs nats-mtls, nats-mtls.dsx, .*172.18.200.1; client CN=mqtt-client.csc\)$/m);
+    expect(r.out).toMatch(/^fleet CA: wrote .*secrets\/ca \(ca.crt, ca.key; keep ca.key private\)$/m);
+    expect(r.out).toMatch(/^csc: wrote .*csc\/certs \(fleet CA certificate; nats-mtls-server-tls with SANs nats-mtls, nats-mtls.dsx, .*172.18.200.1; client CN=mqtt-client.csc\)$/m);
     expect(mode(out)).toBe(0o700);
+    expect(fs.readdirSync(path.join(out, 'ca')).sort()).toEqual(['ca.crt', 'ca.key']);
+    expect(mode(path.join(out, 'ca'))).toBe(0o700);
+    for (const f of ['ca.crt', 'ca.key']) expect(mode(path.join(out, 'ca', f))).toBe(0o600);
     for (const cluster of ['csc', 'cpc-1']) {
       const dir = path.join(out, cluster, 'certs');
       expect(fs.readdirSync(dir).sort()).toEqual(['ca', 'mqtt-client', 'nats-mtls-server-tls']);
@@ -68,13 +72,16 @@ describe('dsx-event-bus certs', () => {
       'DNS:nats-mtls', 'DNS:nats-mtls.dsx', 'DNS:nats-mtls.dsx.svc', 'DNS:nats-mtls.dsx.svc.cluster.local', 'DNS:mqtt-mtls.example.com', 'IP Address:172.18.200.1',
     ]);
     expect(sans(path.join(out, 'cpc-1/certs/nats-mtls-server-tls/tls.crt'))).not.toContain('IP Address:172.18.200.1');
-    // Client certificate: subject exactly CN=mqtt-client.<cluster>, signed by that cluster's CA.
+    // Client certificate: subject exactly CN=mqtt-client.<cluster>, signed by the one fleet CA,
+    // whose key exists only in DIR/ca.
     const client = new X509Certificate(fs.readFileSync(path.join(out, 'cpc-1/certs/mqtt-client/tls.crt')));
     expect(client.subject).toBe('CN=mqtt-client.cpc-1');
+    const fleetCa = fs.readFileSync(path.join(out, 'ca/ca.crt'), 'utf8');
     const cpcCa = new X509Certificate(fs.readFileSync(path.join(out, 'cpc-1/certs/ca/ca.crt')));
-    const cscCa = new X509Certificate(fs.readFileSync(path.join(out, 'csc/certs/ca/ca.crt')));
+    expect(fs.readFileSync(path.join(out, 'csc/certs/ca/ca.crt'), 'utf8')).toBe(fleetCa);
+    expect(cpcCa.toString()).toBe(new X509Certificate(fleetCa).toString());
     expect(client.verify(cpcCa.publicKey)).toBe(true);
-    expect(client.verify(cscCa.publicKey)).toBe(false);
+    expect(new X509Certificate(fs.readFileSync(path.join(out, 'csc/certs/nats-mtls-server-tls/tls.crt'))).verify(cpcCa.publicKey)).toBe(true);
     expect(cpcCa.ca).toBe(true);
     expect(client.ca).toBe(false);
     expect(client.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
@@ -86,7 +93,7 @@ describe('dsx-event-bus certs', () => {
   test('without clusters writes csc only; --namespace and --key-type rsa-2048 are honoured', async () => {
     const r = await run('certs', '-o', tmp, '-n', 'event-bus', '--key-type', 'rsa-2048', '--days', '30');
     expect(r.code).toBe(0);
-    expect(fs.readdirSync(tmp)).toEqual(['csc']);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['ca', 'csc']);
     const cert = new X509Certificate(fs.readFileSync(path.join(tmp, 'csc/certs/nats-mtls-server-tls/tls.crt')));
     expect(cert.subjectAltName).toContain('DNS:nats-mtls.event-bus.svc.cluster.local');
     expect(cert.publicKey.asymmetricKeyType).toBe('rsa');
@@ -112,6 +119,54 @@ describe('dsx-event-bus certs', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ERROR: .*tls.crt has SANs .*"10.0.0.1".* but .*"10.0.0.2".* were requested\. Nothing was overwritten\. Fix: delete .*csc\/certs/);
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  test('makes the fleet CA once: a second run with another cluster reuses it', async () => {
+    expect((await run('certs', '-o', tmp, 'csc')).code).toBe(0);
+    const ca = fs.readFileSync(path.join(tmp, 'ca/ca.crt'), 'utf8');
+    const key = fs.readFileSync(path.join(tmp, 'ca/ca.key'), 'utf8');
+    const again = await run('certs', '-o', tmp, 'csc', 'cpc-7');
+    expect(again.code).toBe(0);
+    expect(again.out).not.toMatch(/fleet CA: wrote/);
+    expect(fs.readFileSync(path.join(tmp, 'ca/ca.crt'), 'utf8')).toBe(ca);
+    expect(fs.readFileSync(path.join(tmp, 'ca/ca.key'), 'utf8')).toBe(key);
+    const client = new X509Certificate(fs.readFileSync(path.join(tmp, 'cpc-7/certs/mqtt-client/tls.crt')));
+    expect(client.verify(new X509Certificate(ca).publicKey)).toBe(true);
+    // The CA key is only in DIR/ca, never in a cluster's folder.
+    for (const cluster of ['csc', 'cpc-7']) {
+      const all = FILES.map((f) => fs.readFileSync(path.join(tmp, cluster, 'certs', f), 'utf8')).join('');
+      expect(all).not.toContain(key.split('\n')[1]);
+    }
+  });
+
+  test('fails when an existing set was signed by another CA, and overwrites nothing', async () => {
+    expect((await run('certs', '-o', tmp)).code).toBe(0);
+    fs.rmSync(path.join(tmp, 'ca'), { recursive: true });
+    const before = fs.readFileSync(path.join(tmp, 'csc/certs/ca/ca.crt'), 'utf8');
+    const r = await run('certs', '-o', tmp);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/csc\/certs was signed by another CA than the fleet CA .*ca\/ca\.crt.*Nothing was overwritten\. Fix: delete .*csc\/certs/);
+    expect(fs.readFileSync(path.join(tmp, 'csc/certs/ca/ca.crt'), 'utf8')).toBe(before);
+  });
+
+  test('fails when the fleet CA is incomplete, and overwrites nothing', async () => {
+    expect((await run('certs', '-o', tmp)).code).toBe(0);
+    fs.rmSync(path.join(tmp, 'ca/ca.key'));
+    const r = await run('certs', '-o', tmp, 'cpc-1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/ca exists but is incomplete \(missing ca\.key\)\. Nothing was overwritten\. Fix: restore the file, or delete/);
+    expect(fs.existsSync(path.join(tmp, 'cpc-1'))).toBe(false);
+  });
+
+  test('fails when the fleet CA key does not belong to its certificate', async () => {
+    const other = path.join(tmp, 'other');
+    expect((await run('certs', '-o', tmp)).code).toBe(0);
+    expect((await run('certs', '-o', other)).code).toBe(0);
+    fs.copyFileSync(path.join(other, 'ca/ca.key'), path.join(tmp, 'ca/ca.key'));
+    const r = await run('certs', '-o', tmp, 'cpc-1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/keyFile ".*ca\/ca\.key" is not the private key of certFile ".*ca\/ca\.crt"/);
+    expect(r.err).not.toMatch(/BEGIN PRIVATE KEY/);
   });
 
   test('fails when an existing set is incomplete, and overwrites nothing', async () => {
@@ -202,14 +257,25 @@ describe('generated evaluation certificates against a real nats-server (tls veri
       expect(nc.info?.tls_required).toBe(true);
       await nc.close();
 
-      // A client certificate from another cluster's CA is refused by the server.
-      const stranger = { ca: f('csc', 'mqtt-client/ca.crt'), cert: f('cpc-1', 'mqtt-client/tls.crt'), key: f('cpc-1', 'mqtt-client/tls.key') };
-      await expect(natsTlsPing(server.port, { ...stranger, servername: 'nats-mtls.dsx.svc.cluster.local' })).rejects.toMatchObject({ code: 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE' });
+      // Another cluster of the same fleet: the same CA, so its client certificate
+      // passes TLS (the chart's permissions then map its subject).
+      const sibling = { ca: f('csc', 'mqtt-client/ca.crt'), cert: f('cpc-1', 'mqtt-client/tls.crt'), key: f('cpc-1', 'mqtt-client/tls.key') };
+      await expect(natsTlsPing(server.port, { ...sibling, servername: 'nats-mtls.dsx.svc.cluster.local' })).resolves.toBe('PONG');
+      // A client certificate from another fleet's CA is refused by the server.
+      const otherFleet = path.join(tmp, 'other-fleet');
+      expect((await run('certs', '-o', otherFleet, 'cpc-1')).code).toBe(0);
+      const o = (file: string) => fs.readFileSync(path.join(otherFleet, 'cpc-1', 'certs', file));
+      const stranger = { ca: f('csc', 'mqtt-client/ca.crt'), cert: o('mqtt-client/tls.crt'), key: o('mqtt-client/tls.key') };
+      // (Go's TLS stack alerts "bad certificate" before Go 1.21-ish, "unknown CA" in nats-server 2.12+.)
+      await expect(natsTlsPing(server.port, { ...stranger, servername: 'nats-mtls.dsx.svc.cluster.local' }))
+        .rejects.toMatchObject({ code: expect.stringMatching(/^ERR_SSL_(SSLV3_ALERT_BAD_CERTIFICATE|TLSV1_ALERT_UNKNOWN_CA)$/) });
       // And no client certificate at all is refused too.
-      await expect(natsTlsPing(server.port, { ca: client.ca, servername: 'nats-mtls.dsx.svc.cluster.local' })).rejects.toMatchObject({ code: 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE' });
-      await new Promise((r) => setTimeout(r, 200));
-      expect(server.logs()).toMatch(/TLS handshake error: tls: failed to verify client certificate: x509: certificate signed by unknown authority/);
-      expect(server.logs()).toMatch(/TLS handshake error: tls: client didn't provide a certificate/);
+      await expect(natsTlsPing(server.port, { ca: client.ca, servername: 'nats-mtls.dsx.svc.cluster.local' }))
+        .rejects.toMatchObject({ code: expect.stringMatching(/^ERR_SSL_(SSLV3_ALERT_BAD_CERTIFICATE|TLSV13_ALERT_CERTIFICATE_REQUIRED)$/) });
+      // The server logs both refusals (polled, bounded: it may log after the client saw the alert).
+      const refused = [/TLS handshake error: tls: failed to verify (client )?certificate: x509: certificate signed by unknown authority/, /TLS handshake error: tls: client didn't provide a certificate/];
+      for (let i = 0; i < 100 && !refused.every((r) => r.test(server.logs())); i++) await new Promise((r) => setTimeout(r, 50));
+      for (const r of refused) expect(server.logs()).toMatch(r);
     } finally {
       await server.stop();
     }

@@ -50,6 +50,7 @@ describe('dsx-event-bus synth', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^csc +\d+ objects -> .*\/dist\/csc$/m);
       expect(r.stdout).toMatch(/Synthesized 3 clusters: \d+ objects/);
+      expect(r.stdout).toMatch(/^fleet CA: wrote .*secrets\/ca \(ca\.crt, ca\.key/m);
       expect(fs.readdirSync(out).sort()).toEqual(['cpc-1', 'cpc-2', 'csc']);
 
       const objects: any[] = [];
@@ -57,10 +58,23 @@ describe('dsx-event-bus synth', () => {
         const values = YAML.parse(fs.readFileSync(path.join(out, cluster, 'values.event-bus.yaml'), 'utf8'));
         expect(values.global.eventBus.extraAccounts).toEqual({ LaunchLayer: { enabled: true } });
         expect(values.global.eventBus.mtls).toEqual({ enabled: true });
+        if (cluster !== 'csc') {
+          // Each CPC reaches the CSC through its TLS gateway, trusting the fleet CA's certificate.
+          expect(values.global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true, ca_file: '/etc/nats-ca-cert/ca.crt' });
+          expect(values.nats.tlsCA).toEqual({ enabled: true, configMapName: 'nats-csc-gateway-ca', dir: '/etc/nats-ca-cert', key: 'ca.crt' });
+          const trust = YAML.parse(fs.readFileSync(path.join(out, cluster, 'manifests', 'ConfigMap.dsx.nats-csc-gateway-ca.k8s.yaml'), 'utf8'));
+          expect(trust.data['ca.crt']).toBe(fs.readFileSync(path.join(secrets, 'ca', 'ca.crt'), 'utf8'));
+        }
         for (const f of fs.readdirSync(path.join(out, cluster, 'manifests'))) {
           const obj = YAML.parse(fs.readFileSync(path.join(out, cluster, 'manifests', f), 'utf8'));
           objects.push(obj);
           if (obj.kind !== 'Secret') continue;
+          if (obj.metadata.name === 'event-bus-certificate-issuer-ca') {
+            // The fleet CA behind every cluster's CA issuer: the one CA in the key store folder.
+            expect(Buffer.from(obj.data['tls.crt'], 'base64').equals(fs.readFileSync(path.join(secrets, 'ca', 'ca.crt')))).toBe(true);
+            expect(Buffer.from(obj.data['tls.key'], 'base64').equals(fs.readFileSync(path.join(secrets, 'ca', 'ca.key')))).toBe(true);
+            continue;
+          }
           // Every inline value is byte-for-byte the file the key store holds.
           for (const [key, b64] of Object.entries<string>(obj.data)) {
             expect(Buffer.from(b64, 'base64').equals(fs.readFileSync(path.join(secrets, cluster, 'nkeys', obj.metadata.name, key)))).toBe(true);

@@ -79,6 +79,12 @@ describe('examples', () => {
       // The key store is full of seeds; none of them crossed into the output.
       expect(storeSeeds(path.join(dir, 'secrets')).size).toBeGreaterThan(20);
       expectNoSeeds(out);
+      // Nor did the fleet CA's private key (made beside the keys): plain or base64, only its certificate is used.
+      const caKey = fs.readFileSync(path.join(dir, 'secrets', 'ca', 'ca.key'), 'utf8');
+      const keyLine = caKey.split('\n')[1];
+      expect(out.files.filter((f) => /PRIVATE KEY/.test(f.text) || f.text.includes(keyLine) || f.text.includes(Buffer.from(caKey).toString('base64').slice(0, 40)))
+        .map((f) => f.relativePath)).toEqual([]);
+      expect(out.files.some((f) => f.text.includes(fs.readFileSync(path.join(dir, 'secrets', 'ca', 'ca.crt'), 'utf8').split('\n')[1]))).toBe(true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -108,6 +114,12 @@ describe('positive control', () => {
       expect(out.files.filter((f) => /S[UAXONCP][A-Z2-7]{56}/.test(f.text)).map((f) => f.relativePath)).toEqual([]);
       // They are all in Secrets, none in the values files.
       expect(out.files.filter((f) => findSeeds(f.text).length).every((f) => f.object?.kind === 'Secret')).toBe(true);
+      // Inline (the user's explicit choice) puts the fleet CA key into one Secret per cluster, and nowhere else:
+      // the CPCs' trust ConfigMap holds only the certificate.
+      const caKeyB64 = Buffer.from(fs.readFileSync(path.join(dir, 'secrets', 'ca', 'ca.key'))).toString('base64');
+      expect(out.files.filter((f) => f.text.includes(caKeyB64.slice(0, 40))).map((f) => f.relativePath).sort())
+        .toEqual(['cpc-1', 'cpc-2', 'csc'].map((c) => `${c}/manifests/Secret.dsx.event-bus-certificate-issuer-ca.k8s.yaml`));
+      expect(out.files.filter((f) => /PRIVATE KEY/.test(f.text))).toEqual([]);
       counts.controlSeeds = found.size;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,244 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { problem, quote } from '../errors';
+import { issuerObject, IssuerKind, ICertificateIssuer, IssuerOptions, DEFAULT_ISSUER_NAME } from './issuers';
+import { parseCertificateBundle } from './leaf-trust';
+import { validateNamespace, validateObjectName } from './names';
+import type { EventBusCluster } from '../secrets/cluster';
+import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
+
+/** Where a {@link CertificateAuthority} lives. */
+export enum CertificateAuthorityKind {
+  /** PEM given to the library; the Secret is emitted by the delivery strategy. */
+  PEM = 'pem',
+  /** A Secret that exists in the cluster; nothing is emitted. */
+  EXISTING_SECRET = 'existingSecret',
+}
+
+/**
+ * A CA that signs the event bus certificates in every cluster through a
+ * cert-manager CA issuer (https://cert-manager.io/docs/configuration/ca/):
+ * one CA for a whole fleet, so every CPC can trust the CSC gateway's
+ * certificate with the CA's certificate alone.
+ *
+ * The CA's private key reaches the output only with `SecretsDelivery.inline()`
+ * (the user's explicit choice); with every other delivery the CA Secret
+ * (`tls.crt`, `tls.key`) comes from the strategy's store or exists already.
+ */
+export class CertificateAuthority {
+  /**
+   * PEM text of the CA certificate and, for inline delivery, its private key.
+   * Checked now: one CA certificate (basic constraints CA:true), and the key
+   * belongs to it. The key is never echoed in an error.
+   * @param certificatePem the CA certificate (`ca.crt`)
+   * @param privateKeyPem its unencrypted private key (`ca.key`); needed only with `SecretsDelivery.inline()`
+   */
+  public static fromPem(certificatePem: string, privateKeyPem?: string): CertificateAuthority {
+    const where = 'CertificateAuthority.fromPem';
+    checkCa(certificatePem, privateKeyPem, where, { crt: 'certificatePem', key: 'privateKeyPem' });
+    const key = privateKeyPem === undefined ? undefined : withNewline(privateKeyPem);
+    return new CertificateAuthority(CertificateAuthorityKind.PEM, withNewline(certificatePem), undefined, key);
+  }
+
+  /**
+   * PEM files of the CA, read now (e.g. `ca/ca.crt` and `ca/ca.key` written by
+   * `dsx-event-bus certs`); checked like {@link fromPem}.
+   * @param certFile the CA certificate file
+   * @param keyFile its private key file; needed only with `SecretsDelivery.inline()`
+   */
+  public static fromPemFiles(certFile: string, keyFile?: string): CertificateAuthority {
+    const where = 'CertificateAuthority.fromPemFiles';
+    const crt = readPem(certFile, where, 'certFile');
+    const key = keyFile === undefined ? undefined : readPem(keyFile, where, 'keyFile');
+    checkCa(crt, key, where, { crt: `certFile ${quote(certFile)}`, key: `keyFile ${quote(keyFile)}` });
+    return new CertificateAuthority(CertificateAuthorityKind.PEM, withNewline(crt), undefined, key === undefined ? undefined : withNewline(key));
+  }
+
+  /**
+   * A Secret (keys `tls.crt`, `tls.key`) that exists in each cluster, in the
+   * issuer's namespace (cert-manager's cluster resource namespace for a
+   * ClusterIssuer).
+   * @param secretName the Secret's name
+   * @param certificatePem the CA certificate, when CPCs should trust it by default
+   */
+  public static fromExistingSecret(secretName: string, certificatePem?: string): CertificateAuthority {
+    const where = 'CertificateAuthority.fromExistingSecret';
+    validateObjectName(secretName, where, 'Secret name');
+    if (certificatePem !== undefined) checkCa(certificatePem, undefined, where, { crt: 'certificatePem', key: '' });
+    const crt = certificatePem === undefined ? undefined : withNewline(certificatePem);
+    return new CertificateAuthority(CertificateAuthorityKind.EXISTING_SECRET, crt, secretName);
+  }
+
+  /** Where the CA lives. */
+  public readonly kind: CertificateAuthorityKind;
+  /** The CA certificate (public), when known. */
+  public readonly certificatePem?: string;
+  /** The existing Secret (kind EXISTING_SECRET). */
+  public readonly secretName?: string;
+  private readonly privateKeyPem?: string;
+
+  private constructor(kind: CertificateAuthorityKind, certificatePem?: string, secretName?: string, privateKeyPem?: string) {
+    this.kind = kind;
+    this.certificatePem = certificatePem;
+    this.secretName = secretName;
+    this.privateKeyPem = privateKeyPem;
+  }
+
+  /** Whether the private key was given (kind PEM). */
+  public get hasPrivateKey(): boolean {
+    return this.privateKeyPem !== undefined;
+  }
+
+  /** @internal */
+  public _secretValues(): Map<string, Buffer> {
+    return new Map([['tls.crt', Buffer.from(this.certificatePem!, 'utf8')], ['tls.key', Buffer.from(this.privateKeyPem!, 'utf8')]]);
+  }
+}
+
+function withNewline(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+function readPem(file: string, where: string, what: string): string {
+  if (typeof file !== 'string' || file === '') throw problem({ where, problem: `${what} is empty`, fix: `pass the path of the PEM file as ${what}` });
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw problem({ where, problem: `${what} ${quote(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'check the path (dsx-event-bus certs writes <output>/ca/ca.crt and ca.key)' });
+  }
+}
+
+/** One CA certificate; the key, when given, is an unencrypted private key of that certificate. */
+function checkCa(crtPem: string, keyPem: string | undefined, where: string, names: { crt: string; key: string }): void {
+  const certs = parseCertificateBundle(crtPem, where, names.crt);
+  if (certs.length !== 1) {
+    throw problem({ where, problem: `${names.crt} holds ${certs.length} certificates`, allowed: 'exactly one: the CA certificate that signs', fix: 'pass only the CA certificate (the issuer signs with it and its key)' });
+  }
+  const ca = certs[0];
+  if (!ca.ca) {
+    throw problem({ where, problem: `${names.crt} (${ca.subject.replace(/\n/g, ', ')}) is not a CA certificate (basic constraints CA:FALSE or missing)`, fix: 'pass a CA certificate, e.g. ca/ca.crt written by `dsx-event-bus certs`' });
+  }
+  if (keyPem === undefined) return;
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey(keyPem);
+  } catch {
+    throw problem({ where, problem: `${names.key} is not an unencrypted PEM private key`, allowed: 'PKCS#8 ("BEGIN PRIVATE KEY") or PKCS#1/SEC1 ("BEGIN RSA/EC PRIVATE KEY") without a passphrase', fix: 'export the key without encryption, e.g. `openssl pkey -in key.pem -out ca.key`' });
+  }
+  if (!ca.checkPrivateKey(key)) {
+    throw problem({ where, problem: `${names.key} is not the private key of ${names.crt} (${ca.subject.replace(/\n/g, ', ')})`, fix: 'pass the certificate and key of the same CA' });
+  }
+}
+
+/** Props of {@link CaIssuer}. */
+export interface CaIssuerProps extends IssuerOptions {
+  /** The CA that signs. */
+  readonly ca: CertificateAuthority;
+  /**
+   * How the CA Secret reaches the cluster, like the other Secrets: `inline()`
+   * puts the CA key into the manifest (needs the key), `externalSecrets()` and
+   * `vaultStaticSecrets()` read `<prefix>/<cluster>/<secret>` (properties
+   * `tls.crt`, `tls.key`), `existing()` emits nothing. Ignored for
+   * `CertificateAuthority.fromExistingSecret`.
+   */
+  readonly delivery: SecretsDelivery;
+  /**
+   * The cluster, for the remote path of `externalSecrets()`/`vaultStaticSecrets()`.
+   * @default - none: required by those two strategies
+   */
+  readonly cluster?: EventBusCluster;
+  /**
+   * Name of the CA Secret the library delivers.
+   * @default "<name>-ca"
+   */
+  readonly secretName?: string;
+  /**
+   * For a `ClusterIssuer`: cert-manager's cluster resource namespace, where a
+   * ClusterIssuer looks up its CA Secret.
+   * @default "cert-manager"
+   */
+  readonly clusterResourceNamespace?: string;
+  /**
+   * Labels of the CA Secret.
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+}
+
+/**
+ * A cert-manager CA issuer (`spec.ca.secretName`) backed by a given CA, and
+ * that CA's Secret delivered like the other Secrets. Every cluster of a fleet
+ * can hold one with the same CA, so a CPC trusts the CSC gateway with the
+ * CA certificate alone. Keep the CA key to clusters that issue certificates.
+ */
+export class CaIssuer extends Construct implements ICertificateIssuer {
+  public readonly issuerName: string;
+  public readonly issuerKind: IssuerKind;
+  public readonly issuerNamespace?: string;
+  /** Name of the Secret holding the CA certificate and key. */
+  public readonly caSecretName: string;
+  /** The CA. */
+  public readonly ca: CertificateAuthority;
+
+  constructor(scope: Construct, id: string, props: CaIssuerProps) {
+    super(scope, id);
+    const where = this.node.path;
+    if (!(props.ca instanceof CertificateAuthority)) {
+      throw problem({ where, problem: 'ca is not a CertificateAuthority', fix: 'use CertificateAuthority.fromPemFiles(…), .fromPem(…) or .fromExistingSecret(…)' });
+    }
+    const name = props.name ?? DEFAULT_ISSUER_NAME;
+    validateObjectName(name, where, 'issuer name');
+    const clusterScoped = props.clusterScoped ?? false;
+    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
+    if (!clusterScoped && props.clusterResourceNamespace !== undefined) {
+      throw problem({ where, problem: 'clusterResourceNamespace is set for a namespaced Issuer', allowed: 'clusterResourceNamespace only with clusterScoped: true', fix: 'remove clusterResourceNamespace, or set clusterScoped: true' });
+    }
+    const secretNamespace = clusterScoped ? (props.clusterResourceNamespace ?? 'cert-manager') : (props.namespace ?? Chart.of(this).namespace);
+    if (secretNamespace !== undefined) validateNamespace(secretNamespace, where, 'clusterResourceNamespace');
+    this.ca = props.ca;
+    this.issuerName = name;
+    this.issuerKind = clusterScoped ? IssuerKind.CLUSTER_ISSUER : IssuerKind.ISSUER;
+    this.issuerNamespace = clusterScoped ? undefined : (props.namespace ?? Chart.of(this).namespace);
+    if (props.ca.kind === CertificateAuthorityKind.EXISTING_SECRET) {
+      if (props.secretName !== undefined) {
+        throw problem({ where, problem: 'secretName is set, but the CA is an existing Secret that names itself', fix: 'remove secretName, or name the Secret in CertificateAuthority.fromExistingSecret()' });
+      }
+      this.caSecretName = props.ca.secretName!;
+    } else {
+      this.caSecretName = props.secretName ?? `${name}-ca`;
+      validateObjectName(this.caSecretName, where, 'secretName');
+      this.deliverSecret(props, secretNamespace, where);
+    }
+    issuerObject(this, 'Resource', clusterScoped, name, props.namespace, { ca: { secretName: this.caSecretName } });
+  }
+
+  private deliverSecret(props: CaIssuerProps, namespace: string | undefined, where: string): void {
+    const kind = props.delivery?.kind;
+    if (kind === SecretsDeliveryKind.INLINE && !props.ca.hasPrivateKey) {
+      throw problem({
+        where,
+        problem: 'the CA has no private key, and inline delivery has no other source for the CA Secret',
+        fix: 'pass the CA key (CertificateAuthority.fromPemFiles(certFile, keyFile)), or deliver the CA Secret with externalSecrets()/vaultStaticSecrets()/existing()',
+      });
+    }
+    if ((kind === SecretsDeliveryKind.EXTERNAL_SECRETS || kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS) && !props.cluster) {
+      throw problem({ where, problem: `delivery ${kind} reads <prefix>/<cluster>/<secret>, but no cluster is given`, fix: 'pass cluster (EventBusCluster.csc() or .cpc(id))' });
+    }
+    // Only inline() uses the values: with every other strategy the CA key stays out of the output.
+    props.delivery._emit(this, {
+      id: 'CaSecret',
+      name: this.caSecretName,
+      namespace,
+      labels: { ...(props.labels ?? {}) },
+      annotations: {},
+      immutable: false,
+      cluster: props.cluster!,
+      defaultName: this.caSecretName,
+      keys: [{ defaultKey: 'tls.crt', key: 'tls.crt' }, { defaultKey: 'tls.key', key: 'tls.key' }],
+      material: 'tls-private-key',
+      values: () => props.ca._secretValues(),
+    });
+  }
+}

@@ -1,0 +1,178 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import {
+  CaIssuer, CertificateAuthority, CertificateAuthorityKind, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
+  LeafTrust, SecretsDelivery, SecretStoreKind,
+} from '../../src';
+import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
+import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
+import { validateManifests } from '../util/schema';
+
+const keys = new DeterministicKeyStore();
+let ca: EvaluationCa;
+let other: EvaluationCa;
+let tls: TlsFixture;
+beforeAll(async () => {
+  [ca, other, tls] = await Promise.all([generateEvaluationCa('ecdsa-p256'), generateEvaluationCa('rsa-2048'), tlsFixture()]);
+});
+
+const keyBody = (pem: string) => pem.split('\n')[1];
+
+function fleetProps(extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps {
+  return {
+    keys,
+    delivery: SecretsDelivery.inline(),
+    certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
+    csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://csc.example.com:8883'] } },
+    cpcs: ['1', '2'].map((id) => ({ id, gateway: { hostnames: [`cpc-${id}.example.com`] } })),
+    ...extra,
+  };
+}
+
+const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
+
+describe('CertificateAuthority and CaIssuer', () => {
+  test('one fleet CA: a CA Issuer and its Secret in every cluster, each CPC trusting the CSC with the CA certificate only', () => {
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps());
+    for (const chart of fleet.charts) {
+      const objects = chart.toJson();
+      expect(byKind(objects, 'Issuer')).toEqual([{
+        apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx' }, spec: { ca: { secretName: 'event-bus-certificate-issuer-ca' } },
+      }]);
+      const secret = objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === 'event-bus-certificate-issuer-ca');
+      expect(secret.metadata.namespace).toBe('dsx');
+      expect(secret.metadata.annotations['cdk8s-dsx-event-bus/inline-key-material']).toBe('tls-private-key');
+      expect(Buffer.from(secret.data['tls.crt'], 'base64').toString()).toBe(ca.certPem);
+      expect(Buffer.from(secret.data['tls.key'], 'base64').toString()).toBe(ca.keyPem);
+      // Every certificate of the cluster is issued by it.
+      for (const cert of byKind(objects, 'Certificate')) expect(cert.spec.issuerRef).toEqual({ group: 'cert-manager.io', kind: 'Issuer', name: 'event-bus-certificate-issuer' });
+      expect(validateManifests(objects)).toBe(objects.length);
+    }
+    for (const cpc of fleet.cpcs) {
+      expect(cpc.helmValues().global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true, ca_file: '/etc/nats-ca-cert/ca.crt' });
+      expect(cpc.helmValues().nats.tlsCA).toEqual({ enabled: true, configMapName: 'nats-csc-gateway-ca', dir: '/etc/nats-ca-cert', key: 'ca.crt' });
+      const trust = byKind(cpc.toJson(), 'ConfigMap').find((o: any) => o.metadata.name === 'nats-csc-gateway-ca');
+      expect(trust.data).toEqual({ 'ca.crt': ca.certPem });
+      // What the NATS pods mount holds no key.
+      expect(JSON.stringify(trust)).not.toMatch(/PRIVATE KEY/);
+    }
+  });
+
+  test.each([
+    ['externalSecrets', SecretsDelivery.externalSecrets({ storeName: 'vault-backend', storeKind: SecretStoreKind.CLUSTER_SECRET_STORE })],
+    ['vaultStaticSecrets', SecretsDelivery.vaultStaticSecrets()],
+    ['existing', SecretsDelivery.existing()],
+  ])('with delivery %s, the CA key never reaches the output; the CPCs still trust the CA certificate', (kind, delivery) => {
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ delivery }));
+    for (const chart of fleet.charts) {
+      const objects = chart.toJson();
+      const text = JSON.stringify(objects) + chart.valuesYaml();
+      expect(text).not.toMatch(/PRIVATE KEY/);
+      expect(text).not.toContain(keyBody(ca.keyPem));
+      expect(text).not.toContain(Buffer.from(ca.keyPem).toString('base64').slice(0, 40));
+      const delivered = objects.filter((o: any) => o.metadata?.name === 'event-bus-certificate-issuer-ca');
+      if (kind === 'externalSecrets') {
+        expect(delivered).toHaveLength(1);
+        expect(delivered[0].kind).toBe('ExternalSecret');
+        expect(delivered[0].spec.data).toEqual(['tls.crt', 'tls.key'].map((p) => ({ secretKey: p, remoteRef: { key: `dsx-event-bus/${chart.cluster.directory}/event-bus-certificate-issuer-ca`, property: p } })));
+      } else if (kind === 'vaultStaticSecrets') {
+        expect(delivered.map((o: any) => [o.kind, o.spec.path])).toEqual([['VaultStaticSecret', `dsx-event-bus/${chart.cluster.directory}/event-bus-certificate-issuer-ca`]]);
+      } else {
+        expect(delivered).toEqual([]);
+      }
+      expect(byKind(objects, 'Issuer')).toHaveLength(1);
+    }
+    expect(fleet.cpc('1').helmValues().nats.tlsCA.configMapName).toBe('nats-csc-gateway-ca');
+  });
+
+  test('fromPem without the key: fine for externalSecrets, refused for inline', () => {
+    const delivery = SecretsDelivery.externalSecrets({ storeName: 'vault-backend' });
+    const certOnly = CertificateAuthority.fromPem(ca.certPem);
+    expect(certOnly.hasPrivateKey).toBe(false);
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ delivery, certificates: { ca: certOnly } }))).not.toThrow();
+  });
+
+  test('fails when the CA has no key and the delivery is inline', () => {
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem) } })))
+      .toThrow(/fleet\/csc\/Issuer: the CA has no private key, and inline delivery has no other source for the CA Secret\. Fix: pass the CA key/);
+  });
+
+  test('fromExistingSecret: nothing emitted, the Issuer names that Secret; CPC trust from the given certificate, else public roots', () => {
+    const withPem = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromExistingSecret('company-ca', ca.certPem) } }));
+    const objects = withPem.cpc('1').toJson();
+    expect(byKind(objects, 'Issuer')[0].spec).toEqual({ ca: { secretName: 'company-ca' } });
+    expect(objects.filter((o: any) => o.metadata.name === 'company-ca')).toEqual([]);
+    expect(withPem.cpc('1').helmValues().nats.tlsCA.configMapName).toBe('nats-csc-gateway-ca');
+    const noPem = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromExistingSecret('company-ca') } }));
+    expect(noPem.cpc('1').helmValues().global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true });
+    expect(CertificateAuthority.fromExistingSecret('company-ca').kind).toBe(CertificateAuthorityKind.EXISTING_SECRET);
+  });
+
+  test('an explicit cscTrust wins over the fleet CA; transport tcp trusts nothing', () => {
+    const explicit = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ cscTrust: LeafTrust.fromExistingConfigMap('bundle') }));
+    expect(explicit.cpc('2').helmValues().nats.tlsCA.configMapName).toBe('bundle');
+    expect(byKind(explicit.cpc('2').toJson(), 'ConfigMap')).toEqual([]);
+    const tcp = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: DsxTransport.TCP } }));
+    expect(tcp.cpc('1').helmValues().global.eventBus.cpcLeafClientTLS).toBeUndefined();
+    expect(tcp.cpc('1').helmValues().nats).toBeUndefined();
+  });
+
+  test('a gateway in another namespace: a ClusterIssuer whose CA Secret lives in cert-manager\'s namespace', () => {
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { namespace: 'envoy-gateway-system' } }));
+    const objects = fleet.csc.toJson();
+    const issuer = byKind(objects, 'ClusterIssuer')[0];
+    expect(issuer.metadata).toEqual({ name: 'event-bus-certificate-issuer' });
+    expect(issuer.spec).toEqual({ ca: { secretName: 'event-bus-certificate-issuer-ca' } });
+    expect(objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === 'event-bus-certificate-issuer-ca').metadata.namespace).toBe('cert-manager');
+  });
+
+  test('CaIssuer alone, with its own names', () => {
+    const chart = Testing.chart();
+    const issuer = new CaIssuer(chart, 'Issuer', {
+      name: 'fleet-ca', namespace: 'certs', ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline(), secretName: 'fleet-ca-keypair',
+    });
+    expect(issuer.caSecretName).toBe('fleet-ca-keypair');
+    const objects = Testing.synth(chart);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['Secret/certs/fleet-ca-keypair', 'Issuer/certs/fleet-ca']);
+  });
+
+  test('fromPemFiles reads the files written by dsx-event-bus certs', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-issuer-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'ca.crt'), ca.certPem);
+      fs.writeFileSync(path.join(dir, 'ca.key'), ca.keyPem);
+      const authority = CertificateAuthority.fromPemFiles(path.join(dir, 'ca.crt'), path.join(dir, 'ca.key'));
+      expect(authority.certificatePem).toBe(ca.certPem);
+      expect(authority.hasPrivateKey).toBe(true);
+      expect(CertificateAuthority.fromPemFiles(path.join(dir, 'ca.crt')).hasPrivateKey).toBe(false);
+      expect(() => CertificateAuthority.fromPemFiles(path.join(dir, 'missing.crt'))).toThrow(/certFile ".*missing\.crt" cannot be read \(ENOENT\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('fails when the key does not belong to the CA certificate, without echoing the key', () => {
+    let message = '';
+    try {
+      CertificateAuthority.fromPem(ca.certPem, other.keyPem);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/CertificateAuthority\.fromPem: privateKeyPem is not the private key of certificatePem \(CN=DSX Event Bus evaluation fleet CA, O=DSX Event Bus\)/);
+    expect(message).not.toContain(keyBody(other.keyPem));
+  });
+
+  test('fails when the certificate is not a CA, or several, or the key is not a key', () => {
+    expect(() => CertificateAuthority.fromPem(tls.tlsCrt)).toThrow(/certificatePem \(CN=event-bus\.example\.com\) is not a CA certificate/);
+    expect(() => CertificateAuthority.fromPem(ca.certPem + other.certPem)).toThrow(/certificatePem holds 2 certificates\. Allowed: exactly one/);
+    expect(() => CertificateAuthority.fromPem(ca.certPem, 'not a key')).toThrow(/privateKeyPem is not an unencrypted PEM private key/);
+    expect(() => CertificateAuthority.fromPem(`${ca.certPem}${ca.keyPem}`)).toThrow(/certificatePem holds a PRIVATE KEY block/);
+  });
+
+  test('fails when certificates sets ca with another issuer source', () => {
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), selfSigned: true } })))
+      .toThrow(/certificates sets selfSigned and ca\. Allowed: one issuer source: issuer, selfSigned, vault or ca/);
+  });
+});
