@@ -106,13 +106,15 @@ describe('auth-callout responder (stand-in for the DSX auth-callout service)', (
     const users = newUsers();
     const server = await startNatsServer({ config: calloutConfig(keys) });
     const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
-    await callout.start();
     const conns: NatsConnection[] = [];
     try {
+      await callout.start();
       const full = await asUser(server, users.leafCpc1);
+      conns.push(full);
       const app = await asUser(server, users.app);
+      conns.push(app);
       const other = await asUser(server, users.leafLaunchLayer);
-      conns.push(full, app, other);
+      conns.push(other);
 
       const fullSub = full.subscribe('events.>');
       const otherSub = other.subscribe('events.>');
@@ -157,8 +159,8 @@ describe('auth-callout responder (stand-in for the DSX auth-callout service)', (
     const users = newUsers();
     const server = await startNatsServer({ config: calloutConfig(keys) });
     const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
-    await callout.start();
     try {
+      await callout.start();
       const stranger = createUser();
       await expect(asUser(server, stranger)).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
       expect(callout.decisions()).toEqual([expect.objectContaining({ mode: 'nkey', error: 'authentication failed: NKey not found in permissions config' })]);
@@ -174,8 +176,8 @@ describe('auth-callout responder (stand-in for the DSX auth-callout service)', (
     const users = newUsers();
     const server = await startNatsServer({ config: calloutConfig(keys) });
     const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
-    await callout.start();
     try {
+      await callout.start();
       // Claims to be the CPC-1 leaf, signs with another key: a CPC holding another CPC's public key but not its seed.
       const impostor = createUser();
       const forged: Authenticator = (nonce?: string) => ({
@@ -200,8 +202,8 @@ describe('auth-callout responder (stand-in for the DSX auth-callout service)', (
     const users = newUsers();
     const server = await startNatsServer({ config: calloutConfig(keys) });
     const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
-    await callout.start();
     try {
+      await callout.start();
       await expect(connect({ servers: server.url, timeout: 5000, reconnect: false })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
       await expect(connect({ servers: server.url, user: 'oauthtoken', pass: 'a.b.c', timeout: 5000, reconnect: false })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
       expect(callout.decisions().map((d) => d.error)).toEqual([
@@ -220,8 +222,8 @@ describe('auth-callout responder (stand-in for the DSX auth-callout service)', (
     const server = await startNatsServer({ config: calloutConfig(keys, { xkey: false }) });
     const { 'xkey-seed': _unused, ...noXkey } = keys.secret;
     const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: noXkey });
-    await callout.start();
     try {
+      await callout.start();
       const nc = await asUser(server, users.app);
       await nc.close();
       expect(callout.decisions()).toEqual([expect.objectContaining({ mode: 'nkey', account: 'CSC', encrypted: false })]);
@@ -236,14 +238,23 @@ describe('auth-callout responder (stand-in for the DSX auth-callout service)', (
     const users = newUsers();
     const hub = await startNatsServer({ config: ({ leafnode }) => `${calloutConfig(keys)}\nleafnodes { host: 127.0.0.1, port: ${leafnode} }`, extraPorts: ['leafnode'] });
     const callout = new AuthCalloutResponder({ servers: hub.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
-    await callout.start();
-    // The CPC side, as the chart's leaf remote: the seed is in the config (here a test key in a 600 file of a temp dir).
-    const leaf = await startNatsServer({
-      config: `server_name: cpc-1\nleafnodes { remotes: [ { urls: ["nats-leaf://127.0.0.1:${hub.ports.leafnode}"], nkey: "${seedOf(users.leafCpc1)}" } ] }`,
-    });
-    const hubUser = await asUser(hub, users.leafCpc1);
-    const leafUser = await connect({ servers: leaf.url, timeout: 5000, reconnect: false });
+    let leaf: RunningNatsServer | undefined;
+    const conns: NatsConnection[] = [];
     try {
+      await callout.start();
+      // The CPC side, as the chart's leaf remote (`nkey: $LEAF_USER_SEED`): the seed
+      // comes from an included file (600, temp dir), so a start-up error, which
+      // prints the main config, never shows it.
+      leaf = await startNatsServer({
+        files: { 'leaf-seed.conf': `LEAF_USER_SEED: "${seedOf(users.leafCpc1)}"\n` },
+        config: `include "leaf-seed.conf"
+server_name: cpc-1
+leafnodes { remotes: [ { urls: ["nats-leaf://127.0.0.1:${hub.ports.leafnode}"], nkey: $LEAF_USER_SEED } ] }`,
+      });
+      const hubUser = await asUser(hub, users.leafCpc1);
+      conns.push(hubUser);
+      const leafUser = await connect({ servers: leaf.url, timeout: 5000, reconnect: false });
+      conns.push(leafUser);
       const sub = hubUser.subscribe('cross.>');
       await hubUser.flush();
       const got: string[] = [];
@@ -258,9 +269,8 @@ describe('auth-callout responder (stand-in for the DSX auth-callout service)', (
       expect(leaf.logs()).not.toMatch(SEED_SHAPE);
       expect(hub.logs()).not.toMatch(SEED_SHAPE);
     } finally {
-      await leafUser.close();
-      await hubUser.close();
-      await leaf.stop();
+      await Promise.all(conns.map((c) => c.close()));
+      await leaf?.stop();
       await callout.stop();
       await hub.stop();
     }
@@ -304,9 +314,10 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
       const callout = new AuthCalloutResponder({
         servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret, mtlsCa: ca.cert,
       });
-      await callout.start();
-      const watcher = await asUser(server, users.leafCpc1); // account CSC, all subjects
+      let watcher: NatsConnection | undefined;
       try {
+        await callout.start();
+        watcher = await asUser(server, users.leafCpc1); // account CSC, all subjects
         const sub = watcher.subscribe('sensors.>', { max: 1 });
         await watcher.flush();
         const mqtt = await mqttConnect(server, ca, await ca.issue({ commonName: 'mqtt-client.csc', usage: 'client' }), 'device-1');
@@ -319,7 +330,7 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
         }
         expect(callout.decisions()).toContainEqual(expect.objectContaining({ mode: 'mtls', entry: 'mqtt-client', account: 'CSC', type: 'mqtt', encrypted: true }));
       } finally {
-        await watcher.close();
+        await watcher?.close();
         await callout.stop();
         await server.stop();
       }
@@ -334,8 +345,8 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
       const callout = new AuthCalloutResponder({
         servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret, mtlsCa: ca.cert,
       });
-      await callout.start();
       try {
+        await callout.start();
         await expect(mqttConnect(server, ca, await ca.issue({ commonName: 'mqtt-client.cpc-9', usage: 'client' }), 'unknown-cn'))
           .rejects.toThrow(/CONNACK return code 5 \(not authorized\)/);
         await expect(mqttConnect(server, ca, await other.issue({ commonName: 'mqtt-client.csc', usage: 'client' }), 'wrong-ca'))
