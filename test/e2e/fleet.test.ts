@@ -14,12 +14,12 @@ import * as tls from 'tls';
 import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 import * as YAML from 'yaml';
 import {
-  CALLOUT_REWRITES, CalloutStarter, ClusterObjects, CSC_GATEWAY_IP, EXTRA_ACCOUNT, gatewayHost, Leaf, leafz, NATS_REWRITES, PassthroughStarter,
-  redact, renderCluster, RunningCluster, startCluster, SynthesizedFleet, synthesizeFleet, tempDir, TestUser, waitFor,
+  CALLOUT_REWRITES, CalloutStarter, ClusterObjects, fleetCa, CSC_GATEWAY_IP, EXTRA_ACCOUNT, gatewayHost, Leaf, leafz, NATS_REWRITES,
+  PassthroughStarter, redact, renderCluster, RunningCluster, startCluster, SynthesizedFleet, synthesizeFleet, tempDir, TestUser, waitFor,
 } from './fleet';
 import { STREAM_REWRITES } from './nack-standin';
 import { useNativeEd25519 } from './native-ed25519';
-import { AuthCalloutResponder, authCalloutInputsFromPod, createTestCa, MqttClient, startSniPassthroughProxy, TestCa } from './standins';
+import { AuthCalloutResponder, authCalloutInputsFromPod, MqttClient, startSniPassthroughProxy } from './standins';
 import { DsxTransport } from '../../src';
 import { writeProofReport } from '../proof/scenarios';
 import { NATS_SERVER_BIN, natsServerAvailable } from '../util/nats-server';
@@ -78,13 +78,12 @@ interface Fleet {
 
 const work = runnable ? tempDir('e2e-fleet-') : '';
 const keysDir = path.join(work, 'keys');
-let ca: TestCa;
 const started: RunningCluster[] = [];
 const clients: NatsConnection[] = [];
 
 async function startFleet(transport: DsxTransport, name: string): Promise<Fleet> {
   const dir = path.join(work, name);
-  const synth = await synthesizeFleet({ workDir: dir, keysDir, cpcIds: CPC_IDS, transport, fleetCaPem: ca.cert });
+  const synth = await synthesizeFleet({ workDir: dir, keysDir, cpcIds: CPC_IDS, transport });
   const objects = synth.clusters.map((c) => new ClusterObjects(c.name, renderCluster(c, dir), c.objects));
   report.clustersRendered += objects.length;
   const track = (c: RunningCluster) => {
@@ -93,11 +92,11 @@ async function startFleet(transport: DsxTransport, name: string): Promise<Fleet>
     report.rewritesApplied += c.natsPrepared.rewrites.length + (c.mtlsPrepared?.rewrites.length ?? 0);
     return c;
   };
-  const csc = track(await startCluster({ name: 'csc', objects: objects[0], workDir: dir, callout, gatewayCa: ca, passthrough }));
+  const csc = track(await startCluster({ name: 'csc', objects: objects[0], workDir: dir, callout, passthrough }));
   const remoteHosts = csc.gateway!.hostMap([CSC_GATEWAY_IP]);
   const cpcs: RunningCluster[] = [];
   for (const o of objects.slice(1)) {
-    cpcs.push(track(await startCluster({ name: o.cluster, objects: o, workDir: dir, callout, remoteHosts, gatewayCa: ca, passthrough })));
+    cpcs.push(track(await startCluster({ name: o.cluster, objects: o, workDir: dir, callout, remoteHosts, passthrough })));
   }
   return { synth, csc, cpcs, all: [csc, ...cpcs] };
 }
@@ -187,7 +186,6 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     report.natsServer = version(NATS_SERVER_BIN, ['--version']);
     report.helm = version(HELM_BIN, ['version', '--short']);
     report.chart = YAML.parse(fs.readFileSync(path.join(UPSTREAM_CHART!, 'Chart.yaml'), 'utf8')).version;
-    ca = await createTestCa('e2e fleet CA (stands for the CA of Issuer event-bus-fleet-ca)');
     fleet = await startFleet(DsxTransport.TLS, 'tls');
   }, 60_000);
 
@@ -206,6 +204,12 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     for (const cpc of fleet.cpcs) {
       expect(cpc.natsPrepared.rewrites.filter((r) => r.rule === NATS_REWRITES[6]).map((r) => r.to))
         .toEqual(LEAF_ACCOUNTS.map(() => `"tls://127.0.0.1:${leaf.address.port}"`));
+      // As rendered: each remote starts with the TLS handshake and trusts the fleet CA the library mounts (nats.tlsCA).
+      const leafConf = fs.readFileSync(path.join(cpc.natsPrepared.pod.root, 'etc/nats-leafnodes/leafnodes.conf'), 'utf8');
+      expect(leafConf.match(/handshake_first: true/g)).toHaveLength(LEAF_ACCOUNTS.length);
+      const caFiles = [...leafConf.matchAll(/ca_file: "([^"]+)"/g)].map((m) => m[1]);
+      expect(caFiles).toHaveLength(LEAF_ACCOUNTS.length);
+      for (const f of caFiles) expect(fs.readFileSync(f, 'utf8')).toBe((await fleetCa(keysDir)).certPem);
     }
     const formed = await expectLeafsFormed(fleet);
     expect(leaf.terminating!.stats().handshakes).toBeGreaterThanOrEqual(formed);
@@ -239,7 +243,7 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     await expectLeafsFormed(fleet);
     // A real CPC of the library, from the same key store, that this CSC was never told about (cpcIds [1, 2]).
     const dir = path.join(work, 'rogue');
-    const other = await synthesizeFleet({ workDir: dir, keysDir, cpcIds: ['1', '2', '3'], transport: DsxTransport.TLS, fleetCaPem: ca.cert });
+    const other = await synthesizeFleet({ workDir: dir, keysDir, cpcIds: ['1', '2', '3'], transport: DsxTransport.TLS });
     const c3 = other.cluster('cpc-3');
     const cscCallout = callouts.get('csc')!;
     const before = cscCallout.decisions().length;
@@ -321,7 +325,7 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     const u = user(fleet, 'csc', 'CSC');
     const nc = await connect({
       servers: `tls://${listener.address.host}:${listener.address.port}`,
-      tls: { handshakeFirst: true, ca: ca.cert },
+      tls: { handshakeFirst: true, ca: (await fleetCa(keysDir)).certPem },
       authenticator: nkeyAuthenticator(u.seed),
       timeout: 5000,
       maxReconnectAttempts: 0,

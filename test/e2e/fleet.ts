@@ -33,12 +33,13 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import * as nkeys from 'nkeys.js';
 import * as YAML from 'yaml';
+import { issueCertificate } from './cert-manager-standin';
 import { createRenderedStreams } from './nack-standin';
-import { Endpoint, RunningTlsTerminatingProxy, startTlsTerminatingProxy, TestCa } from './standins';
+import { Endpoint, RunningTlsTerminatingProxy, startTlsTerminatingProxy } from './standins';
 import {
-  CertificateIssuer, DirectoryKeyStore, DsxTransport, LeafTrust, EventBusClusterChart, EventBusFleet, MtlsServerTls, NKeyPermission, SecretsDelivery,
+  CertificateAuthority, DirectoryKeyStore, DsxTransport, EventBusClusterChart, EventBusFleet, MtlsServerTls, NKeyPermission, SecretsDelivery,
 } from '../../src';
-import { generateEvaluationCerts } from '../../src/certificates/evaluation';
+import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/certificates/evaluation';
 import { freePort, NatsPorts, RunningNatsServer, startNatsServerProcess } from '../util/nats-server';
 import { HELM_BIN, UPSTREAM_CHART } from '../util/tools';
 
@@ -112,16 +113,7 @@ export interface FleetSpec {
   readonly keysDir: string;
   readonly cpcIds: string[];
   readonly transport: DsxTransport;
-  /**
-   * PEM of the fleet CA: the CA behind the Issuer every cluster's gateway
-   * Certificate names (one CA for the whole fleet, as the evaluation path
-   * uses), and what the CPCs trust for the CSC gateway (cscTrust) with tls.
-   */
-  readonly fleetCaPem: string;
 }
-
-/** The Issuer the gateway Certificates name: a cert-manager CA Issuer over the fleet CA, made by the deployer. */
-export const FLEET_ISSUER = 'event-bus-fleet-ca';
 
 export interface SynthesizedFleet {
   readonly spec: FleetSpec;
@@ -130,12 +122,24 @@ export interface SynthesizedFleet {
   cluster(name: string): SynthesizedCluster;
 }
 
+/**
+ * The fleet CA of `dsx-event-bus certs` (one per key store folder): it signs
+ * the mTLS certificates, backs the CA issuer of every cluster
+ * (`certificates.ca`), and is what every CPC trusts for the CSC gateway.
+ */
+const caCache = new Map<string, EvaluationCa>();
+export async function fleetCa(keysDir: string): Promise<EvaluationCa> {
+  if (!caCache.has(keysDir)) caCache.set(keysDir, await generateEvaluationCa('ecdsa-p256'));
+  return caCache.get(keysDir)!;
+}
+
 /** Evaluation certificates per cluster, made once per key store folder (like `dsx-event-bus certs`). */
 const certsCache = new Map<string, EvaluationCerts>();
 async function evaluationCerts(keysDir: string, cluster: string): Promise<EvaluationCerts> {
   const key = `${keysDir}\0${cluster}`;
   if (!certsCache.has(key)) {
-    certsCache.set(key, await generateEvaluationCerts({ cluster, namespace: NAMESPACE, hosts: [gatewayHost(cluster)], days: 1, keyType: 'ecdsa-p256' }));
+    const ca = await fleetCa(keysDir);
+    certsCache.set(key, await generateEvaluationCerts({ cluster, namespace: NAMESPACE, hosts: [gatewayHost(cluster)], days: 1, keyType: 'ecdsa-p256', ca }));
   }
   return certsCache.get(key)!;
 }
@@ -179,6 +183,7 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
     tlsKey: certs.get(n)!['nats-mtls-server-tls/tls.key'],
   });
   const scheme = spec.transport === DsxTransport.TLS ? 'tls' : 'nats';
+  const ca = await fleetCa(spec.keysDir);
 
   const fleet = new EventBusFleet(new App({ outdir: path.join(spec.workDir, 'cdk8s.out') }), 'fleet', {
     namespace: NAMESPACE,
@@ -186,9 +191,9 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
     extraAccounts: [EXTRA_ACCOUNT],
     keys: DirectoryKeyStore.open(spec.keysDir, { generateMissing: true }),
     delivery: SecretsDelivery.inline(),
-    certificates: { issuer: CertificateIssuer.fromIssuerName(FLEET_ISSUER) },
+    // One CA for the fleet through a CA issuer in every cluster; CPCs trust it for the CSC gateway by default.
+    certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
     gateway: { transport: spec.transport },
-    cscTrust: spec.transport === DsxTransport.TLS ? LeafTrust.fromPem(spec.fleetCaPem) : undefined,
     // The CSC gateway's address, as upstream's local evaluation uses (an IP):
     // loopback has no DNS for the example names.
     cscEndpoint: `${scheme}://${CSC_GATEWAY_IP}:7422`,
@@ -614,13 +619,14 @@ export interface RunningGateway {
  * Runs the library's Gateway of one cluster: for every route (rendered by the
  * chart or by the library) its parent listener, wired to its backend Service
  * port. A Terminate listener gets a TLS-terminating proxy whose certificate
- * is issued by `ca` with exactly the SANs of the library Certificate that
- * writes the listener's `certificateRefs` Secret; a Passthrough listener gets
+ * the cert-manager stand-in issues from the library Certificate that writes
+ * the listener's `certificateRefs` Secret (exactly its SANs, signed by its CA
+ * issuer's CA); a Passthrough listener gets
  * the SNI proxy with the TLSRoute hostnames; a TCP listener forwards bytes
  * unchanged, so clients go straight to the backend.
  */
 export async function startGateway(
-  objects: ClusterObjects, services: Record<string, Endpoint>, ca: TestCa, passthrough?: PassthroughStarter,
+  objects: ClusterObjects, services: Record<string, Endpoint>, passthrough?: PassthroughStarter,
 ): Promise<RunningGateway> {
   const gateways = objects.all().filter((o) => o.kind === 'Gateway');
   if (gateways.length !== 1) throw new Error(`${objects.cluster}: expected one Gateway among the library's objects, found ${gateways.length}`);
@@ -658,12 +664,10 @@ export async function startGateway(
       const mode = l.tls?.mode;
       if (l.protocol === 'TLS' && mode === 'Terminate') {
         if (attached.length !== 1) throw new Error(`${objects.cluster}: listener ${l.name} has ${attached.length} routes; the stand-in supports one`);
-        const secretName = l.tls.certificateRefs?.[0]?.name;
-        const cert = objects.all().find((o) => o.kind === 'Certificate' && o.spec.secretName === secretName);
-        if (!cert) throw new Error(`${objects.cluster}: listener ${l.name} serves Secret ${secretName}, which no library Certificate writes`);
-        const sans = { dnsNames: [...(cert.spec.dnsNames ?? [])], ipAddresses: [...(cert.spec.ipAddresses ?? [])] };
-        const pair = await ca.issue({ commonName: cert.spec.commonName, ...sans });
-        const proxy = await startTlsTerminatingProxy({ cert: pair.cert, key: pair.key, backend: backendOf(attached[0]) });
+        // The listener's certificateRefs Secret, as cert-manager would write it from the library's Certificate.
+        const issued = await issueCertificate(objects, l.tls.certificateRefs?.[0]?.name);
+        const sans = issued.sans;
+        const proxy = await startTlsTerminatingProxy({ cert: issued['tls.crt'], key: issued['tls.key'], backend: backendOf(attached[0]) });
         stops.push(() => proxy.stop());
         listeners.set(l.name, {
           name: l.name,
@@ -741,8 +745,8 @@ export interface StartClusterOptions {
   /** Leaf remote `host:port` -> loopback (e.g. the CSC gateway's). */
   readonly remoteHosts?: Record<string, string>;
   readonly callout?: CalloutStarter;
-  /** Start this cluster's Gateway stand-in with certificates from this CA. */
-  readonly gatewayCa?: TestCa;
+  /** Start this cluster's Gateway stand-in (default true). */
+  readonly gateway?: boolean;
   readonly passthrough?: PassthroughStarter;
   /** Start the nats-mtls StatefulSet when the chart rendered it (default true). */
   readonly mtls?: boolean;
@@ -792,8 +796,8 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
       services['nats-mtls:4222'] = { host: '127.0.0.1', port: mtlsPrepared.ports.port };
     }
     let gateway: RunningGateway | undefined;
-    if (o.gatewayCa) {
-      gateway = await startGateway(o.objects, services, o.gatewayCa, o.passthrough);
+    if (o.gateway ?? true) {
+      gateway = await startGateway(o.objects, services, o.passthrough);
       stops.push(() => gateway!.stop());
     }
     return { name: o.name, objects: o.objects, nats, natsPrepared, mtls, mtlsPrepared, callout, gateway, services, streams, stop };
