@@ -34,7 +34,7 @@ function proofLines(dir) {
     'fuzz': (r) => `${r.cases} fuzz cases (seed ${r.seed}): ${r.doc.synthesized + r.props.synthesized} synthesized and schema-valid, ${r.cases - r.doc.synthesized - r.props.synthesized} refused with our error`,
     'seed-leak': (r) => `${r.seedsFound} seeds in ${r.files} synthesized files of ${r.scenarios} non-inline syntheses (positive control: ${r.controlSeeds} found)`,
     'nats': (r) => `${r.keysAuthenticated} NKeys authenticated against nats-server ${r.server}, ${r.seedsRefused} foreign seeds refused`,
-    'fleet': (r) => `fleet of CSC + 2 CPCs from ${r.clustersRendered} helm-rendered clusters (chart ${r.chart}, ${r.helm}, ${r.natsServer}): ${r.natsServersStarted} nats-servers, leafs formed ${r.leafsFormed.tls} via TLS proxy + ${r.leafsFormed.tcp} direct, ${r.messagesCrossed} messages crossed, refusals: ${r.refusals.unknownSeedLeafs} unknown-seed leafs + ${r.refusals.wrongSni} wrong SNI, ${r.mqttPublished} MQTT publish over mTLS, ${r.tlsFirstClients} TLS-first client`,
+    'fleet': (r) => `fleet of CSC + 2 CPCs from ${r.clustersRendered} helm-rendered clusters (chart ${r.chart}, ${r.helm}, ${r.natsServer}): ${r.natsServersStarted} nats-servers, leafs formed ${r.leafsFormed.tls} via TLS proxy + ${r.leafsFormed.tcp} direct, ${r.messagesCrossed} messages crossed, refusals: ${r.refusals.unknownSeedLeafRemotes} leaf remotes with unknown seeds (${r.refusals.calloutDenials} callout denials) + ${r.refusals.wrongSni} wrong SNI, ${r.mqttPublished} MQTT publish over mTLS, ${r.tlsFirstClients} TLS-first client`,
     'faults': (r) => `${r.cases} faults injected into synth, export, certs and nkeys runs (the key-store fault table is in test/cli/nkeys.test.ts)`,
   };
   let names = [];

@@ -52,7 +52,7 @@ const report = {
   rewritesApplied: 0,
   leafsFormed: { tls: 0, tcp: 0 },
   messagesCrossed: 0,
-  refusals: { unknownSeedLeafs: 0, wrongSni: 0 },
+  refusals: { unknownSeedLeafRemotes: 0, calloutDenials: 0, wrongSni: 0 },
   mqttPublished: 0,
   tlsFirstClients: 0,
 };
@@ -268,7 +268,8 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     const mtlsName = fleet.csc.mtlsPrepared?.pod.env.NATS_MTLS_SERVER_NAME;
     expect(cpcLeafs(await leafz(fleet.csc.natsPrepared), mtlsName)).toEqual(Object.fromEntries(LEAF_ACCOUNTS.map((a) => [a, CPC_IDS.length])));
     expect(await leafz(rogue.natsPrepared)).toEqual([]);
-    report.refusals.unknownSeedLeafs += denials.length;
+    report.refusals.unknownSeedLeafRemotes += LEAF_ACCOUNTS.length;
+    report.refusals.calloutDenials += denials.length;
     await rogue.stop();
   }, 40_000);
 
