@@ -220,7 +220,17 @@ export class AuthCalloutResponder {
       timeout: this.options.connectTimeoutMs ?? 10_000,
       maxReconnectAttempts: -1,
     });
-    this.sub = this.nc.subscribe(AUTH_REQUEST_SUBJECT, { callback: (err, msg) => { if (!err) this.answer(msg); } });
+    this.sub = this.nc.subscribe(AUTH_REQUEST_SUBJECT, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          this.answer(msg);
+        } catch (e) {
+          // Never let one request stop the subscription; the server times that client out.
+          this.log.push({ mode: 'none', error: `could not answer: ${(e as Error).message}`, encrypted: !!msg.headers?.get(SERVER_XKEY_HEADER) });
+        }
+      },
+    });
     await this.nc.flush();
   }
 

@@ -10,6 +10,7 @@
  * const ca = await createTestCa('fleet CA');
  * const server = await ca.issue({ dnsNames: ['nats.example.com'], ipAddresses: ['127.0.0.1'] });
  * // server.cert, server.key (PEM), ca.cert (PEM)
+ * const gateway = await issueForCertificate(ca, certificateObject); // from a synthesized Certificate
  */
 import { webcrypto, X509Certificate } from 'crypto';
 import 'reflect-metadata'; // @peculiar/x509 (through tsyringe) needs it loaded first
@@ -126,4 +127,39 @@ export function subjectAltNames(pem: string): { dnsNames: string[]; ipAddresses:
     dnsNames: parts.filter((p) => p.startsWith('DNS:')).map((p) => p.slice(4)),
     ipAddresses: parts.filter((p) => p.startsWith('IP Address:')).map((p) => p.slice(11)),
   };
+}
+
+/** A cert-manager Certificate object (the parts `issueForCertificate` reads). */
+export interface CertificateObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: { readonly name?: string };
+  readonly spec?: {
+    readonly secretName?: string;
+    readonly commonName?: string;
+    readonly dnsNames?: readonly string[];
+    readonly ipAddresses?: readonly string[];
+    readonly usages?: readonly string[];
+  };
+}
+
+/**
+ * What cert-manager's CA Issuer would put in the Certificate's Secret: a
+ * certificate from `ca` with exactly the Certificate's `commonName`,
+ * `dnsNames` and `ipAddresses` (client usage when `usages` has `client auth`
+ * and not `server auth`). Durations, key algorithm and renewal are not modelled.
+ */
+export async function issueForCertificate(ca: TestCa, certificate: CertificateObject): Promise<TestKeyPair & { readonly secretName: string }> {
+  if (certificate.apiVersion !== 'cert-manager.io/v1' || certificate.kind !== 'Certificate' || !certificate.spec?.secretName) {
+    throw new Error(`expected a cert-manager.io/v1 Certificate with spec.secretName, got ${certificate.apiVersion ?? '?'} ${certificate.kind ?? '?'} ${certificate.metadata?.name ?? ''}. Fix: pass a Certificate object of the synthesized manifests`);
+  }
+  const { spec } = certificate;
+  const usages = spec.usages ?? [];
+  const pair = await ca.issue({
+    commonName: spec.commonName,
+    dnsNames: spec.dnsNames ?? [],
+    ipAddresses: spec.ipAddresses ?? [],
+    usage: usages.includes('client auth') && !usages.includes('server auth') ? 'client' : 'server',
+  });
+  return { ...pair, secretName: spec.secretName! };
 }
