@@ -15,7 +15,7 @@ import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 import * as YAML from 'yaml';
 import {
   CALLOUT_REWRITES, CalloutStarter, ClusterObjects, fleetCa, CSC_GATEWAY_IP, EXTRA_ACCOUNT, gatewayHost, Leaf, leafz, NATS_REWRITES,
-  PassthroughStarter, redact, renderCluster, RunningCluster, startCluster, SynthesizedFleet, synthesizeFleet, tempDir, TestUser, waitFor,
+  PassthroughStarter, prepareNats, redact, renderCluster, RunningCluster, startCluster, SynthesizedFleet, synthesizeFleet, tempDir, TestUser, waitFor,
 } from './fleet';
 import { STREAM_REWRITES } from './nack-standin';
 import { useNativeEd25519 } from './native-ed25519';
@@ -335,6 +335,26 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     const reply = await nc.request('$JS.API.INFO', undefined, { timeout: 5000 });
     expect(JSON.parse(new TextDecoder().decode(reply.data))).toMatchObject({ domain: 'CSC' });
     report.tlsFirstClients++;
+  }, 20_000);
+
+  toolTest('fails when the rendered config changes shape or a pod references what nobody produces', missing, async () => {
+    const rendered = fleet.csc.objects.all().filter((o) => !fleet.synth.cluster('csc').objects.includes(o));
+    const library = fleet.synth.cluster('csc').objects;
+    const dir = path.join(work, 'shape');
+    // A listener the rewrites do not know: refused, never silently left on its Kubernetes port.
+    const moved = rendered.map((o) => (o.kind === 'ConfigMap' && o.metadata.name === 'nats-config'
+      ? { ...o, data: { 'nats.conf': o.data['nats.conf'].replace('"port": 4222', '"port": 4333') } } : o));
+    await expect(prepareNats(new ClusterObjects('csc', moved, library), 'nats', path.join(dir, 'a'), {}))
+      .rejects.toThrow(/rewrite "client listener: .*" matched 0 times, expected 1: the rendered config changed shape/);
+    // A Secret the chart's pod needs but the library did not synthesize: the pod could not start, nor can the harness.
+    const withoutXkey = library.filter((o) => !(o.kind === 'Secret' && o.metadata.name === 'nats-xkey'));
+    await expect(prepareNats(new ClusterObjects('csc', rendered, withoutXkey), 'nats', path.join(dir, 'b'), {}))
+      .rejects.toThrow(/env XKEY_PUBKEY needs key pubkey of Secret\/nats-xkey, which neither the chart nor the library produces/);
+    // A leaf remote host the harness was not told about.
+    const cpc = fleet.cpcs[0];
+    const cpcRendered = cpc.objects.all().filter((o) => !fleet.synth.cluster(cpc.name).objects.includes(o));
+    await expect(prepareNats(new ClusterObjects(cpc.name, cpcRendered, fleet.synth.cluster(cpc.name).objects), 'nats', path.join(dir, 'c'), {}))
+      .rejects.toThrow(/has leaf remote "tls:\/\/127\.0\.0\.1:7422", which the harness does not map/);
   }, 20_000);
 
   toolTest('transport tcp: each CPC\'s leaf joins accounts CSC and LaunchLayer directly', missing, async () => {
