@@ -12,6 +12,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { CertificateIssuer, CpcChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery } from '../../src';
+import { main } from '../../src/cli/run';
 import { tlsFixture } from '../secrets/tls-fixture';
 import { chartMissing, HELM_BIN, helmMissing, toolTest, UPSTREAM_CHART } from '../util/tools';
 
@@ -29,14 +30,19 @@ function fleet(extra: Partial<EventBusFleetProps>): EventBusFleet {
   });
 }
 
-/** `helm template` of the real chart with the chart's values file; every rendered object. */
+/** `helm template` of the real chart with a values file; every rendered object. */
+function helmTemplate(valuesFile: string, namespace: string): any[] {
+  const out = execFileSync(HELM_BIN, ['template', 'nats-event-bus', UPSTREAM_CHART!, '-n', namespace, '-f', valuesFile], { encoding: 'utf8', stdio: 'pipe' });
+  return YAML.parseAllDocuments(out).map((d) => d.toJSON()).filter((o) => o);
+}
+
+/** `helm template` of the real chart with the chart's values file. */
 function render(chart: CpcChart): any[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leaf-trust-helm-'));
   try {
     const values = path.join(dir, 'values.event-bus.yaml');
     fs.writeFileSync(values, chart.valuesYaml());
-    const out = execFileSync(HELM_BIN, ['template', 'nats-event-bus', UPSTREAM_CHART!, '-n', chart.releaseNamespace, '-f', values], { encoding: 'utf8', stdio: 'pipe' });
-    return YAML.parseAllDocuments(out).map((d) => d.toJSON()).filter((o) => o);
+    return helmTemplate(values, chart.releaseNamespace);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -104,6 +110,32 @@ describe('CPC leaf TLS with the real chart', () => {
     }
     expect(caMount(objects)).toEqual({ volume: undefined, mountPath: undefined });
   }, 60_000);
+
+  toolTest('the demo (examples/fleet.yaml via dsx-event-bus synth): each CPC mounts the fleet CA ConfigMap the synth wrote', missing, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leaf-trust-demo-'));
+    try {
+      const example = path.join(__dirname, '..', '..', 'examples', 'fleet.yaml');
+      let err = '';
+      const code = await main(['synth', '-c', example, '--secrets', path.join(dir, 'secrets'), '--generate-missing', '-o', path.join(dir, 'dist')],
+        { out: () => undefined, err: (t) => { err += t; } });
+      expect({ code, err }).toEqual({ code: 0, err: '' });
+      const fleetCa = fs.readFileSync(path.join(dir, 'secrets', 'ca', 'ca.crt'), 'utf8');
+      for (const cpc of ['cpc-1', 'cpc-2']) {
+        const objects = helmTemplate(path.join(dir, 'dist', cpc, 'values.event-bus.yaml'), 'dsx');
+        for (const block of remotes(objects)) {
+          expect(block).toMatch(/urls: \["tls:\/\/csc\.event-bus\.example\.com:7422"\]/);
+          expect(block).toMatch(/handshake_first: true/);
+          expect(block).toMatch(/ca_file: "\/etc\/nats-ca-cert\/ca\.crt"/);
+        }
+        const { volume, mountPath } = caMount(objects);
+        expect(mountPath).toBe('/etc/nats-ca-cert');
+        const manifest = path.join(dir, 'dist', cpc, 'manifests', `ConfigMap.dsx.${volume.configMap.name}.k8s.yaml`);
+        expect(YAML.parse(fs.readFileSync(manifest, 'utf8')).data['ca.crt']).toBe(fleetCa);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   toolTest('transport tcp: a nats:// remote without a tls block', missing, async () => {
     const objects = render(fleet({ gateway: { transport: DsxTransport.TCP } }).cpc('1'));
