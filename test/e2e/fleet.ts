@@ -21,6 +21,13 @@
  *    applied is kept (`PreparedNats.rewrites`). `$VAR` references stay in the
  *    config: nats-server resolves them from the process environment, which is
  *    the resolved container env and nothing more, as in the pod.
+ * 5. startGateway(): the library's Gateway listeners with the routes attached:
+ *    TLS-terminating proxies whose certificate cert-manager-standin.ts issues
+ *    from the library's Certificate and CA Issuer, the SNI passthrough proxy
+ *    with the TLSRoute hostnames (stand-ins of test/e2e/standins).
+ * 6. startCluster(): per cluster nats, the auth-callout stand-in (from the
+ *    rendered auth-callout pod), the rendered Streams (nack-standin.ts),
+ *    nats-mtls and the Gateway; stop() ends all of them.
  *
  * Seeds live in the Secrets, the process environments and the test users
  * only; nothing here prints them.
