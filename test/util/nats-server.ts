@@ -86,6 +86,8 @@ export interface RunningNatsServer {
   readonly url: string;
   /** Everything the server logged so far. */
   logs(): string;
+  /** Resolves with the first match of `pattern` in the log (now or later); rejects after `timeoutMs` or when the server exits. */
+  waitForLog(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -121,14 +123,60 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
   const body = typeof options.config === 'function' ? options.config(ports, dir) : options.config;
   const configFile = path.join(dir, 'nats.conf');
   fs.writeFileSync(configFile, `host: 127.0.0.1\nport: ${ports.port}\n${body}\n`, { mode: 0o600 });
+  return startNatsServerProcess({ configFile, cwd: dir, ports, removeOnStop: dir, readyTimeoutMs: options.readyTimeoutMs });
+}
 
+/** A nats-server run on a complete config file you wrote (see startNatsServerProcess). */
+export interface NatsServerProcessOptions {
+  /** The config file, complete: nothing is prepended. */
+  readonly configFile: string;
+  /** Working directory of the process (default: the config file's folder). */
+  readonly cwd?: string;
+  /**
+   * The process environment, exactly: nats-server resolves `$VAR` in its
+   * config from it. Nothing of this process's environment is passed on.
+   * @default {}
+   */
+  readonly env?: Record<string, string>;
+  /** `port` is the client port the config listens on (127.0.0.1); the others are reported back. */
+  readonly ports: NatsPorts;
+  /** A folder removed by stop(). */
+  readonly removeOnStop?: string;
+  /** Name in error messages. @default none */
+  readonly name?: string;
+  /** Start-up deadline (default 10 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+/**
+ * Starts nats-server on a config file as it is, with exactly the given
+ * environment, and resolves once it accepts TCP connections on
+ * `ports.port` (127.0.0.1). On a start-up failure it is stopped and the
+ * error carries its log; the config is not added (it may name secrets
+ * through variables only, but the caller knows best what to show).
+ */
+export async function startNatsServerProcess(options: NatsServerProcessOptions): Promise<RunningNatsServer> {
+  if (!natsServerAvailable()) throw new Error(`nats-server not found at ${NATS_SERVER_BIN}`);
+  const { configFile, ports } = options;
+  const dir = options.cwd ?? path.dirname(configFile);
+  const label = options.name ? `nats-server (${options.name})` : 'nats-server';
   let log = '';
-  const child = spawn(NATS_SERVER_BIN, ['-c', configFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NATS_SERVER_BIN, ['-c', configFile], { cwd: dir, env: { ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
-  child.stdout!.on('data', (d) => { log += d; });
-  child.stderr!.on('data', (d) => { log += d; });
+  const listeners = new Set<() => void>();
+  const onLog = (d: Buffer) => {
+    log += d;
+    for (const l of [...listeners]) l();
+  };
+  child.stdout!.on('data', onLog);
+  child.stderr!.on('data', onLog);
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; running.delete(child); resolve(); }));
+  const exit = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    running.delete(child);
+    for (const l of [...listeners]) l();
+    resolve();
+  }));
 
   let stopped = false;
   const stop = async () => {
@@ -140,22 +188,40 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
       await exit;
       clearTimeout(timer);
     }
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (options.removeOnStop) fs.rmSync(options.removeOnStop, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+  const deadline = Date.now() + readyTimeoutMs;
   try {
     for (;;) {
-      if (exited) throw new Error('nats-server exited during start-up');
+      if (exited) throw new Error(`${label} exited during start-up`);
       if (await canConnect(ports.port)) break;
-      if (Date.now() > deadline) throw new Error(`nats-server did not accept connections within ${options.readyTimeoutMs ?? 10_000} ms`);
+      if (Date.now() > deadline) throw new Error(`${label} did not accept connections within ${readyTimeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } catch (e) {
-    const config = fs.existsSync(configFile) ? fs.readFileSync(configFile, 'utf8') : '';
+    const config = options.removeOnStop && fs.existsSync(configFile) ? fs.readFileSync(configFile, 'utf8') : undefined;
     await stop();
-    throw new Error(`${(e as Error).message}\n--- config ---\n${config}\n--- log ---\n${log}`);
+    throw new Error(`${(e as Error).message}${config !== undefined ? `\n--- config ---\n${config}` : ''}\n--- log ---\n${log}`);
   }
+
+  const waitForLog = (pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> => new Promise((resolve, reject) => {
+    const check = () => {
+      const m = pattern.exec(log);
+      if (m) return finish(() => resolve(m));
+      if (exited) return finish(() => reject(new Error(`${label} exited before logging ${pattern}\n--- log ---\n${log}`)));
+      return undefined;
+    };
+    const timer = setTimeout(() => finish(() => reject(new Error(`${label} logged no ${pattern} within ${timeoutMs} ms\n--- log ---\n${log}`))), timeoutMs);
+    const finish = (f: () => void) => {
+      clearTimeout(timer);
+      listeners.delete(check);
+      f();
+    };
+    listeners.add(check);
+    check();
+  });
 
   return {
     host: '127.0.0.1',
@@ -164,6 +230,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
     dir,
     url: `nats://127.0.0.1:${ports.port}`,
     logs: () => log,
+    waitForLog,
     stop,
   };
 }
