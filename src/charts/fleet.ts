@@ -7,7 +7,7 @@ import { EventBusClusterChart } from './cluster-chart';
 import { validateCscEndpoint, CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
-import { LeafTrust } from '../certificates/leaf-trust';
+import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
@@ -154,6 +154,7 @@ export class EventBusFleet extends Construct {
     this.csc = new CscChart(this, CSC, { ...merge(props, props.csc), cpcIds: ids });
     const cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
     const defaultTrust = defaultCscTrust(props, cscGateway);
+    const cscSelfSigned = !cscGateway.serverTlsSecret && (merge(props, props.csc).certificates?.selfSigned ?? false);
     this.cpcs = [];
     this.leafConnections = [];
     for (const cpc of props.cpcs) {
@@ -162,6 +163,20 @@ export class EventBusFleet extends Construct {
       this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
       // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
       const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? defaultTrust : undefined);
+      // A CA cert-manager makes inside the CSC is known to no one at synth
+      // time: neither the public roots nor a PEM given here can be it, and the
+      // leaf would fail at run time with "certificate signed by unknown authority".
+      const trustCanMatch = cscTrust?.kind === LeafTrustKind.SECRET || cscTrust?.kind === LeafTrustKind.CONFIG_MAP;
+      if (endpoint!.startsWith('tls://') && cscSelfSigned && !trustCanMatch) {
+        throw problem({
+          where: `${where}/${cpcCluster(cpc.id)}`,
+          problem: `the CSC's gateway certificate comes from certificates.selfSigned, a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
+            + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
+          allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
+          fix: 'use certificates.ca instead of selfSigned (CertificateAuthority.fromPem...; in a fleet file `ca: {}`), or set cscTrust to the Secret or ConfigMap you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
+          cliFix: 'replace certificates.selfSigned with certificates.ca: {} (one fleet CA, made by synth --generate-missing or dsx-event-bus certs), or set cscTrust: { configMapName: ... } to a ConfigMap you copy the CSC\'s CA into',
+        });
+      }
       const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
       this.cpcs.push(chart);
       this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {

@@ -5,9 +5,10 @@ import { ApiObject, App, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
   CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
-  NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
+  LeafTrust, NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
 import { EventBusError } from '../../src/errors';
+import { tlsFixture } from '../secrets/tls-fixture';
 import { validateManifests } from '../util/schema';
 import { findSeeds } from '../util/seeds';
 
@@ -108,10 +109,24 @@ describe('EventBusFleet', () => {
     expect(checked).toBeGreaterThanOrEqual(2 * 4 + 2 * 3 + 2 * 4);
   });
 
+  // Found by test/e2e/contract.test.ts: CPCs trusted a CA that could never have signed the CSC's certificate.
+  test('fails when the CSC\'s certificate comes from a self-signed CA per cluster and a CPC cannot trust it', async () => {
+    const { caCrt } = await tlsFixture();
+    const synth = (extra: Partial<EventBusFleetProps>) => new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1'], { certificates: { selfSigned: true }, ...extra }));
+    expect(() => synth({})).toThrow(/fleet\/cpc-1: the CSC's gateway certificate comes from certificates\.selfSigned.*\(its trust is the public roots\).*Fix: use certificates\.ca instead of selfSigned/);
+    expect(() => synth({ cscTrust: LeafTrust.publicRoots() })).toThrow(/its trust is LeafTrust publicRoots/);
+    expect(() => synth({ cscTrust: LeafTrust.fromPem(caCrt) })).toThrow(/its trust is LeafTrust pem/);
+    // A Secret or ConfigMap the deployer fills with the CSC's CA can match; so can plain TCP.
+    expect(synth({ cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca') }).cpcs).toHaveLength(1);
+    expect(synth({ cscTrust: LeafTrust.fromExistingSecret('csc-gateway-ca') }).cpcs).toHaveLength(1);
+    expect(synth({ gateway: { transport: DsxTransport.TCP } }).cpcs).toHaveLength(1);
+  });
+
   // Found by test/proof/fuzz.test.ts: [] failed with "hostname agreement needs both serverCertificate and clientUrls".
   test('an empty gateway.mtlsClientUrls list checks nothing, like an absent one', () => {
     const synthOf = (mtlsClientUrls?: string[]) => new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1'], {
       certificates: { selfSigned: true },
+      cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca'),
       csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls } },
     })).charts.map((c) => c.toJson());
     expect(synthOf([])).toEqual(synthOf(undefined));
@@ -123,7 +138,7 @@ describe('EventBusFleet', () => {
   test('a long CPC id synthesizes (the CA name is shortened); one too long for a Secret name fails naming it', () => {
     const long = 'a'.repeat(60);
     const withId = (id: string, extra: Partial<EventBusFleetProps> = {}) => fleetProps([], { cpcs: [{ id, gateway: { hostnames: ['cpc.example.com'] } }], ...extra });
-    const fleet = new EventBusFleet(Testing.app(), 'fleet', withId(long, { certificates: { selfSigned: true } }));
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', withId(long, { certificates: { selfSigned: true }, cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca') }));
     const objects = fleet.charts.flatMap((c) => c.toJson());
     expect(validateManifests(objects)).toBeGreaterThan(0);
     const ca = objects.find((o) => o.kind === 'Certificate' && o.spec.isCA && o.metadata.namespace === 'dsx' && o.spec.commonName.includes('CPC-'));

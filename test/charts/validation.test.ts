@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, NKeyKind, NKeySeed, SecretsDelivery,
+  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
+  LeafTrust, NKeyKind, NKeySeed, SecretsDelivery,
 } from '../../src';
 import { validateManifests } from '../util/schema';
 
@@ -92,7 +93,7 @@ describe('validation parity with the upstream chart', () => {
   });
 
   test('a gateway in another namespace gets its certificate from a ClusterIssuer the chart creates', () => {
-    const f = fleet({ certificates: { selfSigned: true }, gateway: { namespace: 'envoy-gateway-system' } });
+    const f = fleet({ certificates: { selfSigned: true }, cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca'), gateway: { namespace: 'envoy-gateway-system' } });
     const objects = f.csc.toJson();
     const cert = objects.find((o: any) => o.kind === 'Certificate' && o.metadata.name === 'event-bus-server-tls-certificate');
     expect(cert.metadata.namespace).toBe('envoy-gateway-system');

@@ -51,25 +51,14 @@ import { chartMissing, helmMissing, toolTest } from '../util/tools';
  * Merging that fix empties this list; a listed scenario whose awaited problem
  * is gone fails, so the list cannot go stale.
  */
-const AWAITING_E2E_TLS: readonly string[] = [
-  'a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway',
-];
+const AWAITING_E2E_TLS: readonly string[] = [];
 
 /**
  * Scenarios whose only failures are the bugs branch `e2e-values` fixes:
  * renamed Secrets not reaching the subcharts, extra-account properties
  * (JetStream) not emitted, per-cluster Secret overrides. Same rules as above.
  */
-const AWAITING_E2E_VALUES: readonly string[] = [
-  'existing/mtls/tls/manifests-v1alpha2/accounts-jetstream/upstream-names/via-gateway',
-  'existing/no-mtls/tcp/helm-values/no-accounts/renamed/cpc2-external',
-  'externalSecrets/mtls/tls/manifests-v1/accounts-jetstream/renamed/cpc2-external',
-  'externalSecrets/no-mtls/tls/manifests-v1alpha2/no-accounts/renamed/via-gateway',
-  'inline/mtls/tls/helm-values/accounts-jetstream/upstream-names/via-gateway',
-  'inline/no-mtls/tcp/manifests-v1alpha2/account/renamed/cpc2-external',
-  'vaultStaticSecrets/mtls/tls/helm-values/account/renamed/via-gateway',
-  'vaultStaticSecrets/no-mtls/tcp/manifests-v1/accounts-jetstream/upstream-names/via-gateway',
-];
+const AWAITING_E2E_VALUES: readonly string[] = [];
 
 const MISSING = [helmMissing(), chartMissing()];
 const keys = new DeterministicKeyStore();

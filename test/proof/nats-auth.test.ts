@@ -20,7 +20,7 @@ import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 import * as nkeys from 'nkeys.js';
 import { SynthOutput, synthFleet, tempDir, writeProofReport } from './scenarios';
 import {
-  DeterministicKeyStore, DirectoryKeyStore, EventBusFleet, IKeyStore, NKeyKind, NKeyPublicKey, NKeySeed, SecretsDelivery,
+  DeterministicKeyStore, DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, NKeyKind, NKeyPublicKey, NKeySeed, SecretsDelivery,
 } from '../../src';
 import { ensureBuilt, nkeys as nkeysCli } from '../util/cli';
 import { NATS_SERVER_BIN, natsServerAvailable, natsTest, RunningNatsServer, startNatsServer } from '../util/nats-server';
@@ -70,6 +70,7 @@ function synthesize(keys: IKeyStore): { out: SynthOutput; clusters: Record<strin
     delivery: SecretsDelivery.inline(),
     extraAccounts: [ACCOUNT],
     certificates: { selfSigned: true },
+    cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca'),
     csc: { gateway: { hostnames: ['csc.event-bus.example.com'] } },
     cpcs: CPC_IDS.map((id) => ({ id, gateway: { hostnames: [`cpc-${id}.event-bus.example.com`] } })),
   }));
@@ -193,7 +194,7 @@ describe.each(STORES)('Secrets synthesized over %s', (_name, mine, other) => {
       const xkeyPub = value(s, 'nats-xkey', 'pubkey');
       expect(NKeyPublicKey.parse(issuerPub, `${cluster} nats-auth-signing`, NKeyKind.ACCOUNT).kind).toBe(NKeyKind.ACCOUNT);
       expect(NKeyPublicKey.parse(xkeyPub, `${cluster} nats-xkey`, NKeyKind.CURVE).kind).toBe(NKeyKind.CURVE);
-      expect(() => NKeyPublicKey.parse(xkeyPub, 'xkey', NKeyKind.ACCOUNT)).toThrow(/it is a curve key, expected an account key/);
+      expect(() => NKeyPublicKey.parse(xkeyPub, 'xkey', NKeyKind.ACCOUNT)).toThrow(/which is a curve key, not an account key/);
       expect(NKeyPublicKey.parse(value(s, 'nats-authx-user', 'pubkey'), 'authx', NKeyKind.USER).kind).toBe(NKeyKind.USER);
       // nkeys.js, an independent implementation, agrees on the checksums and the derivations.
       expect(nkeys.fromPublic(issuerPub).getPublicKey()).toBe(issuerPub);

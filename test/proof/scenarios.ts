@@ -11,8 +11,8 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, DsxTransport, EventBusFleet, EventBusFleetProps, IKeyStore, RouteApiVersion, RouteRendering,
-  SecretsDelivery, SecretStoreKind, VaultAuth,
+  CertificateIssuer, DsxTransport, EventBusFleet, EventBusFleetProps, IKeyStore, LeafTrust, RouteApiVersion,
+  RouteRendering, SecretsDelivery, SecretStoreKind, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
 import type { Manifest } from '../util/schema';
@@ -195,6 +195,8 @@ function scenarioProps(c: ScenarioChoice, keys: IKeyStore): EventBusFleetProps {
   const tls = c.transport === DsxTransport.TLS;
   return {
     keys,
+    // A CA made inside each cluster: the CPCs trust the one the deployer copies from the CSC.
+    cscTrust: c.issuer === 'selfSigned' && tls ? LeafTrust.fromExistingConfigMap('csc-gateway-ca') : undefined,
     delivery: deliveryOf(c.delivery),
     mtls: c.mtls,
     extraAccounts: c.extraAccount ? ['LaunchLayer'] : undefined,
