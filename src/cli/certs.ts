@@ -9,6 +9,7 @@ import * as path from 'path';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
 import { describeCertificate, evaluationClientSubject, evaluationServerSans, EVALUATION_FILES, generateEvaluationCerts } from '../certificates/evaluation';
 import { isIpLiteral, validateDnsName, validateNamespace } from '../certificates/names';
+import { checkOutputRoot, fsyncDir, mkdirOwn, mkdirpOwn, writeNewFile } from '../files/safe-fs';
 import { CSC, validateCpcId } from '../keys/layout';
 
 const DEFAULT_OUTPUT = 'deploy/secrets';
@@ -96,6 +97,22 @@ function parseHosts(values: string[], clusters: string[]): Map<string, string[]>
 
 type KeyType = typeof KEY_TYPES[number];
 
+/** Staging folders of a certs run killed half-way (they hold private keys). */
+const STAGING = /^\.certs\.tmp-[0-9a-f]{12}$/;
+
+function removeStaleStaging(clusterDir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(clusterDir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => STAGING.test(n))) {
+    const p = path.join(clusterDir, name);
+    if (fs.lstatSync(p).isDirectory()) fs.rmSync(p, { recursive: true, force: true });
+  }
+}
+
 async function writeClusterCerts(root: string, plan: ClusterPlan, namespace: string, days: number, keyType: KeyType, io: CliIo): Promise<void> {
   const clusterDir = path.join(root, plan.cluster);
   const certsDir = path.join(clusterDir, 'certs');
@@ -115,20 +132,18 @@ async function writeClusterCerts(root: string, plan: ClusterPlan, namespace: str
   }
 
   const files = await generateEvaluationCerts({ cluster: plan.cluster, namespace, hosts: plan.hosts, days, keyType });
-  fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  mkdirpOwn(clusterDir, 0o700);
   // Written into a private temporary directory, then renamed into place: a
   // failure never leaves a half-written set behind.
   const tmp = path.join(clusterDir, `.certs.tmp-${randomBytes(6).toString('hex')}`);
-  fs.mkdirSync(tmp, { mode: 0o700 });
+  mkdirOwn(tmp, 0o700);
   try {
     for (const rel of EVALUATION_FILES) {
       const file = path.join(tmp, rel);
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      fs.writeFileSync(file, files[rel], { mode: 0o600, flag: 'wx' });
-      fs.chmodSync(file, 0o600); // the umask cannot widen it, but make it explicit
+      mkdirpOwn(path.dirname(file), 0o700);
+      writeNewFile(file, files[rel], 0o600);
     }
-    for (const dir of new Set(EVALUATION_FILES.map((f) => path.dirname(path.join(tmp, f))))) fs.chmodSync(dir, 0o700);
-    fs.chmodSync(tmp, 0o700);
+    fsyncDir(tmp);
     fs.renameSync(tmp, certsDir);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -168,8 +183,9 @@ export const command: Command = {
     const clusters = parseClusters(positionals);
     const hosts = parseHosts((values.host as string[] | undefined) ?? [], clusters);
 
-    fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-    fs.chmodSync(root, 0o700);
+    // A root the tool did not create keeps its mode; one others may write is refused.
+    if (!checkOutputRoot(root, '-o/--output', { keyMaterial: true }).exists) mkdirpOwn(root, 0o700);
+    for (const cluster of clusters) removeStaleStaging(path.join(root, cluster));
     for (const cluster of clusters) {
       await writeClusterCerts(root, { cluster, hosts: hosts.get(cluster)! }, namespace, days, keyType, io);
     }

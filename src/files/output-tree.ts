@@ -3,7 +3,7 @@
  *
  * Layout of an output root:
  *
- *     <root>/.dsx-event-bus-output.json   the record: every file synth wrote, per cluster folder, with its sha256
+ *     <root>/.dsx-event-bus-output.json   the record: every file synth wrote, per cluster folder, and its sha256
  *     <root>/.dsx-event-bus.lock/         the writer lock (see src/keys/lock.ts); keeps two runs apart
  *     <root>/<cluster>/...                the output (csc/, cpc-<id>/)
  *
@@ -34,7 +34,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  checkOutputRoot, describeType, errnoOf, fsyncDir, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile, syncFileSystem, TEMP_FILE, writeFileAtomic, writeNewFile,
+  checkOutputRoot, describeType, errnoOf, modeBits, fsyncDir, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile, syncFileSystem,
+  TEMP_FILE, writeFileAtomic, writeNewFile,
 } from './safe-fs';
 import { EventBusError, problem } from '../errors';
 import { LOCK_DIR, StoreLock } from '../keys/lock';
@@ -245,6 +246,8 @@ function checkNames(root: string, clusters: readonly OutputCluster[]): void {
   }
 }
 
+type FileHashes = { [file: string]: string };
+
 /** Plan of one run. */
 interface Plan {
   readonly newRecord: RecordData;
@@ -282,7 +285,8 @@ function plan(root: string, clusters: readonly OutputCluster[], old: RecordData 
     }
     if (st) {
       try {
-        fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+        fs.accessSync(dir, fs.constants.W_OK);
+        fs.accessSync(dir, fs.constants.X_OK);
       } catch (e) {
         throw problem({ where: dir, problem: `cannot write here (${errnoOf(e)}: permission denied)`, fix: 'make it writable for this user, or choose another output directory; nothing was written' });
       }
@@ -303,28 +307,30 @@ function plan(root: string, clusters: readonly OutputCluster[], old: RecordData 
       }
     }
     keep.set(name, carried);
-    if (carried.length) unchanged = false;
     if (newFiles) {
       replace.push(name);
       if (!ours || !sameFiles(dir, ours, newFiles, entries)) unchanged = false;
       for (const rel of Object.keys(ours ?? {})) if (!(rel in newFiles)) notices.push(`removed ${path.join(dir, rel)} (no longer in the output)`);
+    } else if (userFiles.length) {
+      // The folder stays for the user's files; the record keeps it (with no
+      // files of ours), so it is still ours to reuse if the cluster returns.
+      (newRecord.clusters as { [c: string]: FileHashes })[name] = {};
+      if (Object.keys(ours).length === 0) continue; // kept by an earlier run: nothing to do
+      unchanged = false;
+      replace.push(name);
+      for (const rel of Object.keys(ours)) notices.push(`removed ${path.join(dir, rel)} (cluster ${name} is no longer in the fleet)`);
+      notices.push(`kept ${dir}: it holds files synth did not write (${userFiles.map((f) => f.rel).join(', ')}); delete it yourself when they are no longer needed`);
     } else {
       unchanged = false;
-      if (userFiles.length) {
-        replace.push(name);
-        for (const rel of Object.keys(ours)) notices.push(`removed ${path.join(dir, rel)} (cluster ${name} is no longer in the fleet)`);
-        notices.push(`kept ${dir}: it holds files synth did not write (${userFiles.map((f) => f.rel).join(', ')}); delete it yourself when they are no longer needed`);
-      } else {
-        remove.push(name);
-        if (st) notices.push(`removed ${dir}/ (cluster ${name} is no longer in the fleet)`);
-      }
+      remove.push(name);
+      if (st) notices.push(`removed ${dir}/ (cluster ${name} is no longer in the fleet)`);
     }
   }
   return { newRecord, keep, replace, remove, notices, unchanged };
 }
 
 /** The folder holds exactly our files with the recorded content (no write needed). */
-function sameFiles(dir: string, ours: { [f: string]: string }, wanted: { [f: string]: string }, entries: Array<{ rel: string; st: fs.Stats }>): boolean {
+function sameFiles(dir: string, ours: FileHashes, wanted: FileHashes, entries: Array<{ rel: string; st: fs.Stats }>): boolean {
   const a = Object.keys(ours).sort();
   const b = Object.keys(wanted).sort();
   if (a.length !== b.length || a.some((x, i) => x !== b[i] || ours[x] !== wanted[x])) return false;
@@ -396,7 +402,7 @@ export function* writeSteps(root: string, clusters: readonly OutputCluster[]): G
         const to = path.join(dest, e.rel);
         if (e.st.isDirectory()) {
           ensureDir(path.posix.dirname(e.rel));
-          if (!lstatOrUndefined(to)) mkdirOwn(to, e.st.mode & 0o7777);
+          if (!lstatOrUndefined(to)) mkdirOwn(to, modeBits(e.st.mode));
           made.add(e.rel);
         } else {
           ensureDir(path.posix.dirname(e.rel));
@@ -449,13 +455,15 @@ export const SYNTH_CRASH_ENV = 'DSX_EVENT_BUS_SYNTH_CRASH_AFTER';
 
 class StepCounter {
   private n = 0;
+  private firstSwap = 0;
   private readonly crashAt = process.env[SYNTH_CRASH_ENV];
-  public step(): void {
+  public step(phase: Phase): void {
     this.n++;
+    if (phase === 'swap' && !this.firstSwap) this.firstSwap = this.n;
     if (this.crashAt !== undefined && this.crashAt !== 'count' && Number(this.crashAt) === this.n) process.kill(process.pid, 'SIGKILL');
   }
   public end(): void {
-    if (this.crashAt === 'count') process.stderr.write(`dsx-event-bus synth steps: ${this.n}\n`);
+    if (this.crashAt === 'count') process.stderr.write(`dsx-event-bus synth steps: ${this.n} (swap from step ${this.firstSwap})\n`);
   }
 }
 
@@ -509,7 +517,7 @@ export function writeOutputSync(root: string, clusters: readonly OutputCluster[]
         return r.value;
       }
       swapping = r.value === 'swap';
-      counter.step();
+      counter.step(r.value);
     }
   } catch (e) {
     throw writeFailed(root, e, swapping);
@@ -548,7 +556,7 @@ export async function writeOutput(root: string, clusters: readonly OutputCluster
         return r.value;
       }
       swapping = r.value === 'swap';
-      counter.step();
+      counter.step(r.value);
     }
   } catch (e) {
     throw writeFailed(root, e, swapping);

@@ -12,6 +12,7 @@
  *
  * Internal to the package (not exported from the index).
  */
+/* eslint-disable no-bitwise */ // open(2) flags and mode bits are bit sets
 import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -58,6 +59,16 @@ export function lstatOrUndefined(p: string): fs.Stats | undefined {
     if (errnoOf(e) === 'ENOENT' || errnoOf(e) === 'ENOTDIR') return undefined;
     throw e;
   }
+}
+
+/** Whether group or others may write (`mode & 0o022`). */
+export function groupOrOthersMayWrite(mode: number): boolean {
+  return (mode & 0o022) !== 0;
+}
+
+/** The permission bits of a mode (`mode & 0o7777`). */
+export function modeBits(mode: number): number {
+  return mode & 0o7777;
 }
 
 /** What an entry is, for messages. */

@@ -18,8 +18,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { problem } from '../errors';
-import { describeType, lstatOrUndefined, readRegularFile } from '../files/safe-fs';
 import { DIR_MODE, FILE_MODE } from './fsops';
+import { describeType, lstatOrUndefined, readRegularFile } from '../files/safe-fs';
 
 /** Name of the lock directory inside a key-store root. */
 export const LOCK_DIR = '.dsx-event-bus.lock';
@@ -182,9 +182,13 @@ export class StoreLock {
     if (fd !== undefined) {
       try {
         fs.writeSync(fd, text);
-      } finally {
+      } catch (e) {
+        // A full disk: leave no empty owner file that others would wait on.
         fs.closeSync(fd);
+        fs.rmSync(ownerFile, { force: true });
+        throw e;
       }
+      fs.closeSync(fd);
       return { acquired: true, lock: new StoreLock(root, ownerFile, text) };
     }
 
