@@ -34,6 +34,7 @@ function proofLines(dir) {
     'fuzz': (r) => `${r.cases} fuzz cases (seed ${r.seed}): ${r.doc.synthesized + r.props.synthesized} synthesized and schema-valid, ${r.cases - r.doc.synthesized - r.props.synthesized} refused with our error`,
     'seed-leak': (r) => `${r.seedsFound} seeds in ${r.files} synthesized files of ${r.scenarios} non-inline syntheses (positive control: ${r.controlSeeds} found)`,
     'nats': (r) => `${r.keysAuthenticated} NKeys authenticated against nats-server ${r.server}, ${r.seedsRefused} foreign seeds refused`,
+    'output': (r) => `synth killed with SIGKILL at ${r.killed} random steps (${r.killedOld} left the complete old output, ${r.killedNew} the complete new one after recovery) and ${r.externalKills} random moments, ${r.concurrent} concurrent pairs, ${r.diskFull} full-disk runs${r.diskFullSkipped ? ` (full disk skipped: ${r.diskFullSkipped})` : ''}: never a mixed output (seed ${r.seed})`,
     'faults': (r) => `${r.cases} faults injected into synth, export, certs and nkeys runs (the key-store fault table is in test/cli/nkeys.test.ts)`,
   };
   let names = [];

@@ -248,6 +248,18 @@ function checkNames(root: string, clusters: readonly OutputCluster[]): void {
 
 type FileHashes = { [file: string]: string };
 
+/** An output root without our record must be empty (but for our lock): synth cannot tell its files from the user's. */
+function refuseForeign(root: string): void {
+  const foreign = fs.readdirSync(root).filter((n) => n !== LOCK_DIR).sort();
+  if (foreign.length) {
+    throw problem({
+      where: root,
+      problem: `holds files synth did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}) and no ${RECORD_FILE}, so synth cannot tell its own files from yours`,
+      fix: 'choose an empty or new output directory (an output of an earlier dsx-event-bus version: delete it and synthesize again); nothing was written',
+    });
+  }
+}
+
 /** Plan of one run. */
 interface Plan {
   readonly newRecord: RecordData;
@@ -278,7 +290,11 @@ function plan(root: string, clusters: readonly OutputCluster[], old: RecordData 
     const ours = oldClusters[name];
     const newFiles = newRecord.clusters[name];
     if (st && !st.isDirectory()) {
-      throw problem({ where: dir, problem: `is ${describeType(st)}; synth writes only into folders it created and never through a link`, fix: 'remove it or move it away; nothing was written' });
+      throw problem({
+        where: dir,
+        problem: st.isSymbolicLink() ? 'is a symbolic link; synth writes only into folders it created and never through a link' : `exists and is not a directory (it is ${describeType(st)})`,
+        fix: 'remove it or move it away; nothing was written',
+      });
     }
     if (st && !ours) {
       throw problem({ where: dir, problem: `exists but synth did not create it (it is not in ${path.join(root, RECORD_FILE)})`, fix: 'move the folder away (synth then creates it), or choose another output directory; nothing was written' });
@@ -355,16 +371,7 @@ export function* writeSteps(root: string, clusters: readonly OutputCluster[]): G
   const notices: string[] = [];
   yield* recoverSteps(root, notices);
   const old = readRecord(root);
-  if (!old) {
-    const foreign = fs.readdirSync(root).filter((n) => n !== LOCK_DIR).sort();
-    if (foreign.length) {
-      throw problem({
-        where: root,
-        problem: `holds files synth did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}) and no ${RECORD_FILE}, so synth cannot tell its own files from yours`,
-        fix: 'choose an empty or new output directory (an output of an earlier dsx-event-bus version: delete it and synthesize again); nothing was written',
-      });
-    }
-  }
+  if (!old) refuseForeign(root);
   checkNames(root, clusters);
   const p = plan(root, clusters, old);
   if (p.unchanged) return { changed: false, notices };
@@ -470,6 +477,8 @@ class StepCounter {
 function prepareRoot(root: string, flag: string): void {
   const state = checkOutputRoot(root, flag, { keyMaterial: false });
   if (!state.exists) mkdirpOwn(root, PUBLIC_DIR_MODE);
+  // Checked again under the lock; here so a refused folder does not even get our lock folder.
+  else if (!lstatOrUndefined(path.join(root, RECORD_FILE))) refuseForeign(root);
 }
 
 /** Our error for a failed file-system step, naming the path and what state the output is in. */

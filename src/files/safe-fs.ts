@@ -78,7 +78,8 @@ export function describeType(st: fs.Stats): string {
   if (st.isSocket()) return 'a socket';
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
   if (st.isDirectory()) return 'a directory';
-  return 'not a regular file';
+  if (st.isFile()) return 'a regular file';
+  return 'a special file';
 }
 
 /**
@@ -238,6 +239,10 @@ export function checkOutputRoot(root: string, flag: string, options: { keyMateri
     // The nearest existing parent decides where the new folder lands.
     let parent = path.dirname(abs);
     while (!lstatOrUndefined(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+    const pst = fs.statSync(parent);
+    if (!pst.isDirectory()) {
+      throw problem({ where: parent, problem: `exists and is not a directory (it is ${describeType(pst)})`, fix: `remove it or choose another ${flag}; nothing was written` });
+    }
     real = path.join(fs.realpathSync(parent), path.relative(parent, abs));
   }
   if (SYSTEM_FOLDERS.has(real)) refuse(`${real} is a system folder; writing the output straight into it would mix it with the system's files`, `choose a folder of your own, e.g. ${flag} ${path.join(real === '/' ? '/srv' : real, 'dsx-event-bus')}`);
