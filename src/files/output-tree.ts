@@ -181,7 +181,7 @@ export function* recoverSteps(root: string, notices: string[]): Generator<Phase,
       if (st.isDirectory()) fs.rmSync(p, { recursive: true, force: true });
       else fs.unlinkSync(p);
       yield 'stage';
-    } else if (TEMP_FILE.test(name) && (name.startsWith(`${RECORD_FILE}.`) || name.startsWith(`${SWAP_JOURNAL}.`))) {
+    } else if (TEMP_FILE.test(name) && (name.startsWith(`.${RECORD_FILE}.`) || name.startsWith(`.${SWAP_JOURNAL}.`))) {
       fs.rmSync(p, { force: true });
       yield 'stage';
     }
