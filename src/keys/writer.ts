@@ -90,7 +90,8 @@ function nothingToDo(root: string, display: string, request: NKeysRequest): RunR
   if (!rootOk) return undefined;
   try {
     const state = inspectLock(root);
-    if (state.present && state.alive !== false) return undefined;
+    // A live writer: wait for it under the lock. A dead one's owner file: the locked run removes it.
+    if (state.present) return undefined;
     const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
     if (plan.defects.length || programOf(plan, lockDirOf(root)).length) return undefined;
     return { plan, filesWritten: 0 };

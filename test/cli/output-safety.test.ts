@@ -144,6 +144,20 @@ describe('synth never writes through a symlink', () => {
     expect(fs.readdirSync(real)).toEqual([]);
   });
 
+  test('fails when the output folder is world-writable without the sticky bit (others could swap files in it); sticky is fine', () => {
+    const dir = tempDir();
+    const open = path.join(dir, 'open');
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
+    expectError(synth(fleet(dir), open), new RegExp(`${open}: any user may write in it and it has no sticky bit \\(mode 777\\)`));
+    expect([mode(open), fs.readdirSync(open)]).toEqual(['777', []]);
+    const sticky = path.join(dir, 'sticky');
+    fs.mkdirSync(sticky);
+    fs.chmodSync(sticky, 0o1777);
+    expect(synth(fleet(dir), sticky).status).toBe(0);
+    expect(mode(sticky)).toBe('1777');
+  });
+
   test('fails when the output folder is / or a system folder', () => {
     const dir = tempDir();
     expectError(synth(fleet(dir), '/'), /^ERROR: \/: \/ is a system folder/);
