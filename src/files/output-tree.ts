@@ -34,7 +34,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  checkOutputRoot, describeType, errnoOf, modeBits, fsyncDir, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile, syncFileSystem,
+  checkOutputRoot, describeType, errnoOf, modeBits, fsyncDir, fsyncFile, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile, syncFileSystem,
   TEMP_FILE, writeFileAtomic, writeNewFile,
 } from './safe-fs';
 import { EventBusError, problem } from '../errors';
@@ -378,7 +378,9 @@ export function* writeSteps(root: string, clusters: readonly OutputCluster[]): G
 
   const stagingName = `.dsx-event-bus-staging-${crypto.randomBytes(4).toString('hex').slice(0, 6)}`;
   const staging = path.join(root, stagingName);
-  const deferSync = syncFileSystem(root);
+  // Files are written without their own fsync; one syncfs makes them all
+  // durable before the journal (each file is fsynced where syncfs is unavailable).
+  const written: string[] = [];
   const byName = new Map(clusters.map((c) => [c.name, c]));
   let swapping = false;
   try {
@@ -400,7 +402,8 @@ export function* writeSteps(root: string, clusters: readonly OutputCluster[]): G
       };
       for (const f of files) {
         ensureDir(path.posix.dirname(f.path));
-        writeNewFile(path.join(dest, f.path), f.content, f.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE, { fsync: !deferSync });
+        writeNewFile(path.join(dest, f.path), f.content, f.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE, { fsync: false });
+        written.push(path.join(dest, f.path));
         yield 'stage';
       }
       // The user's files stay: hard links (same file, same owner and mode), their folders recreated.
@@ -418,8 +421,9 @@ export function* writeSteps(root: string, clusters: readonly OutputCluster[]): G
         yield 'stage';
       }
     }
-    writeNewFile(path.join(staging, RECORD_FILE), JSON.stringify(p.newRecord, null, 1) + '\n', PUBLIC_FILE_MODE, { fsync: !deferSync });
-    if (deferSync) syncFileSystem(root);
+    writeNewFile(path.join(staging, RECORD_FILE), JSON.stringify(p.newRecord, null, 1) + '\n', PUBLIC_FILE_MODE, { fsync: false });
+    written.push(path.join(staging, RECORD_FILE));
+    if (!syncFileSystem(root)) for (const f of written) fsyncFile(f);
     fsyncDir(staging);
     yield 'stage';
     const journal: Journal = { version: 1, staging: stagingName, replace: p.replace, remove: p.remove };

@@ -194,6 +194,16 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** fsyncs one file's data (opened without following a symlink). */
+export function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, C.O_RDONLY | NOFOLLOW);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 let syncfsWorks: boolean | undefined;
 
 /**
