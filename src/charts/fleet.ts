@@ -1,4 +1,4 @@
-import * as fs from 'fs';
+import * as crypto from 'crypto';
 import * as path from 'path';
 import { ApiObject, Chart, DependencyGraph, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
@@ -11,6 +11,7 @@ import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
+import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';
 import { DsxTransport } from '../gateway/gateway';
 import { CSC, cpcCluster, validateCpcId, validateExtraAccounts, validateUniqueCpcIds } from '../keys/layout';
 import { SecretOverride } from '../secrets/event-bus-secrets';
@@ -113,8 +114,12 @@ export interface FleetSynthResult {
   readonly objectsPerCluster: number[];
   /** Kubernetes objects written. */
   readonly objects: number;
-  /** Files written (manifests and values). */
+  /** Files of the output (manifests and values). */
   readonly files: number;
+  /** false when the output already held exactly these files (nothing was written). */
+  readonly changed: boolean;
+  /** One line per file or folder removed, and per folder kept because it holds files synth did not write. */
+  readonly notices: string[];
 }
 
 /** File name of each cluster's Helm values. */
@@ -194,11 +199,24 @@ export class EventBusFleet extends Construct {
 
   /**
    * Validates every construct (like `cdk8s synth`) and writes each cluster's
-   * manifests and Helm values under `outdir`. Folders of clusters no longer in
-   * the fleet (ones holding a values file of ours) are removed, so a GitOps
-   * repository never keeps deploying a removed CPC.
+   * manifests and Helm values under `outdir`, all or nothing: the new output
+   * is built in a staging folder and swapped in by renames, under a lock
+   * (`outdir/.dsx-event-bus.lock`). `outdir/.dsx-event-bus-output.json`
+   * records the files synth wrote; only those are ever removed (folders of
+   * clusters no longer in the fleet included, so a GitOps repository never
+   * keeps deploying a removed CPC); files of your own stay.
    */
   public synth(outdir: string): FleetSynthResult {
+    const out = this._output(outdir);
+    return out.result(writeOutputSync(outdir, out.clusters, { flag: 'outdir' }));
+  }
+
+  /**
+   * Validates and renders the output files (nothing is written); the CLI
+   * writes them with Ctrl-C handling.
+   * @internal
+   */
+  public _output(outdir: string): { clusters: OutputCluster[]; result: (r: OutputResult) => FleetSynthResult } {
     const errors: string[] = [];
     for (const c of this.node.findAll()) {
       for (const e of c.node.validate()) errors.push(`[${c.node.path}] ${e}`);
@@ -208,51 +226,32 @@ export class EventBusFleet extends Construct {
     }
     // chart.toJson() validates the whole app on every call (quadratic for a
     // fleet); validation ran once above, so render each chart's objects directly.
-    const rendered = this.charts.map((chart) => ({ chart, objects: renderChart(chart), values: chart.valuesYaml() }));
-    // File names are checked before anything is written, like the folders below.
-    const fileNames = rendered.map(({ chart, objects: objs }) => {
+    const clusters = this.charts.map((chart): OutputCluster & { objects: number } => {
+      const objects = renderChart(chart);
       const names = new Set<string>();
-      return objs.map((obj) => {
-        const base = `${obj.kind}.${obj.metadata?.namespace ? obj.metadata.namespace + '.' : ''}${obj.metadata?.name}`.replace(/[^0-9A-Za-z._-]/g, '');
-        if (names.has(base)) {
-          throw problem({ where: chart.node.path, problem: `two objects would be written to ${base}.k8s.yaml`, fix: 'give the objects distinct names' });
+      const files: OutputFile[] = objects.map((obj) => {
+        const name = manifestFileName(obj);
+        if (names.has(name)) {
+          throw problem({ where: chart.node.path, problem: `two objects would be written to ${name}`, fix: 'give the objects distinct names' });
         }
-        names.add(base);
-        return `${base}.k8s.yaml`;
-      });
-    });
-
-    const wanted = new Set(this.charts.map((c) => c.cluster.directory));
-    const stale = fs.existsSync(outdir) && fs.statSync(outdir).isDirectory()
-      ? fs.readdirSync(outdir).filter((entry) => !wanted.has(entry) && /^(csc|cpc-[a-z0-9]+)$/.test(entry) && fs.existsSync(path.join(outdir, entry, VALUES_FILE)))
-      : [];
-    checkWritable(outdir, [...wanted, ...stale]);
-    fs.mkdirSync(outdir, { recursive: true });
-    for (const entry of stale) fs.rmSync(path.join(outdir, entry), { recursive: true, force: true });
-    let files = 0;
-    let objects = 0;
-    const dirs: string[] = [];
-    const perCluster: number[] = [];
-    for (const [i, { chart, objects: objs, values }] of rendered.entries()) {
-      perCluster.push(objs.length);
-      const dir = path.join(outdir, chart.cluster.directory);
-      dirs.push(dir);
-      const manifests = path.join(dir, 'manifests');
-      fs.rmSync(manifests, { recursive: true, force: true });
-      fs.mkdirSync(manifests, { recursive: true });
-      objs.forEach((obj, j) => {
-        const file = path.join(manifests, fileNames[i][j]);
+        names.add(name);
         // A Secret with inline data holds key material: readable by the owner only.
-        const mode = obj.kind === 'Secret' && (obj.data || obj.stringData) ? 0o600 : 0o644;
-        fs.writeFileSync(file, Yaml.stringify(obj), { mode });
-        fs.chmodSync(file, mode);
-        files++;
-        objects++;
+        return { path: `manifests/${name}`, content: Yaml.stringify(obj), secret: obj.kind === 'Secret' && Boolean(obj.data || obj.stringData) };
       });
-      fs.writeFileSync(path.join(dir, VALUES_FILE), values);
-      files++;
-    }
-    return { clusterDirectories: dirs, objectsPerCluster: perCluster, objects, files };
+      files.push({ path: VALUES_FILE, content: chart.valuesYaml(), secret: false });
+      return { name: chart.cluster.directory, files, objects: objects.length };
+    });
+    return {
+      clusters,
+      result: (r) => ({
+        clusterDirectories: clusters.map((c) => path.join(outdir, c.name)),
+        objectsPerCluster: clusters.map((c) => c.objects),
+        objects: clusters.reduce((n, c) => n + c.objects, 0),
+        files: clusters.reduce((n, c) => n + c.files.length, 0),
+        changed: r.changed,
+        notices: r.notices,
+      }),
+    };
   }
 
   /** The CPC chart with the given id. */
@@ -297,43 +296,16 @@ export class EventBusFleet extends Construct {
 }
 
 /**
- * Throws unless every folder `synth` writes (and its values file) can be
- * written: checked before anything changes, so a read-only root or cluster
- * folder fails the run instead of leaving some clusters new and others old.
+ * `<Kind>.<namespace>.<name>.k8s.yaml`, kept within the 255-byte file-name
+ * limit: a longer one (a 253-character name in a long namespace) is cut and
+ * ends in a hash of the whole, so it stays unique and stable.
  */
-function checkWritable(outdir: string, clusterDirs: string[]): void {
-  const refuse = (where: string, what: string, fix: string) => {
-    throw problem({ where, problem: what, fix: `${fix}; nothing was written` });
-  };
-  const writable = (p: string) => {
-    try {
-      fs.accessSync(p, fs.constants.W_OK);
-      fs.accessSync(p, fs.constants.X_OK);
-    } catch (e) {
-      refuse(p, `cannot write here (${(e as NodeJS.ErrnoException).code}: permission denied)`, 'make it writable for this user, or choose another output directory');
-    }
-  };
-  // A missing output directory is created: its nearest existing parent must be a writable directory.
-  let existing = path.resolve(outdir);
-  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
-  if (!fs.statSync(existing).isDirectory()) refuse(existing, 'exists and is not a directory', 'remove it or choose another output directory');
-  writable(existing);
-  if (existing !== path.resolve(outdir)) return;
-  for (const dir of clusterDirs) {
-    for (const p of [path.join(outdir, dir), path.join(outdir, dir, 'manifests')]) {
-      if (!fs.existsSync(p)) continue;
-      if (!fs.statSync(p).isDirectory()) refuse(p, 'exists and is not a directory', 'remove it');
-      writable(p);
-    }
-    const values = path.join(outdir, dir, VALUES_FILE);
-    if (fs.existsSync(values)) {
-      try {
-        fs.accessSync(values, fs.constants.W_OK);
-      } catch (e) {
-        refuse(values, `cannot write this file (${(e as NodeJS.ErrnoException).code}: permission denied)`, 'make it writable for this user, or choose another output directory');
-      }
-    }
-  }
+export function manifestFileName(obj: any): string {
+  const base = `${obj.kind}.${obj.metadata?.namespace ? obj.metadata.namespace + '.' : ''}${obj.metadata?.name}`.replace(/[^0-9A-Za-z._-]/g, '');
+  const suffix = '.k8s.yaml';
+  if (base.length + suffix.length <= NAME_MAX) return base + suffix;
+  const hash = crypto.createHash('sha256').update(base).digest('hex').slice(0, 12);
+  return `${base.slice(0, NAME_MAX - suffix.length - hash.length - 1)}-${hash}${suffix}`;
 }
 
 /** A chart's objects in dependency order, like `Chart.toJson()` without re-validating the app. */

@@ -15,6 +15,7 @@ import {
   generateEvaluationCa, generateEvaluationCerts,
 } from '../certificates/evaluation';
 import { isIpLiteral, validateDnsName, validateNamespace } from '../certificates/names';
+import { checkOutputRoot, fsyncDir, mkdirOwn, mkdirpOwn, writeNewFile } from '../files/safe-fs';
 import { CSC, validateCpcId } from '../keys/layout';
 
 const DEFAULT_OUTPUT = 'deploy/secrets';
@@ -109,20 +110,39 @@ function parseHosts(values: string[], clusters: string[]): Map<string, string[]>
 
 type KeyType = typeof KEY_TYPES[number];
 
-/** Writes `files` (path relative to `dir` → text) into `dir` at once: a private temporary directory renamed into place. */
+/** Staging folders of a certs run killed half-way (they hold private keys): `.certs.tmp-<hex>` beside their target. */
+const STAGING = /^\.certs\.tmp-[0-9a-f]{12}$/;
+
+/** Removes the staging folders a killed run left in `dir` (ours by name; never through a symlink). */
+function removeStaleStaging(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => STAGING.test(n))) {
+    const p = path.join(dir, name);
+    if (fs.lstatSync(p).isDirectory()) fs.rmSync(p, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes `files` (path relative to `dir` → text) into `dir` at once: a
+ * private staging folder beside it, renamed into place, so a failure never
+ * leaves a half-written set; a killed run's staging is removed by the next.
+ */
 function writePrivateTree(dir: string, files: Record<string, string>): void {
-  fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
-  const tmp = path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-${randomBytes(6).toString('hex')}`);
-  fs.mkdirSync(tmp, { mode: 0o700 });
+  mkdirpOwn(path.dirname(dir), 0o700);
+  const tmp = path.join(path.dirname(dir), `.certs.tmp-${randomBytes(6).toString('hex')}`);
+  mkdirOwn(tmp, 0o700);
   try {
     for (const [rel, text] of Object.entries(files)) {
       const file = path.join(tmp, rel);
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
-      fs.chmodSync(file, 0o600); // the umask cannot widen it, but make it explicit
+      mkdirpOwn(path.dirname(file), 0o700);
+      writeNewFile(file, text, 0o600);
     }
-    for (const d of new Set(Object.keys(files).map((f) => path.dirname(path.join(tmp, f))))) fs.chmodSync(d, 0o700);
-    fs.chmodSync(tmp, 0o700);
+    fsyncDir(tmp);
     fs.renameSync(tmp, dir);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -191,8 +211,6 @@ async function writeClusterCerts(
   }
 
   const files = await generateEvaluationCerts({ cluster: plan.cluster, namespace, hosts: plan.hosts, days, keyType, ca });
-  // Written into a private temporary directory, then renamed into place: a
-  // failure never leaves a half-written set behind.
   writePrivateTree(certsDir, Object.fromEntries(EVALUATION_FILES.map((rel) => [rel, files[rel]])));
   const sans = [...wanted.dnsNames, ...wanted.ipAddresses].join(', ');
   io.out(`${plan.cluster}: wrote ${certsDir} (fleet CA certificate; nats-mtls-server-tls with SANs ${sans}; client ${evaluationClientSubject(plan.cluster)})\n`);
@@ -228,8 +246,10 @@ export const command: Command = {
     const clusters = parseClusters(positionals);
     const hosts = parseHosts((values.host as string[] | undefined) ?? [], clusters);
 
-    fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-    fs.chmodSync(root, 0o700);
+    // A root the tool did not create keeps its mode; one others may write is refused.
+    if (!checkOutputRoot(root, '-o/--output', { keyMaterial: true }).exists) mkdirpOwn(root, 0o700);
+    removeStaleStaging(root);
+    for (const cluster of clusters) removeStaleStaging(path.join(root, cluster));
     const ca = await ensureFleetCa(root, { generate: true, keyType, io });
     for (const cluster of clusters) {
       await writeClusterCerts(root, { cluster, hosts: hosts.get(cluster)! }, ca, namespace, days, keyType, io);

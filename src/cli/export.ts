@@ -4,11 +4,11 @@
  * a pipeline can load it into Vault/OpenBao, a cloud secret manager, or
  * straight into Kubernetes Secrets. Loads no cdk8s.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { problem, quote } from '../errors';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
+import { checkOutputRoot, describeType, mkdirOwn, mkdirpOwn, writeFileAtomic } from '../files/safe-fs';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { validateKeyStoreRequest } from '../keys/store';
 import { DEFAULT_REMOTE_PREFIX, exportFleet, RemoteSecret } from '../secrets/inventory';
@@ -72,49 +72,59 @@ export function renderExport(secrets: readonly RemoteSecret[], format: ExportFor
   }
 }
 
-/** Creates `dir` and its parents below `root` with mode 700 (and sets 700 on those that exist). */
+/**
+ * Creates `relative` below `root`, each folder created here with mode 700.
+ * Folders that exist are left as they are: the root may be the user's (a
+ * folder the tool did not create is never chmod-ed), and a symlink or file
+ * where a folder belongs is refused, never followed.
+ */
 function ensureDir(root: string, relative: string): void {
   let current = root;
-  fs.mkdirSync(current, { recursive: true, mode: 0o700 });
-  fs.chmodSync(current, 0o700);
   for (const part of relative.split('/').filter(Boolean)) {
     current = path.join(current, part);
     try {
-      fs.mkdirSync(current, { mode: 0o700 });
+      mkdirOwn(current, 0o700);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (!fs.lstatSync(current).isDirectory()) {
-        throw problem({ where: current, problem: 'exists and is not a directory', fix: 'remove it or choose another --output' });
+      const st = fs.lstatSync(current);
+      if (!st.isDirectory()) {
+        throw problem({ where: current, problem: `exists and is not a directory (it is ${describeType(st)})`, fix: 'remove it or choose another --output' });
       }
     }
-    fs.chmodSync(current, 0o700);
   }
 }
 
-/** Writes one file atomically (temp file in the same directory, then rename), mode 600. */
-function writeFileAtomic(file: string, content: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx', 0o600);
+/** Temp files an export killed half-way left: `.<file>.XXXXXX`, and `.<file>.<12 hex>.tmp` of earlier versions. */
+const EXPORT_TEMP = /^\..+\.(json|env)\.([A-Za-z0-9]{6}|[0-9a-f]{12}\.tmp)$/;
+
+/** Removes the temp files (they may hold seeds) of killed exports below `dir`; returns them. */
+function removeTempFiles(dir: string, recursive: boolean): string[] {
+  const removed: string[] = [];
+  let entries: fs.Dirent[];
   try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return removed;
   }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory() && recursive) {removed.push(...removeTempFiles(full, true));} else if (e.isFile() && EXPORT_TEMP.test(e.name)) {
+      fs.rmSync(full, { force: true });
+      removed.push(full);
+    }
   }
-  fs.chmodSync(file, 0o600);
+  return removed;
 }
 
 /** Writes the files under `outDir`; returns the files of an earlier export that this one did not write (left in place). */
 export function writeExport(files: readonly ExportFile[], outDir: string, format: ExportFormat, prefix: string): string[] {
+  const root = checkOutputRoot(outDir, '-o/--output', { keyMaterial: true });
+  if (!root.exists) mkdirpOwn(outDir, 0o700);
+  removeTempFiles(outDir, false);
+  removeTempFiles(path.join(outDir, prefix), true);
   for (const f of files) {
     ensureDir(outDir, path.posix.dirname(f.relativePath));
-    writeFileAtomic(path.join(outDir, f.relativePath), f.content);
+    writeFileAtomic(path.join(outDir, f.relativePath), f.content, 0o600);
   }
   if (format === 'json') return [];
   const written = new Set(files.map((f) => path.join(outDir, f.relativePath)));

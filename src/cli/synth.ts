@@ -4,6 +4,7 @@ import { ensureFleetCa } from './certs';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
 import { fleetCaLocation, fleetPropsFromDoc, loadFleetDoc } from './fleet-file';
 import { EventBusFleet, VALUES_FILE } from '../charts/fleet';
+import { OutputInterrupted, OutputResult, writeOutput } from '../files/output-tree';
 
 const USAGE = `Usage: dsx-event-bus synth -c FILE [--secrets DIR] [--generate-missing] [-o DIR]
 
@@ -13,7 +14,12 @@ into one folder per cluster:
   DIR/<cluster>/manifests/<Kind>.<namespace>.<name>.k8s.yaml   Secrets, Certificates, Gateway, ...
   DIR/<cluster>/${VALUES_FILE}                         global.eventBus values for the Helm chart
 
-<cluster> is csc or cpc-<id>. Folders of clusters no longer in the file are removed.
+<cluster> is csc or cpc-<id>. The output is replaced all at once (built in a staging
+folder, then swapped in); DIR/.dsx-event-bus-output.json records the files synth
+wrote, and only those are ever removed (folders of clusters no longer in the file
+included): files of your own stay, and each removal is listed on stderr. DIR must
+be empty or an earlier output of synth. A run killed half-way is completed or
+discarded by the next one. Two runs on one DIR wait for each other.
 
 Options:
   -c, --config FILE       Fleet description (required)
@@ -54,13 +60,44 @@ export const command: Command = {
     const ca = fleetCaLocation(doc, baseDir, config, overrides);
     if (ca?.generateMissing) await ensureFleetCa(ca.root, { generate: true, io });
     const props = fleetPropsFromDoc(doc, baseDir, config, overrides);
-    const app = new App({ outdir });
-    const fleet = new EventBusFleet(app, 'fleet', props);
-    const result = fleet.synth(outdir);
-    result.clusterDirectories.forEach((dir, i) => {
-      io.out(`${path.basename(dir).padEnd(10)} ${String(result.objectsPerCluster[i]).padStart(4)} objects -> ${dir}\n`);
-    });
-    io.out(`Synthesized ${fleet.charts.length} clusters: ${result.objects} objects, ${result.files} files under ${outdir}\n`);
+    // Ctrl-C: stop before the swap with the earlier output intact (the
+    // handler runs between steps; rendering itself is not interruptible).
+    let interrupted = false;
+    const onSigint = () => {
+      interrupted = true;
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const app = new App({ outdir });
+      const fleet = new EventBusFleet(app, 'fleet', props);
+      const out = fleet._output(outdir);
+      let written: OutputResult;
+      try {
+        written = await writeOutput(outdir, out.clusters, {
+          flag: '-o/--output',
+          interrupted: () => interrupted,
+          onWait: (holder) => io.err(`waiting for another run writing ${outdir} (${holder})\n`),
+        });
+      } catch (e) {
+        if (e instanceof OutputInterrupted) {
+          io.err(`ERROR: ${e.message}\n`);
+          return 130;
+        }
+        throw e;
+      }
+      const result = out.result(written);
+      for (const line of result.notices) io.err(`${line}\n`);
+      result.clusterDirectories.forEach((dir, i) => {
+        io.out(`${path.basename(dir).padEnd(10)} ${String(result.objectsPerCluster[i]).padStart(4)} objects -> ${dir}\n`);
+      });
+      io.out(`Synthesized ${fleet.charts.length} clusters: ${result.objects} objects, ${result.files} files under ${outdir}${result.changed ? '' : ' (unchanged: nothing written)'}\n`);
+      if (interrupted) {
+        io.err(`ERROR: interrupted after the new output was complete in ${outdir}\n`);
+        return 130;
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
     return 0;
   },
 };

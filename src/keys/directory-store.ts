@@ -1,11 +1,11 @@
-import * as fs from 'fs';
 import * as path from 'path';
-import { problem } from '../errors';
+import { EventBusError, problem } from '../errors';
 import { commandFor, defectsError, NKeysRequest, PlanMode, withList } from './engine';
 import { CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, KeyFileInfo } from './layout';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
 import { expectForm, IKeyStore, KeyStoreRequest, validateKeyStoreRequest } from './store';
 import { generateSync, inspectSync } from './writer';
+import { readRegularFile } from '../files/safe-fs';
 
 /** Options of {@link DirectoryKeyStore.open}. */
 export interface DirectoryKeyStoreOptions {
@@ -143,8 +143,11 @@ export class DirectoryKeyStore implements IKeyStore {
   /** The file's text; undefined when it does not exist and is optional. */
   private text(file: string, required: boolean): string | undefined {
     try {
-      return fs.readFileSync(file, 'utf8');
+      const text = readRegularFile(file, 'replace it with the regular file dsx-event-bus nkeys writes');
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${file}'`), { code: 'ENOENT' });
+      return text;
     } catch (e) {
+      if (e instanceof EventBusError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && !required) return undefined;
       throw problem({

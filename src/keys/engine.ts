@@ -30,6 +30,7 @@ import {
 } from './layout';
 import { LOCK_DIR } from './lock';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
+import { groupOrOthersMayWrite, readRegularFile } from '../files/safe-fs';
 
 /** An extra account of a request: its name as given and its secret-name token. */
 export interface AccountRef {
@@ -50,6 +51,16 @@ export enum PlanMode {
   VERIFY = 'verify',
   /** `dsx-event-bus nkeys --check`: also check every cluster and leaf pair found in the root. */
   CHECK = 'check',
+}
+
+/**
+ * A key-store file's text: never through a symlink, never opening a FIFO or
+ * device (which would hang the run); a missing file throws ENOENT.
+ */
+function readNoFollow(file: string): string {
+  const text = readRegularFile(file, 'remove it (this tool only creates regular files there) and rerun');
+  if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${file}'`), { code: 'ENOENT', syscall: 'open', path: file });
+  return text;
 }
 
 /** The journal of leaf pairs being written: public keys only. */
@@ -294,7 +305,7 @@ class Planner {
     let text = this.texts.get(rel);
     if (text === undefined) {
       try {
-        text = fs.readFileSync(this.abs(rel), 'utf8');
+        text = readNoFollow(this.abs(rel));
       } catch (e) {
         this.fsDefect(rel, e);
         return undefined;
@@ -369,11 +380,13 @@ class Planner {
       this.defect(problem({ where: this.display, problem: 'the output directory does not exist', fix: `run dsx-event-bus nkeys -o ${shellQuote(this.display)} first` }).message);
       return this.finish(false, false, undefined);
     }
-    if (rootExists && rootMode !== DIR_MODE && this.mode === PlanMode.CHECK) {
+    // The root may be the user's folder: it is never chmod-ed, only required
+    // to keep others from renaming the key folders in it.
+    if (rootExists && groupOrOthersMayWrite(rootMode) && this.mode === PlanMode.CHECK) {
       this.defect(problem({
         where: this.display,
-        problem: `the output root has mode ${rootMode.toString(8)}, expected 700`,
-        fix: 'rerun dsx-event-bus nkeys (it resets the root to 700 on every run) or chmod 700 it',
+        problem: `the output root has mode ${rootMode.toString(8)}: others may write in it`,
+        fix: `chmod go-w ${shellQuote(this.display)} (or chmod 700 it)`,
       }).message);
     }
     const journal = rootExists ? this.readJournal() : undefined;
@@ -414,7 +427,7 @@ class Planner {
       this.leafPair(p, false, journal);
     }
 
-    return this.finish(rootExists, rootExists && rootMode !== DIR_MODE, journal);
+    return this.finish(rootExists, false, journal);
   }
 
   private finish(rootExists: boolean, chmodRoot: boolean, journal: Journal | undefined): Plan {
@@ -452,7 +465,7 @@ class Planner {
     const rel = `${LOCK_DIR}/${JOURNAL}`;
     let text: string;
     try {
-      text = fs.readFileSync(this.abs(rel), 'utf8');
+      text = readNoFollow(this.abs(rel));
     } catch (e) {
       if (errno(e) !== 'ENOENT') this.fsDefect(rel, e);
       return undefined;

@@ -9,9 +9,9 @@
  * Internal to the package (not exported from the index).
  */
 import { spawnSync } from 'child_process';
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { tempPathFor, tempSuffix } from '../files/safe-fs';
 
 /** Mode of every key file. */
 export const FILE_MODE = 0o600;
@@ -67,28 +67,13 @@ export interface Batch {
   readonly serial?: boolean;
 }
 
-const TEMP_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+// One temp-file naming for every command (src/files/safe-fs.ts): `.<name>.XXXXXX`,
+// like the upstream script's `mktemp "${secret_dir}/.${key}.XXXXXX"`, so a run
+// cleans up what either tool left behind when it was killed.
+export { tempSuffix, TEMP_FILE, tempPathFor } from '../files/safe-fs';
 
-/** Six random characters, like mktemp's `XXXXXX`. */
-export function tempSuffix(): string {
-  const bytes = crypto.randomBytes(6);
-  let s = '';
-  for (const b of bytes) s += TEMP_CHARS[b % TEMP_CHARS.length];
-  return s;
-}
-
-/**
- * Temp files next to a key file are named like the upstream script's
- * `mktemp "${secret_dir}/.${key}.XXXXXX"`, so a run cleans up what either
- * tool left behind when it was killed.
- */
-export const TEMP_FILE = /^\.[^/]+\.[A-Za-z0-9]{6}$/;
 /** Staging directory of a cluster's base set: `<cluster>/.nkeys.tmp-XXXXXX`. */
 export const STAGING_DIR = /^\.nkeys\.tmp-[A-Za-z0-9]{6}$/;
-
-export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${tempSuffix()}`);
-}
 
 export function stagingPathFor(clusterDir: string): string {
   return path.join(clusterDir, `.nkeys.tmp-${tempSuffix()}`);

@@ -19,6 +19,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { problem } from '../errors';
 import { DIR_MODE, FILE_MODE } from './fsops';
+import { describeType, lstatOrUndefined, readRegularFile } from '../files/safe-fs';
 
 /** Name of the lock directory inside a key-store root. */
 export const LOCK_DIR = '.dsx-event-bus.lock';
@@ -78,13 +79,19 @@ export function lockDirOf(root: string): string {
   return path.join(root, LOCK_DIR);
 }
 
+/** Never follows a symlink nor opens a FIFO or device (which would block forever). */
 function readOwner(file: string): { text: string; ino: number; mtimeMs: number } | undefined {
-  try {
-    const st = fs.lstatSync(file);
-    return { text: fs.readFileSync(file, 'utf8'), ino: st.ino, mtimeMs: st.mtimeMs };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+  const st = lstatOrUndefined(file);
+  if (!st) return undefined;
+  const text = readRegularFile(file, `remove it (rm ${file}); this tool only ever creates a regular file there`);
+  return text === undefined ? undefined : { text, ino: st.ino, mtimeMs: st.mtimeMs };
+}
+
+/** The lock folder must be a real folder: a symlink would make us write (and remove) files elsewhere. */
+function checkLockDir(dir: string): void {
+  const st = lstatOrUndefined(dir);
+  if (st && !st.isDirectory()) {
+    throw problem({ where: dir, problem: `is ${describeType(st)}, expected the lock folder`, fix: `remove it (rm ${dir}); the next run creates a real folder there` });
   }
 }
 
@@ -99,6 +106,7 @@ function parseOwner(text: string): OwnerRecord | undefined {
 
 /** The current owner of the lock of `root`, if any, and whether it is alive. */
 export function inspectLock(root: string): { owner?: OwnerRecord; alive?: boolean; present: boolean } {
+  checkLockDir(lockDirOf(root));
   const current = readOwner(path.join(lockDirOf(root), OWNER));
   if (!current) return { present: false };
   const owner = parseOwner(current.text);
@@ -135,7 +143,7 @@ function timeoutError(root: string, owner: OwnerRecord | undefined, timeoutMs: n
   const file = path.join(lockDirOf(root), OWNER);
   return problem({
     where: root,
-    problem: `another key-store writer holds ${file}${owner ? ` (${describeOwner(owner)})` : ''}; gave up after ${Math.round(timeoutMs / 1000)} s`,
+    problem: `another dsx-event-bus run holds ${file}${owner ? ` (${describeOwner(owner)})` : ''}; gave up after ${Math.round(timeoutMs / 1000)} s`,
     fix: `wait for it to finish; if that process no longer exists (e.g. it ran on another host), remove ${file} and rerun`,
   });
 }
@@ -148,11 +156,13 @@ export class StoreLock {
    */
   public static tryAcquire(root: string): Attempt {
     const dir = lockDirOf(root);
+    checkLockDir(dir);
     try {
       fs.mkdirSync(dir, { mode: DIR_MODE });
       fs.chmodSync(dir, DIR_MODE);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      checkLockDir(dir);
     }
     const ownerFile = path.join(dir, OWNER);
     const record: OwnerRecord = {
@@ -172,9 +182,13 @@ export class StoreLock {
     if (fd !== undefined) {
       try {
         fs.writeSync(fd, text);
-      } finally {
+      } catch (e) {
+        // A full disk: leave no empty owner file that others would wait on.
         fs.closeSync(fd);
+        fs.rmSync(ownerFile, { force: true });
+        throw e;
       }
+      fs.closeSync(fd);
       return { acquired: true, lock: new StoreLock(root, ownerFile, text) };
     }
 

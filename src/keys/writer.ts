@@ -7,10 +7,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { fileSystemFix, problem } from '../errors';
+import { EventBusError, fileSystemFix, problem } from '../errors';
 import { NKeysRequest, Plan, planKeyStore, PlanMode, programOf } from './engine';
 import { Batch, countWrites, DIR_MODE, runBatches, runBatchesSync } from './fsops';
-import { inspectLock, StoreLock } from './lock';
+import { inspectLock, lockDirOf, StoreLock } from './lock';
+import { checkOutputRoot, mkdirpOwn } from '../files/safe-fs';
 
 /** The outcome of a run. */
 export interface RunResult {
@@ -34,11 +35,16 @@ function fsError(where: string, what: string, e: unknown): Error {
   return problem({ where, problem: `cannot ${what} (${reason ?? (e as Error).message})`, fix: code === 'EEXIST' || code === 'ENOTDIR' ? 'pass a folder with -o (or a path that does not exist yet), or move the file away' : fix });
 }
 
-/** Creates the root (mode 700, like `mkdir -p` under umask 077) and checks that it is usable. */
+/**
+ * Checks the root (never a symlink, a system folder or a folder others may
+ * write) and creates it if missing (mode 700, like `mkdir -p` under umask
+ * 077); an existing root keeps its mode.
+ */
 function prepareRoot(root: string, display: string): void {
   try {
-    fs.mkdirSync(root, { recursive: true, mode: DIR_MODE });
+    if (!checkOutputRoot(root, '-o/--output', { keyMaterial: true }).exists) mkdirpOwn(root, DIR_MODE);
   } catch (e) {
+    if (e instanceof EventBusError) throw e;
     throw fsError(display, 'create the output directory', e);
   }
   try {
@@ -67,6 +73,33 @@ async function lockAsync(root: string, display: string, opts: RunOptions): Promi
   }
 }
 
+/**
+ * A run with nothing to do writes nothing, not even the lock folder: a
+ * read-only plan first (when no writer is active); only if it finds work (or
+ * a defect, reported under the lock) does the run take the lock and plan
+ * again there.
+ */
+function nothingToDo(root: string, display: string, request: NKeysRequest): RunResult | undefined {
+  let rootOk: boolean;
+  try {
+    const st = fs.lstatSync(root);
+    rootOk = st.isDirectory();
+  } catch {
+    return undefined;
+  }
+  if (!rootOk) return undefined;
+  try {
+    const state = inspectLock(root);
+    // A live writer: wait for it under the lock. A dead one's owner file: the locked run removes it.
+    if (state.present) return undefined;
+    const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
+    if (plan.defects.length || programOf(plan, lockDirOf(root)).length) return undefined;
+    return { plan, filesWritten: 0 };
+  } catch {
+    return undefined; // the locked run reports it
+  }
+}
+
 /** An I/O error while applying (disk full, I/O error, …), in our error style. */
 function applyError(display: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException)?.code;
@@ -81,6 +114,8 @@ function applyError(display: string, e: unknown): Error {
 /** Plans and (if the plan is clean) applies, synchronously. */
 export function generateSync(rootArg: string, display: string, request: NKeysRequest, opts: RunOptions = {}): RunResult {
   const root = path.resolve(rootArg);
+  const idle = nothingToDo(root, display, request);
+  if (idle) return idle;
   prepareRoot(root, display);
   const lock = lockSync(root, display, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   try {
@@ -101,6 +136,8 @@ export function generateSync(rootArg: string, display: string, request: NKeysReq
 /** Plans and (if the plan is clean) applies, with fsyncs in parallel. */
 export async function generate(rootArg: string, display: string, request: NKeysRequest, opts: RunOptions = {}): Promise<RunResult> {
   const root = path.resolve(rootArg);
+  const idle = nothingToDo(root, display, request);
+  if (idle) return idle;
   prepareRoot(root, display);
   const lock = await lockAsync(root, display, opts);
   try {

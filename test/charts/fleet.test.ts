@@ -201,7 +201,7 @@ describe('EventBusFleet', () => {
       fs.writeFileSync(file, 'keep');
       const synthInto = (dir: string) => () => new EventBusFleet(new App({ outdir: dir }), 'fleet', fleetProps(['1'])).synth(dir);
       expect(synthInto(file)).toThrow(EventBusError);
-      expect(synthInto(file)).toThrow(new RegExp(`^${file}: exists and is not a directory\\. Fix: remove it or choose another output directory; nothing was written\\.$`));
+      expect(synthInto(file)).toThrow(new RegExp(`^${file}: exists and is not a directory \\(it is a regular file\\)\\. Fix: remove it or choose another outdir; nothing was written\\.$`));
       expect(synthInto(path.join(file, 'below'))).toThrow(/file: exists and is not a directory/);
       // A cluster folder that is a file stops the run before the CSC is rewritten.
       const dist = path.join(out, 'dist');

@@ -78,12 +78,13 @@ describe('writeExport', () => {
     expect(all.filter((p) => p.endsWith('.json'))).toHaveLength(35);
   });
 
-  test('tightens an existing output directory to 700 and reports stale files of an earlier export', () => {
+  test('creates a missing output directory 700, leaves an existing one\'s mode alone, and reports stale files of an earlier export', () => {
     const out = path.join(dir, 'out');
     writeExport(renderExport(fleetExport(true), 'env'), out, 'env', 'dsx-event-bus');
-    fs.chmodSync(out, 0o755);
-    const stale = writeExport(renderExport(fleetExport(false), 'env'), out, 'env', 'dsx-event-bus');
     expect((fs.statSync(out).mode % 0o1000).toString(8)).toBe('700');
+    fs.chmodSync(out, 0o755); // the user's choice: a folder the export did not create is never chmod-ed
+    const stale = writeExport(renderExport(fleetExport(false), 'env'), out, 'env', 'dsx-event-bus');
+    expect((fs.statSync(out).mode % 0o1000).toString(8)).toBe('755');
     expect(stale).toHaveLength(3 * 3);
     expect(stale.every((f) => /nats-mtls-(authx-|sys-)?leaf\.env$/.test(f))).toBe(true);
   });

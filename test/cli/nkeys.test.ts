@@ -178,14 +178,15 @@ describe('layout (UPSTREAM.md §1)', () => {
     expect(r.stdout.match(/=== CPC-4: CSC leaf secret ===/g)).toHaveLength(1);
   });
 
-  test('an existing cluster directory without nkeys/ gets a base set and mode 700, like the script', () => {
+  test('an existing cluster directory without nkeys/ gets a base set and mode 700, like the script; the root keeps its mode', () => {
     const root = path.join(tempDir(), 'out');
     fs.mkdirSync(path.join(root, 'cpc-5'), { recursive: true, mode: 0o755 });
     fs.chmodSync(root, 0o755);
     fs.chmodSync(path.join(root, 'cpc-5'), 0o755);
     expect(nkeys(['-o', root, '5']).status).toBe(0);
     const snap = snapshot(root);
-    expect([snap[''].mode, snap['cpc-5'].mode, snap['cpc-5/nkeys'].mode]).toEqual(['700', '700', '700']);
+    // The root may be the user's folder: never chmod-ed (issue 11).
+    expect([snap[''].mode, snap['cpc-5'].mode, snap['cpc-5/nkeys'].mode]).toEqual(['755', '700', '700']);
   });
 
   test('the default output is deploy/secrets below the current directory', () => {
@@ -457,16 +458,16 @@ describe('--check', () => {
     expect(snapshot(root)).toEqual(before);
   });
 
-  test('fails when the root is missing or not 700, and on stray leaf files', () => {
+  test('fails when the root is missing or others may write in it, and on stray leaf files', () => {
     const missing = path.join(tempDir(), 'nope');
     expectFailsUnchanged(missing, ['--check', '-o', missing], /the output directory does not exist/);
     const root = damageable();
-    fs.chmodSync(root, 0o755);
+    fs.chmodSync(root, 0o775);
     write(root, 'csc/nkeys/nats-leaf-cpc-1/seed', read(root, 'cpc-1/nkeys/nats-leaf-csc/seed'));
     fs.chmodSync(path.join(root, 'csc/nkeys/nats-leaf-cpc-1/seed'), 0o600);
     const r = nkeys(['--check', '-o', root, '1']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/the output root has mode 755, expected 700/);
+    expect(r.stderr).toMatch(/the output root has mode 775: others may write in it\. Fix: chmod go-w /);
     expect(r.stderr).toMatch(/csc\/nkeys\/nats-leaf-cpc-1\/seed: stray seed in the leaf secret of CPC-1: the CSC side keeps only the pubkey/);
     expectNoSeeds(r);
   });
@@ -685,7 +686,7 @@ describe('compatibility with the upstream script', () => {
       'csc/nkeys/nats-surveyor/.pubkey.Ab3dE9',
     ]);
     expect(Object.keys(after).filter((p) => !(p in before))).toEqual(['.dsx-event-bus.lock']);
-    expect(after[''].mode).toBe('700');
+    expect(after[''].mode).toBe('755'); // their root keeps its mode
     // Every remaining file is byte-identical (trailing whitespace kept: existing keys are never rewritten).
     for (const [p, e] of Object.entries(after)) if (e.type === 'file') expect(e).toEqual(before[p]);
     expect(read(root, 'csc/nkeys/nats-xkey/pubkey')).toMatch(/\n$/);

@@ -52,7 +52,7 @@ describe('dsx-event-bus synth', () => {
       expect(r.stdout).toMatch(/^csc +\d+ objects -> .*\/dist\/csc$/m);
       expect(r.stdout).toMatch(/Synthesized 3 clusters: \d+ objects/);
       expect(r.stdout).toMatch(/^fleet CA: wrote .*secrets\/ca \(ca\.crt, ca\.key/m);
-      expect(fs.readdirSync(out).sort()).toEqual(['cpc-1', 'cpc-2', 'csc']);
+      expect(fs.readdirSync(out).sort()).toEqual(['.dsx-event-bus-output.json', '.dsx-event-bus.lock', 'cpc-1', 'cpc-2', 'csc']);
 
       const objects: any[] = [];
       for (const cluster of ['csc', 'cpc-1', 'cpc-2']) {

@@ -1,0 +1,594 @@
+/**
+ * All-or-nothing, exclusive writing of `synth`'s output root.
+ *
+ * Layout of an output root:
+ *
+ *     <root>/.dsx-event-bus-output.json   the record: every file synth wrote, per cluster folder, and its sha256
+ *     <root>/.dsx-event-bus.lock/         the writer lock (see src/keys/lock.ts); keeps two runs apart
+ *     <root>/<cluster>/...                the output (csc/, cpc-<id>/)
+ *
+ * A run builds the complete new output in a staging folder inside the root
+ * (`.dsx-event-bus-staging-XXXXXX/new/<cluster>`, same file system, so
+ * renames are atomic), carrying over (hard links) every file of the old
+ * cluster folders that is not in the record: synth deletes only what it
+ * wrote. Only when the staging folder is complete and durable does the run
+ * write the swap journal (`.dsx-event-bus-output.swap.json`), then, per
+ * cluster folder, renames the old folder aside into the staging folder and
+ * the new one in, renames the new record in, removes the journal and the
+ * staging folder.
+ *
+ * Recovery rule (applied by the next run under the lock, before anything
+ * else, and by {@link recoverOutput}):
+ * - a swap journal exists: the staging folder named in it is complete, so the
+ *   swap is rolled forward (every step is idempotent), giving the complete
+ *   new output;
+ * - no journal: any staging folder is an unfinished build and is removed,
+ *   leaving the complete old output.
+ * While a swap runs (milliseconds), a reader may find a cluster folder
+ * missing, never a folder with a mix of old and new files: each cluster
+ * folder is replaced by one rename.
+ *
+ * Internal to the package (not exported from the index).
+ */
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  checkOutputRoot, describeType, errnoOf, modeBits, fsyncDir, fsyncFile, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile, syncFileSystem,
+  TEMP_FILE, writeFileAtomic, writeNewFile,
+} from './safe-fs';
+import { EventBusError, problem } from '../errors';
+import { LOCK_DIR, StoreLock } from '../keys/lock';
+
+/** The record of what synth wrote. */
+export const RECORD_FILE = '.dsx-event-bus-output.json';
+/** Present only while a swap is being made (see the recovery rule above). */
+export const SWAP_JOURNAL = '.dsx-event-bus-output.swap.json';
+const STAGING = /^\.dsx-event-bus-staging-[A-Za-z0-9]{6}$/;
+const CLUSTER = /^(csc|cpc-[a-z0-9]+)$/;
+/** Longest file name most file systems accept (bytes). */
+export const NAME_MAX = 255;
+/** Longest path Linux accepts (bytes), with room for the staging prefix. */
+const PATH_MAX = 4096;
+
+/** Mode of output folders and files that hold no key material. */
+export const PUBLIC_DIR_MODE = 0o755;
+export const PUBLIC_FILE_MODE = 0o644;
+/** Mode of files holding seeds (inline Secrets) and of the folders holding them. */
+export const SECRET_DIR_MODE = 0o700;
+export const SECRET_FILE_MODE = 0o600;
+
+/** One file of a cluster folder. */
+export interface OutputFile {
+  /** Path inside the cluster folder, `/`-separated (e.g. `manifests/Secret.dsx.x.k8s.yaml`). */
+  readonly path: string;
+  readonly content: string;
+  /** Holds key material: mode 600 in a 700 folder. */
+  readonly secret: boolean;
+}
+
+/** One cluster folder of the output. */
+export interface OutputCluster {
+  readonly name: string;
+  readonly files: readonly OutputFile[];
+}
+
+/** What a write did. */
+export interface OutputResult {
+  /** false when the output already was exactly this (nothing was written). */
+  readonly changed: boolean;
+  /** Human-readable lines: removed files and folders, folders kept for the user's files. */
+  readonly notices: string[];
+}
+
+interface RecordData {
+  readonly tool: string;
+  readonly version: 1;
+  /** cluster -> path in the cluster folder -> sha256 of the content. */
+  readonly clusters: { [cluster: string]: { [file: string]: string } };
+}
+
+interface Journal {
+  readonly version: 1;
+  readonly staging: string;
+  readonly replace: string[];
+  readonly remove: string[];
+}
+
+/** Raised between steps when the user interrupted the run (Ctrl-C) before the swap. */
+export class OutputInterrupted extends EventBusError {}
+
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+
+function safeRel(rel: string): boolean {
+  return rel.length > 0 && rel.split('/').every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('\0'));
+}
+
+function corrupt(file: string, why: string): Error {
+  return problem({
+    where: file,
+    problem: `is not a record written by dsx-event-bus synth (${why})`,
+    fix: 'restore it from version control, or move the output folder away and synthesize into a new one',
+  });
+}
+
+function readRecord(root: string): RecordData | undefined {
+  const file = path.join(root, RECORD_FILE);
+  const text = readRegularFile(file);
+  if (text === undefined) return undefined;
+  let r: RecordData;
+  try {
+    r = JSON.parse(text);
+  } catch {
+    throw corrupt(file, 'not JSON');
+  }
+  if (r?.version !== 1 || typeof r.clusters !== 'object' || r.clusters === null) throw corrupt(file, 'unknown version');
+  for (const [c, files] of Object.entries(r.clusters)) {
+    if (!CLUSTER.test(c) || typeof files !== 'object' || files === null) throw corrupt(file, `bad cluster ${JSON.stringify(c)}`);
+    for (const [rel, hash] of Object.entries(files)) {
+      if (!safeRel(rel) || typeof hash !== 'string') throw corrupt(file, `bad entry ${JSON.stringify(rel)}`);
+    }
+  }
+  return r;
+}
+
+function readJournal(root: string): Journal | undefined {
+  const file = path.join(root, SWAP_JOURNAL);
+  const text = readRegularFile(file);
+  if (text === undefined) return undefined;
+  let j: Journal;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    throw corrupt(file, 'not JSON');
+  }
+  if (j?.version !== 1 || !STAGING.test(j.staging) || !Array.isArray(j.replace) || !Array.isArray(j.remove)
+    || ![...j.replace, ...j.remove].every((c) => typeof c === 'string' && CLUSTER.test(c))) {
+    throw corrupt(file, 'unknown format');
+  }
+  return j;
+}
+
+/** Entries of a folder tree (relative, `/`-separated), without following symlinks. */
+function walk(dir: string, rel = ''): Array<{ rel: string; st: fs.Stats }> {
+  const out: Array<{ rel: string; st: fs.Stats }> = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    const r = rel ? `${rel}/${name}` : name;
+    const st = fs.lstatSync(path.join(dir, name));
+    out.push({ rel: r, st });
+    if (st.isDirectory()) out.push(...walk(path.join(dir, name), r));
+  }
+  return out;
+}
+
+/** A step of a run: 'stage' steps may be interrupted; 'swap' steps run to the end. */
+export type Phase = 'stage' | 'swap';
+
+/**
+ * Rolls an interrupted swap forward (see the recovery rule) and removes
+ * unfinished staging folders and temp files. The caller holds the lock.
+ */
+export function* recoverSteps(root: string, notices: string[]): Generator<Phase, void> {
+  const journal = readJournal(root);
+  if (journal) {
+    notices.push(`completed the output swap of an interrupted run (${path.join(root, SWAP_JOURNAL)})`);
+    yield* rollForward(root, journal);
+  }
+  for (const name of fs.readdirSync(root)) {
+    const p = path.join(root, name);
+    if (STAGING.test(name)) {
+      const st = fs.lstatSync(p);
+      if (st.isDirectory()) fs.rmSync(p, { recursive: true, force: true });
+      else fs.unlinkSync(p);
+      yield 'stage';
+    } else if (TEMP_FILE.test(name) && (name.startsWith(`.${RECORD_FILE}.`) || name.startsWith(`.${SWAP_JOURNAL}.`))) {
+      fs.rmSync(p, { force: true });
+      yield 'stage';
+    }
+  }
+}
+
+function* rollForward(root: string, j: Journal): Generator<Phase, void> {
+  const staging = path.join(root, j.staging);
+  const aside = (c: string) => path.join(staging, 'old', c);
+  for (const c of j.replace) {
+    const fresh = path.join(staging, 'new', c);
+    if (!lstatOrUndefined(fresh)) continue; // already in place
+    if (lstatOrUndefined(path.join(root, c)) && !lstatOrUndefined(aside(c))) {
+      fs.renameSync(path.join(root, c), aside(c));
+      yield 'swap';
+    }
+    fs.renameSync(fresh, path.join(root, c));
+    yield 'swap';
+  }
+  for (const c of j.remove) {
+    if (lstatOrUndefined(path.join(root, c)) && !lstatOrUndefined(aside(c))) {
+      fs.renameSync(path.join(root, c), aside(c));
+      yield 'swap';
+    }
+  }
+  const record = path.join(staging, RECORD_FILE);
+  if (lstatOrUndefined(record)) {
+    fs.renameSync(record, path.join(root, RECORD_FILE));
+    yield 'swap';
+  }
+  fsyncDir(root);
+  fs.rmSync(path.join(root, SWAP_JOURNAL), { force: true });
+  fsyncDir(root);
+  yield 'swap';
+  fs.rmSync(staging, { recursive: true, force: true });
+  yield 'swap';
+}
+
+function byteLength(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Every name is legal before anything is written (ENAMETOOLONG would stop a run half-way). */
+function checkNames(root: string, clusters: readonly OutputCluster[]): void {
+  const longestStaging = path.join(path.resolve(root), '.dsx-event-bus-staging-XXXXXX', 'new');
+  for (const c of clusters) {
+    for (const f of c.files) {
+      const segments = f.path.split('/');
+      const long = segments.find((s) => byteLength(s) > NAME_MAX);
+      if (!safeRel(f.path) || long) {
+        throw problem({
+          where: path.join(root, c.name, f.path),
+          problem: long ? `the file name is ${byteLength(long)} bytes long` : 'is not a legal output path',
+          allowed: `file names of at most ${NAME_MAX} bytes`,
+          fix: 'shorten the object\'s name; nothing was written',
+        });
+      }
+      if (byteLength(path.join(longestStaging, c.name, f.path)) >= PATH_MAX) {
+        throw problem({ where: path.join(root, c.name, f.path), problem: 'the path is too long for the file system', fix: 'choose a shorter output directory; nothing was written' });
+      }
+    }
+  }
+}
+
+type FileHashes = { [file: string]: string };
+
+/** An output root without our record must be empty (but for our lock): synth cannot tell its files from the user's. */
+function refuseForeign(root: string): void {
+  const foreign = fs.readdirSync(root).filter((n) => n !== LOCK_DIR).sort();
+  if (foreign.length) {
+    throw problem({
+      where: root,
+      problem: `holds files synth did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}) and no ${RECORD_FILE}, so synth cannot tell its own files from yours`,
+      fix: 'choose an empty or new output directory (an output of an earlier dsx-event-bus version: delete it and synthesize again); nothing was written',
+    });
+  }
+}
+
+/** Plan of one run. */
+interface Plan {
+  readonly newRecord: RecordData;
+  /** Per cluster folder, the entries carried over from the old folder (the user's). */
+  readonly keep: Map<string, Array<{ rel: string; st: fs.Stats }>>;
+  readonly replace: string[];
+  readonly remove: string[];
+  readonly notices: string[];
+  readonly unchanged: boolean;
+}
+
+function plan(root: string, clusters: readonly OutputCluster[], old: RecordData | undefined): Plan {
+  const newRecord: RecordData = {
+    tool: 'dsx-event-bus synth',
+    version: 1,
+    clusters: Object.fromEntries(clusters.map((c) => [c.name, Object.fromEntries(c.files.map((f) => [f.path, sha256(f.content)]))])),
+  };
+  const oldClusters = old?.clusters ?? {};
+  const wanted = new Set(clusters.map((c) => c.name));
+  const keep = new Map<string, Array<{ rel: string; st: fs.Stats }>>();
+  const replace: string[] = [];
+  const remove: string[] = [];
+  const notices: string[] = [];
+  let unchanged = old !== undefined;
+  for (const name of [...wanted, ...Object.keys(oldClusters).filter((c) => !wanted.has(c))]) {
+    const dir = path.join(root, name);
+    const st = lstatOrUndefined(dir);
+    const ours = oldClusters[name];
+    const newFiles = newRecord.clusters[name];
+    if (st && !st.isDirectory()) {
+      throw problem({
+        where: dir,
+        problem: st.isSymbolicLink() ? 'is a symbolic link; synth writes only into folders it created and never through a link' : `exists and is not a directory (it is ${describeType(st)})`,
+        fix: 'remove it or move it away; nothing was written',
+      });
+    }
+    if (st && !ours) {
+      throw problem({ where: dir, problem: `exists but synth did not create it (it is not in ${path.join(root, RECORD_FILE)})`, fix: 'move the folder away (synth then creates it), or choose another output directory; nothing was written' });
+    }
+    if (st) {
+      try {
+        fs.accessSync(dir, fs.constants.W_OK);
+        fs.accessSync(dir, fs.constants.X_OK);
+      } catch (e) {
+        throw problem({ where: dir, problem: `cannot write here (${errnoOf(e)}: permission denied)`, fix: 'make it writable for this user, or choose another output directory; nothing was written' });
+      }
+    }
+    const entries = st ? walk(dir) : [];
+    const user = entries.filter((e) => !(ours && e.rel in ours && !e.st.isDirectory()));
+    // Folders that only hold our files are ours too; the user's are the rest.
+    const userFiles = user.filter((e) => !e.st.isDirectory());
+    const userDirs = user.filter((e) => e.st.isDirectory() && userFiles.some((f) => f.rel.startsWith(`${e.rel}/`)));
+    const carried = [...userDirs, ...userFiles].sort((a, b) => a.rel.localeCompare(b.rel));
+    const newDirs = new Set((newFiles ? Object.keys(newFiles) : []).flatMap((rel) => rel.split('/').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('/'))));
+    for (const e of carried) {
+      if (newFiles && e.rel in newFiles) {
+        throw problem({ where: path.join(dir, e.rel), problem: 'synth would write this file, but it did not write the one that is there', fix: 'move it away (or rename it) and rerun; nothing was written' });
+      }
+      if (newDirs.has(e.rel) && !e.st.isDirectory()) {
+        throw problem({ where: path.join(dir, e.rel), problem: `is ${describeType(e.st)} where synth writes a folder`, fix: 'move it away and rerun; nothing was written' });
+      }
+    }
+    keep.set(name, carried);
+    if (newFiles) {
+      replace.push(name);
+      if (!ours || !sameFiles(dir, ours, newFiles, entries)) unchanged = false;
+      for (const rel of Object.keys(ours ?? {})) if (!(rel in newFiles)) notices.push(`removed ${path.join(dir, rel)} (no longer in the output)`);
+    } else if (userFiles.length) {
+      // The folder stays for the user's files; the record keeps it (with no
+      // files of ours), so it is still ours to reuse if the cluster returns.
+      (newRecord.clusters as { [c: string]: FileHashes })[name] = {};
+      if (Object.keys(ours).length === 0) continue; // kept by an earlier run: nothing to do
+      unchanged = false;
+      replace.push(name);
+      for (const rel of Object.keys(ours)) notices.push(`removed ${path.join(dir, rel)} (cluster ${name} is no longer in the fleet)`);
+      notices.push(`kept ${dir}: it holds files synth did not write (${userFiles.map((f) => f.rel).join(', ')}); delete it yourself when they are no longer needed`);
+    } else {
+      unchanged = false;
+      remove.push(name);
+      if (st) notices.push(`removed ${dir}/ (cluster ${name} is no longer in the fleet)`);
+    }
+  }
+  return { newRecord, keep, replace, remove, notices, unchanged };
+}
+
+/** The folder holds exactly our files with the recorded content (no write needed). */
+function sameFiles(dir: string, ours: FileHashes, wanted: FileHashes, entries: Array<{ rel: string; st: fs.Stats }>): boolean {
+  const a = Object.keys(ours).sort();
+  const b = Object.keys(wanted).sort();
+  if (a.length !== b.length || a.some((x, i) => x !== b[i] || ours[x] !== wanted[x])) return false;
+  const onDisk = new Map(entries.map((e) => [e.rel, e.st]));
+  return a.every((rel) => {
+    const st = onDisk.get(rel);
+    if (!st?.isFile()) return false;
+    try {
+      return sha256(fs.readFileSync(path.join(dir, rel), 'utf8')) === wanted[rel];
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The steps of one write (the caller has checked the root and holds the
+ * lock). Yields after each file-system change so a driver can stop between
+ * steps (Ctrl-C) or, in the fault tests, kill the process there.
+ */
+export function* writeSteps(root: string, clusters: readonly OutputCluster[]): Generator<Phase, OutputResult> {
+  const notices: string[] = [];
+  yield* recoverSteps(root, notices);
+  const old = readRecord(root);
+  if (!old) refuseForeign(root);
+  checkNames(root, clusters);
+  const p = plan(root, clusters, old);
+  if (p.unchanged) return { changed: false, notices };
+
+  const stagingName = `.dsx-event-bus-staging-${crypto.randomBytes(4).toString('hex').slice(0, 6)}`;
+  const staging = path.join(root, stagingName);
+  // Files are written without their own fsync; one syncfs makes them all
+  // durable before the journal (each file is fsynced where syncfs is unavailable).
+  const written: string[] = [];
+  const byName = new Map(clusters.map((c) => [c.name, c]));
+  let swapping = false;
+  try {
+    mkdirOwn(staging, SECRET_DIR_MODE);
+    mkdirOwn(path.join(staging, 'new'), SECRET_DIR_MODE);
+    mkdirOwn(path.join(staging, 'old'), SECRET_DIR_MODE);
+    yield 'stage';
+    for (const name of p.replace) {
+      const dest = path.join(staging, 'new', name);
+      mkdirOwn(dest, PUBLIC_DIR_MODE);
+      const files = byName.get(name)?.files ?? [];
+      const secretDirs = new Set(files.filter((f) => f.secret).map((f) => path.posix.dirname(f.path)));
+      const made = new Set<string>(['.']);
+      const ensureDir = (rel: string) => {
+        if (made.has(rel)) return;
+        ensureDir(path.posix.dirname(rel));
+        mkdirOwn(path.join(dest, rel), secretDirs.has(rel) ? SECRET_DIR_MODE : PUBLIC_DIR_MODE);
+        made.add(rel);
+      };
+      for (const f of files) {
+        ensureDir(path.posix.dirname(f.path));
+        writeNewFile(path.join(dest, f.path), f.content, f.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE, { fsync: false });
+        written.push(path.join(dest, f.path));
+        yield 'stage';
+      }
+      // The user's files stay: hard links (same file, same owner and mode), their folders recreated.
+      for (const e of p.keep.get(name) ?? []) {
+        const src = path.join(root, name, e.rel);
+        const to = path.join(dest, e.rel);
+        if (e.st.isDirectory()) {
+          ensureDir(path.posix.dirname(e.rel));
+          if (!lstatOrUndefined(to)) mkdirOwn(to, modeBits(e.st.mode));
+          made.add(e.rel);
+        } else {
+          ensureDir(path.posix.dirname(e.rel));
+          fs.linkSync(src, to);
+        }
+        yield 'stage';
+      }
+    }
+    writeNewFile(path.join(staging, RECORD_FILE), JSON.stringify(p.newRecord, null, 1) + '\n', PUBLIC_FILE_MODE, { fsync: false });
+    written.push(path.join(staging, RECORD_FILE));
+    if (!syncFileSystem(root)) for (const f of written) fsyncFile(f);
+    fsyncDir(staging);
+    yield 'stage';
+    const journal: Journal = { version: 1, staging: stagingName, replace: p.replace, remove: p.remove };
+    writeFileAtomic(path.join(root, SWAP_JOURNAL), JSON.stringify(journal) + '\n', PUBLIC_FILE_MODE);
+    fsyncDir(root);
+    swapping = true;
+    yield 'swap';
+    yield* rollForward(root, journal);
+  } catch (e) {
+    // Before the journal nothing visible changed: drop the staging folder. After it, the next run rolls forward.
+    if (!swapping) fs.rmSync(staging, { recursive: true, force: true });
+    throw e;
+  } finally {
+    // A generator closed early by the driver (Ctrl-C) ends here too.
+    if (!swapping && lstatOrUndefined(staging)) fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return { changed: true, notices: [...notices, ...p.notices] };
+}
+
+/** Options of {@link writeOutput}. */
+export interface WriteOutputOptions {
+  /** Names the output directory in messages (`-o/--output`, `outdir`). */
+  readonly flag: string;
+  /** How long to wait for another run writing the same root. @default 60 s */
+  readonly lockTimeoutMs?: number;
+  /** Called once when the run has to wait for another one. */
+  readonly onWait?: (holder: string) => void;
+  /** Polled between steps; true stops the run before the swap (nothing changed). */
+  readonly interrupted?: () => boolean;
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+
+/**
+ * Test-only fault injection: `DSX_EVENT_BUS_SYNTH_CRASH_AFTER=<n>` kills the
+ * process with SIGKILL after the n-th step of the write; `=count` reports
+ * the number of steps on stderr at the end. No other effect.
+ */
+export const SYNTH_CRASH_ENV = 'DSX_EVENT_BUS_SYNTH_CRASH_AFTER';
+
+class StepCounter {
+  private n = 0;
+  private firstSwap = 0;
+  private readonly crashAt = process.env[SYNTH_CRASH_ENV];
+  public step(phase: Phase): void {
+    this.n++;
+    if (phase === 'swap' && !this.firstSwap) this.firstSwap = this.n;
+    if (this.crashAt !== undefined && this.crashAt !== 'count' && Number(this.crashAt) === this.n) process.kill(process.pid, 'SIGKILL');
+  }
+  public end(): void {
+    if (this.crashAt === 'count') process.stderr.write(`dsx-event-bus synth steps: ${this.n} (swap from step ${this.firstSwap})\n`);
+  }
+}
+
+function prepareRoot(root: string, flag: string): void {
+  const state = checkOutputRoot(root, flag, { keyMaterial: false });
+  if (!state.exists) mkdirpOwn(root, PUBLIC_DIR_MODE);
+  // Checked again under the lock; here so a refused folder does not even get our lock folder.
+  else if (!lstatOrUndefined(path.join(root, RECORD_FILE))) refuseForeign(root);
+}
+
+/** Our error for a failed file-system step, naming the path and what state the output is in. */
+function writeFailed(root: string, e: unknown, swapping: boolean): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (!err?.code || e instanceof EventBusError) return e;
+  const reason = /^E[A-Z]+: ([^,]+)/.exec(err.message ?? '')?.[1] ?? err.code;
+  return problem({
+    where: err.path ?? root,
+    problem: `writing the output failed (${err.code}: ${reason})`,
+    fix: swapping
+      ? `fix the cause and rerun synth: it completes the swap this run started (see ${path.join(root, SWAP_JOURNAL)})`
+      : `fix the cause (free space, permissions) and rerun; ${root} still holds the complete earlier output`,
+  });
+}
+
+function lockError(root: string, e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (!err?.code || e instanceof EventBusError) return e;
+  const reason = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.message;
+  return problem({ where: root, problem: `cannot take the lock ${path.join(root, LOCK_DIR)} (${err.code}: ${reason})`, fix: 'make the output directory writable for this user, or choose another one; nothing was written' });
+}
+
+function holderText(o?: { pid: number; host: string; started: string }): string {
+  return o ? `pid ${o.pid} on host ${o.host}, started ${o.started}` : 'another process';
+}
+
+/** Writes the output (see the file comment), synchronously. */
+export function writeOutputSync(root: string, clusters: readonly OutputCluster[], opts: WriteOutputOptions): OutputResult {
+  prepareRoot(root, opts.flag);
+  let lock: StoreLock;
+  try {
+    lock = StoreLock.acquireSync(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+  } catch (e) {
+    throw lockError(root, e);
+  }
+  const counter = new StepCounter();
+  let swapping = false;
+  try {
+    const steps = writeSteps(root, clusters);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) {
+        counter.end();
+        return r.value;
+      }
+      swapping = r.value === 'swap';
+      counter.step(r.value);
+    }
+  } catch (e) {
+    throw writeFailed(root, e, swapping);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Writes the output (see the file comment). Between steps it gives the event
+ * loop a turn, so a Ctrl-C handler can set `interrupted`: before the swap the
+ * run then removes its staging folder and throws {@link OutputInterrupted}
+ * (the output is unchanged); during the swap it finishes the swap first.
+ */
+export async function writeOutput(root: string, clusters: readonly OutputCluster[], opts: WriteOutputOptions): Promise<OutputResult> {
+  prepareRoot(root, opts.flag);
+  let lock: StoreLock;
+  try {
+    lock = await StoreLock.acquire(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, (o) => opts.onWait?.(holderText(o)));
+  } catch (e) {
+    throw lockError(root, e);
+  }
+  const counter = new StepCounter();
+  let swapping = false;
+  const steps = writeSteps(root, clusters);
+  try {
+    for (let i = 0; ; i++) {
+      if (i % 16 === 0) await new Promise((r) => setImmediate(r));
+      if (!swapping && opts.interrupted?.()) {
+        steps.return({ changed: false, notices: [] }); // runs the generator's cleanup
+        throw new OutputInterrupted(`interrupted before the new output was swapped in; ${root} still holds the complete earlier output and the staging folder was removed`);
+      }
+      const r = steps.next();
+      if (r.done) {
+        counter.end();
+        return r.value;
+      }
+      swapping = r.value === 'swap';
+      counter.step(r.value);
+    }
+  } catch (e) {
+    throw writeFailed(root, e, swapping);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Applies the recovery rule to `root` under its lock: rolls an interrupted
+ * swap forward, removes unfinished staging folders. Returns what it did.
+ */
+export function recoverOutput(root: string, lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS): string[] {
+  const lock = StoreLock.acquireSync(root, lockTimeoutMs);
+  try {
+    const notices: string[] = [];
+    for (const _ of recoverSteps(root, notices)) { /* run every step */ }
+    return notices;
+  } finally {
+    lock.release();
+  }
+}
