@@ -22,6 +22,7 @@ function fleet(dir: string, opts: { cpcs?: string[]; namespace?: string; gateway
     `keys: { directory: ${JSON.stringify(store)}, generateMissing: true }`,
     'delivery: { type: inline }',
     'certificates: { selfSigned: true }',
+    'cscTrust: { configMapName: csc-gateway-ca }',
     ...(opts.gatewayName ? [`gateway: { name: ${opts.gatewayName} }`] : []),
     'clusters:',
     '  - type: csc',
@@ -312,7 +313,21 @@ describe('temp files of killed runs are removed by the next run', () => {
     const r = dsxEventBus(['certs', '-o', out, 'csc']);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(fs.existsSync(staging)).toBe(false);
-    expect(fs.existsSync(path.join(out, 'csc', 'certs', 'ca', 'ca.key'))).toBe(true);
+    // The new set: the fleet CA's key at the root, only its certificate per cluster.
+    expect(fs.existsSync(path.join(out, 'ca', 'ca.key'))).toBe(true);
+    expect(fs.readdirSync(path.join(out, 'csc', 'certs', 'ca'))).toEqual(['ca.crt']);
+  });
+
+  test('certs removes a staging folder a killed run left beside the fleet CA', () => {
+    const out = path.join(tempDir(), 'certs');
+    const staging = path.join(out, '.certs.tmp-0123456789ab');
+    fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
+    fs.chmodSync(out, 0o700);
+    fs.writeFileSync(path.join(staging, 'ca.key'), 'key');
+    const r = dsxEventBus(['certs', '-o', out, 'csc']);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(fs.existsSync(staging)).toBe(false);
+    expect(fs.existsSync(path.join(out, 'ca', 'ca.key'))).toBe(true);
   });
 });
 

@@ -183,7 +183,7 @@ describe('examples: the real chart renders each cluster and the contract holds',
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const doc = YAML.parse(fs.readFileSync(file, 'utf8'));
     const namespace: string = doc.namespace ?? 'dsx';
-    const clusters = await Promise.all(fs.readdirSync(path.join(dir, 'dist')).sort().map(async (cluster) => {
+    const clusters = await Promise.all(fs.readdirSync(path.join(dir, 'dist')).filter((f) => !f.startsWith('.')).sort().map(async (cluster) => {
       const { library, valuesFile } = readCluster(path.join(dir, 'dist', cluster));
       return { cluster, namespace, library, chart: await render(cluster, namespace, valuesFile), deployerProvidesSecrets: doc.delivery.type === 'existing' };
     }));
