@@ -165,7 +165,7 @@ async function natsTlsPing(port: number, options: tls.ConnectionOptions): Promis
   return new Promise<string>((resolve, reject) => {
     const secure = tls.connect({ socket, ...options });
     let data = '';
-    const timer = setTimeout(() => { secure.destroy(); reject(new Error(`no PONG within 5 s (got ${JSON.stringify(data)})`)); }, 5000);
+    const timer = setTimeout(() => { secure.destroy(); reject(new Error(`no PONG within 15 s (got ${JSON.stringify(data)})`)); }, 15_000);
     secure.once('secureConnect', () => secure.write('CONNECT {"verbose":false,"pedantic":false,"tls_required":true}\r\nPING\r\n'));
     secure.on('data', (d) => {
       data += d;

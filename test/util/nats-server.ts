@@ -72,7 +72,7 @@ export interface NatsServerOptions {
   readonly extraPorts?: string[];
   /** Files to write into the temp dir first (name -> content), e.g. certificates. Mode 600. */
   readonly files?: Record<string, string>;
-  /** Start-up deadline (default 10 s). */
+  /** Start-up deadline: a bound on waiting for the port, not a delay (default 30 s, for a loaded machine). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -143,12 +143,12 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Runni
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   try {
     for (;;) {
       if (exited) throw new Error('nats-server exited during start-up');
       if (await canConnect(ports.port)) break;
-      if (Date.now() > deadline) throw new Error(`nats-server did not accept connections within ${options.readyTimeoutMs ?? 10_000} ms`);
+      if (Date.now() > deadline) throw new Error(`nats-server did not accept connections within ${options.readyTimeoutMs ?? 30_000} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } catch (e) {
