@@ -510,11 +510,15 @@ describe('concurrency and crashes', () => {
 
   // Fault injection stops a run right after each step of the apply order
   // (`<batch>` or `<batch>:<n>` = after n operations of that batch).
+  // 30 CPCs (was 40): every numbered point still falls inside its batch
+  // (about 680 staged files > 500, over 400 staged folders > 100, 30 renames
+  // > 25); a point past the end would fail the SIGKILL expectation below.
+  const FRESH_CPCS = 30;
   const FRESH_POINTS = ['journal', 'stage-dirs:1', 'stage-dirs', 'stage-files:500', 'stage-files', 'stage-sync:100', 'stage-sync',
     'cpc:1', 'cpc:25', 'cpc', 'cpc-sync', 'csc', 'csc-sync', 'journal-done'];
   test.each(FRESH_POINTS)('kill -9 after %s of a fresh run, then a rerun completes the tree', (point) => {
     const root = path.join(tempDir(), 'secrets');
-    const args = ['-o', root, ...ACCOUNT, ...ids(40)];
+    const args = ['-o', root, ...ACCOUNT, ...ids(FRESH_CPCS)];
     const killed = nkeys(args, { env: { ...process.env, [CRASH_ENV]: point } });
     expect(killed.signal).toBe('SIGKILL');
     if (FRESH_POINTS.indexOf(point) < FRESH_POINTS.indexOf('csc')) {
@@ -526,7 +530,7 @@ describe('concurrency and crashes', () => {
     const rerun = nkeys(args);
     expect({ status: rerun.status, stderr: rerun.stderr }).toEqual({ status: 0, stderr: '' });
     if (point.startsWith('cpc')) expect(rerun.stdout).toMatch(/Completing the leaf secret an interrupted run started for CPC-\d+/);
-    expectConsistent(root, ids(40));
+    expectConsistent(root, ids(FRESH_CPCS));
     const settled = snapshot(root);
     expect(nkeys(args).status).toBe(0);
     expect(snapshot(root)).toEqual(settled);
