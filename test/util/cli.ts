@@ -135,34 +135,70 @@ function chmodFolders(dir: string, mode: number): void {
  */
 const RUNTIME_FOLDERS = ['lib', 'schemas'];
 
-/** Set by {@link makePublicCli} in jest's globalSetup; jest workers inherit it. */
-const PUBLIC_CLI_ENV = 'DSX_TEST_PUBLIC_CLI';
+/** The folder of this run's public copy, set by jest's globalSetup ({@link reservePublicCli}); workers inherit it. */
+export const PUBLIC_CLI_ENV = 'DSX_TEST_PUBLIC_CLI_DIR';
 
 /**
- * Copies the built CLI (lib/, schemas/, package.json and the packages it loads) to a
- * world-readable folder in the temp folder, so that another user may run it
- * wherever the clone sits. Called once per run by jest's globalSetup, only
- * as root (only root may run a process as another user). Returns the folder,
- * for the globalTeardown to remove.
+ * Reserves a world-readable folder in the temp folder for this run's copy
+ * of the built CLI (see {@link publicCliMain}). Called once per run by
+ * jest's globalSetup, only as root (only root may run a process as another
+ * user); the copy itself is made by the first test that needs it. Returns
+ * the folder, for the globalTeardown to remove.
  */
-export function makePublicCli(): string | undefined {
+export function reservePublicCli(): string | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-event-bus-cli-'));
-  for (const dir of RUNTIME_FOLDERS) copyPublic(path.join(REPO, dir), path.join(copy, dir));
-  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
-  fs.chmodSync(path.join(copy, 'package.json'), 0o644);
-  for (const dir of runtimePackages()) copyPublic(dir, path.join(copy, path.relative(REPO, dir)));
-  chmodFolders(copy, 0o755);
-  process.env[PUBLIC_CLI_ENV] = path.join(copy, 'lib', 'cli', 'main.js');
-  return copy;
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-event-bus-cli-'));
+  fs.chmodSync(folder, 0o755);
+  process.env[PUBLIC_CLI_ENV] = folder;
+  return folder;
+}
+
+/**
+ * lib/cli/main.js of a world-readable copy of the built CLI (lib/, schemas/,
+ * package.json and the packages it loads), so that another user may run it
+ * wherever the clone sits (below a folder only its owner may enter, such as
+ * a home folder or a `mktemp -d`). Made once per run in the folder the
+ * globalSetup reserved, by the first jest worker that needs it, under a lock
+ * the other workers wait for (a bounded poll).
+ */
+function publicCliMain(uid: number): string {
+  const folder = process.env[PUBLIC_CLI_ENV];
+  if (!folder) throw new Error(`no folder for a public copy of the CLI to run as uid ${uid}: jest's globalSetup (test/util/global-setup.ts) reserves one when the tests run as root`);
+  const main = path.join(folder, 'copy', 'lib', 'cli', 'main.js');
+  const complete = path.join(folder, 'complete');
+  const lock = path.join(folder, 'lock');
+  const deadline = Date.now() + 120_000;
+  while (!fs.existsSync(complete)) {
+    try {
+      fs.mkdirSync(lock);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for another jest worker to copy the CLI into ${folder}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      continue;
+    }
+    try {
+      if (!fs.existsSync(complete)) {
+        const copy = path.join(folder, 'copy');
+        fs.rmSync(copy, { recursive: true, force: true });
+        for (const dir of RUNTIME_FOLDERS) copyPublic(path.join(REPO, dir), path.join(copy, dir));
+        fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
+        fs.chmodSync(path.join(copy, 'package.json'), 0o644);
+        for (const dir of runtimePackages()) copyPublic(dir, path.join(copy, path.relative(REPO, dir)));
+        chmodFolders(copy, 0o755);
+        fs.writeFileSync(complete, '');
+      }
+    } finally {
+      fs.rmdirSync(lock);
+    }
+  }
+  return main;
 }
 
 /** The CLI entry point a run with `options` starts: this clone's, or the public copy for a run as another user. */
 function mainFor(options: { uid?: number }): string {
   if (options.uid === undefined || options.uid === process.getuid?.()) return MAIN;
-  const copy = process.env[PUBLIC_CLI_ENV];
-  if (!copy) throw new Error(`no public copy of the CLI to run as uid ${options.uid}: jest's globalSetup (test/util/global-setup.ts) makes one when the tests run as root`);
-  return copy;
+  return publicCliMain(options.uid);
 }
 
 export interface CliResult {
