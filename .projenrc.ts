@@ -70,6 +70,16 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],
       testTimeout: 60_000,
       collectCoverage: false,
+      // Once per run, before any test file: compile lib/ if it is stale (test
+      // files never compile) and, as root, copy the built CLI where uid 65534
+      // may run it (see test/util/global-setup.ts).
+      globalSetup: '<rootDir>/test/util/global-setup.ts',
+      globalTeardown: '<rootDir>/test/util/global-teardown.ts',
+      // jest's default is one worker fewer than the cores: one worker on a
+      // 2-core machine. Our test files spend much of their time waiting for
+      // the processes they start (the CLI, nats-server, helm), so one worker
+      // per core keeps both cores busy.
+      maxWorkers: '100%',
     },
   },
   // One dev tsconfig at the root covers src, tests, examples and benchmarks

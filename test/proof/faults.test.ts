@@ -17,6 +17,7 @@ import { dsxEventBus, ensureBuilt, startDsxEventBus } from '../util/cli';
 import { snapshot } from '../util/keytree';
 import { validateManifests } from '../util/schema';
 import { describeSeeds, findSeeds } from '../util/seeds';
+import { waitFor } from '../util/wait';
 
 // Only root can give a process an output root it may not write (as its owner,
 // it could chmod the root back); CI runs as root. Elsewhere these are skipped.
@@ -145,25 +146,61 @@ describe('kill -9 during synth, then a rerun', () => {
     const clean = dir('synth-clean');
     expect(dsxEventBus(synthArgs(clean)).status).toBe(0);
     const expected = contentOf(clean);
-    // Kill at fractions of a measured run, so the kills land mid-run on any machine.
-    const t0 = Date.now();
-    expect(dsxEventBus(synthArgs(dir('synth-timing'))).status).toBe(0);
-    const full = Date.now() - t0;
-    for (const fraction of [0.6, 0.85, 0.95]) {
-      const out = dir(`synth-killed-${fraction}`);
-      expect(dsxEventBus(synthArgs(out)).status).toBe(0); // an earlier synthesis to be overwritten
+    const total = Object.keys(expected).length;
+    // Kill when the run has visibly changed the first entry, a quarter, half
+    // and 85 % as many entries as the output holds (below the output folder
+    // or beside it, where a staging folder may go): moments picked by what
+    // the run has done on disk, not by time. A bounded poll watches.
+    let killedMidRun = 0;
+    for (const share of [0, 0.25, 0.5, 0.85]) {
+      const out = dir(`synth-killed-${share}`);
+      fs.cpSync(clean, out, { recursive: true }); // an earlier synthesis to be overwritten (the same output: copied, not rerun)
+      expect(contentOf(out)).toEqual(expected);
+      const before = { ...stamps(out), ...stamps(path.dirname(out), 1) };
+      const changed = () => {
+        const now = { ...stamps(out), ...stamps(path.dirname(out), 1) };
+        return new Set([...Object.keys(before), ...Object.keys(now)]).size
+          - Object.keys(before).filter((p) => now[p] === before[p]).length;
+      };
       const run = startDsxEventBus(synthArgs(out));
-      await new Promise((r) => setTimeout(r, Math.round(fraction * full)));
+      let ended = false;
+      void run.done.then(() => { ended = true; });
+      await waitFor(`synth to change ${Math.max(1, Math.round(share * total))} entries (or end)`,
+        () => ended || changed() >= Math.max(1, Math.round(share * total)), { intervalMs: 1, timeoutMs: 60_000 });
       run.child.kill('SIGKILL');
-      await run.done;
+      if ((await run.done).signal === 'SIGKILL') killedMidRun++;
       const rerun = dsxEventBus(synthArgs(out));
       // The rerun may say that it completed the swap of the killed run (see src/files/output-tree.ts).
-      expect({ fraction, status: rerun.status, stderr: rerun.stderr.replace(/^completed the output swap of an interrupted run .*\n/m, '') }).toEqual({ fraction, status: 0, stderr: '' });
+      expect({ share, status: rerun.status, stderr: rerun.stderr.replace(/^completed the output swap of an interrupted run .*\n/m, '') }).toEqual({ share, status: 0, stderr: '' });
       expect(contentOf(out)).toEqual(expected);
       faultCases++;
     }
+    expect(killedMidRun).toBeGreaterThanOrEqual(1);
   }, 120_000);
 });
+
+/** Type, size and mtime of every entry below `root` (to `depth` levels), keyed by absolute path. */
+function stamps(root: string, depth = Infinity): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (folder: string, level: number) => {
+    let names: string[];
+    try {
+      names = fs.readdirSync(folder);
+    } catch {
+      return; // removed meanwhile
+    }
+    for (const n of names) {
+      const p = path.join(folder, n);
+      try {
+        const st = fs.lstatSync(p);
+        out[p] = `${st.isDirectory() ? 'd' : 'f'} ${st.size} ${st.mtimeMs} ${st.ino}`;
+        if (st.isDirectory() && level < depth) walk(p, level + 1);
+      } catch { /* removed meanwhile */ }
+    }
+  };
+  walk(root, 1);
+  return out;
+}
 
 /** File contents and modes below `root` (mtimes differ between runs by design). */
 function contentOf(root: string): Record<string, string> {

@@ -72,7 +72,7 @@ export interface NatsServerOptions {
   readonly extraPorts?: string[];
   /** Files to write into the temp dir first (name -> content), e.g. certificates. Mode 600. */
   readonly files?: Record<string, string>;
-  /** Start-up deadline (default 10 s). */
+  /** Start-up deadline: a bound on waiting for the port, not a delay (default 30 s, for a loaded machine). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -191,7 +191,7 @@ export async function startNatsServerProcess(options: NatsServerProcessOptions):
     if (options.removeOnStop) fs.rmSync(options.removeOnStop, { recursive: true, force: true });
   };
 
-  const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const deadline = Date.now() + readyTimeoutMs;
   try {
     for (;;) {

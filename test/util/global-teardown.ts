@@ -1,0 +1,2 @@
+/** jest's globalTeardown: see test/util/global-setup.ts. */
+export { globalTeardown as default } from './global-setup';
