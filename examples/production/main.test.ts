@@ -16,10 +16,10 @@ describe('examples/production', () => {
     const out = path.join(HERE, 'dist');
     fs.rmSync(out, { recursive: true, force: true });
     execFileSync(path.join(ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade'], { cwd: HERE, stdio: 'pipe', env: { ...process.env, DSX_SECRETS_DIR: '' } });
-    expect(fs.readdirSync(out).sort()).toEqual(['cpc-1', 'cpc-2', 'cpc-3', 'csc']);
+    expect(fs.readdirSync(out).filter((f) => !f.startsWith('.')).sort()).toEqual(['cpc-1', 'cpc-2', 'cpc-3', 'csc']);
     let text = '';
     const objects: any[] = [];
-    for (const cluster of fs.readdirSync(out)) {
+    for (const cluster of fs.readdirSync(out).filter((f) => !f.startsWith('.'))) {
       text += fs.readFileSync(path.join(out, cluster, 'values.event-bus.yaml'), 'utf8');
       for (const f of fs.readdirSync(path.join(out, cluster, 'manifests'))) {
         const body = fs.readFileSync(path.join(out, cluster, 'manifests', f), 'utf8');

@@ -17,10 +17,10 @@ describe('examples/quickstart', () => {
     const out = path.join(HERE, 'dist');
     fs.rmSync(out, { recursive: true, force: true });
     execFileSync(path.join(ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade'], { cwd: HERE, stdio: 'pipe', env: { ...process.env, DSX_SECRETS_DIR: '' } });
-    expect(fs.readdirSync(out).sort()).toEqual(['cpc-1', 'cpc-2', 'csc']);
+    expect(fs.readdirSync(out).filter((f) => !f.startsWith('.')).sort()).toEqual(['cpc-1', 'cpc-2', 'csc']);
     const objects: any[] = [];
     let text = '';
-    for (const cluster of fs.readdirSync(out)) {
+    for (const cluster of fs.readdirSync(out).filter((f) => !f.startsWith('.'))) {
       const values = fs.readFileSync(path.join(out, cluster, 'values.event-bus.yaml'), 'utf8');
       expect(YAML.parse(values).global.eventBus.clusterType).toBe(cluster === 'csc' ? 'csc' : 'cpc');
       text += values;

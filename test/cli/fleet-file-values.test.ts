@@ -14,6 +14,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const HEAD = `delivery: { type: existing }
 keys: { deterministicTestKeys: true }
 certificates: { selfSigned: true }
+cscTrust: { configMapName: csc-gateway-ca }
 `;
 const CLUSTERS = `clusters:
   - type: csc

@@ -38,6 +38,7 @@ clusters:
   - type: cpc
     id: "1"
     gateway: { hostnames: [cpc-1.example.com] }
+cscTrust: { configMapName: csc-gateway-ca }
 `;
 
 function fleet(text: string): string {
@@ -223,7 +224,7 @@ describe('errors in the fleet-file user\'s terms', () => {
   test('fails when a TLS gateway has no issuer: the fix names fleet-file keys, not TypeScript', async () => {
     const r = await synth(MINIMAL.replace('certificates: { selfSigned: true }\n', ''));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Fix: in the fleet file, set certificates\.issuer \(e\.g\. issuer: \{ kind: Issuer, name: event-bus-certificate-issuer \}\) or certificates\.selfSigned: true/);
+    expect(r.stderr).toMatch(/Fix: in the fleet file, set certificates\.ca: \{\} \(one fleet CA that every CPC trusts\), certificates\.issuer \(e\.g\. issuer: \{ kind: Issuer, name: event-bus-certificate-issuer \}\) or certificates\.selfSigned: true/);
     expect(r.stderr).not.toMatch(/CertificateIssuer\.|DsxTransport\./);
   });
 

@@ -20,16 +20,17 @@ describe('dsx-event-bus: errors from the file system', () => {
 
   // Found by test/proof/faults.test.ts: these printed "unexpected failure" with a stack and exited 2.
   test.each([
-    ['certs -o FILE', (f: string) => ['certs', '-o', f, 'csc'], 'mkdir failed \\(EEXIST: file already exists\\)'],
-    ['certs -o FILE/below', (f: string) => ['certs', '-o', path.join(f, 'below'), 'csc'], 'mkdir failed \\(ENOTDIR: not a directory\\)'],
-    ['export -o FILE', (f: string) => ['export', '-s', path.join(path.dirname(f), 'secrets'), '-o', f], 'mkdir failed \\(EEXIST: file already exists\\)'],
+    // The output root is checked before anything is written: the file itself, or the file above the folder asked for.
+    ['certs -o FILE', (f: string) => ['certs', '-o', f, 'csc'], 'exists and is not a directory \\(it is a regular file\\)\\. Fix: remove it or choose another -o/--output; nothing was written\\.'],
+    ['certs -o FILE/below', (f: string) => ['certs', '-o', path.join(f, 'below'), 'csc'], 'exists and is not a directory \\(it is a regular file\\)\\. Fix: remove it or choose another -o/--output; nothing was written\\.'],
+    ['export -o FILE', (f: string) => ['export', '-s', path.join(path.dirname(f), 'secrets'), '-o', f], 'exists and is not a directory \\(it is a regular file\\)\\. Fix: remove it or choose another -o/--output; nothing was written\\.'],
   ])('fails with one ERROR line naming the path, saying a file is in the way: %s', async (_name, args, what) => {
     DirectoryKeyStore.open(path.join(dir, 'secrets'), { generateMissing: true }).ensure({ cpcIds: [] });
     const file = path.join(dir, 'a file');
     fs.writeFileSync(file, 'keep');
     const r = await run(args(file));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(new RegExp(`^ERROR: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/below)?: ${what}: a file is in the way: the path, or a folder above it, is not a folder\\. Fix: choose a folder \\(or a path that does not exist yet\\), or move the file away\\.\\n$`));
+    expect(r.err).toMatch(new RegExp(`^ERROR: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${what}\\n$`));
     expect(fs.readFileSync(file, 'utf8')).toBe('keep');
   });
 });

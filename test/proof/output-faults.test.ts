@@ -120,6 +120,7 @@ function fleetYaml(namespace: string, cpcIds: string[]): string {
     `keys: { directory: ${JSON.stringify(store)}, generateMissing: true }`,
     'delivery: { type: inline }',
     'certificates: { selfSigned: true }',
+    'cscTrust: { configMapName: csc-gateway-ca }',
     'clusters:',
     '  - type: csc',
     '    gateway: { hostnames: [csc.example.com] }',
