@@ -5,8 +5,8 @@ import { loadValidatedYaml } from './config-file';
 import { CertificateAuthority } from '../certificates/ca-issuer';
 import { TlsSecret } from '../certificates/existing-tls-secret';
 import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
-import { MAX_GO_DURATION_SECONDS } from '../certificates/names';
 import { LeafTrust } from '../certificates/leaf-trust';
+import { MAX_GO_DURATION_SECONDS } from '../certificates/names';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import {
   AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions, MqttStreamStorage, parseGoDuration,
