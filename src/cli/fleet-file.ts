@@ -192,15 +192,22 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
       throw problem({ where: `${file}: clusters[${i}]`, problem: 'a cpc entry has no id', allowed: 'lower-case letters and digits (^[a-z0-9]+$)', fix: 'add e.g. id: "1"' });
     }
   }
+  // What a csc and a cpc entry both take, with errors naming the entry.
+  const memberOf = (c: ClusterDoc) => {
+    const where = `${file}: clusters[${doc.clusters.indexOf(c)}]`;
+    return {
+      labels: c.labels,
+      gateway: c.gateway ? gatewayOptions(c.gateway) : undefined,
+      nkeyPermissions: c.nkeyPermissions,
+      secretOverrides: c.secretOverrides,
+      mqttStreams: c.mqttStreams ? mqttStreamsOf(c.mqttStreams, where) : undefined,
+      authCallout: c.authCallout,
+    };
+  };
   const cpcs: FleetCpcOptions[] = doc.clusters.filter((c) => c.type === 'cpc').map((c) => ({
     id: String(c.id),
     cscEndpoint: c.cscEndpoint,
-    labels: c.labels,
-    gateway: c.gateway ? gatewayOptions(c.gateway) : undefined,
-    nkeyPermissions: c.nkeyPermissions,
-    secretOverrides: c.secretOverrides,
-    mqttStreams: c.mqttStreams ? mqttStreamsOf(c.mqttStreams, `${file}: clusters[${doc.clusters.indexOf(c)}]`) : undefined,
-    authCallout: c.authCallout,
+    ...memberOf(c),
     cscTrust: c.cscTrust ? cscTrustOf(c.cscTrust, baseDir, `${file}: clusters[${doc.clusters.indexOf(c)}].cscTrust`) : undefined,
   }));
   checkOverridePlacement(doc, file);
@@ -225,14 +232,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     hostPrerequisites: doc.hostPrerequisites,
     cscEndpoint: doc.cscEndpoint,
     cscTrust: doc.cscTrust ? cscTrustOf(doc.cscTrust, baseDir, `${file}: cscTrust`) : undefined,
-    csc: {
-      labels: cscDoc.labels,
-      gateway: cscDoc.gateway ? gatewayOptions(cscDoc.gateway) : undefined,
-      nkeyPermissions: cscDoc.nkeyPermissions,
-      secretOverrides: cscDoc.secretOverrides,
-      mqttStreams: cscDoc.mqttStreams ? mqttStreamsOf(cscDoc.mqttStreams, `${file}: clusters[${doc.clusters.indexOf(cscDoc)}]`) : undefined,
-      authCallout: cscDoc.authCallout,
-    },
+    csc: memberOf(cscDoc),
     cpcs,
   };
   if (doc.mtlsCertsDirectory) return withMtlsCerts(props, path.resolve(baseDir, doc.mtlsCertsDirectory));

@@ -17,16 +17,8 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { TOOLS_CACHE } from './tools';
+import { executable, TOOLS_CACHE } from './tools';
 
-function executable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Path of the binary: NATS_SERVER_BIN, else .cache/test-tools/nats-server

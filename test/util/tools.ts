@@ -19,7 +19,8 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Where scripts/test-tools.sh puts helm and nats-server. */
 export const TOOLS_CACHE = path.join(REPO_ROOT, '.cache', 'test-tools');
 
-function executable(file: string): boolean {
+/** Whether `file` is a regular file this process may execute. */
+export function executable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();
