@@ -23,7 +23,7 @@ import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { readSynthOutput, tempDir, writeProofReport } from './scenarios';
 import {
-  CertificateIssuer, DeterministicKeyStore, DsxTransport, EnvoyServiceType, EventBusFleet, EventBusFleetProps, MtlsServerTls,
+  CertificateIssuer, DeterministicKeyStore, DsxTransport, EnvoyServiceType, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
   PrivateKeyAlgorithm, RouteApiVersion, RouteRendering, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
 } from '../../src';
 import { FleetDoc, readFleetFile } from '../../src/cli/fleet-file';
@@ -177,6 +177,9 @@ interface FleetDesc {
   nkeyPermissions?: Array<Record<string, unknown>>;
   hostPrerequisites?: boolean;
   cscEndpoint?: string;
+  cscTrust?: { configMapName?: string; publicRoots?: boolean };
+  /** Only while generating: keep cscTrust even for a TCP CSC. */
+  trustOnTcp?: boolean;
   csc: ClusterDesc;
   cpcs: ClusterDesc[];
   /** Fleet-file shape errors: a second CSC, an id on the CSC, a CPC without id. */
@@ -288,6 +291,10 @@ const fleetDesc: fc.Arbitrary<FleetDesc> = fc.record({
   nkeyPermissions: rare(fc.array(nkeyPermission, { maxLength: 2 }), 6),
   hostPrerequisites: rare(fc.boolean(), 6),
   cscEndpoint: rare(url(leafScheme, fc.oneof(dnsName, ipAddress, badHost)), 6),
+  // Mostly a ConfigMap the deployer fills with the CSC's CA: the only trust a
+  // selfSigned CSC (the common choice above) can be reached with.
+  trustOnTcp: rare(fc.constant(true), 8),
+  cscTrust: mostly<FleetDesc['cscTrust']>(fc.constant({ configMapName: 'csc-gateway-ca' }), fc.oneof(fc.constant({ publicRoots: true }), fc.constant(undefined)), 4),
   csc: fc.record({
     gateway: mostly(clusterGateway, fc.constant(undefined), 60),
     labels: rare(labels, 8),
@@ -302,7 +309,13 @@ const fleetDesc: fc.Arbitrary<FleetDesc> = fc.record({
     vault: maybe(fc.boolean()),
     duration: maybe(pick(0, 0.5, 1, 2160)),
   }), 3),
-}).map((d) => strip(d) as FleetDesc);
+}).map((d) => {
+  // A trust for a CSC reached over plain TCP is refused (there is no TLS to
+  // trust): keep it only where trustOnTcp (rare) says so, so both paths stay covered.
+  const tcp = (d.csc.gateway?.transport ?? d.gateway?.transport) === 'tcp';
+  const { trustOnTcp, ...rest } = d;
+  return strip({ ...rest, cscTrust: tcp && !trustOnTcp ? undefined : d.cscTrust }) as FleetDesc;
+});
 
 /** Drops undefined fields (a fleet file has no "undefined"). */
 function strip<T>(value: T): T {
@@ -412,6 +425,8 @@ function toProps(d: FleetDesc): EventBusFleetProps {
     nkeyPermissions: d.nkeyPermissions as EventBusFleetProps['nkeyPermissions'],
     hostPrerequisites: d.hostPrerequisites,
     cscEndpoint: d.cscEndpoint,
+    cscTrust: d.cscTrust?.configMapName ? LeafTrust.fromExistingConfigMap(d.cscTrust.configMapName)
+      : d.cscTrust?.publicRoots ? LeafTrust.publicRoots() : undefined,
     mtlsServerTls,
     csc: strip({ labels: d.csc.labels, gateway: gatewayProps(d.csc.gateway), nkeyPermissions: d.csc.nkeyPermissions as EventBusFleetProps['nkeyPermissions'] }),
     cpcs: d.cpcs.map((x) => strip({
