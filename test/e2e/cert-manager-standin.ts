@@ -100,3 +100,17 @@ export async function issueCertificate(objects: ClusterObjects, secretName: stri
   const keyPem = `${x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY')}\n`;
   return { 'tls.crt': `${leaf.toString('pem')}\n`, 'tls.key': keyPem, 'ca.crt': ca['tls.crt'], sans };
 }
+
+/**
+ * The Secrets cert-manager would write for every library Certificate whose
+ * `spec.secretName` nothing else produces (e.g. `nats-mtls-server-tls` when
+ * the fleet issues it through `certificates`), so pods that mount them can
+ * start; each issued as issueCertificate() does.
+ */
+export async function issuedSecrets(objects: ClusterObjects): Promise<any[]> {
+  const certificates = objects.all().filter((o) => o.kind === 'Certificate' && !objects.find('Secret', o.spec.secretName));
+  return Promise.all(certificates.map(async (c) => {
+    const { sans: _sans, ...data } = await issueCertificate(objects, c.spec.secretName);
+    return { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: c.spec.secretName, namespace: c.metadata.namespace }, stringData: data };
+  }));
+}

@@ -18,7 +18,9 @@
  *    `nats-mtls`) made runnable on loopback by the rewrites in
  *    NATS_REWRITES, and nothing else; every rewrite is applied exactly as
  *    often as expected or the harness fails, and the list of what was
- *    applied is kept (`PreparedNats.rewrites`). `$VAR` references stay in the
+ *    applied is kept (`PreparedNats.rewrites`). With a DnsStandIn, remotes
+ *    naming a gateway's DNS name keep it (only the port moves), and the name
+ *    resolves to loopback through a private /etc/hosts of that process. `$VAR` references stay in the
  *    config: nats-server resolves them from the process environment, which is
  *    the resolved container env and nothing more, as in the pod.
  * 5. startGateway(): the library's Gateway listeners with the routes attached:
@@ -241,7 +243,7 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
 // ---------------------------------------------------------------------------
 
 /** `helm template` of the real chart with the cluster's values and the deployer values; the parsed objects. */
-export function renderCluster(cluster: SynthesizedCluster, workDir: string): any[] {
+export function renderCluster(cluster: Pick<SynthesizedCluster, 'name' | 'valuesYaml'>, workDir: string, moreDeployerValues?: object): any[] {
   if (!UPSTREAM_CHART) throw new Error('DSX_UPSTREAM_CHART is unset');
   const dir = path.join(workDir, cluster.name);
   fs.mkdirSync(dir, { recursive: true });
@@ -249,7 +251,9 @@ export function renderCluster(cluster: SynthesizedCluster, workDir: string): any
   const deployer = path.join(dir, 'deployer-values.yaml');
   fs.writeFileSync(values, cluster.valuesYaml);
   fs.writeFileSync(deployer, YAML.stringify(deployerValues(cluster.name)));
-  const r = spawnSync(HELM_BIN, ['template', RELEASE, UPSTREAM_CHART, '-n', NAMESPACE, '-f', values, '-f', deployer], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const more = path.join(dir, 'more-deployer-values.yaml');
+  if (moreDeployerValues) fs.writeFileSync(more, YAML.stringify(moreDeployerValues));
+  const r = spawnSync(HELM_BIN, ['template', RELEASE, UPSTREAM_CHART, '-n', NAMESPACE, '-f', values, '-f', deployer, ...(moreDeployerValues ? ['-f', more] : [])], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`helm template for ${cluster.name} failed (${r.status}):\n${r.stderr}`);
   return YAML.parseAllDocuments(r.stdout).map((d) => d.toJSON()).filter((o) => o && o.kind);
 }
@@ -401,7 +405,20 @@ export const NATS_REWRITES = [
   'absolute paths under the container\'s mounts (pid_file, TLS files) -> the same path under the pod\'s temp root',
   'leaf remote URLs: host:port of a Service or the gateway -> 127.0.0.1:<port of that listener or its stand-in>',
   'the container\'s private /tmp -> <root>/tmp, by TMPDIR in the process env (JetStream\'s default store_dir is under it; the config sets none)',
+  'DNS stand-in: a leaf remote URL naming the CSC gateway by its DNS name keeps that name (TLS still verifies the certificate against it), only its port -> the terminating proxy\'s; the name resolves to 127.0.0.1 through a private /etc/hosts of that nats-server process alone (a user + mount namespace)',
 ] as const;
+
+/** The DNS stand-in of one nats-server (NATS_REWRITES[8]): leaf remotes to `host:port` reach `127.0.0.1:loopbackPort` under their own name. */
+export interface DnsStandIn {
+  /** The DNS name in the rendered remote URLs (e.g. `csc.event-bus.example.com`). */
+  readonly host: string;
+  /** The port in the rendered URLs (the Gateway listener's). */
+  readonly port: number;
+  /** Where the name's listener runs on 127.0.0.1 (the stand-in proxy). */
+  readonly loopbackPort: number;
+  /** How many remote URLs must name it: exactly this many are rewritten, or the harness fails. */
+  readonly expected: number;
+}
 
 /** The one change to the auth-callout pod: its config's `nats.url` (`nats://nats:4222`) -> the loopback client port of that cluster's nats. */
 export const CALLOUT_REWRITES = ['auth-callout nats.url: nats://<Service>:<port> -> nats://127.0.0.1:<that listener>'] as const;
@@ -422,6 +439,8 @@ export interface PreparedNats {
   readonly configFile: string;
   readonly ports: NatsPorts & { http: number; leafnode: number; mqtt: number };
   readonly rewrites: AppliedRewrite[];
+  /** The private /etc/hosts of the DNS stand-in, when one was asked for. */
+  readonly hostsFile?: string;
 }
 
 function applyRewrite(text: string, file: string, rule: string, pattern: RegExp, to: (m: RegExpExecArray) => string, expected: number | 'any', log: AppliedRewrite[]): string {
@@ -448,7 +467,7 @@ function applyRewrite(text: string, file: string, rule: string, pattern: RegExp,
  * URL not in the map fails.
  */
 export async function prepareNats(
-  objects: ClusterObjects, statefulSet: string, root: string, remoteHosts: Record<string, string>,
+  objects: ClusterObjects, statefulSet: string, root: string, remoteHosts: Record<string, string>, dns?: DnsStandIn,
 ): Promise<PreparedNats> {
   const pod = materializePod(objects, 'StatefulSet', statefulSet, 'nats', root);
   const args: string[] = pod.container.args ?? [];
@@ -479,7 +498,12 @@ export async function prepareNats(
       const escaped = mount.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
       text = applyRewrite(text, rel, NATS_REWRITES[5], new RegExp(`"${escaped}/`), () => `"${path.join(root, mount)}/`, 'any', rewrites);
     }
-    text = applyRewrite(text, rel, NATS_REWRITES[6], /"(nats|tls|ws|wss):\/\/([^":/]+):(\d+)"/, (m) => {
+    if (dns) {
+      const named = new RegExp(`"(nats|tls|ws|wss)://${escapeRe(dns.host)}:${dns.port}"`);
+      text = applyRewrite(text, rel, NATS_REWRITES[8], named, (m) => `"${m[1]}://${dns.host}:${dns.loopbackPort}"`, 'any', rewrites);
+    }
+    const dnsUrl = dns ? `(?!${escapeRe(dns.host)}:${dns.loopbackPort}")` : '';
+    text = applyRewrite(text, rel, NATS_REWRITES[6], new RegExp(`"(nats|tls|ws|wss)://${dnsUrl}([^":/]+):(\\d+)"`), (m) => {
       const target = remoteHosts[`${m[2]}:${m[3]}`];
       if (!target) throw new Error(`${objects.cluster}: ${rel} has leaf remote ${m[0]}, which the harness does not map (known: ${Object.keys(remoteHosts).join(', ')})`);
       return `"${m[1]}://${target}"`;
@@ -492,7 +516,18 @@ export async function prepareNats(
       if (!m[1].startsWith(root + '/')) throw new Error(`${objects.cluster}: ${path.relative(root, file)} names ${m[1]}, which no volume of the pod provides`);
     }
   }
-  return { cluster: objects.cluster, statefulSet, pod, configFile: main, ports, rewrites };
+  let hostsFile: string | undefined;
+  if (dns) {
+    const applied = rewrites.filter((r) => r.rule === NATS_REWRITES[8]).length;
+    if (applied !== dns.expected) throw new Error(`${objects.cluster}: rewrite "${NATS_REWRITES[8]}" matched ${applied} times, expected ${dns.expected}: the rendered config changed shape; review NATS_REWRITES`);
+    hostsFile = path.join(root, 'dns-standin-hosts');
+    fs.writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${dns.host}\n`, { mode: 0o644 });
+  }
+  return { cluster: objects.cluster, statefulSet, pod, configFile: main, ports, rewrites, hostsFile };
+}
+
+function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 /** Files named by `include` in a NATS config (recursively), relative to the including file. */
@@ -519,6 +554,7 @@ export async function startPreparedNats(prepared: PreparedNats): Promise<Running
     ports: prepared.ports,
     name: `${prepared.cluster}/${prepared.statefulSet}`,
     readyTimeoutMs: 15_000,
+    hostsFile: prepared.hostsFile,
   });
 }
 
@@ -751,6 +787,8 @@ export interface StartClusterOptions {
   readonly workDir: string;
   /** Leaf remote `host:port` -> loopback (e.g. the CSC gateway's). */
   readonly remoteHosts?: Record<string, string>;
+  /** The DNS stand-in for the `nats` StatefulSet's leaf remotes (NATS_REWRITES[8]). */
+  readonly dns?: DnsStandIn;
   readonly callout?: CalloutStarter;
   /** Start this cluster's Gateway stand-in (default true). */
   readonly gateway?: boolean;
@@ -769,7 +807,7 @@ export async function startCluster(o: StartClusterOptions): Promise<RunningClust
   };
   try {
     const root = (what: string) => path.join(o.workDir, o.name, what);
-    const natsPrepared = await prepareNats(o.objects, 'nats', root('nats'), o.remoteHosts ?? {});
+    const natsPrepared = await prepareNats(o.objects, 'nats', root('nats'), o.remoteHosts ?? {}, o.dns);
     const nats = await startPreparedNats(natsPrepared);
     stops.push(() => nats.stop());
     const services: Record<string, Endpoint> = {

@@ -12,7 +12,7 @@
  * is missing they are skipped with a visible reason, unless CI is set, in
  * which case they run and fail.
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -138,6 +138,28 @@ export interface NatsServerProcessOptions {
   readonly name?: string;
   /** Start-up deadline (default 10 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * A DNS stand-in: this file is bind-mounted over /etc/hosts in a private
+   * user + mount namespace of the process only (`unshare --user
+   * --map-root-user --mount`), so names it lists resolve as a DNS server
+   * would answer them, for this nats-server and nothing else. See
+   * unshareMissing(). @default the machine's /etc/hosts
+   */
+  readonly hostsFile?: string;
+}
+
+/** unshare(1) and mount(8) by absolute path: the process env is the pod's, without PATH. */
+const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => fs.existsSync(p)) ?? 'unshare';
+const MOUNT = ['/usr/bin/mount', '/bin/mount'].find((p) => fs.existsSync(p)) ?? 'mount';
+let unshareChecked: string | undefined | null = null;
+/** Why a private /etc/hosts (NatsServerProcessOptions.hostsFile) cannot be used here, or undefined when it can. */
+export function unshareMissing(): string | undefined {
+  if (unshareChecked === null) {
+    const r = spawnSync(UNSHARE, ['--user', '--map-root-user', '--mount', '/bin/sh', '-c', `${MOUNT} --bind /dev/null /etc/hosts`], { encoding: 'utf8' });
+    unshareChecked = r.status === 0 ? undefined
+      : `unprivileged user + mount namespaces are unavailable (unshare: ${(r.error?.message ?? r.stderr).trim()}); the DNS stand-in needs them`;
+  }
+  return unshareChecked;
 }
 
 /**
@@ -153,7 +175,11 @@ export async function startNatsServerProcess(options: NatsServerProcessOptions):
   const dir = options.cwd ?? path.dirname(configFile);
   const label = options.name ? `nats-server (${options.name})` : 'nats-server';
   let log = '';
-  const child = spawn(NATS_SERVER_BIN, ['-c', configFile], { cwd: dir, env: { ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With a hosts file: unshare execs sh, which execs nats-server after the bind mount, so `child` is nats-server itself.
+  const [command, args] = options.hostsFile
+    ? [UNSHARE, ['--user', '--map-root-user', '--mount', '/bin/sh', '-c', `${MOUNT} --bind "$0" /etc/hosts && exec "$1" -c "$2"`, options.hostsFile, NATS_SERVER_BIN, configFile]]
+    : [NATS_SERVER_BIN, ['-c', configFile]];
+  const child = spawn(command, args, { cwd: dir, env: { ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const listeners = new Set<() => void>();
   const onLog = (d: Buffer) => {
