@@ -306,8 +306,10 @@ export abstract class EventBusClusterChart extends Chart {
 
   private validatePermissions(): void {
     const where = `${this.node.path}: nkeyPermissions`;
-    const dcAccount = this.cluster.role === ClusterRole.CSC ? 'CSC' : 'CPC';
-    const accounts = [dcAccount, 'SYS', 'AUTHX', ...this.extraAccountNames];
+    // A CPC's NATS has the account CSC too: its leaf to the CSC binds to it
+    // (templates/nats-accounts-config.yaml renders CSC and CPC there).
+    const dcAccounts = this.cluster.role === ClusterRole.CSC ? ['CSC'] : ['CPC', 'CSC'];
+    const accounts = [...dcAccounts, 'SYS', 'AUTHX', ...this.extraAccountNames];
     const seen = new Set<string>();
     for (const p of this.nkeyPermissions) {
       if (RESERVED_PERMISSIONS.includes(p.name) || RESERVED_PERMISSION_PATTERNS.some((r) => r.test(p.name))) {

@@ -78,6 +78,16 @@ describe('validation parity with the upstream chart', () => {
     const user = NKeySeed.generate(NKeyKind.USER).publicKey.value;
     expect(() => fleet({ nkeyPermissions: [{ name: 'sensor', publicKey: user, account: 'Ghost' }] }))
       .toThrow(/account "Ghost" does not exist on CSC\. Allowed: CSC, SYS, AUTHX/);
+    expect(() => fleet({ cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] }, nkeyPermissions: [{ name: 'sensor', publicKey: user, account: 'Ghost' }] }] }))
+      .toThrow(/account "Ghost" does not exist on CPC-1\. Allowed: CPC, CSC, SYS, AUTHX/);
+  });
+
+  // Found by test/e2e/fleet.test.ts: the chart renders the account CSC on every CPC (its leaf binds to it).
+  test('a CPC user may be placed in the account CSC, as on the CSC', () => {
+    const user = NKeySeed.generate(NKeyKind.USER).publicKey.value;
+    const f = fleet({ cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] }, nkeyPermissions: [{ name: 'sensor', publicKey: user, account: 'CSC' }] }] });
+    const nkey = f.cpcs[0].helmValues().global.eventBus.auth.permissions.nkey;
+    expect(nkey.sensor).toMatchObject({ public_key: user, account: 'CSC' });
   });
 
   test.each(['sensors. temperature', 'sensors..x', 'events.>.x', 'sen*sors', '', 'a.b>'])('fails when a permission subject is %j', (subject) => {
