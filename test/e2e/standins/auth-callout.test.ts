@@ -100,84 +100,85 @@ function asUser(server: RunningNatsServer, kp: KeyPair, extra: { authenticator?:
   return connect({ servers: server.url, authenticator: extra.authenticator ?? nkeyAuthenticator(kp.getSeed()), timeout: 5000, reconnect: false });
 }
 
+/**
+ * A nats-server configured like the chart's (auth_callout with issuer and
+ * xkey), with the callout stand-in started against it; `body` runs between,
+ * and both are stopped after it, whatever happens.
+ */
+async function withCallout(body: (ctx: { server: RunningNatsServer; callout: AuthCalloutResponder; users: Users }) => Promise<void>): Promise<void> {
+  const keys = newKeys();
+  const users = newUsers();
+  const server = await startNatsServer({ config: calloutConfig(keys) });
+  const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
+  try {
+    await callout.start();
+    await body({ server, callout, users });
+  } finally {
+    await callout.stop();
+    await server.stop();
+  }
+}
+
 describe('auth-callout responder (stand-in for the DSX auth-callout service)', () => {
   natsTest('admits a known nkey into the account of its permissions entry, with that entry\'s pub/sub permissions (encrypted with xkey)', async () => {
-    const keys = newKeys();
-    const users = newUsers();
-    const server = await startNatsServer({ config: calloutConfig(keys) });
-    const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
-    const conns: NatsConnection[] = [];
-    try {
-      await callout.start();
-      const full = await asUser(server, users.leafCpc1);
-      conns.push(full);
-      const app = await asUser(server, users.app);
-      conns.push(app);
-      const other = await asUser(server, users.leafLaunchLayer);
-      conns.push(other);
+    await withCallout(async ({ server, callout, users }) => {
+      const conns: NatsConnection[] = [];
+      try {
+        const full = await asUser(server, users.leafCpc1);
+        conns.push(full);
+        const app = await asUser(server, users.app);
+        conns.push(app);
+        const other = await asUser(server, users.leafLaunchLayer);
+        conns.push(other);
 
-      const fullSub = full.subscribe('events.>');
-      const otherSub = other.subscribe('events.>');
-      await Promise.all([full.flush(), other.flush()]);
-      app.publish('events.a', sc.encode('from app'));
-      for await (const m of fullSub) {
-        expect(`${m.subject}=${sc.decode(m.data)}`).toBe('events.a=from app');
-        break;
+        const fullSub = full.subscribe('events.>');
+        const otherSub = other.subscribe('events.>');
+        await Promise.all([full.flush(), other.flush()]);
+        app.publish('events.a', sc.encode('from app'));
+        for await (const m of fullSub) {
+          expect(`${m.subject}=${sc.decode(m.data)}`).toBe('events.a=from app');
+          break;
+        }
+        // The LaunchLayer user is in another account: it sees its own marker, never events.a.
+        other.publish('events.marker', sc.encode('marker'));
+        for await (const m of otherSub) {
+          expect(m.subject).toBe('events.marker');
+          break;
+        }
+
+        // Outside its permissions: the server refuses the publish and the subscription.
+        const statuses: string[] = [];
+        void (async () => {
+          for await (const s of app.status()) statuses.push(`${s.type}:${s.data}:${JSON.stringify((s as { permissionContext?: unknown }).permissionContext ?? null)}`);
+        })();
+        app.publish('secrets.x', sc.encode('nope'));
+        app.subscribe('secrets.>');
+        await waitFor('both permission violations', () => statuses.filter((s) => s.includes('PERMISSIONS_VIOLATION')).length >= 2);
+        expect(statuses.join('\n')).toMatch(/"operation":"publish","subject":"secrets\.x"/);
+        expect(statuses.join('\n')).toMatch(/"operation":"subscription","subject":"secrets\.>"/);
+
+        expect(callout.decisions()).toEqual([
+          { mode: 'nkey', entry: 'leaf-cpc-1', account: 'CSC', kind: 'Client', type: 'nats', server: expect.any(String), encrypted: true },
+          { mode: 'nkey', entry: 'app', account: 'CSC', kind: 'Client', type: 'nats', server: expect.any(String), encrypted: true },
+          { mode: 'nkey', entry: 'leaf-launchlayer-cpc-1', account: 'LaunchLayer', kind: 'Client', type: 'nats', server: expect.any(String), encrypted: true },
+        ]);
+      } finally {
+        await Promise.all(conns.map((c) => c.close()));
       }
-      // The LaunchLayer user is in another account: it sees its own marker, never events.a.
-      other.publish('events.marker', sc.encode('marker'));
-      for await (const m of otherSub) {
-        expect(m.subject).toBe('events.marker');
-        break;
-      }
-
-      // Outside its permissions: the server refuses the publish and the subscription.
-      const statuses: string[] = [];
-      void (async () => {
-        for await (const s of app.status()) statuses.push(`${s.type}:${s.data}:${JSON.stringify((s as { permissionContext?: unknown }).permissionContext ?? null)}`);
-      })();
-      app.publish('secrets.x', sc.encode('nope'));
-      app.subscribe('secrets.>');
-      await waitFor('both permission violations', () => statuses.filter((s) => s.includes('PERMISSIONS_VIOLATION')).length >= 2);
-      expect(statuses.join('\n')).toMatch(/"operation":"publish","subject":"secrets\.x"/);
-      expect(statuses.join('\n')).toMatch(/"operation":"subscription","subject":"secrets\.>"/);
-
-      expect(callout.decisions()).toEqual([
-        { mode: 'nkey', entry: 'leaf-cpc-1', account: 'CSC', kind: 'Client', type: 'nats', server: expect.any(String), encrypted: true },
-        { mode: 'nkey', entry: 'app', account: 'CSC', kind: 'Client', type: 'nats', server: expect.any(String), encrypted: true },
-        { mode: 'nkey', entry: 'leaf-launchlayer-cpc-1', account: 'LaunchLayer', kind: 'Client', type: 'nats', server: expect.any(String), encrypted: true },
-      ]);
-    } finally {
-      await Promise.all(conns.map((c) => c.close()));
-      await callout.stop();
-      await server.stop();
-    }
+    });
   });
 
   natsTest('fails when the nkey is not in the permissions: the client gets an authorization violation', async () => {
-    const keys = newKeys();
-    const users = newUsers();
-    const server = await startNatsServer({ config: calloutConfig(keys) });
-    const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
-    try {
-      await callout.start();
+    await withCallout(async ({ server, callout }) => {
       const stranger = createUser();
       await expect(asUser(server, stranger)).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
       expect(callout.decisions()).toEqual([expect.objectContaining({ mode: 'nkey', error: 'authentication failed: NKey not found in permissions config' })]);
       expect(callout.decisions()[0].error).not.toContain(stranger.getPublicKey());
-    } finally {
-      await callout.stop();
-      await server.stop();
-    }
+    });
   });
 
   natsTest('fails when the signature over the nonce is not made by the nkey\'s seed', async () => {
-    const keys = newKeys();
-    const users = newUsers();
-    const server = await startNatsServer({ config: calloutConfig(keys) });
-    const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
-    try {
-      await callout.start();
+    await withCallout(async ({ server, callout, users }) => {
       // Claims to be the CPC-1 leaf, signs with another key: a CPC holding another CPC's public key but not its seed.
       const impostor = createUser();
       const forged: Authenticator = (nonce?: string) => ({
@@ -191,29 +192,18 @@ describe('auth-callout responder (stand-in for the DSX auth-callout service)', (
         'authentication failed: NKey signature does not verify',
         'authentication failed: no signature over the nonce',
       ]);
-    } finally {
-      await callout.stop();
-      await server.stop();
-    }
+    });
   });
 
   natsTest('fails when the client brings no nkey, certificate or supported credentials', async () => {
-    const keys = newKeys();
-    const users = newUsers();
-    const server = await startNatsServer({ config: calloutConfig(keys) });
-    const callout = new AuthCalloutResponder({ servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret });
-    try {
-      await callout.start();
+    await withCallout(async ({ server, callout }) => {
       await expect(connect({ servers: server.url, timeout: 5000, reconnect: false })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
       await expect(connect({ servers: server.url, user: 'oauthtoken', pass: 'a.b.c', timeout: 5000, reconnect: false })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
       expect(callout.decisions().map((d) => d.error)).toEqual([
         'authentication failed: no valid authenticator available for provided credentials',
         'authentication failed: OAuth2/JWT credentials are not supported by this stand-in',
       ]);
-    } finally {
-      await callout.stop();
-      await server.stop();
-    }
+    });
   });
 
   natsTest('answers in plain text when the server has no auth_callout xkey', async () => {
