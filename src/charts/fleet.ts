@@ -156,10 +156,11 @@ export class EventBusFleet extends Construct {
     // store may); the charts' own ensure calls then only verify.
     props.keys?.ensure({ cpcIds: ids, extraAccounts: props.extraAccounts });
 
-    this.csc = new CscChart(this, CSC, { ...merge(props, props.csc), cpcIds: ids });
+    const cscOptions = merge(props, props.csc);
+    this.csc = new CscChart(this, CSC, { ...cscOptions, cpcIds: ids });
     const cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
     const defaultTrust = defaultCscTrust(props, cscGateway);
-    const cscSelfSigned = !cscGateway.serverTlsSecret && (merge(props, props.csc).certificates?.selfSigned ?? false);
+    const cscSelfSigned = !cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
     this.cpcs = [];
     this.leafConnections = [];
     for (const cpc of props.cpcs) {

@@ -510,6 +510,37 @@ function holderText(o?: { pid: number; host: string; started: string }): string 
   return o ? `pid ${o.pid} on host ${o.host}, started ${o.started}` : 'another process';
 }
 
+/**
+ * One run of {@link writeSteps}: `next()` takes one step (counting it for the
+ * crash hook) and returns the result once the steps are done; `swapping` says
+ * whether the last step belonged to the swap.
+ */
+class WriteRun {
+  public swapping = false;
+  private readonly counter = new StepCounter();
+  private readonly steps: Generator<Phase, OutputResult>;
+
+  constructor(root: string, clusters: readonly OutputCluster[]) {
+    this.steps = writeSteps(root, clusters);
+  }
+
+  public next(): OutputResult | undefined {
+    const r = this.steps.next();
+    if (r.done) {
+      this.counter.end();
+      return r.value;
+    }
+    this.swapping = r.value === 'swap';
+    this.counter.step(r.value);
+    return undefined;
+  }
+
+  /** Stops before the swap: the generator's cleanup removes the staging folder. */
+  public abandon(): void {
+    this.steps.return({ changed: false, notices: [] });
+  }
+}
+
 /** Writes the output (see the file comment), synchronously. */
 export function writeOutputSync(root: string, clusters: readonly OutputCluster[], opts: WriteOutputOptions): OutputResult {
   prepareRoot(root, opts.flag);
@@ -519,21 +550,14 @@ export function writeOutputSync(root: string, clusters: readonly OutputCluster[]
   } catch (e) {
     throw lockError(root, e);
   }
-  const counter = new StepCounter();
-  let swapping = false;
+  const run = new WriteRun(root, clusters);
   try {
-    const steps = writeSteps(root, clusters);
     for (;;) {
-      const r = steps.next();
-      if (r.done) {
-        counter.end();
-        return r.value;
-      }
-      swapping = r.value === 'swap';
-      counter.step(r.value);
+      const result = run.next();
+      if (result) return result;
     }
   } catch (e) {
-    throw writeFailed(root, e, swapping);
+    throw writeFailed(root, e, run.swapping);
   } finally {
     lock.release();
   }
@@ -553,26 +577,19 @@ export async function writeOutput(root: string, clusters: readonly OutputCluster
   } catch (e) {
     throw lockError(root, e);
   }
-  const counter = new StepCounter();
-  let swapping = false;
-  const steps = writeSteps(root, clusters);
+  const run = new WriteRun(root, clusters);
   try {
     for (let i = 0; ; i++) {
       if (i % 16 === 0) await new Promise((r) => setImmediate(r));
-      if (!swapping && opts.interrupted?.()) {
-        steps.return({ changed: false, notices: [] }); // runs the generator's cleanup
+      if (!run.swapping && opts.interrupted?.()) {
+        run.abandon();
         throw new OutputInterrupted(`interrupted before the new output was swapped in; ${root} still holds the complete earlier output and the staging folder was removed`);
       }
-      const r = steps.next();
-      if (r.done) {
-        counter.end();
-        return r.value;
-      }
-      swapping = r.value === 'swap';
-      counter.step(r.value);
+      const result = run.next();
+      if (result) return result;
     }
   } catch (e) {
-    throw writeFailed(root, e, swapping);
+    throw writeFailed(root, e, run.swapping);
   } finally {
     lock.release();
   }

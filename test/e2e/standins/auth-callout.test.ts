@@ -295,7 +295,13 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
       return mqtt;
     }
 
-    natsTest('admits a client certificate from the mTLS CA whose CN is an mtls identity, into its account and permissions', async () => {
+    /**
+     * {@link withCallout} for MQTT over mTLS: the server trusts the mTLS CA and
+     * another one, the callout stand-in only the mTLS CA.
+     */
+    async function withMtlsCallout(
+      body: (ctx: { server: RunningNatsServer; callout: AuthCalloutResponder; users: Users; ca: TestCa; other: TestCa }) => Promise<void>,
+    ): Promise<void> {
       const keys = newKeys();
       const users = newUsers();
       const ca = await createTestCa('nats-mtls CA');
@@ -304,39 +310,38 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
       const callout = new AuthCalloutResponder({
         servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret, mtlsCa: ca.cert,
       });
-      let watcher: NatsConnection | undefined;
       try {
         await callout.start();
-        watcher = await asUser(server, users.leafCpc1); // account CSC, all subjects
-        const sub = watcher.subscribe('sensors.>', { max: 1 });
-        await watcher.flush();
-        const mqtt = await mqttConnect(server, ca, await ca.issue({ commonName: 'mqtt-client.csc', usage: 'client' }), 'device-1');
-        try {
-          await mqtt.publish('sensors/temp', '21.5', 1);
-          for await (const m of sub) expect(`${m.subject}=${sc.decode(m.data)}`).toBe('sensors.temp=21.5');
-          await expect(mqtt.subscribe('secrets/#', 1)).rejects.toThrow(/refused the subscription to secrets\/#/);
-        } finally {
-          await mqtt.disconnect();
-        }
-        expect(callout.decisions()).toContainEqual(expect.objectContaining({ mode: 'mtls', entry: 'mqtt-client', account: 'CSC', type: 'mqtt', encrypted: true }));
+        await body({ server, callout, users, ca, other });
       } finally {
-        await watcher?.close();
         await callout.stop();
         await server.stop();
       }
+    }
+
+    natsTest('admits a client certificate from the mTLS CA whose CN is an mtls identity, into its account and permissions', async () => {
+      await withMtlsCallout(async ({ server, callout, users, ca }) => {
+        const watcher = await asUser(server, users.leafCpc1); // account CSC, all subjects
+        try {
+          const sub = watcher.subscribe('sensors.>', { max: 1 });
+          await watcher.flush();
+          const mqtt = await mqttConnect(server, ca, await ca.issue({ commonName: 'mqtt-client.csc', usage: 'client' }), 'device-1');
+          try {
+            await mqtt.publish('sensors/temp', '21.5', 1);
+            for await (const m of sub) expect(`${m.subject}=${sc.decode(m.data)}`).toBe('sensors.temp=21.5');
+            await expect(mqtt.subscribe('secrets/#', 1)).rejects.toThrow(/refused the subscription to secrets\/#/);
+          } finally {
+            await mqtt.disconnect();
+          }
+          expect(callout.decisions()).toContainEqual(expect.objectContaining({ mode: 'mtls', entry: 'mqtt-client', account: 'CSC', type: 'mqtt', encrypted: true }));
+        } finally {
+          await watcher.close();
+        }
+      });
     });
 
     natsTest('fails when the CN is not an mtls identity, or the certificate is not from the mTLS CA', async () => {
-      const keys = newKeys();
-      const users = newUsers();
-      const ca = await createTestCa('nats-mtls CA');
-      const other = await createTestCa('another CA');
-      const server = await mqttServer(keys, ca, other);
-      const callout = new AuthCalloutResponder({
-        servers: server.url, permissions: PERMISSIONS_JSON, env: users.env, keys: keys.secret, mtlsCa: ca.cert,
-      });
-      try {
-        await callout.start();
+      await withMtlsCallout(async ({ server, callout, ca, other }) => {
         await expect(mqttConnect(server, ca, await ca.issue({ commonName: 'mqtt-client.cpc-9', usage: 'client' }), 'unknown-cn'))
           .rejects.toThrow(/CONNACK return code 5 \(not authorized\)/);
         await expect(mqttConnect(server, ca, await other.issue({ commonName: 'mqtt-client.csc', usage: 'client' }), 'wrong-ca'))
@@ -345,10 +350,7 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
           'mtls: authentication failed: mTLS identity not found in permissions config',
           'mtls: authentication failed: certificate validation failed: not issued by the mTLS CA',
         ]);
-      } finally {
-        await callout.stop();
-        await server.stop();
-      }
+      });
     });
   });
 
