@@ -50,11 +50,15 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   // packaging out of it.
   artifactsDirectory: 'pkg',
 
+  // Only the optional HostPrerequisites loads cdk8s-plus-27: an optional peer
+  // (peerDependenciesMeta below), so an app with cdk8s-plus-33 installs cleanly.
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   deps: runtimeDeps,
   bundledDeps: runtimeDeps.map((d) => d.replace(/@[^@]*$/, '')),
   devDeps: [
     'cdk8s-plus-27@^2.9.5',
+    // What a fresh `cdk8s init` app brings: test/plus33.test.ts mounts our Secrets with it.
+    'cdk8s-plus-33@^2',
     'cdk8s-cli@2.207.60',
     'fast-check@^4.11.0',
     'nats@^2.29.3',
@@ -102,7 +106,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '/examples/**/cdk8s.out/',
   ],
   // 'pkg' is jsii's outdir: jsii appends it itself when it is missing, so list it here.
-  npmIgnoreOptions: { ignorePatterns: ['/imports/', '/examples/', '/bench/', '/.ci/', '/.demo-secrets/', 'pkg'] },
+  npmIgnoreOptions: { ignorePatterns: ['/imports/', '/examples/', '/bench/', '/.ci/', '/.demo-secrets/', '/scripts/', 'pkg'] },
 });
 
 
@@ -137,10 +141,18 @@ const testTools = project.addTask('test:tools', {
 });
 project.testTask.prependSpawn(testTools);
 
-project.addTask('demo', {
-  description: 'Synthesize the demo fleet (examples/fleet.yaml: 1 CSC + 2 CPCs) into dist/',
-  exec: 'ts-node --transpile-only src/cli/main.ts synth -c examples/fleet.yaml -o dist',
-});
+project.package.addField('peerDependenciesMeta', { 'cdk8s-plus-27': { optional: true } });
+
+// `prepare` runs after `npm ci`/`npm install` in a clone and before `npm pack`
+// and `npm publish`: it compiles lib/ (jsii) when lib/ is missing or older than
+// src/, so a fresh clone can run the CLI at once and a tarball is never
+// without lib/ (test/package.test.ts checks the tarball's files).
+project.package.setScript('prepare', 'node scripts/build.js');
+// The demo runs the compiled CLI (~1 s) instead of projen + ts-node (20-30 s);
+// scripts/demo.js compiles first only when lib/ is missing or stale. Plain npm
+// scripts, not projen tasks: starting projen alone costs seconds.
+project.package.setScript('demo', 'node scripts/demo.js');
+project.package.setScript('build:lib', 'node scripts/build.js --force');
 
 const bench = project.addTask('bench', {
   description: 'Compile, then run the benchmarks under bench/ and print their figures (`npm run bench -- keygen` runs one)',
