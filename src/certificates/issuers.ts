@@ -54,7 +54,7 @@ export class CertificateIssuer {
 export interface IssuerOptions {
   /**
    * Name of the issuer Certificates reference.
-   * @default "event-bus-certificate-issuer" (the pre-deployment page's name)
+   * @default "event-bus-certificate-issuer" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate))
    */
   readonly name?: string;
   /**
@@ -96,7 +96,7 @@ export interface SelfSignedCaIssuerProps extends IssuerOptions {
   readonly clusterResourceNamespace?: string;
 }
 
-/** Name of the issuers this library creates (the pre-deployment page's). */
+/** Name of the issuers this library creates (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate)). */
 export const DEFAULT_ISSUER_NAME = 'event-bus-certificate-issuer';
 
 function chartNamespace(scope: Construct): string | undefined {

@@ -56,7 +56,7 @@ export interface ServerCertificateProps extends ServerCertificateOptions {
   readonly issuer: ICertificateIssuer;
   /**
    * Name of the Certificate.
-   * @default "event-bus-server-tls-certificate" (the pre-deployment page's name)
+   * @default "event-bus-server-tls-certificate" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate))
    */
   readonly name?: string;
   /**
@@ -84,7 +84,7 @@ export interface ServerCertificateProps extends ServerCertificateOptions {
 
 /**
  * A cert-manager `Certificate` (cert-manager.io/v1) for a TLS server: the
- * Gateway's TLS-terminate listeners (the pre-deployment page's
+ * Gateway's TLS-terminate listeners ([pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate):
  * `event-bus-server-tls-certificate`) or the mTLS NATS server.
  *
  * It is an `ITlsSecretSource`: a listener given this certificate references

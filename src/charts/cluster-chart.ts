@@ -20,7 +20,7 @@ import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { EventBusSecrets } from '../secrets/event-bus-secrets';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
-/** The namespace the upstream chart is installed in when none is given (the pre-deployment page's). */
+/** The namespace the upstream chart is installed in when none is given (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md)). */
 export const DEFAULT_NAMESPACE = 'dsx';
 
 /** NKey permission entries the upstream chart generates itself (auth-callout-permissions.yaml). */

@@ -45,7 +45,7 @@ export interface HostPrerequisitesProps {
 }
 
 /**
- * The pre-deployment page's "Host Prerequisites" as a DaemonSet: on every node,
+ * The "Host Prerequisites" of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md) as a DaemonSet: on every node,
  * a privileged init container raises the inotify limits
  * (`fs.inotify.max_user_instances=8192`, `fs.inotify.max_user_watches=524288`)
  * that a multi-cluster deployment otherwise exhausts.

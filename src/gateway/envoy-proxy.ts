@@ -51,7 +51,7 @@ export interface EnvoyResources {
 export interface EventBusEnvoyProxyProps {
   /**
    * Name of the EnvoyProxy.
-   * @default "event-bus-proxy-config" (the pre-deployment page's name)
+   * @default "event-bus-proxy-config" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource))
    */
   readonly name?: string;
   /**

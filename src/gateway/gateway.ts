@@ -15,7 +15,7 @@ import type { GatewaySpec } from '../imports/gwapi-gateways-gateway.networking.k
 export interface EventBusGatewayProps {
   /**
    * Name of the Gateway.
-   * @default "event-bus-gateway" (the pre-deployment page's name)
+   * @default "event-bus-gateway" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource))
    */
   readonly name?: string;
   /**
@@ -50,7 +50,7 @@ export interface EventBusGatewayProps {
 
 /** Transport of the DSX listeners `mqtt`, `nats-client` and `nats-leafnode`. */
 export enum DsxTransport {
-  /** TLS terminated at the gateway (the pre-deployment page). */
+  /** TLS terminated at the gateway (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)). */
   TLS = 'TLS',
   /** Plain TCP (the local evaluation). */
   TCP = 'TCP',
@@ -138,12 +138,12 @@ export interface DsxGatewayProps extends EventBusGatewayProps, DsxListenersOptio
  * Listeners are typed (`TcpListener`, `TlsTerminateListener`,
  * `TlsPassthroughListener`) and routes are created from them, so a wrong
  * pairing does not compile and `sectionName` is never typed by hand.
- * `EventBusGateway.dsxDefault(...)` builds the pre-deployment page's gateway
+ * `EventBusGateway.dsxDefault(...)` builds the gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)
  * in one call.
  */
 export class EventBusGateway extends Construct {
   /**
-   * The pre-deployment page's gateway in one call: listeners `mqtt` (1883),
+   * The gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource) in one call: listeners `mqtt` (1883),
    * `nats-client` (4222), `nats-leafnode` (7422), TLS-terminate (or TCP),
    * and `mqtt-mtls` (8883, TLS passthrough) unless mTLS is disabled, each
    * with the upstream chart's route.
@@ -280,7 +280,7 @@ export class EventBusGateway extends Construct {
   }
 
   /**
-   * Adds the pre-deployment page's listeners with the upstream chart's
+   * Adds the listeners of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource) with the upstream chart's
    * routes: `mqtt` 1883, `nats-client` 4222, `nats-leafnode` 7422
    * (TLS-terminate, or TCP) and, unless `mtls: false`, `mqtt-mtls` 8883
    * (TLS passthrough).

@@ -14,7 +14,7 @@ export interface ListenerOptions {
   readonly port: number;
   /**
    * Namespaces whose routes may attach.
-   * @default AllowedRoutes.all() (the pre-deployment page's setting)
+   * @default AllowedRoutes.all() (the setting of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource))
    */
   readonly allowedRoutes?: AllowedRoutes;
 }
@@ -266,7 +266,7 @@ export class TcpListener extends GatewayListener {
 /**
  * A TLS listener in Terminate mode: the gateway presents `certificate` and
  * forwards the decrypted stream. With route API v1alpha2 it carries TCPRoutes
- * (the pre-deployment page's table); with v1 it carries TLSRoutes, as the
+ * (the table of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping)); with v1 it carries TLSRoutes, as the
  * newer Gateway API spec pairs Terminate with TLSRoute.
  */
 export class TlsTerminateListener extends GatewayListener {
@@ -299,7 +299,7 @@ export class TlsTerminateListener extends GatewayListener {
   }
 
   /**
-   * Attaches a TCPRoute: the pre-deployment page's pairing, valid with route
+   * Attaches a TCPRoute: the pairing of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping), valid with route
    * API v1alpha2 only. With v1 this throws: the spec pairs Terminate with TLSRoute.
    */
   public addTcpRoute(id: string, options: GatewayRouteOptions): GatewayRoute {

@@ -5,7 +5,7 @@ import { problem, quote } from '../errors';
 export enum RouteApiVersion {
   /**
    * `gateway.networking.k8s.io/v1alpha2`: what Envoy Gateway 1.5+ serves
-   * (experimental channel) and what the pre-deployment page and the upstream
+   * (experimental channel) and what upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping) and the upstream
    * chart use. A TLS-terminate listener pairs with TCPRoute.
    */
   V1ALPHA2 = 'v1alpha2',
@@ -44,7 +44,7 @@ export enum RouteKind {
 
 /** Which namespaces may attach routes to a listener (`allowedRoutes.namespaces`). */
 export class AllowedRoutes {
-  /** Routes from every namespace (the pre-deployment page's setting). */
+  /** Routes from every namespace (the setting of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)). */
   public static all(): AllowedRoutes {
     return new AllowedRoutes('All');
   }
@@ -70,7 +70,7 @@ export class AllowedRoutes {
   ) {}
 }
 
-/** One route of the upstream chart (UPSTREAM.md §4): values key, fixed name and backend. */
+/** One route of the upstream chart ([templates/gateway.yaml](https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/nats-event-bus/templates/gateway.yaml)): values key, fixed name and backend. */
 export interface ChartRoute {
   readonly valuesKey: string;
   readonly routeName: string;

@@ -152,7 +152,7 @@ interface Override {
 const PART_OF = { 'app.kubernetes.io/part-of': 'dsx-event-bus' };
 
 /**
- * Every Secret the DSX Event Bus chart reads on one cluster (UPSTREAM.md §3),
+ * Every Secret the DSX Event Bus chart reads on one cluster ([Required Secrets](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#required-secrets)),
  * with exactly the keys the chart reads, delivered the chosen way.
  *
  * - Per cluster: `nats-auth-signing`, `nats-xkey`, `nats-authx-user` (pubkey
@@ -339,7 +339,7 @@ export class EventBusSecrets extends Construct {
     return out;
   }
 
-  /** Every Secret the chart reads on this cluster, in UPSTREAM.md §3 order, leaf Secrets last. */
+  /** Every Secret the chart reads on this cluster, in the order of upstream's [Required Secrets](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#required-secrets), leaf Secrets last. */
   public listSecrets(): SecretDescription[] {
     return [...this.defs.values()].map((d) => ({
       defaultName: d.name,

@@ -1,6 +1,6 @@
 /**
  * Which Kubernetes Secrets a cluster needs and which keys each carries
- * (UPSTREAM.md §3: only the keys the chart reads), and how their values come
+ * (upstream's [Required Secrets](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#required-secrets): only the keys the chart reads), and how their values come
  * out of a key store. Shared by `EventBusSecrets` and `dsx-event-bus export`,
  * so what the manifests reference and what the export writes cannot differ.
  * Free of cdk8s on purpose: the CLI loads it.
@@ -32,7 +32,7 @@ export interface LeafSide {
 /** One Secret the chart reads, under its upstream (default) name. */
 export interface SecretDef {
   readonly name: string;
-  /** The keys the chart reads, in the order of UPSTREAM.md §3. */
+  /** The keys the chart reads, in the order of upstream's [Required Secrets](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#required-secrets). */
   readonly keys: readonly string[];
   /** `store`: NKey material from the key store; `tls`: the mTLS server certificate. */
   readonly origin: 'store' | 'tls';
@@ -44,7 +44,7 @@ export interface SecretDef {
 
 const def = (name: string, keys: string[], mtlsOnly = false): SecretDef => ({ name, keys, origin: 'store', mtlsOnly });
 
-/** The per-cluster Secrets of UPSTREAM.md §3 (CSC and every CPC), in table order. */
+/** The per-cluster Secrets of upstream's [Required Secrets](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#required-secrets) (CSC and every CPC), in table order. */
 export const CLUSTER_SECRETS: readonly SecretDef[] = [
   def('nats-auth-signing', ['pubkey']),
   def('nats-xkey', ['pubkey']),
@@ -148,7 +148,7 @@ export interface ExportRequest {
 /**
  * Every NKey Secret of a fleet in the remote layout: for the CSC and each
  * CPC, the per-cluster Secrets and its side of each leaf pair, with exactly
- * the keys of UPSTREAM.md §3. The mTLS server certificate is not in the key
+ * the keys of upstream's [Required Secrets](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#required-secrets). The mTLS server certificate is not in the key
  * store and is not exported.
  */
 export function exportFleet(store: IKeyStore, request: ExportRequest): RemoteSecret[] {

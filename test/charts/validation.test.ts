@@ -5,7 +5,7 @@ import {
 } from '../../src';
 import { validateManifests } from '../util/schema';
 
-// Validation parity with the upstream chart (validation.yaml, UPSTREAM.md §2):
+// Validation parity with the upstream chart (https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/nats-event-bus/templates/validation.yaml):
 // every rule fails at synth time with the bad value and the fix.
 const keys = new DeterministicKeyStore();
 const issuer = CertificateIssuer.fromIssuerName('event-bus-certificate-issuer');

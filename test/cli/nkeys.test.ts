@@ -72,7 +72,7 @@ function damageable(): string {
 // ---------------------------------------------------------------------------
 
 describe('layout (UPSTREAM.md §1)', () => {
-  // The table of UPSTREAM.md §1, written out: secret directory, files, key kind.
+  // The tree https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh writes, written out: secret directory, files, key kind.
   const TABLE: Array<[string, string[], string]> = [
     ['nats-auth-signing', ['seed', 'pubkey'], 'account'],
     ['nats-xkey', ['seed', 'pubkey'], 'curve'],

@@ -61,7 +61,7 @@ export function decoded(m: Manifest): Record<string, Buffer> {
 
 const sorted = (xs: string[]) => [...xs].sort();
 
-/** UPSTREAM.md §3, written out: the per-cluster Secrets and their keys. */
+/** Upstream's Required Secrets (https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#required-secrets), written out: the per-cluster Secrets and their keys. */
 export function expectedTable(role: 'csc' | 'cpc', o: { cpcIds?: string[]; cpcId?: string; mtls: boolean; accounts: string[] }): Record<string, string[]> {
   const t: Record<string, string[]> = {
     'nats-auth-signing': ['pubkey'],
