@@ -36,7 +36,7 @@ export function buildFleet(app: App, keys?: IKeyStore): EventBusFleet {
     },
     // The CSC gateway's certificate comes from the Vault PKI: each CPC's leaf
     // remote starts with the TLS handshake and trusts that PKI's CA chain,
-    // from a ConfigMap the deployer provides in every CPC (see README.md).
+    // from a ConfigMap the deployer provides in every CPC (see docs/gateway.md).
     cscTrust: LeafTrust.fromExistingConfigMap('vault-pki-ca'),
     gateway: {
       routeApiVersion: RouteApiVersion.V1,

@@ -22,7 +22,7 @@ export function buildFleet(app: App, keys: IKeyStore): EventBusFleet {
     delivery: SecretsDelivery.existing(),
     // One CA for the whole fleet (`dsx-event-bus certs` makes it): a
     // cert-manager CA issuer in every cluster signs with it, from a Secret
-    // you create in each cluster (see README.md).
+    // you create in each cluster (see docs/certificates.md).
     certificates: { ca: CertificateAuthority.fromExistingSecret('event-bus-certificate-issuer-ca') },
     // Each CPC's leaf remote starts with the TLS handshake (the CSC gateway
     // terminates TLS) and trusts the fleet CA's certificate from this

@@ -197,7 +197,7 @@ describe('examples: the real chart renders each cluster and the contract holds',
 
   toolTest('examples/quickstart (existing Secrets: every Secret the chart reads is in the library\'s inventory)', MISSING, async () => {
     const clusters = await fleetUnderTest('quickstart', (app) => buildQuickstart(app, keys), keys, DEFAULT_REMOTE_PREFIX);
-    // The example's LeafTrust.fromExistingConfigMap: the deployer creates it in each CPC (README, "What the deployer supplies").
+    // The example's LeafTrust.fromExistingConfigMap: the deployer creates it in each CPC (docs/charts-and-fleet.md, "What the deployer supplies").
     const ca = [{ kind: 'ConfigMap' as const, name: 'nats-csc-gateway-ca', keys: ['ca.crt'] }];
     verdict('examples/quickstart', runChecks(clusters, { cscAddresses: ['csc.event-bus.example.com'], extraAccounts: {}, deployerObjects: { 'cpc-1': ca, 'cpc-2': ca } }));
   }, 60_000);

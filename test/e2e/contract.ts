@@ -447,7 +447,7 @@ function hostMatches(pattern: string, host: string): boolean {
  * Check 3: every route's parentRefs name a listener of the library's Gateway
  * that accepts the route: TCPRoute on TCP, or on TLS Terminate with route API
  * v1alpha2 (the library's table); TLSRoute on TLS Passthrough, or on TLS
- * Terminate with route API v1 (which the README documents); hostnames
+ * Terminate with route API v1 (which docs/gateway.md documents); hostnames
  * intersecting the listener's; and a backend the chart's Services serve.
  */
 export function checkRoutes(c: ClusterUnderTest, counts: ContractCounts): Problem[] {

@@ -3,8 +3,8 @@
  * ./tools.ts) with a cluster's `values.event-bus.yaml`, parsed into objects.
  * Rendering only: no cluster, no repository, no network.
  *
- * Also the values a deployer supplies beyond the library's (README, "What the
- * deployer supplies"): the chart renders without them but cannot run.
+ * Also the values a deployer supplies beyond the library's (docs/charts-and-fleet.md,
+ * "What the deployer supplies"): the chart renders without them but cannot run.
  */
 import { execFile } from 'child_process';
 import * as fs from 'fs';
