@@ -34,10 +34,7 @@ function consumerProject(code: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-readme-'));
   fs.writeFileSync(path.join(dir, 'main.ts'), code);
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      target: 'ES2022', module: 'nodenext', strict: true,
-      types: ['node'], skipLibCheck: true, outDir: '.', rootDir: '.',
-    },
+    compilerOptions: { target: 'ES2022', module: 'nodenext', strict: true, types: ['node'], skipLibCheck: true, outDir: '.', rootDir: '.' },
     files: ['main.ts'],
   }));
   const links: Record<string, string> = {
@@ -153,8 +150,10 @@ describe('README.md example', () => {
   });
 
   test('the snapshot recipe: its function with a DeterministicKeyStore synthesizes the same objects', () => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
     const lib = require(path.join(dir, 'node_modules', 'cdk8s-dsx-event-bus'));
     const example = require(path.join(dir, 'main.js'));
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const fleet = example.eventBus(Testing.app(), new lib.DeterministicKeyStore());
     const synthesized: Record<string, string[]> = {};
     for (const chart of fleet.charts) synthesized[chart.cluster.directory] = kindsAndNames(Testing.synth(chart));
