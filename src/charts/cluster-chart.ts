@@ -7,7 +7,7 @@ import {
 import { EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
-import { validateLabels, validateNamespace } from '../certificates/names';
+import { validateLabels, validateNamespace } from '../k8s/names';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { HostPrerequisites } from '../charts/host-prerequisites';

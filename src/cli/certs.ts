@@ -14,7 +14,7 @@ import {
   describeCertificate, EvaluationCa, evaluationClientSubject, evaluationServerSans, EVALUATION_FILES, FLEET_CA_FILES,
   generateEvaluationCa, generateEvaluationCerts,
 } from '../certificates/evaluation';
-import { isIpLiteral, validateDnsName, validateNamespace } from '../certificates/names';
+import { isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';
 import { checkOutputRoot, fsyncDir, mkdirOwn, mkdirpOwn, writeNewFile } from '../files/safe-fs';
 import { CSC, validateCpcId } from '../keys/layout';
 

@@ -6,7 +6,7 @@ import { CertificateAuthority } from '../certificates/ca-issuer';
 import { TlsSecret } from '../certificates/existing-tls-secret';
 import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
 import { LeafTrust } from '../certificates/leaf-trust';
-import { MAX_GO_DURATION_SECONDS } from '../certificates/names';
+import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import {
   AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions, MqttStreamStorage, parseGoDuration,

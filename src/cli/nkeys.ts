@@ -9,9 +9,9 @@
 import * as path from 'path';
 import { problem, quote } from '../errors';
 import { CliIo, Command, unknownOption, UsageError } from './command';
-import { NKeysRequest, PlanMode } from '../keys/engine';
+import { NKeysRequest, PlanMode } from '../keys/engine/plan';
 import { validateCpcId, validateExtraAccounts } from '../keys/layout';
-import { generate, inspect } from '../keys/writer';
+import { generate, inspect } from '../keys/engine/writer';
 
 /** The upstream default output root, relative to the current directory. */
 export const DEFAULT_OUTPUT = 'deploy/secrets';

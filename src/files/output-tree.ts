@@ -38,7 +38,7 @@ import {
   TEMP_FILE, writeFileAtomic, writeNewFile,
 } from './safe-fs';
 import { EventBusError, problem } from '../errors';
-import { LOCK_DIR, StoreLock } from '../keys/lock';
+import { LOCK_DIR, StoreLock } from '../keys/engine/lock';
 
 /** The record of what synth wrote. */
 export const RECORD_FILE = '.dsx-event-bus-output.json';

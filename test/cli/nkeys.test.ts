@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DirectoryKeyStore } from '../../src';
-import { CRASH_ENV, FSYNC_ENV } from '../../src/keys/fsops';
+import { CRASH_ENV, FSYNC_ENV } from '../../src/keys/engine/fsops';
 import { fleetKeyFiles } from '../../src/keys/layout';
 import { ensureBuilt, MAIN, nkeys, startNKeys } from '../util/cli';
 import { cleanupTempDirs, listFiles, nkeysPair, nkeysPublicOf, read, snapshot, tempDir, write } from '../util/keytree';

@@ -11,7 +11,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { tempPathFor, tempSuffix } from '../files/safe-fs';
+import { tempPathFor, tempSuffix } from '../../files/safe-fs';
 
 /** Mode of every key file. */
 export const FILE_MODE = 0o600;
@@ -70,7 +70,7 @@ export interface Batch {
 // One temp-file naming for every command (src/files/safe-fs.ts): `.<name>.XXXXXX`,
 // like the upstream script's `mktemp "${secret_dir}/.${key}.XXXXXX"`, so a run
 // cleans up what either tool left behind when it was killed.
-export { tempSuffix, TEMP_FILE, tempPathFor } from '../files/safe-fs';
+export { tempSuffix, TEMP_FILE, tempPathFor } from '../../files/safe-fs';
 
 /** Staging directory of a cluster's base set: `<cluster>/.nkeys.tmp-XXXXXX`. */
 export const STAGING_DIR = /^\.nkeys\.tmp-[A-Za-z0-9]{6}$/;

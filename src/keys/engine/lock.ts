@@ -17,9 +17,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { problem } from '../errors';
+import { problem } from '../../errors';
 import { DIR_MODE, FILE_MODE } from './fsops';
-import { describeType, lstatOrUndefined, readRegularFile } from '../files/safe-fs';
+import { describeType, lstatOrUndefined, readRegularFile } from '../../files/safe-fs';
 
 /** Name of the lock directory inside a key-store root. */
 export const LOCK_DIR = '.dsx-event-bus.lock';
