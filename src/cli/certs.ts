@@ -14,8 +14,8 @@ import {
   describeCertificate, EvaluationCa, evaluationClientSubject, evaluationServerSans, EVALUATION_FILES, FLEET_CA_FILES,
   generateEvaluationCa, generateEvaluationCerts,
 } from '../certificates/evaluation';
-import { isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';
 import { checkOutputRoot, fsyncDir, mkdirOwn, mkdirpOwn, writeNewFile } from '../files/safe-fs';
+import { isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';
 import { CSC, validateCpcId } from '../keys/layout';
 
 const DEFAULT_OUTPUT = 'deploy/secrets';

@@ -19,7 +19,8 @@ import { DsxTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { CSC, cpcCluster, validateExtraAccounts } from '../keys/layout';
-import { DeterministicKeyStore, IKeyStore } from '../keys/store';
+import { IKeyStore } from '../keys/store';
+import { DeterministicKeyStore } from '../testing';
 import { SecretsDelivery, SecretsDeliveryKind, SecretStoreKind } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 

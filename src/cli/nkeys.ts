@@ -10,8 +10,8 @@ import * as path from 'path';
 import { problem, quote } from '../errors';
 import { CliIo, Command, unknownOption, UsageError } from './command';
 import { NKeysRequest, PlanMode } from '../keys/engine/plan';
-import { validateCpcId, validateExtraAccounts } from '../keys/layout';
 import { generate, inspect } from '../keys/engine/writer';
+import { validateCpcId, validateExtraAccounts } from '../keys/layout';
 
 /** The upstream default output root, relative to the current directory. */
 export const DEFAULT_OUTPUT = 'deploy/secrets';

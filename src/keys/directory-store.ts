@@ -1,10 +1,10 @@
 import * as path from 'path';
 import { EventBusError, problem } from '../errors';
 import { commandFor, defectsError, NKeysRequest, PlanMode, withList } from './engine/plan';
+import { generateSync, inspectSync } from './engine/writer';
 import { CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, KeyFileInfo } from './layout';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
 import { expectForm, IKeyStore, KeyStoreRequest, validateKeyStoreRequest } from './store';
-import { generateSync, inspectSync } from './engine/writer';
 import { readRegularFile } from '../files/safe-fs';
 
 /** Options of {@link DirectoryKeyStore.open}. */

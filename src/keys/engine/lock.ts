@@ -17,8 +17,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { problem } from '../../errors';
 import { DIR_MODE, FILE_MODE } from './fsops';
+import { problem } from '../../errors';
 import { describeType, lstatOrUndefined, readRegularFile } from '../../files/safe-fs';
 
 /** Name of the lock directory inside a key-store root. */

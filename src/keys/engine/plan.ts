@@ -22,15 +22,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EventBusError, problem } from '../../errors';
 import { Batch, Data, DIR_MODE, FILE_MODE, Op, permissionBits, STAGING_DIR, TEMP_FILE, stagingPathFor } from './fsops';
+import { EventBusError, problem } from '../../errors';
+import { groupOrOthersMayWrite, readRegularFile } from '../../files/safe-fs';
 import {
   BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
   leafOrigin, LeafPairId,
 } from '../layout';
 import { LOCK_DIR } from './lock';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from '../nkey';
-import { groupOrOthersMayWrite, readRegularFile } from '../../files/safe-fs';
 
 /** An extra account of a request: its name as given and its secret-name token. */
 export interface AccountRef {

@@ -7,10 +7,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EventBusError, fileSystemFix, problem } from '../../errors';
-import { NKeysRequest, Plan, planKeyStore, PlanMode, programOf } from './plan';
 import { Batch, countWrites, DIR_MODE, runBatches, runBatchesSync } from './fsops';
 import { inspectLock, lockDirOf, StoreLock } from './lock';
+import { NKeysRequest, Plan, planKeyStore, PlanMode, programOf } from './plan';
+import { EventBusError, fileSystemFix, problem } from '../../errors';
 import { checkOutputRoot, mkdirpOwn } from '../../files/safe-fs';
 
 /** The outcome of a run. */
