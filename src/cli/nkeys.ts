@@ -128,7 +128,7 @@ async function runGenerate(args: NKeysArgs, io: CliIo): Promise<number> {
   const request = requestOf(args);
   io.out(`Generating NATS Event Bus NKey outputs...\nOutput directory: ${args.output}\n`);
   refuseUnsafeRoot(args.output);
-  const { plan } = await generate(args.output, args.output, request, {
+  const { plan } = generate(args.output, args.output, request, {
     onWait: (holder) => io.out(`Waiting for another run that holds the lock on ${args.output} (${holder})...\n`),
   });
   if (plan.defects.length) {
@@ -144,7 +144,7 @@ async function runCheck(args: NKeysArgs, io: CliIo): Promise<number> {
   const request = requestOf(args);
   io.out(`Checking NATS Event Bus NKey outputs...\nOutput directory: ${args.output}\n`);
   refuseUnsafeRoot(args.output);
-  const plan = await inspect(args.output, args.output, request, PlanMode.CHECK);
+  const plan = inspect(args.output, args.output, request, PlanMode.CHECK);
   for (const w of plan.warnings) io.err(`WARNING: ${w}\n`);
   if (plan.defects.length) {
     for (const d of plan.defects) io.err(`ERROR: ${d}\n`);
@@ -166,10 +166,6 @@ export const command: Command = {
       io.out(USAGE + '\n');
       return 0;
     }
-    // Thousands of small fsyncs mostly wait on the disk; a larger libuv pool
-    // lets them overlap (ext4 then commits many in one journal transaction).
-    // Must happen before the first thread-pool operation of the process.
-    process.env.UV_THREADPOOL_SIZE ??= '64';
     return args.check ? runCheck(args, io) : runGenerate(args, io);
   },
 };

@@ -33,10 +33,8 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  checkOutputRoot, describeType, errnoOf, modeBits, fsyncDir, fsyncFile, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile, syncFileSystem,
-  TEMP_FILE, writeFileAtomic, writeNewFile,
-} from './safe-fs';
+import { fsyncDir, fsyncFile, syncFileSystem, TEMP_FILE, writeFileAtomic, writeNewFile } from './atomic-write';
+import { checkOutputRoot, describeType, errnoOf, modeBits, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile } from './safe-fs';
 import { EventBusError, problem } from '../errors';
 import { LOCK_DIR, StoreLock } from '../keys/engine/lock';
 

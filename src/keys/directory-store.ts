@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { EventBusError, problem } from '../errors';
 import { commandFor, defectsError, NKeysRequest, PlanMode, withList } from './engine/plan';
-import { generateSync, inspectSync } from './engine/writer';
+import { generate, inspect } from './engine/writer';
 import { CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, KeyFileInfo } from './layout';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
 import { expectForm, IKeyStore, KeyStoreRequest, validateKeyStoreRequest } from './store';
@@ -70,12 +70,12 @@ export class DirectoryKeyStore implements IKeyStore {
       accounts: (request.extraAccounts ?? []).map((name, i) => ({ name, token: tokens[i] })),
     };
     if (this.generateMissing) {
-      const { plan } = generateSync(this.root, this.root, req);
+      const { plan } = generate(this.root, this.root, req);
       this.cache.clear();
       if (plan.defects.length) throw defectsError(plan, this.description);
       return;
     }
-    const plan = inspectSync(this.root, this.root, req, PlanMode.VERIFY);
+    const plan = inspect(this.root, this.root, req, PlanMode.VERIFY);
     if (plan.defects.length) throw defectsError(plan, this.description);
     if (plan.missing.length) {
       throw withList(problem({
