@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CliIo, Command, parseCommandLine, UsageError } from './command';
+import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from './command';
 import { CertificateAuthority } from '../certificates/ca-issuer';
 import {
   describeCertificate, EvaluationCa, evaluationClientSubject, evaluationServerSans, EVALUATION_FILES, FLEET_CA_FILES,
@@ -15,11 +15,9 @@ import {
 } from '../certificates/evaluation';
 import { stagingPattern, writeTreeAtomic } from '../files/atomic-write';
 import { checkOutputRoot, mkdirpOwn } from '../files/safe-fs';
-import { isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';
+import { DEFAULT_NAMESPACE, isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';
 import { CSC, validateCpcId } from '../keys/layout';
 
-const DEFAULT_OUTPUT = 'deploy/secrets';
-const DEFAULT_NAMESPACE = 'dsx';
 const DEFAULT_DAYS = 365;
 const KEY_TYPES = ['ecdsa-p256', 'rsa-2048'] as const;
 
@@ -36,7 +34,7 @@ certificates: { ca: {} }), so each CPC trusts the CSC gateway's certificate.
 Clusters: csc, cpc-<id> (id: lower-case letters and digits).
 
 Options:
-  -o, --output DIR       Output root directory (default: ${DEFAULT_OUTPUT})
+  -o, --output DIR       Output root directory (default: ${DEFAULT_KEY_STORE})
   -n, --namespace NS     Namespace of the chart, for the nats-mtls Service SANs
                          (default: ${DEFAULT_NAMESPACE})
       --host [CLUSTER=]HOST
@@ -67,8 +65,8 @@ every cluster then needs).
 
 Example:
   dsx-event-bus certs --host csc=172.18.200.1 --host cpc-1=172.18.201.1 csc cpc-1
-  kubectl -n dsx create secret generic nats-mtls-server-tls \\
-    --from-file=deploy/secrets/csc/certs/nats-mtls-server-tls/`;
+  kubectl -n ${DEFAULT_NAMESPACE} create secret generic nats-mtls-server-tls \\
+    --from-file=${DEFAULT_KEY_STORE}/csc/certs/nats-mtls-server-tls/`;
 
 interface ClusterPlan {
   readonly cluster: string;
@@ -201,8 +199,6 @@ async function writeClusterCerts(
 }
 
 export const command: Command = {
-  name: 'certs',
-  summary: 'Write evaluation certificates: one fleet CA; nats-mtls-server-tls and mqtt-client per cluster',
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandLine(args, {
@@ -214,7 +210,7 @@ export const command: Command = {
       'help': { type: 'boolean', short: 'h' },
     });
     // Every argument is checked before anything is written.
-    const root = (values.output as string | undefined) ?? DEFAULT_OUTPUT;
+    const root = (values.output as string | undefined) ?? DEFAULT_KEY_STORE;
     if (root === '') throw new UsageError('--output is empty. Fix: pass a directory');
     const namespace = (values.namespace as string | undefined) ?? DEFAULT_NAMESPACE;
     validateNamespace(namespace, '--namespace');
