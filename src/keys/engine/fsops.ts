@@ -90,6 +90,15 @@ function isCode(e: unknown, ...codes: string[]): boolean {
   return codes.includes(errnoOf(e) ?? '');
 }
 
+/** Runs a removal; a path that is already gone is fine. */
+function unlessMissing(remove: () => void): void {
+  try {
+    remove();
+  } catch (e) {
+    if (!isCode(e, 'ENOENT')) throw e;
+  }
+}
+
 /**
  * Created directories get their mode from mkdir (files are chmod-ed by the
  * atomic write); an explicit chmod is only needed when the umask removes owner bits (never in practice,
@@ -192,19 +201,9 @@ function runOp(o: Op, durability: Durability, chmodDirs: boolean): void {
     case 'rename':
       return fs.renameSync(o.from, o.to);
     case 'unlink':
-      try {
-        return fs.unlinkSync(o.path);
-      } catch (e) {
-        if (!isCode(e, 'ENOENT')) throw e;
-        return;
-      }
+      return unlessMissing(() => fs.unlinkSync(o.path));
     case 'rmdir':
-      try {
-        return fs.rmdirSync(o.path);
-      } catch (e) {
-        if (!isCode(e, 'ENOENT')) throw e;
-        return;
-      }
+      return unlessMissing(() => fs.rmdirSync(o.path));
     case 'rmrf':
       return fs.rmSync(o.path, { recursive: true, force: true });
     case 'chmod':

@@ -317,23 +317,19 @@ class Planner {
   }
 
   private parseSeed(rel: string, kind: NKeyKind): NKeySeed | undefined {
-    const text = this.read(rel);
-    if (text === undefined) return undefined;
-    try {
-      const seed = NKeySeed.parse(text, this.show(rel), kind);
-      this.verified++;
-      return seed;
-    } catch (e) {
-      this.defect((e as Error).message);
-      return undefined;
-    }
+    return this.parse(rel, (text, source) => NKeySeed.parse(text, source, kind));
   }
 
   private parsePublicKey(rel: string, kind: NKeyKind): NKeyPublicKey | undefined {
+    return this.parse(rel, (text, source) => NKeyPublicKey.parse(text, source, kind));
+  }
+
+  /** A key file parsed and counted as verified; undefined (and a defect) when unreadable or invalid. */
+  private parse<T>(rel: string, parser: (text: string, source: string) => T): T | undefined {
     const text = this.read(rel);
     if (text === undefined) return undefined;
     try {
-      const key = NKeyPublicKey.parse(text, this.show(rel), kind);
+      const key = parser(text, this.show(rel));
       this.verified++;
       return key;
     } catch (e) {
