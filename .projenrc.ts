@@ -160,6 +160,17 @@ const bench = project.addTask('bench', {
 bench.spawn(project.compileTask);
 bench.exec('ts-node --transpile-only bench/run.ts', { receiveArgs: true });
 
+// The import graph (issue 12): no cycles and no upward arrows, checked by
+// dependency-cruiser with the rules in .dependency-cruiser.js; prints the
+// graph's size and its cycle count.
+project.addDevDeps('dependency-cruiser@^18.7.2');
+const depsCheck = project.addTask('test:deps', {
+  description: 'Check the import graph of src/ (no cycles, no upward arrows; .dependency-cruiser.js)',
+  exec: 'node scripts/import-graph.mjs',
+});
+project.testTask.prependSpawn(depsCheck);
+project.npmignore?.exclude('/.dependency-cruiser.js', '/scripts/import-graph.mjs');
+
 project.addFields({ engines: { node: '>= 20.0.0' } });
 // jsii prints a large end-of-life banner on Node 20 on every compile.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');

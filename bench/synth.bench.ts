@@ -23,7 +23,7 @@ const n = Number(process.argv[1]);
 const out = process.argv[2];
 const app = new App({ outdir: out });
 const fleet = new lib.EventBusFleet(app, 'fleet', {
-  keys: new lib.DeterministicKeyStore(),
+  keys: new lib.testing.DeterministicKeyStore(),
   delivery: lib.SecretsDelivery.inline(),
   extraAccounts: ['LaunchLayer'],
   certificates: { issuer: lib.CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },

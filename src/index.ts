@@ -6,3 +6,5 @@ export * from './certificates';
 export * from './gateway';
 export * from './connections';
 export * from './charts';
+// Test helpers (the deterministic key store) as a submodule of their own.
+export * as testing from './testing';

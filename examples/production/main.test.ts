@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { buildFleet, CPC_IDS } from './main';
-import { DeterministicKeyStore } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { validateManifests } from '../../test/util/schema';
 import { findSeeds } from '../../test/util/seeds';
 

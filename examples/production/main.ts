@@ -4,8 +4,8 @@
 // In your own project, import from 'cdk8s-dsx-event-bus' instead of '../../src'.
 import { App, Duration } from 'cdk8s';
 import {
-  DeterministicKeyStore, DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, RouteApiVersion, RouteRendering,
-  SecretsDelivery, SecretStoreKind, VaultAuth,
+  DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, RouteApiVersion, RouteRendering,
+  SecretsDelivery, SecretStoreKind, testing, VaultAuth,
 } from '../../src';
 
 export const CPC_IDS = ['1', '2', '3'];
@@ -66,6 +66,6 @@ if (require.main === module) {
   const app = new App();
   // DSX_SECRETS_DIR: the key store the pipeline exported to Vault; without it,
   // deterministic TEST keys stand in for the leaf-pair check.
-  const keys = process.env.DSX_SECRETS_DIR ? DirectoryKeyStore.open(process.env.DSX_SECRETS_DIR) : new DeterministicKeyStore();
+  const keys = process.env.DSX_SECRETS_DIR ? DirectoryKeyStore.open(process.env.DSX_SECRETS_DIR) : new testing.DeterministicKeyStore();
   buildFleet(app, keys).synth(app.outdir);
 }

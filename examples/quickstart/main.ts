@@ -2,7 +2,8 @@
 // In your own project, import from 'cdk8s-dsx-event-bus' instead of '../../src'.
 import { App } from 'cdk8s';
 import {
-  CertificateAuthority, DeterministicKeyStore, DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, SecretsDelivery,
+  CertificateAuthority, DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, SecretsDelivery,
+  testing,
 } from '../../src';
 
 /**
@@ -11,7 +12,7 @@ import {
  * fine for trying things out and for snapshot tests, never for a cluster).
  */
 export function keyStore(env: NodeJS.ProcessEnv = process.env): IKeyStore {
-  return env.DSX_SECRETS_DIR ? DirectoryKeyStore.open(env.DSX_SECRETS_DIR) : new DeterministicKeyStore();
+  return env.DSX_SECRETS_DIR ? DirectoryKeyStore.open(env.DSX_SECRETS_DIR) : new testing.DeterministicKeyStore();
 }
 
 export function buildFleet(app: App, keys: IKeyStore): EventBusFleet {

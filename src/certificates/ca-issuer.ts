@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
 import { issuerObject, IssuerKind, ICertificateIssuer, IssuerOptions, DEFAULT_ISSUER_NAME } from './issuers';
 import { parseCertificateBundle } from './leaf-trust';
-import { validateNamespace, validateObjectName } from './names';
+import { validateNamespace, validateObjectName } from '../k8s/names';
 import type { EventBusCluster } from '../secrets/cluster';
 import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
 

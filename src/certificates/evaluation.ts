@@ -8,7 +8,7 @@
  */
 import { createPrivateKey, webcrypto } from 'crypto';
 import type * as X509 from '@peculiar/x509';
-import { canonicalIp, isIpLiteral } from './names';
+import { canonicalIp, isIpLiteral } from '../k8s/names';
 
 let loaded: typeof X509 | undefined;
 /** @peculiar/x509 on Node's WebCrypto, loaded on first use (it needs Reflect metadata first). */

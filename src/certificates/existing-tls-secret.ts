@@ -1,4 +1,4 @@
-import { validateNamespace, validateObjectName } from './names';
+import { validateNamespace, validateObjectName } from '../k8s/names';
 import { ITlsSecretSource } from './tls-secret';
 
 /** Importers for TLS Secrets this library does not create. */

@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
 import { certificatesModule, clusterIssuersModule, issuersModule } from './bindings';
-import { validateNamespace, validateObjectName } from './names';
+import { validateNamespace, validateObjectName } from '../k8s/names';
 import { certificatePrivateKey, goDuration, PrivateKeyAlgorithm, validateDurations } from './private-key';
 import type { IssuerSpec } from '../imports/cm-issuers-cert-manager.io';
 

@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { problem, quote } from '../errors';
-import { validateObjectName } from './names';
+import { validateObjectName } from '../k8s/names';
 
 /** Where a CPC's trust for the CSC gateway's certificate comes from. */
 export enum LeafTrustKind {

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { problem, quote } from '../errors';
-import { validateGoDurationBound } from './names';
+import { validateGoDurationBound } from '../k8s/names';
 import type { CertificateSpecPrivateKey } from '../imports/cm-certificates-cert-manager.io';
 
 /** Private key algorithm and size of a cert-manager Certificate. */

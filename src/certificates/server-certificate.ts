@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
 import { certificatesModule } from './bindings';
 import { ICertificateIssuer, IssuerKind } from './issuers';
-import { canonicalIp, isIpLiteral, validateDnsName, validateNamespace, validateObjectName } from './names';
+import { canonicalIp, isIpLiteral, validateDnsName, validateNamespace, validateObjectName } from '../k8s/names';
 import { certificatePrivateKey, goDuration, isRsa, PrivateKeyAlgorithm, validateDurations, validatePrivateKeyAlgorithm } from './private-key';
 import { ITlsSecretSource } from './tls-secret';
 import type { CertificateSpec } from '../imports/cm-certificates-cert-manager.io';

@@ -7,21 +7,19 @@ import {
 import { EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
-import { validateLabels, validateNamespace } from '../certificates/names';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { HostPrerequisites } from '../charts/host-prerequisites';
 import { problem, quote } from '../errors';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
 import { DsxTransport, EventBusGateway } from '../gateway/gateway';
+import { DEFAULT_NAMESPACE, validateLabels, validateNamespace } from '../k8s/names';
 import { validateExtraAccounts } from '../keys/layout';
 import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { EventBusSecrets } from '../secrets/event-bus-secrets';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
-/** The namespace the upstream chart is installed in when none is given (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md)). */
-export const DEFAULT_NAMESPACE = 'dsx';
 
 /** NKey permission entries the upstream chart generates itself (auth-callout-permissions.yaml). */
 const RESERVED_PERMISSIONS = ['nack-controller', 'surveyor', 'mtls-leaf', 'mtls-authx-leaf', 'mtls-sys-leaf'];

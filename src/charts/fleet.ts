@@ -8,7 +8,7 @@ import { validateCscEndpoint, CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
-import { canonicalIp, isIpLiteral } from '../certificates/names';
+import { canonicalIp, isIpLiteral } from '../k8s/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
 import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';

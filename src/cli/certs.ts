@@ -5,21 +5,19 @@
  * signs. The same CA backs each cluster's cert-manager CA issuer
  * (fleet file `certificates.ca`), so every CPC trusts the CSC gateway.
  */
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CliIo, Command, parseCommandLine, UsageError } from './command';
+import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from './command';
 import { CertificateAuthority } from '../certificates/ca-issuer';
 import {
   describeCertificate, EvaluationCa, evaluationClientSubject, evaluationServerSans, EVALUATION_FILES, FLEET_CA_FILES,
   generateEvaluationCa, generateEvaluationCerts,
 } from '../certificates/evaluation';
-import { isIpLiteral, validateDnsName, validateNamespace } from '../certificates/names';
-import { checkOutputRoot, fsyncDir, mkdirOwn, mkdirpOwn, writeNewFile } from '../files/safe-fs';
+import { stagingPattern, writeTreeAtomic } from '../files/atomic-write';
+import { checkOutputRoot, mkdirpOwn } from '../files/safe-fs';
+import { DEFAULT_NAMESPACE, isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';
 import { CSC, validateCpcId } from '../keys/layout';
 
-const DEFAULT_OUTPUT = 'deploy/secrets';
-const DEFAULT_NAMESPACE = 'dsx';
 const DEFAULT_DAYS = 365;
 const KEY_TYPES = ['ecdsa-p256', 'rsa-2048'] as const;
 
@@ -36,7 +34,7 @@ certificates: { ca: {} }), so each CPC trusts the CSC gateway's certificate.
 Clusters: csc, cpc-<id> (id: lower-case letters and digits).
 
 Options:
-  -o, --output DIR       Output root directory (default: ${DEFAULT_OUTPUT})
+  -o, --output DIR       Output root directory (default: ${DEFAULT_KEY_STORE})
   -n, --namespace NS     Namespace of the chart, for the nats-mtls Service SANs
                          (default: ${DEFAULT_NAMESPACE})
       --host [CLUSTER=]HOST
@@ -67,8 +65,8 @@ every cluster then needs).
 
 Example:
   dsx-event-bus certs --host csc=172.18.200.1 --host cpc-1=172.18.201.1 csc cpc-1
-  kubectl -n dsx create secret generic nats-mtls-server-tls \\
-    --from-file=deploy/secrets/csc/certs/nats-mtls-server-tls/`;
+  kubectl -n ${DEFAULT_NAMESPACE} create secret generic nats-mtls-server-tls \\
+    --from-file=${DEFAULT_KEY_STORE}/csc/certs/nats-mtls-server-tls/`;
 
 interface ClusterPlan {
   readonly cluster: string;
@@ -110,8 +108,12 @@ function parseHosts(values: string[], clusters: string[]): Map<string, string[]>
 
 type KeyType = typeof KEY_TYPES[number];
 
-/** Staging folders of a certs run killed half-way (they hold private keys): `.certs.tmp-<hex>` beside their target. */
-const STAGING = /^\.certs\.tmp-[0-9a-f]{12}$/;
+/**
+ * Staging folders of a certs run killed half-way (they hold private keys),
+ * beside their target: `.certs.tmp-XXXXXX` and `.ca.tmp-XXXXXX` (see
+ * writeTreeAtomic), and `.certs.tmp-<12 hex>` of earlier versions.
+ */
+const STAGING = [stagingPattern('certs'), stagingPattern('ca'), /^\.certs\.tmp-[0-9a-f]{12}$/];
 
 /** Removes the staging folders a killed run left in `dir` (ours by name; never through a symlink). */
 function removeStaleStaging(dir: string): void {
@@ -121,34 +123,14 @@ function removeStaleStaging(dir: string): void {
   } catch {
     return;
   }
-  for (const name of names.filter((n) => STAGING.test(n))) {
+  for (const name of names.filter((n) => STAGING.some((re) => re.test(n)))) {
     const p = path.join(dir, name);
     if (fs.lstatSync(p).isDirectory()) fs.rmSync(p, { recursive: true, force: true });
   }
 }
 
-/**
- * Writes `files` (path relative to `dir` → text) into `dir` at once: a
- * private staging folder beside it, renamed into place, so a failure never
- * leaves a half-written set; a killed run's staging is removed by the next.
- */
-function writePrivateTree(dir: string, files: Record<string, string>): void {
-  mkdirpOwn(path.dirname(dir), 0o700);
-  const tmp = path.join(path.dirname(dir), `.certs.tmp-${randomBytes(6).toString('hex')}`);
-  mkdirOwn(tmp, 0o700);
-  try {
-    for (const [rel, text] of Object.entries(files)) {
-      const file = path.join(tmp, rel);
-      mkdirpOwn(path.dirname(file), 0o700);
-      writeNewFile(file, text, 0o600);
-    }
-    fsyncDir(tmp);
-    fs.renameSync(tmp, dir);
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
+/** Private files (600) in private folders (700), written all at once. */
+const PRIVATE = { dirMode: 0o700, fileMode: 0o600 };
 
 /** Options of {@link ensureFleetCa}. */
 export interface FleetCaOptions {
@@ -182,7 +164,7 @@ export async function ensureFleetCa(root: string, options: FleetCaOptions): Prom
     throw new UsageError(`the fleet CA ${dir} does not exist. Fix: ${options.howToCreate ?? `run dsx-event-bus certs -o ${root}`}`);
   }
   const ca = await generateEvaluationCa(options.keyType ?? 'ecdsa-p256');
-  writePrivateTree(dir, { 'ca.crt': ca.certPem, 'ca.key': ca.keyPem });
+  writeTreeAtomic(dir, { 'ca.crt': ca.certPem, 'ca.key': ca.keyPem }, PRIVATE);
   options.io?.out(`fleet CA: wrote ${dir} (ca.crt, ca.key; keep ca.key private)\n`);
   return ca;
 }
@@ -211,14 +193,12 @@ async function writeClusterCerts(
   }
 
   const files = await generateEvaluationCerts({ cluster: plan.cluster, namespace, hosts: plan.hosts, days, keyType, ca });
-  writePrivateTree(certsDir, Object.fromEntries(EVALUATION_FILES.map((rel) => [rel, files[rel]])));
+  writeTreeAtomic(certsDir, Object.fromEntries(EVALUATION_FILES.map((rel) => [rel, files[rel]])), PRIVATE);
   const sans = [...wanted.dnsNames, ...wanted.ipAddresses].join(', ');
   io.out(`${plan.cluster}: wrote ${certsDir} (fleet CA certificate; nats-mtls-server-tls with SANs ${sans}; client ${evaluationClientSubject(plan.cluster)})\n`);
 }
 
 export const command: Command = {
-  name: 'certs',
-  summary: 'Write evaluation certificates: one fleet CA; nats-mtls-server-tls and mqtt-client per cluster',
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandLine(args, {
@@ -230,7 +210,7 @@ export const command: Command = {
       'help': { type: 'boolean', short: 'h' },
     });
     // Every argument is checked before anything is written.
-    const root = (values.output as string | undefined) ?? DEFAULT_OUTPUT;
+    const root = (values.output as string | undefined) ?? DEFAULT_KEY_STORE;
     if (root === '') throw new UsageError('--output is empty. Fix: pass a directory');
     const namespace = (values.namespace as string | undefined) ?? DEFAULT_NAMESPACE;
     validateNamespace(namespace, '--namespace');

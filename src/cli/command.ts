@@ -12,11 +12,18 @@ export interface CliIo {
   data?(text: string): void;
 }
 
-/** One `dsx-event-bus <name>` subcommand. */
+/**
+ * The key store every command reads or writes unless told otherwise: the
+ * upstream `generate-nkeys.sh` default output root (`nkeys -o`, `certs -o`,
+ * `export -s`), relative to the current directory.
+ */
+export const DEFAULT_KEY_STORE = 'deploy/secrets';
+
+/**
+ * One `dsx-event-bus <name>` subcommand. Its name and one-line summary live
+ * in the command table of run.ts, which lists them without loading the command.
+ */
 export interface Command {
-  readonly name: string;
-  /** One line for the top-level help. */
-  readonly summary: string;
   /** Full `--help` text. */
   readonly usage: string;
   /**

@@ -7,8 +7,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { problem, quote } from '../errors';
-import { CliIo, Command, parseCommandLine, UsageError } from './command';
-import { checkOutputRoot, describeType, mkdirOwn, mkdirpOwn, writeFileAtomic } from '../files/safe-fs';
+import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from './command';
+import { writeFileAtomic } from '../files/atomic-write';
+import { checkOutputRoot, describeType, mkdirOwn, mkdirpOwn } from '../files/safe-fs';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { validateKeyStoreRequest } from '../keys/store';
 import { DEFAULT_REMOTE_PREFIX, exportFleet, RemoteSecret } from '../secrets/inventory';
@@ -18,8 +19,7 @@ import { validateRemotePath } from '../secrets/validate';
 export const EXPORT_FORMATS = ['vault-kv-json', 'env', 'json'] as const;
 export type ExportFormat = typeof EXPORT_FORMATS[number];
 
-const DEFAULT_OUTPUT = 'deploy/secrets-export';
-const DEFAULT_SECRETS = 'deploy/secrets';
+const DEFAULT_OUTPUT = `${DEFAULT_KEY_STORE}-export`;
 const JSON_FILE = 'export.json';
 
 export const EXPORT_USAGE = `Usage: dsx-event-bus export [options] [cpc-ids...]
@@ -37,7 +37,7 @@ Options:
   -p, --prefix PREFIX      first part of every path (default: ${DEFAULT_REMOTE_PREFIX})
   -o, --output DIR         output directory (default: ${DEFAULT_OUTPUT});
                            '-' writes the json format to stdout
-  -s, --secrets DIR        the key store (default: ${DEFAULT_SECRETS})
+  -s, --secrets DIR        the key store (default: ${DEFAULT_KEY_STORE})
       --extra-account NAME also export the leaf keys of an extra account (repeatable)
       --no-mtls            leave out the nats-mtls-* Secrets (mTLS disabled)
   -h, --help               show this help
@@ -142,9 +142,7 @@ export function writeExport(files: readonly ExportFile[], outDir: string, format
 }
 
 /** The `export` subcommand. */
-export const exportCommand: Command = {
-  name: 'export',
-  summary: 'Write the key store in the remote layout of the ExternalSecrets/VaultStaticSecrets',
+export const command: Command = {
   usage: EXPORT_USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandLine(args, {
@@ -170,7 +168,7 @@ export const exportCommand: Command = {
     const extraAccounts = (values['extra-account'] as string[] | undefined) ?? [];
     const request = { cpcIds: positionals, extraAccounts };
     const accountTokens = validateKeyStoreRequest(request, 'dsx-event-bus export');
-    const secretsDir = (values.secrets as string | undefined) ?? DEFAULT_SECRETS;
+    const secretsDir = (values.secrets as string | undefined) ?? DEFAULT_KEY_STORE;
 
     // Read everything before writing anything: a missing or bad key writes no file.
     // The export never invents keys: a missing one fails with the command that creates it.

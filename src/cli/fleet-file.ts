@@ -6,7 +6,6 @@ import { CertificateAuthority } from '../certificates/ca-issuer';
 import { TlsSecret } from '../certificates/existing-tls-secret';
 import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
 import { LeafTrust } from '../certificates/leaf-trust';
-import { MAX_GO_DURATION_SECONDS } from '../certificates/names';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import {
   AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions, MqttStreamStorage, parseGoDuration,
@@ -17,11 +16,13 @@ import { problem, quote } from '../errors';
 import { EnvoyServiceType } from '../gateway/envoy-proxy';
 import { DsxTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
+import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { CSC, cpcCluster, validateExtraAccounts } from '../keys/layout';
-import { DeterministicKeyStore, IKeyStore } from '../keys/store';
+import { IKeyStore } from '../keys/store';
 import { SecretsDelivery, SecretsDeliveryKind, SecretStoreKind } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
+import { DeterministicKeyStore } from '../testing';
 
 /** The fleet file as written (see schemas/fleet.schema.json). */
 interface GatewayDoc {

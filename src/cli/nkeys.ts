@@ -8,13 +8,10 @@
  */
 import * as path from 'path';
 import { problem, quote } from '../errors';
-import { CliIo, Command, unknownOption, UsageError } from './command';
-import { NKeysRequest, PlanMode } from '../keys/engine';
+import { CliIo, Command, DEFAULT_KEY_STORE, unknownOption, UsageError } from './command';
+import { NKeysRequest, PlanMode } from '../keys/engine/plan';
+import { generate, inspect } from '../keys/engine/writer';
 import { validateCpcId, validateExtraAccounts } from '../keys/layout';
-import { generate, inspect } from '../keys/writer';
-
-/** The upstream default output root, relative to the current directory. */
-export const DEFAULT_OUTPUT = 'deploy/secrets';
 
 const USAGE = `Usage: dsx-event-bus nkeys [OPTIONS] [cpc-ids...]
 
@@ -26,7 +23,7 @@ With CPC IDs, CSC and the requested CPC outputs are generated or left unchanged.
 Keys that exist are never regenerated.
 
 Options:
-  -o, --output DIR         Output root directory (default: ${DEFAULT_OUTPUT})
+  -o, --output DIR         Output root directory (default: ${DEFAULT_KEY_STORE})
       --extra-account NAME Extra NATS account: one more leaf key pair per CPC
                            (repeatable; letters and digits, starting with a letter)
       --check              Verify the tree only (modes, key kinds, seed/pubkey
@@ -41,8 +38,8 @@ Arguments:
 Examples:
   dsx-event-bus nkeys
   dsx-event-bus nkeys 1 2 3
-  dsx-event-bus nkeys -o deploy/secrets --extra-account LaunchLayer 1 2
-  dsx-event-bus nkeys --check -o deploy/secrets 1 2`;
+  dsx-event-bus nkeys -o ${DEFAULT_KEY_STORE} --extra-account LaunchLayer 1 2
+  dsx-event-bus nkeys --check -o ${DEFAULT_KEY_STORE} 1 2`;
 
 interface NKeysArgs {
   readonly output: string;
@@ -57,7 +54,7 @@ interface NKeysArgs {
  * invalid id fails where it stands.
  */
 function parse(args: readonly string[]): NKeysArgs | 'help' {
-  let output = DEFAULT_OUTPUT;
+  let output = DEFAULT_KEY_STORE;
   let check = false;
   let options = true;
   const accounts: string[] = [];
@@ -119,7 +116,7 @@ function refuseUnsafeRoot(output: string): void {
   if (output === '' || path.resolve(output) === path.parse(path.resolve(output)).root) {
     throw problem({
       problem: `refusing unsafe output root: ${quote(output)}`,
-      fix: `pass a directory of its own with -o, e.g. ${DEFAULT_OUTPUT}`,
+      fix: `pass a directory of its own with -o, e.g. ${DEFAULT_KEY_STORE}`,
     });
   }
 }
@@ -128,7 +125,7 @@ async function runGenerate(args: NKeysArgs, io: CliIo): Promise<number> {
   const request = requestOf(args);
   io.out(`Generating NATS Event Bus NKey outputs...\nOutput directory: ${args.output}\n`);
   refuseUnsafeRoot(args.output);
-  const { plan } = await generate(args.output, args.output, request, {
+  const { plan } = generate(args.output, args.output, request, {
     onWait: (holder) => io.out(`Waiting for another run that holds the lock on ${args.output} (${holder})...\n`),
   });
   if (plan.defects.length) {
@@ -144,7 +141,7 @@ async function runCheck(args: NKeysArgs, io: CliIo): Promise<number> {
   const request = requestOf(args);
   io.out(`Checking NATS Event Bus NKey outputs...\nOutput directory: ${args.output}\n`);
   refuseUnsafeRoot(args.output);
-  const plan = await inspect(args.output, args.output, request, PlanMode.CHECK);
+  const plan = inspect(args.output, args.output, request, PlanMode.CHECK);
   for (const w of plan.warnings) io.err(`WARNING: ${w}\n`);
   if (plan.defects.length) {
     for (const d of plan.defects) io.err(`ERROR: ${d}\n`);
@@ -156,8 +153,6 @@ async function runCheck(args: NKeysArgs, io: CliIo): Promise<number> {
 }
 
 export const command: Command = {
-  name: 'nkeys',
-  summary: 'Generate the NKey key store (drop-in for generate-nkeys.sh); --check verifies it',
   usage: USAGE,
   ownsHelp: true,
   async run(argv: string[], io: CliIo): Promise<number> {
@@ -166,10 +161,6 @@ export const command: Command = {
       io.out(USAGE + '\n');
       return 0;
     }
-    // Thousands of small fsyncs mostly wait on the disk; a larger libuv pool
-    // lets them overlap (ext4 then commits many in one journal transaction).
-    // Must happen before the first thread-pool operation of the process.
-    process.env.UV_THREADPOOL_SIZE ??= '64';
     return args.check ? runCheck(args, io) : runGenerate(args, io);
   },
 };

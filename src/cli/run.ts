@@ -8,10 +8,10 @@ import { CliIo, Command, didYouMean, UsageError } from './command';
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
-  nkeys: { summary: 'Generate the NKey key store (drop-in for generate-nkeys.sh)', load: () => require('./nkeys').command },
+  nkeys: { summary: 'Generate the NKey key store (drop-in for generate-nkeys.sh); --check verifies it', load: () => require('./nkeys').command },
   certs: { summary: 'Write evaluation certificates: one fleet CA; nats-mtls-server-tls and mqtt-client per cluster', load: () => require('./certs').command },
   synth: { summary: 'Synthesize a fleet description into manifests and Helm values per cluster', load: () => require('./synth').command },
-  export: { summary: 'Write the key store in the remote layout of the ExternalSecrets/VaultStaticSecrets', load: () => require('./export').exportCommand },
+  export: { summary: 'Write the key store in the remote layout of the ExternalSecrets/VaultStaticSecrets', load: () => require('./export').command },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -36,8 +36,6 @@ Examples:
   dsx-event-bus synth -c fleet.yaml --secrets deploy/secrets -o gitops/event-bus`;
 
 export const command: Command = {
-  name: 'synth',
-  summary: 'Synthesize a fleet description into manifests and Helm values per cluster',
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandLine(args, {

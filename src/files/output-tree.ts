@@ -33,12 +33,10 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  checkOutputRoot, describeType, errnoOf, modeBits, fsyncDir, fsyncFile, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile, syncFileSystem,
-  TEMP_FILE, writeFileAtomic, writeNewFile,
-} from './safe-fs';
+import { fsyncDir, fsyncFile, syncFileSystem, TEMP_FILE, writeFileAtomic, writeNewFile } from './atomic-write';
+import { checkOutputRoot, describeType, errnoOf, modeBits, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile } from './safe-fs';
 import { EventBusError, problem } from '../errors';
-import { LOCK_DIR, StoreLock } from '../keys/lock';
+import { LOCK_DIR, StoreLock } from '../keys/engine/lock';
 
 /** The record of what synth wrote. */
 export const RECORD_FILE = '.dsx-event-bus-output.json';

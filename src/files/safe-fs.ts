@@ -2,8 +2,7 @@
  * The file-system rules every writing command shares (key store, lock,
  * `export`, `certs`, `synth`):
  *
- * - one atomic file write (temp file in the same folder, O_EXCL|O_NOFOLLOW,
- *   an explicit mode whatever the umask, fsync, rename);
+ * - atomic writes live beside it, in ./atomic-write.ts;
  * - nothing is read or written through a symlink, and a FIFO or device is
  *   refused before it is opened (an open of a FIFO would block forever);
  * - an output root is checked before anything is written: never `/` or a
@@ -13,8 +12,6 @@
  * Internal to the package (not exported from the index).
  */
 /* eslint-disable no-bitwise */ // open(2) flags and mode bits are bit sets
-import { spawnSync } from 'child_process';
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { problem } from '../errors';
@@ -24,28 +21,6 @@ const C = fs.constants;
 const NOFOLLOW = C.O_NOFOLLOW ?? 0;
 /** O_NONBLOCK: opening a FIFO that slipped past lstat returns at once instead of blocking. */
 const NONBLOCK = C.O_NONBLOCK ?? 0;
-
-const TEMP_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** Six random characters, like mktemp's `XXXXXX`. */
-export function tempSuffix(): string {
-  const bytes = crypto.randomBytes(6);
-  let s = '';
-  for (const b of bytes) s += TEMP_CHARS[b % TEMP_CHARS.length];
-  return s;
-}
-
-/**
- * Temp files next to a target are `.<name>.XXXXXX` (like the upstream
- * script's `mktemp "${dir}/.${key}.XXXXXX"`), so the next run of any command
- * recognises and removes what a killed run left.
- */
-export const TEMP_FILE = /^\.[^/]+\.[A-Za-z0-9]{6}$/;
-
-/** A temp path next to `target` (see {@link TEMP_FILE}). */
-export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${tempSuffix()}`);
-}
 
 export function errnoOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
@@ -108,45 +83,6 @@ export function readRegularFile(file: string, fix = 'remove it; this tool never 
   }
 }
 
-/**
- * Writes `content` to `file` atomically: a new temp file in the same folder
- * (O_EXCL|O_NOFOLLOW, so nothing is written through a planted symlink),
- * `mode` set explicitly (the umask cannot widen or narrow it), fsync, then
- * rename over the target. A failed write removes its temp file; a killed one
- * leaves a {@link TEMP_FILE} the next run removes.
- */
-export function writeFileAtomic(file: string, content: string | Buffer, mode: number, options: { fsync?: boolean } = {}): void {
-  const existing = lstatOrUndefined(file);
-  if (existing && !existing.isFile()) {
-    throw problem({ where: file, problem: `is ${describeType(existing)}; refusing to replace it`, fix: 'remove it, or choose another output directory' });
-  }
-  const tmp = tempPathFor(file);
-  writeNewFile(tmp, content, mode, options);
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-/** Creates a new file (never replacing anything, never through a symlink) with an explicit mode. */
-export function writeNewFile(file: string, content: string | Buffer, mode: number, options: { fsync?: boolean } = {}): void {
-  const fd = fs.openSync(file, C.O_WRONLY | C.O_CREAT | C.O_EXCL | NOFOLLOW, mode);
-  try {
-    fs.fchmodSync(fd, mode);
-    fs.writeFileSync(fd, content);
-    if (options.fsync ?? true) fs.fsyncSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
-    // write(2) errors (ENOSPC, EIO) carry no path: name the file the user must look at.
-    if (e && typeof e === 'object' && !(e as NodeJS.ErrnoException).path) (e as NodeJS.ErrnoException).path = file;
-    throw e;
-  }
-  fs.closeSync(fd);
-}
-
 /** Creates one folder with an explicit mode (we created it, so we may set its mode). */
 export function mkdirOwn(dir: string, mode: number): void {
   fs.mkdirSync(dir, { mode });
@@ -175,46 +111,6 @@ export function mkdirpOwn(dir: string, mode: number): boolean {
     }
   }
   return missing.length > 0;
-}
-
-/** fsyncs a folder's names; ignored where folders cannot be fsynced. */
-export function fsyncDir(dir: string): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(dir, C.O_RDONLY | NOFOLLOW);
-  } catch {
-    return;
-  }
-  try {
-    fs.fsyncSync(fd);
-  } catch {
-    // EINVAL/EISDIR on some platforms: the rename is the best we have.
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** fsyncs one file's data (opened without following a symlink). */
-export function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, C.O_RDONLY | NOFOLLOW);
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-let syncfsWorks: boolean | undefined;
-
-/**
- * One syncfs(2) (GNU coreutils `sync -f DIR`): flushes every dirty file of
- * the file system holding `dir`. False when unavailable (then fsync each file).
- */
-export function syncFileSystem(dir: string): boolean {
-  if (syncfsWorks === false || process.platform !== 'linux') return false;
-  const r = spawnSync('sync', ['-f', dir], { stdio: 'ignore' });
-  syncfsWorks = r.status === 0 && !r.error;
-  return syncfsWorks;
 }
 
 /** Folders no output may be written into directly. */

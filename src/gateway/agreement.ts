@@ -5,7 +5,7 @@
  * hostname check, a TLSRoute hostname that does not match the SNI makes the
  * gateway reset the connection without a word.
  */
-import { canonicalIp, dnsNameCovers, isIpLiteral } from '../certificates/names';
+import { canonicalIp, dnsNameCovers, isIpLiteral } from '../k8s/names';
 import { formatProblem, problem, quote } from '../errors';
 
 export interface AgreementInput {

@@ -1,6 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { validateAnnotations, validateNamespace, validateObjectName } from '../certificates/names';
+import { validateAnnotations, validateNamespace, validateObjectName } from '../k8s/names';
 import { problem, quote } from '../errors';
 import { envoyProxiesModule } from './bindings';
 import type { EnvoyProxySpec } from '../imports/eg-envoyproxies-gateway.envoyproxy.io';

@@ -5,7 +5,7 @@ import { EventBusEnvoyProxy, IEnvoyProxy } from './envoy-proxy';
 import { GatewayListener, TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
 import { GatewayRoute } from './routes';
-import { SECTION_NAME, validateNamespace, validateObjectName, validatePort } from '../certificates/names';
+import { SECTION_NAME, validateNamespace, validateObjectName, validatePort } from '../k8s/names';
 import { ServerCertificate } from '../certificates/server-certificate';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../certificates/names';
+import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../k8s/names';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';
 import { parseClientUrl } from './agreement';

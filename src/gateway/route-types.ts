@@ -1,4 +1,4 @@
-import { validateNamespace, validatePort } from '../certificates/names';
+import { validateNamespace, validatePort } from '../k8s/names';
 import { problem, quote } from '../errors';
 
 /** API version of the TCPRoute and TLSRoute objects. */

@@ -1,10 +1,10 @@
 import * as path from 'path';
 import { EventBusError, problem } from '../errors';
-import { commandFor, defectsError, NKeysRequest, PlanMode, withList } from './engine';
+import { commandFor, defectsError, NKeysRequest, PlanMode, withList } from './engine/plan';
+import { generate, inspect } from './engine/writer';
 import { CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, KeyFileInfo } from './layout';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
 import { expectForm, IKeyStore, KeyStoreRequest, validateKeyStoreRequest } from './store';
-import { generateSync, inspectSync } from './writer';
 import { readRegularFile } from '../files/safe-fs';
 
 /** Options of {@link DirectoryKeyStore.open}. */
@@ -70,12 +70,12 @@ export class DirectoryKeyStore implements IKeyStore {
       accounts: (request.extraAccounts ?? []).map((name, i) => ({ name, token: tokens[i] })),
     };
     if (this.generateMissing) {
-      const { plan } = generateSync(this.root, this.root, req);
+      const { plan } = generate(this.root, this.root, req);
       this.cache.clear();
       if (plan.defects.length) throw defectsError(plan, this.description);
       return;
     }
-    const plan = inspectSync(this.root, this.root, req, PlanMode.VERIFY);
+    const plan = inspect(this.root, this.root, req, PlanMode.VERIFY);
     if (plan.defects.length) throw defectsError(plan, this.description);
     if (plan.missing.length) {
       throw withList(problem({

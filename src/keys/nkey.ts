@@ -258,18 +258,9 @@ export class NKeySeed {
   }
 
   /**
-   * A seed from 32 raw bytes given as 64 hex characters. Meant for
-   * deterministic test keys; never use predictable bytes in production.
+   * A seed from 32 raw bytes (deterministic test keys; never predictable bytes in production).
+   * @internal
    */
-  public static fromRawHex(kind: NKeyKind, hex: string): NKeySeed {
-    if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
-      throw problem({ problem: 'raw seed must be 32 bytes as 64 hex characters', fix: 'pass exactly 64 hex characters' });
-    }
-    kindInfo(kind);
-    return new NKeySeed(kind, Buffer.from(hex, 'hex'));
-  }
-
-  /** @internal */
   public static _fromRaw(kind: NKeyKind, raw: Uint8Array): NKeySeed {
     kindInfo(kind);
     if (raw.length !== 32) throw problem({ problem: `raw seed must be 32 bytes, got ${raw.length}` });

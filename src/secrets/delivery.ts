@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import type { EventBusCluster } from './cluster';
 import { DEFAULT_REMOTE_PREFIX, remotePath } from './inventory';
 import { validateObjectName, validateRemotePath } from './validate';
-import { validateGoDurationBound } from '../certificates/names';
+import { validateGoDurationBound } from '../k8s/names';
 import { problem, quote } from '../errors';
 import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';

@@ -6,7 +6,7 @@
 import { problem, quote } from '../errors';
 
 // Object and namespace names follow the same rules everywhere in the library.
-export { validateAnnotations, validateLabels, validateNamespace, validateObjectName } from '../certificates/names';
+export { validateAnnotations, validateLabels, validateNamespace, validateObjectName } from '../k8s/names';
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 // One segment of a remote path (Vault KV path, AWS/GCP secret name part):

@@ -3,9 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import {
-  CaIssuer, CertificateAuthority, CertificateAuthorityKind, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
+  CaIssuer, CertificateAuthority, CertificateAuthorityKind, DsxTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, SecretsDelivery, SecretStoreKind,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 import { validateManifests } from '../util/schema';

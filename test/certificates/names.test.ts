@@ -1,4 +1,4 @@
-import { canonicalIp, dnsNameCovers, isIpLiteral } from '../../src/certificates/names';
+import { canonicalIp, dnsNameCovers, isIpLiteral } from '../../src/k8s/names';
 
 // The host-name rules behind the SAN split and the hostname agreement check.
 describe('host-name helpers', () => {

@@ -5,9 +5,10 @@ import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, EventBusClusterOptions, EventBusFleet, EventBusFleetProps,
+  CertificateIssuer, CpcChart, CscChart, EventBusClusterOptions, EventBusFleet, EventBusFleetProps,
   MqttStreamStorage, SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { goDuration, parseGoDuration, subjectsOverlap } from '../../src/charts/chart-values';
 import { helmTemplate } from '../util/helm-template';
 import { NATS_SERVER_BIN, natsServerAvailable } from '../util/nats-server';

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
-import { CertificateIssuer, DeterministicKeyStore, EventBusFleet, EventBusFleetProps, SecretsDelivery } from '../../src';
+import { CertificateIssuer, EventBusFleet, EventBusFleetProps, SecretsDelivery } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { helmTemplate, secretReferences } from '../util/helm-template';
 import { chartMissing, helmMissing, toolTest } from '../util/tools';
 

@@ -4,9 +4,10 @@ import * as path from 'path';
 import { ApiObject, App, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
+  CertificateIssuer, CpcChart, CscChart, DsxTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { EventBusError } from '../../src/errors';
 import { tlsFixture } from '../secrets/tls-fixture';
 import { validateManifests } from '../util/schema';

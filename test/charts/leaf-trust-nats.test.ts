@@ -13,7 +13,8 @@ import * as path from 'path';
 import * as tls from 'tls';
 import { Testing } from 'cdk8s';
 import { connect } from 'nats';
-import { CertificateAuthority, DeterministicKeyStore, EventBusFleet, LeafTrust, SecretsDelivery } from '../../src';
+import { CertificateAuthority, EventBusFleet, LeafTrust, SecretsDelivery } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/certificates/evaluation';
 import { natsTest, RunningNatsServer, startNatsServer } from '../util/nats-server';
 

@@ -3,8 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, CpcChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, LeafTrust, LeafTrustKind, SecretsDelivery,
+  CertificateIssuer, CpcChart, DsxTransport, EventBusFleet, EventBusFleetProps, LeafTrust, LeafTrustKind, SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 
 const keys = new DeterministicKeyStore();

@@ -1,7 +1,8 @@
 import { Testing } from 'cdk8s';
 import {
-  CpcChart, CscChart, DeterministicKeyStore, EventBusCluster, EventBusSecrets, SecretOverride, SecretsDelivery,
+  CpcChart, CscChart, EventBusCluster, EventBusSecrets, SecretOverride, SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { helmTemplate, secretReferences } from '../util/helm-template';
 import { chartMissing, helmMissing, toolTest } from '../util/tools';
 

@@ -1,8 +1,9 @@
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
+  CertificateIssuer, CpcChart, CscChart, DsxTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, NKeyKind, NKeySeed, SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { validateManifests } from '../util/schema';
 
 // Validation parity with the upstream chart (https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/nats-event-bus/templates/validation.yaml):

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DeterministicKeyStore } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { EXPORT_USAGE, renderExport, writeExport } from '../../src/cli/export';
 import { main } from '../../src/cli/run';
 import { exportFleet } from '../../src/secrets/inventory';

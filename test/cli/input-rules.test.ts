@@ -12,7 +12,7 @@ import { loadValidatedYaml, MAX_FLEET_FILE_BYTES } from '../../src/cli/config-fi
 import { fleetSchema } from '../../src/cli/fleet-file';
 import { main } from '../../src/cli/run';
 import { cpcLeafSecretName, cscLeafSecretName } from '../../src/keys/layout';
-import { LOCK_DIR } from '../../src/keys/lock';
+import { LOCK_DIR } from '../../src/keys/engine/lock';
 import { writeProofReport } from '../proof/scenarios';
 import { ensureBuilt, MAIN } from '../util/cli';
 

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DirectoryKeyStore } from '../../src';
-import { CRASH_ENV, FSYNC_ENV } from '../../src/keys/fsops';
+import { CRASH_ENV, FSYNC_ENV } from '../../src/keys/engine/fsops';
 import { fleetKeyFiles } from '../../src/keys/layout';
 import { ensureBuilt, MAIN, nkeys, startNKeys } from '../util/cli';
 import { cleanupTempDirs, listFiles, nkeysPair, nkeysPublicOf, read, snapshot, tempDir, write } from '../util/keytree';
@@ -206,7 +206,7 @@ describe('start-up', () => {
       + 'process.stdout.write(JSON.stringify(Object.keys(require.cache)))';
     const loaded: string[] = JSON.parse(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8' }));
     expect(loaded.filter((m) => /node_modules\/(cdk8s|constructs|cdk8s-plus-\d+|yaml|ajv)\/|\/imports\//.test(m))).toEqual([]);
-    expect(loaded.some((m) => m.endsWith(path.join('keys', 'engine.js')))).toBe(true);
+    expect(loaded.some((m) => m.endsWith(path.join('keys', 'engine', 'plan.js')))).toBe(true);
   });
 });
 

@@ -1,7 +1,8 @@
 import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import {
-  DeterministicKeyStore, EventBusCluster, EventBusSecrets, IKeyStore, LeafConnection, NKeySeed, SecretsDelivery,
+  EventBusCluster, EventBusSecrets, IKeyStore, LeafConnection, NKeySeed, SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { validateManifests } from '../util/schema';
 
 const keys = new DeterministicKeyStore();

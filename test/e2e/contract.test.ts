@@ -26,9 +26,10 @@ import {
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import {
-  CertificateAuthority, CertificateIssuer, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
+  CertificateAuthority, CertificateIssuer, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
   LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { VALUES_FILE } from '../../src/charts/fleet';
 import { main } from '../../src/cli/run';
 import { EventBusError } from '../../src/errors';

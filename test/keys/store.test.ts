@@ -1,9 +1,10 @@
-import { DeterministicKeyStore, NKeyKind } from '../../src';
+import { NKeyKind } from '../../src';
 import { EventBusError } from '../../src/errors';
 import {
   accountEnvToken, accountSecretToken, BASE_SECRETS, describeKeyFile, fleetKeyFiles,
   validateCpcId, validateExtraAccounts, validateUniqueCpcIds,
 } from '../../src/keys/layout';
+import { DeterministicKeyStore } from '../../src/testing';
 
 describe('key-store layout', () => {
   test('the base set is the UPSTREAM.md §1 table', () => {

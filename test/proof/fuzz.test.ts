@@ -23,9 +23,10 @@ import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { readSynthOutput, tempDir, writeProofReport } from './scenarios';
 import {
-  CertificateIssuer, DeterministicKeyStore, DsxTransport, EnvoyServiceType, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
+  CertificateIssuer, DsxTransport, EnvoyServiceType, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
   PrivateKeyAlgorithm, RouteApiVersion, RouteRendering, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { FleetDoc, readFleetFile } from '../../src/cli/fleet-file';
 import { EventBusError } from '../../src/errors';
 import { clusterSecretDefs } from '../../src/secrets/inventory';

@@ -20,8 +20,9 @@ import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 import * as nkeys from 'nkeys.js';
 import { SynthOutput, synthFleet, tempDir, writeProofReport } from './scenarios';
 import {
-  DeterministicKeyStore, DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, NKeyKind, NKeyPublicKey, NKeySeed, SecretsDelivery,
+  DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, NKeyKind, NKeyPublicKey, NKeySeed, SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { ensureBuilt, nkeys as nkeysCli } from '../util/cli';
 import { NATS_SERVER_BIN, natsServerAvailable, natsTest, RunningNatsServer, startNatsServer } from '../util/nats-server';
 import { findSeeds } from '../util/seeds';

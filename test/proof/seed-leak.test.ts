@@ -11,7 +11,8 @@ import * as YAML from 'yaml';
 import { readSynthOutput, REPO, scenarioMatrix, SynthOutput, synthFleet, tempDir, writeProofReport } from './scenarios';
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
-import { DeterministicKeyStore, EventBusFleet } from '../../src';
+import { EventBusFleet } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { main } from '../../src/cli/run';
 import { describeSeeds, findSeeds } from '../util/seeds';
 

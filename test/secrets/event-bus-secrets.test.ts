@@ -6,8 +6,9 @@ import { Chart, Testing } from 'cdk8s';
 import { decoded, expectedTable, fleet, inlineTable, synth } from './helpers';
 import { TlsFixture, tlsFixture } from './tls-fixture';
 import {
-  DeterministicKeyStore, EventBusCluster, EventBusSecrets, MtlsServerTls, NKeySeed, SecretOverride, SecretsDelivery,
+  EventBusCluster, EventBusSecrets, MtlsServerTls, NKeySeed, SecretOverride, SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { describeKeyFile } from '../../src/keys/layout';
 import { validateManifests } from '../util/schema';
 import { describeSeeds, findSeeds } from '../util/seeds';

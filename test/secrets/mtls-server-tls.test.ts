@@ -4,9 +4,10 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { TlsFixture, tlsFixture } from './tls-fixture';
 import {
-  CertificateIssuer, DeterministicKeyStore, EventBusCluster, EventBusSecrets, MtlsServerCertificate, MtlsServerTls, MtlsServerTlsKind,
+  CertificateIssuer, EventBusCluster, EventBusSecrets, MtlsServerCertificate, MtlsServerTls, MtlsServerTlsKind,
   SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { main } from '../../src/cli/run';
 
 let tls: TlsFixture;

@@ -89,6 +89,9 @@ export function validateObjectName(value: string, where: string, what: string): 
   }
 }
 
+/** The namespace the upstream chart is installed in when none is given (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md)). */
+export const DEFAULT_NAMESPACE = 'dsx';
+
 /** Throws unless `value` is a valid namespace name (RFC 1123 label). */
 export function validateNamespace(value: string, where: string, what = 'namespace'): void {
   if (typeof value !== 'string' || value.length === 0 || value.length > 63 || !new RegExp(`^${LABEL}$`).test(value)) {
@@ -96,7 +99,7 @@ export function validateNamespace(value: string, where: string, what = 'namespac
       where,
       problem: `${what} ${quote(value)} is not a valid Kubernetes namespace`,
       allowed: "lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
-      fix: 'use a namespace such as "dsx"',
+      fix: `use a namespace such as ${quote(DEFAULT_NAMESPACE)}`,
     });
   }
 }

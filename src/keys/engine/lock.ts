@@ -17,9 +17,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { problem } from '../errors';
 import { DIR_MODE, FILE_MODE } from './fsops';
-import { describeType, lstatOrUndefined, readRegularFile } from '../files/safe-fs';
+import { problem } from '../../errors';
+import { describeType, lstatOrUndefined, readRegularFile } from '../../files/safe-fs';
 
 /** Name of the lock directory inside a key-store root. */
 export const LOCK_DIR = '.dsx-event-bus.lock';
@@ -30,7 +30,7 @@ const BREAKER_STALE_MS = 10_000;
 /** An owner file still empty after this long was left by a process killed between create and write. */
 const EMPTY_OWNER_STALE_MS = 5_000;
 
-interface OwnerRecord {
+export interface OwnerRecord {
   readonly pid: number;
   readonly host: string;
   readonly started: string;
@@ -63,6 +63,13 @@ function ownerAlive(o: OwnerRecord): boolean | undefined {
     if (now !== undefined && now !== o.procStart) return false;
   }
   return true;
+}
+
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the thread for `ms` milliseconds (waiting for another writer). */
+export function sleep(ms: number): void {
+  Atomics.wait(SLEEPER, 0, 0, ms);
 }
 
 /** Describes who holds a lock, for messages. */
@@ -203,20 +210,12 @@ export class StoreLock {
     return { acquired: false, owner, alive };
   }
 
-  /** Takes the lock, waiting (blocking the thread) while a live process holds it. */
-  public static acquireSync(root: string, timeoutMs: number): StoreLock {
-    const deadline = Date.now() + timeoutMs;
-    const sleeper = new Int32Array(new SharedArrayBuffer(4));
-    for (;;) {
-      const a = StoreLock.tryAcquire(root);
-      if (a.acquired) return a.lock;
-      if (Date.now() > deadline) throw timeoutError(root, a.owner, timeoutMs);
-      Atomics.wait(sleeper, 0, 0, 20);
-    }
-  }
-
-  /** Takes the lock, waiting while a live process holds it; `onWait` is called once when waiting starts. */
-  public static async acquire(root: string, timeoutMs: number, onWait?: (owner?: OwnerRecord) => void): Promise<StoreLock> {
+  /**
+   * Takes the lock, waiting (blocking the thread: the writers that call it
+   * have nothing else to do meanwhile) while a live process holds it;
+   * `onWait` is called once when waiting starts.
+   */
+  public static acquire(root: string, timeoutMs: number, onWait?: (owner?: OwnerRecord) => void): StoreLock {
     const deadline = Date.now() + timeoutMs;
     let told = false;
     for (;;) {
@@ -227,8 +226,13 @@ export class StoreLock {
         onWait?.(a.owner);
         told = true;
       }
-      await new Promise((r) => setTimeout(r, 15 + Math.random() * 15));
+      sleep(15 + Math.random() * 15);
     }
+  }
+
+  /** {@link StoreLock.acquire} (kept for callers written against the former name). */
+  public static acquireSync(root: string, timeoutMs: number, onWait?: (owner?: OwnerRecord) => void): StoreLock {
+    return StoreLock.acquire(root, timeoutMs, onWait);
   }
 
   private released = false;

@@ -1,17 +1,17 @@
 /**
- * One generation run, shared by `dsx-event-bus nkeys` (async: fsyncs in
- * parallel) and `DirectoryKeyStore.ensure` (sync): create the root, take the
- * lock, plan, and apply the plan only if it has no defects.
+ * One generation run, shared by `dsx-event-bus nkeys` and
+ * `DirectoryKeyStore.ensure`: create the root, take the lock, plan, and
+ * apply the plan only if it has no defects.
  *
  * Internal to the package.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EventBusError, fileSystemFix, problem } from '../errors';
-import { NKeysRequest, Plan, planKeyStore, PlanMode, programOf } from './engine';
-import { Batch, countWrites, DIR_MODE, runBatches, runBatchesSync } from './fsops';
-import { inspectLock, lockDirOf, StoreLock } from './lock';
-import { checkOutputRoot, mkdirpOwn } from '../files/safe-fs';
+import { countWrites, DIR_MODE, runBatches } from './fsops';
+import { describeOwner, inspectLock, LOCK_DIR, lockDirOf, OwnerRecord, sleep, StoreLock } from './lock';
+import { NKeysRequest, Plan, planKeyStore, PlanMode, programOf } from './plan';
+import { EventBusError, fileSystemFix, problem } from '../../errors';
+import { checkOutputRoot, mkdirpOwn } from '../../files/safe-fs';
 
 /** The outcome of a run. */
 export interface RunResult {
@@ -54,21 +54,12 @@ function prepareRoot(root: string, display: string): void {
   }
 }
 
-function lockSync(root: string, display: string, timeoutMs: number): StoreLock {
+function lock(root: string, display: string, opts: RunOptions): StoreLock {
   try {
-    return StoreLock.acquireSync(root, timeoutMs);
+    const onWait = (o?: OwnerRecord) => opts.onWait?.(o ? describeOwner(o) : 'another process');
+    return StoreLock.acquire(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, onWait);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code) throw fsError(display, `lock the key store at ${path.join(display, '.dsx-event-bus.lock')}`, e);
-    throw e;
-  }
-}
-
-async function lockAsync(root: string, display: string, opts: RunOptions): Promise<StoreLock> {
-  try {
-    const onWait = (o?: { pid: number; host: string; started: string }) => opts.onWait?.(o ? `pid ${o.pid} on host ${o.host}, started ${o.started}` : 'another process');
-    return await StoreLock.acquire(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, onWait);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code) throw fsError(display, `lock the key store at ${path.join(display, '.dsx-event-bus.lock')}`, e);
+    if ((e as NodeJS.ErrnoException).code) throw fsError(display, `lock the key store at ${path.join(display, LOCK_DIR)}`, e);
     throw e;
   }
 }
@@ -111,45 +102,25 @@ function applyError(display: string, e: unknown): Error {
   });
 }
 
-/** Plans and (if the plan is clean) applies, synchronously. */
-export function generateSync(rootArg: string, display: string, request: NKeysRequest, opts: RunOptions = {}): RunResult {
+/** Plans and (if the plan is clean) applies. */
+export function generate(rootArg: string, display: string, request: NKeysRequest, opts: RunOptions = {}): RunResult {
   const root = path.resolve(rootArg);
   const idle = nothingToDo(root, display, request);
   if (idle) return idle;
   prepareRoot(root, display);
-  const lock = lockSync(root, display, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+  const held = lock(root, display, opts);
   try {
     const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
     if (plan.defects.length) return { plan, filesWritten: 0 };
-    const program: Batch[] = programOf(plan, lock.dir);
+    const program = programOf(plan, held.dir);
     try {
-      runBatchesSync(program, root);
+      runBatches(program, root);
     } catch (e) {
       throw applyError(display, e);
     }
     return { plan, filesWritten: countWrites(program) };
   } finally {
-    lock.release();
-  }
-}
-
-/** Plans and (if the plan is clean) applies, with fsyncs in parallel. */
-export async function generate(rootArg: string, display: string, request: NKeysRequest, opts: RunOptions = {}): Promise<RunResult> {
-  const root = path.resolve(rootArg);
-  const idle = nothingToDo(root, display, request);
-  if (idle) return idle;
-  prepareRoot(root, display);
-  const lock = await lockAsync(root, display, opts);
-  try {
-    const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
-    if (plan.defects.length) return { plan, filesWritten: 0 };
-    const program = programOf(plan, lock.dir);
-    await runBatches(program, root).catch((e) => {
-      throw applyError(display, e);
-    });
-    return { plan, filesWritten: countWrites(program) };
-  } finally {
-    lock.release();
+    held.release();
   }
 }
 
@@ -168,20 +139,9 @@ function writerActive(root: string, deadline: number): boolean {
 }
 
 /** Read-only plan (VERIFY or CHECK), after any live writer has finished. */
-export function inspectSync(rootArg: string, display: string, request: NKeysRequest, mode: PlanMode, timeoutMs = DEFAULT_LOCK_TIMEOUT_MS): Plan {
-  const root = path.resolve(rootArg);
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + timeoutMs;
-  while (writerActive(root, deadline)) Atomics.wait(sleeper, 0, 0, 20);
-  return planKeyStore(root, display, request, mode);
-}
-
-/** Read-only plan (VERIFY or CHECK), after any live writer has finished. */
-export async function inspect(
-  rootArg: string, display: string, request: NKeysRequest, mode: PlanMode, timeoutMs = DEFAULT_LOCK_TIMEOUT_MS,
-): Promise<Plan> {
+export function inspect(rootArg: string, display: string, request: NKeysRequest, mode: PlanMode, timeoutMs = DEFAULT_LOCK_TIMEOUT_MS): Plan {
   const root = path.resolve(rootArg);
   const deadline = Date.now() + timeoutMs;
-  while (writerActive(root, deadline)) await new Promise((r) => setTimeout(r, 20));
+  while (writerActive(root, deadline)) sleep(20);
   return planKeyStore(root, display, request, mode);
 }

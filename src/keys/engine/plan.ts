@@ -8,7 +8,7 @@
  *   the journal of an interrupted run) and decides what to write. It never
  *   writes; fresh keys are generated here, in memory.
  * - {@link programOf} turns a plan without defects into ordered batches of
- *   file operations; {@link applyPlanSync} / {@link applyPlan} run them.
+ *   file operations; `runBatches` (fsops.ts) runs them.
  *
  * Crash safety: a new cluster's base set is staged completely (every file
  * and directory fsynced) in `<cluster>/.nkeys.tmp-*` and renamed to
@@ -22,15 +22,16 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EventBusError, problem } from '../errors';
-import { Batch, Data, DIR_MODE, FILE_MODE, Op, permissionBits, STAGING_DIR, TEMP_FILE, stagingPathFor } from './fsops';
+import { Batch, Data, DIR_MODE, FILE_MODE, Op, STAGING_DIR, stagingPathFor } from './fsops';
+import { EventBusError, problem } from '../../errors';
+import { TEMP_FILE } from '../../files/atomic-write';
+import { groupOrOthersMayWrite, modeBits, readRegularFile } from '../../files/safe-fs';
 import {
   BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
   leafOrigin, LeafPairId,
-} from './layout';
+} from '../layout';
 import { LOCK_DIR } from './lock';
-import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
-import { groupOrOthersMayWrite, readRegularFile } from '../files/safe-fs';
+import { NKeyKind, NKeyPublicKey, NKeySeed } from '../nkey';
 
 /** An extra account of a request: its name as given and its secret-name token. */
 export interface AccountRef {
@@ -73,8 +74,8 @@ interface NewBaseSet {
   readonly chmodClusterDir: boolean;
   /**
    * The content of each file (`<secret>/<key>` → value). Generated on first
-   * use, so an asynchronous apply derives keys while earlier writes wait on
-   * the disk.
+   * use (when the files are written), so a plan that is not applied costs no
+   * key derivation.
    */
   readonly content: () => ReadonlyMap<string, string>;
 }
@@ -154,7 +155,7 @@ class ClusterTree {
       if (errno(e) !== 'ENOENT') plan.fsDefect(cluster, e);
     }
     this.clusterDirExists = !!st?.isDirectory();
-    this.clusterDirMode = st ? permissionBits(st.mode) : DIR_MODE;
+    this.clusterDirMode = st ? modeBits(st.mode) : DIR_MODE;
     if (st && !st.isDirectory()) {
       plan.defect(problem({ where: plan.show(cluster), problem: 'is not a directory', fix: 'move it away; a cluster directory holds nkeys/' }).message);
       this.nkeys = 'unusable';
@@ -186,7 +187,7 @@ class ClusterTree {
       this.nkeys = 'unusable';
       return;
     }
-    this.entries.set('', { type: 'dir', mode: permissionBits(nk.mode), size: 0 });
+    this.entries.set('', { type: 'dir', mode: modeBits(nk.mode), size: 0 });
     this.nkeys = this.walk('') ? 'dir' : 'unusable';
   }
 
@@ -213,7 +214,7 @@ class ClusterTree {
         continue;
       }
       const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
-      this.entries.set(childRel, { type, mode: permissionBits(st.mode), size: st.size });
+      this.entries.set(childRel, { type, mode: modeBits(st.mode), size: st.size });
       if (type === 'dir' && !this.walk(childRel)) return false;
     }
     return true;
@@ -316,23 +317,19 @@ class Planner {
   }
 
   private parseSeed(rel: string, kind: NKeyKind): NKeySeed | undefined {
-    const text = this.read(rel);
-    if (text === undefined) return undefined;
-    try {
-      const seed = NKeySeed.parse(text, this.show(rel), kind);
-      this.verified++;
-      return seed;
-    } catch (e) {
-      this.defect((e as Error).message);
-      return undefined;
-    }
+    return this.parse(rel, (text, source) => NKeySeed.parse(text, source, kind));
   }
 
   private parsePublicKey(rel: string, kind: NKeyKind): NKeyPublicKey | undefined {
+    return this.parse(rel, (text, source) => NKeyPublicKey.parse(text, source, kind));
+  }
+
+  /** A key file parsed and counted as verified; undefined (and a defect) when unreadable or invalid. */
+  private parse<T>(rel: string, parser: (text: string, source: string) => T): T | undefined {
     const text = this.read(rel);
     if (text === undefined) return undefined;
     try {
-      const key = NKeyPublicKey.parse(text, this.show(rel), kind);
+      const key = parser(text, this.show(rel));
       this.verified++;
       return key;
     } catch (e) {
@@ -361,7 +358,7 @@ class Planner {
         return this.finish(false, false, undefined);
       }
       rootExists = true;
-      rootMode = permissionBits(st.mode);
+      rootMode = modeBits(st.mode);
     } catch (e) {
       if (errno(e) !== 'ENOENT') {
         this.fsDefect('', e);
@@ -827,8 +824,8 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   const w = plan.work;
   const root = plan.root;
   const batches: Batch[] = [];
-  const add = (name: string, ops: Op[], serial?: boolean) => {
-    if (ops.length) batches.push({ name, ops, serial });
+  const add = (name: string, ops: Op[]) => {
+    if (ops.length) batches.push({ name, ops });
   };
   const dirsOf = (paths: readonly string[]): Op[] => [...new Set(paths.map((p) => path.dirname(p)))].map((p) => ({ op: 'fsync', path: p }));
 
@@ -862,11 +859,10 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   }
 
   // 3. New base sets: each staged in full in <cluster>/.nkeys.tmp-*, every
-  //    file and directory fsynced. Clusters are independent: all in parallel.
-  // Phases rather than one chain per cluster: every directory first (on the
-  // calling thread: mkdir is cheap CPU work), then every file (write + fsync,
-  // in parallel, so the file system commits many fsyncs together), then the
-  // directories' fsyncs.
+  //    file and directory durable. Clusters are independent.
+  // Phases rather than one chain per cluster: every directory first, then
+  // every file, then the directories' fsyncs, so one durability barrier per
+  // phase covers every cluster (see fsops.ts).
   const staged = [...fresh.values()].map((b) => {
     const secrets = new Map<string, Array<{ key: string; data: Data }>>();
     for (const spec of BASE_SECRETS) {
@@ -884,7 +880,7 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
     ...(b.chmodClusterDir ? [{ op: 'chmod', path: path.join(root, b.cluster), mode: DIR_MODE } as Op] : []),
     { op: 'mkdir', path: b.staging },
     ...b.dirs.map((d): Op => ({ op: 'mkdir', path: d })),
-  ]), true);
+  ]));
   add('stage-files', staged.flatMap((b) => b.files.map((f): Op => ({ op: 'create', path: f.path, data: f.data }))));
   add('stage-sync', staged.flatMap((b) => [...b.dirs, b.staging].map((p): Op => ({ op: 'fsync', path: p }))));
 

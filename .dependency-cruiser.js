@@ -1,0 +1,78 @@
+/**
+ * The import graph of src/ (issue 12, "layers you can see"), checked by
+ * `npx projen test:deps` (part of `npx projen test`): scripts/import-graph.mjs
+ * runs dependency-cruiser with these rules and prints the graph's size.
+ *
+ * Layers, bottom up: errors/redact -> files, k8s (name rules) -> keys (codec,
+ * layout, IKeyStore) with its file engine keys/engine -> certificates,
+ * gateway, secrets, connections -> charts -> cli. testing/ sits beside keys.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import cycle (a lazy require included) means two modules cannot be understood or changed apart.',
+      from: {},
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'no-type-only-cycle',
+      severity: 'warn',
+      comment: 'A cycle through `import type` only (e.g. a listener naming its gateway) does not exist at run time; reported, not fatal.',
+      from: {},
+      to: { circular: true, via: { dependencyTypes: ['type-only'] } },
+    },
+    {
+      name: 'key-store-engine-is-pure',
+      severity: 'error',
+      comment: 'The key store and its file engine load no cdk8s/constructs and nothing of the construct folders or the CLI.',
+      from: { path: '^src/keys/' },
+      to: { path: ['^node_modules/(cdk8s|cdk8s-plus-[0-9]+|constructs)/', '^src/(charts|secrets|gateway|certificates|connections|cli|imports|testing)/'] },
+    },
+    {
+      name: 'library-never-imports-cli',
+      severity: 'error',
+      comment: 'The CLI is built on the library, never the other way round.',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'crd-bindings-only-in-their-wrappers',
+      severity: 'error',
+      comment: 'The generated bindings in src/imports/ are used only by the constructs that wrap them.',
+      from: { path: '^src/', pathNot: ['^src/imports/', '^src/(certificates|gateway)/', '^src/secrets/delivery\\.ts$'] },
+      to: { path: '^src/imports/' },
+    },
+    {
+      name: 'no-upward-escape',
+      severity: 'error',
+      comment: "No module reaches back to the package index (require('../..')) or out of src/ (tests, lib, shared files).",
+      from: { path: '^src/.+/' },
+      to: { path: '^src/index\\.ts$' },
+    },
+    {
+      name: 'src-stays-in-src',
+      severity: 'error',
+      comment: "The library reads nothing outside the package (no ../shared, no test helpers); the CLI's --version reads the package's own package.json.",
+      from: { path: '^src/' },
+      to: { pathNot: ['^src/', '^node_modules/', '^package\\.json$'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'Every import resolves.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: '^node_modules' },
+    // Lazy require() calls count: they are edges of the graph too.
+    parser: 'tsc',
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.dev.json' },
+    exoticRequireStrings: [],
+  },
+};
