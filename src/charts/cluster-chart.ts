@@ -33,8 +33,6 @@ const RESERVED_PERMISSION_PATTERNS = [/^leaf-cpc-/, /^leaf-[a-z0-9-]+-cpc-/];
  * so that they cannot disagree.
  */
 export abstract class EventBusClusterChart extends Chart {
-  /** Which cluster this chart is for. */
-  public readonly cluster: EventBusCluster;
   /** The Secrets the upstream chart reads. */
   public readonly secrets: EventBusSecrets;
   /** The gateway, unless disabled. */
@@ -48,6 +46,7 @@ export abstract class EventBusClusterChart extends Chart {
   /** Namespace the upstream chart is installed in. */
   public readonly releaseNamespace: string;
 
+  private readonly initialCluster: EventBusCluster;
   private readonly extraAccountNames: string[];
   private readonly nkeyPermissions: NKeyPermission[];
   private readonly extraAccountsValue: Record<string, Record<string, unknown>>;
@@ -64,7 +63,7 @@ export abstract class EventBusClusterChart extends Chart {
     validateNamespace(namespace, where);
     // Chart labels go on every object: refuse what the API server would.
     validateLabels(options.labels ?? {}, `${where}: labels`);
-    this.cluster = cluster;
+    this.initialCluster = cluster;
     this.releaseNamespace = namespace;
     this.mtls = options.mtls ?? true;
     this.extraAccountNames = [...(options.extraAccounts ?? [])];
@@ -204,6 +203,12 @@ export abstract class EventBusClusterChart extends Chart {
     if (options.hostPrerequisites) {
       new HostPrerequisites(this, 'HostPrerequisites', { namespace });
     }
+  }
+
+  /** Which cluster this chart is for (a CSC's `cpcIds` grow with `CscChart.addCpcId`). */
+  public get cluster(): EventBusCluster {
+    // Before the Secrets exist (validation in the constructor): the cluster given.
+    return (this.secrets as EventBusSecrets | undefined)?.cluster ?? this.initialCluster;
   }
 
   /** The extra accounts of this cluster. */

@@ -138,10 +138,15 @@ export const VALUES_FILE = 'values.event-bus.yaml';
 export class EventBusFleet extends Construct {
   /** The CSC chart. */
   public readonly csc: CscChart;
-  /** The CPC charts, in the given order. */
-  public readonly cpcs: CpcChart[];
+  /** The CPC charts, in the given order (then those of {@link addCpc}). */
+  public readonly cpcs: CpcChart[] = [];
   /** One connection per CPC. */
-  public readonly leafConnections: LeafConnection[];
+  public readonly leafConnections: LeafConnection[] = [];
+
+  private readonly props: EventBusFleetProps;
+  private readonly cscGateway: ClusterGatewayOptions;
+  private readonly defaultTrust?: LeafTrust;
+  private readonly cscSelfSigned: boolean;
 
   constructor(scope: Construct, id: string, props: EventBusFleetProps) {
     super(scope, id);
@@ -152,45 +157,64 @@ export class EventBusFleet extends Construct {
     // Here, not in the store: an error must name the fleet's option, not the key store.
     const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
     checkFleetOverrides(props, ids, accountTokens, where);
-    // One ensure for the whole fleet (generates everything at once when the
-    // store may); the charts' own ensure calls then only verify.
-    props.keys?.ensure({ cpcIds: ids, extraAccounts: props.extraAccounts });
-
+    // No key is read here: the charts record what they need and the store is
+    // ensured once for the whole fleet at synthesis (KeyMaterial).
+    this.props = props;
     const cscOptions = merge(props, props.csc);
     this.csc = new CscChart(this, CSC, { ...cscOptions, cpcIds: ids });
-    const cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
-    const defaultTrust = defaultCscTrust(props, cscGateway);
-    const cscSelfSigned = !cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
-    this.cpcs = [];
-    this.leafConnections = [];
-    for (const cpc of props.cpcs) {
-      const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
-      validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
-      this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
-      // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
-      const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? defaultTrust : undefined);
-      // A CA cert-manager makes inside the CSC is known to no one at synth
-      // time: neither the public roots nor a PEM given here can be it, and the
-      // leaf would fail at run time with "certificate signed by unknown authority".
-      const trustCanMatch = cscTrust?.kind === LeafTrustKind.SECRET || cscTrust?.kind === LeafTrustKind.CONFIG_MAP;
-      if (endpoint!.startsWith('tls://') && cscSelfSigned && !trustCanMatch) {
-        throw problem({
-          where: `${where}/${cpcCluster(cpc.id)}`,
-          problem: `the CSC's gateway certificate comes from certificates.selfSigned, a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
-            + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
-          allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
-          fix: 'use certificates.ca instead of selfSigned (CertificateAuthority.fromPem...; in a fleet file `ca: {}`), or set cscTrust to the Secret or ConfigMap you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
-          cliFix: 'replace certificates.selfSigned with certificates.ca: {} (one fleet CA, made by synth --generate-missing or dsx-event-bus certs), or set cscTrust: { configMapName: ... } to a ConfigMap you copy the CSC\'s CA into',
-        });
-      }
-      const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
-      this.cpcs.push(chart);
-      this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
-        csc: this.csc.secrets,
-        cpc: chart.secrets,
-        cscEndpoint: endpoint,
-      }));
+    this.cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
+    this.defaultTrust = defaultCscTrust(props, this.cscGateway);
+    this.cscSelfSigned = !this.cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
+    for (const cpc of props.cpcs) this.addCpcChart(cpc);
+  }
+
+  /**
+   * Adds a CPC to the fleet, with the fleet's settings merged under its own:
+   * its id joins the CSC's `cpcIds` and a `LeafConnection` joins its leaf
+   * pairs to the CSC.
+   * @returns the new CPC's chart
+   */
+  public addCpc(options: FleetCpcOptions): CpcChart {
+    const where = `${this.node.path}: addCpc`;
+    validateCpcId(options?.id, where);
+    if (this.cpcs.some((c) => c.cpcId === options.id)) {
+      throw problem({ where, problem: `CPC id ${quote(options.id)} is already in the fleet`, fix: 'give each CPC its own id' });
     }
+    this.csc.addCpcId(options.id);
+    return this.addCpcChart(options);
+  }
+
+  private addCpcChart(cpc: FleetCpcOptions): CpcChart {
+    const props = this.props;
+    const where = this.node.path;
+    const cscGateway = this.cscGateway;
+    const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
+    validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
+    this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
+    // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
+    const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? this.defaultTrust : undefined);
+    // A CA cert-manager makes inside the CSC is known to no one at synth
+    // time: neither the public roots nor a PEM given here can be it, and the
+    // leaf would fail at run time with "certificate signed by unknown authority".
+    const trustCanMatch = cscTrust?.kind === LeafTrustKind.SECRET || cscTrust?.kind === LeafTrustKind.CONFIG_MAP;
+    if (endpoint!.startsWith('tls://') && this.cscSelfSigned && !trustCanMatch) {
+      throw problem({
+        where: `${where}/${cpcCluster(cpc.id)}`,
+        problem: `the CSC's gateway certificate comes from certificates.selfSigned, a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
+          + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
+        allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
+        fix: 'use certificates.ca instead of selfSigned (CertificateAuthority.fromPem...; in a fleet file `ca: {}`), or set cscTrust to the Secret or ConfigMap you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
+        cliFix: 'replace certificates.selfSigned with certificates.ca: {} (one fleet CA, made by synth --generate-missing or dsx-event-bus certs), or set cscTrust: { configMapName: ... } to a ConfigMap you copy the CSC\'s CA into',
+      });
+    }
+    const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
+    this.cpcs.push(chart);
+    this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
+      csc: this.csc.secrets,
+      cpc: chart.secrets,
+      cscEndpoint: endpoint,
+    }));
+    return chart;
   }
 
   /** Every chart: the CSC first, then the CPCs in order. */
