@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ApiObject, App, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
+  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, IKeyStore,
   LeafTrust, NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
 import { EventBusError } from '../../src/errors';
@@ -51,6 +51,40 @@ describe('EventBusFleet', () => {
     }
     expect(fleet.csc.helmValues().global.eventBus).toMatchObject({ clusterType: 'csc', cpcIds: ['1', '2'], extraAccounts: { LaunchLayer: { enabled: true } } });
     expect(fleet.cpc('2').helmValues().global.eventBus).toMatchObject({ clusterType: 'cpc', clusterId: '2', cscEndpoint: 'tls://csc.example.com:7422' });
+  });
+
+  test('no key is read while the fleet is built; synthesis ensures the store once for the whole fleet', () => {
+    const calls: unknown[] = [];
+    let reads = 0;
+    const spy: IKeyStore = {
+      description: keys.description,
+      ensure: (r) => { calls.push(r); keys.ensure(r); },
+      readSeed: (c, n, k) => { reads++; return keys.readSeed(c, n, k); },
+      readPublicKey: (c, n, k) => { reads++; return keys.readPublicKey(c, n, k); },
+    };
+    const ids = Array.from({ length: 20 }, (_, i) => String(i + 1));
+    const app = Testing.app();
+    const fleet = new EventBusFleet(app, 'fleet', fleetProps(ids.slice(0, 19), { keys: spy }));
+    fleet.addCpc({ id: '20', gateway: { hostnames: ['cpc-20.example.com'] } });
+    expect([calls, reads]).toEqual([[], 0]);
+    app.synthYaml();
+    expect(calls).toEqual([{ cpcIds: ids, extraAccounts: ['LaunchLayer'] }]);
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  test('addCpc: the CSC serves the new CPC (cpcIds, leaf Secrets) and it is joined like the others', () => {
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1']));
+    const chart = fleet.addCpc({ id: '7', gateway: { hostnames: ['cpc-7.example.com'] } });
+    expect(chart).toBeInstanceOf(CpcChart);
+    expect(fleet.cpc('7')).toBe(chart);
+    expect(fleet.csc.cpcIds).toEqual(['1', '7']);
+    expect(fleet.csc.cluster.cpcIds).toEqual(['1', '7']);
+    expect(fleet.leafConnections.map((l) => l.cpcId)).toEqual(['1', '7']);
+    expect(fleet.csc.helmValues().global.eventBus.cpcIds).toEqual(['1', '7']);
+    const seed = NKeySeed.parse(secretData(chart, 'nats-leaf-launchlayer-csc').seed);
+    expect(secretData(fleet.csc, 'nats-leaf-launchlayer-cpc-7').pubkey).toBe(seed.publicKey.value);
+    expect(() => fleet.addCpc({ id: '7' })).toThrow(/fleet: addCpc: CPC id "7" is already in the fleet/);
+    expect(() => fleet.addCpc({ id: 'Seven' })).toThrow(/fleet: addCpc: CPC id "Seven" is invalid/);
   });
 
   test('every synthesized object of every cluster is schema-valid', () => {
