@@ -1,9 +1,10 @@
-import { Chart, Yaml } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   AuthCalloutOptions, authCalloutValues, CrossLayerSubjects, crossLayerValues, deployerValues, extraAccountValues,
   MqttStreamsOptions, mqttStreamsValues, validateAuthCallout, validateCrossLayer, validateMqttStreams, validateSubject,
 } from './chart-values';
+import { manifestYaml } from './manifest-yaml';
 import { EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
@@ -268,7 +269,7 @@ export abstract class EventBusClusterChart extends Chart {
         + '# https://docs.nats.io/running-a-nats-service/configuration/securing_nats/tls (TLS-first handshake)\n';
     }
     header += this.deployerNote();
-    return header + Yaml.stringify(this.helmValues());
+    return header + manifestYaml(this.helmValues());
   }
 
   /**

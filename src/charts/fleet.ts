@@ -1,7 +1,5 @@
-import * as crypto from 'crypto';
-import * as path from 'path';
-import { ApiObject, Chart, DependencyGraph, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
+import { FleetSynthResult, synthesizeOutput } from './app';
 import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
 import { validateCscEndpoint, CpcChart } from './cpc-chart';
@@ -10,8 +8,7 @@ import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from '.
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
-import { EventBusError, problem, quote } from '../errors';
-import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';
+import { problem, quote } from '../errors';
 import { DsxTransport } from '../gateway/gateway';
 import { CSC, cpcCluster, validateCpcId, validateExtraAccounts, validateUniqueCpcIds } from '../keys/layout';
 import { SecretOverride } from '../secrets/event-bus-secrets';
@@ -106,24 +103,7 @@ export interface EventBusFleetProps extends EventBusClusterOptions {
   readonly cscTrust?: LeafTrust;
 }
 
-/** What {@link EventBusFleet.synth} wrote. */
-export interface FleetSynthResult {
-  /** Output directory of each cluster (`<outdir>/csc`, `<outdir>/cpc-1`, …). */
-  readonly clusterDirectories: string[];
-  /** Kubernetes objects written, per cluster (same order as the directories). */
-  readonly objectsPerCluster: number[];
-  /** Kubernetes objects written. */
-  readonly objects: number;
-  /** Files of the output (manifests and values). */
-  readonly files: number;
-  /** false when the output already held exactly these files (nothing was written). */
-  readonly changed: boolean;
-  /** One line per file or folder removed, and per folder kept because it holds files synth did not write. */
-  readonly notices: string[];
-}
-
-/** File name of each cluster's Helm values. */
-export const VALUES_FILE = 'values.event-bus.yaml';
+export { VALUES_FILE } from './app';
 
 /**
  * One CSC and N CPCs from one description: the CSC's `cpcIds` are the CPC
@@ -131,9 +111,11 @@ export const VALUES_FILE = 'values.event-bus.yaml';
  * per CPC, plus one per extra account), and extra accounts, mTLS and the
  * delivery strategy are the same everywhere.
  *
- * `synth(outdir)` writes one folder per cluster (`csc/`, `cpc-<id>/`), each
- * with `manifests/` (one file per object) and `values.event-bus.yaml` for
- * the upstream Helm chart: a layout an Argo CD ApplicationSet can iterate.
+ * In an {@link EventBusApp}, `app.synth()` (and so `cdk8s synth`) writes one
+ * folder per cluster (`csc/`, `cpc-<id>/`), each with `manifests/` (one file
+ * per object) and `values.event-bus.yaml` for the upstream Helm chart: a
+ * layout an Argo CD ApplicationSet can iterate. `fleet.synth(outdir)` writes
+ * the same for this fleet alone.
  */
 export class EventBusFleet extends Construct {
   /** The CSC chart. */
@@ -223,60 +205,13 @@ export class EventBusFleet extends Construct {
   }
 
   /**
-   * Validates every construct (like `cdk8s synth`) and writes each cluster's
-   * manifests and Helm values under `outdir`, all or nothing: the new output
-   * is built in a staging folder and swapped in by renames, under a lock
-   * (`outdir/.dsx-event-bus.lock`). `outdir/.dsx-event-bus-output.json`
-   * records the files synth wrote; only those are ever removed (folders of
-   * clusters no longer in the fleet included, so a GitOps repository never
-   * keeps deploying a removed CPC); files of your own stay.
+   * Validates every construct of the fleet and writes each cluster's
+   * manifests and Helm values under `outdir`, exactly as
+   * {@link EventBusApp.synth} does (all or nothing, under a lock, removing
+   * only files an earlier synth wrote).
    */
   public synth(outdir: string): FleetSynthResult {
-    const out = this._output(outdir);
-    return out.result(writeOutputSync(outdir, out.clusters, { flag: 'outdir' }));
-  }
-
-  /**
-   * Validates and renders the output files (nothing is written); the CLI
-   * writes them with Ctrl-C handling.
-   * @internal
-   */
-  public _output(outdir: string): { clusters: OutputCluster[]; result: (r: OutputResult) => FleetSynthResult } {
-    const errors: string[] = [];
-    for (const c of this.node.findAll()) {
-      for (const e of c.node.validate()) errors.push(`[${c.node.path}] ${e}`);
-    }
-    if (errors.length) {
-      throw new EventBusError(`synthesis failed with ${errors.length} error${errors.length === 1 ? '' : 's'}:\n  ${errors.join('\n  ')}`);
-    }
-    // chart.toJson() validates the whole app on every call (quadratic for a
-    // fleet); validation ran once above, so render each chart's objects directly.
-    const clusters = this.charts.map((chart): OutputCluster & { objects: number } => {
-      const objects = renderChart(chart);
-      const names = new Set<string>();
-      const files: OutputFile[] = objects.map((obj) => {
-        const name = manifestFileName(obj);
-        if (names.has(name)) {
-          throw problem({ where: chart.node.path, problem: `two objects would be written to ${name}`, fix: 'give the objects distinct names' });
-        }
-        names.add(name);
-        // A Secret with inline data holds key material: readable by the owner only.
-        return { path: `manifests/${name}`, content: Yaml.stringify(obj), secret: obj.kind === 'Secret' && Boolean(obj.data || obj.stringData) };
-      });
-      files.push({ path: VALUES_FILE, content: chart.valuesYaml(), secret: false });
-      return { name: chart.cluster.directory, files, objects: objects.length };
-    });
-    return {
-      clusters,
-      result: (r) => ({
-        clusterDirectories: clusters.map((c) => path.join(outdir, c.name)),
-        objectsPerCluster: clusters.map((c) => c.objects),
-        objects: clusters.reduce((n, c) => n + c.objects, 0),
-        files: clusters.reduce((n, c) => n + c.files.length, 0),
-        changed: r.changed,
-        notices: r.notices,
-      }),
-    };
+    return synthesizeOutput(this, outdir);
   }
 
   /** The CPC chart with the given id. */
@@ -318,26 +253,6 @@ export class EventBusFleet extends Construct {
       });
     }
   }
-}
-
-/**
- * `<Kind>.<namespace>.<name>.k8s.yaml`, kept within the 255-byte file-name
- * limit: a longer one (a 253-character name in a long namespace) is cut and
- * ends in a hash of the whole, so it stays unique and stable.
- */
-export function manifestFileName(obj: any): string {
-  const base = `${obj.kind}.${obj.metadata?.namespace ? obj.metadata.namespace + '.' : ''}${obj.metadata?.name}`.replace(/[^0-9A-Za-z._-]/g, '');
-  const suffix = '.k8s.yaml';
-  if (base.length + suffix.length <= NAME_MAX) return base + suffix;
-  const hash = crypto.createHash('sha256').update(base).digest('hex').slice(0, 12);
-  return `${base.slice(0, NAME_MAX - suffix.length - hash.length - 1)}-${hash}${suffix}`;
-}
-
-/** A chart's objects in dependency order, like `Chart.toJson()` without re-validating the app. */
-function renderChart(chart: Chart): any[] {
-  return new DependencyGraph(chart.node).topology()
-    .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
-    .map((o) => o.toJson());
 }
 
 /** The fleet's options with one member's overrides applied. */

@@ -7,8 +7,8 @@
  * Internal to the package.
  */
 import type { IConstruct } from 'constructs';
-import type { IKeyStore, KeyStoreRequest } from '../keys/store';
 import type { NKeyPublicKey, NKeySeed } from '../keys/nkey';
+import type { IKeyStore, KeyStoreRequest } from '../keys/store';
 
 interface Group {
   readonly extraAccounts: string[];

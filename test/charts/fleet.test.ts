@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ApiObject, App, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, IKeyStore,
+  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusApp, EventBusFleet, EventBusFleetProps, IKeyStore,
   LeafTrust, NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
 import { EventBusError } from '../../src/errors';
@@ -194,6 +194,39 @@ describe('EventBusFleet', () => {
       const text = fleet.charts.map((c) => YAML.stringify(c.toJson()) + c.valuesYaml()).join('\n');
       expect(findSeeds(text)).toEqual([]);
     }
+  });
+
+  test('EventBusApp.synth() (what cdk8s synth runs) writes the same tree as fleet.synth(), and a rerun rewrites no file', () => {
+    const a = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-app-'));
+    const b = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-app-'));
+    try {
+      const app = new EventBusApp({ outdir: a });
+      new EventBusFleet(app, 'fleet', fleetProps(['1', '2']));
+      app.synth();
+      const r = new EventBusFleet(new App(), 'fleet', fleetProps(['1', '2'])).synth(b);
+      expect(r.changed).toBe(true);
+      const tree = (dir: string) => (fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).sort()
+        .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+        .map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8'), fs.statSync(path.join(dir, f)).mtimeMs] as const);
+      const first = tree(a);
+      expect(first.map(([f, c]) => [f, c])).toEqual(tree(b).map(([f, c]) => [f, c]));
+      expect(first.map(([f]) => f)).toContain('cpc-2/manifests/Secret.dsx.nats-leaf-csc.k8s.yaml');
+      const again = new EventBusApp({ outdir: a });
+      new EventBusFleet(again, 'fleet', fleetProps(['1', '2']));
+      expect(again.synthOutput()).toMatchObject({ changed: false, objects: r.objects, files: r.files });
+      expect(tree(a)).toEqual(first);
+    } finally {
+      fs.rmSync(a, { recursive: true, force: true });
+      fs.rmSync(b, { recursive: true, force: true });
+    }
+  });
+
+  test('EventBusApp refuses a chart the layout has no folder for', () => {
+    const app = new EventBusApp({ outdir: path.join(os.tmpdir(), 'dsx-never-written') });
+    new EventBusFleet(app, 'fleet', fleetProps(['1']));
+    new Chart(app, 'mine');
+    expect(() => app.synth()).toThrow(/^mine: is a chart, but not a cluster chart \(CscChart or CpcChart\)/);
+    expect(fs.existsSync(app.outdir)).toBe(false);
   });
 
   test('synth() writes one folder per cluster with manifests and values, deterministically', () => {
