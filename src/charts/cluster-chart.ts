@@ -1,9 +1,10 @@
-import { Chart, Yaml } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   AuthCalloutOptions, authCalloutValues, CrossLayerSubjects, crossLayerValues, deployerValues, extraAccountValues,
   MqttStreamsOptions, mqttStreamsValues, validateAuthCallout, validateCrossLayer, validateMqttStreams, validateSubject,
 } from './chart-values';
+import { manifestYaml } from './manifest-yaml';
 import { EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
@@ -31,8 +32,6 @@ const RESERVED_PERMISSION_PATTERNS = [/^leaf-cpc-/, /^leaf-[a-z0-9-]+-cpc-/];
  * so that they cannot disagree.
  */
 export abstract class EventBusClusterChart extends Chart {
-  /** Which cluster this chart is for. */
-  public readonly cluster: EventBusCluster;
   /** The Secrets the upstream chart reads. */
   public readonly secrets: EventBusSecrets;
   /** The gateway, unless disabled. */
@@ -46,6 +45,7 @@ export abstract class EventBusClusterChart extends Chart {
   /** Namespace the upstream chart is installed in. */
   public readonly releaseNamespace: string;
 
+  private readonly initialCluster: EventBusCluster;
   private readonly extraAccountNames: string[];
   private readonly nkeyPermissions: NKeyPermission[];
   private readonly extraAccountsValue: Record<string, Record<string, unknown>>;
@@ -62,7 +62,7 @@ export abstract class EventBusClusterChart extends Chart {
     validateNamespace(namespace, where);
     // Chart labels go on every object: refuse what the API server would.
     validateLabels(options.labels ?? {}, `${where}: labels`);
-    this.cluster = cluster;
+    this.initialCluster = cluster;
     this.releaseNamespace = namespace;
     this.mtls = options.mtls ?? true;
     this.extraAccountNames = [...(options.extraAccounts ?? [])];
@@ -204,6 +204,12 @@ export abstract class EventBusClusterChart extends Chart {
     }
   }
 
+  /** Which cluster this chart is for (a CSC's `cpcIds` grow with `CscChart.addCpcId`). */
+  public get cluster(): EventBusCluster {
+    // Before the Secrets exist (validation in the constructor): the cluster given.
+    return (this.secrets as EventBusSecrets | undefined)?.cluster ?? this.initialCluster;
+  }
+
   /** The extra accounts of this cluster. */
   public get extraAccounts(): string[] {
     return [...this.extraAccountNames];
@@ -261,7 +267,7 @@ export abstract class EventBusClusterChart extends Chart {
         + '# https://docs.nats.io/running-a-nats-service/configuration/securing_nats/tls (TLS-first handshake)\n';
     }
     header += this.deployerNote();
-    return header + Yaml.stringify(this.helmValues());
+    return header + manifestYaml(this.helmValues());
   }
 
   /**

@@ -30,6 +30,16 @@ export class CscChart extends EventBusClusterChart {
     return this.cluster.cpcIds;
   }
 
+  /**
+   * Adds a CPC to this CSC: its id joins `cpcIds` (and the Helm values), and
+   * its leaf Secrets are expected (joined by a `LeafConnection`, or created
+   * here with `createLeafConnections`). `EventBusFleet.addCpc` calls this.
+   * @param cpcId the new CPC's id
+   */
+  public addCpcId(cpcId: string): void {
+    this.secrets.addCpcId(cpcId);
+  }
+
   protected roleValues(): Record<string, unknown> {
     return { cpcIds: this.cluster.cpcIds };
   }

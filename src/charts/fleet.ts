@@ -1,7 +1,5 @@
-import * as crypto from 'crypto';
-import * as path from 'path';
-import { ApiObject, Chart, DependencyGraph, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
+import { FleetSynthResult, synthesizeOutput } from './app';
 import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
 import { validateCscEndpoint, CpcChart } from './cpc-chart';
@@ -10,8 +8,7 @@ import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from '.
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../k8s/names';
 import { LeafConnection } from '../connections/leaf-connection';
-import { EventBusError, problem, quote } from '../errors';
-import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';
+import { problem, quote } from '../errors';
 import { DsxTransport } from '../gateway/gateway';
 import { CSC, cpcCluster, validateCpcId, validateExtraAccounts, validateUniqueCpcIds } from '../keys/layout';
 import { SecretOverride } from '../secrets/event-bus-secrets';
@@ -106,24 +103,7 @@ export interface EventBusFleetProps extends EventBusClusterOptions {
   readonly cscTrust?: LeafTrust;
 }
 
-/** What {@link EventBusFleet.synth} wrote. */
-export interface FleetSynthResult {
-  /** Output directory of each cluster (`<outdir>/csc`, `<outdir>/cpc-1`, …). */
-  readonly clusterDirectories: string[];
-  /** Kubernetes objects written, per cluster (same order as the directories). */
-  readonly objectsPerCluster: number[];
-  /** Kubernetes objects written. */
-  readonly objects: number;
-  /** Files of the output (manifests and values). */
-  readonly files: number;
-  /** false when the output already held exactly these files (nothing was written). */
-  readonly changed: boolean;
-  /** One line per file or folder removed, and per folder kept because it holds files synth did not write. */
-  readonly notices: string[];
-}
-
-/** File name of each cluster's Helm values. */
-export const VALUES_FILE = 'values.event-bus.yaml';
+export { VALUES_FILE } from './app';
 
 /**
  * One CSC and N CPCs from one description: the CSC's `cpcIds` are the CPC
@@ -131,17 +111,24 @@ export const VALUES_FILE = 'values.event-bus.yaml';
  * per CPC, plus one per extra account), and extra accounts, mTLS and the
  * delivery strategy are the same everywhere.
  *
- * `synth(outdir)` writes one folder per cluster (`csc/`, `cpc-<id>/`), each
- * with `manifests/` (one file per object) and `values.event-bus.yaml` for
- * the upstream Helm chart: a layout an Argo CD ApplicationSet can iterate.
+ * In an {@link EventBusApp}, `app.synth()` (and so `cdk8s synth`) writes one
+ * folder per cluster (`csc/`, `cpc-<id>/`), each with `manifests/` (one file
+ * per object) and `values.event-bus.yaml` for the upstream Helm chart: a
+ * layout an Argo CD ApplicationSet can iterate. `fleet.synth(outdir)` writes
+ * the same for this fleet alone.
  */
 export class EventBusFleet extends Construct {
   /** The CSC chart. */
   public readonly csc: CscChart;
-  /** The CPC charts, in the given order. */
-  public readonly cpcs: CpcChart[];
+  /** The CPC charts, in the given order (then those of {@link addCpc}). */
+  public readonly cpcs: CpcChart[] = [];
   /** One connection per CPC. */
-  public readonly leafConnections: LeafConnection[];
+  public readonly leafConnections: LeafConnection[] = [];
+
+  private readonly props: EventBusFleetProps;
+  private readonly cscGateway: ClusterGatewayOptions;
+  private readonly defaultTrust?: LeafTrust;
+  private readonly cscSelfSigned: boolean;
 
   constructor(scope: Construct, id: string, props: EventBusFleetProps) {
     super(scope, id);
@@ -152,45 +139,64 @@ export class EventBusFleet extends Construct {
     // Here, not in the store: an error must name the fleet's option, not the key store.
     const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
     checkFleetOverrides(props, ids, accountTokens, where);
-    // One ensure for the whole fleet (generates everything at once when the
-    // store may); the charts' own ensure calls then only verify.
-    props.keys?.ensure({ cpcIds: ids, extraAccounts: props.extraAccounts });
-
+    // No key is read here: the charts record what they need and the store is
+    // ensured once for the whole fleet at synthesis (KeyMaterial).
+    this.props = props;
     const cscOptions = merge(props, props.csc);
     this.csc = new CscChart(this, CSC, { ...cscOptions, cpcIds: ids });
-    const cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
-    const defaultTrust = defaultCscTrust(props, cscGateway);
-    const cscSelfSigned = !cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
-    this.cpcs = [];
-    this.leafConnections = [];
-    for (const cpc of props.cpcs) {
-      const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
-      validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
-      this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
-      // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
-      const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? defaultTrust : undefined);
-      // A CA cert-manager makes inside the CSC is known to no one at synth
-      // time: neither the public roots nor a PEM given here can be it, and the
-      // leaf would fail at run time with "certificate signed by unknown authority".
-      const trustCanMatch = cscTrust?.kind === LeafTrustKind.SECRET || cscTrust?.kind === LeafTrustKind.CONFIG_MAP;
-      if (endpoint!.startsWith('tls://') && cscSelfSigned && !trustCanMatch) {
-        throw problem({
-          where: `${where}/${cpcCluster(cpc.id)}`,
-          problem: `the CSC's gateway certificate comes from certificates.selfSigned, a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
-            + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
-          allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
-          fix: 'use certificates.ca instead of selfSigned (CertificateAuthority.fromPem...; in a fleet file `ca: {}`), or set cscTrust to the Secret or ConfigMap you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
-          cliFix: 'replace certificates.selfSigned with certificates.ca: {} (one fleet CA, made by synth --generate-missing or dsx-event-bus certs), or set cscTrust: { configMapName: ... } to a ConfigMap you copy the CSC\'s CA into',
-        });
-      }
-      const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
-      this.cpcs.push(chart);
-      this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
-        csc: this.csc.secrets,
-        cpc: chart.secrets,
-        cscEndpoint: endpoint,
-      }));
+    this.cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
+    this.defaultTrust = defaultCscTrust(props, this.cscGateway);
+    this.cscSelfSigned = !this.cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
+    for (const cpc of props.cpcs) this.addCpcChart(cpc);
+  }
+
+  /**
+   * Adds a CPC to the fleet, with the fleet's settings merged under its own:
+   * its id joins the CSC's `cpcIds` and a `LeafConnection` joins its leaf
+   * pairs to the CSC.
+   * @returns the new CPC's chart
+   */
+  public addCpc(options: FleetCpcOptions): CpcChart {
+    const where = `${this.node.path}: addCpc`;
+    validateCpcId(options?.id, where);
+    if (this.cpcs.some((c) => c.cpcId === options.id)) {
+      throw problem({ where, problem: `CPC id ${quote(options.id)} is already in the fleet`, fix: 'give each CPC its own id' });
     }
+    this.csc.addCpcId(options.id);
+    return this.addCpcChart(options);
+  }
+
+  private addCpcChart(cpc: FleetCpcOptions): CpcChart {
+    const props = this.props;
+    const where = this.node.path;
+    const cscGateway = this.cscGateway;
+    const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
+    validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
+    this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
+    // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
+    const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? this.defaultTrust : undefined);
+    // A CA cert-manager makes inside the CSC is known to no one at synth
+    // time: neither the public roots nor a PEM given here can be it, and the
+    // leaf would fail at run time with "certificate signed by unknown authority".
+    const trustCanMatch = cscTrust?.kind === LeafTrustKind.SECRET || cscTrust?.kind === LeafTrustKind.CONFIG_MAP;
+    if (endpoint!.startsWith('tls://') && this.cscSelfSigned && !trustCanMatch) {
+      throw problem({
+        where: `${where}/${cpcCluster(cpc.id)}`,
+        problem: `the CSC's gateway certificate comes from certificates.selfSigned, a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
+          + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
+        allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
+        fix: 'use certificates.ca instead of selfSigned (CertificateAuthority.fromPem...; in a fleet file `ca: {}`), or set cscTrust to the Secret or ConfigMap you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
+        cliFix: 'replace certificates.selfSigned with certificates.ca: {} (one fleet CA, made by synth --generate-missing or dsx-event-bus certs), or set cscTrust: { configMapName: ... } to a ConfigMap you copy the CSC\'s CA into',
+      });
+    }
+    const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
+    this.cpcs.push(chart);
+    this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
+      csc: this.csc.secrets,
+      cpc: chart.secrets,
+      cscEndpoint: endpoint,
+    }));
+    return chart;
   }
 
   /** Every chart: the CSC first, then the CPCs in order. */
@@ -199,60 +205,13 @@ export class EventBusFleet extends Construct {
   }
 
   /**
-   * Validates every construct (like `cdk8s synth`) and writes each cluster's
-   * manifests and Helm values under `outdir`, all or nothing: the new output
-   * is built in a staging folder and swapped in by renames, under a lock
-   * (`outdir/.dsx-event-bus.lock`). `outdir/.dsx-event-bus-output.json`
-   * records the files synth wrote; only those are ever removed (folders of
-   * clusters no longer in the fleet included, so a GitOps repository never
-   * keeps deploying a removed CPC); files of your own stay.
+   * Validates every construct of the fleet and writes each cluster's
+   * manifests and Helm values under `outdir`, exactly as
+   * {@link EventBusApp.synth} does (all or nothing, under a lock, removing
+   * only files an earlier synth wrote).
    */
   public synth(outdir: string): FleetSynthResult {
-    const out = this._output(outdir);
-    return out.result(writeOutputSync(outdir, out.clusters, { flag: 'outdir' }));
-  }
-
-  /**
-   * Validates and renders the output files (nothing is written); the CLI
-   * writes them with Ctrl-C handling.
-   * @internal
-   */
-  public _output(outdir: string): { clusters: OutputCluster[]; result: (r: OutputResult) => FleetSynthResult } {
-    const errors: string[] = [];
-    for (const c of this.node.findAll()) {
-      for (const e of c.node.validate()) errors.push(`[${c.node.path}] ${e}`);
-    }
-    if (errors.length) {
-      throw new EventBusError(`synthesis failed with ${errors.length} error${errors.length === 1 ? '' : 's'}:\n  ${errors.join('\n  ')}`);
-    }
-    // chart.toJson() validates the whole app on every call (quadratic for a
-    // fleet); validation ran once above, so render each chart's objects directly.
-    const clusters = this.charts.map((chart): OutputCluster & { objects: number } => {
-      const objects = renderChart(chart);
-      const names = new Set<string>();
-      const files: OutputFile[] = objects.map((obj) => {
-        const name = manifestFileName(obj);
-        if (names.has(name)) {
-          throw problem({ where: chart.node.path, problem: `two objects would be written to ${name}`, fix: 'give the objects distinct names' });
-        }
-        names.add(name);
-        // A Secret with inline data holds key material: readable by the owner only.
-        return { path: `manifests/${name}`, content: Yaml.stringify(obj), secret: obj.kind === 'Secret' && Boolean(obj.data || obj.stringData) };
-      });
-      files.push({ path: VALUES_FILE, content: chart.valuesYaml(), secret: false });
-      return { name: chart.cluster.directory, files, objects: objects.length };
-    });
-    return {
-      clusters,
-      result: (r) => ({
-        clusterDirectories: clusters.map((c) => path.join(outdir, c.name)),
-        objectsPerCluster: clusters.map((c) => c.objects),
-        objects: clusters.reduce((n, c) => n + c.objects, 0),
-        files: clusters.reduce((n, c) => n + c.files.length, 0),
-        changed: r.changed,
-        notices: r.notices,
-      }),
-    };
+    return synthesizeOutput(this, outdir);
   }
 
   /** The CPC chart with the given id. */
@@ -294,26 +253,6 @@ export class EventBusFleet extends Construct {
       });
     }
   }
-}
-
-/**
- * `<Kind>.<namespace>.<name>.k8s.yaml`, kept within the 255-byte file-name
- * limit: a longer one (a 253-character name in a long namespace) is cut and
- * ends in a hash of the whole, so it stays unique and stable.
- */
-export function manifestFileName(obj: any): string {
-  const base = `${obj.kind}.${obj.metadata?.namespace ? obj.metadata.namespace + '.' : ''}${obj.metadata?.name}`.replace(/[^0-9A-Za-z._-]/g, '');
-  const suffix = '.k8s.yaml';
-  if (base.length + suffix.length <= NAME_MAX) return base + suffix;
-  const hash = crypto.createHash('sha256').update(base).digest('hex').slice(0, 12);
-  return `${base.slice(0, NAME_MAX - suffix.length - hash.length - 1)}-${hash}${suffix}`;
-}
-
-/** A chart's objects in dependency order, like `Chart.toJson()` without re-validating the app. */
-function renderChart(chart: Chart): any[] {
-  return new DependencyGraph(chart.node).topology()
-    .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
-    .map((o) => o.toJson());
 }
 
 /** The fleet's options with one member's overrides applied. */

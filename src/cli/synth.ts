@@ -1,9 +1,9 @@
 import * as path from 'path';
-import { App } from 'cdk8s';
 import { ensureFleetCa } from './certs';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
 import { fleetCaLocation, fleetPropsFromDoc, loadFleetDoc } from './fleet-file';
-import { EventBusFleet, VALUES_FILE } from '../charts/fleet';
+import { EventBusApp, renderOutput, VALUES_FILE } from '../charts/app';
+import { EventBusFleet } from '../charts/fleet';
 import { OutputInterrupted, OutputResult, writeOutput } from '../files/output-tree';
 
 const USAGE = `Usage: dsx-event-bus synth -c FILE [--secrets DIR] [--generate-missing] [-o DIR]
@@ -66,9 +66,10 @@ export const command: Command = {
     };
     process.on('SIGINT', onSigint);
     try {
-      const app = new App({ outdir });
+      // The output layer of EventBusApp.synth(), written with Ctrl-C handling.
+      const app = new EventBusApp({ outdir });
       const fleet = new EventBusFleet(app, 'fleet', props);
-      const out = fleet._output(outdir);
+      const out = renderOutput(app, outdir);
       let written: OutputResult;
       try {
         written = await writeOutput(outdir, out.clusters, {

@@ -4,6 +4,7 @@ import { accountEnvToken, accountSecretToken, cpcLeafSecretName, cscLeafSecretNa
 import { ClusterRole } from '../secrets/cluster';
 import { EventBusSecrets } from '../secrets/event-bus-secrets';
 import { LeafPair, readLeafPair } from '../secrets/inventory';
+import { KeyMaterial } from '../secrets/key-material';
 
 /** Properties of {@link LeafConnection}. */
 export interface LeafConnectionProps {
@@ -75,6 +76,9 @@ export interface LeafPairDescription {
  * `EventBusSecrets` do that with `createLeafConnections: true`. Keys and
  * extra accounts come from the sides' `EventBusSecrets`, so the connection
  * cannot disagree with them; with both sides, their extra accounts must match.
+ *
+ * Nothing is read in the constructor: the pairs are read (once) and checked
+ * at synthesis, before any manifest is rendered.
  */
 export class LeafConnection extends Construct {
   /** The CPC id. */
@@ -86,7 +90,7 @@ export class LeafConnection extends Construct {
   /** The CPC side, if any. */
   public readonly cpc?: EventBusSecrets;
   private readonly accounts: readonly string[];
-  private readonly pairList: readonly LeafPairDescription[];
+  private pairCache?: LeafPair[];
 
   constructor(scope: Construct, id: string, props: LeafConnectionProps) {
     super(scope, id);
@@ -117,22 +121,37 @@ export class LeafConnection extends Construct {
     this.cpc = cpc;
     this.accounts = Object.freeze((cpc ?? csc)!.extraAccounts);
 
-    // Check both sides before emitting into either.
-    csc?._checkLeafConnection(cpcId, [...this.accounts], where);
-    cpc?._checkLeafConnection(cpcId, [...this.accounts], where);
+    if (csc && cpc) {
+      const a = [...cpc.extraAccounts].sort().join(', ');
+      const b = [...csc.extraAccounts].sort().join(', ');
+      if (a !== b) {
+        throw problem({
+          where,
+          problem: `the extra accounts differ between the two sides: [${a}] versus [${b}] on ${csc.cluster.displayName} at ${csc.node.path}`,
+          fix: 'pass the same extraAccounts to the CSC and every CPC EventBusSecrets (the chart requires one leaf pair per CPC per account)',
+        });
+      }
+    }
+    csc?.addLeafSecrets(cpcId, where);
+    cpc?.addLeafSecrets(cpcId, where);
+    // The pairs are read and checked at synthesis, before anything is rendered.
+    this.node.addValidation({ validate: () => { this.readPairs(); return []; } });
+  }
 
-    // Each pair is read once: the seed from the CPC side's store, the public
-    // key from the CSC side's (the same store when only one has one).
-    const seedStore = cpc?.keys ?? csc?.keys;
-    const pubkeyStore = csc?.keys ?? cpc?.keys;
-    const tokens = [undefined, ...this.accounts.map(accountSecretToken)];
-    const pairs: LeafPair[] = seedStore && pubkeyStore ? tokens.map((t) => readLeafPair(seedStore, pubkeyStore, cpcId, t)) : [];
+  /** The extra accounts of this connection (those of its sides). */
+  public get extraAccounts(): string[] {
+    return [...this.accounts];
+  }
 
-    csc?._attachLeafConnection(this, cpcId, pairs);
-    cpc?._attachLeafConnection(this, cpcId, pairs);
-
-    this.pairList = Object.freeze(tokens.map((token, i) => {
-      const account = i === 0 ? undefined : this.accounts[i - 1];
+  /**
+   * The leaf key pairs: the built-in one first, then one per extra account.
+   * With a key store, reading this reads the pairs (after ensuring the store).
+   */
+  public get pairs(): LeafPairDescription[] {
+    const pairs = this.readPairs();
+    const { csc, cpc, cpcId } = this;
+    return [undefined, ...this.accounts].map((account, i) => {
+      const token = account === undefined ? undefined : accountSecretToken(account);
       return {
         account,
         secretToken: token,
@@ -141,16 +160,22 @@ export class LeafConnection extends Construct {
         cpcSecretName: cpc ? cpc.secretName(cpcLeafSecretName(token)) : cpcLeafSecretName(token),
         publicKey: pairs[i]?.pubkey.value,
       };
-    }));
+    });
   }
 
-  /** The extra accounts of this connection (those of its sides). */
-  public get extraAccounts(): string[] {
-    return [...this.accounts];
-  }
-
-  /** The leaf key pairs: the built-in one first, then one per extra account. */
-  public get pairs(): LeafPairDescription[] {
-    return [...this.pairList];
+  /**
+   * Each pair read once: the seed from the CPC side's store, the public key
+   * from the CSC side's (the same store when only one side has one); a seed
+   * that does not derive the public key is refused. Empty without a store.
+   */
+  private readPairs(): LeafPair[] {
+    if (this.pairCache) return this.pairCache;
+    const seedStore = this.cpc?.keys ?? this.csc?.keys;
+    const pubkeyStore = this.csc?.keys ?? this.cpc?.keys;
+    if (!seedStore || !pubkeyStore) return this.pairCache = [];
+    const seeds = KeyMaterial.of(this, seedStore);
+    const pubkeys = KeyMaterial.of(this, pubkeyStore);
+    const tokens = [undefined, ...this.accounts.map(accountSecretToken)];
+    return this.pairCache = tokens.map((t) => readLeafPair(seeds, pubkeys, this.cpcId, t));
   }
 }

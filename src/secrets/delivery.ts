@@ -1,4 +1,4 @@
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { EventBusCluster } from './cluster';
 import { DEFAULT_REMOTE_PREFIX, remotePath } from './inventory';
@@ -108,7 +108,7 @@ export interface DeliveredSecret {
   readonly keys: ReadonlyArray<{ readonly defaultKey: string; readonly key: string }>;
   /** What the values are, for the inline annotation. */
   readonly material: 'seeds' | 'public-keys' | 'tls-private-key';
-  /** Inline only: values by default key. Called once, at construction. */
+  /** Inline only: values by default key. Called once, at synthesis (never in a constructor). */
   readonly values?: () => Map<string, Buffer>;
 }
 
@@ -245,9 +245,14 @@ export class SecretsDelivery {
   }
 
   private emitInline(scope: Construct, s: DeliveredSecret): ApiObject {
-    const values = s.values!();
-    const data: Record<string, string> = {};
-    for (const k of s.keys) data[k.key] = values.get(k.defaultKey)!.toString('base64');
+    let data: Record<string, string> | undefined;
+    const produce = () => {
+      if (data) return data;
+      const values = s.values!();
+      data = {};
+      for (const k of s.keys) data[k.key] = values.get(k.defaultKey)!.toString('base64');
+      return data;
+    };
     return new ApiObject(scope, s.id, {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -259,7 +264,7 @@ export class SecretsDelivery {
       },
       type: 'Opaque',
       ...(s.immutable ? { immutable: true } : {}),
-      data,
+      data: Lazy.any({ produce }),
     });
   }
 

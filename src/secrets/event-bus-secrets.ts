@@ -1,17 +1,19 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { LeafConnection } from '../connections/leaf-connection';
 import { formatProblem, problem, quote } from '../errors';
 import { ClusterRole, EventBusCluster } from './cluster';
 import { DeliveredSecret, SecretsDelivery, SecretsDeliveryKind } from './delivery';
 import {
-  clusterSecretDefs, LeafPair, leafSecretDef, leafSecretDefs, MTLS_SERVER_TLS, readClusterSecret, SecretDef,
+  clusterSecretDefs, leafSecretDef, leafSecretDefs, MTLS_SERVER_TLS, readClusterSecret, readLeafPair, SecretDef,
 } from './inventory';
+import { KeyMaterial } from './key-material';
 import { MtlsServerTls, MtlsServerTlsKind } from './mtls-server-tls';
 import {
   validateAnnotations, validateLabels, validateNamespace, validateObjectName, validateSecretKey,
 } from './validate';
-import { describeKeyFile, validateExtraAccounts } from '../keys/layout';
+import {
+  CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, validateCpcId, validateExtraAccounts, validateUniqueCpcIds,
+} from '../keys/layout';
 import type { IKeyStore } from '../keys/store';
 
 /**
@@ -73,9 +75,10 @@ export interface EventBusSecretsProps {
 
   /**
    * Where the NKeys come from (a `DirectoryKeyStore` over the output of
-   * `dsx-event-bus nkeys`, or the `DeterministicKeyStore` for tests). When
-   * given, `ensure` is called for this cluster's fleet, so a missing key fails
-   * here with the command that creates it, and leaf pairs are verified.
+   * `dsx-event-bus nkeys`, or the `DeterministicKeyStore` for tests). The
+   * constructor reads nothing: at synthesis the store is `ensure`d once for
+   * every cluster of the app that uses it (so a missing key fails with the
+   * command that creates it), then each key is read once.
    * @default - no key store: allowed for every strategy except `inline()`, which needs the values
    */
   readonly keys?: IKeyStore;
@@ -134,10 +137,11 @@ export interface EventBusSecretsProps {
   readonly overrides?: SecretOverride[];
 
   /**
-   * Create the leaf Secrets of this side without a partner: a one-sided
-   * `LeafConnection` per CPC id (CSC) or for this CPC. For a pipeline that
-   * synthesizes one cluster at a time. When false, every leaf pair must be
-   * joined by a `LeafConnection` or synthesis fails.
+   * Create the leaf Secrets of this side without a partner (this side of
+   * every leaf pair, checked within its own key store), for each CPC id (CSC)
+   * or for this CPC. For a pipeline that synthesizes one cluster at a time.
+   * When false, every leaf pair must be joined by a `LeafConnection` or
+   * synthesis fails.
    * @default false
    */
   readonly createLeafConnections?: boolean;
@@ -165,8 +169,6 @@ const PART_OF = { 'app.kubernetes.io/part-of': 'dsx-event-bus' };
  * Construct ids of the children are the upstream Secret names.
  */
 export class EventBusSecrets extends Construct {
-  /** The cluster these Secrets are for. */
-  public readonly cluster: EventBusCluster;
   /** How they are delivered. */
   public readonly delivery: SecretsDelivery;
   /** Whether mTLS is enabled. */
@@ -178,6 +180,10 @@ export class EventBusSecrets extends Construct {
   /** Namespace of the emitted objects, if set. */
   public readonly namespace?: string;
 
+  private currentCluster: EventBusCluster;
+  private readonly createAlone: boolean;
+  /** Final Secret name -> upstream name, to refuse two Secrets of one name. */
+  private readonly finalNames = new Map<string, string>();
   private readonly accounts: readonly string[];
   private readonly accountTokens: readonly string[];
   private readonly labels: Record<string, string>;
@@ -186,7 +192,11 @@ export class EventBusSecrets extends Construct {
   private readonly defs = new Map<string, SecretDef>();
   private readonly overrides = new Map<string, Override>();
   private readonly emitted = new Set<string>();
-  private readonly connections = new Map<string, LeafConnection>();
+  /** CPC id -> path of what added its leaf Secrets. */
+  private readonly joined = new Map<string, string>();
+  /** CPC ids whose leaf Secrets this side added alone (`createLeafConnections`). */
+  private readonly alone = new Set<string>();
+  private readonly keyMaterial?: KeyMaterial;
 
   constructor(scope: Construct, id: string, props: EventBusSecretsProps) {
     super(scope, id);
@@ -197,7 +207,8 @@ export class EventBusSecrets extends Construct {
     if (!(props.delivery instanceof SecretsDelivery)) {
       throw problem({ where, problem: 'delivery is missing', fix: 'pass delivery: SecretsDelivery.externalSecrets(…), .vaultStaticSecrets(…), .existing() or (for evaluation) .inline()' });
     }
-    this.cluster = props.cluster;
+    this.currentCluster = props.cluster;
+    this.createAlone = props.createLeafConnections ?? false;
     this.delivery = props.delivery;
     this.keys = props.keys;
     this.mtls = props.mtls ?? true;
@@ -238,30 +249,47 @@ export class EventBusSecrets extends Construct {
     this.applyOverrides(props.overrides ?? [], `${where}: overrides`);
     this.checkServerTlsSource(where);
 
-    // Fail now, with the command that creates what is missing, rather than on the first read.
-    this.keys?.ensure({
-      cpcIds: this.cluster.role === ClusterRole.CSC ? this.cluster.cpcIds : [this.cluster.cpcId!],
-      extraAccounts: [...this.accounts],
-    });
+    // Nothing is read here: the store is ensured and read at synthesis.
+    this.keyMaterial = this.keys ? KeyMaterial.of(this, this.keys) : undefined;
+    this.keyMaterial?.need({ cpcIds: this.ownCpcIds(), extraAccounts: [...this.accounts] });
 
     for (const d of this.defs.values()) {
       if (d.leaf) continue;
       if (d.origin === 'tls') this.emitServerTls(d);
-      else this.emit(d, inline ? () => toBuffers(readClusterSecret(this.keys!, this.cluster.directory, d)) : undefined);
+      else this.emit(d, inline ? () => toBuffers(readClusterSecret(this.keyMaterial!, this.cluster.directory, d)) : undefined);
     }
 
-    this.node.addValidation({ validate: () => this.missingLeafConnections() });
+    this.node.addValidation({ validate: () => this.validateKeysAndLeaves() });
 
-    if (props.createLeafConnections) {
-      // Loaded here: connections/ imports this module.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { LeafConnection: Leaf } = require('../connections/leaf-connection') as typeof import('../connections/leaf-connection');
-      if (this.cluster.role === ClusterRole.CSC) {
-        for (const cpcId of this.cluster.cpcIds) new Leaf(this, `LeafConnection-cpc-${cpcId}`, { csc: this, cpcId });
-      } else {
-        new Leaf(this, 'LeafConnection', { cpc: this });
-      }
+    if (this.createAlone) {
+      for (const cpcId of this.ownCpcIds()) this.addLeafSecrets(cpcId);
     }
+  }
+
+  /** The cluster these Secrets are for (a CSC's `cpcIds` grow with {@link addCpcId}). */
+  public get cluster(): EventBusCluster {
+    return this.currentCluster;
+  }
+
+  /**
+   * Adds a CPC to the CSC these Secrets are for: its id joins
+   * `cluster.cpcIds` and its leaf Secrets are expected (added by a
+   * `LeafConnection`, or here with `createLeafConnections`).
+   * @param cpcId the new CPC's id
+   */
+  public addCpcId(cpcId: string): void {
+    const where = `${this.node.path}: addCpcId`;
+    if (this.cluster.role !== ClusterRole.CSC) {
+      throw problem({ where, problem: `${this.cluster.displayName} is not the CSC`, fix: 'add CPCs to the CSC\'s EventBusSecrets' });
+    }
+    validateCpcId(cpcId, where);
+    validateUniqueCpcIds([...this.cluster.cpcIds, cpcId], where);
+    this.currentCluster = EventBusCluster.csc({ cpcIds: [...this.cluster.cpcIds, cpcId] });
+    const defs = leafSecretDefs('csc', [cpcId], this.accountTokens);
+    for (const d of defs) this.defs.set(d.name, d);
+    this.checkFinalNames(defs, where);
+    this.keyMaterial?.need({ cpcIds: [cpcId], extraAccounts: [...this.accounts] });
+    if (this.createAlone) this.addLeafSecrets(cpcId);
   }
 
   /** The extra accounts, in the given order. */
@@ -269,9 +297,9 @@ export class EventBusSecrets extends Construct {
     return [...this.accounts];
   }
 
-  /** The LeafConnections joined to this cluster so far. */
-  public get leafConnections(): LeafConnection[] {
-    return [...this.connections.values()];
+  /** The CPC ids whose leaf Secrets have been added so far (by a LeafConnection or `createLeafConnections`). */
+  public get leafCpcIds(): string[] {
+    return [...this.joined.keys()];
   }
 
   /**
@@ -350,11 +378,16 @@ export class EventBusSecrets extends Construct {
   }
 
   /**
-   * Throws unless a LeafConnection for `cpcId` may join this cluster.
-   * @internal
+   * Adds this cluster's side of the leaf pairs of CPC `cpcId` (the built-in
+   * pair and one per extra account): on the CSC the `pubkey` Secrets, on a
+   * CPC the `seed` Secrets. A `LeafConnection` calls this on both sides; with
+   * a key store, the values are read at synthesis.
+   * @param cpcId a CPC of this cluster (one of the CSC's `cpcIds`, or this CPC's id)
+   * @param joinedBy what joins the pair, for error messages (e.g. the connection's path)
    */
-  public _checkLeafConnection(cpcId: string, extraAccounts: string[], where: string): void {
-    const mine = this.cluster.role === ClusterRole.CSC ? this.cluster.cpcIds : [this.cluster.cpcId!];
+  public addLeafSecrets(cpcId: string, joinedBy?: string): void {
+    const where = joinedBy ?? this.node.path;
+    const mine = this.ownCpcIds();
     if (!mine.includes(cpcId)) {
       throw problem({
         where,
@@ -364,41 +397,39 @@ export class EventBusSecrets extends Construct {
         fix: this.cluster.role === ClusterRole.CSC ? `add ${quote(cpcId)} to EventBusCluster.csc({ cpcIds })` : 'join the CPC whose id this is',
       });
     }
-    const existing = this.connections.get(cpcId);
-    if (existing) {
-      throw problem({ where, problem: `${this.cluster.displayName} at ${this.node.path} is already joined to CPC-${cpcId} by ${existing.node.path}`, fix: 'create one LeafConnection per CPC' });
+    const existing = this.joined.get(cpcId);
+    if (existing !== undefined) {
+      throw problem({ where, problem: `${this.cluster.displayName} at ${this.node.path} is already joined to CPC-${cpcId} by ${existing}`, fix: 'create one LeafConnection per CPC' });
     }
-    const a = [...extraAccounts].sort().join(', ');
-    const b = [...this.accounts].sort().join(', ');
-    if (a !== b) {
-      throw problem({
-        where,
-        problem: `the extra accounts differ between the two sides: [${a}] versus [${b}] on ${this.cluster.displayName} at ${this.node.path}`,
-        fix: 'pass the same extraAccounts to the CSC and every CPC EventBusSecrets (the chart requires one leaf pair per CPC per account)',
-      });
+    this.joined.set(cpcId, joinedBy ?? `${this.node.path} (createLeafConnections)`);
+    if (joinedBy === undefined) this.alone.add(cpcId);
+    const csc = this.cluster.role === ClusterRole.CSC;
+    const km = this.delivery.kind === SecretsDeliveryKind.INLINE ? this.keyMaterial : undefined;
+    for (const token of [undefined, ...this.accountTokens]) {
+      const value = km && ((): Map<string, Buffer> => new Map([csc
+        ? ['pubkey', Buffer.from(km.readPublicKey(CSC, cscLeafSecretName(cpcId, token)).value, 'utf8')]
+        : ['seed', Buffer.from(km.readSeed(cpcCluster(cpcId), cpcLeafSecretName(token)).reveal(), 'utf8')]]));
+      this.emit(leafSecretDef(csc ? 'csc' : 'cpc', cpcId, token), value);
     }
   }
 
+  private ownCpcIds(): string[] {
+    return this.cluster.role === ClusterRole.CSC ? this.cluster.cpcIds : [this.cluster.cpcId!];
+  }
+
   /**
-   * Emits this side of a LeafConnection. `pairs` holds one pair per account
-   * (built-in first, then `extraAccounts` order), or is empty without a key store.
-   * @internal
+   * At synthesis: ensures the key store (once per app), checks the pairs this
+   * side added alone within its store, and lists the leaf pairs nothing joined.
    */
-  public _attachLeafConnection(connection: LeafConnection, cpcId: string, pairs: LeafPair[]): void {
-    this._checkLeafConnection(cpcId, [...this.accounts], connection.node.path);
-    const side = this.cluster.role === ClusterRole.CSC ? 'csc' : 'cpc';
-    const inline = this.delivery.kind === SecretsDeliveryKind.INLINE;
-    if (inline && pairs.length !== this.accountTokens.length + 1) {
-      throw problem({ where: connection.node.path, problem: 'internal: leaf pairs were not read for inline delivery' });
+  private validateKeysAndLeaves(): string[] {
+    const km = this.keyMaterial;
+    if (km) {
+      km.ensureNeeded();
+      for (const cpcId of this.alone) {
+        for (const token of [undefined, ...this.accountTokens]) readLeafPair(km, km, cpcId, token);
+      }
     }
-    [undefined, ...this.accountTokens].forEach((token, i) => {
-      const d = leafSecretDef(side, cpcId, token);
-      const value = (): Map<string, Buffer> => new Map([side === 'csc'
-        ? ['pubkey', Buffer.from(pairs[i].pubkey.value, 'utf8')]
-        : ['seed', Buffer.from(pairs[i].seed.reveal(), 'utf8')]]);
-      this.emit(d, inline ? value : undefined);
-    });
-    this.connections.set(cpcId, connection);
+    return this.missingLeafConnections();
   }
 
   private resolveServerTls(given: MtlsServerTls | undefined, where: string): MtlsServerTls | undefined {
@@ -476,8 +507,11 @@ export class EventBusSecrets extends Construct {
       if (dup) throw problem({ where, problem: `Secret ${d.name} would have the key ${quote(dup)} twice`, fix: 'give each key its own name' });
       this.overrides.set(d.name, { name: o.name ?? d.name, keys });
     }
-    const byName = new Map<string, string>();
-    for (const d of this.defs.values()) {
+    this.checkFinalNames([...this.defs.values()], where);
+  }
+
+  private checkFinalNames(defs: SecretDef[], where: string): void {
+    for (const d of defs) {
       const name = this.overrides.get(d.name)?.name ?? d.name;
       // Leaf Secret names grow with the CPC id and the account name; neither has a length limit of its own.
       if (name.length > 253) {
@@ -488,11 +522,11 @@ export class EventBusSecrets extends Construct {
           fix: 'shorten the CPC id or the extra account name, or rename the Secret with an override',
         });
       }
-      const other = byName.get(name);
+      const other = this.finalNames.get(name);
       if (other) {
         throw problem({ where, problem: `Secrets ${other} and ${d.name} would both be named ${quote(name)}`, fix: 'give each Secret its own name' });
       }
-      byName.set(name, d.name);
+      this.finalNames.set(name, d.name);
     }
   }
 
@@ -557,8 +591,7 @@ export class EventBusSecrets extends Construct {
   }
 
   private missingLeafConnections(): string[] {
-    const expected = this.cluster.role === ClusterRole.CSC ? this.cluster.cpcIds : [this.cluster.cpcId!];
-    return expected.filter((id) => !this.connections.has(id)).map((id) => formatProblem({
+    return this.ownCpcIds().filter((id) => !this.joined.has(id)).map((id) => formatProblem({
       problem: `no LeafConnection joins ${this.cluster.role === ClusterRole.CSC ? `the CSC to CPC-${id}` : `CPC-${id} to the CSC`}, so ${
         [undefined, ...this.accountTokens].map((t) => leafSecretDef(this.cluster.role === ClusterRole.CSC ? 'csc' : 'cpc', id, t).name).join(', ')} ${this.accountTokens.length ? 'are' : 'is'} missing`,
       fix: `add new LeafConnection(scope, id, { ${this.cluster.role === ClusterRole.CSC ? `csc: <these secrets>, cpc: <the CPC-${id} secrets>` : 'csc: <the CSC secrets>, cpc: <these secrets>'} }), or set createLeafConnections: true to emit this side alone`,

@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ApiObject, App, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, CpcChart, CscChart, DsxTransport, EventBusFleet, EventBusFleetProps,
+  CertificateIssuer, CpcChart, CscChart, DsxTransport, EventBusApp, EventBusFleet, EventBusFleetProps, IKeyStore,
   LeafTrust, NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
@@ -52,6 +52,40 @@ describe('EventBusFleet', () => {
     }
     expect(fleet.csc.helmValues().global.eventBus).toMatchObject({ clusterType: 'csc', cpcIds: ['1', '2'], extraAccounts: { LaunchLayer: { enabled: true } } });
     expect(fleet.cpc('2').helmValues().global.eventBus).toMatchObject({ clusterType: 'cpc', clusterId: '2', cscEndpoint: 'tls://csc.example.com:7422' });
+  });
+
+  test('no key is read while the fleet is built; synthesis ensures the store once for the whole fleet', () => {
+    const calls: unknown[] = [];
+    let reads = 0;
+    const spy: IKeyStore = {
+      description: keys.description,
+      ensure: (r) => { calls.push(r); keys.ensure(r); },
+      readSeed: (c, n, k) => { reads++; return keys.readSeed(c, n, k); },
+      readPublicKey: (c, n, k) => { reads++; return keys.readPublicKey(c, n, k); },
+    };
+    const ids = Array.from({ length: 20 }, (_, i) => String(i + 1));
+    const app = Testing.app();
+    const fleet = new EventBusFleet(app, 'fleet', fleetProps(ids.slice(0, 19), { keys: spy }));
+    fleet.addCpc({ id: '20', gateway: { hostnames: ['cpc-20.example.com'] } });
+    expect([calls, reads]).toEqual([[], 0]);
+    app.synthYaml();
+    expect(calls).toEqual([{ cpcIds: ids, extraAccounts: ['LaunchLayer'] }]);
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  test('addCpc: the CSC serves the new CPC (cpcIds, leaf Secrets) and it is joined like the others', () => {
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1']));
+    const chart = fleet.addCpc({ id: '7', gateway: { hostnames: ['cpc-7.example.com'] } });
+    expect(chart).toBeInstanceOf(CpcChart);
+    expect(fleet.cpc('7')).toBe(chart);
+    expect(fleet.csc.cpcIds).toEqual(['1', '7']);
+    expect(fleet.csc.cluster.cpcIds).toEqual(['1', '7']);
+    expect(fleet.leafConnections.map((l) => l.cpcId)).toEqual(['1', '7']);
+    expect(fleet.csc.helmValues().global.eventBus.cpcIds).toEqual(['1', '7']);
+    const seed = NKeySeed.parse(secretData(chart, 'nats-leaf-launchlayer-csc').seed);
+    expect(secretData(fleet.csc, 'nats-leaf-launchlayer-cpc-7').pubkey).toBe(seed.publicKey.value);
+    expect(() => fleet.addCpc({ id: '7' })).toThrow(/fleet: addCpc: CPC id "7" is already in the fleet/);
+    expect(() => fleet.addCpc({ id: 'Seven' })).toThrow(/fleet: addCpc: CPC id "Seven" is invalid/);
   });
 
   test('every synthesized object of every cluster is schema-valid', () => {
@@ -161,6 +195,39 @@ describe('EventBusFleet', () => {
       const text = fleet.charts.map((c) => YAML.stringify(c.toJson()) + c.valuesYaml()).join('\n');
       expect(findSeeds(text)).toEqual([]);
     }
+  });
+
+  test('EventBusApp.synth() (what cdk8s synth runs) writes the same tree as fleet.synth(), and a rerun rewrites no file', () => {
+    const a = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-app-'));
+    const b = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-app-'));
+    try {
+      const app = new EventBusApp({ outdir: a });
+      new EventBusFleet(app, 'fleet', fleetProps(['1', '2']));
+      app.synth();
+      const r = new EventBusFleet(new App(), 'fleet', fleetProps(['1', '2'])).synth(b);
+      expect(r.changed).toBe(true);
+      const tree = (dir: string) => (fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).sort()
+        .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+        .map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8'), fs.statSync(path.join(dir, f)).mtimeMs] as const);
+      const first = tree(a);
+      expect(first.map(([f, c]) => [f, c])).toEqual(tree(b).map(([f, c]) => [f, c]));
+      expect(first.map(([f]) => f)).toContain('cpc-2/manifests/Secret.dsx.nats-leaf-csc.k8s.yaml');
+      const again = new EventBusApp({ outdir: a });
+      new EventBusFleet(again, 'fleet', fleetProps(['1', '2']));
+      expect(again.synthOutput()).toMatchObject({ changed: false, objects: r.objects, files: r.files });
+      expect(tree(a)).toEqual(first);
+    } finally {
+      fs.rmSync(a, { recursive: true, force: true });
+      fs.rmSync(b, { recursive: true, force: true });
+    }
+  });
+
+  test('EventBusApp refuses a chart the layout has no folder for', () => {
+    const app = new EventBusApp({ outdir: path.join(os.tmpdir(), 'dsx-never-written') });
+    new EventBusFleet(app, 'fleet', fleetProps(['1']));
+    new Chart(app, 'mine');
+    expect(() => app.synth()).toThrow(/^mine: is a chart, but not a cluster chart \(CscChart or CpcChart\)/);
+    expect(fs.existsSync(app.outdir)).toBe(false);
   });
 
   test('synth() writes one folder per cluster with manifests and values, deterministically', () => {

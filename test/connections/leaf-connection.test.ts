@@ -65,8 +65,8 @@ describe('LeafConnection', () => {
       { account: undefined, secretToken: undefined, envToken: undefined, cscSecretName: 'nats-leaf-cpc-1', cpcSecretName: 'nats-leaf-csc', publicKey: seed.publicKey.value },
       { account: 'LaunchLayer', secretToken: 'launchlayer', envToken: 'LAUNCHLAYER', cscSecretName: 'nats-leaf-launchlayer-cpc-1', cpcSecretName: 'nats-leaf-launchlayer-csc', publicKey: extra.publicKey.value },
     ]);
-    expect(s.csc.leafConnections).toEqual([leaf]);
-    expect(s.cpc.leafConnections).toEqual([leaf]);
+    expect(s.csc.leafCpcIds).toEqual(['1']);
+    expect(s.cpc.leafCpcIds).toEqual(['1']);
   });
 
   test('a fully joined fleet synthesizes (validation passes)', () => {
@@ -75,7 +75,7 @@ describe('LeafConnection', () => {
     expect(() => s.app.synthYaml()).not.toThrow();
   });
 
-  test('reads each pair once per connection', () => {
+  test('reads nothing when constructed, and each pair once at synthesis', () => {
     const reads: string[] = [];
     const counting: IKeyStore = {
       description: 'counting store',
@@ -84,9 +84,11 @@ describe('LeafConnection', () => {
       readPublicKey: (c, n, k) => { reads.push(`${c}/${n}/${k}`); return keys.readPublicKey(c, n, k); },
     };
     const s = sides({ cscKeys: counting, cpcKeys: counting, cpcIds: ['1'], cscDelivery: SecretsDelivery.existing() });
-    reads.length = 0;
-    new LeafConnection(s.app, 'Leaf', { csc: s.csc, cpc: s.cpc });
-    expect(reads).toEqual(['cpc-1/nats-leaf-csc/seed', 'csc/nats-leaf-cpc-1/pubkey']);
+    const leaf = new LeafConnection(s.app, 'Leaf', { csc: s.csc, cpc: s.cpc });
+    expect(reads).toEqual([]);
+    s.app.synthYaml();
+    expect(leaf.pairs[0].publicKey).toMatch(/^U/);
+    expect(reads.filter((r) => r.includes('nats-leaf'))).toEqual(['cpc-1/nats-leaf-csc/seed', 'csc/nats-leaf-cpc-1/pubkey']);
   });
 
   test('a one-sided connection (CSC only) needs the CPC id', () => {
@@ -109,18 +111,18 @@ describe('LeafConnection', () => {
 
   test('fails when the CPC seed does not derive the CSC public key, naming both sides and no seed', () => {
     const other = new DeterministicKeyStore({ phrase: 'another fleet' });
-    const s = sides({ cpcKeys: other });
+    const s = sides({ cpcKeys: other, cpcIds: ['1'] });
+    new LeafConnection(s.app, 'Leaf', { csc: s.csc, cpc: s.cpc });
     let message = '';
     try {
-      new LeafConnection(s.app, 'Leaf', { csc: s.csc, cpc: s.cpc });
+      s.app.synthYaml();
     } catch (e) {
       message = (e as Error).message;
     }
     expect(message).toMatch(/^CPC-1: mismatched leaf secret output for CPC-1: the CPC side cpc-1\/nkeys\/nats-leaf-csc\/seed derives U[A-Z2-7]{55}, but the CSC side csc\/nkeys\/nats-leaf-cpc-1\/pubkey holds U[A-Z2-7]{55} \(CPC side from .*; CSC side from .*\)\. Fix: restore both files/);
     expect(message).not.toMatch(/S[UAXONCP][A-Z2-7]{56}/);
-    // Nothing was emitted into either side.
-    expect(Object.keys(secretsOf(s.cscChart))).not.toContain('nats-leaf-cpc-1');
-    expect(Object.keys(secretsOf(s.cpcChart))).not.toContain('nats-leaf-csc');
+    // Refused before any manifest is rendered.
+    expect(() => Testing.synth(s.cpcChart)).toThrow(/mismatched leaf secret output/);
   });
 
   test('fails when neither side is given', () => {

@@ -6,7 +6,7 @@ import { Chart, Testing } from 'cdk8s';
 import { decoded, expectedTable, fleet, inlineTable, synth } from './helpers';
 import { TlsFixture, tlsFixture } from './tls-fixture';
 import {
-  EventBusCluster, EventBusSecrets, MtlsServerTls, NKeySeed, SecretOverride, SecretsDelivery,
+  IKeyStore, EventBusCluster, EventBusSecrets, MtlsServerTls, NKeySeed, SecretOverride, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { describeKeyFile } from '../../src/keys/layout';
@@ -109,14 +109,14 @@ describe('EventBusSecrets: leaf pairs', () => {
     const csc = new EventBusSecrets(chart, 'Secrets', {
       cluster: EventBusCluster.csc({ cpcIds: ['1', '2'] }), delivery: SecretsDelivery.inline(), keys, extraAccounts: ['LaunchLayer'], mtls: false, createLeafConnections: true,
     });
-    expect(csc.leafConnections.map((c) => c.cpcId)).toEqual(['1', '2']);
+    expect(csc.leafCpcIds).toEqual(['1', '2']);
     expect(synth(chart)).toEqual(synth(joined.cscChart));
 
     const cpcChart = Testing.chart();
     const cpc = new EventBusSecrets(cpcChart, 'Secrets', {
       cluster: EventBusCluster.cpc('2'), delivery: SecretsDelivery.inline(), keys, extraAccounts: ['LaunchLayer'], mtls: false, createLeafConnections: true,
     });
-    expect(cpc.leafConnections).toHaveLength(1);
+    expect(cpc.leafCpcIds).toEqual(['2']);
     expect(synth(cpcChart)).toEqual(synth(joined.cpcCharts[1]));
   });
 
@@ -256,7 +256,7 @@ describe('EventBusSecrets: overrides', () => {
       'nats-leaf-cpc-1': { pubkey: { valueFrom: { secretKeyRef: { name: 'nats-leaf-cpc-1', key: 'key' } } } },
     });
     expect(f.csc.nkeySecretRefOverrides()).toEqual({});
-    expect(csc.leafConnections[0].pairs[0].cscSecretName).toBe('nats-leaf-cpc-1');
+    expect(csc.secretName('nats-leaf-cpc-1')).toBe('nats-leaf-cpc-1');
   });
 
   test('inline: renamed Secrets carry renamed keys with the same values', () => {
@@ -443,13 +443,30 @@ describe('EventBusSecrets: metadata', () => {
     expect(make({ extraAccounts: ['Launch', 'launch'] })).toThrow(/normalizes to secret token launch, which is already used by extra account "Launch"/);
   });
 
-  test('fails when the key store lacks keys (ensure is called with the cluster\'s fleet)', () => {
+  test('constructors read nothing; synthesis ensures the store once per app for every cluster that uses it, then reads each key once', () => {
     const calls: unknown[] = [];
+    const reads: string[] = [];
     const store = new DeterministicKeyStore();
-    const spy = Object.assign(Object.create(store), { ensure: (r: unknown) => { calls.push(r); store.ensure(r as any); } });
-    new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1', '2'] }), delivery: SecretsDelivery.existing(), keys: spy, extraAccounts: ['Ops'] });
-    new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('3'), delivery: SecretsDelivery.existing(), keys: spy });
+    const spy: IKeyStore = {
+      description: store.description,
+      ensure: (r) => { calls.push(r); store.ensure(r); },
+      readSeed: (c, n, k) => { reads.push(`${c}/${n}/${k}`); return store.readSeed(c, n, k); },
+      readPublicKey: (c, n, k) => { reads.push(`${c}/${n}/${k}`); return store.readPublicKey(c, n, k); },
+    };
+    const app = Testing.app();
+    const cscChart = new Chart(app, 'csc');
+    new EventBusSecrets(cscChart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1', '2'] }), delivery: SecretsDelivery.inline(), keys: spy, mtls: false, extraAccounts: ['Ops'], createLeafConnections: true });
+    for (const id of ['1', '2']) {
+      new EventBusSecrets(new Chart(app, `cpc-${id}`), 'S', { cluster: EventBusCluster.cpc(id), delivery: SecretsDelivery.inline(), keys: spy, mtls: false, extraAccounts: ['Ops'], createLeafConnections: true });
+    }
+    new EventBusSecrets(new Chart(app, 'other'), 'S', { cluster: EventBusCluster.cpc('3'), delivery: SecretsDelivery.existing(), keys: spy, createLeafConnections: true });
+    expect([calls, reads]).toEqual([[], []]);
+    app.synthYaml();
     expect(calls).toEqual([{ cpcIds: ['1', '2'], extraAccounts: ['Ops'] }, { cpcIds: ['3'], extraAccounts: [] }]);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(new Set(reads).size).toBe(reads.length);
+    Testing.synth(cscChart);
+    expect(calls).toHaveLength(2);
   });
 });
 
