@@ -4,6 +4,7 @@ import { ApiObject, Chart, DependencyGraph, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
+import { fieldNamesOf } from './fleet-fields';
 import { validateCscEndpoint, CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
@@ -386,9 +387,10 @@ export function misplacedFleetOverrides(overrides: SecretOverride[], mtls: boole
 function checkFleetOverrides(props: EventBusFleetProps, ids: string[], accountTokens: string[], where: string): void {
   const [m] = misplacedFleetOverrides(props.secretOverrides ?? [], props.mtls ?? true, ids, accountTokens);
   if (!m) return;
-  const field = (c: string) => (c === CSC ? 'csc.secretOverrides' : `cpcs[${ids.indexOf(c.slice('cpc-'.length))}].secretOverrides`);
+  const names = fieldNamesOf(props, where);
+  const field = (c: string) => (c === CSC ? names.csc('secretOverrides') : names.cpc(ids.indexOf(c.slice('cpc-'.length)), 'secretOverrides'));
   throw problem({
-    where: `${where}: secretOverrides[${m.index}]`,
+    where: `${names.where}: secretOverrides[${m.index}]`,
     problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.join(', ')}, but a fleet-level override applies to every cluster`,
     fix: `move this override to ${m.clusters.map(field).join(' and ')}`,
   });
