@@ -4,13 +4,14 @@ import { ApiObject, Chart, DependencyGraph, Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
-import { fieldNamesOf } from './fleet-fields';
-import { validateCscEndpoint, CpcChart } from './cpc-chart';
+import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
+import { fieldNamesOf } from './fleet-fields';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
+import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
 import { EventBusError, problem, quote } from '../errors';
 import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';
 import { DsxTransport } from '../gateway/gateway';
@@ -159,15 +160,14 @@ export class EventBusFleet extends Construct {
 
     const cscOptions = merge(props, props.csc);
     this.csc = new CscChart(this, CSC, { ...cscOptions, cpcIds: ids });
-    const cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
+    const cscGateway = cscOptions.gateway ?? {};
     const defaultTrust = defaultCscTrust(props, cscGateway);
     const cscSelfSigned = !cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
     this.cpcs = [];
     this.leafConnections = [];
     for (const cpc of props.cpcs) {
       const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
-      validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
-      this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
+      this.checkEndpointAgainstCsc(parseLeafEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`), endpoint!, cpc.id, cscGateway);
       // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
       const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? defaultTrust : undefined);
       // A CA cert-manager makes inside the CSC is known to no one at synth
@@ -270,10 +270,7 @@ export class EventBusFleet extends Construct {
    * listener's protocol, and a TLS endpoint's host must be in the CSC
    * certificate: otherwise the leaf connection fails at runtime, silently.
    */
-  private checkEndpointAgainstCsc(endpoint: string, cpcId: string, gw: ClusterGatewayOptions): void {
-    const m = /^(\w+):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(endpoint)!;
-    const scheme = m[1];
-    const host = m[2].replace(/^\[|\]$/g, '');
+  private checkEndpointAgainstCsc({ scheme, host, hostText, port }: Endpoint, endpoint: string, cpcId: string, gw: ClusterGatewayOptions): void {
     const names = gw.hostnames ?? [];
     const ips = (gw.ipAddresses ?? []).map(canonicalIp);
     const viaGateway = (gw.enabled ?? true) && (names.includes(host.toLowerCase()) || (isIpLiteral(host) && ips.includes(canonicalIp(host))));
@@ -284,14 +281,14 @@ export class EventBusFleet extends Construct {
       throw problem({
         where,
         problem: `cscEndpoint ${quote(endpoint)} uses ${scheme}:// but the CSC gateway terminates TLS on its nats-leafnode listener`,
-        fix: `use tls://${m[2]}:${m[3] ?? '7422'}`,
+        fix: `use ${formatUrl('tls', hostText, port ?? 7422)}`,
       });
     }
     if (transport === DsxTransport.TCP && scheme === 'tls') {
       throw problem({
         where,
         problem: `cscEndpoint ${quote(endpoint)} uses tls:// but the CSC gateway's nats-leafnode listener is plain TCP`,
-        fix: `use nats://${m[2]}:${m[3] ?? '7422'}`,
+        fix: `use ${formatUrl('nats', hostText, port ?? 7422)}`,
       });
     }
   }
@@ -346,8 +343,7 @@ function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
   if (gw.enabled === false) return undefined;
   const host = gw.hostnames?.[0] ?? gw.ipAddresses?.[0];
   if (!host) return undefined;
-  const scheme = (gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats';
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:7422`;
+  return formatUrl((gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats', host, 7422);
 }
 
 /** The fleet's overrides, with each one the member also gives replaced by the member's. */
