@@ -8,6 +8,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+// A build script: the generator is a devDependency (scripts/ is not in eslint's devdirs).
+// eslint-disable-next-line import/no-extraneous-dependencies
 import { createGenerator } from 'ts-json-schema-generator';
 
 const ROOT = path.join(__dirname, '..');

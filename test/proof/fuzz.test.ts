@@ -140,7 +140,11 @@ const nkeyPermission = fc.record({
  * A gateway of the fleet file, its enums loosened to any text (so the
  * generators can offer invalid ones): the fields are the file's, not restated here.
  */
-type Loose<T> = { -readonly [K in keyof T]?: NonNullable<T[K]> extends string ? string : NonNullable<T[K]> extends Array<unknown> ? T[K] : NonNullable<T[K]> extends object ? Loose<NonNullable<T[K]>> : T[K] };
+type Loose<T> = {
+  -readonly [K in keyof T]?: NonNullable<T[K]> extends string ? string
+    : NonNullable<T[K]> extends Array<unknown> ? T[K]
+      : NonNullable<T[K]> extends object ? Loose<NonNullable<T[K]>> : T[K]
+};
 type GatewayDesc = Loose<GatewayDoc>;
 
 interface ClusterDesc {
