@@ -8,6 +8,8 @@
 export interface FleetFieldNames {
   /** What the fields are in: the construct path or the file. */
   readonly where: string;
+  /** The list of CPCs: `cpcs` (props) or `clusters` (file). */
+  readonly cpcList: string;
   /** A field of the CSC's own settings, e.g. `csc.secretOverrides`. */
   csc(field: string): string;
   /** A field of the CPC at `index` in `cpcs`, e.g. `cpcs[0].secretOverrides`. */
@@ -26,6 +28,7 @@ export function withFieldNames<T extends object>(props: T, names: FleetFieldName
 export function fieldNamesOf(props: object, where: string): FleetFieldNames {
   return named.get(props) ?? {
     where,
+    cpcList: 'cpcs',
     csc: (field) => `csc.${field}`,
     cpc: (index, field) => `cpcs[${index}].${field}`,
   };

@@ -6,7 +6,7 @@ import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
 import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
-import { fieldNamesOf } from './fleet-fields';
+import { FleetFieldNames, fieldNamesOf } from './fleet-fields';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../certificates/names';
@@ -15,7 +15,8 @@ import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
 import { EventBusError, problem, quote } from '../errors';
 import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';
 import { DsxTransport } from '../gateway/gateway';
-import { CSC, cpcCluster, validateCpcId, validateExtraAccounts, validateUniqueCpcIds } from '../keys/layout';
+import { validateExtraAccounts } from '../keys/layout';
+import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { SecretOverride } from '../secrets/event-bus-secrets';
 import { clusterSecretDefs, leafSecretDefs } from '../secrets/inventory';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
@@ -149,25 +150,27 @@ export class EventBusFleet extends Construct {
     super(scope, id);
     const where = this.node.path || id;
     const ids = (props.cpcs ?? []).map((c) => c.id);
-    for (const cpcId of ids) validateCpcId(cpcId, `${where}: cpcs`);
-    validateUniqueCpcIds(ids, `${where}: cpcs`);
-    // Here, not in the store: an error must name the fleet's option, not the key store.
-    const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
-    checkFleetOverrides(props, ids, accountTokens, where);
+    // The fleet's ids and accounts are checked here, where they enter, with
+    // errors naming the fleet's fields (the fleet file's, for props read from one).
+    const names = fieldNamesOf(props, where);
+    const cluster = EventBusCluster._csc(ids, (i) => `${names.where}: ${names.cpc(i, 'id')}`, `${names.where}: ${names.cpcList}`);
+    const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${names.where}: extraAccounts`);
+    checkFleetOverrides(props, cluster, accountTokens, names);
     // One ensure for the whole fleet (generates everything at once when the
     // store may); the charts' own ensure calls then only verify.
     props.keys?.ensure({ cpcIds: ids, extraAccounts: props.extraAccounts });
 
     const cscOptions = merge(props, props.csc);
-    this.csc = new CscChart(this, CSC, { ...cscOptions, cpcIds: ids });
+    this.csc = new CscChart(this, cluster.directory, { ...cscOptions, cpcIds: ids });
     const cscGateway = cscOptions.gateway ?? {};
     const defaultTrust = defaultCscTrust(props, cscGateway);
     const cscSelfSigned = !cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
     this.cpcs = [];
     this.leafConnections = [];
-    for (const cpc of props.cpcs) {
+    for (const [i, cpc] of props.cpcs.entries()) {
+      const cpcDir = cluster.cpcs[i].directory;
       const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
-      this.checkEndpointAgainstCsc(parseLeafEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`), endpoint!, cpc.id, cscGateway);
+      this.checkEndpointAgainstCsc(parseLeafEndpoint(endpoint, `${where}/${cpcDir}`), endpoint!, cpcDir, cscGateway);
       // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
       const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? defaultTrust : undefined);
       // A CA cert-manager makes inside the CSC is known to no one at synth
@@ -176,7 +179,7 @@ export class EventBusFleet extends Construct {
       const trustCanMatch = cscTrust?.kind === LeafTrustKind.SECRET || cscTrust?.kind === LeafTrustKind.CONFIG_MAP;
       if (endpoint!.startsWith('tls://') && cscSelfSigned && !trustCanMatch) {
         throw problem({
-          where: `${where}/${cpcCluster(cpc.id)}`,
+          where: `${where}/${cpcDir}`,
           problem: `the CSC's gateway certificate comes from certificates.selfSigned, a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
             + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
           allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
@@ -184,7 +187,7 @@ export class EventBusFleet extends Construct {
           cliFix: 'replace certificates.selfSigned with certificates.ca: {} (one fleet CA, made by synth --generate-missing or dsx-event-bus certs), or set cscTrust: { configMapName: ... } to a ConfigMap you copy the CSC\'s CA into',
         });
       }
-      const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
+      const chart = new CpcChart(this, cpcDir, { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
       this.cpcs.push(chart);
       this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
         csc: this.csc.secrets,
@@ -270,13 +273,13 @@ export class EventBusFleet extends Construct {
    * listener's protocol, and a TLS endpoint's host must be in the CSC
    * certificate: otherwise the leaf connection fails at runtime, silently.
    */
-  private checkEndpointAgainstCsc({ scheme, host, hostText, port }: Endpoint, endpoint: string, cpcId: string, gw: ClusterGatewayOptions): void {
+  private checkEndpointAgainstCsc({ scheme, host, hostText, port }: Endpoint, endpoint: string, cpcDir: string, gw: ClusterGatewayOptions): void {
     const names = gw.hostnames ?? [];
     const ips = (gw.ipAddresses ?? []).map(canonicalIp);
     const viaGateway = (gw.enabled ?? true) && (names.includes(host.toLowerCase()) || (isIpLiteral(host) && ips.includes(canonicalIp(host))));
     if (!viaGateway) return;
     const transport = gw.transport ?? DsxTransport.TLS;
-    const where = `${this.node.path}/${cpcCluster(cpcId)}`;
+    const where = `${this.node.path}/${cpcDir}`;
     if (transport === DsxTransport.TLS && scheme !== 'tls') {
       throw problem({
         where,
@@ -354,13 +357,13 @@ function mergeOverrides(fleet: SecretOverride[] | undefined, member: SecretOverr
 }
 
 /** A fleet-level Secret override that names a Secret only some clusters have. */
-export interface MisplacedOverride {
+interface MisplacedOverride {
   /** Index in the fleet's `secretOverrides`. */
   readonly index: number;
   /** The upstream Secret name it overrides. */
   readonly secret: string;
-  /** Directories (`csc`, `cpc-<id>`) of the clusters that have that Secret. */
-  readonly clusters: string[];
+  /** The clusters that have that Secret. */
+  readonly clusters: EventBusCluster[];
 }
 
 /**
@@ -369,25 +372,24 @@ export interface MisplacedOverride {
  * `nats-leaf-csc`, the CSC's `nats-leaf-cpc-<id>`) belongs to their entries.
  * Names no cluster has are left to EventBusSecrets, which lists the allowed ones.
  */
-export function misplacedFleetOverrides(overrides: SecretOverride[], mtls: boolean, cpcIds: string[], accountTokens: string[]): MisplacedOverride[] {
+function misplacedFleetOverrides(overrides: SecretOverride[], mtls: boolean, csc: EventBusCluster, accountTokens: string[]): MisplacedOverride[] {
   const namesOf = (role: 'csc' | 'cpc', ids: string[]) => new Set([...clusterSecretDefs(mtls), ...leafSecretDefs(role, ids, accountTokens)].map((d) => d.name));
-  const clusters: Array<[string, Set<string>]> = [[CSC, namesOf('csc', cpcIds)], ...cpcIds.map((id): [string, Set<string>] => [cpcCluster(id), namesOf('cpc', [id])])];
+  const clusters: Array<[EventBusCluster, Set<string>]> = [[csc, namesOf('csc', csc.cpcIds)], ...csc.cpcs.map((c): [EventBusCluster, Set<string>] => [c, namesOf('cpc', [c.cpcId!])])];
   const out: MisplacedOverride[] = [];
   overrides.forEach((o, index) => {
-    const having = clusters.filter(([, names]) => names.has(o?.secret)).map(([c]) => c);
+    const having = clusters.filter(([, secrets]) => secrets.has(o?.secret)).map(([c]) => c);
     if (having.length > 0 && having.length < clusters.length) out.push({ index, secret: o.secret, clusters: having });
   });
   return out;
 }
 
-function checkFleetOverrides(props: EventBusFleetProps, ids: string[], accountTokens: string[], where: string): void {
-  const [m] = misplacedFleetOverrides(props.secretOverrides ?? [], props.mtls ?? true, ids, accountTokens);
+function checkFleetOverrides(props: EventBusFleetProps, csc: EventBusCluster, accountTokens: string[], names: FleetFieldNames): void {
+  const [m] = misplacedFleetOverrides(props.secretOverrides ?? [], props.mtls ?? true, csc, accountTokens);
   if (!m) return;
-  const names = fieldNamesOf(props, where);
-  const field = (c: string) => (c === CSC ? names.csc('secretOverrides') : names.cpc(ids.indexOf(c.slice('cpc-'.length)), 'secretOverrides'));
+  const field = (c: EventBusCluster) => (c.role === ClusterRole.CSC ? names.csc('secretOverrides') : names.cpc(csc.cpcIds.indexOf(c.cpcId!), 'secretOverrides'));
   throw problem({
     where: `${names.where}: secretOverrides[${m.index}]`,
-    problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.join(', ')}, but a fleet-level override applies to every cluster`,
+    problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.map((c) => c.directory).join(', ')}, but a fleet-level override applies to every cluster`,
     fix: `move this override to ${m.clusters.map(field).join(' and ')}`,
   });
 }

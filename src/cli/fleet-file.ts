@@ -127,7 +127,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     namespace: doc.namespace,
     labels: doc.labels,
     mtls: doc.mtls,
-    ...extraAccountsOf(doc, file),
+    ...extraAccountsOf(doc),
     crossLayer: doc.crossLayer,
     mqttStreams: doc.mqttStreams ? mqttStreamsOf(doc.mqttStreams, file) : undefined,
     authCallout: doc.authCallout,
@@ -149,23 +149,25 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   const cpcDocs = doc.clusters.filter((c) => c.type === 'cpc');
   return withFieldNames(doc.mtlsCertsDirectory ? withMtlsCerts(props, path.resolve(baseDir, doc.mtlsCertsDirectory)) : props, {
     where: file,
+    cpcList: 'clusters',
     csc: (field) => `${entry(cscDoc)}.${field}`,
     cpc: (index, field) => `${entry(cpcDocs[index])}.${field}`,
   });
 }
 
-/** `extraAccounts` (names) and `extraAccountSettings` from the file's list of names and `{ name, jetstream }` entries. */
-function extraAccountsOf(doc: FleetDoc, file: string): Pick<EventBusFleetProps, 'extraAccounts' | 'extraAccountSettings'> {
+/**
+ * `extraAccounts` (names) and `extraAccountSettings` from the file's list of
+ * names and `{ name, jetstream }` entries; the fleet checks the names (a name
+ * listed twice included) and names this file in its errors.
+ */
+function extraAccountsOf(doc: FleetDoc): Pick<EventBusFleetProps, 'extraAccounts' | 'extraAccountSettings'> {
   if (!doc.extraAccounts) return {};
   const names: string[] = [];
   const settings: Record<string, ExtraAccountSettings> = {};
-  doc.extraAccounts.forEach((a, i) => {
+  doc.extraAccounts.forEach((a) => {
     if (typeof a === 'string') {
       names.push(a);
       return;
-    }
-    if (names.includes(a.name)) {
-      throw problem({ where: `${file}: extraAccounts[${i}]`, problem: `extra account ${quote(a.name)} is listed twice`, fix: 'list each extra account once' });
     }
     names.push(a.name);
     if (a.jetstream !== undefined) settings[a.name] = { jetstream: a.jetstream };
