@@ -42,13 +42,16 @@ export function generateFleetSchema(): string {
 
 /**
  * jsii's `@default` is prose ("- the chart's namespace"), not a value the
- * file could hold: it goes into the description, never into `default`.
+ * file could hold: it goes into the description, never into `default`; and
+ * `{@link X}` becomes `X`.
  */
 function withDefaultsInDescriptions(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withDefaultsInDescriptions);
   if (!node || typeof node !== 'object') return node;
   const { default: dflt, ...rest } = node as Schema;
   const out: Schema = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, withDefaultsInDescriptions(v)]));
+  // TSDoc links read as the plain name in an editor's hover text.
+  if (typeof out.description === 'string') out.description = out.description.replace(/\s*\{@link\s+([^}\s]+)\s*\}\s*/g, ' $1 ').replace(/ {2,}/g, ' ').trim();
   if (dflt !== undefined && typeof out.description === 'string') {
     const text = typeof dflt === 'string' ? dflt.replace(/^- /, '').replace(/\s*\n\s*/g, ' ') : JSON.stringify(dflt);
     out.description = `${out.description} Default: ${text}.`.replace(/\.\.$/, '.');

@@ -11,8 +11,8 @@
  * (`npx projen schema`, see scripts/fleet-schema.ts); a test fails when the
  * committed schema is not the generated one.
  */
-import type { AuthCalloutOptions, ExtraAccountSettings, MqttStreamsOptions } from '../charts/chart-values';
-import type { EventBusFleetProps, FleetClusterOptions, FleetCpcOptions } from '../charts/fleet';
+import type { ExtraAccountSettings, MqttStreamsOptions } from '../charts/chart-values';
+import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { ClusterCertificateOptions, ClusterGatewayOptions } from '../charts/options';
 import type { ExternalSecretsDeliveryOptions, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
 
@@ -136,16 +136,23 @@ export type ExtraAccountDoc = ExtraAccountSettings & {
   readonly name: string;
 };
 
-/** What a csc and a cpc entry both take: FleetClusterOptions in the file's spelling. */
-type ClusterMemberDoc = Omit<FleetClusterOptions, 'gateway' | 'mqttStreams' | 'mtlsServerTls'> & {
-  /** Gateway settings of this cluster; each field given here replaces the fleet's (hostnames are typically per cluster). */
+/**
+ * The members the fleet and each cluster entry both have whose file spelling
+ * differs from the props': declared once for both levels (an entry's value
+ * replaces the fleet's, field by field for the gateway).
+ */
+interface MemberSpelling {
+  /** The gateway (a cluster entry's fields replace the fleet's; hostnames are typically per cluster). */
   readonly gateway?: GatewayDoc;
-  /** This cluster's MQTT streams instead of the top-level mqttStreams (e.g. fewer replicas on a smaller cluster). */
+  /** The MQTT JetStream streams (global.eventBus.mqttStreams); a cluster entry's replace the fleet's. */
   readonly mqttStreams?: MqttStreamsDoc;
-};
+  /** The CA a CPC trusts for the CSC gateway's certificate; a cpc entry's replaces the fleet's. */
+  readonly cscTrust?: CscTrustDoc;
+}
+type Spelled = keyof MemberSpelling | 'mtlsServerTls';
 
-/** One entry of `clusters`: the csc (exactly one) or a cpc. */
-export type ClusterDoc = ClusterMemberDoc & Pick<FleetCpcOptions, 'cscEndpoint'> & {
+/** One entry of `clusters`: the csc (exactly one) or a cpc (FleetCpcOptions in the file's spelling). */
+export type ClusterDoc = Omit<FleetCpcOptions, Spelled | 'id'> & MemberSpelling & {
   /** global.eventBus.clusterType */
   readonly type: 'csc' | 'cpc';
   /**
@@ -153,8 +160,6 @@ export type ClusterDoc = ClusterMemberDoc & Pick<FleetCpcOptions, 'cscEndpoint'>
    * reads 010 as 10 and 0x1A as 26; CPC only.
    */
   readonly id?: string;
-  /** CPC only: the CA this CPC trusts for the CSC gateway's certificate, instead of the top-level cscTrust. */
-  readonly cscTrust?: CscTrustDoc;
 };
 
 /**
@@ -162,8 +167,8 @@ export type ClusterDoc = ClusterMemberDoc & Pick<FleetCpcOptions, 'cscEndpoint'>
  * `dsx-event-bus synth -c FILE`. Relative paths are resolved from the
  * directory of this file.
  */
-export type FleetDoc = Omit<EventBusFleetProps,
-'csc' | 'cpcs' | 'keys' | 'delivery' | 'certificates' | 'gateway' | 'mtlsServerTls' | 'extraAccounts' | 'extraAccountSettings' | 'mqttStreams' | 'cscTrust' | 'authCallout'> & {
+export type FleetDoc = Omit<EventBusFleetProps, Spelled | 'csc' | 'cpcs' | 'keys' | 'delivery' | 'certificates' | 'extraAccounts' | 'extraAccountSettings'>
+& MemberSpelling & {
   /** The JSON Schema of this file, for editors. */
   readonly $schema?: string;
   /**
@@ -171,7 +176,7 @@ export type FleetDoc = Omit<EventBusFleetProps,
    * @minItems 1
    */
   readonly clusters: ClusterDoc[];
-  /** Extra NATS accounts, the same on every cluster: a name, or { name, jetstream }. */
+  /** Extra NATS accounts, the same on every cluster: a name, or { name, jetstream } (extraAccounts and extraAccountSettings of the props). */
   readonly extraAccounts?: Array<string | ExtraAccountDoc>;
   /** Where the NKeys come from. */
   readonly keys?: KeysDoc;
@@ -179,14 +184,6 @@ export type FleetDoc = Omit<EventBusFleetProps,
   readonly delivery: DeliveryDoc;
   /** How the charts obtain their certificates from cert-manager. */
   readonly certificates?: CertificatesDoc;
-  /** The gateway of every cluster; a cluster entry's gateway replaces the fields it gives. */
-  readonly gateway?: GatewayDoc;
-  /** The MQTT JetStream streams (global.eventBus.mqttStreams) of every cluster. */
-  readonly mqttStreams?: MqttStreamsDoc;
-  /** The auth-callout image and JWKS settings of every cluster (auth-callout subchart values). */
-  readonly authCallout?: AuthCalloutOptions;
-  /** The CA every CPC trusts for the CSC gateway's certificate, unless its entry sets its own. */
-  readonly cscTrust?: CscTrustDoc;
   /**
    * Output of dsx-event-bus certs: nats-mtls-server-tls of each cluster is
    * read from <dir>/<cluster>/certs/nats-mtls-server-tls (inline delivery only).
