@@ -102,52 +102,42 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
       throw problem({ where: `${file}: clusters[${i}]`, problem: 'a cpc entry has no id', allowed: 'lower-case letters and digits (^[a-z0-9]+$)', fix: 'add e.g. id: "1"' });
     }
   }
-  // What a csc and a cpc entry both take, with errors naming the entry.
-  const memberOf = (c: ClusterDoc) => {
+  // Members the file spells as the props do pass through; only the others are converted.
+  const memberOf = (c: ClusterDoc): FleetCpcOptions => {
     const where = `${file}: clusters[${doc.clusters.indexOf(c)}]`;
+    const { type: _type, id, gateway, mqttStreams, cscTrust, ...same } = c;
     return {
-      labels: c.labels,
-      gateway: c.gateway ? gatewayOptions(c.gateway) : undefined,
-      nkeyPermissions: c.nkeyPermissions,
-      secretOverrides: c.secretOverrides,
-      mqttStreams: c.mqttStreams ? mqttStreamsOf(c.mqttStreams, where) : undefined,
-      authCallout: c.authCallout,
+      ...same,
+      id: String(id),
+      gateway: gateway && gatewayOptions(gateway),
+      mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, where),
+      cscTrust: cscTrust && cscTrustOf(cscTrust, baseDir, `${where}.cscTrust`),
     };
   };
-  const cpcs: FleetCpcOptions[] = doc.clusters.filter((c) => c.type === 'cpc').map((c) => ({
-    id: String(c.id),
-    cscEndpoint: c.cscEndpoint,
-    ...memberOf(c),
-    cscTrust: c.cscTrust ? cscTrustOf(c.cscTrust, baseDir, `${file}: clusters[${doc.clusters.indexOf(c)}].cscTrust`) : undefined,
-  }));
+  const { id: _id, cscEndpoint: _e, cscTrust: _t, ...cscOptions } = memberOf(cscDoc);
+  const cpcs = doc.clusters.filter((c) => c.type === 'cpc').map(memberOf);
 
-  const keys = keyStore(doc, baseDir, file, overrides);
   const delivery = deliveryOf(doc.delivery, file);
+  const {
+    $schema: _schema, clusters: _clusters, mtlsCertsDirectory, extraAccounts: _accounts, keys: _keys, delivery: _delivery,
+    certificates, gateway, mqttStreams, cscTrust, ...same
+  } = doc;
   const props: EventBusFleetProps = {
-    namespace: doc.namespace,
-    labels: doc.labels,
-    mtls: doc.mtls,
+    ...same,
     ...extraAccountsOf(doc),
-    crossLayer: doc.crossLayer,
-    mqttStreams: doc.mqttStreams ? mqttStreamsOf(doc.mqttStreams, file) : undefined,
-    authCallout: doc.authCallout,
-    keys,
+    keys: keyStore(doc, baseDir, file, overrides),
     delivery,
-    immutableSecrets: doc.immutableSecrets,
-    secretOverrides: doc.secretOverrides,
-    certificates: doc.certificates ? certificateOptions(doc.certificates, file, caOf(doc, baseDir, file, overrides, delivery)) : undefined,
-    gateway: doc.gateway ? gatewayOptions(doc.gateway) : undefined,
-    nkeyPermissions: doc.nkeyPermissions,
-    hostPrerequisites: doc.hostPrerequisites,
-    cscEndpoint: doc.cscEndpoint,
-    cscTrust: doc.cscTrust ? cscTrustOf(doc.cscTrust, baseDir, `${file}: cscTrust`) : undefined,
-    csc: memberOf(cscDoc),
+    certificates: certificates && certificateOptions(certificates, file, caOf(doc, baseDir, file, overrides, delivery)),
+    gateway: gateway && gatewayOptions(gateway),
+    mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, file),
+    cscTrust: cscTrust && cscTrustOf(cscTrust, baseDir, `${file}: cscTrust`),
+    csc: cscOptions,
     cpcs,
   };
   // The fleet checks its rules once; for props from this file, its errors name the file's fields.
   const entry = (c: ClusterDoc) => `clusters[${doc.clusters.indexOf(c)}]`;
   const cpcDocs = doc.clusters.filter((c) => c.type === 'cpc');
-  return withFieldNames(doc.mtlsCertsDirectory ? withMtlsCerts(props, path.resolve(baseDir, doc.mtlsCertsDirectory)) : props, {
+  return withFieldNames(mtlsCertsDirectory ? withMtlsCerts(props, path.resolve(baseDir, mtlsCertsDirectory)) : props, {
     where: file,
     cpcList: 'clusters',
     csc: (field) => `${entry(cscDoc)}.${field}`,
