@@ -5,7 +5,9 @@
  * spelling: a Duration for a text (`90d`), a TLS Secret source for its name,
  * the classes LeafTrust, CertificateAuthority, SecretsDelivery and the key
  * store for their file shapes, the CSC and the CPCs for one `clusters` list.
- * String enums whose values are the file's spelling pass through unchanged.
+ * String enums whose values are the file's spelling pass through unchanged
+ * (DsxTransport's values became the file's `tls` and `tcp`; the file's
+ * spelling did not change, so existing fleet files stay valid).
  *
  * schemas/fleet.schema.json is generated from {@link FleetDoc}
  * (`npx projen schema`, see scripts/fleet-schema.ts); a test fails when the
