@@ -269,15 +269,16 @@ const certificates = fc.oneof(
   },
 );
 
-const cpc = fc.record({
+const CPC = {
   id: cpcId,
   cscEndpoint: rare(url(leafScheme, fc.oneof(dnsName, ipAddress, badHost)), 6),
   labels: rare(labels, 8),
   gateway: mostly(clusterGateway, fc.constant(undefined), 30),
   nkeyPermissions: rare(fc.array(nkeyPermission, { maxLength: 2 }), 8),
-});
+};
+const cpc = fc.record(CPC);
 
-const fleetDesc: fc.Arbitrary<FleetDesc> = fc.record({
+const FLEET = {
   namespace: rare(namespace, 6),
   labels: rare(labels, 4),
   mtls: maybe(fc.boolean()),
@@ -309,7 +310,8 @@ const fleetDesc: fc.Arbitrary<FleetDesc> = fc.record({
     vault: maybe(fc.boolean()),
     duration: maybe(pick(0, 0.5, 1, 2160)),
   }), 3),
-}).map((d) => {
+};
+const fleetDesc: fc.Arbitrary<FleetDesc> = fc.record(FLEET).map((d) => {
   // A trust for a CSC reached over plain TCP is refused (there is no TLS to
   // trust): keep it only where trustOnTcp (rare) says so, so both paths stay covered.
   const tcp = (d.csc.gateway?.transport ?? d.gateway?.transport) === 'tcp';
@@ -569,6 +571,17 @@ describe(`fuzzed fleet descriptions (seed ${SEED})`, () => {
     const makes: Record<string, string[]> = { routes: ['routeApiVersion', 'routeRendering'], mtlsUrls: ['mtlsClientUrls'] };
     const covered = new Set([...Object.keys(FLEET_GATEWAY), ...Object.keys(CLUSTER_GATEWAY), ...Object.keys(ENVOY).map((f) => `envoy.${f}`)]
       .flatMap((k) => makes[k] ?? [k]));
+    expect(fields.filter((f) => !covered.has(f))).toEqual([]);
+  });
+
+  test('the generators vary every top-level and cluster-entry field of the fleet file but those listed as not yet (read from its schema)', () => {
+    const schema = fleetSchema() as { properties: object; definitions: Record<string, { properties: object }> };
+    // Fields of the file no generator varies yet (each has its own tests): a new field fails here until it is generated or listed.
+    const notYet = ['$schema', 'authCallout', 'crossLayer', 'mqttStreams', 'mtlsCertsDirectory', 'clusters[].authCallout', 'clusters[].cscTrust', 'clusters[].mqttStreams', 'clusters[].secretOverrides'];
+    const fields = [...Object.keys(schema.properties), ...Object.keys(schema.definitions.ClusterDoc.properties).map((f) => `clusters[].${f}`)];
+    // Generator keys that make other fields: the CSC and the CPCs are the file's clusters (with their type).
+    const makes: Record<string, string[]> = { csc: ['clusters', 'clusters[].type'], cpcs: ['clusters'] };
+    const covered = new Set([...Object.keys(FLEET).flatMap((k) => makes[k] ?? [k]), ...Object.keys(CPC).map((f) => `clusters[].${f}`), ...notYet]);
     expect(fields.filter((f) => !covered.has(f))).toEqual([]);
   });
 
