@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../certificates/names';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
-import { problem, quote } from '../errors';
 import { parseClientUrl } from '../endpoint';
+import { problem, quote } from '../errors';
 import type { EventBusGateway } from './gateway';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteKind, RouteRendering } from './route-types';
 import { GatewayRoute, GatewayRouteOptions, RouteDecision, TerminateRouteOptions, TlsRouteOptions } from './routes';
