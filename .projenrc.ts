@@ -64,6 +64,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'nats@^2.29.3',
     'ajv-formats@^3.0.1',
     'kubernetes-models@^4.5.1',
+    // schemas/fleet.schema.json is generated from the fleet file's TypeScript type (`npx projen schema`).
+    'ts-json-schema-generator@^2.9.0',
   ],
   bin: { 'dsx-event-bus': 'lib/cli/main.js' },
 
@@ -90,7 +92,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   // (the type tests are checked with it).
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['.projenrc.ts', 'src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
+    include: ['.projenrc.ts', 'src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     exclude: ['lib', 'pkg', 'dist', 'examples/**/cdk8s.out/**', 'examples/**/dist/**'],
   },
   eslintOptions: {
@@ -170,6 +172,12 @@ const depsCheck = project.addTask('test:deps', {
 });
 project.testTask.prependSpawn(depsCheck);
 project.npmignore?.exclude('/.dependency-cruiser.js', '/scripts/import-graph.mjs');
+// schemas/fleet.schema.json is generated from the fleet file's type (src/cli/fleet-doc.ts);
+// test/cli/fleet-schema.test.ts fails when the committed file differs.
+project.addTask('schema', {
+  description: 'Generate schemas/fleet.schema.json from the fleet file type (src/cli/fleet-doc.ts)',
+  exec: 'ts-node --transpile-only scripts/fleet-schema.ts',
+});
 
 project.addFields({ engines: { node: '>= 20.0.0' } });
 // jsii prints a large end-of-life banner on Node 20 on every compile.

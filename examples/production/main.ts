@@ -41,8 +41,7 @@ export function buildFleet(app: App, keys?: IKeyStore): EventBusFleet {
     gateway: {
       routeApiVersion: RouteApiVersion.V1,
       routeRendering: RouteRendering.MANIFESTS,
-      envoyReplicas: 2,
-      metalLbAddressPool: 'event-bus',
+      envoy: { replicas: 2, metalLbAddressPool: 'event-bus' },
     },
     csc: {
       gateway: {

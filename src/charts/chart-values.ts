@@ -62,12 +62,16 @@ export interface MqttStreamsOptions {
   /**
    * Size limit of each stream in bytes (oldest messages are discarded); -1 for no limit.
    * @default 67108864 (64 MiB, the chart's)
+   * @asType integer
    */
   readonly maxBytes?: number;
   /**
    * Replicas of each stream, at most 5 (JetStream's limit) and at most the
    * NATS cluster's size (the chart's `nats.config.cluster.replicas`, 3).
    * @default 3 (the chart's)
+   * @asType integer
+   * @minimum 1
+   * @maximum 5
    */
   readonly replicas?: number;
   /**

@@ -171,16 +171,12 @@ export abstract class EventBusClusterChart extends Chart {
     if (gatewayEnabled) {
       let envoyProxy: IEnvoyProxy | undefined;
       if (gw.envoyProxyName) {
+        if (gw.envoy !== undefined) {
+          throw problem({ where, problem: `gateway.envoy is set with gateway.envoyProxyName ${quote(gw.envoyProxyName)}, an EnvoyProxy that exists already and is not changed here`, fix: 'set these options on that EnvoyProxy, or remove envoyProxyName to create one' });
+        }
         envoyProxy = EventBusEnvoyProxy.fromEnvoyProxyName(gw.envoyProxyName, gatewayNamespace);
       } else {
-        envoyProxy = new EventBusEnvoyProxy(this, 'EnvoyProxy', {
-          namespace: gatewayNamespace,
-          replicas: gw.envoyReplicas,
-          resources: gw.envoyResources,
-          serviceType: gw.envoyServiceType,
-          serviceAnnotations: gw.envoyServiceAnnotations,
-          metalLbAddressPool: gw.metalLbAddressPool,
-        });
+        envoyProxy = new EventBusEnvoyProxy(this, 'EnvoyProxy', { ...gw.envoy, namespace: gatewayNamespace });
       }
       this.gateway = EventBusGateway.dsxDefault(this, 'Gateway', {
         name: gw.name,

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { EventBusClusterChart } from './cluster-chart';
 import { EventBusClusterOptions } from './options';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
+import { parseLeafEndpoint } from '../endpoint';
 import { problem, quote } from '../errors';
 import { EventBusCluster } from '../secrets/cluster';
 
@@ -33,22 +34,6 @@ export interface CpcChartProps extends EventBusClusterOptions {
   readonly cscTrust?: LeafTrust;
 }
 
-const LEAF_URL = /^(nats|tls|ws|wss):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:(\d{1,5}))?$/;
-
-/** Throws unless `url` is a leafnode remote URL NATS accepts. */
-export function validateCscEndpoint(url: string | undefined, where: string): void {
-  const m = url === undefined ? null : LEAF_URL.exec(url);
-  const port = m?.[4] === undefined ? undefined : Number(m[4]);
-  if (!m || (port !== undefined && (port < 1 || port > 65535))) {
-    throw problem({
-      where,
-      problem: url === undefined || url === '' ? 'cscEndpoint is missing: a CPC needs the URL of the CSC leafnode endpoint' : `cscEndpoint ${quote(url)} is not a leafnode URL`,
-      allowed: 'scheme nats, tls, ws or wss, a host and an optional port, e.g. tls://csc.example.com:7422',
-      fix: 'set cscEndpoint to the CSC gateway\'s nats-leafnode listener (port 7422)',
-    });
-  }
-}
-
 /**
  * One control plane cluster: its Secrets (including the seed of its leaf
  * user), certificates, gateway and Helm values.
@@ -61,8 +46,7 @@ export class CpcChart extends EventBusClusterChart {
 
   constructor(scope: Construct, id: string, props: CpcChartProps) {
     const where = `${scope.node.path ? scope.node.path + '/' : ''}${id}`;
-    validateCscEndpoint(props.cscEndpoint, where);
-    const scheme = props.cscEndpoint.split(':')[0];
+    const { scheme } = parseLeafEndpoint(props.cscEndpoint, where);
     if (props.cscTrust !== undefined && !(props.cscTrust instanceof LeafTrust)) {
       throw problem({ where, problem: 'cscTrust is not a LeafTrust', fix: 'use LeafTrust.fromPem(…), .fromPemFile(…), .fromExistingSecret(…), .fromExistingConfigMap(…) or .publicRoots()' });
     }

@@ -2,15 +2,18 @@ import { Construct } from 'constructs';
 import { FleetSynthResult, synthesizeOutput } from './app';
 import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
-import { validateCscEndpoint, CpcChart } from './cpc-chart';
+import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
+import { FleetFieldNames, fieldNamesOf } from './fleet-fields';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { canonicalIp, isIpLiteral } from '../k8s/names';
 import { LeafConnection } from '../connections/leaf-connection';
+import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
 import { problem, quote } from '../errors';
 import { DsxTransport } from '../gateway/gateway';
-import { CSC, cpcCluster, validateCpcId, validateExtraAccounts, validateUniqueCpcIds } from '../keys/layout';
+import { validateExtraAccounts } from '../keys/layout';
+import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { SecretOverride } from '../secrets/event-bus-secrets';
 import { clusterSecretDefs, leafSecretDefs } from '../secrets/inventory';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
@@ -134,17 +137,18 @@ export class EventBusFleet extends Construct {
     super(scope, id);
     const where = this.node.path || id;
     const ids = (props.cpcs ?? []).map((c) => c.id);
-    for (const cpcId of ids) validateCpcId(cpcId, `${where}: cpcs`);
-    validateUniqueCpcIds(ids, `${where}: cpcs`);
-    // Here, not in the store: an error must name the fleet's option, not the key store.
-    const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
-    checkFleetOverrides(props, ids, accountTokens, where);
+    // The fleet's ids and accounts are checked here, where they enter, with
+    // errors naming the fleet's fields (the fleet file's, for props read from one).
+    const names = fieldNamesOf(props, where);
+    const cluster = EventBusCluster._csc(ids, (i) => `${names.where}: ${names.cpc(i, 'id')}`, `${names.where}: ${names.cpcList}`);
+    const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${names.where}: extraAccounts`);
+    checkFleetOverrides(props, cluster, accountTokens, names);
     // No key is read here: the charts record what they need and the store is
     // ensured once for the whole fleet at synthesis (KeyMaterial).
     this.props = props;
     const cscOptions = merge(props, props.csc);
-    this.csc = new CscChart(this, CSC, { ...cscOptions, cpcIds: ids });
-    this.cscGateway = { ...(props.gateway ?? {}), ...(props.csc?.gateway ?? {}) };
+    this.csc = new CscChart(this, cluster.directory, { ...cscOptions, cpcIds: ids });
+    this.cscGateway = cscOptions.gateway ?? {};
     this.defaultTrust = defaultCscTrust(props, this.cscGateway);
     this.cscSelfSigned = !this.cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
     for (const cpc of props.cpcs) this.addCpcChart(cpc);
@@ -158,10 +162,10 @@ export class EventBusFleet extends Construct {
    */
   public addCpc(options: FleetCpcOptions): CpcChart {
     const where = `${this.node.path}: addCpc`;
-    validateCpcId(options?.id, where);
-    if (this.cpcs.some((c) => c.cpcId === options.id)) {
+    if (this.csc.cpcIds.includes(options?.id)) {
       throw problem({ where, problem: `CPC id ${quote(options.id)} is already in the fleet`, fix: 'give each CPC its own id' });
     }
+    EventBusCluster._csc([options?.id], () => where, where);
     this.csc.addCpcId(options.id);
     return this.addCpcChart(options);
   }
@@ -170,9 +174,9 @@ export class EventBusFleet extends Construct {
     const props = this.props;
     const where = this.node.path;
     const cscGateway = this.cscGateway;
+    const cpcDir = EventBusCluster.cpc(cpc.id).directory;
     const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
-    validateCscEndpoint(endpoint, `${where}/${cpcCluster(cpc.id)}`);
-    this.checkEndpointAgainstCsc(endpoint!, cpc.id, cscGateway);
+    this.checkEndpointAgainstCsc(parseLeafEndpoint(endpoint, `${where}/${cpcDir}`), endpoint!, cpcDir, cscGateway);
     // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
     const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? this.defaultTrust : undefined);
     // A CA cert-manager makes inside the CSC is known to no one at synth
@@ -181,7 +185,7 @@ export class EventBusFleet extends Construct {
     const trustCanMatch = cscTrust?.kind === LeafTrustKind.SECRET || cscTrust?.kind === LeafTrustKind.CONFIG_MAP;
     if (endpoint!.startsWith('tls://') && this.cscSelfSigned && !trustCanMatch) {
       throw problem({
-        where: `${where}/${cpcCluster(cpc.id)}`,
+        where: `${where}/${cpcDir}`,
         problem: `the CSC's gateway certificate comes from certificates.selfSigned, a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
           + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
         allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
@@ -189,7 +193,7 @@ export class EventBusFleet extends Construct {
         cliFix: 'replace certificates.selfSigned with certificates.ca: {} (one fleet CA, made by synth --generate-missing or dsx-event-bus certs), or set cscTrust: { configMapName: ... } to a ConfigMap you copy the CSC\'s CA into',
       });
     }
-    const chart = new CpcChart(this, cpcCluster(cpc.id), { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
+    const chart = new CpcChart(this, cpcDir, { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
     this.cpcs.push(chart);
     this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
       csc: this.csc.secrets,
@@ -228,28 +232,25 @@ export class EventBusFleet extends Construct {
    * listener's protocol, and a TLS endpoint's host must be in the CSC
    * certificate: otherwise the leaf connection fails at runtime, silently.
    */
-  private checkEndpointAgainstCsc(endpoint: string, cpcId: string, gw: ClusterGatewayOptions): void {
-    const m = /^(\w+):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(endpoint)!;
-    const scheme = m[1];
-    const host = m[2].replace(/^\[|\]$/g, '');
+  private checkEndpointAgainstCsc({ scheme, host, hostText, port }: Endpoint, endpoint: string, cpcDir: string, gw: ClusterGatewayOptions): void {
     const names = gw.hostnames ?? [];
     const ips = (gw.ipAddresses ?? []).map(canonicalIp);
     const viaGateway = (gw.enabled ?? true) && (names.includes(host.toLowerCase()) || (isIpLiteral(host) && ips.includes(canonicalIp(host))));
     if (!viaGateway) return;
     const transport = gw.transport ?? DsxTransport.TLS;
-    const where = `${this.node.path}/${cpcCluster(cpcId)}`;
+    const where = `${this.node.path}/${cpcDir}`;
     if (transport === DsxTransport.TLS && scheme !== 'tls') {
       throw problem({
         where,
         problem: `cscEndpoint ${quote(endpoint)} uses ${scheme}:// but the CSC gateway terminates TLS on its nats-leafnode listener`,
-        fix: `use tls://${m[2]}:${m[3] ?? '7422'}`,
+        fix: `use ${formatUrl('tls', hostText, port ?? 7422)}`,
       });
     }
     if (transport === DsxTransport.TCP && scheme === 'tls') {
       throw problem({
         where,
         problem: `cscEndpoint ${quote(endpoint)} uses tls:// but the CSC gateway's nats-leafnode listener is plain TCP`,
-        fix: `use nats://${m[2]}:${m[3] ?? '7422'}`,
+        fix: `use ${formatUrl('nats', hostText, port ?? 7422)}`,
       });
     }
   }
@@ -284,8 +285,7 @@ function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
   if (gw.enabled === false) return undefined;
   const host = gw.hostnames?.[0] ?? gw.ipAddresses?.[0];
   if (!host) return undefined;
-  const scheme = (gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats';
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:7422`;
+  return formatUrl((gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats', host, 7422);
 }
 
 /** The fleet's overrides, with each one the member also gives replaced by the member's. */
@@ -296,13 +296,13 @@ function mergeOverrides(fleet: SecretOverride[] | undefined, member: SecretOverr
 }
 
 /** A fleet-level Secret override that names a Secret only some clusters have. */
-export interface MisplacedOverride {
+interface MisplacedOverride {
   /** Index in the fleet's `secretOverrides`. */
   readonly index: number;
   /** The upstream Secret name it overrides. */
   readonly secret: string;
-  /** Directories (`csc`, `cpc-<id>`) of the clusters that have that Secret. */
-  readonly clusters: string[];
+  /** The clusters that have that Secret. */
+  readonly clusters: EventBusCluster[];
 }
 
 /**
@@ -311,24 +311,24 @@ export interface MisplacedOverride {
  * `nats-leaf-csc`, the CSC's `nats-leaf-cpc-<id>`) belongs to their entries.
  * Names no cluster has are left to EventBusSecrets, which lists the allowed ones.
  */
-export function misplacedFleetOverrides(overrides: SecretOverride[], mtls: boolean, cpcIds: string[], accountTokens: string[]): MisplacedOverride[] {
+function misplacedFleetOverrides(overrides: SecretOverride[], mtls: boolean, csc: EventBusCluster, accountTokens: string[]): MisplacedOverride[] {
   const namesOf = (role: 'csc' | 'cpc', ids: string[]) => new Set([...clusterSecretDefs(mtls), ...leafSecretDefs(role, ids, accountTokens)].map((d) => d.name));
-  const clusters: Array<[string, Set<string>]> = [[CSC, namesOf('csc', cpcIds)], ...cpcIds.map((id): [string, Set<string>] => [cpcCluster(id), namesOf('cpc', [id])])];
+  const clusters: Array<[EventBusCluster, Set<string>]> = [[csc, namesOf('csc', csc.cpcIds)], ...csc.cpcs.map((c): [EventBusCluster, Set<string>] => [c, namesOf('cpc', [c.cpcId!])])];
   const out: MisplacedOverride[] = [];
   overrides.forEach((o, index) => {
-    const having = clusters.filter(([, names]) => names.has(o?.secret)).map(([c]) => c);
+    const having = clusters.filter(([, secrets]) => secrets.has(o?.secret)).map(([c]) => c);
     if (having.length > 0 && having.length < clusters.length) out.push({ index, secret: o.secret, clusters: having });
   });
   return out;
 }
 
-function checkFleetOverrides(props: EventBusFleetProps, ids: string[], accountTokens: string[], where: string): void {
-  const [m] = misplacedFleetOverrides(props.secretOverrides ?? [], props.mtls ?? true, ids, accountTokens);
+function checkFleetOverrides(props: EventBusFleetProps, csc: EventBusCluster, accountTokens: string[], names: FleetFieldNames): void {
+  const [m] = misplacedFleetOverrides(props.secretOverrides ?? [], props.mtls ?? true, csc, accountTokens);
   if (!m) return;
-  const field = (c: string) => (c === CSC ? 'csc.secretOverrides' : `cpcs[${ids.indexOf(c.slice('cpc-'.length))}].secretOverrides`);
+  const field = (c: EventBusCluster) => (c.role === ClusterRole.CSC ? names.csc('secretOverrides') : names.cpc(csc.cpcIds.indexOf(c.cpcId!), 'secretOverrides'));
   throw problem({
-    where: `${where}: secretOverrides[${m.index}]`,
-    problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.join(', ')}, but a fleet-level override applies to every cluster`,
+    where: `${names.where}: secretOverrides[${m.index}]`,
+    problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.map((c) => c.directory).join(', ')}, but a fleet-level override applies to every cluster`,
     fix: `move this override to ${m.clusters.map(field).join(' and ')}`,
   });
 }

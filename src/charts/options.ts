@@ -4,7 +4,7 @@ import type { CertificateAuthority } from '../certificates/ca-issuer';
 import { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
-import { EnvoyResources, EnvoyServiceType } from '../gateway/envoy-proxy';
+import { EventBusEnvoyProxyOptions } from '../gateway/envoy-proxy';
 import { DsxTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
 import { IKeyStore } from '../keys/store';
@@ -84,30 +84,12 @@ export interface ClusterGatewayOptions {
    */
   readonly envoyProxyName?: string;
   /**
-   * Envoy replicas of the created EnvoyProxy.
-   * @default - Envoy Gateway's default
-   */
-  readonly envoyReplicas?: number;
-  /**
-   * Resources of the Envoy container.
+   * How the created EnvoyProxy deploys Envoy (replicas, resources, Service
+   * type, annotations and MetalLB pool); passed to EventBusEnvoyProxy as is.
+   * Not allowed with `envoyProxyName` (that EnvoyProxy exists already).
    * @default - Envoy Gateway's defaults
    */
-  readonly envoyResources?: EnvoyResources;
-  /**
-   * Type of the Envoy Service.
-   * @default - Envoy Gateway's default (LoadBalancer)
-   */
-  readonly envoyServiceType?: EnvoyServiceType;
-  /**
-   * Annotations of the Envoy Service.
-   * @default - none
-   */
-  readonly envoyServiceAnnotations?: { [key: string]: string };
-  /**
-   * MetalLB address pool of the Envoy Service.
-   * @default - none
-   */
-  readonly metalLbAddressPool?: string;
+  readonly envoy?: EventBusEnvoyProxyOptions;
   /**
    * An existing TLS Secret for the terminate listeners instead of a
    * cert-manager Certificate.

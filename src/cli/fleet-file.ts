@@ -2,115 +2,25 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { loadValidatedYaml } from './config-file';
+import { CertificatesDoc, ClusterDoc, CscTrustDoc, DeliveryDoc, FleetDoc, GatewayDoc, MqttStreamsDoc } from './fleet-doc';
 import { CertificateAuthority } from '../certificates/ca-issuer';
 import { TlsSecret } from '../certificates/existing-tls-secret';
-import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
+import { CertificateIssuer } from '../certificates/issuers';
 import { LeafTrust } from '../certificates/leaf-trust';
-import { PrivateKeyAlgorithm } from '../certificates/private-key';
-import {
-  AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions, MqttStreamStorage, parseGoDuration,
-} from '../charts/chart-values';
-import { EventBusFleetProps, FleetCpcOptions, misplacedFleetOverrides } from '../charts/fleet';
-import type { ClusterCertificateOptions, ClusterGatewayOptions, NKeyPermission } from '../charts/options';
-import { problem, quote } from '../errors';
-import { EnvoyServiceType } from '../gateway/envoy-proxy';
-import { DsxTransport } from '../gateway/gateway';
-import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
 import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
+import { ExtraAccountSettings, MqttStreamsOptions, parseGoDuration } from '../charts/chart-values';
+import { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
+import { withFieldNames } from '../charts/fleet-fields';
+import type { ClusterCertificateOptions, ClusterGatewayOptions } from '../charts/options';
+import { problem, quote } from '../errors';
 import { DirectoryKeyStore } from '../keys/directory-store';
-import { CSC, cpcCluster, validateExtraAccounts } from '../keys/layout';
+import { cpcCluster } from '../keys/layout';
 import { IKeyStore } from '../keys/store';
-import { SecretsDelivery, SecretsDeliveryKind, SecretStoreKind } from '../secrets/delivery';
+import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 import { DeterministicKeyStore } from '../testing';
 
-/** The fleet file as written (see schemas/fleet.schema.json). */
-interface GatewayDoc {
-  enabled?: boolean;
-  name?: string;
-  namespace?: string;
-  gatewayClassName?: string;
-  transport?: 'tls' | 'tcp';
-  hostnames?: string[];
-  ipAddresses?: string[];
-  mtlsHostnames?: string[];
-  mtlsClientUrls?: string[];
-  routeApiVersion?: 'v1alpha2' | 'v1';
-  routeRendering?: 'helm-values' | 'manifests';
-  envoyProxyName?: string;
-  envoyReplicas?: number;
-  envoyServiceType?: string;
-  envoyServiceAnnotations?: Record<string, string>;
-  metalLbAddressPool?: string;
-  serverTlsSecretName?: string;
-}
-/** `cscTrust`: where a CPC's trust for the CSC gateway comes from (one of the four). */
-interface CscTrustDoc {
-  pemFile?: string;
-  secretName?: string;
-  configMapName?: string;
-  key?: string;
-  publicRoots?: boolean;
-}
-/** `certificates.ca`: the fleet CA behind a cert-manager CA issuer in every cluster. */
-interface CaDoc {
-  directory?: string;
-  certFile?: string;
-  keyFile?: string;
-  secretName?: string;
-}
-interface ClusterDoc {
-  type: 'csc' | 'cpc';
-  id?: string | number;
-  cscEndpoint?: string;
-  cscTrust?: CscTrustDoc;
-  labels?: Record<string, string>;
-  gateway?: GatewayDoc;
-  nkeyPermissions?: NKeyPermission[];
-  secretOverrides?: SecretOverrideDoc[];
-  mqttStreams?: MqttStreamsDoc;
-  authCallout?: AuthCalloutOptions;
-}
-type MqttStreamsDoc = { maxBytes?: number; replicas?: number; storage?: 'memory' | 'file'; maxAge?: string };
-type SecretOverrideDoc = { secret: string; name?: string; keys?: Record<string, string> };
-export interface FleetDoc {
-  namespace?: string;
-  labels?: Record<string, string>;
-  mtls?: boolean;
-  extraAccounts?: Array<string | { name: string; jetstream?: boolean }>;
-  crossLayer?: CrossLayerSubjects;
-  mqttStreams?: MqttStreamsDoc;
-  authCallout?: AuthCalloutOptions;
-  keys?: { directory?: string; generateMissing?: boolean; deterministicTestKeys?: boolean; phrase?: string };
-  delivery: {
-    type: string;
-    storeName?: string;
-    storeKind?: string;
-    prefix?: string;
-    refreshInterval?: string;
-    mount?: string;
-    vaultAuthRef?: string;
-    vaultNamespace?: string;
-    refreshAfter?: string;
-  };
-  mtlsCertsDirectory?: string;
-  immutableSecrets?: boolean;
-  secretOverrides?: SecretOverrideDoc[];
-  certificates?: {
-    selfSigned?: boolean;
-    issuer?: { kind?: 'Issuer' | 'ClusterIssuer'; name: string };
-    ca?: CaDoc;
-    duration?: string;
-    renewBefore?: string;
-    privateKey?: string;
-  };
-  gateway?: GatewayDoc;
-  nkeyPermissions?: NKeyPermission[];
-  hostPrerequisites?: boolean;
-  cscEndpoint?: string;
-  cscTrust?: CscTrustDoc;
-  clusters: ClusterDoc[];
-}
+export type { FleetDoc } from './fleet-doc';
 
 /** Command-line settings that override the file. */
 export interface FleetFileOverrides {
@@ -193,65 +103,62 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
       throw problem({ where: `${file}: clusters[${i}]`, problem: 'a cpc entry has no id', allowed: 'lower-case letters and digits (^[a-z0-9]+$)', fix: 'add e.g. id: "1"' });
     }
   }
-  // What a csc and a cpc entry both take, with errors naming the entry.
-  const memberOf = (c: ClusterDoc) => {
+  // Members the file spells as the props do pass through; only the others are converted.
+  const memberOf = (c: ClusterDoc): FleetCpcOptions => {
     const where = `${file}: clusters[${doc.clusters.indexOf(c)}]`;
+    const { type: _type, id, gateway, mqttStreams, cscTrust, ...same } = c;
     return {
-      labels: c.labels,
-      gateway: c.gateway ? gatewayOptions(c.gateway) : undefined,
-      nkeyPermissions: c.nkeyPermissions,
-      secretOverrides: c.secretOverrides,
-      mqttStreams: c.mqttStreams ? mqttStreamsOf(c.mqttStreams, where) : undefined,
-      authCallout: c.authCallout,
+      ...same,
+      id: String(id),
+      gateway: gateway && gatewayOptions(gateway),
+      mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, where),
+      cscTrust: cscTrust && cscTrustOf(cscTrust, baseDir, `${where}.cscTrust`),
     };
   };
-  const cpcs: FleetCpcOptions[] = doc.clusters.filter((c) => c.type === 'cpc').map((c) => ({
-    id: String(c.id),
-    cscEndpoint: c.cscEndpoint,
-    ...memberOf(c),
-    cscTrust: c.cscTrust ? cscTrustOf(c.cscTrust, baseDir, `${file}: clusters[${doc.clusters.indexOf(c)}].cscTrust`) : undefined,
-  }));
-  checkOverridePlacement(doc, file);
+  const { id: _id, cscEndpoint: _e, cscTrust: _t, ...cscOptions } = memberOf(cscDoc);
+  const cpcs = doc.clusters.filter((c) => c.type === 'cpc').map(memberOf);
 
-  const keys = keyStore(doc, baseDir, file, overrides);
   const delivery = deliveryOf(doc.delivery, file);
+  const {
+    $schema: _schema, clusters: _clusters, mtlsCertsDirectory, extraAccounts: _accounts, keys: _keys, delivery: _delivery,
+    certificates, gateway, mqttStreams, cscTrust, ...same
+  } = doc;
   const props: EventBusFleetProps = {
-    namespace: doc.namespace,
-    labels: doc.labels,
-    mtls: doc.mtls,
-    ...extraAccountsOf(doc, file),
-    crossLayer: doc.crossLayer,
-    mqttStreams: doc.mqttStreams ? mqttStreamsOf(doc.mqttStreams, file) : undefined,
-    authCallout: doc.authCallout,
-    keys,
+    ...same,
+    ...extraAccountsOf(doc),
+    keys: keyStore(doc, baseDir, file, overrides),
     delivery,
-    immutableSecrets: doc.immutableSecrets,
-    secretOverrides: doc.secretOverrides,
-    certificates: doc.certificates ? certificateOptions(doc.certificates, file, caOf(doc, baseDir, file, overrides, delivery)) : undefined,
-    gateway: doc.gateway ? gatewayOptions(doc.gateway) : undefined,
-    nkeyPermissions: doc.nkeyPermissions,
-    hostPrerequisites: doc.hostPrerequisites,
-    cscEndpoint: doc.cscEndpoint,
-    cscTrust: doc.cscTrust ? cscTrustOf(doc.cscTrust, baseDir, `${file}: cscTrust`) : undefined,
-    csc: memberOf(cscDoc),
+    certificates: certificates && certificateOptions(certificates, file, caOf(doc, baseDir, file, overrides, delivery)),
+    gateway: gateway && gatewayOptions(gateway),
+    mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, file),
+    cscTrust: cscTrust && cscTrustOf(cscTrust, baseDir, `${file}: cscTrust`),
+    csc: cscOptions,
     cpcs,
   };
-  if (doc.mtlsCertsDirectory) return withMtlsCerts(props, path.resolve(baseDir, doc.mtlsCertsDirectory));
-  return props;
+  // The fleet checks its rules once; for props from this file, its errors name the file's fields.
+  const entry = (c: ClusterDoc) => `clusters[${doc.clusters.indexOf(c)}]`;
+  const cpcDocs = doc.clusters.filter((c) => c.type === 'cpc');
+  return withFieldNames(mtlsCertsDirectory ? withMtlsCerts(props, path.resolve(baseDir, mtlsCertsDirectory)) : props, {
+    where: file,
+    cpcList: 'clusters',
+    csc: (field) => `${entry(cscDoc)}.${field}`,
+    cpc: (index, field) => `${entry(cpcDocs[index])}.${field}`,
+  });
 }
 
-/** `extraAccounts` (names) and `extraAccountSettings` from the file's list of names and `{ name, jetstream }` entries. */
-function extraAccountsOf(doc: FleetDoc, file: string): Pick<EventBusFleetProps, 'extraAccounts' | 'extraAccountSettings'> {
+/**
+ * `extraAccounts` (names) and `extraAccountSettings` from the file's list of
+ * names and `{ name, jetstream }` entries; the fleet checks the names (a name
+ * listed twice included) and names this file in its errors.
+ */
+function extraAccountsOf(doc: FleetDoc): Pick<EventBusFleetProps, 'extraAccounts' | 'extraAccountSettings'> {
   if (!doc.extraAccounts) return {};
   const names: string[] = [];
   const settings: Record<string, ExtraAccountSettings> = {};
-  doc.extraAccounts.forEach((a, i) => {
+  doc.extraAccounts.forEach((a) => {
     if (typeof a === 'string') {
       names.push(a);
       return;
-    }
-    if (names.includes(a.name)) {
-      throw problem({ where: `${file}: extraAccounts[${i}]`, problem: `extra account ${quote(a.name)} is listed twice`, fix: 'list each extra account once' });
     }
     names.push(a.name);
     if (a.jetstream !== undefined) settings[a.name] = { jetstream: a.jetstream };
@@ -260,40 +167,11 @@ function extraAccountsOf(doc: FleetDoc, file: string): Pick<EventBusFleetProps, 
 }
 
 function mqttStreamsOf(m: MqttStreamsDoc, where: string): MqttStreamsOptions {
-  let maxAge: Duration | undefined;
-  if (m.maxAge !== undefined) {
-    const ms = parseGoDuration(m.maxAge);
-    if (ms === undefined) throw problem({ where: `${where}: mqttStreams.maxAge`, problem: `${quote(m.maxAge)} is not a Go duration`, allowed: 'h, m, s and ms parts, e.g. 3h, 1h30m, 0s', fix: 'e.g. maxAge: 3h' });
-    maxAge = Duration.millis(ms);
-  }
-  return {
-    maxBytes: m.maxBytes,
-    replicas: m.replicas,
-    storage: m.storage === undefined ? undefined : m.storage === 'file' ? MqttStreamStorage.FILE : MqttStreamStorage.MEMORY,
-    maxAge,
-  };
-}
-
-/**
- * Refuses a top-level override of a Secret only some clusters have, naming
- * the cluster entries it belongs under (the fleet would name its props).
- */
-function checkOverridePlacement(doc: FleetDoc, file: string): void {
-  const ids = doc.clusters.filter((c) => c.type === 'cpc').map((c) => String(c.id));
-  let tokens: string[];
-  try {
-    tokens = validateExtraAccounts((doc.extraAccounts ?? []).map((a) => (typeof a === 'string' ? a : a.name)), 'extraAccounts');
-  } catch {
-    return; // the fleet reports bad account names
-  }
-  const [m] = misplacedFleetOverrides(doc.secretOverrides ?? [], doc.mtls ?? true, ids, tokens);
-  if (!m) return;
-  const entry = (c: string) => `clusters[${doc.clusters.findIndex((d) => (c === CSC ? d.type === 'csc' : d.type === 'cpc' && cpcCluster(String(d.id)) === c))}]`;
-  throw problem({
-    where: `${file}: secretOverrides[${m.index}]`,
-    problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.join(', ')}, but a top-level override applies to every cluster`,
-    fix: `move this override to secretOverrides of ${m.clusters.map(entry).join(' and ')}`,
-  });
+  const { maxAge, ...rest } = m;
+  if (maxAge === undefined) return rest;
+  const ms = parseGoDuration(maxAge);
+  if (ms === undefined) throw problem({ where: `${where}: mqttStreams.maxAge`, problem: `${quote(maxAge)} is not a Go duration`, allowed: 'h, m, s and ms parts, e.g. 3h, 1h30m, 0s', fix: 'e.g. maxAge: 3h' });
+  return { ...rest, maxAge: Duration.millis(ms) };
 }
 
 /** `nats-mtls-server-tls` of each cluster from the `certs` command's output. */
@@ -341,20 +219,18 @@ function duration(text: string | undefined, where: string): Duration | undefined
   return { s: Duration.seconds, m: Duration.minutes, h: Duration.hours, d: Duration.days }[m[2] as 's' | 'm' | 'h' | 'd'](n);
 }
 
-function deliveryOf(d: FleetDoc['delivery'], file: string): SecretsDelivery {
+function deliveryOf(d: DeliveryDoc, file: string): SecretsDelivery {
   switch (d.type) {
     case 'inline': return SecretsDelivery.inline();
     case 'existing': return SecretsDelivery.existing();
-    case 'externalSecrets': return SecretsDelivery.externalSecrets({
-      storeName: d.storeName!,
-      storeKind: d.storeKind === 'ClusterSecretStore' ? SecretStoreKind.CLUSTER_SECRET_STORE : SecretStoreKind.SECRET_STORE,
-      prefix: d.prefix,
-      refreshInterval: duration(d.refreshInterval, `${file}: delivery.refreshInterval`),
-    });
-    case 'vaultStaticSecrets': return SecretsDelivery.vaultStaticSecrets({
-      mount: d.mount, prefix: d.prefix, vaultAuthRef: d.vaultAuthRef, vaultNamespace: d.vaultNamespace, refreshAfter: duration(d.refreshAfter, `${file}: delivery.refreshAfter`),
-    });
-    default: throw problem({ where: `${file}: delivery.type`, problem: `unknown delivery ${quote(d.type)}` });
+    case 'externalSecrets': {
+      const { type: _t, refreshInterval, ...options } = d;
+      return SecretsDelivery.externalSecrets({ ...options, refreshInterval: duration(refreshInterval, `${file}: delivery.refreshInterval`) });
+    }
+    case 'vaultStaticSecrets': {
+      const { type: _t, refreshAfter, ...options } = d;
+      return SecretsDelivery.vaultStaticSecrets({ ...options, refreshAfter: duration(refreshAfter, `${file}: delivery.refreshAfter`) });
+    }
   }
 }
 
@@ -435,41 +311,19 @@ function readText(file: string, where: string): string {
   }
 }
 
-function certificateOptions(c: NonNullable<FleetDoc['certificates']>, file: string, ca: CertificateAuthority | undefined): ClusterCertificateOptions {
-  let issuer: ICertificateIssuer | undefined;
-  if (c.issuer) {
-    issuer = c.issuer.kind === 'ClusterIssuer' ? CertificateIssuer.fromClusterIssuerName(c.issuer.name) : CertificateIssuer.fromIssuerName(c.issuer.name);
-  }
+function certificateOptions(c: CertificatesDoc, file: string, ca: CertificateAuthority | undefined): ClusterCertificateOptions {
+  const { issuer, ca: _ca, duration: lifetime, renewBefore, ...rest } = c;
   return {
-    issuer,
+    ...rest,
+    issuer: issuer && (issuer.kind === 'ClusterIssuer' ? CertificateIssuer.fromClusterIssuerName(issuer.name) : CertificateIssuer.fromIssuerName(issuer.name)),
     ca,
-    selfSigned: c.selfSigned,
-    duration: duration(c.duration, `${file}: certificates.duration`),
-    renewBefore: duration(c.renewBefore, `${file}: certificates.renewBefore`),
-    privateKey: c.privateKey as PrivateKeyAlgorithm | undefined,
+    duration: duration(lifetime, `${file}: certificates.duration`),
+    renewBefore: duration(renewBefore, `${file}: certificates.renewBefore`),
   };
 }
 
+/** The file's gateway is ClusterGatewayOptions but for the server TLS Secret, given by name. */
 function gatewayOptions(g: GatewayDoc): ClusterGatewayOptions {
-  // Only fields that are set, so a cluster's gateway block merges over the fleet's.
-  const out: Record<string, unknown> = {
-    enabled: g.enabled,
-    name: g.name,
-    namespace: g.namespace,
-    gatewayClassName: g.gatewayClassName,
-    transport: g.transport === undefined ? undefined : g.transport === 'tcp' ? DsxTransport.TCP : DsxTransport.TLS,
-    hostnames: g.hostnames,
-    ipAddresses: g.ipAddresses,
-    mtlsHostnames: g.mtlsHostnames,
-    mtlsClientUrls: g.mtlsClientUrls,
-    routeApiVersion: g.routeApiVersion === undefined ? undefined : g.routeApiVersion === 'v1' ? RouteApiVersion.V1 : RouteApiVersion.V1ALPHA2,
-    routeRendering: g.routeRendering === undefined ? undefined : g.routeRendering === 'manifests' ? RouteRendering.MANIFESTS : RouteRendering.HELM_VALUES,
-    envoyProxyName: g.envoyProxyName,
-    envoyReplicas: g.envoyReplicas,
-    envoyServiceType: g.envoyServiceType as EnvoyServiceType | undefined,
-    envoyServiceAnnotations: g.envoyServiceAnnotations,
-    metalLbAddressPool: g.metalLbAddressPool,
-    serverTlsSecret: g.serverTlsSecretName ? TlsSecret.fromSecretName(g.serverTlsSecretName) : undefined,
-  };
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as ClusterGatewayOptions;
+  const { serverTlsSecretName, ...options } = g;
+  return serverTlsSecretName === undefined ? options : { ...options, serverTlsSecret: TlsSecret.fromSecretName(serverTlsSecretName) };
 }

@@ -6,7 +6,8 @@
  * gateway reset the connection without a word.
  */
 import { canonicalIp, dnsNameCovers, isIpLiteral } from '../k8s/names';
-import { formatProblem, problem, quote } from '../errors';
+import { parseClientUrl } from '../endpoint';
+import { formatProblem, quote } from '../errors';
 
 export interface AgreementInput {
   readonly where: string | undefined;
@@ -19,27 +20,6 @@ export interface AgreementInput {
 }
 
 const list = (xs: readonly string[]) => (xs.length ? `[${xs.map((x) => quote(x)).join(', ')}]` : '[] (none)');
-
-/** Parses a broker URL (`mqtts://host:8883`, `ssl://…`, `tls://…`); throws a described error when it is not one. */
-export function parseClientUrl(url: string, where: string | undefined): { host: string; port?: number } {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || !parsed.hostname || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    // Our error type, so the CLI prints it as a plain ERROR line (not as a crash).
-    throw problem({
-      where,
-      problem: `client URL ${quote(url)} is not a URL with a host`,
-      allowed: 'URLs such as "mqtts://mqtt-mtls.example.com:8883" or "ssl://172.18.200.1:8883"',
-      fix: 'write the URL the MQTT clients use, including the scheme',
-    });
-  }
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  return { host, port: parsed.port ? Number(parsed.port) : undefined };
-}
 
 /** Every disagreement, as complete error messages (empty when all agree). */
 export function hostnameAgreementErrors(input: AgreementInput): string[] {

@@ -47,21 +47,17 @@ export interface EnvoyResources {
   readonly memoryLimit?: string;
 }
 
-/** Props of {@link EventBusEnvoyProxy}. */
-export interface EventBusEnvoyProxyProps {
-  /**
-   * Name of the EnvoyProxy.
-   * @default "event-bus-proxy-config" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource))
-   */
-  readonly name?: string;
-  /**
-   * Namespace; must be the Gateway's.
-   * @default - the chart's namespace
-   */
-  readonly namespace?: string;
+/**
+ * How the Envoy pods and their Service are deployed: what an
+ * {@link EventBusEnvoyProxy} sets, and what a cluster's `gateway.envoy` (and a
+ * fleet file's `gateway.envoy`) passes to it unchanged.
+ */
+export interface EventBusEnvoyProxyOptions {
   /**
    * Envoy replicas.
    * @default - Envoy Gateway's default (1)
+   * @minimum 0
+   * @asType integer
    */
   readonly replicas?: number;
   /**
@@ -86,6 +82,20 @@ export interface EventBusEnvoyProxyProps {
    * @default - none
    */
   readonly metalLbAddressPool?: string;
+}
+
+/** Props of {@link EventBusEnvoyProxy}. */
+export interface EventBusEnvoyProxyProps extends EventBusEnvoyProxyOptions {
+  /**
+   * Name of the EnvoyProxy.
+   * @default "event-bus-proxy-config" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource))
+   */
+  readonly name?: string;
+  /**
+   * Namespace; must be the Gateway's.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
 }
 
 const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;

@@ -51,9 +51,9 @@ export interface EventBusGatewayProps {
 /** Transport of the DSX listeners `mqtt`, `nats-client` and `nats-leafnode`. */
 export enum DsxTransport {
   /** TLS terminated at the gateway (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)). */
-  TLS = 'TLS',
+  TLS = 'tls',
   /** Plain TCP (the local evaluation). */
-  TCP = 'TCP',
+  TCP = 'tcp',
 }
 
 /** Options of {@link EventBusGateway.addDsxListeners}. */

@@ -1,7 +1,7 @@
 export { DsxTransport, EventBusGateway } from './gateway';
 export type { DsxGatewayProps, DsxListeners, DsxListenersOptions, EventBusGatewayProps } from './gateway';
 export { EnvoyServiceType, EventBusEnvoyProxy } from './envoy-proxy';
-export type { EnvoyResources, EventBusEnvoyProxyProps, IEnvoyProxy } from './envoy-proxy';
+export type { EnvoyResources, EventBusEnvoyProxyOptions, EventBusEnvoyProxyProps, IEnvoyProxy } from './envoy-proxy';
 export { GatewayListener, TcpListener, TlsPassthroughListener, TlsTerminateListener } from './listeners';
 export type { ListenerOptions, TcpListenerOptions, TlsPassthroughListenerOptions, TlsTerminateListenerOptions } from './listeners';
 export { GatewayRoute } from './routes';

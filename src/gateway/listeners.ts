@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../k8s/names';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
+import { parseClientUrl } from '../endpoint';
 import { problem, quote } from '../errors';
-import { parseClientUrl } from './agreement';
 import type { EventBusGateway } from './gateway';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteKind, RouteRendering } from './route-types';
 import { GatewayRoute, GatewayRouteOptions, RouteDecision, TerminateRouteOptions, TlsRouteOptions } from './routes';

@@ -31,9 +31,18 @@ export interface CscClusterOptions {
 export class EventBusCluster {
   /** The common services cluster, serving the given CPCs. */
   public static csc(options: CscClusterOptions = {}): EventBusCluster {
-    const ids = [...(options.cpcIds ?? [])];
-    for (const id of ids) validateCpcId(id, 'EventBusCluster.csc: cpcIds');
-    validateUniqueCpcIds(ids, 'EventBusCluster.csc: cpcIds');
+    return EventBusCluster._csc(options.cpcIds ?? [], () => 'EventBusCluster.csc: cpcIds', 'EventBusCluster.csc: cpcIds');
+  }
+
+  /**
+   * The CSC of the given CPC ids, each checked once here; errors name the
+   * caller's field of each id (`whereOf(index)`) and of the list.
+   * @internal
+   */
+  public static _csc(cpcIds: readonly string[], whereOf: (index: number) => string, whereList: string): EventBusCluster {
+    const ids = [...cpcIds];
+    ids.forEach((id, i) => validateCpcId(id, whereOf(i)));
+    validateUniqueCpcIds(ids, whereList);
     return new EventBusCluster(ClusterRole.CSC, undefined, ids);
   }
 
@@ -56,6 +65,14 @@ export class EventBusCluster {
     this.role = role;
     this.cpcId = cpcId;
     this.ids = Object.freeze(cpcIds);
+  }
+
+  /**
+   * For the CSC: its CPCs, in the given order (their ids were checked with
+   * the CSC's). Empty for a CPC.
+   */
+  public get cpcs(): EventBusCluster[] {
+    return this.ids.map((id) => new EventBusCluster(ClusterRole.CPC, id, []));
   }
 
   /** For the CSC: the ids of its CPCs, in the given order. Empty for a CPC. */

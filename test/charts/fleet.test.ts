@@ -180,7 +180,7 @@ describe('EventBusFleet', () => {
     expect(ca.spec.commonName).toBe(`dsx-event-bus CPC-${'a'.repeat(40)}... CA`);
     expect(ca.spec.commonName).toHaveLength(64);
     expect(() => new EventBusFleet(Testing.app(), 'fleet', withId('b'.repeat(64))))
-      .toThrow(/fleet: cpcs: CPC id "b{20}…" is 64 characters long\. Allowed: at most 63 characters/);
+      .toThrow(/fleet: cpcs\[0\]\.id: CPC id "b{20}…" is 64 characters long\. Allowed: at most 63 characters/);
     // A long extra account is refused before its Secret and file names reach Kubernetes' 253 or the file system's 255.
     expect(() => new EventBusFleet(Testing.app(), 'fleet', withId(long, { extraAccounts: ['L' + 'x'.repeat(199)] })))
       .toThrow(/fleet: extraAccounts: extra account "Lx{19}…" is 200 characters long\. Allowed: at most 63 characters/);

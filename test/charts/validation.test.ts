@@ -22,13 +22,13 @@ const fleet = (extra: Partial<EventBusFleetProps> = {}) => new EventBusFleet(Tes
 
 describe('validation parity with the upstream chart', () => {
   test('fails when a CPC id is not lower-case letters and digits', () => {
-    expect(() => fleet({ cpcs: [{ id: 'CPC_1' }] })).toThrow(/fleet: cpcs: CPC id "CPC_1" is invalid\. Allowed: lower-case letters and digits only \(\^\[a-z0-9\]\+\$\).*Fix: use e\.g\. "cpc1"/);
+    expect(() => fleet({ cpcs: [{ id: 'CPC_1' }] })).toThrow(/fleet: cpcs\[0\]\.id: CPC id "CPC_1" is invalid\. Allowed: lower-case letters and digits only \(\^\[a-z0-9\]\+\$\).*Fix: use e\.g\. "cpc1"/);
     expect(() => new CpcChart(Testing.app(), 'cpc', { cpcId: '1.2', cscEndpoint: 'tls://csc:7422', delivery: SecretsDelivery.existing(), gateway: { enabled: false } }))
       .toThrow(/CPC id "1\.2" is invalid/);
   });
 
   test('fails when a CPC id is listed twice', () => {
-    expect(() => fleet({ cpcs: [{ id: '1' }, { id: '2' }, { id: '1' }] })).toThrow(/CPC id "1" is listed twice\. Fix: list each CPC id once/);
+    expect(() => fleet({ cpcs: [{ id: '1' }, { id: '2' }, { id: '1' }] })).toThrow(/^fleet: cpcs: CPC id "1" is listed twice\. Fix: list each CPC id once/);
     expect(() => new CscChart(Testing.app(), 'csc', { cpcIds: ['7', '7'], delivery: SecretsDelivery.existing(), gateway: { enabled: false } })).toThrow(/CPC id "7" is listed twice/);
   });
 

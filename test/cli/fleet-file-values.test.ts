@@ -61,7 +61,8 @@ clusters:
     const { file, props } = load(`${HEAD}secretOverrides:
   - { secret: nats-leaf-csc, name: x }
 ${CLUSTERS}`);
-    expect(props).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: secretOverrides\\[0\\]: Secret "nats-leaf-csc" exists only on cpc-1, cpc-2, but a top-level override applies to every cluster\\. Fix: move this override to secretOverrides of clusters\\[1\\] and clusters\\[2\\]`));
+    // The fleet checks the rule; read from a file, it names the file's fields.
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', props())).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: secretOverrides\\[0\\]: Secret "nats-leaf-csc" exists only on cpc-1, cpc-2, but a fleet-level override applies to every cluster\\. Fix: move this override to clusters\\[1\\]\\.secretOverrides and clusters\\[2\\]\\.secretOverrides`));
   });
 
   test('fails when a cluster entry overrides a Secret that cluster does not have', () => {
@@ -128,11 +129,12 @@ clusters:
 
   test('fails when an extra account is listed twice across both forms', () => {
     const { file, props } = load(`${HEAD}extraAccounts: [Kiwi, { name: Kiwi, jetstream: true }]\n${CLUSTERS}`);
-    expect(props).toThrow(new RegExp(`${path.basename(file).replace('.', '\\.')}: extraAccounts\\[1\\]: extra account "Kiwi" is listed twice\\. Fix: list each extra account once`));
+    // The fleet checks the names; read from a file, its error names the file.
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', props())).toThrow(new RegExp(`${path.basename(file).replace('.', '\\.')}: extraAccounts: extra account "Kiwi" is listed twice\\. Fix: list each extra account once`));
   });
 
   test('fails (schema) when mqttStreams or authCallout is malformed', () => {
-    expect(load(`${HEAD}mqttStreams: { maxAge: 3d, replicas: 7 }\n${CLUSTERS}`).props).toThrow(/mqttStreams\/replicas: must be <= 5[\s\S]*mqttStreams\/maxAge: does not match/);
+    expect(load(`${HEAD}mqttStreams: { maxAge: 3d, replicas: 7 }\n${CLUSTERS}`).props).toThrow(/mqttStreams\/maxAge: does not match[\s\S]*mqttStreams\/replicas: must be <= 5/);
     expect(load(`${HEAD}authCallout: { image: { repository: r.example.com/a } }\n${CLUSTERS}`).props).toThrow(/authCallout\/image: missing required field "tag"/);
     expect(load(`${HEAD}extraAccounts: [{ name: Kiwi, jetStream: true }]\n${CLUSTERS}`).props).toThrow(/extraAccounts\/0/);
   });

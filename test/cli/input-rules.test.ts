@@ -195,7 +195,7 @@ describe('fleet files', () => {
   });
 
   test('fails when a Service annotation key is invalid', async () => {
-    const r = await synth(MINIMAL.replace('gateway: { hostnames: [csc.example.com] }', `gateway: { hostnames: [csc.example.com], envoyServiceAnnotations: { "${'a'.repeat(64)}": x } }`));
+    const r = await synth(MINIMAL.replace('gateway: { hostnames: [csc.example.com] }', `gateway: { hostnames: [csc.example.com], envoy: { serviceAnnotations: { "${'a'.repeat(64)}": x } } }`));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Service annotation key "a{64}" is invalid: the name part has 64 characters/);
   });

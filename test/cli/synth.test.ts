@@ -121,7 +121,7 @@ describe('dsx-event-bus synth', () => {
     ['two CSCs', MINIMAL + '  - type: csc\n', /clusters: there are 2 clusters of type csc\. Allowed: exactly one csc/],
     ['no CSC', MINIMAL.replace('type: csc', 'type: cpc\n    id: "9"'), /there is no cluster of type csc/],
     ['a CPC without id', MINIMAL.replace('    id: "1"\n', ''), /clusters\[1\]: a cpc entry has no id/],
-    ['a bad CPC id', MINIMAL.replace('id: "1"', 'id: CPC-1'), /CPC id "CPC-1" is invalid/],
+    ['a bad CPC id', MINIMAL.replace('id: "1"', 'id: CPC-1'), /fleet\.yaml: clusters\[1\]\.id: CPC id "CPC-1" is invalid/],
     ['a reserved extra account', MINIMAL + 'extraAccounts: [AUTHX]\n', /extra account "AUTHX" conflicts with a built-in NATS account name/],
   ])('fails when the fleet file has %s', async (_name, text, message) => {
     const dir = tmp();
