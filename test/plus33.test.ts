@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { CertificateIssuer, DeterministicKeyStore, EventBusFleet, SecretsDelivery } from '../src';
+import { CertificateIssuer, EventBusFleet, SecretsDelivery } from '../src';
+import { DeterministicKeyStore } from '../src/testing';
 import { ensureBuilt, REPO } from './util/cli';
 
 describe('beside cdk8s-plus-33', () => {

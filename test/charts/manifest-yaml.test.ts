@@ -1,7 +1,8 @@
 import { Testing, Yaml } from 'cdk8s';
 import {
-  CertificateIssuer, DeterministicKeyStore, EventBusFleet, LeafTrust, SecretsDelivery,
+  CertificateIssuer, EventBusFleet, LeafTrust, SecretsDelivery,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { manifestYaml } from '../../src/charts/manifest-yaml';
 import { tlsFixture } from '../secrets/tls-fixture';
 
