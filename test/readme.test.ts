@@ -154,7 +154,7 @@ describe('README.md example', () => {
     const lib = require(path.join(dir, 'node_modules', 'cdk8s-dsx-event-bus'));
     const example = require(path.join(dir, 'main.js'));
     /* eslint-enable @typescript-eslint/no-require-imports */
-    const fleet = example.eventBus(Testing.app(), new lib.DeterministicKeyStore());
+    const fleet = example.eventBus(Testing.app(), new lib.testing.DeterministicKeyStore());
     const synthesized: Record<string, string[]> = {};
     for (const chart of fleet.charts) synthesized[chart.cluster.directory] = kindsAndNames(Testing.synth(chart));
     expect(synthesized).toEqual(Object.fromEntries(Object.entries(out.objects).map(([c, o]) => [c, kindsAndNames(o)])));
