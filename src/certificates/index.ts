@@ -1,5 +1,4 @@
 export type { ITlsSecretSource } from './tls-secret';
-export { TlsSecret } from './existing-tls-secret';
 export { CertificateIssuer, IssuerKind, SelfSignedCaIssuer, VaultAuth, VaultIssuer } from './issuers';
 export type { ICertificateIssuer, IssuerOptions, SelfSignedCaIssuerProps, VaultAppRoleAuthOptions, VaultIssuerProps, VaultKubernetesAuthOptions } from './issuers';
 export { PrivateKeyAlgorithm } from './private-key';

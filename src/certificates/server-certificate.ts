@@ -93,6 +93,20 @@ export interface ServerCertificateProps extends ServerCertificateOptions {
  * (`rotationPolicy: Always`).
  */
 export class ServerCertificate extends Construct implements ITlsSecretSource {
+  /**
+   * A TLS Secret (`tls.crt`, `tls.key`, `ca.crt`) provisioned elsewhere (a
+   * secrets pipeline, `kubectl create secret tls`, another chart), referenced
+   * by name wherever a `ServerCertificate` is accepted (a TLS-terminate
+   * listener, `MtlsServerTls.fromTlsSecretSource`). Nothing is emitted for it.
+   * @param name the Secret's name
+   * @param namespace its namespace, when it is not the consumer's namespace
+   */
+  public static fromSecretName(name: string, namespace?: string): ITlsSecretSource {
+    validateObjectName(name, 'ServerCertificate.fromSecretName()', 'Secret name');
+    if (namespace !== undefined) validateNamespace(namespace, 'ServerCertificate.fromSecretName()');
+    return { tlsSecretName: name, tlsSecretNamespace: namespace };
+  }
+
   /** The Certificate's name. */
   public readonly name: string;
   /** Secret cert-manager writes: `tls.crt`, `tls.key`, `ca.crt`. */

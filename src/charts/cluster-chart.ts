@@ -13,7 +13,7 @@ import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { HostPrerequisites } from '../charts/host-prerequisites';
 import { problem, quote } from '../errors';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
-import { DsxTransport, EventBusGateway } from '../gateway/gateway';
+import { GatewayTransport, EventBusGateway } from '../gateway/gateway';
 import { validateExtraAccounts } from '../keys/layout';
 import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
@@ -81,9 +81,9 @@ export abstract class EventBusClusterChart extends Chart {
 
     const gw = options.gateway ?? {};
     const gatewayEnabled = gw.enabled ?? true;
-    const transport = gw.transport ?? DsxTransport.TLS;
+    const transport = gw.transport ?? GatewayTransport.TLS;
     const gatewayNamespace = gw.namespace ?? namespace;
-    this.terminatesTls = gatewayEnabled && transport === DsxTransport.TLS;
+    this.terminatesTls = gatewayEnabled && transport === GatewayTransport.TLS;
 
     // Certificates: one issuer for the gateway certificate and the mTLS server.
     const certs = options.certificates ?? {};
@@ -94,7 +94,7 @@ export abstract class EventBusClusterChart extends Chart {
     // A namespaced Issuer signs Certificates of its own namespace only: when
     // the gateway's certificate lives elsewhere, the issuer we create is a
     // ClusterIssuer so it can sign both certificates.
-    const spansNamespaces = gatewayEnabled && transport === DsxTransport.TLS && !gw.serverTlsSecret && gatewayNamespace !== namespace;
+    const spansNamespaces = gatewayEnabled && transport === GatewayTransport.TLS && !gw.serverTlsSecret && gatewayNamespace !== namespace;
     let issuer: ICertificateIssuer | undefined = certs.issuer;
     if (certs.selfSigned) {
       issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName), clusterScoped: spansNamespaces });
@@ -106,13 +106,13 @@ export abstract class EventBusClusterChart extends Chart {
     const certOptions = { duration: certs.duration, renewBefore: certs.renewBefore, privateKey: certs.privateKey };
 
     let terminateCertificate: ITlsSecretSource | undefined = gw.serverTlsSecret;
-    if (gatewayEnabled && transport === DsxTransport.TLS && !terminateCertificate) {
+    if (gatewayEnabled && transport === GatewayTransport.TLS && !terminateCertificate) {
       if (!issuer) {
         throw problem({
           where,
           problem: 'the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret',
           allowed: 'certificates.issuer, certificates.selfSigned: true, or gateway.serverTlsSecret',
-          fix: 'set certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")), or use gateway.transport: DsxTransport.TCP for an evaluation cluster',
+          fix: 'set certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")), or use gateway.transport: GatewayTransport.TCP for an evaluation cluster',
           cliFix: 'in the fleet file, set certificates.ca: {} (one fleet CA that every CPC trusts), certificates.issuer (e.g. issuer: { kind: Issuer, name: event-bus-certificate-issuer }) or certificates.selfSigned: true, or gateway.serverTlsSecretName, or gateway.transport: tcp for an evaluation cluster',
         });
       }
@@ -184,7 +184,7 @@ export abstract class EventBusClusterChart extends Chart {
           metalLbAddressPool: gw.metalLbAddressPool,
         });
       }
-      this.gateway = EventBusGateway.dsxDefault(this, 'Gateway', {
+      this.gateway = EventBusGateway.withEventBusListeners(this, 'Gateway', {
         name: gw.name,
         namespace: gatewayNamespace,
         gatewayClassName: gw.gatewayClassName,
@@ -192,8 +192,8 @@ export abstract class EventBusClusterChart extends Chart {
         routeApiVersion: gw.routeApiVersion,
         routeRendering: gw.routeRendering,
         transport,
-        certificate: transport === DsxTransport.TLS ? terminateCertificate : undefined,
-        hostnames: transport === DsxTransport.TLS && gw.hostnames?.length ? gw.hostnames : undefined,
+        certificate: transport === GatewayTransport.TLS ? terminateCertificate : undefined,
+        hostnames: transport === GatewayTransport.TLS && gw.hostnames?.length ? gw.hostnames : undefined,
         mtls: this.mtls,
         mtlsHostnames: this.mtls ? gw.mtlsHostnames ?? gw.hostnames : undefined,
         mtlsServerCertificate: this.mtls && mtlsClientUrls ? this.mtlsCertificate : undefined,

@@ -12,7 +12,7 @@ import { canonicalIp, isIpLiteral } from '../certificates/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { EventBusError, problem, quote } from '../errors';
 import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';
-import { DsxTransport } from '../gateway/gateway';
+import { GatewayTransport } from '../gateway/gateway';
 import { CSC, cpcCluster, validateCpcId, validateExtraAccounts, validateUniqueCpcIds } from '../keys/layout';
 import { SecretOverride } from '../secrets/event-bus-secrets';
 import { clusterSecretDefs, leafSecretDefs } from '../secrets/inventory';
@@ -277,16 +277,16 @@ export class EventBusFleet extends Construct {
     const ips = (gw.ipAddresses ?? []).map(canonicalIp);
     const viaGateway = (gw.enabled ?? true) && (names.includes(host.toLowerCase()) || (isIpLiteral(host) && ips.includes(canonicalIp(host))));
     if (!viaGateway) return;
-    const transport = gw.transport ?? DsxTransport.TLS;
+    const transport = gw.transport ?? GatewayTransport.TLS;
     const where = `${this.node.path}/${cpcCluster(cpcId)}`;
-    if (transport === DsxTransport.TLS && scheme !== 'tls') {
+    if (transport === GatewayTransport.TLS && scheme !== 'tls') {
       throw problem({
         where,
         problem: `cscEndpoint ${quote(endpoint)} uses ${scheme}:// but the CSC gateway terminates TLS on its nats-leafnode listener`,
         fix: `use tls://${m[2]}:${m[3] ?? '7422'}`,
       });
     }
-    if (transport === DsxTransport.TCP && scheme === 'tls') {
+    if (transport === GatewayTransport.TCP && scheme === 'tls') {
       throw problem({
         where,
         problem: `cscEndpoint ${quote(endpoint)} uses tls:// but the CSC gateway's nats-leafnode listener is plain TCP`,
@@ -345,7 +345,7 @@ function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
   if (gw.enabled === false) return undefined;
   const host = gw.hostnames?.[0] ?? gw.ipAddresses?.[0];
   if (!host) return undefined;
-  const scheme = (gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats';
+  const scheme = (gw.transport ?? GatewayTransport.TLS) === GatewayTransport.TLS ? 'tls' : 'nats';
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:7422`;
 }
 

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { loadValidatedYaml } from './config-file';
 import { CertificateAuthority } from '../certificates/ca-issuer';
-import { TlsSecret } from '../certificates/existing-tls-secret';
+import { ServerCertificate } from '../certificates/server-certificate';
 import { CertificateIssuer, ICertificateIssuer } from '../certificates/issuers';
 import { LeafTrust } from '../certificates/leaf-trust';
 import { MAX_GO_DURATION_SECONDS } from '../certificates/names';
@@ -15,7 +15,7 @@ import { EventBusFleetProps, FleetCpcOptions, misplacedFleetOverrides } from '..
 import type { ClusterCertificateOptions, ClusterGatewayOptions, NKeyPermission } from '../charts/options';
 import { problem, quote } from '../errors';
 import { EnvoyServiceType } from '../gateway/envoy-proxy';
-import { DsxTransport } from '../gateway/gateway';
+import { GatewayTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { CSC, cpcCluster, validateExtraAccounts } from '../keys/layout';
@@ -456,7 +456,7 @@ function gatewayOptions(g: GatewayDoc): ClusterGatewayOptions {
     name: g.name,
     namespace: g.namespace,
     gatewayClassName: g.gatewayClassName,
-    transport: g.transport === undefined ? undefined : g.transport === 'tcp' ? DsxTransport.TCP : DsxTransport.TLS,
+    transport: g.transport === undefined ? undefined : g.transport === 'tcp' ? GatewayTransport.TCP : GatewayTransport.TLS,
     hostnames: g.hostnames,
     ipAddresses: g.ipAddresses,
     mtlsHostnames: g.mtlsHostnames,
@@ -468,7 +468,7 @@ function gatewayOptions(g: GatewayDoc): ClusterGatewayOptions {
     envoyServiceType: g.envoyServiceType as EnvoyServiceType | undefined,
     envoyServiceAnnotations: g.envoyServiceAnnotations,
     metalLbAddressPool: g.metalLbAddressPool,
-    serverTlsSecret: g.serverTlsSecretName ? TlsSecret.fromSecretName(g.serverTlsSecretName) : undefined,
+    serverTlsSecret: g.serverTlsSecretName ? ServerCertificate.fromSecretName(g.serverTlsSecretName) : undefined,
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as ClusterGatewayOptions;
 }

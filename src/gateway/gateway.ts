@@ -48,25 +48,25 @@ export interface EventBusGatewayProps {
   readonly routeRendering?: RouteRendering;
 }
 
-/** Transport of the DSX listeners `mqtt`, `nats-client` and `nats-leafnode`. */
-export enum DsxTransport {
+/** Transport of the event bus listeners `mqtt`, `nats-client` and `nats-leafnode`. */
+export enum GatewayTransport {
   /** TLS terminated at the gateway (the pre-deployment page). */
   TLS = 'TLS',
   /** Plain TCP (the local evaluation). */
   TCP = 'TCP',
 }
 
-/** Options of {@link EventBusGateway.addDsxListeners}. */
-export interface DsxListenersOptions {
+/** Options of {@link EventBusGateway.addEventBusListeners}. */
+export interface EventBusListenersOptions {
   /**
    * TLS-terminate (production) or plain TCP (local evaluation) for `mqtt`,
    * `nats-client` and `nats-leafnode`.
-   * @default DsxTransport.TLS
+   * @default GatewayTransport.TLS
    */
-  readonly transport?: DsxTransport;
+  readonly transport?: GatewayTransport;
   /**
    * Certificate of the three TLS-terminate listeners (required with TLS,
-   * refused with TCP): a `ServerCertificate` or `TlsSecret.fromSecretName(...)`.
+   * refused with TCP): a `ServerCertificate` or `ServerCertificate.fromSecretName(...)`.
    * @default - none
    */
   readonly certificate?: ITlsSecretSource;
@@ -107,8 +107,8 @@ export interface DsxListenersOptions {
   readonly allowedRoutes?: AllowedRoutes;
 }
 
-/** The DSX listeners and routes {@link EventBusGateway.addDsxListeners} added. */
-export interface DsxListeners {
+/** The event bus listeners and routes {@link EventBusGateway.addEventBusListeners} added. */
+export interface EventBusListeners {
   /** `mqtt` (1883): TLS-terminate, or TCP. */
   readonly mqtt: GatewayListener;
   /** `nats-client` (4222). */
@@ -127,8 +127,8 @@ export interface DsxListeners {
   readonly mqttMtlsRoute?: GatewayRoute;
 }
 
-/** Props of {@link EventBusGateway.dsxDefault}: the gateway's and the DSX listeners'. */
-export interface DsxGatewayProps extends EventBusGatewayProps, DsxListenersOptions {}
+/** Props of {@link EventBusGateway.withEventBusListeners}: the gateway's and the event bus listeners'. */
+export interface EventBusGatewayWithListenersProps extends EventBusGatewayProps, EventBusListenersOptions {}
 
 /**
  * A Gateway API `Gateway` (gateway.networking.k8s.io/v1) for the DSX Event
@@ -138,7 +138,7 @@ export interface DsxGatewayProps extends EventBusGatewayProps, DsxListenersOptio
  * Listeners are typed (`TcpListener`, `TlsTerminateListener`,
  * `TlsPassthroughListener`) and routes are created from them, so a wrong
  * pairing does not compile and `sectionName` is never typed by hand.
- * `EventBusGateway.dsxDefault(...)` builds the pre-deployment page's gateway
+ * `EventBusGateway.withEventBusListeners(...)` builds the pre-deployment page's gateway
  * in one call.
  */
 export class EventBusGateway extends Construct {
@@ -148,9 +148,9 @@ export class EventBusGateway extends Construct {
    * and `mqtt-mtls` (8883, TLS passthrough) unless mTLS is disabled, each
    * with the upstream chart's route.
    */
-  public static dsxDefault(scope: Construct, id: string, props: DsxGatewayProps = {}): EventBusGateway {
+  public static withEventBusListeners(scope: Construct, id: string, props: EventBusGatewayWithListenersProps = {}): EventBusGateway {
     const gateway = new EventBusGateway(scope, id, props);
-    gateway.addDsxListeners(props);
+    gateway.addEventBusListeners(props);
     return gateway;
   }
 
@@ -172,7 +172,7 @@ export class EventBusGateway extends Construct {
   public readonly _chartNamespace?: string;
 
   private readonly _listeners: GatewayListener[] = [];
-  private _dsx?: DsxListeners;
+  private _dsx?: EventBusListeners;
 
   constructor(scope: Construct, id: string, props: EventBusGatewayProps = {}) {
     super(scope, id);
@@ -229,7 +229,7 @@ export class EventBusGateway extends Construct {
       validate: () => {
         const errors: string[] = [];
         if (this._listeners.length === 0) {
-          errors.push('the Gateway has no listeners. Allowed: at least one. Fix: call addDsxListeners() or add*Listener().');
+          errors.push('the Gateway has no listeners. Allowed: at least one. Fix: call addEventBusListeners() or add*Listener().');
         }
         for (const l of this._listeners) {
           if (l.routes.length === 0) {
@@ -259,8 +259,8 @@ export class EventBusGateway extends Construct {
     return [...this._listeners];
   }
 
-  /** The DSX listeners, once `addDsxListeners` (or `dsxDefault`) added them. */
-  public get dsxListeners(): DsxListeners | undefined {
+  /** The event bus listeners, once `addEventBusListeners` (or `withEventBusListeners`) added them. */
+  public get eventBusListeners(): EventBusListeners | undefined {
     return this._dsx;
   }
 
@@ -285,10 +285,10 @@ export class EventBusGateway extends Construct {
    * (TLS-terminate, or TCP) and, unless `mtls: false`, `mqtt-mtls` 8883
    * (TLS passthrough).
    */
-  public addDsxListeners(options: DsxListenersOptions = {}): DsxListeners {
+  public addEventBusListeners(options: EventBusListenersOptions = {}): EventBusListeners {
     const where = this.node.path;
-    if (this._dsx) throw problem({ where, problem: 'the DSX listeners were added already', fix: 'call addDsxListeners() once per gateway' });
-    const transport = options.transport ?? DsxTransport.TLS;
+    if (this._dsx) throw problem({ where, problem: 'the event bus listeners were added already', fix: 'call addEventBusListeners() once per gateway' });
+    const transport = options.transport ?? GatewayTransport.TLS;
     const allowedRoutes = options.allowedRoutes;
     const chart = (key: string) => CHART_ROUTES.find((r) => r.valuesKey === key)!;
     const plain: Array<[string, string, RouteBackend]> = [
@@ -298,9 +298,9 @@ export class EventBusGateway extends Construct {
     ];
     const listeners: GatewayListener[] = [];
     const routes: GatewayRoute[] = [];
-    if (transport === DsxTransport.TLS) {
+    if (transport === GatewayTransport.TLS) {
       if (!options.certificate) {
-        throw problem({ where, problem: 'transport TLS needs a certificate for the TLS-terminate listeners', allowed: 'a ServerCertificate or TlsSecret.fromSecretName(...)', fix: 'pass certificate, or use transport: DsxTransport.TCP', cliFix: 'set certificates.issuer or gateway.serverTlsSecretName in the fleet file, or gateway.transport: tcp' });
+        throw problem({ where, problem: 'transport TLS needs a certificate for the TLS-terminate listeners', allowed: 'a ServerCertificate or ServerCertificate.fromSecretName(...)', fix: 'pass certificate, or use transport: GatewayTransport.TCP', cliFix: 'set certificates.issuer or gateway.serverTlsSecretName in the fleet file, or gateway.transport: tcp' });
       }
       let hostnames = options.hostnames;
       if (hostnames === undefined && this.routeApiVersion === RouteApiVersion.V1 && options.certificate instanceof ServerCertificate) {
@@ -312,9 +312,9 @@ export class EventBusGateway extends Construct {
         listeners.push(l);
         routes.push(l.addRoute(routeId, { backend, hostnames: this.routeApiVersion === RouteApiVersion.V1 ? hostnames : undefined }));
       }
-    } else if (transport === DsxTransport.TCP) {
+    } else if (transport === GatewayTransport.TCP) {
       if (options.certificate) {
-        throw problem({ where, problem: 'certificate is set but transport is TCP, which does not use it', fix: 'remove certificate, or use transport: DsxTransport.TLS', cliFix: 'remove gateway.serverTlsSecretName from the fleet file, or set gateway.transport: tls' });
+        throw problem({ where, problem: 'certificate is set but transport is TCP, which does not use it', fix: 'remove certificate, or use transport: GatewayTransport.TLS', cliFix: 'remove gateway.serverTlsSecretName from the fleet file, or set gateway.transport: tls' });
       }
       if (options.hostnames) {
         throw problem({ where, problem: 'hostnames are set but transport is TCP: TCP listeners and TCPRoutes have no hostnames', fix: 'remove hostnames' });
@@ -326,7 +326,7 @@ export class EventBusGateway extends Construct {
         routes.push(l.addRoute(routeId, { backend }));
       }
     } else {
-      throw problem({ where, problem: `transport ${quote(transport)} is unknown`, allowed: 'DsxTransport.TLS, DsxTransport.TCP' });
+      throw problem({ where, problem: `transport ${quote(transport)} is unknown`, allowed: 'GatewayTransport.TLS, GatewayTransport.TCP' });
     }
 
     let mqttMtls: TlsPassthroughListener | undefined;

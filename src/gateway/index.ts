@@ -1,5 +1,5 @@
-export { DsxTransport, EventBusGateway } from './gateway';
-export type { DsxGatewayProps, DsxListeners, DsxListenersOptions, EventBusGatewayProps } from './gateway';
+export { GatewayTransport, EventBusGateway } from './gateway';
+export type { EventBusGatewayWithListenersProps, EventBusListeners, EventBusListenersOptions, EventBusGatewayProps } from './gateway';
 export { EnvoyServiceType, EventBusEnvoyProxy } from './envoy-proxy';
 export type { EnvoyResources, EventBusEnvoyProxyProps, IEnvoyProxy } from './envoy-proxy';
 export { GatewayListener, TcpListener, TlsPassthroughListener, TlsTerminateListener } from './listeners';

@@ -26,7 +26,7 @@ export interface TcpListenerOptions extends ListenerOptions {}
 export interface TlsTerminateListenerOptions extends ListenerOptions {
   /**
    * The certificate the gateway presents: a `ServerCertificate`, or
-   * `TlsSecret.fromSecretName(...)` for a Secret provisioned elsewhere.
+   * `ServerCertificate.fromSecretName(...)` for a Secret provisioned elsewhere.
    * `certificateRefs[0].name` is its Secret name. A Secret in another
    * namespace than the Gateway is referenced with its namespace and needs a
    * ReferenceGrant there (which this library does not create).
@@ -279,7 +279,7 @@ export class TlsTerminateListener extends GatewayListener {
   constructor(gateway: EventBusGateway, name: string, options: TlsTerminateListenerOptions) {
     const where = `${gateway.node.path}/${name}`;
     if (!options?.certificate || typeof options.certificate.tlsSecretName !== 'string') {
-      throw problem({ where, problem: 'a TLS-terminate listener needs a certificate', allowed: 'a ServerCertificate, or TlsSecret.fromSecretName(...)', fix: 'pass certificate' });
+      throw problem({ where, problem: 'a TLS-terminate listener needs a certificate', allowed: 'a ServerCertificate, or ServerCertificate.fromSecretName(...)', fix: 'pass certificate' });
     }
     validateObjectName(options.certificate.tlsSecretName, where, 'certificate Secret name');
     if (options.hostname !== undefined) validateSniHostname(options.hostname, where, 'listener hostname');

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import {
-  CaIssuer, CertificateAuthority, CertificateAuthorityKind, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
+  CaIssuer, CertificateAuthority, CertificateAuthorityKind, DeterministicKeyStore, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, SecretsDelivery, SecretStoreKind,
 } from '../../src';
 import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
@@ -114,7 +114,7 @@ describe('CertificateAuthority and CaIssuer', () => {
     const explicit = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ cscTrust: LeafTrust.fromExistingConfigMap('bundle') }));
     expect(explicit.cpc('2').helmValues().nats.tlsCA.configMapName).toBe('bundle');
     expect(byKind(explicit.cpc('2').toJson(), 'ConfigMap')).toEqual([]);
-    const tcp = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: DsxTransport.TCP } }));
+    const tcp = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: GatewayTransport.TCP } }));
     expect(tcp.cpc('1').helmValues().global.eventBus.cpcLeafClientTLS).toBeUndefined();
     expect(tcp.cpc('1').helmValues().nats).toBeUndefined();
   });

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ApiObject, App, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps,
+  CertificateIssuer, CpcChart, CscChart, DeterministicKeyStore, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
 import { EventBusError } from '../../src/errors';
@@ -82,7 +82,7 @@ describe('EventBusFleet', () => {
     const variants: Array<Partial<EventBusFleetProps>> = [
       {},
       { mtls: false },
-      { gateway: { transport: DsxTransport.TCP } },
+      { gateway: { transport: GatewayTransport.TCP } },
       { gateway: { routeApiVersion: RouteApiVersion.V1, routeRendering: RouteRendering.MANIFESTS } },
     ];
     let checked = 0;
@@ -119,7 +119,7 @@ describe('EventBusFleet', () => {
     // A Secret or ConfigMap the deployer fills with the CSC's CA can match; so can plain TCP.
     expect(synth({ cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca') }).cpcs).toHaveLength(1);
     expect(synth({ cscTrust: LeafTrust.fromExistingSecret('csc-gateway-ca') }).cpcs).toHaveLength(1);
-    expect(synth({ gateway: { transport: DsxTransport.TCP } }).cpcs).toHaveLength(1);
+    expect(synth({ gateway: { transport: GatewayTransport.TCP } }).cpcs).toHaveLength(1);
   });
 
   // Found by test/proof/fuzz.test.ts: [] failed with "hostname agreement needs both serverCertificate and clientUrls".

@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { CertificateIssuer, CpcChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery } from '../../src';
+import { CertificateIssuer, CpcChart, DeterministicKeyStore, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery } from '../../src';
 import { main } from '../../src/cli/run';
 import { tlsFixture } from '../secrets/tls-fixture';
 import { chartMissing, HELM_BIN, helmMissing, toolTest, UPSTREAM_CHART } from '../util/tools';
@@ -138,7 +138,7 @@ describe('CPC leaf TLS with the real chart', () => {
   }, 120_000);
 
   toolTest('transport tcp: a nats:// remote without a tls block', missing, async () => {
-    const objects = render(fleet({ gateway: { transport: DsxTransport.TCP } }).cpc('1'));
+    const objects = render(fleet({ gateway: { transport: GatewayTransport.TCP } }).cpc('1'));
     const blocks = remotes(objects);
     expect(blocks).toHaveLength(2);
     for (const block of blocks) {

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, CpcChart, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, LeafTrust, LeafTrustKind, SecretsDelivery,
+  CertificateIssuer, CpcChart, DeterministicKeyStore, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, LeafTrustKind, SecretsDelivery,
 } from '../../src';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 
@@ -102,7 +102,7 @@ describe('LeafTrust', () => {
   });
 
   test('transport tcp: a nats:// endpoint and no tls block', () => {
-    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: DsxTransport.TCP } }));
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: GatewayTransport.TCP } }));
     const values = fleet.cpc('1').helmValues();
     expect(values.global.eventBus.cscEndpoint).toBe('nats://csc.example.com:7422');
     expect(values.global.eventBus.cpcLeafClientTLS).toBeUndefined();
@@ -132,13 +132,13 @@ describe('LeafTrust', () => {
       expect(header).toMatch(/must start with the TLS handshake \(TLS-first\)/);
       expect(header).toMatch(/https:\/\/docs\.nats\.io\/running-a-nats-service\/configuration\/securing_nats\/tls \(TLS-first handshake\)/);
     }
-    const tcpFleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: DsxTransport.TCP } }));
+    const tcpFleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: GatewayTransport.TCP } }));
     expect(tcpFleet.cpc('1').valuesYaml()).not.toMatch(/TLS-first/);
   });
 
   test('fails when cscTrust is set with transport tcp', () => {
     expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({
-      gateway: { transport: DsxTransport.TCP }, cscTrust: LeafTrust.fromPem(tls.caCrt),
+      gateway: { transport: GatewayTransport.TCP }, cscTrust: LeafTrust.fromPem(tls.caCrt),
     }))).toThrow(/cscTrust is set, but cscEndpoint "nats:\/\/csc\.example\.com:7422" uses nats:\/\/.*Fix: remove cscTrust for a plain TCP gateway/);
   });
 

@@ -26,8 +26,8 @@ import {
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import {
-  CertificateAuthority, CertificateIssuer, DeterministicKeyStore, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
-  LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
+  CertificateAuthority, CertificateIssuer, DeterministicKeyStore, GatewayTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
+  LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
 import { main } from '../../src/cli/run';
@@ -375,7 +375,7 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
     secretOverrides: fleetRenames(c).length ? fleetRenames(c) : undefined,
     certificates,
     gateway: {
-      transport: tls ? DsxTransport.TLS : DsxTransport.TCP,
+      transport: tls ? GatewayTransport.TLS : GatewayTransport.TCP,
       routeApiVersion: c.routes === 'manifests-v1' ? RouteApiVersion.V1 : RouteApiVersion.V1ALPHA2,
       routeRendering: c.routes === 'helm-values' ? RouteRendering.HELM_VALUES : RouteRendering.MANIFESTS,
     },
@@ -446,7 +446,7 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
     ['CSC reached by IP only', base({ delivery: 'vaultStaticSecrets' }),
       (p) => ({ ...p, csc: { gateway: { ipAddresses: ['172.18.200.1'] } } }), { cscAddresses: ['172.18.200.1'] }],
     ['CSC gateway certificate from an existing TLS Secret', base({ transport: 'tls', delivery: 'externalSecrets' }),
-      (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: TlsSecret.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
+      (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: ServerCertificate.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
     ['a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway', base({ transport: 'tls' }),
       (p) => ({ ...p, certificates: { selfSigned: true }, cscTrust: LeafTrust.fromPem(fleetCa.crt) }), {}, /self-?signed/i],
     ['CPC-2 without a gateway', base({ delivery: 'existing', endpoint: 'cpc2-external' }),

@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  AllowedRoutes, CertificateIssuer, DsxTransport, EnvoyServiceType, EventBusEnvoyProxy, EventBusGateway,
-  MtlsServerCertificate, RouteApiVersion, RouteBackend, RouteKind, RouteRendering, ServerCertificate, TlsSecret,
+  AllowedRoutes, CertificateIssuer, GatewayTransport, EnvoyServiceType, EventBusEnvoyProxy, EventBusGateway,
+  MtlsServerCertificate, RouteApiVersion, RouteBackend, RouteKind, RouteRendering, ServerCertificate,
 } from '../../src';
 import { validateManifests } from '../util/schema';
 import { findSeeds } from '../util/seeds';
@@ -13,7 +13,7 @@ function chart(namespace: string | null = 'dsx') {
 }
 
 interface Variant {
-  readonly transport: DsxTransport;
+  readonly transport: GatewayTransport;
   readonly mtls: boolean;
   readonly version: RouteApiVersion;
 }
@@ -21,10 +21,10 @@ interface Variant {
 /** The DSX default gateway as the charts compose it, with manifest rendering so the routes show. */
 function dsxGateway(v: Variant, rendering = RouteRendering.MANIFESTS) {
   const c = chart();
-  const certificate = v.transport === DsxTransport.TLS
+  const certificate = v.transport === GatewayTransport.TLS
     ? new ServerCertificate(c, 'ServerCert', { issuer, dnsNames: ['event-bus.example.com'] })
     : undefined;
-  const gateway = EventBusGateway.dsxDefault(c, 'Gateway', {
+  const gateway = EventBusGateway.withEventBusListeners(c, 'Gateway', {
     transport: v.transport,
     certificate,
     mtls: v.mtls,
@@ -36,18 +36,18 @@ function dsxGateway(v: Variant, rendering = RouteRendering.MANIFESTS) {
 }
 
 const VARIANTS: Variant[] = [];
-for (const transport of [DsxTransport.TLS, DsxTransport.TCP]) {
+for (const transport of [GatewayTransport.TLS, GatewayTransport.TCP]) {
   for (const mtls of [true, false]) {
     for (const version of [RouteApiVersion.V1ALPHA2, RouteApiVersion.V1]) VARIANTS.push({ transport, mtls, version });
   }
 }
 
-describe('EventBusGateway.dsxDefault', () => {
+describe('EventBusGateway.withEventBusListeners', () => {
   test.each(VARIANTS)('synthesizes the DSX gateway: transport $transport, mTLS $mtls, routes $version', (v) => {
     const { c, gateway } = dsxGateway(v);
     const manifests = Testing.synth(c);
     // Certificate (TLS) + EnvoyProxy + Gateway + 3 or 4 routes, all valid against the pinned CRDs.
-    expect(validateManifests(manifests)).toBe((v.transport === DsxTransport.TLS ? 1 : 0) + 2 + (v.mtls ? 4 : 3));
+    expect(validateManifests(manifests)).toBe((v.transport === GatewayTransport.TLS ? 1 : 0) + 2 + (v.mtls ? 4 : 3));
     expect(manifests).toMatchSnapshot();
     expect(findSeeds(JSON.stringify(manifests))).toEqual([]);
     // Manifest rendering: the chart must create none of the routes.
@@ -55,7 +55,7 @@ describe('EventBusGateway.dsxDefault', () => {
   });
 
   test('the TLS default matches the pre-deployment page\'s Gateway and listener-to-route table', () => {
-    const { c, gateway } = dsxGateway({ transport: DsxTransport.TLS, mtls: true, version: RouteApiVersion.V1ALPHA2 });
+    const { c, gateway } = dsxGateway({ transport: GatewayTransport.TLS, mtls: true, version: RouteApiVersion.V1ALPHA2 });
     const manifests = Testing.synth(c);
     const gw = manifests.find((m) => m.kind === 'Gateway')!;
     expect(gw.metadata.name).toBe('event-bus-gateway');
@@ -81,13 +81,13 @@ describe('EventBusGateway.dsxDefault', () => {
       ['TCPRoute', 'nats-leafnode', 'nats-leafnode', 'nats:7422'],
       ['TLSRoute', 'nats-mqtt-mtls', 'mqtt-mtls', 'nats-mtls:1883'],
     ]);
-    const dsx = gateway.dsxListeners!;
+    const dsx = gateway.eventBusListeners!;
     expect([dsx.mqtt.name, dsx.natsClient.name, dsx.natsLeafnode.name, dsx.mqttMtls!.name]).toEqual(['mqtt', 'nats-client', 'nats-leafnode', 'mqtt-mtls']);
     expect(dsx.mqttMtlsRoute!.kind).toBe(RouteKind.TLS_ROUTE);
   });
 
   test('with route API v1 the terminate listeners pair with TLSRoute (hostnames from the certificate)', () => {
-    const { c } = dsxGateway({ transport: DsxTransport.TLS, mtls: true, version: RouteApiVersion.V1 });
+    const { c } = dsxGateway({ transport: GatewayTransport.TLS, mtls: true, version: RouteApiVersion.V1 });
     const manifests = Testing.synth(c);
     const gw = manifests.find((m) => m.kind === 'Gateway')!;
     expect(gw.spec.listeners.map((l: any) => l.allowedRoutes.kinds[0].kind)).toEqual(['TLSRoute', 'TLSRoute', 'TLSRoute', 'TLSRoute']);
@@ -101,7 +101,7 @@ describe('EventBusGateway.dsxDefault', () => {
   });
 
   test('the plain-TCP variant (local evaluation) has TCP listeners without TLS or hostnames', () => {
-    const { c } = dsxGateway({ transport: DsxTransport.TCP, mtls: true, version: RouteApiVersion.V1ALPHA2 });
+    const { c } = dsxGateway({ transport: GatewayTransport.TCP, mtls: true, version: RouteApiVersion.V1ALPHA2 });
     const gw = Testing.synth(c).find((m) => m.kind === 'Gateway')!;
     expect(gw.spec.listeners.slice(0, 3).map((l: any) => [l.protocol, l.tls, l.hostname, l.allowedRoutes.kinds])).toEqual([
       ['TCP', undefined, undefined, [{ group: 'gateway.networking.k8s.io', kind: 'TCPRoute' }]],
@@ -111,17 +111,17 @@ describe('EventBusGateway.dsxDefault', () => {
   });
 
   test('without mTLS there is no mqtt-mtls listener and no nats-mqtt-mtls route', () => {
-    const { c, gateway } = dsxGateway({ transport: DsxTransport.TLS, mtls: false, version: RouteApiVersion.V1ALPHA2 }, RouteRendering.HELM_VALUES);
+    const { c, gateway } = dsxGateway({ transport: GatewayTransport.TLS, mtls: false, version: RouteApiVersion.V1ALPHA2 }, RouteRendering.HELM_VALUES);
     const gw = Testing.synth(c).find((m) => m.kind === 'Gateway')!;
     expect(gw.spec.listeners.map((l: any) => l.name)).toEqual(['mqtt', 'nats-client', 'nats-leafnode']);
-    expect(gateway.dsxListeners!.mqttMtls).toBeUndefined();
+    expect(gateway.eventBusListeners!.mqttMtls).toBeUndefined();
     expect(gateway.routesHelmValues().mqttMtls).toEqual({ enabled: false });
   });
 });
 
 describe('route rendering', () => {
   test('Helm-values rendering (the default): no route manifests, the chart\'s routes tree instead', () => {
-    const { c, gateway } = dsxGateway({ transport: DsxTransport.TLS, mtls: true, version: RouteApiVersion.V1ALPHA2 }, RouteRendering.HELM_VALUES);
+    const { c, gateway } = dsxGateway({ transport: GatewayTransport.TLS, mtls: true, version: RouteApiVersion.V1ALPHA2 }, RouteRendering.HELM_VALUES);
     const manifests = Testing.synth(c);
     validateManifests(manifests);
     expect(manifests.map((m) => m.kind)).toEqual(['Certificate', 'EnvoyProxy', 'Gateway']);
@@ -196,7 +196,7 @@ describe('route rendering', () => {
   test('a terminate listener referencing an existing Secret in another namespace names that namespace', () => {
     const c = chart('dsx');
     const gw = new EventBusGateway(c, 'Gw', { routeRendering: RouteRendering.MANIFESTS });
-    gw.addTlsTerminateListener('mqtt', { port: 1883, certificate: TlsSecret.fromSecretName('wildcard-tls', 'certs'), hostname: 'mqtt.example.com' })
+    gw.addTlsTerminateListener('mqtt', { port: 1883, certificate: ServerCertificate.fromSecretName('wildcard-tls', 'certs'), hostname: 'mqtt.example.com' })
       .addTcpRoute('R', { backend: RouteBackend.natsMqtt() });
     const g = Testing.synth(c).find((m) => m.kind === 'Gateway')!;
     validateManifests([g]);
@@ -206,7 +206,7 @@ describe('route rendering', () => {
 
   test('listeners and routes added after construction still land', () => {
     const c = chart('dsx');
-    const gw = EventBusGateway.dsxDefault(c, 'Gw', { transport: DsxTransport.TCP, mtls: false, routeRendering: RouteRendering.MANIFESTS });
+    const gw = EventBusGateway.withEventBusListeners(c, 'Gw', { transport: GatewayTransport.TCP, mtls: false, routeRendering: RouteRendering.MANIFESTS });
     gw.addTcpListener('extra', { port: 9999 }).addRoute('Extra', { backend: RouteBackend.service('extra', 9999) });
     const manifests = Testing.synth(c);
     expect(manifests.find((m) => m.kind === 'Gateway')!.spec.listeners.map((l: any) => l.name)).toEqual(['mqtt', 'nats-client', 'nats-leafnode', 'extra']);
@@ -293,8 +293,8 @@ describe('MtlsServerCertificate with the DSX gateway', () => {
   test('certificate, TLSRoute and client URL agree: synthesis succeeds', () => {
     const c = chart('dsx');
     const mtls = new MtlsServerCertificate(c, 'Mtls', { issuer, externalHostnames: ['mqtt-mtls.example.com'] });
-    EventBusGateway.dsxDefault(c, 'Gw', {
-      transport: DsxTransport.TCP,
+    EventBusGateway.withEventBusListeners(c, 'Gw', {
+      transport: GatewayTransport.TCP,
       mtlsHostnames: ['mqtt-mtls.example.com'],
       mtlsServerCertificate: mtls,
       mtlsClientUrls: ['mqtts://mqtt-mtls.example.com:8883'],

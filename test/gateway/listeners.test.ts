@@ -1,10 +1,10 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  AllowedRoutes, CertificateIssuer, DsxTransport, EventBusGateway, RouteApiVersion, RouteBackend, RouteRendering,
-  ServerCertificate, TlsSecret,
+  AllowedRoutes, CertificateIssuer, GatewayTransport, EventBusGateway, RouteApiVersion, RouteBackend, RouteRendering,
+  ServerCertificate,
 } from '../../src';
 
-const cert = TlsSecret.fromSecretName('event-bus-server-tls-certificate');
+const cert = ServerCertificate.fromSecretName('event-bus-server-tls-certificate');
 
 function chart(namespace: string | null = 'dsx') {
   return new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });
@@ -222,21 +222,21 @@ describe('Helm-values rendering: only the chart\'s four routes are expressible',
 
 describe('DSX defaults', () => {
   test('fails when TLS transport has no certificate', () => {
-    expect(() => EventBusGateway.dsxDefault(chart(), 'Gw')).toThrow(/test\/Gw: transport TLS needs a certificate for the TLS-terminate listeners\. .* Fix: pass certificate, or use transport: DsxTransport.TCP/);
+    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw')).toThrow(/test\/Gw: transport TLS needs a certificate for the TLS-terminate listeners\. .* Fix: pass certificate, or use transport: GatewayTransport.TCP/);
   });
 
   test('fails when TCP transport is given a certificate or hostnames', () => {
-    expect(() => EventBusGateway.dsxDefault(chart(), 'Gw', { transport: DsxTransport.TCP, certificate: cert })).toThrow(/certificate is set but transport is TCP/);
-    expect(() => EventBusGateway.dsxDefault(chart(), 'Gw', { transport: DsxTransport.TCP, hostnames: ['a.example.com'] })).toThrow(/hostnames are set but transport is TCP/);
+    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw', { transport: GatewayTransport.TCP, certificate: cert })).toThrow(/certificate is set but transport is TCP/);
+    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw', { transport: GatewayTransport.TCP, hostnames: ['a.example.com'] })).toThrow(/hostnames are set but transport is TCP/);
   });
 
   test('fails when mTLS options are given with mTLS disabled', () => {
-    expect(() => EventBusGateway.dsxDefault(chart(), 'Gw', { transport: DsxTransport.TCP, mtls: false, mtlsHostnames: ['m.example.com'] }))
+    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw', { transport: GatewayTransport.TCP, mtls: false, mtlsHostnames: ['m.example.com'] }))
       .toThrow(/mTLS options are set but mtls is false/);
   });
 
   test('fails when added twice', () => {
-    const gw = EventBusGateway.dsxDefault(chart(), 'Gw', { transport: DsxTransport.TCP });
-    expect(() => gw.addDsxListeners({ transport: DsxTransport.TCP })).toThrow(/the DSX listeners were added already/);
+    const gw = EventBusGateway.withEventBusListeners(chart(), 'Gw', { transport: GatewayTransport.TCP });
+    expect(() => gw.addEventBusListeners({ transport: GatewayTransport.TCP })).toThrow(/the event bus listeners were added already/);
   });
 });

@@ -23,8 +23,8 @@ import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { readSynthOutput, tempDir, writeProofReport } from './scenarios';
 import {
-  CertificateIssuer, DeterministicKeyStore, DsxTransport, EnvoyServiceType, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
-  PrivateKeyAlgorithm, RouteApiVersion, RouteRendering, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
+  CertificateIssuer, DeterministicKeyStore, GatewayTransport, EnvoyServiceType, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
+  PrivateKeyAlgorithm, RouteApiVersion, RouteRendering, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
 import { FleetDoc, readFleetFile } from '../../src/cli/fleet-file';
 import { EventBusError } from '../../src/errors';
@@ -345,7 +345,7 @@ function toDoc(d: FleetDesc): Record<string, unknown> {
   return doc;
 }
 
-const TRANSPORTS: Record<string, DsxTransport> = { tls: DsxTransport.TLS, tcp: DsxTransport.TCP };
+const TRANSPORTS: Record<string, GatewayTransport> = { tls: GatewayTransport.TLS, tcp: GatewayTransport.TCP };
 const ROUTE_VERSIONS: Record<string, RouteApiVersion> = { v1alpha2: RouteApiVersion.V1ALPHA2, v1: RouteApiVersion.V1 };
 const RENDERINGS: Record<string, RouteRendering> = { 'helm-values': RouteRendering.HELM_VALUES, 'manifests': RouteRendering.MANIFESTS };
 /** The enum member, or the raw string where there is none (what a JavaScript caller could pass). */
@@ -368,7 +368,7 @@ function gatewayProps(g: GatewayDesc | undefined, replicas?: number) {
     routeApiVersion: asEnum(ROUTE_VERSIONS, routeApiVersion),
     routeRendering: asEnum(RENDERINGS, routeRendering),
     envoyServiceType: envoyServiceType as EnvoyServiceType | undefined,
-    serverTlsSecret: serverTlsSecretName === undefined ? undefined : TlsSecret.fromSecretName(serverTlsSecretName),
+    serverTlsSecret: serverTlsSecretName === undefined ? undefined : ServerCertificate.fromSecretName(serverTlsSecretName),
     envoyReplicas: replicas ?? rest.envoyReplicas,
   });
 }
@@ -410,7 +410,7 @@ function toProps(d: FleetDesc): EventBusFleetProps {
     privateKey: c.privateKey as PrivateKeyAlgorithm | undefined,
   }) : undefined;
   const mtlsServerTls = p.mtlsServerTls === 'delivery' ? MtlsServerTls.fromDelivery()
-    : p.mtlsServerTls === 'secret' ? MtlsServerTls.fromTlsSecretSource(TlsSecret.fromSecretName('nats-mtls-server-tls')) : undefined;
+    : p.mtlsServerTls === 'secret' ? MtlsServerTls.fromTlsSecretSource(ServerCertificate.fromSecretName('nats-mtls-server-tls')) : undefined;
   return strip({
     namespace: d.namespace,
     labels: d.labels,

@@ -8,7 +8,7 @@
 import { Testing } from 'cdk8s';
 import {
   CertificateIssuer, EventBusGateway, GatewayListener, RouteBackend, ServerCertificate,
-  TcpListener, TlsPassthroughListener, TlsSecret, TlsTerminateListener,
+  TcpListener, TlsPassthroughListener, TlsTerminateListener,
 } from '../../src';
 
 const chart = Testing.chart();
@@ -29,7 +29,7 @@ tcp.addRoute('RouteOnTcp', { backend });
 terminate.addRoute('RouteOnTerminate', { backend: RouteBackend.natsClient() });
 terminate.addTcpRoute('TcpOnTerminate', { backend: RouteBackend.natsClient() });
 passthrough.addTlsRoute('TlsOnPassthrough', { backend: RouteBackend.natsMqttMtls(), hostnames: ['mqtt-mtls.example.com'] });
-gateway.addTlsTerminateListener('existing-secret', { port: 9443, certificate: TlsSecret.fromSecretName('my-tls') });
+gateway.addTlsTerminateListener('existing-secret', { port: 9443, certificate: ServerCertificate.fromSecretName('my-tls') });
 const anyListener: GatewayListener = passthrough;
 void anyListener;
 
