@@ -9,7 +9,7 @@ import { validateNamespace, validateObjectName } from './names';
 import type { EventBusCluster } from '../secrets/cluster';
 import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
 
-/** Where a {@link CertificateAuthority} lives. */
+/** Where a {@link CertificateAuthority} lives (library-internal: not exported from the package). */
 export enum CertificateAuthorityKind {
   /** PEM given to the library; the Secret is emitted by the delivery strategy. */
   PEM = 'pem',
@@ -71,8 +71,8 @@ export class CertificateAuthority {
     return new CertificateAuthority(CertificateAuthorityKind.EXISTING_SECRET, crt, secretName);
   }
 
-  /** Where the CA lives. */
-  public readonly kind: CertificateAuthorityKind;
+  /** Where the CA lives: `pem` or `existingSecret`. */
+  public readonly kind: string;
   /** The CA certificate (public), when known. */
   public readonly certificatePem?: string;
   /** The existing Secret (kind EXISTING_SECRET). */

@@ -6,5 +6,5 @@ export { GatewayListener, TcpListener, TlsPassthroughListener, TlsTerminateListe
 export type { ListenerOptions, TcpListenerOptions, TlsPassthroughListenerOptions, TlsTerminateListenerOptions } from './listeners';
 export { GatewayRoute } from './routes';
 export type { GatewayRouteOptions, TerminateRouteOptions, TlsRouteOptions } from './routes';
-export { AllowedRoutes, RouteApiVersion, RouteBackend, RouteKind, RouteRendering } from './route-types';
+export { AllowedRoutes, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
 export type { RouteBackendOptions } from './route-types';

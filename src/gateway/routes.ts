@@ -83,8 +83,8 @@ export class GatewayRoute extends Construct {
 
   /** Name of the route object. */
   public readonly name: string;
-  /** TCPRoute or TLSRoute. */
-  public readonly kind: RouteKind;
+  /** `TCPRoute` or `TLSRoute`. */
+  public readonly kind: string;
   /** The listener the route attaches to. */
   public readonly listener: GatewayListener;
   /** The Service it forwards to. */

@@ -8,7 +8,7 @@ import { problem, quote } from '../errors';
 import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';
 
-/** How the Secrets reach the cluster. */
+/** How the Secrets reach the cluster (library-internal: not exported from the package). */
 export enum SecretsDeliveryKind {
   /** Kubernetes Secret objects with the values in the manifest. */
   INLINE = 'inline',
@@ -206,8 +206,8 @@ export class SecretsDelivery {
     return new SecretsDelivery(SecretsDeliveryKind.EXISTING);
   }
 
-  /** Which strategy this is. */
-  public readonly kind: SecretsDeliveryKind;
+  /** Which strategy this is: `inline`, `externalSecrets`, `vaultStaticSecrets` or `existing`. */
+  public readonly kind: string;
   /** The remote-path prefix (external-secrets and Vault only). */
   public readonly prefix?: string;
   private readonly remote?: RemoteOptions;

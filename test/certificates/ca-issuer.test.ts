@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import {
-  CaIssuer, CertificateAuthority, CertificateAuthorityKind, DeterministicKeyStore, GatewayTransport, EventBusFleet, EventBusFleetProps,
+  CaIssuer, CertificateAuthority, DeterministicKeyStore, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, SecretsDelivery, SecretStoreKind,
 } from '../../src';
 import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
@@ -107,7 +107,7 @@ describe('CertificateAuthority and CaIssuer', () => {
     expect(withPem.cpc('1').helmValues().nats.tlsCA.configMapName).toBe('nats-csc-gateway-ca');
     const noPem = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromExistingSecret('company-ca') } }));
     expect(noPem.cpc('1').helmValues().global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true });
-    expect(CertificateAuthority.fromExistingSecret('company-ca').kind).toBe(CertificateAuthorityKind.EXISTING_SECRET);
+    expect(CertificateAuthority.fromExistingSecret('company-ca').kind).toBe('existingSecret');
   });
 
   test('an explicit cscTrust wins over the fleet CA; transport tcp trusts nothing', () => {

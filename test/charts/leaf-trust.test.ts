@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, CpcChart, DeterministicKeyStore, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, LeafTrustKind, SecretsDelivery,
+  CertificateIssuer, CpcChart, DeterministicKeyStore, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery,
 } from '../../src';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 
@@ -61,7 +61,7 @@ describe('LeafTrust', () => {
       const file = path.join(dir, 'ca.crt');
       fs.writeFileSync(file, tls.caCrt);
       const trust = LeafTrust.fromPemFile(file);
-      expect(trust.kind).toBe(LeafTrustKind.PEM);
+      expect(trust.kind).toBe('pem');
       expect(trust.pem).toBe(tls.caCrt);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import {
   AllowedRoutes, CertificateIssuer, GatewayTransport, EnvoyServiceType, EventBusEnvoyProxy, EventBusGateway,
-  MtlsServerCertificate, RouteApiVersion, RouteBackend, RouteKind, RouteRendering, ServerCertificate,
+  MtlsServerCertificate, RouteApiVersion, RouteBackend, RouteRendering, ServerCertificate,
 } from '../../src';
 import { validateManifests } from '../util/schema';
 import { findSeeds } from '../util/seeds';
@@ -83,7 +83,7 @@ describe('EventBusGateway.withEventBusListeners', () => {
     ]);
     const dsx = gateway.eventBusListeners!;
     expect([dsx.mqtt.name, dsx.natsClient.name, dsx.natsLeafnode.name, dsx.mqttMtls!.name]).toEqual(['mqtt', 'nats-client', 'nats-leafnode', 'mqtt-mtls']);
-    expect(dsx.mqttMtlsRoute!.kind).toBe(RouteKind.TLS_ROUTE);
+    expect(dsx.mqttMtlsRoute!.kind).toBe('TLSRoute');
   });
 
   test('with route API v1 the terminate listeners pair with TLSRoute (hostnames from the certificate)', () => {
