@@ -202,7 +202,7 @@ export abstract class EventBusClusterChart extends Chart {
     }
 
     if (options.hostPrerequisites) {
-      new HostPrerequisites(this, 'HostPrerequisites', { namespace });
+      new HostPrerequisites(this, 'HostPrerequisites', { metadata: { namespace } });
     }
   }
 

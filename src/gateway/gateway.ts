@@ -2,7 +2,7 @@ import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { gatewaysModule } from './bindings';
 import { EventBusEnvoyProxy, IEnvoyProxy } from './envoy-proxy';
-import { GatewayListener, TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
+import { IGatewayListener, TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
 import { GatewayRoute } from './routes';
 import { SECTION_NAME, validateNamespace, validateObjectName, validatePort } from '../certificates/names';
@@ -110,11 +110,11 @@ export interface EventBusListenersOptions {
 /** The event bus listeners and routes {@link EventBusGateway.addEventBusListeners} added. */
 export interface EventBusListeners {
   /** `mqtt` (1883): TLS-terminate, or TCP. */
-  readonly mqtt: GatewayListener;
+  readonly mqtt: IGatewayListener;
   /** `nats-client` (4222). */
-  readonly natsClient: GatewayListener;
+  readonly natsClient: IGatewayListener;
   /** `nats-leafnode` (7422). */
-  readonly natsLeafnode: GatewayListener;
+  readonly natsLeafnode: IGatewayListener;
   /** `mqtt-mtls` (8883, TLS passthrough), when mTLS is enabled. */
   readonly mqttMtls?: TlsPassthroughListener;
   /** Route `nats-mqtt` -> nats:1883. */
@@ -171,7 +171,7 @@ export class EventBusGateway extends Construct {
   /** The chart's namespace (where routes go by default). @internal */
   public readonly _chartNamespace?: string;
 
-  private readonly _listeners: GatewayListener[] = [];
+  private readonly _listeners: IGatewayListener[] = [];
   private _dsx?: EventBusListeners;
 
   constructor(scope: Construct, id: string, props: EventBusGatewayProps = {}) {
@@ -255,7 +255,7 @@ export class EventBusGateway extends Construct {
   }
 
   /** Listeners, in the order added. */
-  public get listeners(): GatewayListener[] {
+  public get listeners(): IGatewayListener[] {
     return [...this._listeners];
   }
 
@@ -296,7 +296,7 @@ export class EventBusGateway extends Construct {
       ['natsClient', 'NatsClient', RouteBackend.natsClient()],
       ['natsLeafnode', 'NatsLeafnode', RouteBackend.natsLeafnode()],
     ];
-    const listeners: GatewayListener[] = [];
+    const listeners: IGatewayListener[] = [];
     const routes: GatewayRoute[] = [];
     if (transport === GatewayTransport.TLS) {
       if (!options.certificate) {
@@ -433,7 +433,7 @@ export class EventBusGateway extends Construct {
   }
 
   /** @internal */
-  public _registerListener(listener: GatewayListener): void {
+  public _registerListener(listener: IGatewayListener): void {
     this._listeners.push(listener);
   }
 }

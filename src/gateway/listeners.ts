@@ -1,4 +1,4 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../certificates/names';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';
@@ -54,10 +54,37 @@ export interface TlsPassthroughListenerOptions extends ListenerOptions {
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 /**
- * One listener of an {@link EventBusGateway}. The three kinds are distinct
- * classes so that the compiler rejects a route kind a listener cannot carry.
+ * One listener of an {@link EventBusGateway}: a `TcpListener`,
+ * `TlsTerminateListener` or `TlsPassthroughListener`, created with the
+ * gateway's `add*Listener` methods (or `new TcpListener(gateway, ...)`). The
+ * three kinds are distinct classes so that the compiler rejects a route kind a
+ * listener cannot carry.
  */
-export abstract class GatewayListener extends Construct {
+export interface IGatewayListener extends IConstruct {
+  /** Listener name: the routes' `sectionName`. */
+  readonly name: string;
+  /** Port. */
+  readonly port: number;
+  /** The gateway. */
+  readonly gateway: EventBusGateway;
+  /** Namespaces whose routes may attach. */
+  readonly allowedRoutes: AllowedRoutes;
+  /** `TCP` or `TLS`. */
+  readonly protocol: string;
+  /** Routes attached to this listener, in the order added. */
+  readonly routes: GatewayRoute[];
+  /** SNI hostname, for TLS listeners that set one. @internal */
+  _sniHostname(): string | undefined;
+  /** The listener's entry of `spec.listeners`. @internal */
+  _render(): GatewaySpecListeners;
+}
+
+/**
+ * What the three listener classes share. Not exported: jsii erases it, so the
+ * API shows no constructor of an abstract listener; the public type is
+ * {@link IGatewayListener}.
+ */
+abstract class ListenerBase extends Construct implements IGatewayListener {
   /** Listener name: the routes' `sectionName`. */
   public readonly name: string;
   /** Port. */
@@ -228,7 +255,7 @@ export abstract class GatewayListener extends Construct {
 }
 
 /** A plain TCP listener (`protocol: TCP`): carries TCPRoutes only; no TLS, no hostname. */
-export class TcpListener extends GatewayListener {
+export class TcpListener extends ListenerBase {
   // Brand: keeps the three listener classes from being structurally interchangeable.
   private readonly tcpListenerBrand = true;
 
@@ -269,7 +296,7 @@ export class TcpListener extends GatewayListener {
  * (the pre-deployment page's table); with v1 it carries TLSRoutes, as the
  * newer Gateway API spec pairs Terminate with TLSRoute.
  */
-export class TlsTerminateListener extends GatewayListener {
+export class TlsTerminateListener extends ListenerBase {
   /** The certificate the gateway presents. */
   public readonly certificate: ITlsSecretSource;
   /** SNI hostname, if any. */
@@ -345,7 +372,7 @@ export class TlsTerminateListener extends GatewayListener {
  * certificates (the mTLS MQTT listener). Carries TLSRoutes only; takes no
  * certificate.
  */
-export class TlsPassthroughListener extends GatewayListener {
+export class TlsPassthroughListener extends ListenerBase {
   /** SNI hostname, if any. */
   public readonly hostname?: string;
   private readonly tlsPassthroughListenerBrand = true;

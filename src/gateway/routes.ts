@@ -2,7 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { hostnameAgreementErrors } from './agreement';
 import { tcpRoutesModule, tlsRoutesModule } from './bindings';
-import type { GatewayListener } from './listeners';
+import type { IGatewayListener } from './listeners';
 import { RouteApiVersion, RouteBackend, RouteKind } from './route-types';
 import type { ServerCertificate } from '../certificates/server-certificate';
 
@@ -77,7 +77,7 @@ export interface RouteDecision {
  */
 export class GatewayRoute extends Construct {
   /** @internal */
-  public static _create(listener: GatewayListener, decision: RouteDecision): GatewayRoute {
+  public static _create(listener: IGatewayListener, decision: RouteDecision): GatewayRoute {
     return new GatewayRoute(listener, decision);
   }
 
@@ -86,7 +86,7 @@ export class GatewayRoute extends Construct {
   /** `TCPRoute` or `TLSRoute`. */
   public readonly kind: string;
   /** The listener the route attaches to. */
-  public readonly listener: GatewayListener;
+  public readonly listener: IGatewayListener;
   /** The Service it forwards to. */
   public readonly backend: RouteBackend;
   /** Namespace of the route object, when set explicitly. */
@@ -100,7 +100,7 @@ export class GatewayRoute extends Construct {
 
   private readonly _hostnames: string[];
 
-  private constructor(listener: GatewayListener, d: RouteDecision) {
+  private constructor(listener: IGatewayListener, d: RouteDecision) {
     super(listener, d.id);
     this.listener = listener;
     this.name = d.name;

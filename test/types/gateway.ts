@@ -7,7 +7,7 @@
  */
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, EventBusGateway, GatewayListener, RouteBackend, ServerCertificate,
+  CertificateIssuer, EventBusGateway, IGatewayListener, RouteBackend, ServerCertificate,
   TcpListener, TlsPassthroughListener, TlsTerminateListener,
 } from '../../src';
 
@@ -30,7 +30,7 @@ terminate.addRoute('RouteOnTerminate', { backend: RouteBackend.natsClient() });
 terminate.addTcpRoute('TcpOnTerminate', { backend: RouteBackend.natsClient() });
 passthrough.addTlsRoute('TlsOnPassthrough', { backend: RouteBackend.natsMqttMtls(), hostnames: ['mqtt-mtls.example.com'] });
 gateway.addTlsTerminateListener('existing-secret', { port: 9443, certificate: ServerCertificate.fromSecretName('my-tls') });
-const anyListener: GatewayListener = passthrough;
+const anyListener: IGatewayListener = passthrough;
 void anyListener;
 
 // TLSRoute on a TLS-terminate listener (the page's table: Terminate -> TCPRoute).
