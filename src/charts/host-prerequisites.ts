@@ -78,7 +78,7 @@ export class HostPrerequisites extends Construct {
         });
       }
     }
-    const metadata = resolveMetadata(props.metadata, 'host-prerequisites', 'event-bus-host-prerequisites', this.node.path, 'DaemonSet name');
+    const metadata = resolveMetadata(props.metadata, 'host-prerequisites', 'event-bus-host-prerequisites', this.node.path, 'name');
     this.name = metadata.name;
     // The selector is immutable once applied: fixed, readable labels (never
     // the construct path), unique per DaemonSet name within the namespace.
@@ -103,7 +103,9 @@ export class HostPrerequisites extends Construct {
               image: props.sysctlImage ?? 'busybox:1.36',
               imagePullPolicy: 'IfNotPresent',
               command: ['sysctl', '-w', `fs.inotify.max_user_instances=${instances}`, `fs.inotify.max_user_watches=${watches}`],
-              securityContext: { privileged: true, runAsNonRoot: false, runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: true, readOnlyRootFilesystem: true },
+              securityContext: {
+                privileged: true, runAsNonRoot: false, runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: true, readOnlyRootFilesystem: true,
+              },
               resources: { requests: { cpu: '10m', memory: '8Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
             }],
             containers: [{
