@@ -113,7 +113,8 @@ export class HostPrerequisites extends Construct {
               image: props.pauseImage ?? 'registry.k8s.io/pause:3.10',
               imagePullPolicy: 'IfNotPresent',
               securityContext: {
-                privileged: false, runAsNonRoot: true, runAsUser: 65535, runAsGroup: 65535, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+                privileged: false, runAsNonRoot: true, runAsUser: 65535, runAsGroup: 65535,
+                allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
               },
               resources: { requests: { cpu: '1m', memory: '4Mi' }, limits: { cpu: '10m', memory: '16Mi' } },
             }],
