@@ -176,7 +176,7 @@ export abstract class EventBusClusterChart extends Chart {
         envoyProxy = EventBusEnvoyProxy.fromEnvoyProxyName(gw.envoyProxyName, gatewayNamespace);
       } else {
         envoyProxy = new EventBusEnvoyProxy(this, 'EnvoyProxy', {
-          namespace: gatewayNamespace,
+          metadata: { namespace: gatewayNamespace },
           replicas: gw.envoyReplicas,
           resources: gw.envoyResources,
           serviceType: gw.envoyServiceType,
@@ -185,8 +185,7 @@ export abstract class EventBusClusterChart extends Chart {
         });
       }
       this.gateway = EventBusGateway.withEventBusListeners(this, 'Gateway', {
-        name: gw.name,
-        namespace: gatewayNamespace,
+        metadata: { name: gw.name, namespace: gatewayNamespace },
         gatewayClassName: gw.gatewayClassName,
         envoyProxy,
         routeApiVersion: gw.routeApiVersion,

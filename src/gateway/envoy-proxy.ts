@@ -1,7 +1,8 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { validateAnnotations, validateNamespace, validateObjectName } from '../certificates/names';
 import { problem, quote } from '../errors';
+import { resolveMetadata } from '../labels';
 import { envoyProxiesModule } from './bindings';
 import type { EnvoyProxySpec } from '../imports/eg-envoyproxies-gateway.envoyproxy.io';
 
@@ -50,15 +51,12 @@ export interface EnvoyResources {
 /** Props of {@link EventBusEnvoyProxy}. */
 export interface EventBusEnvoyProxyProps {
   /**
-   * Name of the EnvoyProxy.
-   * @default "event-bus-proxy-config" (the pre-deployment page's name)
+   * Metadata of the EnvoyProxy: name, namespace (must be the Gateway's),
+   * labels, annotations. The standard labels (`app.kubernetes.io/part-of`,
+   * `managed-by`, `component: gateway`) are always added.
+   * @default - name "event-bus-proxy-config" (the pre-deployment page's name), the chart's namespace
    */
-  readonly name?: string;
-  /**
-   * Namespace; must be the Gateway's.
-   * @default - the chart's namespace
-   */
-  readonly namespace?: string;
+  readonly metadata?: ApiObjectMetadata;
   /**
    * Envoy replicas.
    * @default - Envoy Gateway's default (1)
@@ -112,10 +110,9 @@ export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
   constructor(scope: Construct, id: string, props: EventBusEnvoyProxyProps = {}) {
     super(scope, id);
     const where = this.node.path;
-    this.envoyProxyName = props.name ?? 'event-bus-proxy-config';
-    validateObjectName(this.envoyProxyName, where, 'EnvoyProxy name');
-    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
-    this.envoyProxyNamespace = props.namespace ?? Chart.of(this).namespace;
+    const metadata = resolveMetadata(props.metadata, 'gateway', 'event-bus-proxy-config', where, 'EnvoyProxy name');
+    this.envoyProxyName = metadata.name;
+    this.envoyProxyNamespace = metadata.namespace ?? Chart.of(this).namespace;
 
     if (props.replicas !== undefined && (!Number.isInteger(props.replicas) || props.replicas < 0)) {
       throw problem({ where, problem: `replicas ${quote(props.replicas)} is not a replica count`, allowed: 'a non-negative integer', fix: 'use e.g. 2' });
@@ -156,6 +153,9 @@ export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
     const spec: EnvoyProxySpec = deployment || service
       ? { provider: { type: m.EnvoyProxySpecProviderType.KUBERNETES, kubernetes: { envoyDeployment: deployment, envoyService: service } } }
       : {};
-    this.resource = new m.EnvoyProxy(this, 'Resource', { metadata: { name: this.envoyProxyName, namespace: props.namespace }, spec });
+    this.resource = new m.EnvoyProxy(this, 'Resource', {
+      metadata: { name: this.envoyProxyName, namespace: metadata.namespace, labels: metadata.labels, annotations: metadata.annotations },
+      spec,
+    });
   }
 }

@@ -1,28 +1,28 @@
-import { ApiObject, Chart, Lazy } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { gatewaysModule } from './bindings';
 import { EventBusEnvoyProxy, IEnvoyProxy } from './envoy-proxy';
 import { IGatewayListener, TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
 import { GatewayRoute } from './routes';
-import { SECTION_NAME, validateNamespace, validateObjectName, validatePort } from '../certificates/names';
+import { SECTION_NAME, validateObjectName, validatePort } from '../certificates/names';
 import { ServerCertificate } from '../certificates/server-certificate';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';
+import { resolveMetadata } from '../labels';
 import type { GatewaySpec } from '../imports/gwapi-gateways-gateway.networking.k8s.io';
 
 /** Props of {@link EventBusGateway}. */
 export interface EventBusGatewayProps {
   /**
-   * Name of the Gateway.
-   * @default "event-bus-gateway" (the pre-deployment page's name)
+   * Metadata of the Gateway: name, namespace (also of the EnvoyProxy it
+   * creates), labels and annotations. Its labels are also given to the
+   * EnvoyProxy and the routes it creates; the standard labels
+   * (`app.kubernetes.io/part-of`, `managed-by`, `component: gateway`) are
+   * always added.
+   * @default - name "event-bus-gateway" (the pre-deployment page's name), the chart's namespace
    */
-  readonly name?: string;
-  /**
-   * Namespace of the Gateway (and of the EnvoyProxy it creates).
-   * @default - the chart's namespace
-   */
-  readonly namespace?: string;
+  readonly metadata?: ApiObjectMetadata;
   /**
    * GatewayClass.
    * @default "eg" (Envoy Gateway)
@@ -48,6 +48,29 @@ export interface EventBusGatewayProps {
   readonly routeRendering?: RouteRendering;
 }
 
+/** Options of {@link EventBusGateway.fromGatewayName}. */
+export interface ExistingGatewayOptions {
+  /**
+   * API version of the routes.
+   * @default RouteApiVersion.V1ALPHA2
+   */
+  readonly routeApiVersion?: RouteApiVersion;
+  /**
+   * Who creates the routes: the upstream chart from Helm values (default),
+   * or this library as manifests.
+   * @default RouteRendering.HELM_VALUES
+   */
+  readonly routeRendering?: RouteRendering;
+  /**
+   * Labels of the routes this library renders (manifest rendering).
+   * @default - the standard labels only
+   */
+  readonly routeLabels?: { [key: string]: string };
+}
+
+/** Set by `fromGatewayName` for the one constructor call it makes. */
+let constructingExisting = false;
+
 /** Transport of the event bus listeners `mqtt`, `nats-client` and `nats-leafnode`. */
 export enum GatewayTransport {
   /** TLS terminated at the gateway (the pre-deployment page). */
@@ -65,8 +88,10 @@ export interface EventBusListenersOptions {
    */
   readonly transport?: GatewayTransport;
   /**
-   * Certificate of the three TLS-terminate listeners (required with TLS,
-   * refused with TCP): a `ServerCertificate` or `ServerCertificate.fromSecretName(...)`.
+   * Certificate of the three TLS-terminate listeners (required with TLS on a
+   * Gateway this library creates, refused with TCP): a `ServerCertificate`
+   * or `ServerCertificate.fromSecretName(...)`. Not needed on a gateway from
+   * `fromGatewayName`, whose listeners have their certificates already.
    * @default - none
    */
   readonly certificate?: ITlsSecretSource;
@@ -154,36 +179,78 @@ export class EventBusGateway extends Construct {
     return gateway;
   }
 
+  /**
+   * A Gateway that exists already (created by a platform team or another
+   * chart), by name: no Gateway and no EnvoyProxy are synthesized. Declare
+   * the listeners it has with `addEventBusListeners()` (its listeners must be
+   * named `mqtt`, `nats-client`, `nats-leafnode` and `mqtt-mtls`, as on the
+   * pre-deployment page) or the `add*Listener` methods (the listener name is
+   * the routes' `sectionName`); the routes, or the upstream chart's route
+   * values (`routesHelmValues()`), then target that Gateway and its
+   * listeners. TLS-terminate listeners need no certificate here: the Gateway
+   * has its own.
+   * @param scope where the routes are created
+   * @param id construct id
+   * @param name the Gateway's name
+   * @param namespace its namespace
+   * @default - namespace: the chart's namespace
+   */
+  public static fromGatewayName(scope: Construct, id: string, name: string, namespace?: string, options: ExistingGatewayOptions = {}): EventBusGateway {
+    constructingExisting = true;
+    try {
+      return new EventBusGateway(scope, id, {
+        metadata: { name, namespace, labels: options.routeLabels },
+        routeApiVersion: options.routeApiVersion,
+        routeRendering: options.routeRendering,
+      });
+    } finally {
+      constructingExisting = false;
+    }
+  }
+
   /** Name of the Gateway. */
   public readonly name: string;
   /** Namespace of the Gateway, when known (set, or the chart's). */
   public readonly namespace?: string;
-  /** GatewayClass. */
-  public readonly gatewayClassName: string;
-  /** The EnvoyProxy named in `infrastructure.parametersRef`. */
-  public readonly envoyProxy: IEnvoyProxy;
+  /** GatewayClass; undefined for a Gateway from `fromGatewayName`. */
+  public readonly gatewayClassName?: string;
+  /** The EnvoyProxy named in `infrastructure.parametersRef`; undefined for a Gateway from `fromGatewayName`. */
+  public readonly envoyProxy?: IEnvoyProxy;
   /** API version of the routes. */
   public readonly routeApiVersion: RouteApiVersion;
   /** Who creates the routes. */
   public readonly routeRendering: RouteRendering;
-  /** The generated Gateway object. */
-  public readonly resource: ApiObject;
+  /** The generated Gateway object; undefined for a Gateway from `fromGatewayName`. */
+  public readonly resource?: ApiObject;
   /** The chart's namespace (where routes go by default). @internal */
   public readonly _chartNamespace?: string;
+  /** True for a Gateway from `fromGatewayName`: nothing of it is synthesized. @internal */
+  public readonly _existing: boolean;
+  /** Labels of the objects this gateway synthesizes (standard and user labels). @internal */
+  public readonly _labels: Record<string, string>;
+  /** The user's labels, passed on to the EnvoyProxy and routes. @internal */
+  public readonly _userLabels: Record<string, string>;
 
   private readonly _listeners: IGatewayListener[] = [];
   private _dsx?: EventBusListeners;
 
   constructor(scope: Construct, id: string, props: EventBusGatewayProps = {}) {
+    // Read first: constructing children below must not see it.
+    const existing = constructingExisting;
+    constructingExisting = false;
     super(scope, id);
     const where = this.node.path;
-    this.name = props.name ?? 'event-bus-gateway';
-    validateObjectName(this.name, where, 'Gateway name');
-    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
+    this._existing = existing;
+    const metadata = resolveMetadata(props.metadata, 'gateway', 'event-bus-gateway', where, 'Gateway name');
+    this.name = metadata.name;
+    this._labels = metadata.labels;
+    this._userLabels = { ...props.metadata?.labels };
     this._chartNamespace = Chart.of(this).namespace;
-    this.namespace = props.namespace ?? this._chartNamespace;
-    this.gatewayClassName = props.gatewayClassName ?? 'eg';
-    validateObjectName(this.gatewayClassName, where, 'gatewayClassName');
+    this.namespace = metadata.namespace ?? this._chartNamespace;
+    if (!existing) {
+      this.gatewayClassName = props.gatewayClassName ?? 'eg';
+      validateObjectName(this.gatewayClassName, where, 'gatewayClassName');
+    }
     this.routeApiVersion = props.routeApiVersion ?? RouteApiVersion.V1ALPHA2;
     this.routeRendering = props.routeRendering ?? RouteRendering.HELM_VALUES;
     if (!Object.values(RouteApiVersion).includes(this.routeApiVersion)) {
@@ -210,7 +277,9 @@ export class EventBusGateway extends Construct {
       }
     }
 
-    if (props.envoyProxy) {
+    if (existing) {
+      // The Gateway and its EnvoyProxy exist: only listeners and routes are declared here.
+    } else if (props.envoyProxy) {
       const ns = props.envoyProxy.envoyProxyNamespace;
       if (ns !== undefined && this.namespace !== undefined && ns !== this.namespace) {
         throw problem({
@@ -222,7 +291,7 @@ export class EventBusGateway extends Construct {
       }
       this.envoyProxy = props.envoyProxy;
     } else {
-      this.envoyProxy = new EventBusEnvoyProxy(this, 'Proxy', { namespace: props.namespace });
+      this.envoyProxy = new EventBusEnvoyProxy(this, 'Proxy', { metadata: { namespace: metadata.namespace, labels: this._userLabels } });
     }
 
     this.node.addValidation({
@@ -240,16 +309,17 @@ export class EventBusGateway extends Construct {
       },
     });
 
+    if (existing) return;
     const { Gateway } = gatewaysModule();
     const spec = (): GatewaySpec => ({
-      gatewayClassName: this.gatewayClassName,
+      gatewayClassName: this.gatewayClassName!,
       infrastructure: {
-        parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: this.envoyProxy.envoyProxyName },
+        parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: this.envoyProxy!.envoyProxyName },
       },
       listeners: this._listeners.map((l) => l._render()),
     });
     this.resource = new Gateway(this, 'Resource', {
-      metadata: { name: this.name, namespace: props.namespace },
+      metadata: { name: this.name, namespace: metadata.namespace, labels: metadata.labels, annotations: metadata.annotations },
       spec: Lazy.any({ produce: spec }),
     });
   }
@@ -299,7 +369,7 @@ export class EventBusGateway extends Construct {
     const listeners: IGatewayListener[] = [];
     const routes: GatewayRoute[] = [];
     if (transport === GatewayTransport.TLS) {
-      if (!options.certificate) {
+      if (!options.certificate && !this._existing) {
         throw problem({ where, problem: 'transport TLS needs a certificate for the TLS-terminate listeners', allowed: 'a ServerCertificate or ServerCertificate.fromSecretName(...)', fix: 'pass certificate, or use transport: GatewayTransport.TCP', cliFix: 'set certificates.issuer or gateway.serverTlsSecretName in the fleet file, or gateway.transport: tcp' });
       }
       let hostnames = options.hostnames;
@@ -308,7 +378,8 @@ export class EventBusGateway extends Construct {
       }
       for (const [key, routeId, backend] of plain) {
         const c = chart(key);
-        const l = this.addTlsTerminateListener(c.sectionName, { port: c.port, certificate: options.certificate, allowedRoutes });
+        // An existing Gateway's listeners have their certificates: none is needed (or rendered).
+        const l = this.addTlsTerminateListener(c.sectionName, { port: c.port, certificate: options.certificate!, allowedRoutes });
         listeners.push(l);
         routes.push(l.addRoute(routeId, { backend, hostnames: this.routeApiVersion === RouteApiVersion.V1 ? hostnames : undefined }));
       }

@@ -2,6 +2,7 @@ import { Construct, IConstruct } from 'constructs';
 import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../certificates/names';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';
+import { resolveMetadata } from '../labels';
 import { parseClientUrl } from './agreement';
 import type { EventBusGateway } from './gateway';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteKind, RouteRendering } from './route-types';
@@ -29,7 +30,9 @@ export interface TlsTerminateListenerOptions extends ListenerOptions {
    * `ServerCertificate.fromSecretName(...)` for a Secret provisioned elsewhere.
    * `certificateRefs[0].name` is its Secret name. A Secret in another
    * namespace than the Gateway is referenced with its namespace and needs a
-   * ReferenceGrant there (which this library does not create).
+   * ReferenceGrant there (which this library does not create). On a
+   * Gateway from `EventBusGateway.fromGatewayName` it only documents the
+   * existing listener's certificate: nothing is rendered.
    */
   readonly certificate: ITlsSecretSource;
   /**
@@ -158,10 +161,12 @@ abstract class ListenerBase extends Construct implements IGatewayListener {
       throw problem({ where, problem: 'backend is missing', allowed: 'a RouteBackend', fix: 'pass backend: RouteBackend.natsMqtt() (or natsClient(), natsLeafnode(), natsMqttMtls(), service(name, port))' });
     }
     const backend = options.backend;
-    if (options.namespace !== undefined) validateNamespace(options.namespace, where, 'route namespace');
+    const requestedName = options.metadata?.name;
+    const requestedNamespace = options.metadata?.namespace;
+    if (requestedNamespace !== undefined) validateNamespace(requestedNamespace, where, 'route namespace');
     const chartRoute = CHART_ROUTES.find((r) => r.service === backend.serviceName && r.port === backend.port);
-    const name = options.name ?? chartRoute?.routeName ?? this.name;
-    validateObjectName(name, where, 'route name');
+    const name = requestedName ?? chartRoute?.routeName ?? this.name;
+    const metadata = resolveMetadata({ ...options.metadata, labels: { ...gw._userLabels, ...options.metadata?.labels } }, 'gateway', name, where, 'route name');
 
     // Hostnames: only a TLSRoute has them.
     const hostnames = requestedHostnames ?? (this._sniHostname() !== undefined && kind === RouteKind.TLS_ROUTE ? [this._sniHostname()!] : []);
@@ -198,7 +203,7 @@ abstract class ListenerBase extends Construct implements IGatewayListener {
     }
 
     // Namespaces the listener admits.
-    const routeNamespace = options.namespace ?? gw._chartNamespace;
+    const routeNamespace = requestedNamespace ?? gw._chartNamespace;
     if (this.allowedRoutes.from === 'Same' && routeNamespace !== undefined && gw.namespace !== undefined && routeNamespace !== gw.namespace) {
       throw problem({
         where,
@@ -230,11 +235,11 @@ abstract class ListenerBase extends Construct implements IGatewayListener {
           fix: switchFix,
         });
       }
-      if (options.name !== undefined && options.name !== chartRoute.routeName) {
-        throw problem({ where, problem: `route name ${quote(options.name)} differs from the name the chart gives the route for ${backend} (${quote(chartRoute.routeName)})`, allowed: quote(chartRoute.routeName), fix: `omit name, or ${switchFix}` });
+      if (requestedName !== undefined && requestedName !== chartRoute.routeName) {
+        throw problem({ where, problem: `route name ${quote(requestedName)} differs from the name the chart gives the route for ${backend} (${quote(chartRoute.routeName)})`, allowed: quote(chartRoute.routeName), fix: `omit name, or ${switchFix}` });
       }
-      if (options.namespace !== undefined) {
-        throw problem({ where, problem: `route namespace ${quote(options.namespace)} is set, but the chart creates its routes in its release namespace`, allowed: 'no route namespace with Helm-values rendering', fix: `omit namespace, or ${switchFix}` });
+      if (requestedNamespace !== undefined) {
+        throw problem({ where, problem: `route namespace ${quote(requestedNamespace)} is set, but the chart creates its routes in its release namespace`, allowed: 'no route namespace with Helm-values rendering', fix: `omit namespace, or ${switchFix}` });
       }
       const taken = gw._routes().find((r) => r._helmValuesKey === chartRoute.valuesKey);
       if (taken) {
@@ -248,7 +253,9 @@ abstract class ListenerBase extends Construct implements IGatewayListener {
       }
     }
 
-    const route = GatewayRoute._create(this, { id, kind, name, namespace: options.namespace, backend, hostnames, helmValuesKey, agreement });
+    const route = GatewayRoute._create(this, {
+      id, kind, name, namespace: requestedNamespace, labels: metadata.labels, annotations: metadata.annotations, backend, hostnames, helmValuesKey, agreement,
+    });
     this._routes.push(route);
     return route;
   }
@@ -297,18 +304,20 @@ export class TcpListener extends ListenerBase {
  * newer Gateway API spec pairs Terminate with TLSRoute.
  */
 export class TlsTerminateListener extends ListenerBase {
-  /** The certificate the gateway presents. */
-  public readonly certificate: ITlsSecretSource;
+  /** The certificate the gateway presents; undefined on a Gateway from `fromGatewayName` when not given. */
+  public readonly certificate?: ITlsSecretSource;
   /** SNI hostname, if any. */
   public readonly hostname?: string;
   private readonly tlsTerminateListenerBrand = true;
 
   constructor(gateway: EventBusGateway, name: string, options: TlsTerminateListenerOptions) {
     const where = `${gateway.node.path}/${name}`;
-    if (!options?.certificate || typeof options.certificate.tlsSecretName !== 'string') {
-      throw problem({ where, problem: 'a TLS-terminate listener needs a certificate', allowed: 'a ServerCertificate, or ServerCertificate.fromSecretName(...)', fix: 'pass certificate' });
+    if (options?.certificate !== undefined || !gateway._existing) {
+      if (!options?.certificate || typeof options.certificate.tlsSecretName !== 'string') {
+        throw problem({ where, problem: 'a TLS-terminate listener needs a certificate', allowed: 'a ServerCertificate, or ServerCertificate.fromSecretName(...)', fix: 'pass certificate' });
+      }
+      validateObjectName(options.certificate.tlsSecretName, where, 'certificate Secret name');
     }
-    validateObjectName(options.certificate.tlsSecretName, where, 'certificate Secret name');
     if (options.hostname !== undefined) validateSniHostname(options.hostname, where, 'listener hostname');
     super(gateway, name, options, 'TLS', options.hostname);
     this.certificate = options.certificate;
@@ -353,12 +362,13 @@ export class TlsTerminateListener extends ListenerBase {
 
   /** @internal */
   protected _renderTls(): GatewaySpecListeners['tls'] {
-    const ns = this.certificate.tlsSecretNamespace;
+    const certificate = this.certificate!; // set unless the gateway exists, and then nothing is rendered
+    const ns = certificate.tlsSecretNamespace;
     return {
       mode: 'Terminate' as any,
       certificateRefs: [{
         kind: 'Secret',
-        name: this.certificate.tlsSecretName,
+        name: certificate.tlsSecretName,
         // Only when it differs: a cross-namespace reference needs a ReferenceGrant in the Secret's namespace.
         namespace: ns !== undefined && ns !== this.gateway.namespace ? ns : undefined,
       }],

@@ -8,6 +8,13 @@ import { findSeeds } from '../util/seeds';
 
 const issuer = CertificateIssuer.fromIssuerName('event-bus-certificate-issuer');
 
+/** The standard labels of every gateway object. */
+const GATEWAY_LABELS = {
+  'app.kubernetes.io/part-of': 'dsx-event-bus',
+  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
+  'app.kubernetes.io/component': 'gateway',
+};
+
 function chart(namespace: string | null = 'dsx') {
   return new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });
 }
@@ -136,7 +143,7 @@ describe('route rendering', () => {
 
   test('Helm values carry the listener names, gateway name and namespace, and TLSRoute hostnames', () => {
     const c = chart('dsx');
-    const gw = new EventBusGateway(c, 'Gw', { name: 'shared-gateway', namespace: 'csc-gateway', envoyProxy: EventBusEnvoyProxy.fromEnvoyProxyName('shared-gateway') });
+    const gw = new EventBusGateway(c, 'Gw', { metadata: { name: 'shared-gateway', namespace: 'csc-gateway' }, envoyProxy: EventBusEnvoyProxy.fromEnvoyProxyName('shared-gateway') });
     gw.addTcpListener('mqtt-plain', { port: 1883 }).addRoute('Mqtt', { backend: RouteBackend.natsMqtt() });
     gw.addTlsPassthroughListener('mtls', { port: 8883 }).addTlsRoute('Mtls', { backend: RouteBackend.natsMqttMtls(), hostnames: ['mqtt-mtls.example.com'] });
     expect(gw.routesHelmValues()).toEqual({
@@ -154,17 +161,17 @@ describe('route rendering', () => {
 
   test('manifest rendering: custom backends, names and namespaces, cross-namespace parentRefs', () => {
     const c = chart('dsx');
-    const gw = new EventBusGateway(c, 'Gw', { namespace: 'envoy-gateway-system', routeRendering: RouteRendering.MANIFESTS });
+    const gw = new EventBusGateway(c, 'Gw', { metadata: { namespace: 'envoy-gateway-system' }, routeRendering: RouteRendering.MANIFESTS });
     const l = gw.addTlsPassthroughListener('tls', { port: 9443, hostname: '*.example.com' });
-    l.addTlsRoute('A', { backend: RouteBackend.service('svc-a', 8443, { namespace: 'apps' }), name: 'route-a', hostnames: ['a.example.com'] });
-    l.addTlsRoute('B', { backend: RouteBackend.service('svc-b', 8443), name: 'route-b', namespace: 'apps' });
+    l.addTlsRoute('A', { backend: RouteBackend.service('svc-a', 8443, { namespace: 'apps' }), metadata: { name: 'route-a' }, hostnames: ['a.example.com'] });
+    l.addTlsRoute('B', { backend: RouteBackend.service('svc-b', 8443), metadata: { name: 'route-b', namespace: 'apps' } });
     const manifests = Testing.synth(c);
     validateManifests(manifests);
     const [a, b] = manifests.filter((m) => m.kind === 'TLSRoute');
     expect(a).toEqual({
       apiVersion: 'gateway.networking.k8s.io/v1alpha2',
       kind: 'TLSRoute',
-      metadata: { name: 'route-a', namespace: 'dsx' },
+      metadata: { name: 'route-a', namespace: 'dsx', labels: GATEWAY_LABELS },
       spec: {
         hostnames: ['a.example.com'],
         parentRefs: [{ name: 'event-bus-gateway', namespace: 'envoy-gateway-system', sectionName: 'tls' }],
@@ -172,7 +179,7 @@ describe('route rendering', () => {
       },
     });
     // Default hostnames: the listener's.
-    expect(b.metadata).toEqual({ name: 'route-b', namespace: 'apps' });
+    expect(b.metadata).toEqual({ name: 'route-b', namespace: 'apps', labels: GATEWAY_LABELS });
     expect(b.spec.hostnames).toEqual(['*.example.com']);
     expect(gw.listeners[0].routes.map((r) => r.sectionName)).toEqual(['tls', 'tls']);
     expect(gw.listeners[0].routes[0].hostnames).toEqual(['a.example.com']);
@@ -183,7 +190,7 @@ describe('route rendering', () => {
     const gw = new EventBusGateway(c, 'Gw', { routeRendering: RouteRendering.MANIFESTS });
     const l = gw.addTlsPassthroughListener('tls', { port: 9443, allowedRoutes: AllowedRoutes.fromNamespacesWithLabels({ team: 'dsx' }) });
     l.addRoute('A', { backend: RouteBackend.service('a', 1), hostnames: ['a.example.com'] });
-    l.addRoute('B', { backend: RouteBackend.service('b', 2), name: 'b', hostnames: ['b.example.com'] });
+    l.addRoute('B', { backend: RouteBackend.service('b', 2), metadata: { name: 'b' }, hostnames: ['b.example.com'] });
     gw.addTcpListener('tcp', { port: 9000, allowedRoutes: AllowedRoutes.sameNamespace() }).addTcpRoute('T', { backend: RouteBackend.service('c', 3) });
     const manifests = Testing.synth(c);
     validateManifests(manifests);
@@ -218,20 +225,20 @@ describe('EventBusEnvoyProxy', () => {
   test('renders replicas, resources, Service type and the MetalLB pool (the local evaluation\'s EnvoyProxy)', () => {
     const c = chart('csc-gateway');
     const proxy = new EventBusEnvoyProxy(c, 'Proxy', {
-      name: 'shared-gateway',
+      metadata: { name: 'shared-gateway' },
       replicas: 1,
       resources: { cpuRequest: '100m', memoryRequest: '64Mi', cpuLimit: '1000m', memoryLimit: '256Mi' },
       serviceType: EnvoyServiceType.LOAD_BALANCER,
       serviceAnnotations: { 'example.com/team': 'dsx' },
       metalLbAddressPool: 'csc-envoy-pool',
     });
-    new EventBusGateway(c, 'Gw', { name: 'shared-gateway', envoyProxy: proxy }).addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt() });
+    new EventBusGateway(c, 'Gw', { metadata: { name: 'shared-gateway' }, envoyProxy: proxy }).addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt() });
     const manifests = Testing.synth(c);
     validateManifests(manifests);
     expect(manifests[0]).toEqual({
       apiVersion: 'gateway.envoyproxy.io/v1alpha1',
       kind: 'EnvoyProxy',
-      metadata: { name: 'shared-gateway', namespace: 'csc-gateway' },
+      metadata: { name: 'shared-gateway', namespace: 'csc-gateway', labels: GATEWAY_LABELS },
       spec: {
         provider: {
           type: 'Kubernetes',

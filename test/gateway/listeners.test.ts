@@ -145,17 +145,17 @@ describe('route rules', () => {
   });
 
   test('fails when the listener admits its own namespace only and the route lives elsewhere', () => {
-    const { gw } = gateway({ ...manifests(), namespace: 'envoy-gateway-system' });
+    const { gw } = gateway({ ...manifests(), metadata: { namespace: 'envoy-gateway-system' } });
     const l = gw.addTcpListener('mqtt', { port: 1883, allowedRoutes: AllowedRoutes.sameNamespace() });
     expect(() => l.addRoute('R', { backend: RouteBackend.natsMqtt() }))
       .toThrow(/route namespace "dsx" is not the Gateway's namespace "envoy-gateway-system", and listener "mqtt" admits routes from its own namespace only/);
-    expect(l.addRoute('R', { backend: RouteBackend.natsMqtt(), namespace: 'envoy-gateway-system' }).namespace).toBe('envoy-gateway-system');
+    expect(l.addRoute('R', { backend: RouteBackend.natsMqtt(), metadata: { namespace: 'envoy-gateway-system' } }).namespace).toBe('envoy-gateway-system');
   });
 
   test('fails when two routes of one kind have the same name and namespace (manifest rendering)', () => {
     const { gw } = gateway(manifests());
-    gw.addTcpListener('a', { port: 1 }).addRoute('R', { backend: RouteBackend.service('x', 1), name: 'same' });
-    expect(() => gw.addTcpListener('b', { port: 2 }).addRoute('R', { backend: RouteBackend.service('y', 2), name: 'same' }))
+    gw.addTcpListener('a', { port: 1 }).addRoute('R', { backend: RouteBackend.service('x', 1), metadata: { name: 'same' } });
+    expect(() => gw.addTcpListener('b', { port: 2 }).addRoute('R', { backend: RouteBackend.service('y', 2), metadata: { name: 'same' } }))
       .toThrow(/a TCPRoute named "same" already exists in this namespace \(test\/Gw\/a\/R\)/);
   });
 
@@ -193,13 +193,13 @@ describe('Helm-values rendering: only the chart\'s four routes are expressible',
 
   test('fails when the route name differs from the chart\'s', () => {
     const { gw } = gateway();
-    expect(() => gw.addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt(), name: 'my-mqtt' }))
+    expect(() => gw.addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt(), metadata: { name: 'my-mqtt' } }))
       .toThrow(/route name "my-mqtt" differs from the name the chart gives the route for nats:1883 \("nats-mqtt"\)\. Allowed: "nats-mqtt"/);
   });
 
   test('fails when a route namespace is set', () => {
     const { gw } = gateway();
-    expect(() => gw.addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt(), namespace: 'apps' }))
+    expect(() => gw.addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt(), metadata: { namespace: 'apps' } }))
       .toThrow(/route namespace "apps" is set, but the chart creates its routes in its release namespace/);
   });
 

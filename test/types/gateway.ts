@@ -12,7 +12,7 @@ import {
 } from '../../src';
 
 const chart = Testing.chart();
-const gateway = new EventBusGateway(chart, 'Gateway', { namespace: 'dsx' });
+const gateway = new EventBusGateway(chart, 'Gateway', { metadata: { namespace: 'dsx' } });
 const certificate = new ServerCertificate(chart, 'Cert', {
   issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer'),
   dnsNames: ['event-bus.example.com'],
