@@ -9,8 +9,8 @@ import { SECTION_NAME, validateObjectName, validatePort } from '../certificates/
 import { ServerCertificate } from '../certificates/server-certificate';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';
-import { resolveMetadata } from '../labels';
 import type { GatewaySpec } from '../imports/gwapi-gateways-gateway.networking.k8s.io';
+import { resolveMetadata } from '../labels';
 
 /** Props of {@link EventBusGateway}. */
 export interface EventBusGatewayProps {

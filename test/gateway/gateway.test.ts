@@ -309,3 +309,77 @@ describe('MtlsServerCertificate with the DSX gateway', () => {
     expect(validateManifests(Testing.synth(c))).toBe(3);
   });
 });
+
+describe('EventBusGateway.fromGatewayName', () => {
+  test('Helm values: the chart\'s routes target the existing Gateway and its listeners; nothing of the Gateway is synthesized', () => {
+    const c = chart('dsx');
+    const gw = EventBusGateway.fromGatewayName(c, 'Gw', 'platform-gateway', 'gateways');
+    // TLS-terminate listeners of an existing Gateway have their certificates already.
+    gw.addEventBusListeners({ transport: GatewayTransport.TLS, mtlsHostnames: ['mqtt-mtls.example.com'] });
+    expect(Testing.synth(c)).toEqual([]);
+    expect(gw.resource).toBeUndefined();
+    expect(gw.envoyProxy).toBeUndefined();
+    const target = { enabled: true, gatewayName: 'platform-gateway', gatewayNamespace: 'gateways' };
+    expect(gw.routesHelmValues()).toEqual({
+      mqtt: { ...target, kind: 'TCPRoute', sectionName: 'mqtt', hostnames: [] },
+      natsClient: { ...target, kind: 'TCPRoute', sectionName: 'nats-client', hostnames: [] },
+      natsLeafnode: { ...target, kind: 'TCPRoute', sectionName: 'nats-leafnode', hostnames: [] },
+      mqttMtls: { ...target, kind: 'TLSRoute', sectionName: 'mqtt-mtls', hostnames: ['mqtt-mtls.example.com'] },
+    });
+  });
+
+  test('manifests: routes on the existing Gateway\'s own listener names, with the route labels', () => {
+    const c = chart('dsx');
+    const gw = EventBusGateway.fromGatewayName(c, 'Gw', 'platform-gateway', 'gateways', {
+      routeRendering: RouteRendering.MANIFESTS, routeLabels: { team: 'platform' },
+    });
+    gw.addTcpListener('tcp-1883', { port: 1883 }).addRoute('Mqtt', { backend: RouteBackend.natsMqtt() });
+    const manifests = Testing.synth(c);
+    expect(validateManifests(manifests)).toBe(1);
+    expect(manifests).toEqual([{
+      apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+      kind: 'TCPRoute',
+      metadata: { name: 'nats-mqtt', namespace: 'dsx', labels: { ...GATEWAY_LABELS, team: 'platform' } },
+      spec: {
+        parentRefs: [{ name: 'platform-gateway', namespace: 'gateways', sectionName: 'tcp-1883' }],
+        rules: [{ backendRefs: [{ name: 'nats', port: 1883 }] }],
+      },
+    }]);
+    // The library renders the route, so the chart's is disabled.
+    expect(gw.routesHelmValues().mqtt).toMatchObject({ enabled: false, gatewayName: 'platform-gateway', gatewayNamespace: 'gateways', sectionName: 'tcp-1883' });
+  });
+
+  test('the name, namespace and label rules still apply', () => {
+    expect(() => EventBusGateway.fromGatewayName(chart(), 'Gw', 'Platform_Gateway', 'gateways')).toThrow(/Gateway name "Platform_Gateway"/);
+    expect(() => EventBusGateway.fromGatewayName(chart(null), 'Gw', 'platform-gateway'))
+      .toThrow(/the Gateway's namespace is unknown/);
+    const gw = EventBusGateway.fromGatewayName(chart(), 'Gw', 'platform-gateway', 'gateways');
+    expect(() => gw.addEventBusListeners({ transport: GatewayTransport.TCP, certificate: ServerCertificate.fromSecretName('tls') }))
+      .toThrow(/certificate is set but transport is TCP/);
+  });
+
+  test('a Gateway created afterwards in the same scope is a normal one', () => {
+    const c = chart('dsx');
+    EventBusGateway.fromGatewayName(c, 'Existing', 'platform-gateway', 'gateways').addEventBusListeners({ transport: GatewayTransport.TCP, mtls: false });
+    EventBusGateway.withEventBusListeners(c, 'Own', { transport: GatewayTransport.TCP, mtls: false });
+    expect(Testing.synth(c).map((m) => m.kind).sort()).toEqual(['EnvoyProxy', 'Gateway']);
+  });
+});
+
+describe('labels', () => {
+  test('user labels and annotations reach the Gateway, its EnvoyProxy and its routes, over the standard labels', () => {
+    const c = chart('dsx');
+    const gw = EventBusGateway.withEventBusListeners(c, 'Gw', {
+      metadata: { labels: { 'team': 'platform', 'app.kubernetes.io/part-of': 'platform' }, annotations: { note: 'x' } },
+      transport: GatewayTransport.TCP,
+      mtls: false,
+      routeRendering: RouteRendering.MANIFESTS,
+    });
+    gw.addTcpListener('extra', { port: 9000 }).addRoute('Extra', { backend: RouteBackend.service('extra', 9000), metadata: { labels: { route: 'extra' } } });
+    const manifests = Testing.synth(c);
+    const expected = { ...GATEWAY_LABELS, 'team': 'platform', 'app.kubernetes.io/part-of': 'platform' };
+    for (const m of manifests) expect(m.metadata.labels).toEqual(m.metadata.name === 'extra' ? { ...expected, route: 'extra' } : expected);
+    expect(manifests.find((m) => m.kind === 'Gateway')!.metadata.annotations).toEqual({ note: 'x' });
+    expect(() => new EventBusGateway(chart(), 'Bad', { metadata: { labels: { 'bad key': 'x' } } })).toThrow(/bad key/);
+  });
+});
