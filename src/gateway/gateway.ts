@@ -195,7 +195,9 @@ export class EventBusGateway extends Construct {
    * @param namespace its namespace
    * @default - namespace: the chart's namespace
    */
-  public static fromGatewayName(scope: Construct, id: string, name: string, namespace?: string, options: ExistingGatewayOptions = {}): EventBusGateway {
+  public static fromGatewayName(
+    scope: Construct, id: string, name: string, namespace?: string, options: ExistingGatewayOptions = {},
+  ): EventBusGateway {
     constructingExisting = true;
     try {
       return new EventBusGateway(scope, id, {

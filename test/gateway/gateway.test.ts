@@ -118,7 +118,8 @@ describe('EventBusGateway.withEventBusListeners', () => {
   });
 
   test('without mTLS there is no mqtt-mtls listener and no nats-mqtt-mtls route', () => {
-    const { c, gateway } = dsxGateway({ transport: GatewayTransport.TLS, mtls: false, version: RouteApiVersion.V1ALPHA2 }, RouteRendering.HELM_VALUES);
+    const variant = { transport: GatewayTransport.TLS, mtls: false, version: RouteApiVersion.V1ALPHA2 };
+    const { c, gateway } = dsxGateway(variant, RouteRendering.HELM_VALUES);
     const gw = Testing.synth(c).find((m) => m.kind === 'Gateway')!;
     expect(gw.spec.listeners.map((l: any) => l.name)).toEqual(['mqtt', 'nats-client', 'nats-leafnode']);
     expect(gateway.eventBusListeners!.mqttMtls).toBeUndefined();
