@@ -254,8 +254,16 @@ abstract class ListenerBase extends Construct implements IGatewayListener {
     }
 
     const route = GatewayRoute._create(this, {
-      id, kind, name, namespace: requestedNamespace, labels: metadata.labels, annotations: metadata.annotations,
-      backend, hostnames, helmValuesKey, agreement,
+      id,
+      kind,
+      name,
+      namespace: requestedNamespace,
+      labels: metadata.labels,
+      annotations: metadata.annotations,
+      backend,
+      hostnames,
+      helmValuesKey,
+      agreement,
     });
     this._routes.push(route);
     return route;
