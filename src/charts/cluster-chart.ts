@@ -101,7 +101,7 @@ export abstract class EventBusClusterChart extends Chart {
     } else if (certs.vault) {
       issuer = new VaultIssuer(this, 'Issuer', { ...certs.vault, clusterScoped: certs.vault.clusterScoped ?? spansNamespaces });
     } else if (certs.ca) {
-      issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, labels: options.labels });
+      issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, metadata: { labels: options.labels } });
     }
     const certOptions = { duration: certs.duration, renewBefore: certs.renewBefore, privateKey: certs.privateKey };
 
@@ -126,7 +126,7 @@ export abstract class EventBusClusterChart extends Chart {
         });
       }
       this.serverCertificate = new ServerCertificate(this, 'ServerCertificate', {
-        ...certOptions, issuer, dnsNames, ipAddresses, namespace: gatewayNamespace,
+        ...certOptions, issuer, dnsNames, ipAddresses, metadata: { namespace: gatewayNamespace },
       });
       terminateCertificate = this.serverCertificate;
     }

@@ -4,6 +4,7 @@ import { EventBusClusterChart } from './cluster-chart';
 import { EventBusClusterOptions } from './options';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { problem, quote } from '../errors';
+import { standardLabels } from '../labels';
 import { EventBusCluster } from '../secrets/cluster';
 
 /** Props of {@link CpcChart}. */
@@ -83,7 +84,7 @@ export class CpcChart extends EventBusClusterChart {
         new ApiObject(this, 'CscTrust', {
           apiVersion: 'v1',
           kind: 'ConfigMap',
-          metadata: { name: this.cscTrust.configMapName, namespace: this.releaseNamespace },
+          metadata: { name: this.cscTrust.configMapName, namespace: this.releaseNamespace, labels: standardLabels('trust') },
           data: { [this.cscTrust.key!]: this.cscTrust.pem! },
         });
       }

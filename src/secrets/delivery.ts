@@ -5,6 +5,7 @@ import { DEFAULT_REMOTE_PREFIX, remotePath } from './inventory';
 import { validateObjectName, validateRemotePath } from './validate';
 import { validateGoDurationBound } from '../certificates/names';
 import { problem, quote } from '../errors';
+import { standardLabels } from '../labels';
 import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';
 
@@ -235,7 +236,9 @@ export class SecretsDelivery {
    * Emits the object(s) of one Secret into `scope`; returns them.
    * @internal
    */
-  public _emit(scope: Construct, secret: DeliveredSecret): ApiObject[] {
+  public _emit(scope: Construct, given: DeliveredSecret): ApiObject[] {
+    // Every object, and every Secret an operator creates, carries the standard labels under the caller's.
+    const secret: DeliveredSecret = { ...given, labels: { ...standardLabels('secrets'), ...given.labels } };
     switch (this.kind) {
       case SecretsDeliveryKind.INLINE: return [this.emitInline(scope, secret)];
       case SecretsDeliveryKind.EXTERNAL_SECRETS: return [this.emitExternalSecret(scope, secret)];

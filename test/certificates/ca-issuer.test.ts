@@ -10,6 +10,13 @@ import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evalu
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 import { validateManifests } from '../util/schema';
 
+/** The standard labels of every certificates object. */
+const CERT_LABELS = {
+  'app.kubernetes.io/part-of': 'dsx-event-bus',
+  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
+  'app.kubernetes.io/component': 'certificates',
+};
+
 const keys = new DeterministicKeyStore();
 let ca: EvaluationCa;
 let other: EvaluationCa;
@@ -39,7 +46,7 @@ describe('CertificateAuthority and CaIssuer', () => {
     for (const chart of fleet.charts) {
       const objects = chart.toJson();
       expect(byKind(objects, 'Issuer')).toEqual([{
-        apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx' }, spec: { ca: { secretName: 'event-bus-certificate-issuer-ca' } },
+        apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx', labels: CERT_LABELS }, spec: { ca: { secretName: 'event-bus-certificate-issuer-ca' } },
       }]);
       const secret = objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === 'event-bus-certificate-issuer-ca');
       expect(secret.metadata.namespace).toBe('dsx');
@@ -123,7 +130,7 @@ describe('CertificateAuthority and CaIssuer', () => {
     const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { namespace: 'envoy-gateway-system' } }));
     const objects = fleet.csc.toJson();
     const issuer = byKind(objects, 'ClusterIssuer')[0];
-    expect(issuer.metadata).toEqual({ name: 'event-bus-certificate-issuer' });
+    expect(issuer.metadata).toEqual({ name: 'event-bus-certificate-issuer', labels: CERT_LABELS });
     expect(issuer.spec).toEqual({ ca: { secretName: 'event-bus-certificate-issuer-ca' } });
     expect(objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === 'event-bus-certificate-issuer-ca').metadata.namespace).toBe('cert-manager');
   });
@@ -131,7 +138,7 @@ describe('CertificateAuthority and CaIssuer', () => {
   test('CaIssuer alone, with its own names', () => {
     const chart = Testing.chart();
     const issuer = new CaIssuer(chart, 'Issuer', {
-      name: 'fleet-ca', namespace: 'certs', ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline(), secretName: 'fleet-ca-keypair',
+      metadata: { name: 'fleet-ca', namespace: 'certs' }, ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline(), secretName: 'fleet-ca-keypair',
     });
     expect(issuer.caSecretName).toBe('fleet-ca-keypair');
     const objects = Testing.synth(chart);

@@ -347,7 +347,7 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
   const certificates = issuer === 'fleetCa' ? { ca: CertificateAuthority.fromPem(fleetCa.crt, fleetCa.key) }
     : issuer === 'issuer' ? { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') }
       : issuer === 'clusterIssuer' ? { issuer: CertificateIssuer.fromClusterIssuerName('event-bus-ca') }
-        : { vault: { name: 'event-bus-vault-issuer', server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) } };
+        : { vault: { metadata: { name: 'event-bus-vault-issuer' }, server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) } };
   const tls = c.transport === 'tls';
   const mtls = c.mtls === 'mtls';
   const accounts = accountsOf(c);

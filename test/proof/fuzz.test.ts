@@ -396,7 +396,7 @@ function toProps(d: FleetDesc): EventBusFleetProps {
   const c = d.certificates;
   const certificateOptions = p.vault ? {
     vault: {
-      name: 'event-bus-vault-issuer',
+      metadata: { name: 'event-bus-vault-issuer' },
       server: 'https://vault.example.com:8200',
       path: 'pki_int/sign/event-bus',
       auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),

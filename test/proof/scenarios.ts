@@ -184,7 +184,7 @@ function scenarioProps(c: ScenarioChoice, keys: IKeyStore): EventBusFleetProps {
   const certificates = c.issuer === 'selfSigned' ? { selfSigned: true }
     : c.issuer === 'vault' ? {
       vault: {
-        name: 'event-bus-vault-issuer',
+        metadata: { name: 'event-bus-vault-issuer' },
         server: 'https://vault.example.com:8200',
         path: 'pki_int/sign/event-bus',
         auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),
