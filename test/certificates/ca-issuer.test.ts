@@ -145,6 +145,17 @@ describe('CertificateAuthority and CaIssuer', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['Secret/certs/fleet-ca-keypair', 'Issuer/certs/fleet-ca']);
   });
 
+  test('labels: the CA Secret and the Issuer carry the standard labels (component: certificates) and the user\'s', () => {
+    const chart = Testing.chart();
+    new CaIssuer(chart, 'Issuer', {
+      metadata: { labels: { team: 'pki' }, annotations: { owner: 'ops' } }, ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline(),
+    });
+    const objects = Testing.synth(chart);
+    expect(objects.map((o) => o.kind)).toEqual(['Secret', 'Issuer']);
+    for (const o of objects) expect(o.metadata.labels).toEqual({ ...CERT_LABELS, team: 'pki' });
+    expect(objects[1].metadata.annotations).toEqual({ owner: 'ops' });
+  });
+
   test('fromPemFiles reads the files written by dsx-event-bus certs', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-issuer-'));
     try {

@@ -137,3 +137,24 @@ describe('VaultIssuer', () => {
     expect(() => VaultAuth.appRole({ roleId: '', secretName: 's' })).toThrow(/roleId is empty/);
   });
 });
+
+describe('labels', () => {
+  test('every object of a SelfSignedCaIssuer and a ServerCertificate carries the standard labels and the user\'s', () => {
+    const c = new Chart(Testing.app(), 'test', { namespace: 'dsx' });
+    const ca = new SelfSignedCaIssuer(c, 'Ca', { metadata: { labels: { team: 'pki' } } });
+    new ServerCertificate(c, 'Cert', { issuer: ca, dnsNames: ['a.example.com'], metadata: { labels: { 'app.kubernetes.io/component': 'edge' } } });
+    const objects = Testing.synth(c);
+    expect(validateManifests(objects)).toBe(4);
+    const base = {
+      'app.kubernetes.io/part-of': 'dsx-event-bus',
+      'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
+      'app.kubernetes.io/component': 'certificates',
+    };
+    expect(objects.map((o) => [o.metadata.name, o.metadata.labels])).toEqual([
+      ['event-bus-certificate-issuer-selfsigned', { ...base, team: 'pki' }],
+      ['event-bus-certificate-issuer-ca', { ...base, team: 'pki' }],
+      ['event-bus-certificate-issuer', { ...base, team: 'pki' }],
+      ['event-bus-server-tls-certificate', { ...base, 'app.kubernetes.io/component': 'edge' }],
+    ]);
+  });
+});
