@@ -5,9 +5,9 @@ import { DEFAULT_REMOTE_PREFIX, remotePath } from './inventory';
 import { validateObjectName, validateRemotePath } from './validate';
 import { validateGoDurationBound } from '../certificates/names';
 import { problem, quote } from '../errors';
-import { standardLabels } from '../labels';
 import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';
+import { standardLabels } from '../labels';
 
 /** How the Secrets reach the cluster (library-internal: not exported from the package). */
 export enum SecretsDeliveryKind {

@@ -37,7 +37,16 @@ describe('LeafTrust', () => {
       expect(values.global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true, ca_file: '/etc/nats-ca-cert/ca.crt' });
       expect(values.nats.tlsCA).toEqual({ enabled: true, configMapName: 'nats-csc-gateway-ca', dir: '/etc/nats-ca-cert', key: 'ca.crt' });
       const cms = objects(cpc).filter((o) => o.kind === 'ConfigMap');
-      expect(cms).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nats-csc-gateway-ca', namespace: 'dsx' }, data: { 'ca.crt': tls.caCrt } }]);
+      expect(cms).toEqual([{
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'nats-csc-gateway-ca',
+          namespace: 'dsx',
+          labels: { 'app.kubernetes.io/part-of': 'dsx-event-bus', 'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus', 'app.kubernetes.io/component': 'trust' },
+        },
+        data: { 'ca.crt': tls.caCrt },
+      }]);
     }
     // The CSC accepts through its gateway: it needs no client trust.
     expect(fleet.csc.helmValues().global.eventBus.cpcLeafClientTLS).toBeUndefined();
