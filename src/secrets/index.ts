@@ -6,3 +6,4 @@ export { EventBusSecrets } from './event-bus-secrets';
 export type { EventBusSecretsProps, SecretDescription, SecretKeyDescription, SecretOverride } from './event-bus-secrets';
 export { MtlsServerTls } from './mtls-server-tls';
 export type { MtlsServerTlsPem, MtlsServerTlsPemFiles } from './mtls-server-tls';
+export type { SecretReference } from './secret-ref';
