@@ -1,5 +1,16 @@
 // The package's public API. Each folder re-exports only what users need;
-// generated CRD bindings (src/imports/) stay internal.
+// generated CRD bindings (src/imports/) stay internal, and so do the `*Kind`
+// enums that only the library reads (a public property shows their value as a string).
+//
+// Naming rule: `EventBus*` for the constructs and props that stand for the
+// whole event bus of a cluster or fleet (EventBusSecrets, EventBusGateway,
+// EventBusFleet, EventBusListeners); plain, cdk8s-plus-style names for the
+// parts (ServerCertificate, GatewayListener, GatewayRoute, GatewayTransport,
+// LeafConnection); no `Dsx*` prefix. Objects that exist already are imported
+// with a static `from*` method on the construct class
+// (`ServerCertificate.fromSecretName`, `EventBusGateway.fromGatewayName`),
+// as cdk8s-plus does (`Secret.fromSecretName`). Constructs take cdk8s
+// `metadata` (name, namespace, labels, annotations) like cdk8s-plus.
 export * from './keys';
 export * from './secrets';
 export * from './certificates';

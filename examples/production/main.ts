@@ -26,7 +26,7 @@ export function buildFleet(app: App, keys?: IKeyStore): EventBusFleet {
     mtls: true,
     certificates: {
       vault: {
-        name: 'event-bus-vault-issuer',
+        metadata: { name: 'event-bus-vault-issuer' },
         server: 'https://vault.example.com:8200',
         path: 'pki_int/sign/event-bus',
         auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),

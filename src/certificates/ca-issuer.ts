@@ -3,13 +3,13 @@ import * as fs from 'fs';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
-import { issuerObject, IssuerKind, ICertificateIssuer, IssuerOptions, DEFAULT_ISSUER_NAME } from './issuers';
+import { issuerMetadata, issuerObject, IssuerKind, ICertificateIssuer, IssuerOptions } from './issuers';
 import { parseCertificateBundle } from './leaf-trust';
 import { validateNamespace, validateObjectName } from '../k8s/names';
 import type { EventBusCluster } from '../secrets/cluster';
 import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
 
-/** Where a {@link CertificateAuthority} lives. */
+/** Where a {@link CertificateAuthority} lives (library-internal: not exported from the package). */
 export enum CertificateAuthorityKind {
   /** PEM given to the library; the Secret is emitted by the delivery strategy. */
   PEM = 'pem',
@@ -71,8 +71,8 @@ export class CertificateAuthority {
     return new CertificateAuthority(CertificateAuthorityKind.EXISTING_SECRET, crt, secretName);
   }
 
-  /** Where the CA lives. */
-  public readonly kind: CertificateAuthorityKind;
+  /** Where the CA lives: `pem` or `existingSecret`. */
+  public readonly kind: string;
   /** The CA certificate (public), when known. */
   public readonly certificatePem?: string;
   /** The existing Secret (kind EXISTING_SECRET). */
@@ -160,11 +160,6 @@ export interface CaIssuerProps extends IssuerOptions {
    * @default "cert-manager"
    */
   readonly clusterResourceNamespace?: string;
-  /**
-   * Labels of the CA Secret.
-   * @default - none
-   */
-  readonly labels?: { [key: string]: string };
 }
 
 /**
@@ -188,19 +183,18 @@ export class CaIssuer extends Construct implements ICertificateIssuer {
     if (!(props.ca instanceof CertificateAuthority)) {
       throw problem({ where, problem: 'ca is not a CertificateAuthority', fix: 'use CertificateAuthority.fromPemFiles(…), .fromPem(…) or .fromExistingSecret(…)' });
     }
-    const name = props.name ?? DEFAULT_ISSUER_NAME;
-    validateObjectName(name, where, 'issuer name');
+    const m = issuerMetadata(props.metadata, where);
+    const name = m.name;
     const clusterScoped = props.clusterScoped ?? false;
-    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
     if (!clusterScoped && props.clusterResourceNamespace !== undefined) {
       throw problem({ where, problem: 'clusterResourceNamespace is set for a namespaced Issuer', allowed: 'clusterResourceNamespace only with clusterScoped: true', fix: 'remove clusterResourceNamespace, or set clusterScoped: true' });
     }
-    const secretNamespace = clusterScoped ? (props.clusterResourceNamespace ?? 'cert-manager') : (props.namespace ?? Chart.of(this).namespace);
+    const secretNamespace = clusterScoped ? (props.clusterResourceNamespace ?? 'cert-manager') : (m.namespace ?? Chart.of(this).namespace);
     if (secretNamespace !== undefined) validateNamespace(secretNamespace, where, 'clusterResourceNamespace');
     this.ca = props.ca;
     this.issuerName = name;
     this.issuerKind = clusterScoped ? IssuerKind.CLUSTER_ISSUER : IssuerKind.ISSUER;
-    this.issuerNamespace = clusterScoped ? undefined : (props.namespace ?? Chart.of(this).namespace);
+    this.issuerNamespace = clusterScoped ? undefined : (m.namespace ?? Chart.of(this).namespace);
     if (props.ca.kind === CertificateAuthorityKind.EXISTING_SECRET) {
       if (props.secretName !== undefined) {
         throw problem({ where, problem: 'secretName is set, but the CA is an existing Secret that names itself', fix: 'remove secretName, or name the Secret in CertificateAuthority.fromExistingSecret()' });
@@ -209,12 +203,14 @@ export class CaIssuer extends Construct implements ICertificateIssuer {
     } else {
       this.caSecretName = props.secretName ?? `${name}-ca`;
       validateObjectName(this.caSecretName, where, 'secretName');
-      this.deliverSecret(props, secretNamespace, where);
+      this.deliverSecret(props, secretNamespace, m.labels, m.annotations ?? {}, where);
     }
-    issuerObject(this, 'Resource', clusterScoped, name, props.namespace, { ca: { secretName: this.caSecretName } });
+    issuerObject(this, 'Resource', clusterScoped, name, m, { ca: { secretName: this.caSecretName } });
   }
 
-  private deliverSecret(props: CaIssuerProps, namespace: string | undefined, where: string): void {
+  private deliverSecret(
+    props: CaIssuerProps, namespace: string | undefined, labels: Record<string, string>, annotations: Record<string, string>, where: string,
+  ): void {
     const kind = props.delivery?.kind;
     if (kind === SecretsDeliveryKind.INLINE && !props.ca.hasPrivateKey) {
       throw problem({
@@ -231,8 +227,8 @@ export class CaIssuer extends Construct implements ICertificateIssuer {
       id: 'CaSecret',
       name: this.caSecretName,
       namespace,
-      labels: { ...(props.labels ?? {}) },
-      annotations: {},
+      labels,
+      annotations,
       immutable: false,
       cluster: props.cluster!,
       defaultName: this.caSecretName,

@@ -1,6 +1,7 @@
-import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Chart, Duration, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
+import { resolveMetadata, ResolvedMetadata } from '../labels';
 import { certificatesModule, clusterIssuersModule, issuersModule } from './bindings';
 import { validateNamespace, validateObjectName } from '../k8s/names';
 import { certificatePrivateKey, goDuration, PrivateKeyAlgorithm, validateDurations } from './private-key';
@@ -53,16 +54,14 @@ export class CertificateIssuer {
 /** Props shared by the issuers this library creates. */
 export interface IssuerOptions {
   /**
-   * Name of the issuer Certificates reference.
-   * @default "event-bus-certificate-issuer" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate))
+   * Metadata of the issuer: `name` (the name Certificates reference),
+   * `namespace` of a namespaced Issuer (and, for the self-signed bootstrap,
+   * of the CA Certificate and Secret), labels and annotations of every object
+   * the construct creates. The standard labels (`app.kubernetes.io/part-of`,
+   * `managed-by`, `component: certificates`) are always added.
+   * @default - name "event-bus-certificate-issuer" (the pre-deployment page's name), the chart's namespace
    */
-  readonly name?: string;
-  /**
-   * Namespace of a namespaced Issuer (and, for the self-signed bootstrap, of
-   * the CA Certificate and Secret).
-   * @default - the chart's namespace
-   */
-  readonly namespace?: string;
+  readonly metadata?: ApiObjectMetadata;
   /**
    * Create a `ClusterIssuer` instead of an `Issuer`.
    * @default false
@@ -103,20 +102,26 @@ function chartNamespace(scope: Construct): string | undefined {
   return Chart.of(scope).namespace;
 }
 
+/** The issuer's `metadata` prop, checked, with the default name and the standard labels. */
+export function issuerMetadata(metadata: ApiObjectMetadata | undefined, where: string): ResolvedMetadata {
+  return resolveMetadata(metadata, 'certificates', DEFAULT_ISSUER_NAME, where, 'issuer name');
+}
+
 /** An Issuer, or a ClusterIssuer without a namespace. */
 export function issuerObject(
-  scope: Construct, id: string, clusterScoped: boolean, name: string, namespace: string | undefined, spec: IssuerSpec,
+  scope: Construct, id: string, clusterScoped: boolean, name: string, m: ResolvedMetadata, spec: IssuerSpec,
 ): ApiObject {
+  const { labels, annotations } = m;
   if (clusterScoped) {
     const { ClusterIssuer } = clusterIssuersModule();
     // ClusterIssuerSpec is generated from the same schema as IssuerSpec.
-    const issuer = new ClusterIssuer(scope, id, { metadata: { name }, spec: spec as any });
+    const issuer = new ClusterIssuer(scope, id, { metadata: { name, labels, annotations }, spec: spec as any });
     // cdk8s gives every object the chart's namespace; a cluster-scoped object has none.
     if (Chart.of(scope).namespace !== undefined) issuer.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     return issuer;
   }
   const { Issuer } = issuersModule();
-  return new Issuer(scope, id, { metadata: { name, namespace }, spec });
+  return new Issuer(scope, id, { metadata: { name, namespace: m.namespace, labels, annotations }, spec });
 }
 
 /**
@@ -137,11 +142,10 @@ export class SelfSignedCaIssuer extends Construct implements ICertificateIssuer 
   constructor(scope: Construct, id: string, props: SelfSignedCaIssuerProps = {}) {
     super(scope, id);
     const where = this.node.path;
-    const name = props.name ?? DEFAULT_ISSUER_NAME;
-    validateObjectName(name, where, 'issuer name');
+    const m = issuerMetadata(props.metadata, where);
+    const name = m.name;
     const clusterScoped = props.clusterScoped ?? false;
-    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
-    const caNamespace = clusterScoped ? (props.clusterResourceNamespace ?? 'cert-manager') : props.namespace;
+    const caNamespace = clusterScoped ? (props.clusterResourceNamespace ?? 'cert-manager') : m.namespace;
     if (caNamespace !== undefined) validateNamespace(caNamespace, where, 'clusterResourceNamespace');
     if (!clusterScoped && props.clusterResourceNamespace !== undefined) {
       throw problem({ where, problem: 'clusterResourceNamespace is set for a namespaced Issuer', allowed: 'clusterResourceNamespace only with clusterScoped: true', fix: 'remove clusterResourceNamespace, or set clusterScoped: true' });
@@ -155,14 +159,14 @@ export class SelfSignedCaIssuer extends Construct implements ICertificateIssuer 
 
     this.issuerName = name;
     this.issuerKind = clusterScoped ? IssuerKind.CLUSTER_ISSUER : IssuerKind.ISSUER;
-    this.issuerNamespace = clusterScoped ? undefined : (props.namespace ?? chartNamespace(this));
+    this.issuerNamespace = clusterScoped ? undefined : (m.namespace ?? chartNamespace(this));
     this.caSecretName = `${name}-ca`;
 
     const selfSignedName = `${name}-selfsigned`;
-    issuerObject(this, 'SelfSigned', clusterScoped, selfSignedName, props.namespace, { selfSigned: {} });
+    issuerObject(this, 'SelfSigned', clusterScoped, selfSignedName, m, { selfSigned: {} });
     const { Certificate } = certificatesModule();
     new Certificate(this, 'Ca', {
-      metadata: { name: this.caSecretName, namespace: caNamespace },
+      metadata: { name: this.caSecretName, namespace: caNamespace, labels: m.labels, annotations: m.annotations },
       spec: {
         isCa: true,
         commonName: caCommonName,
@@ -174,7 +178,7 @@ export class SelfSignedCaIssuer extends Construct implements ICertificateIssuer 
         issuerRef: { group: 'cert-manager.io', kind: this.issuerKind, name: selfSignedName },
       },
     });
-    issuerObject(this, 'Resource', clusterScoped, name, props.namespace, { ca: { secretName: this.caSecretName } });
+    issuerObject(this, 'Resource', clusterScoped, name, m, { ca: { secretName: this.caSecretName } });
   }
 }
 
@@ -288,9 +292,8 @@ export class VaultIssuer extends Construct implements ICertificateIssuer {
   constructor(scope: Construct, id: string, props: VaultIssuerProps) {
     super(scope, id);
     const where = this.node.path;
-    const name = props.name ?? DEFAULT_ISSUER_NAME;
-    validateObjectName(name, where, 'issuer name');
-    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
+    const m = issuerMetadata(props.metadata, where);
+    const name = m.name;
     if (!/^https?:\/\/[^\s/]+/.test(props.server ?? '')) {
       throw problem({ where, problem: `Vault server ${quote(props.server)} is not an http(s) URL`, allowed: 'e.g. "https://vault.example.com:8200"', fix: 'set server to the Vault address cert-manager can reach' });
     }
@@ -301,8 +304,8 @@ export class VaultIssuer extends Construct implements ICertificateIssuer {
     const clusterScoped = props.clusterScoped ?? false;
     this.issuerName = name;
     this.issuerKind = clusterScoped ? IssuerKind.CLUSTER_ISSUER : IssuerKind.ISSUER;
-    this.issuerNamespace = clusterScoped ? undefined : (props.namespace ?? chartNamespace(this));
-    issuerObject(this, 'Resource', clusterScoped, name, props.namespace, {
+    this.issuerNamespace = clusterScoped ? undefined : (m.namespace ?? chartNamespace(this));
+    issuerObject(this, 'Resource', clusterScoped, name, m, {
       vault: {
         server: props.server,
         path: props.path,

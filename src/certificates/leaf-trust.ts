@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import { problem, quote } from '../errors';
 import { validateObjectName } from '../k8s/names';
 
-/** Where a CPC's trust for the CSC gateway's certificate comes from. */
+/** Where a CPC's trust for the CSC gateway's certificate comes from (library-internal: not exported from the package). */
 export enum LeafTrustKind {
   /** PEM text given to the library: emitted as a ConfigMap in each CPC. */
   PEM = 'pem',
@@ -144,8 +144,8 @@ export class LeafTrust {
     return new LeafTrust(LeafTrustKind.PUBLIC_ROOTS, {});
   }
 
-  /** Where the trust comes from. */
-  public readonly kind: LeafTrustKind;
+  /** Where the trust comes from: `pem`, `secret`, `configMap` or `publicRoots`. */
+  public readonly kind: string;
   /** The Secret mounted (kind SECRET). */
   public readonly secretName?: string;
   /** The ConfigMap mounted (kinds PEM and CONFIG_MAP). */

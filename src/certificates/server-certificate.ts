@@ -1,6 +1,7 @@
-import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Chart, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
+import { resolveMetadata } from '../labels';
 import { certificatesModule } from './bindings';
 import { ICertificateIssuer, IssuerKind } from './issuers';
 import { canonicalIp, isIpLiteral, validateDnsName, validateNamespace, validateObjectName } from '../k8s/names';
@@ -23,10 +24,12 @@ export enum CertificateUsage {
 /** Options of a server certificate other than its name, SANs and issuer. */
 export interface ServerCertificateOptions {
   /**
-   * Namespace of the Certificate and its Secret.
-   * @default - the chart's namespace
+   * Metadata of the Certificate: name, namespace (also of its Secret),
+   * labels, annotations. The standard labels (`app.kubernetes.io/part-of`,
+   * `managed-by`, `component: certificates`) are always added.
+   * @default - the class's default name, the chart's namespace
    */
-  readonly namespace?: string;
+  readonly metadata?: ApiObjectMetadata;
   /**
    * Lifetime of each issued certificate.
    * @default Duration.days(90)
@@ -54,11 +57,6 @@ export interface ServerCertificateOptions {
 export interface ServerCertificateProps extends ServerCertificateOptions {
   /** Issuer that signs the certificate. */
   readonly issuer: ICertificateIssuer;
-  /**
-   * Name of the Certificate.
-   * @default "event-bus-server-tls-certificate" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate))
-   */
-  readonly name?: string;
   /**
    * Name of the Secret cert-manager writes (`tls.crt`, `tls.key`, `ca.crt`).
    * @default - the Certificate's name
@@ -93,7 +91,21 @@ export interface ServerCertificateProps extends ServerCertificateOptions {
  * (`rotationPolicy: Always`).
  */
 export class ServerCertificate extends Construct implements ITlsSecretSource {
-  /** The Certificate's name. */
+  /**
+   * A TLS Secret (`tls.crt`, `tls.key`, `ca.crt`) provisioned elsewhere (a
+   * secrets pipeline, `kubectl create secret tls`, another chart), referenced
+   * by name wherever a `ServerCertificate` is accepted (a TLS-terminate
+   * listener, `MtlsServerTls.fromTlsSecretSource`). Nothing is emitted for it.
+   * @param name the Secret's name
+   * @param namespace its namespace, when it is not the consumer's namespace
+   */
+  public static fromSecretName(name: string, namespace?: string): ITlsSecretSource {
+    validateObjectName(name, 'ServerCertificate.fromSecretName()', 'Secret name');
+    if (namespace !== undefined) validateNamespace(namespace, 'ServerCertificate.fromSecretName()');
+    return { tlsSecretName: name, tlsSecretNamespace: namespace };
+  }
+
+  /** The Certificate's name (default "event-bus-server-tls-certificate", the pre-deployment page's name). */
   public readonly name: string;
   /** Secret cert-manager writes: `tls.crt`, `tls.key`, `ca.crt`. */
   public readonly tlsSecretName: string;
@@ -110,12 +122,11 @@ export class ServerCertificate extends Construct implements ITlsSecretSource {
   constructor(scope: Construct, id: string, props: ServerCertificateProps) {
     super(scope, id);
     const where = this.node.path;
-    this.name = props.name ?? 'event-bus-server-tls-certificate';
-    validateObjectName(this.name, where, 'Certificate name');
+    const metadata = resolveMetadata(props.metadata, 'certificates', 'event-bus-server-tls-certificate', where, 'Certificate name');
+    this.name = metadata.name;
     this.tlsSecretName = props.secretName ?? this.name;
     validateObjectName(this.tlsSecretName, where, 'secretName');
-    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
-    this.tlsSecretNamespace = props.namespace ?? Chart.of(this).namespace;
+    this.tlsSecretNamespace = metadata.namespace ?? Chart.of(this).namespace;
     this.issuer = props.issuer;
     if (!props.issuer || !props.issuer.issuerName) {
       throw problem({ where, problem: 'issuer is missing', fix: 'pass an issuer: CertificateIssuer.fromIssuerName(...), a SelfSignedCaIssuer or a VaultIssuer' });
@@ -165,7 +176,7 @@ export class ServerCertificate extends Construct implements ITlsSecretSource {
       usages: usages as any,
     });
     this.resource = new Certificate(this, 'Resource', {
-      metadata: { name: this.name, namespace: props.namespace },
+      metadata: { name: this.name, namespace: metadata.namespace, labels: metadata.labels, annotations: metadata.annotations },
       spec: Lazy.any({ produce: spec }),
     });
   }
@@ -225,11 +236,6 @@ export interface MtlsServerCertificateProps extends ServerCertificateOptions {
    */
   readonly externalHostnames: string[];
   /**
-   * Name of the Certificate.
-   * @default "nats-mtls-server-tls"
-   */
-  readonly name?: string;
-  /**
    * Kubernetes cluster domain of the in-cluster service names.
    * @default "cluster.local"
    */
@@ -243,7 +249,8 @@ const MTLS_SERVICE = 'nats-mtls';
 
 /**
  * The mTLS NATS server certificate the upstream chart expects but does not
- * create: Secret `nats-mtls-server-tls` (keys `ca.crt`, `tls.crt`, `tls.key`)
+ * create (Certificate name, unless `metadata.name` says otherwise:
+ * `nats-mtls-server-tls`): Secret `nats-mtls-server-tls` (keys `ca.crt`, `tls.crt`, `tls.key`)
  * with SANs for the `nats-mtls` Service (`nats-mtls`, `nats-mtls.<ns>`,
  * `nats-mtls.<ns>.svc`, `nats-mtls.<ns>.svc.<cluster domain>`) and the
  * external names clients use through the passthrough listener.
@@ -255,7 +262,7 @@ const MTLS_SERVICE = 'nats-mtls';
  */
 export class MtlsServerCertificate extends ServerCertificate {
   constructor(scope: Construct, id: string, props: MtlsServerCertificateProps) {
-    const namespace = props.namespace ?? Chart.of(scope).namespace;
+    const namespace = props.metadata?.namespace ?? Chart.of(scope).namespace;
     const where = `${scope.node.path}/${id}`;
     if (namespace === undefined) {
       throw problem({ where, problem: 'the namespace of the mTLS NATS service is unknown', allowed: 'the namespace the upstream chart is installed in', fix: 'set namespace, or give the chart a namespace' });
@@ -270,8 +277,7 @@ export class MtlsServerCertificate extends ServerCertificate {
     const fqdn = `${MTLS_SERVICE}.${namespace}.svc.${domain}`;
     super(scope, id, {
       ...props,
-      namespace: props.namespace,
-      name: props.name ?? MTLS_SECRET,
+      metadata: { ...props.metadata, name: props.metadata?.name ?? MTLS_SECRET },
       secretName: MTLS_SECRET,
       commonName: fqdn.length <= 64 ? fqdn : undefined,
       dnsNames: [MTLS_SERVICE, `${MTLS_SERVICE}.${namespace}`, `${MTLS_SERVICE}.${namespace}.svc`, fqdn],

@@ -13,7 +13,7 @@ import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { HostPrerequisites } from '../charts/host-prerequisites';
 import { problem, quote } from '../errors';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
-import { DsxTransport, EventBusGateway } from '../gateway/gateway';
+import { EventBusGateway, GatewayTransport } from '../gateway/gateway';
 import { DEFAULT_NAMESPACE, validateLabels, validateNamespace } from '../k8s/names';
 import { validateExtraAccounts } from '../keys/layout';
 import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
@@ -79,9 +79,9 @@ export abstract class EventBusClusterChart extends Chart {
 
     const gw = options.gateway ?? {};
     const gatewayEnabled = gw.enabled ?? true;
-    const transport = gw.transport ?? DsxTransport.TLS;
+    const transport = gw.transport ?? GatewayTransport.TLS;
     const gatewayNamespace = gw.namespace ?? namespace;
-    this.terminatesTls = gatewayEnabled && transport === DsxTransport.TLS;
+    this.terminatesTls = gatewayEnabled && transport === GatewayTransport.TLS;
 
     // Certificates: one issuer for the gateway certificate and the mTLS server.
     const certs = options.certificates ?? {};
@@ -92,25 +92,25 @@ export abstract class EventBusClusterChart extends Chart {
     // A namespaced Issuer signs Certificates of its own namespace only: when
     // the gateway's certificate lives elsewhere, the issuer we create is a
     // ClusterIssuer so it can sign both certificates.
-    const spansNamespaces = gatewayEnabled && transport === DsxTransport.TLS && !gw.serverTlsSecret && gatewayNamespace !== namespace;
+    const spansNamespaces = gatewayEnabled && transport === GatewayTransport.TLS && !gw.serverTlsSecret && gatewayNamespace !== namespace;
     let issuer: ICertificateIssuer | undefined = certs.issuer;
     if (certs.selfSigned) {
       issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName), clusterScoped: spansNamespaces });
     } else if (certs.vault) {
       issuer = new VaultIssuer(this, 'Issuer', { ...certs.vault, clusterScoped: certs.vault.clusterScoped ?? spansNamespaces });
     } else if (certs.ca) {
-      issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, labels: options.labels });
+      issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, metadata: { labels: options.labels } });
     }
     const certOptions = { duration: certs.duration, renewBefore: certs.renewBefore, privateKey: certs.privateKey };
 
     let terminateCertificate: ITlsSecretSource | undefined = gw.serverTlsSecret;
-    if (gatewayEnabled && transport === DsxTransport.TLS && !terminateCertificate) {
+    if (gatewayEnabled && transport === GatewayTransport.TLS && !terminateCertificate) {
       if (!issuer) {
         throw problem({
           where,
           problem: 'the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret',
           allowed: 'certificates.issuer, certificates.selfSigned: true, or gateway.serverTlsSecret',
-          fix: 'set certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")), or use gateway.transport: DsxTransport.TCP for an evaluation cluster',
+          fix: 'set certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")), or use gateway.transport: GatewayTransport.TCP for an evaluation cluster',
           cliFix: 'in the fleet file, set certificates.ca: {} (one fleet CA that every CPC trusts), certificates.issuer (e.g. issuer: { kind: Issuer, name: event-bus-certificate-issuer }) or certificates.selfSigned: true, or gateway.serverTlsSecretName, or gateway.transport: tcp for an evaluation cluster',
         });
       }
@@ -124,7 +124,7 @@ export abstract class EventBusClusterChart extends Chart {
         });
       }
       this.serverCertificate = new ServerCertificate(this, 'ServerCertificate', {
-        ...certOptions, issuer, dnsNames, ipAddresses, namespace: gatewayNamespace,
+        ...certOptions, issuer, dnsNames, ipAddresses, metadata: { namespace: gatewayNamespace },
       });
       terminateCertificate = this.serverCertificate;
     }
@@ -176,18 +176,17 @@ export abstract class EventBusClusterChart extends Chart {
         }
         envoyProxy = EventBusEnvoyProxy.fromEnvoyProxyName(gw.envoyProxyName, gatewayNamespace);
       } else {
-        envoyProxy = new EventBusEnvoyProxy(this, 'EnvoyProxy', { ...gw.envoy, namespace: gatewayNamespace });
+        envoyProxy = new EventBusEnvoyProxy(this, 'EnvoyProxy', { ...gw.envoy, metadata: { namespace: gatewayNamespace } });
       }
-      this.gateway = EventBusGateway.dsxDefault(this, 'Gateway', {
-        name: gw.name,
-        namespace: gatewayNamespace,
+      this.gateway = EventBusGateway.withEventBusListeners(this, 'Gateway', {
+        metadata: { name: gw.name, namespace: gatewayNamespace },
         gatewayClassName: gw.gatewayClassName,
         envoyProxy,
         routeApiVersion: gw.routeApiVersion,
         routeRendering: gw.routeRendering,
         transport,
-        certificate: transport === DsxTransport.TLS ? terminateCertificate : undefined,
-        hostnames: transport === DsxTransport.TLS && gw.hostnames?.length ? gw.hostnames : undefined,
+        certificate: transport === GatewayTransport.TLS ? terminateCertificate : undefined,
+        hostnames: transport === GatewayTransport.TLS && gw.hostnames?.length ? gw.hostnames : undefined,
         mtls: this.mtls,
         mtlsHostnames: this.mtls ? gw.mtlsHostnames ?? gw.hostnames : undefined,
         mtlsServerCertificate: this.mtls && mtlsClientUrls ? this.mtlsCertificate : undefined,
@@ -196,7 +195,7 @@ export abstract class EventBusClusterChart extends Chart {
     }
 
     if (options.hostPrerequisites) {
-      new HostPrerequisites(this, 'HostPrerequisites', { namespace });
+      new HostPrerequisites(this, 'HostPrerequisites', { metadata: { namespace } });
     }
   }
 

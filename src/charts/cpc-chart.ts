@@ -5,6 +5,7 @@ import { EventBusClusterOptions } from './options';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { parseLeafEndpoint } from '../endpoint';
 import { problem, quote } from '../errors';
+import { standardLabels } from '../labels';
 import { EventBusCluster } from '../secrets/cluster';
 
 /** Props of {@link CpcChart}. */
@@ -67,7 +68,7 @@ export class CpcChart extends EventBusClusterChart {
         new ApiObject(this, 'CscTrust', {
           apiVersion: 'v1',
           kind: 'ConfigMap',
-          metadata: { name: this.cscTrust.configMapName, namespace: this.releaseNamespace },
+          metadata: { name: this.cscTrust.configMapName, namespace: this.releaseNamespace, labels: standardLabels('trust') },
           data: { [this.cscTrust.key!]: this.cscTrust.pem! },
         });
       }

@@ -11,7 +11,7 @@ import { canonicalIp, isIpLiteral } from '../k8s/names';
 import { LeafConnection } from '../connections/leaf-connection';
 import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
 import { problem, quote } from '../errors';
-import { DsxTransport } from '../gateway/gateway';
+import { GatewayTransport } from '../gateway/gateway';
 import { validateExtraAccounts } from '../keys/layout';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { SecretOverride } from '../secrets/event-bus-secrets';
@@ -237,16 +237,16 @@ export class EventBusFleet extends Construct {
     const ips = (gw.ipAddresses ?? []).map(canonicalIp);
     const viaGateway = (gw.enabled ?? true) && (names.includes(host.toLowerCase()) || (isIpLiteral(host) && ips.includes(canonicalIp(host))));
     if (!viaGateway) return;
-    const transport = gw.transport ?? DsxTransport.TLS;
+    const transport = gw.transport ?? GatewayTransport.TLS;
     const where = `${this.node.path}/${cpcDir}`;
-    if (transport === DsxTransport.TLS && scheme !== 'tls') {
+    if (transport === GatewayTransport.TLS && scheme !== 'tls') {
       throw problem({
         where,
         problem: `cscEndpoint ${quote(endpoint)} uses ${scheme}:// but the CSC gateway terminates TLS on its nats-leafnode listener`,
         fix: `use ${formatUrl('tls', hostText, port ?? 7422)}`,
       });
     }
-    if (transport === DsxTransport.TCP && scheme === 'tls') {
+    if (transport === GatewayTransport.TCP && scheme === 'tls') {
       throw problem({
         where,
         problem: `cscEndpoint ${quote(endpoint)} uses tls:// but the CSC gateway's nats-leafnode listener is plain TCP`,
@@ -285,7 +285,7 @@ function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
   if (gw.enabled === false) return undefined;
   const host = gw.hostnames?.[0] ?? gw.ipAddresses?.[0];
   if (!host) return undefined;
-  return formatUrl((gw.transport ?? DsxTransport.TLS) === DsxTransport.TLS ? 'tls' : 'nats', host, 7422);
+  return formatUrl((gw.transport ?? GatewayTransport.TLS) === GatewayTransport.TLS ? 'tls' : 'nats', host, 7422);
 }
 
 /** The fleet's overrides, with each one the member also gives replaced by the member's. */

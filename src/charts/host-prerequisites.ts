@@ -1,16 +1,18 @@
-import { Size } from 'cdk8s';
-import type * as plus from 'cdk8s-plus-27';
+import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
+import { resolveMetadata } from '../labels';
 
 /** Properties of {@link HostPrerequisites}. */
 export interface HostPrerequisitesProps {
   /**
-   * Namespace of the DaemonSet. It needs to be allowed to run privileged pods
-   * (Pod Security Admission level `privileged`).
-   * @default - the chart's namespace
+   * Metadata of the DaemonSet. Its namespace needs to be allowed to run
+   * privileged pods (Pod Security Admission level `privileged`). Labels are
+   * added to the standard ones (`app.kubernetes.io/part-of`, `managed-by`,
+   * `component`, `name`, `instance`).
+   * @default - name "event-bus-host-prerequisites", the chart's namespace
    */
-  readonly namespace?: string;
+  readonly metadata?: ApiObjectMetadata;
 
   /**
    * `fs.inotify.max_user_instances` to set on every node.
@@ -36,12 +38,6 @@ export interface HostPrerequisitesProps {
    * @default "registry.k8s.io/pause:3.10"
    */
   readonly pauseImage?: string;
-
-  /**
-   * Name of the DaemonSet.
-   * @default "event-bus-host-prerequisites"
-   */
-  readonly name?: string;
 }
 
 /**
@@ -65,6 +61,8 @@ export class HostPrerequisites extends Construct {
 
   /** Name of the DaemonSet. */
   public readonly name: string;
+  /** The generated DaemonSet. */
+  public readonly resource: ApiObject;
 
   constructor(scope: Construct, id: string, props: HostPrerequisitesProps = {}) {
     super(scope, id);
@@ -80,41 +78,53 @@ export class HostPrerequisites extends Construct {
         });
       }
     }
-    this.name = props.name ?? 'event-bus-host-prerequisites';
+    const metadata = resolveMetadata(props.metadata, 'host-prerequisites', 'event-bus-host-prerequisites', this.node.path, 'name');
+    this.name = metadata.name;
+    // The selector is immutable once applied: fixed, readable labels (never
+    // the construct path), unique per DaemonSet name within the namespace.
+    const selector = { 'app.kubernetes.io/name': 'dsx-event-bus-host-prerequisites', 'app.kubernetes.io/instance': this.name };
+    const labels = { ...metadata.labels, ...selector };
 
-    // cdk8s-plus-27 is a peer dependency loaded only when this optional
-    // construct is used: it doubles the package's require() time otherwise.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const kplus: typeof plus = require('cdk8s-plus-27');
-    const ds = new kplus.DaemonSet(this, 'Resource', {
-      metadata: { name: this.name, namespace: props.namespace, labels: { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/part-of': 'dsx-event-bus' } },
-      automountServiceAccountToken: false,
-      securityContext: { ensureNonRoot: false },
-      containers: [{
-        name: 'pause',
-        image: props.pauseImage ?? 'registry.k8s.io/pause:3.10',
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        securityContext: {
-          ensureNonRoot: true, user: 65535, group: 65535, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
+    // Plain Kubernetes objects: this construct needs no cdk8s-plus.
+    this.resource = new ApiObject(this, 'Resource', {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: this.name, namespace: metadata.namespace, labels, annotations: metadata.annotations },
+      spec: {
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            // Run on every node, control-plane and tainted nodes included.
+            tolerations: [{ operator: 'Exists' }],
+            initContainers: [{
+              name: 'sysctl',
+              image: props.sysctlImage ?? 'busybox:1.36',
+              imagePullPolicy: 'IfNotPresent',
+              command: ['sysctl', '-w', `fs.inotify.max_user_instances=${instances}`, `fs.inotify.max_user_watches=${watches}`],
+              securityContext: {
+                privileged: true, runAsNonRoot: false, runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: true, readOnlyRootFilesystem: true,
+              },
+              resources: { requests: { cpu: '10m', memory: '8Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+            }],
+            containers: [{
+              name: 'pause',
+              image: props.pauseImage ?? 'registry.k8s.io/pause:3.10',
+              imagePullPolicy: 'IfNotPresent',
+              securityContext: {
+                privileged: false,
+                runAsNonRoot: true,
+                runAsUser: 65535,
+                runAsGroup: 65535,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+              },
+              resources: { requests: { cpu: '1m', memory: '4Mi' }, limits: { cpu: '10m', memory: '16Mi' } },
+            }],
+          },
         },
-        resources: {
-          cpu: { request: kplus.Cpu.millis(1), limit: kplus.Cpu.millis(10) },
-          memory: { request: Size.mebibytes(4), limit: Size.mebibytes(16) },
-        },
-      }],
-      initContainers: [{
-        name: 'sysctl',
-        image: props.sysctlImage ?? 'busybox:1.36',
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: ['sysctl', '-w', `fs.inotify.max_user_instances=${instances}`, `fs.inotify.max_user_watches=${watches}`],
-        securityContext: { privileged: true, ensureNonRoot: false, user: 0, group: 0, allowPrivilegeEscalation: true, readOnlyRootFilesystem: true },
-        resources: {
-          cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
-          memory: { request: Size.mebibytes(8), limit: Size.mebibytes(32) },
-        },
-      }],
+      },
     });
-    // Run on every node, control-plane and tainted nodes included.
-    ds.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.any()));
   }
 }

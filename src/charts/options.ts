@@ -5,7 +5,7 @@ import { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { EventBusEnvoyProxyOptions } from '../gateway/envoy-proxy';
-import { DsxTransport } from '../gateway/gateway';
+import { GatewayTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
 import { IKeyStore } from '../keys/store';
 import { SecretsDelivery } from '../secrets/delivery';
@@ -39,9 +39,9 @@ export interface ClusterGatewayOptions {
   /**
    * TLS-terminate (production) or plain TCP (local evaluation) for `mqtt`,
    * `nats-client` and `nats-leafnode`.
-   * @default DsxTransport.TLS
+   * @default GatewayTransport.TLS
    */
-  readonly transport?: DsxTransport;
+  readonly transport?: GatewayTransport;
   /**
    * DNS names clients use to reach this cluster's gateway. They become the
    * server certificate's `dnsNames` (and, for the CSC, the default

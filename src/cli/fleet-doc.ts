@@ -6,7 +6,7 @@
  * the classes LeafTrust, CertificateAuthority, SecretsDelivery and the key
  * store for their file shapes, the CSC and the CPCs for one `clusters` list.
  * String enums whose values are the file's spelling pass through unchanged
- * (DsxTransport's values became the file's `tls` and `tcp`; the file's
+ * (GatewayTransport's values became the file's `tls` and `tcp`; the file's
  * spelling did not change, so existing fleet files stay valid).
  *
  * schemas/fleet.schema.json is generated from {@link FleetDoc}

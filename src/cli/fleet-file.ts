@@ -4,8 +4,8 @@ import { Duration } from 'cdk8s';
 import { loadValidatedYaml } from './config-file';
 import { CertificatesDoc, ClusterDoc, CscTrustDoc, DeliveryDoc, FleetDoc, GatewayDoc, MqttStreamsDoc } from './fleet-doc';
 import { CertificateAuthority } from '../certificates/ca-issuer';
-import { TlsSecret } from '../certificates/existing-tls-secret';
 import { CertificateIssuer } from '../certificates/issuers';
+import { ServerCertificate } from '../certificates/server-certificate';
 import { LeafTrust } from '../certificates/leaf-trust';
 import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
 import { ExtraAccountSettings, MqttStreamsOptions, parseGoDuration } from '../charts/chart-values';
@@ -325,5 +325,5 @@ function certificateOptions(c: CertificatesDoc, file: string, ca: CertificateAut
 /** The file's gateway is ClusterGatewayOptions but for the server TLS Secret, given by name. */
 function gatewayOptions(g: GatewayDoc): ClusterGatewayOptions {
   const { serverTlsSecretName, ...options } = g;
-  return serverTlsSecretName === undefined ? options : { ...options, serverTlsSecret: TlsSecret.fromSecretName(serverTlsSecretName) };
+  return serverTlsSecretName === undefined ? options : { ...options, serverTlsSecret: ServerCertificate.fromSecretName(serverTlsSecretName) };
 }

@@ -1,7 +1,8 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { validateAnnotations, validateNamespace, validateObjectName } from '../k8s/names';
 import { problem, quote } from '../errors';
+import { resolveMetadata } from '../labels';
 import { envoyProxiesModule } from './bindings';
 import type { EnvoyProxySpec } from '../imports/eg-envoyproxies-gateway.envoyproxy.io';
 
@@ -87,15 +88,12 @@ export interface EventBusEnvoyProxyOptions {
 /** Props of {@link EventBusEnvoyProxy}. */
 export interface EventBusEnvoyProxyProps extends EventBusEnvoyProxyOptions {
   /**
-   * Name of the EnvoyProxy.
-   * @default "event-bus-proxy-config" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource))
+   * Metadata of the EnvoyProxy: name, namespace (must be the Gateway's),
+   * labels, annotations. The standard labels (`app.kubernetes.io/part-of`,
+   * `managed-by`, `component: gateway`) are always added.
+   * @default - name "event-bus-proxy-config" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)), the chart's namespace
    */
-  readonly name?: string;
-  /**
-   * Namespace; must be the Gateway's.
-   * @default - the chart's namespace
-   */
-  readonly namespace?: string;
+  readonly metadata?: ApiObjectMetadata;
 }
 
 const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
@@ -122,10 +120,9 @@ export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
   constructor(scope: Construct, id: string, props: EventBusEnvoyProxyProps = {}) {
     super(scope, id);
     const where = this.node.path;
-    this.envoyProxyName = props.name ?? 'event-bus-proxy-config';
-    validateObjectName(this.envoyProxyName, where, 'EnvoyProxy name');
-    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
-    this.envoyProxyNamespace = props.namespace ?? Chart.of(this).namespace;
+    const metadata = resolveMetadata(props.metadata, 'gateway', 'event-bus-proxy-config', where, 'EnvoyProxy name');
+    this.envoyProxyName = metadata.name;
+    this.envoyProxyNamespace = metadata.namespace ?? Chart.of(this).namespace;
 
     if (props.replicas !== undefined && (!Number.isInteger(props.replicas) || props.replicas < 0)) {
       throw problem({ where, problem: `replicas ${quote(props.replicas)} is not a replica count`, allowed: 'a non-negative integer', fix: 'use e.g. 2' });
@@ -166,6 +163,9 @@ export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
     const spec: EnvoyProxySpec = deployment || service
       ? { provider: { type: m.EnvoyProxySpecProviderType.KUBERNETES, kubernetes: { envoyDeployment: deployment, envoyService: service } } }
       : {};
-    this.resource = new m.EnvoyProxy(this, 'Resource', { metadata: { name: this.envoyProxyName, namespace: props.namespace }, spec });
+    this.resource = new m.EnvoyProxy(this, 'Resource', {
+      metadata: { name: this.envoyProxyName, namespace: metadata.namespace, labels: metadata.labels, annotations: metadata.annotations },
+      spec,
+    });
   }
 }

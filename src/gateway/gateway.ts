@@ -1,28 +1,28 @@
-import { ApiObject, Chart, Lazy } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { gatewaysModule } from './bindings';
 import { EventBusEnvoyProxy, IEnvoyProxy } from './envoy-proxy';
-import { GatewayListener, TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
+import { IGatewayListener, TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
 import { GatewayRoute } from './routes';
-import { SECTION_NAME, validateNamespace, validateObjectName, validatePort } from '../k8s/names';
+import { SECTION_NAME, validateObjectName, validatePort } from '../k8s/names';
 import { ServerCertificate } from '../certificates/server-certificate';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';
 import type { GatewaySpec } from '../imports/gwapi-gateways-gateway.networking.k8s.io';
+import { resolveMetadata } from '../labels';
 
 /** Props of {@link EventBusGateway}. */
 export interface EventBusGatewayProps {
   /**
-   * Name of the Gateway.
-   * @default "event-bus-gateway" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource))
+   * Metadata of the Gateway: name, namespace (also of the EnvoyProxy it
+   * creates), labels and annotations. Its labels are also given to the
+   * EnvoyProxy and the routes it creates; the standard labels
+   * (`app.kubernetes.io/part-of`, `managed-by`, `component: gateway`) are
+   * always added.
+   * @default - name "event-bus-gateway" (the pre-deployment page's name), the chart's namespace
    */
-  readonly name?: string;
-  /**
-   * Namespace of the Gateway (and of the EnvoyProxy it creates).
-   * @default - the chart's namespace
-   */
-  readonly namespace?: string;
+  readonly metadata?: ApiObjectMetadata;
   /**
    * GatewayClass.
    * @default "eg" (Envoy Gateway)
@@ -48,25 +48,50 @@ export interface EventBusGatewayProps {
   readonly routeRendering?: RouteRendering;
 }
 
-/** Transport of the DSX listeners `mqtt`, `nats-client` and `nats-leafnode`. */
-export enum DsxTransport {
-  /** TLS terminated at the gateway (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)). */
+/** Options of {@link EventBusGateway.fromGatewayName}. */
+export interface ExistingGatewayOptions {
+  /**
+   * API version of the routes.
+   * @default RouteApiVersion.V1ALPHA2
+   */
+  readonly routeApiVersion?: RouteApiVersion;
+  /**
+   * Who creates the routes: the upstream chart from Helm values (default),
+   * or this library as manifests.
+   * @default RouteRendering.HELM_VALUES
+   */
+  readonly routeRendering?: RouteRendering;
+  /**
+   * Labels of the routes this library renders (manifest rendering).
+   * @default - the standard labels only
+   */
+  readonly routeLabels?: { [key: string]: string };
+}
+
+/** Set by `fromGatewayName` for the one constructor call it makes. */
+let constructingExisting = false;
+
+/** Transport of the event bus listeners `mqtt`, `nats-client` and `nats-leafnode`. */
+export enum GatewayTransport {
+  /** TLS terminated at the gateway (the pre-deployment page). */
   TLS = 'tls',
   /** Plain TCP (the local evaluation). */
   TCP = 'tcp',
 }
 
-/** Options of {@link EventBusGateway.addDsxListeners}. */
-export interface DsxListenersOptions {
+/** Options of {@link EventBusGateway.addEventBusListeners}. */
+export interface EventBusListenersOptions {
   /**
    * TLS-terminate (production) or plain TCP (local evaluation) for `mqtt`,
    * `nats-client` and `nats-leafnode`.
-   * @default DsxTransport.TLS
+   * @default GatewayTransport.TLS
    */
-  readonly transport?: DsxTransport;
+  readonly transport?: GatewayTransport;
   /**
-   * Certificate of the three TLS-terminate listeners (required with TLS,
-   * refused with TCP): a `ServerCertificate` or `TlsSecret.fromSecretName(...)`.
+   * Certificate of the three TLS-terminate listeners (required with TLS on a
+   * Gateway this library creates, refused with TCP): a `ServerCertificate`
+   * or `ServerCertificate.fromSecretName(...)`. Not needed on a gateway from
+   * `fromGatewayName`, whose listeners have their certificates already.
    * @default - none
    */
   readonly certificate?: ITlsSecretSource;
@@ -107,14 +132,14 @@ export interface DsxListenersOptions {
   readonly allowedRoutes?: AllowedRoutes;
 }
 
-/** The DSX listeners and routes {@link EventBusGateway.addDsxListeners} added. */
-export interface DsxListeners {
+/** The event bus listeners and routes {@link EventBusGateway.addEventBusListeners} added. */
+export interface EventBusListeners {
   /** `mqtt` (1883): TLS-terminate, or TCP. */
-  readonly mqtt: GatewayListener;
+  readonly mqtt: IGatewayListener;
   /** `nats-client` (4222). */
-  readonly natsClient: GatewayListener;
+  readonly natsClient: IGatewayListener;
   /** `nats-leafnode` (7422). */
-  readonly natsLeafnode: GatewayListener;
+  readonly natsLeafnode: IGatewayListener;
   /** `mqtt-mtls` (8883, TLS passthrough), when mTLS is enabled. */
   readonly mqttMtls?: TlsPassthroughListener;
   /** Route `nats-mqtt` -> nats:1883. */
@@ -127,8 +152,8 @@ export interface DsxListeners {
   readonly mqttMtlsRoute?: GatewayRoute;
 }
 
-/** Props of {@link EventBusGateway.dsxDefault}: the gateway's and the DSX listeners'. */
-export interface DsxGatewayProps extends EventBusGatewayProps, DsxListenersOptions {}
+/** Props of {@link EventBusGateway.withEventBusListeners}: the gateway's and the event bus listeners'. */
+export interface EventBusGatewayWithListenersProps extends EventBusGatewayProps, EventBusListenersOptions {}
 
 /**
  * A Gateway API `Gateway` (gateway.networking.k8s.io/v1) for the DSX Event
@@ -138,7 +163,7 @@ export interface DsxGatewayProps extends EventBusGatewayProps, DsxListenersOptio
  * Listeners are typed (`TcpListener`, `TlsTerminateListener`,
  * `TlsPassthroughListener`) and routes are created from them, so a wrong
  * pairing does not compile and `sectionName` is never typed by hand.
- * `EventBusGateway.dsxDefault(...)` builds the gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)
+ * `EventBusGateway.withEventBusListeners(...)` builds the pre-deployment page's gateway
  * in one call.
  */
 export class EventBusGateway extends Construct {
@@ -148,42 +173,86 @@ export class EventBusGateway extends Construct {
    * and `mqtt-mtls` (8883, TLS passthrough) unless mTLS is disabled, each
    * with the upstream chart's route.
    */
-  public static dsxDefault(scope: Construct, id: string, props: DsxGatewayProps = {}): EventBusGateway {
+  public static withEventBusListeners(scope: Construct, id: string, props: EventBusGatewayWithListenersProps = {}): EventBusGateway {
     const gateway = new EventBusGateway(scope, id, props);
-    gateway.addDsxListeners(props);
+    gateway.addEventBusListeners(props);
     return gateway;
+  }
+
+  /**
+   * A Gateway that exists already (created by a platform team or another
+   * chart), by name: no Gateway and no EnvoyProxy are synthesized. Declare
+   * the listeners it has with `addEventBusListeners()` (its listeners must be
+   * named `mqtt`, `nats-client`, `nats-leafnode` and `mqtt-mtls`, as on the
+   * pre-deployment page) or the `add*Listener` methods (the listener name is
+   * the routes' `sectionName`); the routes, or the upstream chart's route
+   * values (`routesHelmValues()`), then target that Gateway and its
+   * listeners. TLS-terminate listeners need no certificate here: the Gateway
+   * has its own.
+   * @param scope where the routes are created
+   * @param id construct id
+   * @param name the Gateway's name
+   * @param namespace its namespace
+   * @default - namespace: the chart's namespace
+   */
+  public static fromGatewayName(
+    scope: Construct, id: string, name: string, namespace?: string, options: ExistingGatewayOptions = {},
+  ): EventBusGateway {
+    constructingExisting = true;
+    try {
+      return new EventBusGateway(scope, id, {
+        metadata: { name, namespace, labels: options.routeLabels },
+        routeApiVersion: options.routeApiVersion,
+        routeRendering: options.routeRendering,
+      });
+    } finally {
+      constructingExisting = false;
+    }
   }
 
   /** Name of the Gateway. */
   public readonly name: string;
   /** Namespace of the Gateway, when known (set, or the chart's). */
   public readonly namespace?: string;
-  /** GatewayClass. */
-  public readonly gatewayClassName: string;
-  /** The EnvoyProxy named in `infrastructure.parametersRef`. */
-  public readonly envoyProxy: IEnvoyProxy;
+  /** GatewayClass; undefined for a Gateway from `fromGatewayName`. */
+  public readonly gatewayClassName?: string;
+  /** The EnvoyProxy named in `infrastructure.parametersRef`; undefined for a Gateway from `fromGatewayName`. */
+  public readonly envoyProxy?: IEnvoyProxy;
   /** API version of the routes. */
   public readonly routeApiVersion: RouteApiVersion;
   /** Who creates the routes. */
   public readonly routeRendering: RouteRendering;
-  /** The generated Gateway object. */
-  public readonly resource: ApiObject;
+  /** The generated Gateway object; undefined for a Gateway from `fromGatewayName`. */
+  public readonly resource?: ApiObject;
   /** The chart's namespace (where routes go by default). @internal */
   public readonly _chartNamespace?: string;
+  /** True for a Gateway from `fromGatewayName`: nothing of it is synthesized. @internal */
+  public readonly _existing: boolean;
+  /** Labels of the objects this gateway synthesizes (standard and user labels). @internal */
+  public readonly _labels: Record<string, string>;
+  /** The user's labels, passed on to the EnvoyProxy and routes. @internal */
+  public readonly _userLabels: Record<string, string>;
 
-  private readonly _listeners: GatewayListener[] = [];
-  private _dsx?: DsxListeners;
+  private readonly _listeners: IGatewayListener[] = [];
+  private _dsx?: EventBusListeners;
 
   constructor(scope: Construct, id: string, props: EventBusGatewayProps = {}) {
+    // Read first: constructing children below must not see it.
+    const existing = constructingExisting;
+    constructingExisting = false;
     super(scope, id);
     const where = this.node.path;
-    this.name = props.name ?? 'event-bus-gateway';
-    validateObjectName(this.name, where, 'Gateway name');
-    if (props.namespace !== undefined) validateNamespace(props.namespace, where);
+    this._existing = existing;
+    const metadata = resolveMetadata(props.metadata, 'gateway', 'event-bus-gateway', where, 'Gateway name');
+    this.name = metadata.name;
+    this._labels = metadata.labels;
+    this._userLabels = { ...props.metadata?.labels };
     this._chartNamespace = Chart.of(this).namespace;
-    this.namespace = props.namespace ?? this._chartNamespace;
-    this.gatewayClassName = props.gatewayClassName ?? 'eg';
-    validateObjectName(this.gatewayClassName, where, 'gatewayClassName');
+    this.namespace = metadata.namespace ?? this._chartNamespace;
+    if (!existing) {
+      this.gatewayClassName = props.gatewayClassName ?? 'eg';
+      validateObjectName(this.gatewayClassName, where, 'gatewayClassName');
+    }
     this.routeApiVersion = props.routeApiVersion ?? RouteApiVersion.V1ALPHA2;
     this.routeRendering = props.routeRendering ?? RouteRendering.HELM_VALUES;
     if (!Object.values(RouteApiVersion).includes(this.routeApiVersion)) {
@@ -210,7 +279,9 @@ export class EventBusGateway extends Construct {
       }
     }
 
-    if (props.envoyProxy) {
+    if (existing) {
+      // The Gateway and its EnvoyProxy exist: only listeners and routes are declared here.
+    } else if (props.envoyProxy) {
       const ns = props.envoyProxy.envoyProxyNamespace;
       if (ns !== undefined && this.namespace !== undefined && ns !== this.namespace) {
         throw problem({
@@ -222,14 +293,14 @@ export class EventBusGateway extends Construct {
       }
       this.envoyProxy = props.envoyProxy;
     } else {
-      this.envoyProxy = new EventBusEnvoyProxy(this, 'Proxy', { namespace: props.namespace });
+      this.envoyProxy = new EventBusEnvoyProxy(this, 'Proxy', { metadata: { namespace: metadata.namespace, labels: this._userLabels } });
     }
 
     this.node.addValidation({
       validate: () => {
         const errors: string[] = [];
         if (this._listeners.length === 0) {
-          errors.push('the Gateway has no listeners. Allowed: at least one. Fix: call addDsxListeners() or add*Listener().');
+          errors.push('the Gateway has no listeners. Allowed: at least one. Fix: call addEventBusListeners() or add*Listener().');
         }
         for (const l of this._listeners) {
           if (l.routes.length === 0) {
@@ -240,27 +311,28 @@ export class EventBusGateway extends Construct {
       },
     });
 
+    if (existing) return;
     const { Gateway } = gatewaysModule();
     const spec = (): GatewaySpec => ({
-      gatewayClassName: this.gatewayClassName,
+      gatewayClassName: this.gatewayClassName!,
       infrastructure: {
-        parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: this.envoyProxy.envoyProxyName },
+        parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: this.envoyProxy!.envoyProxyName },
       },
       listeners: this._listeners.map((l) => l._render()),
     });
     this.resource = new Gateway(this, 'Resource', {
-      metadata: { name: this.name, namespace: props.namespace },
+      metadata: { name: this.name, namespace: metadata.namespace, labels: metadata.labels, annotations: metadata.annotations },
       spec: Lazy.any({ produce: spec }),
     });
   }
 
   /** Listeners, in the order added. */
-  public get listeners(): GatewayListener[] {
+  public get listeners(): IGatewayListener[] {
     return [...this._listeners];
   }
 
-  /** The DSX listeners, once `addDsxListeners` (or `dsxDefault`) added them. */
-  public get dsxListeners(): DsxListeners | undefined {
+  /** The event bus listeners, once `addEventBusListeners` (or `withEventBusListeners`) added them. */
+  public get eventBusListeners(): EventBusListeners | undefined {
     return this._dsx;
   }
 
@@ -285,10 +357,10 @@ export class EventBusGateway extends Construct {
    * (TLS-terminate, or TCP) and, unless `mtls: false`, `mqtt-mtls` 8883
    * (TLS passthrough).
    */
-  public addDsxListeners(options: DsxListenersOptions = {}): DsxListeners {
+  public addEventBusListeners(options: EventBusListenersOptions = {}): EventBusListeners {
     const where = this.node.path;
-    if (this._dsx) throw problem({ where, problem: 'the DSX listeners were added already', fix: 'call addDsxListeners() once per gateway' });
-    const transport = options.transport ?? DsxTransport.TLS;
+    if (this._dsx) throw problem({ where, problem: 'the event bus listeners were added already', fix: 'call addEventBusListeners() once per gateway' });
+    const transport = options.transport ?? GatewayTransport.TLS;
     const allowedRoutes = options.allowedRoutes;
     const chart = (key: string) => CHART_ROUTES.find((r) => r.valuesKey === key)!;
     const plain: Array<[string, string, RouteBackend]> = [
@@ -296,11 +368,11 @@ export class EventBusGateway extends Construct {
       ['natsClient', 'NatsClient', RouteBackend.natsClient()],
       ['natsLeafnode', 'NatsLeafnode', RouteBackend.natsLeafnode()],
     ];
-    const listeners: GatewayListener[] = [];
+    const listeners: IGatewayListener[] = [];
     const routes: GatewayRoute[] = [];
-    if (transport === DsxTransport.TLS) {
-      if (!options.certificate) {
-        throw problem({ where, problem: 'transport TLS needs a certificate for the TLS-terminate listeners', allowed: 'a ServerCertificate or TlsSecret.fromSecretName(...)', fix: 'pass certificate, or use transport: DsxTransport.TCP', cliFix: 'set certificates.issuer or gateway.serverTlsSecretName in the fleet file, or gateway.transport: tcp' });
+    if (transport === GatewayTransport.TLS) {
+      if (!options.certificate && !this._existing) {
+        throw problem({ where, problem: 'transport TLS needs a certificate for the TLS-terminate listeners', allowed: 'a ServerCertificate or ServerCertificate.fromSecretName(...)', fix: 'pass certificate, or use transport: GatewayTransport.TCP', cliFix: 'set certificates.issuer or gateway.serverTlsSecretName in the fleet file, or gateway.transport: tcp' });
       }
       let hostnames = options.hostnames;
       if (hostnames === undefined && this.routeApiVersion === RouteApiVersion.V1 && options.certificate instanceof ServerCertificate) {
@@ -308,13 +380,14 @@ export class EventBusGateway extends Construct {
       }
       for (const [key, routeId, backend] of plain) {
         const c = chart(key);
-        const l = this.addTlsTerminateListener(c.sectionName, { port: c.port, certificate: options.certificate, allowedRoutes });
+        // An existing Gateway's listeners have their certificates: none is needed (or rendered).
+        const l = this.addTlsTerminateListener(c.sectionName, { port: c.port, certificate: options.certificate!, allowedRoutes });
         listeners.push(l);
         routes.push(l.addRoute(routeId, { backend, hostnames: this.routeApiVersion === RouteApiVersion.V1 ? hostnames : undefined }));
       }
-    } else if (transport === DsxTransport.TCP) {
+    } else if (transport === GatewayTransport.TCP) {
       if (options.certificate) {
-        throw problem({ where, problem: 'certificate is set but transport is TCP, which does not use it', fix: 'remove certificate, or use transport: DsxTransport.TLS', cliFix: 'remove gateway.serverTlsSecretName from the fleet file, or set gateway.transport: tls' });
+        throw problem({ where, problem: 'certificate is set but transport is TCP, which does not use it', fix: 'remove certificate, or use transport: GatewayTransport.TLS', cliFix: 'remove gateway.serverTlsSecretName from the fleet file, or set gateway.transport: tls' });
       }
       if (options.hostnames) {
         throw problem({ where, problem: 'hostnames are set but transport is TCP: TCP listeners and TCPRoutes have no hostnames', fix: 'remove hostnames' });
@@ -326,7 +399,7 @@ export class EventBusGateway extends Construct {
         routes.push(l.addRoute(routeId, { backend }));
       }
     } else {
-      throw problem({ where, problem: `transport ${quote(transport)} is unknown`, allowed: 'DsxTransport.TLS, DsxTransport.TCP' });
+      throw problem({ where, problem: `transport ${quote(transport)} is unknown`, allowed: 'GatewayTransport.TLS, GatewayTransport.TCP' });
     }
 
     let mqttMtls: TlsPassthroughListener | undefined;
@@ -433,7 +506,7 @@ export class EventBusGateway extends Construct {
   }
 
   /** @internal */
-  public _registerListener(listener: GatewayListener): void {
+  public _registerListener(listener: IGatewayListener): void {
     this._listeners.push(listener);
   }
 }

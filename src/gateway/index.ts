@@ -1,10 +1,10 @@
-export { DsxTransport, EventBusGateway } from './gateway';
-export type { DsxGatewayProps, DsxListeners, DsxListenersOptions, EventBusGatewayProps } from './gateway';
+export { GatewayTransport, EventBusGateway } from './gateway';
+export type { EventBusGatewayProps, EventBusGatewayWithListenersProps, EventBusListeners, EventBusListenersOptions, ExistingGatewayOptions } from './gateway';
 export { EnvoyServiceType, EventBusEnvoyProxy } from './envoy-proxy';
 export type { EnvoyResources, EventBusEnvoyProxyOptions, EventBusEnvoyProxyProps, IEnvoyProxy } from './envoy-proxy';
-export { GatewayListener, TcpListener, TlsPassthroughListener, TlsTerminateListener } from './listeners';
-export type { ListenerOptions, TcpListenerOptions, TlsPassthroughListenerOptions, TlsTerminateListenerOptions } from './listeners';
+export { TcpListener, TlsPassthroughListener, TlsTerminateListener } from './listeners';
+export type { IGatewayListener, ListenerOptions, TcpListenerOptions, TlsPassthroughListenerOptions, TlsTerminateListenerOptions } from './listeners';
 export { GatewayRoute } from './routes';
 export type { GatewayRouteOptions, TerminateRouteOptions, TlsRouteOptions } from './routes';
-export { AllowedRoutes, RouteApiVersion, RouteBackend, RouteKind, RouteRendering } from './route-types';
+export { AllowedRoutes, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
 export type { RouteBackendOptions } from './route-types';

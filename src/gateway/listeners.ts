@@ -1,8 +1,10 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../k8s/names';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { parseClientUrl } from '../endpoint';
 import { problem, quote } from '../errors';
+import { resolveMetadata } from '../labels';
+import { parseClientUrl } from '../endpoint';
 import type { EventBusGateway } from './gateway';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteKind, RouteRendering } from './route-types';
 import { GatewayRoute, GatewayRouteOptions, RouteDecision, TerminateRouteOptions, TlsRouteOptions } from './routes';
@@ -26,10 +28,12 @@ export interface TcpListenerOptions extends ListenerOptions {}
 export interface TlsTerminateListenerOptions extends ListenerOptions {
   /**
    * The certificate the gateway presents: a `ServerCertificate`, or
-   * `TlsSecret.fromSecretName(...)` for a Secret provisioned elsewhere.
+   * `ServerCertificate.fromSecretName(...)` for a Secret provisioned elsewhere.
    * `certificateRefs[0].name` is its Secret name. A Secret in another
    * namespace than the Gateway is referenced with its namespace and needs a
-   * ReferenceGrant there (which this library does not create).
+   * ReferenceGrant there (which this library does not create). On a
+   * Gateway from `EventBusGateway.fromGatewayName` it only documents the
+   * existing listener's certificate: nothing is rendered.
    */
   readonly certificate: ITlsSecretSource;
   /**
@@ -54,10 +58,37 @@ export interface TlsPassthroughListenerOptions extends ListenerOptions {
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 /**
- * One listener of an {@link EventBusGateway}. The three kinds are distinct
- * classes so that the compiler rejects a route kind a listener cannot carry.
+ * One listener of an {@link EventBusGateway}: a `TcpListener`,
+ * `TlsTerminateListener` or `TlsPassthroughListener`, created with the
+ * gateway's `add*Listener` methods (or `new TcpListener(gateway, ...)`). The
+ * three kinds are distinct classes so that the compiler rejects a route kind a
+ * listener cannot carry.
  */
-export abstract class GatewayListener extends Construct {
+export interface IGatewayListener extends IConstruct {
+  /** Listener name: the routes' `sectionName`. */
+  readonly name: string;
+  /** Port. */
+  readonly port: number;
+  /** The gateway. */
+  readonly gateway: EventBusGateway;
+  /** Namespaces whose routes may attach. */
+  readonly allowedRoutes: AllowedRoutes;
+  /** `TCP` or `TLS`. */
+  readonly protocol: string;
+  /** Routes attached to this listener, in the order added. */
+  readonly routes: GatewayRoute[];
+  /** SNI hostname, for TLS listeners that set one. @internal */
+  _sniHostname(): string | undefined;
+  /** The listener's entry of `spec.listeners`. @internal */
+  _render(): GatewaySpecListeners;
+}
+
+/**
+ * What the three listener classes share. Not exported: jsii erases it, so the
+ * API shows no constructor of an abstract listener; the public type is
+ * {@link IGatewayListener}.
+ */
+abstract class ListenerBase extends Construct implements IGatewayListener {
   /** Listener name: the routes' `sectionName`. */
   public readonly name: string;
   /** Port. */
@@ -131,10 +162,12 @@ export abstract class GatewayListener extends Construct {
       throw problem({ where, problem: 'backend is missing', allowed: 'a RouteBackend', fix: 'pass backend: RouteBackend.natsMqtt() (or natsClient(), natsLeafnode(), natsMqttMtls(), service(name, port))' });
     }
     const backend = options.backend;
-    if (options.namespace !== undefined) validateNamespace(options.namespace, where, 'route namespace');
+    const requestedName = options.metadata?.name;
+    const requestedNamespace = options.metadata?.namespace;
+    if (requestedNamespace !== undefined) validateNamespace(requestedNamespace, where, 'route namespace');
     const chartRoute = CHART_ROUTES.find((r) => r.service === backend.serviceName && r.port === backend.port);
-    const name = options.name ?? chartRoute?.routeName ?? this.name;
-    validateObjectName(name, where, 'route name');
+    const name = requestedName ?? chartRoute?.routeName ?? this.name;
+    const metadata = resolveMetadata({ ...options.metadata, labels: { ...gw._userLabels, ...options.metadata?.labels } }, 'gateway', name, where, 'route name');
 
     // Hostnames: only a TLSRoute has them.
     const hostnames = requestedHostnames ?? (this._sniHostname() !== undefined && kind === RouteKind.TLS_ROUTE ? [this._sniHostname()!] : []);
@@ -171,7 +204,7 @@ export abstract class GatewayListener extends Construct {
     }
 
     // Namespaces the listener admits.
-    const routeNamespace = options.namespace ?? gw._chartNamespace;
+    const routeNamespace = requestedNamespace ?? gw._chartNamespace;
     if (this.allowedRoutes.from === 'Same' && routeNamespace !== undefined && gw.namespace !== undefined && routeNamespace !== gw.namespace) {
       throw problem({
         where,
@@ -203,11 +236,11 @@ export abstract class GatewayListener extends Construct {
           fix: switchFix,
         });
       }
-      if (options.name !== undefined && options.name !== chartRoute.routeName) {
-        throw problem({ where, problem: `route name ${quote(options.name)} differs from the name the chart gives the route for ${backend} (${quote(chartRoute.routeName)})`, allowed: quote(chartRoute.routeName), fix: `omit name, or ${switchFix}` });
+      if (requestedName !== undefined && requestedName !== chartRoute.routeName) {
+        throw problem({ where, problem: `route name ${quote(requestedName)} differs from the name the chart gives the route for ${backend} (${quote(chartRoute.routeName)})`, allowed: quote(chartRoute.routeName), fix: `omit name, or ${switchFix}` });
       }
-      if (options.namespace !== undefined) {
-        throw problem({ where, problem: `route namespace ${quote(options.namespace)} is set, but the chart creates its routes in its release namespace`, allowed: 'no route namespace with Helm-values rendering', fix: `omit namespace, or ${switchFix}` });
+      if (requestedNamespace !== undefined) {
+        throw problem({ where, problem: `route namespace ${quote(requestedNamespace)} is set, but the chart creates its routes in its release namespace`, allowed: 'no route namespace with Helm-values rendering', fix: `omit namespace, or ${switchFix}` });
       }
       const taken = gw._routes().find((r) => r._helmValuesKey === chartRoute.valuesKey);
       if (taken) {
@@ -221,14 +254,25 @@ export abstract class GatewayListener extends Construct {
       }
     }
 
-    const route = GatewayRoute._create(this, { id, kind, name, namespace: options.namespace, backend, hostnames, helmValuesKey, agreement });
+    const route = GatewayRoute._create(this, {
+      id,
+      kind,
+      name,
+      namespace: requestedNamespace,
+      labels: metadata.labels,
+      annotations: metadata.annotations,
+      backend,
+      hostnames,
+      helmValuesKey,
+      agreement,
+    });
     this._routes.push(route);
     return route;
   }
 }
 
 /** A plain TCP listener (`protocol: TCP`): carries TCPRoutes only; no TLS, no hostname. */
-export class TcpListener extends GatewayListener {
+export class TcpListener extends ListenerBase {
   // Brand: keeps the three listener classes from being structurally interchangeable.
   private readonly tcpListenerBrand = true;
 
@@ -269,19 +313,21 @@ export class TcpListener extends GatewayListener {
  * (the table of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping)); with v1 it carries TLSRoutes, as the
  * newer Gateway API spec pairs Terminate with TLSRoute.
  */
-export class TlsTerminateListener extends GatewayListener {
-  /** The certificate the gateway presents. */
-  public readonly certificate: ITlsSecretSource;
+export class TlsTerminateListener extends ListenerBase {
+  /** The certificate the gateway presents; undefined on a Gateway from `fromGatewayName` when not given. */
+  public readonly certificate?: ITlsSecretSource;
   /** SNI hostname, if any. */
   public readonly hostname?: string;
   private readonly tlsTerminateListenerBrand = true;
 
   constructor(gateway: EventBusGateway, name: string, options: TlsTerminateListenerOptions) {
     const where = `${gateway.node.path}/${name}`;
-    if (!options?.certificate || typeof options.certificate.tlsSecretName !== 'string') {
-      throw problem({ where, problem: 'a TLS-terminate listener needs a certificate', allowed: 'a ServerCertificate, or TlsSecret.fromSecretName(...)', fix: 'pass certificate' });
+    if (options?.certificate !== undefined || !gateway._existing) {
+      if (!options?.certificate || typeof options.certificate.tlsSecretName !== 'string') {
+        throw problem({ where, problem: 'a TLS-terminate listener needs a certificate', allowed: 'a ServerCertificate, or ServerCertificate.fromSecretName(...)', fix: 'pass certificate' });
+      }
+      validateObjectName(options.certificate.tlsSecretName, where, 'certificate Secret name');
     }
-    validateObjectName(options.certificate.tlsSecretName, where, 'certificate Secret name');
     if (options.hostname !== undefined) validateSniHostname(options.hostname, where, 'listener hostname');
     super(gateway, name, options, 'TLS', options.hostname);
     this.certificate = options.certificate;
@@ -326,12 +372,13 @@ export class TlsTerminateListener extends GatewayListener {
 
   /** @internal */
   protected _renderTls(): GatewaySpecListeners['tls'] {
-    const ns = this.certificate.tlsSecretNamespace;
+    const certificate = this.certificate!; // set unless the gateway exists, and then nothing is rendered
+    const ns = certificate.tlsSecretNamespace;
     return {
       mode: 'Terminate' as any,
       certificateRefs: [{
         kind: 'Secret',
-        name: this.certificate.tlsSecretName,
+        name: certificate.tlsSecretName,
         // Only when it differs: a cross-namespace reference needs a ReferenceGrant in the Secret's namespace.
         namespace: ns !== undefined && ns !== this.gateway.namespace ? ns : undefined,
       }],
@@ -345,7 +392,7 @@ export class TlsTerminateListener extends GatewayListener {
  * certificates (the mTLS MQTT listener). Carries TLSRoutes only; takes no
  * certificate.
  */
-export class TlsPassthroughListener extends GatewayListener {
+export class TlsPassthroughListener extends ListenerBase {
   /** SNI hostname, if any. */
   public readonly hostname?: string;
   private readonly tlsPassthroughListenerBrand = true;

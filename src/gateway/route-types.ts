@@ -34,7 +34,7 @@ export enum RouteRendering {
   MANIFESTS = 'manifests',
 }
 
-/** Kind of a Gateway API route. */
+/** Kind of a Gateway API route (library-internal: not exported from the package). */
 export enum RouteKind {
   /** `TCPRoute`: forwards the (decrypted) byte stream. */
   TCP_ROUTE = 'TCPRoute',

@@ -1,8 +1,8 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { hostnameAgreementErrors } from './agreement';
 import { tcpRoutesModule, tlsRoutesModule } from './bindings';
-import type { GatewayListener } from './listeners';
+import type { IGatewayListener } from './listeners';
 import { RouteApiVersion, RouteBackend, RouteKind } from './route-types';
 import type { ServerCertificate } from '../certificates/server-certificate';
 
@@ -11,17 +11,15 @@ export interface GatewayRouteOptions {
   /** The Service the route forwards to, e.g. `RouteBackend.natsMqtt()`. */
   readonly backend: RouteBackend;
   /**
-   * Name of the route object.
-   * @default - the upstream chart's name for the chart's backends
-   * (`nats-mqtt`, `nats-client`, `nats-leafnode`, `nats-mqtt-mtls`), else the listener's name
+   * Metadata of the route object. `name` defaults to the upstream chart's
+   * name for the chart's backends (`nats-mqtt`, `nats-client`,
+   * `nats-leafnode`, `nats-mqtt-mtls`), else the listener's name; `namespace`
+   * (manifest rendering only: the chart puts its routes in its release
+   * namespace) to the chart's. Labels are added to the standard labels and
+   * the gateway's labels.
+   * @default - the defaults above
    */
-  readonly name?: string;
-  /**
-   * Namespace of the route object (manifest rendering only; the chart puts
-   * its routes in its release namespace).
-   * @default - the chart's namespace
-   */
-  readonly namespace?: string;
+  readonly metadata?: ApiObjectMetadata;
 }
 
 /** Options of a route on a TLS-terminate listener. */
@@ -63,6 +61,8 @@ export interface RouteDecision {
   readonly kind: RouteKind;
   readonly name: string;
   readonly namespace?: string;
+  readonly labels: Record<string, string>;
+  readonly annotations?: Record<string, string>;
   readonly backend: RouteBackend;
   readonly hostnames: string[];
   readonly helmValuesKey?: string;
@@ -77,16 +77,16 @@ export interface RouteDecision {
  */
 export class GatewayRoute extends Construct {
   /** @internal */
-  public static _create(listener: GatewayListener, decision: RouteDecision): GatewayRoute {
+  public static _create(listener: IGatewayListener, decision: RouteDecision): GatewayRoute {
     return new GatewayRoute(listener, decision);
   }
 
   /** Name of the route object. */
   public readonly name: string;
-  /** TCPRoute or TLSRoute. */
-  public readonly kind: RouteKind;
+  /** `TCPRoute` or `TLSRoute`. */
+  public readonly kind: string;
   /** The listener the route attaches to. */
-  public readonly listener: GatewayListener;
+  public readonly listener: IGatewayListener;
   /** The Service it forwards to. */
   public readonly backend: RouteBackend;
   /** Namespace of the route object, when set explicitly. */
@@ -100,7 +100,7 @@ export class GatewayRoute extends Construct {
 
   private readonly _hostnames: string[];
 
-  private constructor(listener: GatewayListener, d: RouteDecision) {
+  private constructor(listener: IGatewayListener, d: RouteDecision) {
     super(listener, d.id);
     this.listener = listener;
     this.name = d.name;
@@ -137,7 +137,7 @@ export class GatewayRoute extends Construct {
       hostnames: this.kind === RouteKind.TLS_ROUTE && this._hostnames.length ? [...this._hostnames] : undefined,
       rules: [{ backendRefs: [{ name: this.backend.serviceName, namespace: this.backend.namespace, port: this.backend.port }] }],
     });
-    const metadata = { name: this.name, namespace: this.namespace };
+    const metadata = { name: this.name, namespace: this.namespace, labels: d.labels, annotations: d.annotations };
     if (this.kind === RouteKind.TCP_ROUTE) {
       const m = tcpRoutesModule();
       const Kind = version === RouteApiVersion.V1 ? m.TcpRoute : m.TcpRouteV1Alpha2;

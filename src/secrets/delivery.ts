@@ -7,8 +7,9 @@ import { validateGoDurationBound } from '../k8s/names';
 import { problem, quote } from '../errors';
 import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';
+import { standardLabels } from '../labels';
 
-/** How the Secrets reach the cluster. */
+/** How the Secrets reach the cluster (library-internal: not exported from the package). */
 export enum SecretsDeliveryKind {
   /** Kubernetes Secret objects with the values in the manifest. */
   INLINE = 'inline',
@@ -206,8 +207,8 @@ export class SecretsDelivery {
     return new SecretsDelivery(SecretsDeliveryKind.EXISTING);
   }
 
-  /** Which strategy this is. */
-  public readonly kind: SecretsDeliveryKind;
+  /** Which strategy this is: `inline`, `externalSecrets`, `vaultStaticSecrets` or `existing`. */
+  public readonly kind: string;
   /** The remote-path prefix (external-secrets and Vault only). */
   public readonly prefix?: string;
   private readonly remote?: RemoteOptions;
@@ -235,7 +236,9 @@ export class SecretsDelivery {
    * Emits the object(s) of one Secret into `scope`; returns them.
    * @internal
    */
-  public _emit(scope: Construct, secret: DeliveredSecret): ApiObject[] {
+  public _emit(scope: Construct, given: DeliveredSecret): ApiObject[] {
+    // Every object, and every Secret an operator creates, carries the standard labels under the caller's.
+    const secret: DeliveredSecret = { ...given, labels: { ...standardLabels('secrets'), ...given.labels } };
     switch (this.kind) {
       case SecretsDeliveryKind.INLINE: return [this.emitInline(scope, secret)];
       case SecretsDeliveryKind.EXTERNAL_SECRETS: return [this.emitExternalSecret(scope, secret)];

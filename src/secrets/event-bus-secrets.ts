@@ -8,6 +8,7 @@ import {
 } from './inventory';
 import { KeyMaterial } from './key-material';
 import { MtlsServerTls, MtlsServerTlsKind } from './mtls-server-tls';
+import type { SecretReference } from './secret-ref';
 import {
   validateAnnotations, validateLabels, validateNamespace, validateObjectName, validateSecretKey,
 } from './validate';
@@ -322,6 +323,19 @@ export class EventBusSecrets extends Construct {
       throw problem({ where: `${this.node.path}: secretKey`, problem: `Secret ${defaultSecretName} has no key ${quote(defaultKey)}`, allowed: d.keys.join(', ') });
     }
     return this.overrides.get(defaultSecretName)?.keys.get(defaultKey) ?? defaultKey;
+  }
+
+  /**
+   * One Secret as a workload mounts or reads it: its Kubernetes name,
+   * namespace and keys, after overrides. With cdk8s-plus (27, 33, ...):
+   * `kplus.Secret.fromSecretName(scope, id, ref.name)` gives the `ISecret` for
+   * `Volume.fromSecret` or `EnvValue.fromSecretValue({ secret, key: ref.keys[k] })`.
+   * @param defaultSecretName the upstream name, e.g. `nats-nack-user`
+   */
+  public secretRef(defaultSecretName: string): SecretReference {
+    const d = this.defOf(defaultSecretName, 'secretRef');
+    const keys = Object.fromEntries(d.keys.map((k) => [k, this.secretKey(d.name, k)]));
+    return { name: this.secretName(d.name), ...(this.namespace !== undefined ? { namespace: this.namespace } : {}), keys };
   }
 
   /**

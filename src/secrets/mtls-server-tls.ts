@@ -4,7 +4,7 @@ import * as path from 'path';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';
 
-/** Where the `nats-mtls-server-tls` Secret comes from. */
+/** Where the `nats-mtls-server-tls` Secret comes from (library-internal: not exported from the package). */
 export enum MtlsServerTlsKind {
   /** A TLS Secret source such as a cert-manager `ServerCertificate`: nothing is emitted for it. */
   TLS_SECRET_SOURCE = 'tlsSecretSource',
@@ -155,8 +155,8 @@ export class MtlsServerTls {
     return new MtlsServerTls(MtlsServerTlsKind.DELIVERY);
   }
 
-  /** Where the Secret comes from. */
-  public readonly kind: MtlsServerTlsKind;
+  /** Where the Secret comes from: `tlsSecretSource`, `pem` or `delivery`. */
+  public readonly kind: string;
   /** The TLS Secret source, for `fromTlsSecretSource`. */
   public readonly source?: ITlsSecretSource;
   private readonly pem?: Record<string, Buffer>;

@@ -3,13 +3,20 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import {
-  CaIssuer, CertificateAuthority, CertificateAuthorityKind, DsxTransport, EventBusFleet, EventBusFleetProps,
+  CaIssuer, CertificateAuthority, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, SecretsDelivery, SecretStoreKind,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 import { validateManifests } from '../util/schema';
+
+/** The standard labels of every certificates object. */
+const CERT_LABELS = {
+  'app.kubernetes.io/part-of': 'dsx-event-bus',
+  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
+  'app.kubernetes.io/component': 'certificates',
+};
 
 const keys = new DeterministicKeyStore();
 let ca: EvaluationCa;
@@ -40,7 +47,7 @@ describe('CertificateAuthority and CaIssuer', () => {
     for (const chart of fleet.charts) {
       const objects = chart.toJson();
       expect(byKind(objects, 'Issuer')).toEqual([{
-        apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx' }, spec: { ca: { secretName: 'event-bus-certificate-issuer-ca' } },
+        apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx', labels: CERT_LABELS }, spec: { ca: { secretName: 'event-bus-certificate-issuer-ca' } },
       }]);
       const secret = objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === 'event-bus-certificate-issuer-ca');
       expect(secret.metadata.namespace).toBe('dsx');
@@ -108,14 +115,14 @@ describe('CertificateAuthority and CaIssuer', () => {
     expect(withPem.cpc('1').helmValues().nats.tlsCA.configMapName).toBe('nats-csc-gateway-ca');
     const noPem = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromExistingSecret('company-ca') } }));
     expect(noPem.cpc('1').helmValues().global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true });
-    expect(CertificateAuthority.fromExistingSecret('company-ca').kind).toBe(CertificateAuthorityKind.EXISTING_SECRET);
+    expect(CertificateAuthority.fromExistingSecret('company-ca').kind).toBe('existingSecret');
   });
 
   test('an explicit cscTrust wins over the fleet CA; transport tcp trusts nothing', () => {
     const explicit = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ cscTrust: LeafTrust.fromExistingConfigMap('bundle') }));
     expect(explicit.cpc('2').helmValues().nats.tlsCA.configMapName).toBe('bundle');
     expect(byKind(explicit.cpc('2').toJson(), 'ConfigMap')).toEqual([]);
-    const tcp = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: DsxTransport.TCP } }));
+    const tcp = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: GatewayTransport.TCP } }));
     expect(tcp.cpc('1').helmValues().global.eventBus.cpcLeafClientTLS).toBeUndefined();
     expect(tcp.cpc('1').helmValues().nats).toBeUndefined();
   });
@@ -124,7 +131,7 @@ describe('CertificateAuthority and CaIssuer', () => {
     const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { namespace: 'envoy-gateway-system' } }));
     const objects = fleet.csc.toJson();
     const issuer = byKind(objects, 'ClusterIssuer')[0];
-    expect(issuer.metadata).toEqual({ name: 'event-bus-certificate-issuer' });
+    expect(issuer.metadata).toEqual({ name: 'event-bus-certificate-issuer', labels: CERT_LABELS });
     expect(issuer.spec).toEqual({ ca: { secretName: 'event-bus-certificate-issuer-ca' } });
     expect(objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === 'event-bus-certificate-issuer-ca').metadata.namespace).toBe('cert-manager');
   });
@@ -132,11 +139,22 @@ describe('CertificateAuthority and CaIssuer', () => {
   test('CaIssuer alone, with its own names', () => {
     const chart = Testing.chart();
     const issuer = new CaIssuer(chart, 'Issuer', {
-      name: 'fleet-ca', namespace: 'certs', ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline(), secretName: 'fleet-ca-keypair',
+      metadata: { name: 'fleet-ca', namespace: 'certs' }, ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline(), secretName: 'fleet-ca-keypair',
     });
     expect(issuer.caSecretName).toBe('fleet-ca-keypair');
     const objects = Testing.synth(chart);
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['Secret/certs/fleet-ca-keypair', 'Issuer/certs/fleet-ca']);
+  });
+
+  test('labels: the CA Secret and the Issuer carry the standard labels (component: certificates) and the user\'s', () => {
+    const chart = Testing.chart();
+    new CaIssuer(chart, 'Issuer', {
+      metadata: { labels: { team: 'pki' }, annotations: { owner: 'ops' } }, ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline(),
+    });
+    const objects = Testing.synth(chart);
+    expect(objects.map((o) => o.kind)).toEqual(['Secret', 'Issuer']);
+    for (const o of objects) expect(o.metadata.labels).toEqual({ ...CERT_LABELS, team: 'pki' });
+    expect(objects[1].metadata.annotations).toEqual({ owner: 'ops' });
   });
 
   test('fromPemFiles reads the files written by dsx-event-bus certs', () => {

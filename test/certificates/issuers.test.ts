@@ -2,6 +2,13 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { CertificateIssuer, IssuerKind, PrivateKeyAlgorithm, SelfSignedCaIssuer, ServerCertificate, VaultAuth, VaultIssuer } from '../../src';
 import { validateManifests } from '../util/schema';
 
+/** The standard labels of every certificates object. */
+const CERT_LABELS = {
+  'app.kubernetes.io/part-of': 'dsx-event-bus',
+  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
+  'app.kubernetes.io/component': 'certificates',
+};
+
 function chart(namespace: string | null = 'dsx') {
   return new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });
 }
@@ -49,7 +56,7 @@ describe('SelfSignedCaIssuer', () => {
   test('as ClusterIssuers, with the CA in cert-manager\'s cluster resource namespace', () => {
     const c = chart();
     const ca = new SelfSignedCaIssuer(c, 'Ca', {
-      clusterScoped: true, name: 'dsx-ca', caCommonName: 'Example CA', caDuration: Duration.days(365), caPrivateKey: PrivateKeyAlgorithm.RSA_4096,
+      clusterScoped: true, metadata: { name: 'dsx-ca' }, caCommonName: 'Example CA', caDuration: Duration.days(365), caPrivateKey: PrivateKeyAlgorithm.RSA_4096,
     });
     new ServerCertificate(c, 'Cert', { issuer: ca, dnsNames: ['a.example.com'] });
     const manifests = Testing.synth(c);
@@ -90,7 +97,7 @@ describe('VaultIssuer', () => {
     expect(manifests[0]).toEqual({
       apiVersion: 'cert-manager.io/v1',
       kind: 'Issuer',
-      metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx' },
+      metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx', labels: CERT_LABELS },
       spec: {
         vault: {
           server: 'https://vault.example.com:8200',
@@ -105,8 +112,8 @@ describe('VaultIssuer', () => {
 
   test('token and AppRole auth, as a ClusterIssuer', () => {
     const c = chart();
-    new VaultIssuer(c, 'A', { name: 'a', clusterScoped: true, server: 'https://v:8200', path: 'pki/sign/x', auth: VaultAuth.token('vault-token') });
-    new VaultIssuer(c, 'B', { name: 'b', server: 'http://v:8200', path: 'pki/sign/x', auth: VaultAuth.appRole({ roleId: 'r-1', secretName: 'approle' }) });
+    new VaultIssuer(c, 'A', { metadata: { name: 'a' }, clusterScoped: true, server: 'https://v:8200', path: 'pki/sign/x', auth: VaultAuth.token('vault-token') });
+    new VaultIssuer(c, 'B', { metadata: { name: 'b' }, server: 'http://v:8200', path: 'pki/sign/x', auth: VaultAuth.appRole({ roleId: 'r-1', secretName: 'approle' }) });
     const manifests = Testing.synth(c);
     validateManifests(manifests);
     expect(manifests[0]).toMatchObject({ kind: 'ClusterIssuer', spec: { vault: { auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } } } } });
@@ -128,5 +135,26 @@ describe('VaultIssuer', () => {
     expect(() => VaultAuth.kubernetes({ role: '', serviceAccountName: 'sa' })).toThrow(/VaultAuth.kubernetes\(\): role is empty/);
     expect(() => VaultAuth.kubernetes({ role: 'r', serviceAccountName: 'Bad SA' })).toThrow(/serviceAccountName "Bad SA" is not a valid Kubernetes object name/);
     expect(() => VaultAuth.appRole({ roleId: '', secretName: 's' })).toThrow(/roleId is empty/);
+  });
+});
+
+describe('labels', () => {
+  test('every object of a SelfSignedCaIssuer and a ServerCertificate carries the standard labels and the user\'s', () => {
+    const c = new Chart(Testing.app(), 'test', { namespace: 'dsx' });
+    const ca = new SelfSignedCaIssuer(c, 'Ca', { metadata: { labels: { team: 'pki' } } });
+    new ServerCertificate(c, 'Cert', { issuer: ca, dnsNames: ['a.example.com'], metadata: { labels: { 'app.kubernetes.io/component': 'edge' } } });
+    const objects = Testing.synth(c);
+    expect(validateManifests(objects)).toBe(4);
+    const base = {
+      'app.kubernetes.io/part-of': 'dsx-event-bus',
+      'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
+      'app.kubernetes.io/component': 'certificates',
+    };
+    expect(objects.map((o) => [o.metadata.name, o.metadata.labels])).toEqual([
+      ['event-bus-certificate-issuer-selfsigned', { ...base, team: 'pki' }],
+      ['event-bus-certificate-issuer-ca', { ...base, team: 'pki' }],
+      ['event-bus-certificate-issuer', { ...base, team: 'pki' }],
+      ['event-bus-server-tls-certificate', { ...base, 'app.kubernetes.io/component': 'edge' }],
+    ]);
   });
 });

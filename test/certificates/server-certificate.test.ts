@@ -5,6 +5,13 @@ import {
 } from '../../src';
 import { validateManifests } from '../util/schema';
 
+/** The standard labels of every certificates object. */
+const CERT_LABELS = {
+  'app.kubernetes.io/part-of': 'dsx-event-bus',
+  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
+  'app.kubernetes.io/component': 'certificates',
+};
+
 const issuer = CertificateIssuer.fromIssuerName('event-bus-certificate-issuer');
 
 function chart(namespace: string | null = 'dsx') {
@@ -20,7 +27,7 @@ describe('ServerCertificate', () => {
     expect(manifests[0]).toEqual({
       apiVersion: 'cert-manager.io/v1',
       kind: 'Certificate',
-      metadata: { name: 'event-bus-server-tls-certificate', namespace: 'dsx' },
+      metadata: { name: 'event-bus-server-tls-certificate', namespace: 'dsx', labels: CERT_LABELS },
       spec: {
         secretName: 'event-bus-server-tls-certificate',
         issuerRef: { group: 'cert-manager.io', kind: 'Issuer', name: 'event-bus-certificate-issuer' },
@@ -54,9 +61,8 @@ describe('ServerCertificate', () => {
     const c = chart();
     const cert = new ServerCertificate(c, 'Cert', {
       issuer: CertificateIssuer.fromClusterIssuerName('vault-pki'),
-      name: 'gw-cert',
+      metadata: { name: 'gw-cert', namespace: 'envoy-gateway-system' },
       secretName: 'gw-tls',
-      namespace: 'envoy-gateway-system',
       dnsNames: ['a.example.com'],
       commonName: 'gateway',
       duration: Duration.days(30),
@@ -66,7 +72,7 @@ describe('ServerCertificate', () => {
     });
     const [m] = Testing.synth(c);
     validateManifests([m]);
-    expect(m.metadata).toEqual({ name: 'gw-cert', namespace: 'envoy-gateway-system' });
+    expect(m.metadata).toEqual({ name: 'gw-cert', namespace: 'envoy-gateway-system', labels: CERT_LABELS });
     expect(m.spec).toMatchObject({
       secretName: 'gw-tls',
       commonName: 'gateway',
@@ -82,8 +88,8 @@ describe('ServerCertificate', () => {
 
   test('ECDSA and Ed25519 keys drop key encipherment from the default usages', () => {
     const c = chart();
-    new ServerCertificate(c, 'A', { issuer, name: 'a', dnsNames: ['a.example.com'], privateKey: PrivateKeyAlgorithm.ECDSA_P256 });
-    new ServerCertificate(c, 'B', { issuer, name: 'b', dnsNames: ['b.example.com'], privateKey: PrivateKeyAlgorithm.ED25519 });
+    new ServerCertificate(c, 'A', { issuer, metadata: { name: 'a' }, dnsNames: ['a.example.com'], privateKey: PrivateKeyAlgorithm.ECDSA_P256 });
+    new ServerCertificate(c, 'B', { issuer, metadata: { name: 'b' }, dnsNames: ['b.example.com'], privateKey: PrivateKeyAlgorithm.ED25519 });
     const [a, b] = Testing.synth(c);
     validateManifests([a, b]);
     expect(a.spec.usages).toEqual(['server auth', 'digital signature']);
@@ -151,7 +157,7 @@ describe('ServerCertificate', () => {
   });
 
   test('fails when names are not Kubernetes object names', () => {
-    expect(() => new ServerCertificate(chart(), 'Cert', { issuer, name: 'Bad_Name', dnsNames: ['a.example.com'] })).toThrow(/Certificate name "Bad_Name" is not a valid Kubernetes object name/);
+    expect(() => new ServerCertificate(chart(), 'Cert', { issuer, metadata: { name: 'Bad_Name' }, dnsNames: ['a.example.com'] })).toThrow(/Certificate name "Bad_Name" is not a valid Kubernetes object name/);
     expect(() => new ServerCertificate(chart(), 'Cert', { issuer, secretName: 'bad name', dnsNames: ['a.example.com'] })).toThrow(/secretName "bad name" is not a valid Kubernetes object name/);
     expect(() => CertificateIssuer.fromIssuerName('Bad')).toThrow(/Issuer name "Bad" is not a valid Kubernetes object name/);
   });
@@ -178,7 +184,7 @@ describe('MtlsServerCertificate', () => {
 
   test('uses the namespace and cluster domain given', () => {
     const c = chart(null);
-    new MtlsServerCertificate(c, 'Mtls', { issuer, namespace: 'event-bus', clusterDomain: 'k8s.internal', externalHostnames: ['m.example.com'] });
+    new MtlsServerCertificate(c, 'Mtls', { issuer, metadata: { namespace: 'event-bus' }, clusterDomain: 'k8s.internal', externalHostnames: ['m.example.com'] });
     const [m] = Testing.synth(c);
     expect(m.metadata.namespace).toBe('event-bus');
     expect(m.spec.dnsNames).toContain('nats-mtls.event-bus.svc.k8s.internal');

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, CpcChart, CscChart, DsxTransport, EventBusApp, EventBusFleet, EventBusFleetProps, IKeyStore,
+  CertificateIssuer, CpcChart, CscChart, GatewayTransport, EventBusApp, EventBusFleet, EventBusFleetProps, IKeyStore,
   LeafTrust, NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
@@ -117,7 +117,7 @@ describe('EventBusFleet', () => {
     const variants: Array<Partial<EventBusFleetProps>> = [
       {},
       { mtls: false },
-      { gateway: { transport: DsxTransport.TCP } },
+      { gateway: { transport: GatewayTransport.TCP } },
       { gateway: { routeApiVersion: RouteApiVersion.V1, routeRendering: RouteRendering.MANIFESTS } },
     ];
     let checked = 0;
@@ -154,7 +154,7 @@ describe('EventBusFleet', () => {
     // A Secret or ConfigMap the deployer fills with the CSC's CA can match; so can plain TCP.
     expect(synth({ cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca') }).cpcs).toHaveLength(1);
     expect(synth({ cscTrust: LeafTrust.fromExistingSecret('csc-gateway-ca') }).cpcs).toHaveLength(1);
-    expect(synth({ gateway: { transport: DsxTransport.TCP } }).cpcs).toHaveLength(1);
+    expect(synth({ gateway: { transport: GatewayTransport.TCP } }).cpcs).toHaveLength(1);
   });
 
   // Found by test/proof/fuzz.test.ts: [] failed with "hostname agreement needs both serverCertificate and clientUrls".

@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { CertificateIssuer, CpcChart, DsxTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery } from '../../src';
+import { CertificateIssuer, CpcChart, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { main } from '../../src/cli/run';
 import { tlsFixture } from '../secrets/tls-fixture';
@@ -139,7 +139,7 @@ describe('CPC leaf TLS with the real chart', () => {
   }, 120_000);
 
   toolTest('transport tcp: a nats:// remote without a tls block', missing, async () => {
-    const objects = render(fleet({ gateway: { transport: DsxTransport.TCP } }).cpc('1'));
+    const objects = render(fleet({ gateway: { transport: GatewayTransport.TCP } }).cpc('1'));
     const blocks = remotes(objects);
     expect(blocks).toHaveLength(2);
     for (const block of blocks) {

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, CpcChart, DsxTransport, EventBusFleet, EventBusFleetProps, LeafTrust, LeafTrustKind, SecretsDelivery,
+  CertificateIssuer, CpcChart, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
@@ -38,7 +38,16 @@ describe('LeafTrust', () => {
       expect(values.global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true, ca_file: '/etc/nats-ca-cert/ca.crt' });
       expect(values.nats.tlsCA).toEqual({ enabled: true, configMapName: 'nats-csc-gateway-ca', dir: '/etc/nats-ca-cert', key: 'ca.crt' });
       const cms = objects(cpc).filter((o) => o.kind === 'ConfigMap');
-      expect(cms).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nats-csc-gateway-ca', namespace: 'dsx' }, data: { 'ca.crt': tls.caCrt } }]);
+      expect(cms).toEqual([{
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'nats-csc-gateway-ca',
+          namespace: 'dsx',
+          labels: { 'app.kubernetes.io/part-of': 'dsx-event-bus', 'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus', 'app.kubernetes.io/component': 'trust' },
+        },
+        data: { 'ca.crt': tls.caCrt },
+      }]);
     }
     // The CSC accepts through its gateway: it needs no client trust.
     expect(fleet.csc.helmValues().global.eventBus.cpcLeafClientTLS).toBeUndefined();
@@ -62,7 +71,7 @@ describe('LeafTrust', () => {
       const file = path.join(dir, 'ca.crt');
       fs.writeFileSync(file, tls.caCrt);
       const trust = LeafTrust.fromPemFile(file);
-      expect(trust.kind).toBe(LeafTrustKind.PEM);
+      expect(trust.kind).toBe('pem');
       expect(trust.pem).toBe(tls.caCrt);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -103,7 +112,7 @@ describe('LeafTrust', () => {
   });
 
   test('transport tcp: a nats:// endpoint and no tls block', () => {
-    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: DsxTransport.TCP } }));
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: GatewayTransport.TCP } }));
     const values = fleet.cpc('1').helmValues();
     expect(values.global.eventBus.cscEndpoint).toBe('nats://csc.example.com:7422');
     expect(values.global.eventBus.cpcLeafClientTLS).toBeUndefined();
@@ -133,13 +142,13 @@ describe('LeafTrust', () => {
       expect(header).toMatch(/must start with the TLS handshake \(TLS-first\)/);
       expect(header).toMatch(/https:\/\/docs\.nats\.io\/running-a-nats-service\/configuration\/securing_nats\/tls \(TLS-first handshake\)/);
     }
-    const tcpFleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: DsxTransport.TCP } }));
+    const tcpFleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { transport: GatewayTransport.TCP } }));
     expect(tcpFleet.cpc('1').valuesYaml()).not.toMatch(/TLS-first/);
   });
 
   test('fails when cscTrust is set with transport tcp', () => {
     expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({
-      gateway: { transport: DsxTransport.TCP }, cscTrust: LeafTrust.fromPem(tls.caCrt),
+      gateway: { transport: GatewayTransport.TCP }, cscTrust: LeafTrust.fromPem(tls.caCrt),
     }))).toThrow(/cscTrust is set, but cscEndpoint "nats:\/\/csc\.example\.com:7422" uses nats:\/\/.*Fix: remove cscTrust for a plain TCP gateway/);
   });
 

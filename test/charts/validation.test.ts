@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, CpcChart, CscChart, DsxTransport, EventBusFleet, EventBusFleetProps,
+  CertificateIssuer, CpcChart, CscChart, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, NKeyKind, NKeySeed, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
@@ -44,7 +44,7 @@ describe('validation parity with the upstream chart', () => {
 
   test('fails when a CPC would reach the CSC TLS gateway without TLS (or the TCP gateway with TLS)', () => {
     expect(() => fleet({ cscEndpoint: 'nats://csc.example.com:7422' })).toThrow(/uses nats:\/\/ but the CSC gateway terminates TLS.*Fix: use tls:\/\/csc\.example\.com:7422/);
-    expect(() => fleet({ certificates: undefined, gateway: { transport: DsxTransport.TCP }, cscEndpoint: 'tls://csc.example.com:7422' }))
+    expect(() => fleet({ certificates: undefined, gateway: { transport: GatewayTransport.TCP }, cscEndpoint: 'tls://csc.example.com:7422' }))
       .toThrow(/uses tls:\/\/ but the CSC gateway's nats-leafnode listener is plain TCP/);
   });
 
@@ -119,7 +119,7 @@ describe('validation parity with the upstream chart', () => {
   });
 
   test('fails when mTLS client URLs cannot be checked', () => {
-    expect(() => fleet({ certificates: undefined, gateway: { transport: DsxTransport.TCP, mtlsClientUrls: ['mqtts://csc.example.com:8883'] } }))
+    expect(() => fleet({ certificates: undefined, gateway: { transport: GatewayTransport.TCP, mtlsClientUrls: ['mqtts://csc.example.com:8883'] } }))
       .toThrow(/gateway\.mtlsClientUrls is set, but the mTLS server certificate is not issued by cert-manager here/);
   });
 

@@ -225,7 +225,7 @@ describe('errors in the fleet-file user\'s terms', () => {
     const r = await synth(MINIMAL.replace('certificates: { selfSigned: true }\n', ''));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Fix: in the fleet file, set certificates\.ca: \{\} \(one fleet CA that every CPC trusts\), certificates\.issuer \(e\.g\. issuer: \{ kind: Issuer, name: event-bus-certificate-issuer \}\) or certificates\.selfSigned: true/);
-    expect(r.stderr).not.toMatch(/CertificateIssuer\.|DsxTransport\./);
+    expect(r.stderr).not.toMatch(/CertificateIssuer\.|GatewayTransport\./);
   });
 
   test('fails when keys are missing: the fix names --generate-missing, not generateMissing: true', async () => {

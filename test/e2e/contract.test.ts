@@ -26,8 +26,8 @@ import {
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import {
-  CertificateAuthority, CertificateIssuer, DsxTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
-  LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
+  CertificateAuthority, CertificateIssuer, GatewayTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
+  LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { VALUES_FILE } from '../../src/charts/fleet';
@@ -348,7 +348,7 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
   const certificates = issuer === 'fleetCa' ? { ca: CertificateAuthority.fromPem(fleetCa.crt, fleetCa.key) }
     : issuer === 'issuer' ? { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') }
       : issuer === 'clusterIssuer' ? { issuer: CertificateIssuer.fromClusterIssuerName('event-bus-ca') }
-        : { vault: { name: 'event-bus-vault-issuer', server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) } };
+        : { vault: { metadata: { name: 'event-bus-vault-issuer' }, server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) } };
   const tls = c.transport === 'tls';
   const mtls = c.mtls === 'mtls';
   const accounts = accountsOf(c);
@@ -376,7 +376,7 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
     secretOverrides: fleetRenames(c).length ? fleetRenames(c) : undefined,
     certificates,
     gateway: {
-      transport: tls ? DsxTransport.TLS : DsxTransport.TCP,
+      transport: tls ? GatewayTransport.TLS : GatewayTransport.TCP,
       routeApiVersion: c.routes === 'manifests-v1' ? RouteApiVersion.V1 : RouteApiVersion.V1ALPHA2,
       routeRendering: c.routes === 'helm-values' ? RouteRendering.HELM_VALUES : RouteRendering.MANIFESTS,
     },
@@ -447,7 +447,7 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
     ['CSC reached by IP only', base({ delivery: 'vaultStaticSecrets' }),
       (p) => ({ ...p, csc: { gateway: { ipAddresses: ['172.18.200.1'] } } }), { cscAddresses: ['172.18.200.1'] }],
     ['CSC gateway certificate from an existing TLS Secret', base({ transport: 'tls', delivery: 'externalSecrets' }),
-      (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: TlsSecret.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
+      (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: ServerCertificate.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
     ['a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway', base({ transport: 'tls' }),
       (p) => ({ ...p, certificates: { selfSigned: true }, cscTrust: LeafTrust.fromPem(fleetCa.crt) }), {}, /self-?signed/i],
     ['CPC-2 without a gateway', base({ delivery: 'existing', endpoint: 'cpc2-external' }),

@@ -20,7 +20,7 @@ import {
 import { STREAM_REWRITES } from './nack-standin';
 import { useNativeEd25519 } from './native-ed25519';
 import { AuthCalloutResponder, authCalloutInputsFromPod, MqttClient, startSniPassthroughProxy } from './standins';
-import { DsxTransport } from '../../src';
+import { GatewayTransport } from '../../src';
 import { writeProofReport } from '../proof/scenarios';
 import { NATS_SERVER_BIN, natsServerAvailable } from '../util/nats-server';
 import { chartMissing, HELM_BIN, helmMissing, toolTest, UPSTREAM_CHART } from '../util/tools';
@@ -81,7 +81,7 @@ const keysDir = path.join(work, 'keys');
 const started: RunningCluster[] = [];
 const clients: NatsConnection[] = [];
 
-async function startFleet(transport: DsxTransport, name: string): Promise<Fleet> {
+async function startFleet(transport: GatewayTransport, name: string): Promise<Fleet> {
   const dir = path.join(work, name);
   const synth = await synthesizeFleet({ workDir: dir, keysDir, cpcIds: CPC_IDS, transport });
   const objects = synth.clusters.map((c) => new ClusterObjects(c.name, renderCluster(c, dir), c.objects));
@@ -186,7 +186,7 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     report.natsServer = version(NATS_SERVER_BIN, ['--version']);
     report.helm = version(HELM_BIN, ['version', '--short']);
     report.chart = YAML.parse(fs.readFileSync(path.join(UPSTREAM_CHART!, 'Chart.yaml'), 'utf8')).version;
-    fleet = await startFleet(DsxTransport.TLS, 'tls');
+    fleet = await startFleet(GatewayTransport.TLS, 'tls');
   }, 60_000);
 
   afterAll(async () => {
@@ -243,7 +243,7 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     await expectLeafsFormed(fleet);
     // A real CPC of the library, from the same key store, that this CSC was never told about (cpcIds [1, 2]).
     const dir = path.join(work, 'rogue');
-    const other = await synthesizeFleet({ workDir: dir, keysDir, cpcIds: ['1', '2', '3'], transport: DsxTransport.TLS });
+    const other = await synthesizeFleet({ workDir: dir, keysDir, cpcIds: ['1', '2', '3'], transport: GatewayTransport.TLS });
     const c3 = other.cluster('cpc-3');
     const cscCallout = callouts.get('csc')!;
     const before = cscCallout.decisions().length;
@@ -358,7 +358,7 @@ describe('a fleet started from the real chart\'s rendered config', () => {
   }, 20_000);
 
   toolTest('transport tcp: each CPC\'s leaf joins accounts CSC and LaunchLayer directly', missing, async () => {
-    const tcp = await startFleet(DsxTransport.TCP, 'tcp');
+    const tcp = await startFleet(GatewayTransport.TCP, 'tcp');
     try {
       const leaf = tcp.csc.gateway!.listeners.get('nats-leafnode')!;
       expect([leaf.protocol, leaf.terminating]).toEqual(['TCP', undefined]);

@@ -46,7 +46,7 @@ import { issueCertificate } from './cert-manager-standin';
 import { createRenderedStreams } from './nack-standin';
 import { Endpoint, RunningTlsTerminatingProxy, startTlsTerminatingProxy } from './standins';
 import {
-  CertificateAuthority, DirectoryKeyStore, DsxTransport, EventBusClusterChart, EventBusFleet, MtlsServerTls, NKeyPermission, SecretsDelivery,
+  CertificateAuthority, DirectoryKeyStore, GatewayTransport, EventBusClusterChart, EventBusFleet, MtlsServerTls, NKeyPermission, SecretsDelivery,
 } from '../../src';
 import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/certificates/evaluation';
 import { freePort, NatsPorts, RunningNatsServer, startNatsServerProcess } from '../util/nats-server';
@@ -121,7 +121,7 @@ export interface FleetSpec {
   /** The key store directory (shared by fleets that must hold the same keys). */
   readonly keysDir: string;
   readonly cpcIds: string[];
-  readonly transport: DsxTransport;
+  readonly transport: GatewayTransport;
 }
 
 export interface SynthesizedFleet {
@@ -191,7 +191,7 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
     tlsCrt: certs.get(n)!['nats-mtls-server-tls/tls.crt'],
     tlsKey: certs.get(n)!['nats-mtls-server-tls/tls.key'],
   });
-  const scheme = spec.transport === DsxTransport.TLS ? 'tls' : 'nats';
+  const scheme = spec.transport === GatewayTransport.TLS ? 'tls' : 'nats';
   const ca = await fleetCa(spec.keysDir);
 
   const fleet = new EventBusFleet(new App({ outdir: path.join(spec.workDir, 'cdk8s.out') }), 'fleet', {

@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { CertificateIssuer, DsxTransport, EventBusGateway, MtlsServerCertificate, RouteApiVersion, RouteRendering } from '../../src';
+import { CertificateIssuer, GatewayTransport, EventBusGateway, MtlsServerCertificate, RouteApiVersion, RouteRendering } from '../../src';
 import { EventBusError } from '../../src/errors';
 import { validateManifests } from '../util/schema';
 
@@ -15,8 +15,8 @@ interface Case {
 function synth(k: Case) {
   const c = new Chart(Testing.app(), 'test', { namespace: 'dsx' });
   const mtls = new MtlsServerCertificate(c, 'MtlsCert', { issuer, externalHostnames: k.externalHostnames });
-  EventBusGateway.dsxDefault(c, 'Gw', {
-    transport: DsxTransport.TCP,
+  EventBusGateway.withEventBusListeners(c, 'Gw', {
+    transport: GatewayTransport.TCP,
     routeApiVersion: k.version,
     routeRendering: k.version === RouteApiVersion.V1 ? RouteRendering.MANIFESTS : undefined,
     mtlsHostnames: k.mtlsHostnames,

@@ -1,10 +1,10 @@
 import { Chart, Testing } from 'cdk8s';
 import {
-  AllowedRoutes, CertificateIssuer, DsxTransport, EventBusGateway, RouteApiVersion, RouteBackend, RouteRendering,
-  ServerCertificate, TlsSecret,
+  AllowedRoutes, CertificateIssuer, GatewayTransport, EventBusGateway, RouteApiVersion, RouteBackend, RouteRendering,
+  ServerCertificate,
 } from '../../src';
 
-const cert = TlsSecret.fromSecretName('event-bus-server-tls-certificate');
+const cert = ServerCertificate.fromSecretName('event-bus-server-tls-certificate');
 
 function chart(namespace: string | null = 'dsx') {
   return new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });
@@ -145,17 +145,17 @@ describe('route rules', () => {
   });
 
   test('fails when the listener admits its own namespace only and the route lives elsewhere', () => {
-    const { gw } = gateway({ ...manifests(), namespace: 'envoy-gateway-system' });
+    const { gw } = gateway({ ...manifests(), metadata: { namespace: 'envoy-gateway-system' } });
     const l = gw.addTcpListener('mqtt', { port: 1883, allowedRoutes: AllowedRoutes.sameNamespace() });
     expect(() => l.addRoute('R', { backend: RouteBackend.natsMqtt() }))
       .toThrow(/route namespace "dsx" is not the Gateway's namespace "envoy-gateway-system", and listener "mqtt" admits routes from its own namespace only/);
-    expect(l.addRoute('R', { backend: RouteBackend.natsMqtt(), namespace: 'envoy-gateway-system' }).namespace).toBe('envoy-gateway-system');
+    expect(l.addRoute('R', { backend: RouteBackend.natsMqtt(), metadata: { namespace: 'envoy-gateway-system' } }).namespace).toBe('envoy-gateway-system');
   });
 
   test('fails when two routes of one kind have the same name and namespace (manifest rendering)', () => {
     const { gw } = gateway(manifests());
-    gw.addTcpListener('a', { port: 1 }).addRoute('R', { backend: RouteBackend.service('x', 1), name: 'same' });
-    expect(() => gw.addTcpListener('b', { port: 2 }).addRoute('R', { backend: RouteBackend.service('y', 2), name: 'same' }))
+    gw.addTcpListener('a', { port: 1 }).addRoute('R', { backend: RouteBackend.service('x', 1), metadata: { name: 'same' } });
+    expect(() => gw.addTcpListener('b', { port: 2 }).addRoute('R', { backend: RouteBackend.service('y', 2), metadata: { name: 'same' } }))
       .toThrow(/a TCPRoute named "same" already exists in this namespace \(test\/Gw\/a\/R\)/);
   });
 
@@ -193,13 +193,13 @@ describe('Helm-values rendering: only the chart\'s four routes are expressible',
 
   test('fails when the route name differs from the chart\'s', () => {
     const { gw } = gateway();
-    expect(() => gw.addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt(), name: 'my-mqtt' }))
+    expect(() => gw.addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt(), metadata: { name: 'my-mqtt' } }))
       .toThrow(/route name "my-mqtt" differs from the name the chart gives the route for nats:1883 \("nats-mqtt"\)\. Allowed: "nats-mqtt"/);
   });
 
   test('fails when a route namespace is set', () => {
     const { gw } = gateway();
-    expect(() => gw.addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt(), namespace: 'apps' }))
+    expect(() => gw.addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt(), metadata: { namespace: 'apps' } }))
       .toThrow(/route namespace "apps" is set, but the chart creates its routes in its release namespace/);
   });
 
@@ -222,21 +222,21 @@ describe('Helm-values rendering: only the chart\'s four routes are expressible',
 
 describe('DSX defaults', () => {
   test('fails when TLS transport has no certificate', () => {
-    expect(() => EventBusGateway.dsxDefault(chart(), 'Gw')).toThrow(/test\/Gw: transport TLS needs a certificate for the TLS-terminate listeners\. .* Fix: pass certificate, or use transport: DsxTransport.TCP/);
+    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw')).toThrow(/test\/Gw: transport TLS needs a certificate for the TLS-terminate listeners\. .* Fix: pass certificate, or use transport: GatewayTransport.TCP/);
   });
 
   test('fails when TCP transport is given a certificate or hostnames', () => {
-    expect(() => EventBusGateway.dsxDefault(chart(), 'Gw', { transport: DsxTransport.TCP, certificate: cert })).toThrow(/certificate is set but transport is TCP/);
-    expect(() => EventBusGateway.dsxDefault(chart(), 'Gw', { transport: DsxTransport.TCP, hostnames: ['a.example.com'] })).toThrow(/hostnames are set but transport is TCP/);
+    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw', { transport: GatewayTransport.TCP, certificate: cert })).toThrow(/certificate is set but transport is TCP/);
+    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw', { transport: GatewayTransport.TCP, hostnames: ['a.example.com'] })).toThrow(/hostnames are set but transport is TCP/);
   });
 
   test('fails when mTLS options are given with mTLS disabled', () => {
-    expect(() => EventBusGateway.dsxDefault(chart(), 'Gw', { transport: DsxTransport.TCP, mtls: false, mtlsHostnames: ['m.example.com'] }))
+    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw', { transport: GatewayTransport.TCP, mtls: false, mtlsHostnames: ['m.example.com'] }))
       .toThrow(/mTLS options are set but mtls is false/);
   });
 
   test('fails when added twice', () => {
-    const gw = EventBusGateway.dsxDefault(chart(), 'Gw', { transport: DsxTransport.TCP });
-    expect(() => gw.addDsxListeners({ transport: DsxTransport.TCP })).toThrow(/the DSX listeners were added already/);
+    const gw = EventBusGateway.withEventBusListeners(chart(), 'Gw', { transport: GatewayTransport.TCP });
+    expect(() => gw.addEventBusListeners({ transport: GatewayTransport.TCP })).toThrow(/the event bus listeners were added already/);
   });
 });

@@ -24,7 +24,7 @@ import * as YAML from 'yaml';
 import { readSynthOutput, tempDir, writeProofReport } from './scenarios';
 import {
   CertificateIssuer, ClusterGatewayOptions, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
-  PrivateKeyAlgorithm, SecretsDelivery, SecretStoreKind, TlsSecret, VaultAuth,
+  PrivateKeyAlgorithm, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { GatewayDoc } from '../../src/cli/fleet-doc';
@@ -366,7 +366,7 @@ function gatewayProps(g: GatewayDesc | undefined, replicas?: number): ClusterGat
   const { serverTlsSecretName, ...rest } = g;
   return strip({
     ...rest,
-    serverTlsSecret: serverTlsSecretName === undefined ? undefined : TlsSecret.fromSecretName(serverTlsSecretName),
+    serverTlsSecret: serverTlsSecretName === undefined ? undefined : ServerCertificate.fromSecretName(serverTlsSecretName),
     envoy: replicas === undefined ? rest.envoy : { ...rest.envoy, replicas },
   }) as ClusterGatewayOptions;
 }
@@ -394,7 +394,7 @@ function toProps(d: FleetDesc): EventBusFleetProps {
   const c = d.certificates;
   const certificateOptions = p.vault ? {
     vault: {
-      name: 'event-bus-vault-issuer',
+      metadata: { name: 'event-bus-vault-issuer' },
       server: 'https://vault.example.com:8200',
       path: 'pki_int/sign/event-bus',
       auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),
@@ -408,7 +408,7 @@ function toProps(d: FleetDesc): EventBusFleetProps {
     privateKey: c.privateKey as PrivateKeyAlgorithm | undefined,
   }) : undefined;
   const mtlsServerTls = p.mtlsServerTls === 'delivery' ? MtlsServerTls.fromDelivery()
-    : p.mtlsServerTls === 'secret' ? MtlsServerTls.fromTlsSecretSource(TlsSecret.fromSecretName('nats-mtls-server-tls')) : undefined;
+    : p.mtlsServerTls === 'secret' ? MtlsServerTls.fromTlsSecretSource(ServerCertificate.fromSecretName('nats-mtls-server-tls')) : undefined;
   return strip({
     namespace: d.namespace,
     labels: d.labels,

@@ -11,7 +11,7 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, DsxTransport, EventBusFleet, EventBusFleetProps, IKeyStore, LeafTrust, RouteApiVersion,
+  CertificateIssuer, GatewayTransport, EventBusFleet, EventBusFleetProps, IKeyStore, LeafTrust, RouteApiVersion,
   RouteRendering, SecretsDelivery, SecretStoreKind, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
@@ -119,7 +119,7 @@ export interface Scenario {
   readonly name: string;
   readonly delivery: DeliveryName;
   readonly mtls: boolean;
-  readonly transport: DsxTransport;
+  readonly transport: GatewayTransport;
   readonly routeApiVersion: RouteApiVersion;
   readonly routeRendering: RouteRendering;
   readonly extraAccount: boolean;
@@ -142,7 +142,7 @@ export function scenarioMatrix(): Scenario[] {
   let n = 0;
   for (const delivery of DELIVERIES) {
     for (const mtls of [true, false]) {
-      for (const transport of [DsxTransport.TLS, DsxTransport.TCP]) {
+      for (const transport of [GatewayTransport.TLS, GatewayTransport.TCP]) {
         for (const routeApiVersion of [RouteApiVersion.V1ALPHA2, RouteApiVersion.V1]) {
           for (const routeRendering of [RouteRendering.HELM_VALUES, RouteRendering.MANIFESTS]) {
             for (const extraAccount of [false, true]) {
@@ -173,7 +173,7 @@ export function scenarioMatrix(): Scenario[] {
 interface ScenarioChoice {
   delivery: DeliveryName;
   mtls: boolean;
-  transport: DsxTransport;
+  transport: GatewayTransport;
   routeApiVersion: RouteApiVersion;
   routeRendering: RouteRendering;
   extraAccount: boolean;
@@ -184,7 +184,7 @@ function scenarioProps(c: ScenarioChoice, keys: IKeyStore): EventBusFleetProps {
   const certificates = c.issuer === 'selfSigned' ? { selfSigned: true }
     : c.issuer === 'vault' ? {
       vault: {
-        name: 'event-bus-vault-issuer',
+        metadata: { name: 'event-bus-vault-issuer' },
         server: 'https://vault.example.com:8200',
         path: 'pki_int/sign/event-bus',
         auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),
@@ -192,7 +192,7 @@ function scenarioProps(c: ScenarioChoice, keys: IKeyStore): EventBusFleetProps {
     }
       : c.issuer === 'issuer' ? { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') }
         : { issuer: CertificateIssuer.fromClusterIssuerName('event-bus-ca') };
-  const tls = c.transport === DsxTransport.TLS;
+  const tls = c.transport === GatewayTransport.TLS;
   return {
     keys,
     // A CA made inside each cluster: the CPCs trust the one the deployer copies from the CSC.

@@ -1,16 +1,16 @@
 import { Duration } from 'cdk8s';
-import { EventBusCluster, SecretsDelivery, SecretsDeliveryKind, SecretStoreKind } from '../../src';
+import { EventBusCluster, SecretsDelivery, SecretStoreKind } from '../../src';
 
 describe('SecretsDelivery', () => {
   test('kinds and remote paths', () => {
-    expect(SecretsDelivery.inline().kind).toBe(SecretsDeliveryKind.INLINE);
-    expect(SecretsDelivery.existing().kind).toBe(SecretsDeliveryKind.EXISTING);
+    expect(SecretsDelivery.inline().kind).toBe('inline');
+    expect(SecretsDelivery.existing().kind).toBe('existing');
     const eso = SecretsDelivery.externalSecrets({ storeName: 'vault', storeKind: SecretStoreKind.CLUSTER_SECRET_STORE });
-    expect(eso.kind).toBe(SecretsDeliveryKind.EXTERNAL_SECRETS);
+    expect(eso.kind).toBe('externalSecrets');
     expect(eso.prefix).toBe('dsx-event-bus');
     expect(eso.remotePath(EventBusCluster.csc(), 'nats-xkey')).toBe('dsx-event-bus/csc/nats-xkey');
     const vso = SecretsDelivery.vaultStaticSecrets({ prefix: 'prod/dsx.event-bus' });
-    expect(vso.kind).toBe(SecretsDeliveryKind.VAULT_STATIC_SECRETS);
+    expect(vso.kind).toBe('vaultStaticSecrets');
     expect(vso.remotePath(EventBusCluster.cpc('3'), 'nats-leaf-csc')).toBe('prod/dsx.event-bus/cpc-3/nats-leaf-csc');
   });
 

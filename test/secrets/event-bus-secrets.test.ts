@@ -13,6 +13,13 @@ import { describeKeyFile } from '../../src/keys/layout';
 import { validateManifests } from '../util/schema';
 import { describeSeeds, findSeeds } from '../util/seeds';
 
+/** The standard labels of every Secret object. */
+const SECRET_LABELS = {
+  'app.kubernetes.io/part-of': 'dsx-event-bus',
+  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
+  'app.kubernetes.io/component': 'secrets',
+};
+
 const keys = new DeterministicKeyStore();
 let tls: TlsFixture;
 beforeAll(async () => {
@@ -187,7 +194,7 @@ describe('EventBusSecrets: ExternalSecret and VaultStaticSecret objects', () => 
         name: 'nats-nack-user',
         creationPolicy: 'Owner',
         immutable: true,
-        template: { type: 'Opaque', metadata: { labels: { 'app.kubernetes.io/part-of': 'dsx-event-bus' } } },
+        template: { type: 'Opaque', metadata: { labels: SECRET_LABELS } },
       },
       data: [
         { secretKey: 'nack-user.nk', remoteRef: { key: 'prod/event-bus/cpc-1/nats-nack-user', property: 'nack-user.nk' } },
@@ -210,7 +217,7 @@ describe('EventBusSecrets: ExternalSecret and VaultStaticSecret objects', () => 
       destination: {
         name: 'nats-leaf-cpc-2',
         create: true,
-        labels: { 'app.kubernetes.io/part-of': 'dsx-event-bus' },
+        labels: SECRET_LABELS,
         transformation: { excludeRaw: true, includes: ['^pubkey$'] },
       },
     });

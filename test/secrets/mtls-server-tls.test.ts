@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { TlsFixture, tlsFixture } from './tls-fixture';
 import {
-  CertificateIssuer, EventBusCluster, EventBusSecrets, MtlsServerCertificate, MtlsServerTls, MtlsServerTlsKind,
+  CertificateIssuer, EventBusCluster, EventBusSecrets, MtlsServerCertificate, MtlsServerTls, 
   SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
@@ -17,10 +17,10 @@ beforeAll(async () => {
 
 describe('MtlsServerTls', () => {
   test('kinds', () => {
-    expect(MtlsServerTls.fromDelivery().kind).toBe(MtlsServerTlsKind.DELIVERY);
+    expect(MtlsServerTls.fromDelivery().kind).toBe('delivery');
     const source = { tlsSecretName: 'x' };
     expect(MtlsServerTls.fromTlsSecretSource(source).source).toBe(source);
-    expect(MtlsServerTls.fromPem({ caCrt: tls.caCrt, tlsCrt: tls.tlsCrt, tlsKey: tls.tlsKey }).kind).toBe(MtlsServerTlsKind.PEM);
+    expect(MtlsServerTls.fromPem({ caCrt: tls.caCrt, tlsCrt: tls.tlsCrt, tlsKey: tls.tlsKey }).kind).toBe('pem');
   });
 
   test('accepts a chain whose last certificate is the CA itself', () => {

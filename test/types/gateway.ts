@@ -8,12 +8,12 @@
  */
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, EventBusGateway, GatewayListener, RouteBackend, ServerCertificate,
-  TcpListener, TlsPassthroughListener, TlsSecret, TlsTerminateListener,
+  CertificateIssuer, EventBusGateway, IGatewayListener, RouteBackend, ServerCertificate,
+  TcpListener, TlsPassthroughListener, TlsTerminateListener,
 } from '../../src';
 
 const chart = Testing.chart();
-const gateway = new EventBusGateway(chart, 'Gateway', { namespace: 'dsx' });
+const gateway = new EventBusGateway(chart, 'Gateway', { metadata: { namespace: 'dsx' } });
 const certificate = new ServerCertificate(chart, 'Cert', {
   issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer'),
   dnsNames: ['event-bus.example.com'],
@@ -30,8 +30,8 @@ tcp.addRoute('RouteOnTcp', { backend });
 terminate.addRoute('RouteOnTerminate', { backend: RouteBackend.natsClient() });
 terminate.addTcpRoute('TcpOnTerminate', { backend: RouteBackend.natsClient() });
 passthrough.addTlsRoute('TlsOnPassthrough', { backend: RouteBackend.natsMqttMtls(), hostnames: ['mqtt-mtls.example.com'] });
-gateway.addTlsTerminateListener('existing-secret', { port: 9443, certificate: TlsSecret.fromSecretName('my-tls') });
-const anyListener: GatewayListener = passthrough;
+gateway.addTlsTerminateListener('existing-secret', { port: 9443, certificate: ServerCertificate.fromSecretName('my-tls') });
+const anyListener: IGatewayListener = passthrough;
 void anyListener;
 
 // TLSRoute on a TLS-terminate listener (the page's table: Terminate -> TCPRoute).

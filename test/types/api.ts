@@ -1,0 +1,36 @@
+/**
+ * Compile-time proof of the public API's shape (issue 12): each line marked
+ * @ts-expect-error must fail to compile. `tsc` (run by `npx projen
+ * test:types`) reports an unused @ts-expect-error as an error, so exporting
+ * one of these again fails the build. Type-checked, never executed.
+ */
+import * as api from '../../src';
+
+// Kinds only the library reads are internal; the public `kind` properties are strings.
+// @ts-expect-error RouteKind is internal
+void api.RouteKind;
+// @ts-expect-error SecretsDeliveryKind is internal
+void api.SecretsDeliveryKind;
+// @ts-expect-error MtlsServerTlsKind is internal
+void api.MtlsServerTlsKind;
+// @ts-expect-error LeafTrustKind is internal
+void api.LeafTrustKind;
+// @ts-expect-error CertificateAuthorityKind is internal
+void api.CertificateAuthorityKind;
+const deliveryKind: string = api.SecretsDelivery.inline().kind;
+void deliveryKind;
+
+// No name clash with cdk8s-plus: an existing TLS Secret is imported on the construct class.
+// @ts-expect-error TlsSecret is gone (cdk8s-plus has a TlsSecret that creates one)
+void api.TlsSecret;
+const existing: api.ITlsSecretSource = api.ServerCertificate.fromSecretName('event-bus-server-tls-certificate');
+void existing;
+
+// One naming style: no Dsx* names.
+// @ts-expect-error DsxTransport is now GatewayTransport
+void api.DsxTransport;
+void api.GatewayTransport.TLS;
+
+// GatewayListener is an interface: there is no abstract listener to construct.
+// @ts-expect-error GatewayListener is not a value
+void api.GatewayListener;
