@@ -44,7 +44,8 @@ const pair = (secretName: string, kind: NKeyKind): BaseSecretSpec => ({
 
 /**
  * The base secrets every cluster (CSC and each CPC) holds, written once when
- * `<cluster>/nkeys` does not exist yet (https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh).
+ * `<cluster>/nkeys` does not exist yet, as the upstream script does:
+ * https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh
  */
 export const BASE_SECRETS: readonly BaseSecretSpec[] = [
   pair('nats-auth-signing', NKeyKind.ACCOUNT),
@@ -167,8 +168,8 @@ export function describeKeyFile(cluster: string, secretName: string, key: string
 }
 
 // ---------------------------------------------------------------------------
-// Naming rules (the script, https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh, and the chart's
-// https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/nats-event-bus/templates/validation.yaml agree).
+// Naming rules: the script above and the chart's validation agree
+// (https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/nats-event-bus/templates/validation.yaml).
 
 const CPC_ID = /^[a-z0-9]+$/;
 const ACCOUNT_NAME = /^[A-Za-z][A-Za-z0-9]*$/;

@@ -140,15 +140,6 @@ describe('DirectoryKeyStore', () => {
       expect(() => store.readPublicKey('cpc-1', 'nats-xkey')).toThrow(/holds U[A-Z2-7]{55}, which is a user key, not a curve key/);
     });
 
-    test('fails when a seed does not derive its pubkey (either read)', () => {
-      const { root } = generated();
-      write(root, 'csc/nkeys/nats-mtls-leaf/pubkey', nkeysPair('user').pub);
-      const store = DirectoryKeyStore.open(root);
-      const message = new RegExp(`^${file(root, 'csc/nkeys/nats-mtls-leaf/pubkey')}: does not match ${file(root, 'csc/nkeys/nats-mtls-leaf/seed')}`);
-      expect(() => store.readSeed('csc', 'nats-mtls-leaf')).toThrow(message);
-      expect(() => store.readPublicKey('csc', 'nats-mtls-leaf')).toThrow(message);
-    });
-
     test('fails when a copy differs from its source', () => {
       const { root } = generated();
       write(root, 'cpc-2/nkeys/auth-callout-keys/nkey-seed', nkeysPair('user').seed);
@@ -160,13 +151,20 @@ describe('DirectoryKeyStore', () => {
       expect(store.readSeed('cpc-2', 'nats-authx-user').kind).toBe(NKeyKind.USER);
     });
 
-    test('fails when the two sides of a leaf pair differ (both in this root)', () => {
+    // The file replaced by a fresh key, then the public-key file and the seed file it no longer matches.
+    test.each([
+      ['a seed does not derive its pubkey', 'csc/nkeys/nats-mtls-leaf/pubkey', 'csc/nkeys/nats-mtls-leaf/pubkey', 'csc/nkeys/nats-mtls-leaf/seed'],
+      ['the two sides of a leaf pair differ (both in this root)', 'cpc-1/nkeys/nats-leaf-launchlayer-csc/seed', 'csc/nkeys/nats-leaf-launchlayer-cpc-1/pubkey', 'cpc-1/nkeys/nats-leaf-launchlayer-csc/seed'],
+    ])('fails when %s (either read)', (_, replaced, pubRel, seedRel) => {
       const { root } = generated();
-      write(root, 'cpc-1/nkeys/nats-leaf-launchlayer-csc/seed', nkeysPair('user').seed);
+      const fresh = nkeysPair('user');
+      write(root, replaced, replaced.endsWith('/seed') ? fresh.seed : fresh.pub);
       const store = DirectoryKeyStore.open(root);
-      const message = new RegExp(`^${file(root, 'csc/nkeys/nats-leaf-launchlayer-cpc-1/pubkey')}: does not match ${file(root, 'cpc-1/nkeys/nats-leaf-launchlayer-csc/seed')}`);
-      expect(() => store.readPublicKey('csc', 'nats-leaf-launchlayer-cpc-1')).toThrow(message);
-      expect(() => store.readSeed('cpc-1', 'nats-leaf-launchlayer-csc')).toThrow(message);
+      const message = new RegExp(`^${file(root, pubRel)}: does not match ${file(root, seedRel)}`);
+      const [pubCluster, , pubSecret] = pubRel.split('/');
+      const [seedCluster, , seedSecret] = seedRel.split('/');
+      expect(() => store.readSeed(seedCluster, seedSecret)).toThrow(message);
+      expect(() => store.readPublicKey(pubCluster, pubSecret)).toThrow(message);
     });
 
     test('a root holding only one side of a leaf pair is fine', () => {

@@ -1,7 +1,8 @@
 /**
  * The generation engine behind `dsx-event-bus nkeys` and
- * `DirectoryKeyStore.ensure`: upstream `generate-nkeys.sh` semantics
- * (https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh), split into a read-only plan and an apply step.
+ * `DirectoryKeyStore.ensure`: the semantics of the upstream
+ * `generate-nkeys.sh` (https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh),
+ * split into a read-only plan and an apply step.
  *
  * - {@link planKeyStore} reads and verifies every file it is responsible for
  *   (modes, key kinds, seed/pubkey derivations, copies, leaf pairs, strays,
@@ -610,7 +611,7 @@ class Planner {
   }
 
   // -------------------------------------------------------------------------
-  // Leaf pairs (as https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh writes them)
+  // Leaf pairs (as generate-nkeys.sh writes them)
 
   private leafPair(p: LeafPairId, requested: boolean, journal: Journal | undefined): void {
     const generate = this.mode === PlanMode.GENERATE;
