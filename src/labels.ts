@@ -5,7 +5,7 @@
  * construct's `metadata` prop with them. User labels win over these.
  */
 import type { ApiObjectMetadata } from 'cdk8s';
-import { validateAnnotations, validateLabels, validateNamespace, validateObjectName } from './certificates/names';
+import { validateAnnotations, validateLabels, validateNamespace, validateObjectName } from './k8s/names';
 
 /** `app.kubernetes.io/part-of` of everything the library emits. */
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of';

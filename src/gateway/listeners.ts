@@ -4,7 +4,6 @@ import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { parseClientUrl } from '../endpoint';
 import { problem, quote } from '../errors';
 import { resolveMetadata } from '../labels';
-import { parseClientUrl } from '../endpoint';
 import type { EventBusGateway } from './gateway';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteKind, RouteRendering } from './route-types';
 import { GatewayRoute, GatewayRouteOptions, RouteDecision, TerminateRouteOptions, TlsRouteOptions } from './routes';

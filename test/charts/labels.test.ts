@@ -1,7 +1,8 @@
 import { Testing } from 'cdk8s';
 import {
-  CertificateAuthority, DeterministicKeyStore, EventBusFleet, EventBusFleetProps, LeafTrust, RouteRendering, SecretsDelivery, SecretStoreKind,
+  CertificateAuthority, EventBusFleet, EventBusFleetProps, LeafTrust, RouteRendering, SecretsDelivery, SecretStoreKind,
 } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { generateEvaluationCa } from '../../src/certificates/evaluation';
 import { tlsFixture } from '../secrets/tls-fixture';
 

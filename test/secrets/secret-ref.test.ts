@@ -1,9 +1,9 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus27 from 'cdk8s-plus-27';
 // cdk8s-plus-33 is what `cdk8s init` brings today (here through cdk8s-cli).
-// eslint-disable-next-line import/no-extraneous-dependencies
 import * as kplus33 from 'cdk8s-plus-33';
-import { DeterministicKeyStore, EventBusCluster, EventBusSecrets, SecretsDelivery } from '../../src';
+import { EventBusCluster, EventBusSecrets, SecretsDelivery } from '../../src';
+import { DeterministicKeyStore } from '../../src/testing';
 import { validateManifests } from '../util/schema';
 
 const keys = new DeterministicKeyStore();
