@@ -26,7 +26,7 @@ describe('beside cdk8s-plus-33', () => {
       const { Testing } = require('cdk8s');
       const lib = require(${JSON.stringify(REPO)});
       const fleet = new lib.EventBusFleet(Testing.app(), 'event-bus', {
-        keys: new lib.DeterministicKeyStore(), delivery: lib.SecretsDelivery.existing(), certificates: { issuer: lib.CertificateIssuer.fromClusterIssuerName('vault-pki') },
+        keys: new lib.testing.DeterministicKeyStore(), delivery: lib.SecretsDelivery.existing(), certificates: { issuer: lib.CertificateIssuer.fromClusterIssuerName('vault-pki') },
         csc: { gateway: { hostnames: ['csc.example.com'] } }, cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
       });
       const kinds = fleet.charts.flatMap((c) => Testing.synth(c).map((o) => o.kind));
