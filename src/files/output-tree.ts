@@ -282,6 +282,7 @@ function plan(root: string, clusters: readonly OutputCluster[], old: RecordData 
   };
   const oldClusters = old?.clusters ?? {};
   const wanted = new Set(clusters.map((c) => c.name));
+  const byName = new Map(clusters.map((c) => [c.name, c]));
   const keep = new Map<string, Array<{ rel: string; st: fs.Stats }>>();
   const replace: string[] = [];
   const remove: string[] = [];
@@ -328,7 +329,7 @@ function plan(root: string, clusters: readonly OutputCluster[], old: RecordData 
     keep.set(name, carried);
     if (newFiles) {
       // A folder that already holds exactly these files stays as it is (same bytes, same mtimes).
-      if (ours && sameFiles(dir, ours, newFiles, entries)) continue;
+      if (ours && sameFiles(dir, ours, newFiles, entries, byName.get(name)!.files)) continue;
       replace.push(name);
       unchanged = false;
       for (const rel of Object.keys(ours ?? {})) if (!(rel in newFiles)) notices.push(`removed ${path.join(dir, rel)} (no longer in the output)`);
@@ -350,17 +351,21 @@ function plan(root: string, clusters: readonly OutputCluster[], old: RecordData 
   return { newRecord, keep, replace, remove, notices, unchanged };
 }
 
-/** The folder holds exactly our files with the recorded content (no write needed). */
-function sameFiles(dir: string, ours: FileHashes, wanted: FileHashes, entries: Array<{ rel: string; st: fs.Stats }>): boolean {
+/** The folder holds exactly our files with the new content (no write needed). */
+function sameFiles(
+  dir: string, ours: FileHashes, wanted: FileHashes, entries: Array<{ rel: string; st: fs.Stats }>, files: readonly OutputFile[],
+): boolean {
   const a = Object.keys(ours).sort();
   const b = Object.keys(wanted).sort();
   if (a.length !== b.length || a.some((x, i) => x !== b[i] || ours[x] !== wanted[x])) return false;
   const onDisk = new Map(entries.map((e) => [e.rel, e.st]));
+  const content = new Map(files.map((f) => [f.path, f.content]));
   return a.every((rel) => {
     const st = onDisk.get(rel);
     if (!st?.isFile()) return false;
     try {
-      return sha256(fs.readFileSync(path.join(dir, rel), 'utf8')) === wanted[rel];
+      // The bytes themselves, not another hash of them.
+      return fs.readFileSync(path.join(dir, rel), 'utf8') === content.get(rel);
     } catch {
       return false;
     }
