@@ -1,11 +1,17 @@
 /**
- * Fleet synthesis as a whole: EventBusFleet (1 CSC + N CPCs, LaunchLayer
+ * Fleet synthesis as a whole: an EventBusFleet (1 CSC + N CPCs, LaunchLayer
  * extra account, mTLS, TLS gateway, inline Secrets from the deterministic
- * store) built and written with `fleet.synth(dir)` in a fresh node process
- * per run (compiled lib/), for N = 10, 100, 1000. Reports the in-process
- * wall time (construct + validate + render + write), the whole process's
- * wall time, peak RSS and the object count.
- * Goals (issue 6): 1+100 <= 3 s; 1+1000 <= 11x the 1+100 time; peak RSS <= 1.5 GB.
+ * store) in an EventBusApp, written by `app.synthOutput()` (what `cdk8s
+ * synth` and `dsx-event-bus synth` run) in a fresh node process per run
+ * (compiled lib/), for N = 10, 100, 1000.
+ *
+ * Absolute times on a shared disk vary several-fold from hour to hour, so the
+ * 1+1000 figure is set beside a floor measured in the same minute: `tar -x`
+ * of the very same output tree followed by `sync` (creating those files and
+ * making them durable, with no work of ours).
+ *
+ * Goals (issue 12): 1+1000 <= 2x the floor; 1+1000 <= 11x the 1+100 time;
+ * peak RSS <= 300 MiB; a rerun with nothing changed rewrites no file.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -17,12 +23,11 @@ const ROOT = path.join(__dirname, '..');
 
 const CHILD = `
 const t0 = process.hrtime.bigint();
-const { App } = require('cdk8s');
 const lib = require(${JSON.stringify(path.join(ROOT, 'lib', 'index.js'))});
 const n = Number(process.argv[1]);
 const out = process.argv[2];
-const app = new App({ outdir: out });
-const fleet = new lib.EventBusFleet(app, 'fleet', {
+const app = new lib.EventBusApp({ outdir: out });
+new lib.EventBusFleet(app, 'fleet', {
   keys: new lib.testing.DeterministicKeyStore(),
   delivery: lib.SecretsDelivery.inline(),
   extraAccounts: ['LaunchLayer'],
@@ -30,22 +35,60 @@ const fleet = new lib.EventBusFleet(app, 'fleet', {
   csc: { gateway: { hostnames: ['csc.example.com'] } },
   cpcs: Array.from({ length: n }, (_, i) => ({ id: String(i + 1), gateway: { hostnames: ['cpc-' + (i + 1) + '.example.com'] } })),
 });
-const r = fleet.synth(out);
+const r = app.synthOutput();
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-process.stdout.write(JSON.stringify({ ms, objects: r.objects, files: r.files, maxRssKiB: process.resourceUsage().maxRSS }));
+process.stdout.write(JSON.stringify({ ms, objects: r.objects, files: r.files, changed: r.changed, maxRssKiB: process.resourceUsage().maxRSS }));
 `;
 
-function runOnce(n: number): { inProcess: number; wall: number; objects: number; files: number; rssMiB: number } {
+interface Run {
+  readonly inProcess: number;
+  readonly wall: number;
+  readonly objects: number;
+  readonly files: number;
+  readonly changed: boolean;
+  readonly rssMiB: number;
+}
+
+function synth(n: number, out: string): Run {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['-e', CHILD, String(n), out], { encoding: 'utf8', maxBuffer: 1048576 });
+  const wall = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`synth of 1+${n} failed: ${r.stderr}`);
+  const j = JSON.parse(r.stdout);
+  return { inProcess: j.ms, wall, objects: j.objects, files: j.files, changed: j.changed, rssMiB: j.maxRssKiB / 1024 };
+}
+
+/** Into a fresh folder, removed afterwards. */
+function synthFresh(n: number): Run {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-synth-bench-'));
   try {
-    const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ['-e', CHILD, String(n), out], { encoding: 'utf8', maxBuffer: 1048576 });
-    const wall = Number(process.hrtime.bigint() - t) / 1e6;
-    if (r.status !== 0) throw new Error(`synth of 1+${n} failed: ${r.stderr}`);
-    const j = JSON.parse(r.stdout);
-    return { inProcess: j.ms, wall, objects: j.objects, files: j.files, rssMiB: j.maxRssKiB / 1024 };
+    return synth(n, out);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Every file of a tree with its bytes and mtime. */
+function snapshot(dir: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const f of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]) {
+    const st = fs.lstatSync(path.join(dir, f));
+    if (st.isFile()) m.set(f, `${st.mtimeMs} ${fs.readFileSync(path.join(dir, f), 'utf8')}`);
+  }
+  return m;
+}
+
+/** `tar -x` + `sync` of the tree in `archive`, timed (ms). */
+function floorOnce(archive: string): number {
+  const to = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-synth-floor-'));
+  try {
+    const t = process.hrtime.bigint();
+    const r = spawnSync('sh', ['-c', 'tar -xf "$1" -C "$2" && sync', 'floor', archive, to], { encoding: 'utf8' });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.status !== 0) throw new Error(`tar -x failed: ${r.stderr}`);
+    return ms;
+  } finally {
+    fs.rmSync(to, { recursive: true, force: true });
   }
 }
 
@@ -53,18 +96,55 @@ function median<T>(runs: T[], key: (r: T) => number): T {
   return [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const results = new Map<number, ReturnType<typeof runOnce>>();
-  for (const [n, repeats] of [[10, 5], [100, 5], [1000, 3]] as const) {
-    const r = median(Array.from({ length: repeats }, () => runOnce(n)), (x) => x.wall);
+  const results = new Map<number, Run>();
+  for (const [n, repeats] of [[10, 5], [100, 5]] as const) {
+    const r = median(Array.from({ length: repeats }, () => synthFresh(n)), (x) => x.wall);
     results.set(n, r);
-    rows.push({ name: `synth 1+${n}: process wall (median of ${repeats})`, value: `${(r.wall / 1000).toFixed(2)} s`, ...(n === 100 ? { goal: '<= 3 s', ok: r.wall <= 3000 } : {}) });
-    rows.push({ name: `synth 1+${n}: construct+validate+write`, value: `${(r.inProcess / 1000).toFixed(2)} s` });
+    rows.push({ name: `synth 1+${n}: process wall (median of ${repeats})`, value: seconds(r.wall) });
     rows.push({ name: `synth 1+${n}: objects / files`, value: `${r.objects} / ${r.files}` });
-    rows.push({ name: `synth 1+${n}: peak RSS`, value: `${r.rssMiB.toFixed(0)} MiB`, ...(n === 1000 ? { goal: '<= 1536 MiB', ok: r.rssMiB <= 1536 } : {}) });
   }
-  const ratio = results.get(1000)!.wall / results.get(100)!.wall;
-  rows.push({ name: 'synth 1+1000 / 1+100 wall time', value: `${ratio.toFixed(1)}x`, goal: '<= 11x', ok: ratio <= 11 });
+
+  // 1+1000, each run beside a floor taken right after it on the same tree.
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-synth-bench-'));
+  try {
+    const archive = path.join(work, 'tree.tar');
+    const pairs: Array<{ run: Run; floor: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      const out = path.join(work, `out-${i}`);
+      const r = synth(1000, out);
+      if (i === 0) {
+        const tar = spawnSync('tar', ['-cf', archive, '-C', out, '.'], { encoding: 'utf8' });
+        if (tar.status !== 0) throw new Error(`tar -c failed: ${tar.stderr}`);
+      }
+      pairs.push({ run: r, floor: floorOnce(archive) });
+      if (i > 0) fs.rmSync(out, { recursive: true, force: true });
+    }
+    const big = median(pairs, (p) => p.run.wall / p.floor);
+    results.set(1000, big.run);
+    const ratio = big.run.wall / big.floor;
+    rows.push({ name: 'synth 1+1000: process wall (median of 3)', value: seconds(big.run.wall) });
+    rows.push({ name: 'synth 1+1000: in-process (build+validate+render+write)', value: seconds(big.run.inProcess) });
+    rows.push({ name: 'floor: tar -x + sync of the same tree (same minute)', value: seconds(big.floor) });
+    rows.push({ name: 'synth 1+1000 / floor', value: `${ratio.toFixed(2)}x`, goal: '<= 2x', ok: ratio <= 2 });
+    rows.push({ name: 'synth 1+1000: objects / files', value: `${big.run.objects} / ${big.run.files}` });
+    rows.push({ name: 'synth 1+1000: peak RSS', value: `${big.run.rssMiB.toFixed(0)} MiB`, goal: '<= 300 MiB', ok: big.run.rssMiB <= 300 });
+
+    // A rerun with nothing changed: no file rewritten (same bytes, same mtime).
+    const first = path.join(work, 'out-0');
+    const before = snapshot(first);
+    const again = synth(1000, first);
+    const after = snapshot(first);
+    const rewritten = [...before].filter(([f, v]) => after.get(f) !== v).length + [...after.keys()].filter((f) => !before.has(f)).length;
+    rows.push({ name: 'synth 1+1000 rerun, nothing changed: wall', value: seconds(again.wall) });
+    rows.push({ name: 'synth 1+1000 rerun: files rewritten', value: `${rewritten}${again.changed ? ' (changed)' : ''}`, goal: '0', ok: rewritten === 0 && !again.changed });
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const scale = results.get(1000)!.wall / results.get(100)!.wall;
+  rows.push({ name: 'synth 1+1000 / 1+100 wall time', value: `${scale.toFixed(1)}x`, goal: '<= 11x', ok: scale <= 11 });
   return rows;
 }

@@ -11,7 +11,10 @@
  * (`.dsx-event-bus-staging-XXXXXX/new/<cluster>`, same file system, so
  * renames are atomic), carrying over (hard links) every file of the old
  * cluster folders that is not in the record: synth deletes only what it
- * wrote. Only when the staging folder is complete and durable does the run
+ * wrote. A cluster folder that already holds exactly its new files is left
+ * untouched (same bytes, same mtimes), so a rerun with nothing changed writes
+ * nothing and adding a CPC rewrites only the CSC's folder and the new one.
+ * Only when the staging folder is complete and durable does the run
  * write the swap journal (`.dsx-event-bus-output.swap.json`), then, per
  * cluster folder, renames the old folder aside into the staging folder and
  * the new one in, renames the new record in, removes the journal and the
@@ -277,6 +280,7 @@ function plan(root: string, clusters: readonly OutputCluster[], old: RecordData 
   };
   const oldClusters = old?.clusters ?? {};
   const wanted = new Set(clusters.map((c) => c.name));
+  const byName = new Map(clusters.map((c) => [c.name, c]));
   const keep = new Map<string, Array<{ rel: string; st: fs.Stats }>>();
   const replace: string[] = [];
   const remove: string[] = [];
@@ -322,8 +326,10 @@ function plan(root: string, clusters: readonly OutputCluster[], old: RecordData 
     }
     keep.set(name, carried);
     if (newFiles) {
+      // A folder that already holds exactly these files stays as it is (same bytes, same mtimes).
+      if (ours && sameFiles(dir, ours, newFiles, entries, byName.get(name)!.files)) continue;
       replace.push(name);
-      if (!ours || !sameFiles(dir, ours, newFiles, entries)) unchanged = false;
+      unchanged = false;
       for (const rel of Object.keys(ours ?? {})) if (!(rel in newFiles)) notices.push(`removed ${path.join(dir, rel)} (no longer in the output)`);
     } else if (userFiles.length) {
       // The folder stays for the user's files; the record keeps it (with no
@@ -343,17 +349,21 @@ function plan(root: string, clusters: readonly OutputCluster[], old: RecordData 
   return { newRecord, keep, replace, remove, notices, unchanged };
 }
 
-/** The folder holds exactly our files with the recorded content (no write needed). */
-function sameFiles(dir: string, ours: FileHashes, wanted: FileHashes, entries: Array<{ rel: string; st: fs.Stats }>): boolean {
+/** The folder holds exactly our files with the new content (no write needed). */
+function sameFiles(
+  dir: string, ours: FileHashes, wanted: FileHashes, entries: Array<{ rel: string; st: fs.Stats }>, files: readonly OutputFile[],
+): boolean {
   const a = Object.keys(ours).sort();
   const b = Object.keys(wanted).sort();
   if (a.length !== b.length || a.some((x, i) => x !== b[i] || ours[x] !== wanted[x])) return false;
   const onDisk = new Map(entries.map((e) => [e.rel, e.st]));
+  const content = new Map(files.map((f) => [f.path, f.content]));
   return a.every((rel) => {
     const st = onDisk.get(rel);
     if (!st?.isFile()) return false;
     try {
-      return sha256(fs.readFileSync(path.join(dir, rel), 'utf8')) === wanted[rel];
+      // The bytes themselves, not another hash of them.
+      return fs.readFileSync(path.join(dir, rel), 'utf8') === content.get(rel);
     } catch {
       return false;
     }
@@ -509,34 +519,41 @@ function holderText(o?: { pid: number; host: string; started: string }): string 
 }
 
 /**
- * One run of {@link writeSteps}: `next()` takes one step (counting it for the
- * crash hook) and returns the result once the steps are done; `swapping` says
- * whether the last step belonged to the swap.
+ * One write under the lock, the same for both drivers: runs the steps of
+ * {@link writeSteps} (counting each for the crash hook), stops before the
+ * swap when `interrupted()` says so, names the failed step's path, and
+ * releases the lock. It yields every 16 steps: the async driver then gives
+ * the event loop a turn (so a Ctrl-C handler can run); the sync one goes on.
  */
-class WriteRun {
-  public swapping = false;
-  private readonly counter = new StepCounter();
-  private readonly steps: Generator<Phase, OutputResult>;
-
-  constructor(root: string, clusters: readonly OutputCluster[]) {
-    this.steps = writeSteps(root, clusters);
-  }
-
-  public next(): OutputResult | undefined {
-    const r = this.steps.next();
-    if (r.done) {
-      this.counter.end();
-      return r.value;
+function* drive(root: string, clusters: readonly OutputCluster[], opts: WriteOutputOptions, lock: StoreLock): Generator<void, OutputResult> {
+  const counter = new StepCounter();
+  const steps = writeSteps(root, clusters);
+  let swapping = false;
+  try {
+    for (let i = 0; ; i++) {
+      if (i % 16 === 0) yield;
+      if (!swapping && opts.interrupted?.()) {
+        // The generator's cleanup removes the staging folder.
+        steps.return({ changed: false, notices: [] });
+        throw new OutputInterrupted(`interrupted before the new output was swapped in; ${root} still holds the complete earlier output and the staging folder was removed`);
+      }
+      const r = steps.next();
+      if (r.done) {
+        counter.end();
+        return r.value;
+      }
+      swapping = r.value === 'swap';
+      counter.step(r.value);
     }
-    this.swapping = r.value === 'swap';
-    this.counter.step(r.value);
-    return undefined;
+  } catch (e) {
+    throw writeFailed(root, e, swapping);
+  } finally {
+    lock.release();
   }
+}
 
-  /** Stops before the swap: the generator's cleanup removes the staging folder. */
-  public abandon(): void {
-    this.steps.return({ changed: false, notices: [] });
-  }
+function timeoutOf(opts: WriteOutputOptions): number {
+  return opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
 }
 
 /** Writes the output (see the file comment), synchronously. */
@@ -544,20 +561,14 @@ export function writeOutputSync(root: string, clusters: readonly OutputCluster[]
   prepareRoot(root, opts.flag);
   let lock: StoreLock;
   try {
-    lock = StoreLock.acquireSync(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    lock = StoreLock.acquireSync(root, timeoutOf(opts));
   } catch (e) {
     throw lockError(root, e);
   }
-  const run = new WriteRun(root, clusters);
-  try {
-    for (;;) {
-      const result = run.next();
-      if (result) return result;
-    }
-  } catch (e) {
-    throw writeFailed(root, e, run.swapping);
-  } finally {
-    lock.release();
+  const run = drive(root, clusters, opts, lock);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
   }
 }
 
@@ -571,25 +582,15 @@ export async function writeOutput(root: string, clusters: readonly OutputCluster
   prepareRoot(root, opts.flag);
   let lock: StoreLock;
   try {
-    lock = await StoreLock.acquire(root, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, (o) => opts.onWait?.(holderText(o)));
+    lock = await StoreLock.acquire(root, timeoutOf(opts), (o) => opts.onWait?.(holderText(o)));
   } catch (e) {
     throw lockError(root, e);
   }
-  const run = new WriteRun(root, clusters);
-  try {
-    for (let i = 0; ; i++) {
-      if (i % 16 === 0) await new Promise((r) => setImmediate(r));
-      if (!run.swapping && opts.interrupted?.()) {
-        run.abandon();
-        throw new OutputInterrupted(`interrupted before the new output was swapped in; ${root} still holds the complete earlier output and the staging folder was removed`);
-      }
-      const result = run.next();
-      if (result) return result;
-    }
-  } catch (e) {
-    throw writeFailed(root, e, run.swapping);
-  } finally {
-    lock.release();
+  const run = drive(root, clusters, opts, lock);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 

@@ -216,6 +216,16 @@ describe('EventBusFleet', () => {
       new EventBusFleet(again, 'fleet', fleetProps(['1', '2']));
       expect(again.synthOutput()).toMatchObject({ changed: false, objects: r.objects, files: r.files });
       expect(tree(a)).toEqual(first);
+      // Adding a CPC rewrites the CSC's folder and writes the new one; the other CPCs' files stay untouched.
+      const grown = new EventBusApp({ outdir: a });
+      new EventBusFleet(grown, 'fleet', fleetProps(['1', '2'])).addCpc({ id: '3', gateway: { hostnames: ['cpc-3.example.com'] } });
+      expect(grown.synthOutput().changed).toBe(true);
+      const now = new Map(tree(a).map(([f, c, m]) => [f, `${m} ${c}`]));
+      for (const [f, c, m] of first) {
+        if (f.startsWith('cpc-')) expect([f, now.get(f)]).toEqual([f, `${m} ${c}`]);
+      }
+      expect(now.get('csc/values.event-bus.yaml')).toMatch(/cpcIds:\n {6}- "1"\n {6}- "2"\n {6}- "3"/);
+      expect([...now.keys()]).toContain('cpc-3/manifests/Secret.dsx.nats-leaf-csc.k8s.yaml');
     } finally {
       fs.rmSync(a, { recursive: true, force: true });
       fs.rmSync(b, { recursive: true, force: true });
