@@ -4,6 +4,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { EventBusFleet } from '../../src';
 import { readFleetFile } from '../../src/cli/fleet-file';
+import { clustersYaml } from '../util/fleet-yaml';
 
 // Fleet-file forms of the chart values a deployer needs: per-cluster Secret
 // overrides, extra account properties, crossLayer, mqttStreams, auth-callout.
@@ -107,15 +108,9 @@ ${CLUSTERS}`);
   test('a cluster entry\'s mqttStreams and authCallout replace the top-level ones there', () => {
     const f = fleetOf(`${HEAD}mqttStreams: { replicas: 3, maxAge: 3h }
 authCallout: { image: { repository: registry.corp.example/dsx/auth-callout, tag: v1 } }
-clusters:
-  - type: csc
-    gateway: { hostnames: [csc.example.com] }
-  - type: cpc
-    id: "1"
-    gateway: { hostnames: [cpc-1.example.com] }
-    mqttStreams: { replicas: 1, maxAge: 10m }
+${clustersYaml(`    mqttStreams: { replicas: 1, maxAge: 10m }
     authCallout: { image: { repository: edge.example/auth-callout, tag: v1 } }
-`);
+`)}`);
     expect(f.cpc('1').helmValues().global.eventBus.mqttStreams).toEqual({ replicas: 1, maxAge: '10m' });
     expect(f.cpc('1').helmValues()['auth-callout'].image.repository).toBe('edge.example/auth-callout');
     expect(f.csc.helmValues().global.eventBus.mqttStreams).toEqual({ replicas: 3, maxAge: '3h' });

@@ -11,10 +11,11 @@ import { NKeySeed } from '../../src';
 import { loadValidatedYaml, MAX_FLEET_FILE_BYTES } from '../../src/cli/config-file';
 import { fleetSchema } from '../../src/cli/fleet-file';
 import { main } from '../../src/cli/run';
-import { cpcLeafSecretName, cscLeafSecretName } from '../../src/keys/layout';
 import { LOCK_DIR } from '../../src/keys/engine/lock';
+import { cpcLeafSecretName, cscLeafSecretName } from '../../src/keys/layout';
 import { writeProofReport } from '../proof/scenarios';
 import { ensureBuilt, MAIN } from '../util/cli';
+import { MINIMAL_FLEET } from '../util/fleet-yaml';
 
 async function cli(...args: string[]) {
   let stdout = '';
@@ -29,17 +30,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const MINIMAL = `delivery: { type: existing }
-keys: { deterministicTestKeys: true }
-certificates: { selfSigned: true }
-clusters:
-  - type: csc
-    gateway: { hostnames: [csc.example.com] }
-  - type: cpc
-    id: "1"
-    gateway: { hostnames: [cpc-1.example.com] }
-cscTrust: { configMapName: csc-gateway-ca }
-`;
+const MINIMAL = `keys: { deterministicTestKeys: true }\n${MINIMAL_FLEET}`;
 
 function fleet(text: string): string {
   const file = path.join(dir, 'fleet.yaml');
@@ -132,7 +123,7 @@ describe('fleet files', () => {
   ])('fails when a CPC id is the YAML number %s, telling the user to quote it', async (id, read) => {
     const r = await synth(MINIMAL.replace('id: "1"', `id: ${id}`));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`fleet\\.yaml:8:9: /clusters/1/id: ${escape(id)} is a YAML number \\(read as ${read}\\), not a string\\. Fix: put it in quotes: "${escape(id)}"`));
+    expect(r.stderr).toMatch(new RegExp(`fleet\\.yaml:9:9: /clusters/1/id: ${escape(id)} is a YAML number \\(read as ${read}\\), not a string\\. Fix: put it in quotes: "${escape(id)}"`));
     expect(fs.existsSync(path.join(dir, 'dist'))).toBe(false);
   });
 

@@ -7,6 +7,7 @@ import { DirectoryKeyStore, NKeyPublicKey, NKeySeed } from '../../src';
 import { fleetSchema } from '../../src/cli/fleet-file';
 import { main } from '../../src/cli/run';
 import { fleetKeyFiles } from '../../src/keys/layout';
+import { MINIMAL_FLEET } from '../util/fleet-yaml';
 import { validateManifests } from '../util/schema';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -29,16 +30,7 @@ function writeFleet(dir: string, text: string): string {
   return file;
 }
 
-const MINIMAL = `delivery: { type: existing }
-certificates: { selfSigned: true }
-cscTrust: { configMapName: csc-gateway-ca }
-clusters:
-  - type: csc
-    gateway: { hostnames: [csc.example.com] }
-  - type: cpc
-    id: "1"
-    gateway: { hostnames: [cpc-1.example.com] }
-`;
+const MINIMAL = MINIMAL_FLEET;
 
 describe('dsx-event-bus synth', () => {
   test('synthesizes examples/fleet.yaml: one folder per cluster, inline values equal to the key store files', async () => {
