@@ -59,7 +59,7 @@ export interface IssuerOptions {
    * of the CA Certificate and Secret), labels and annotations of every object
    * the construct creates. The standard labels (`app.kubernetes.io/part-of`,
    * `managed-by`, `component: certificates`) are always added.
-   * @default - name "event-bus-certificate-issuer" (the pre-deployment page's name), the chart's namespace
+   * @default - name "event-bus-certificate-issuer" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate)), the chart's namespace
    */
   readonly metadata?: ApiObjectMetadata;
   /**

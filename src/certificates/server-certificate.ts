@@ -105,7 +105,7 @@ export class ServerCertificate extends Construct implements ITlsSecretSource {
     return { tlsSecretName: name, tlsSecretNamespace: namespace };
   }
 
-  /** The Certificate's name (default "event-bus-server-tls-certificate", the pre-deployment page's name). */
+  /** The Certificate's name (default "event-bus-server-tls-certificate", the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate)). */
   public readonly name: string;
   /** Secret cert-manager writes: `tls.crt`, `tls.key`, `ca.crt`. */
   public readonly tlsSecretName: string;

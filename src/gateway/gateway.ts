@@ -20,7 +20,7 @@ export interface EventBusGatewayProps {
    * EnvoyProxy and the routes it creates; the standard labels
    * (`app.kubernetes.io/part-of`, `managed-by`, `component: gateway`) are
    * always added.
-   * @default - name "event-bus-gateway" (the pre-deployment page's name), the chart's namespace
+   * @default - name "event-bus-gateway" (the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)), the chart's namespace
    */
   readonly metadata?: ApiObjectMetadata;
   /**
@@ -73,7 +73,7 @@ let constructingExisting = false;
 
 /** Transport of the event bus listeners `mqtt`, `nats-client` and `nats-leafnode`. */
 export enum GatewayTransport {
-  /** TLS terminated at the gateway (the pre-deployment page). */
+  /** TLS terminated at the gateway (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)). */
   TLS = 'tls',
   /** Plain TCP (the local evaluation). */
   TCP = 'tcp',
@@ -163,7 +163,7 @@ export interface EventBusGatewayWithListenersProps extends EventBusGatewayProps,
  * Listeners are typed (`TcpListener`, `TlsTerminateListener`,
  * `TlsPassthroughListener`) and routes are created from them, so a wrong
  * pairing does not compile and `sectionName` is never typed by hand.
- * `EventBusGateway.withEventBusListeners(...)` builds the pre-deployment page's gateway
+ * `EventBusGateway.withEventBusListeners(...)` builds the gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)
  * in one call.
  */
 export class EventBusGateway extends Construct {
@@ -184,7 +184,7 @@ export class EventBusGateway extends Construct {
    * chart), by name: no Gateway and no EnvoyProxy are synthesized. Declare
    * the listeners it has with `addEventBusListeners()` (its listeners must be
    * named `mqtt`, `nats-client`, `nats-leafnode` and `mqtt-mtls`, as on the
-   * pre-deployment page) or the `add*Listener` methods (the listener name is
+   * [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping)) or the `add*Listener` methods (the listener name is
    * the routes' `sectionName`); the routes, or the upstream chart's route
    * values (`routesHelmValues()`), then target that Gateway and its
    * listeners. TLS-terminate listeners need no certificate here: the Gateway

@@ -351,7 +351,7 @@ export class TlsTerminateListener extends ListenerBase {
     if (this.gateway.routeApiVersion === RouteApiVersion.V1) {
       throw problem({
         where: `${this.node.path}/${id}`,
-        problem: `a TCPRoute on TLS-terminate listener ${quote(this.name)} is the v1alpha2 pairing (pre-deployment page, Envoy Gateway 1.5+); with route API v1 the Gateway API spec pairs a TLS listener in Terminate mode with TLSRoute, so the listener would not accept a TCPRoute`,
+        problem: `a TCPRoute on TLS-terminate listener ${quote(this.name)} is the v1alpha2 pairing (Envoy Gateway 1.5+, https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping); with route API v1 the Gateway API spec pairs a TLS listener in Terminate mode with TLSRoute, so the listener would not accept a TCPRoute`,
         allowed: 'addRoute() (TLSRoute under v1, TCPRoute under v1alpha2), or addTcpRoute() with routeApiVersion V1ALPHA2',
         fix: 'call addRoute(id, { backend, hostnames }) instead, or set routeApiVersion: RouteApiVersion.V1ALPHA2 on the gateway',
       });

@@ -71,7 +71,7 @@ function damageable(): string {
 
 // ---------------------------------------------------------------------------
 
-describe('layout (UPSTREAM.md §1)', () => {
+describe('layout (upstream generate-nkeys.sh)', () => {
   // The tree https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh writes, written out: secret directory, files, key kind.
   const TABLE: Array<[string, string[], string]> = [
     ['nats-auth-signing', ['seed', 'pubkey'], 'account'],
@@ -680,7 +680,7 @@ describe('compatibility with the upstream script', () => {
     put('csc/nkeys/nats-surveyor/.pubkey.Ab3dE9', '');
   }
 
-  test('an upstream-shaped tree is read as is, then normalised by a run exactly as UPSTREAM.md says', () => {
+  test('an upstream-shaped tree is read as is, then normalised by a run exactly as upstream generate-nkeys.sh does', () => {
     const root = path.join(tempDir(), 'secrets');
     upstreamTree(root, ['1', '2']);
     const store = DirectoryKeyStore.open(root);

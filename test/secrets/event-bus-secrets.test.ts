@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 const pem = () => MtlsServerTls.fromPem({ caCrt: tls.caCrt, tlsCrt: tls.tlsCrt, tlsKey: tls.tlsKey });
 
-describe('EventBusSecrets: the UPSTREAM.md §3 table, exactly', () => {
+describe('EventBusSecrets: the required-Secrets table of the upstream pre-deployment page, exactly', () => {
   describe.each([
     { mtls: true, accounts: [] as string[] },
     { mtls: false, accounts: [] as string[] },

@@ -1,5 +1,6 @@
 /**
  * Compile-time proof of the listener-to-route table of upstream's pre-deployment page
+ * (https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping)
  * (https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping):
  * every line marked @ts-expect-error must fail to compile. `tsc` (run by
  * `npx projen test:types`, first step of the test task) reports an unused
