@@ -7,7 +7,7 @@ import {
 import { DeterministicKeyStore } from '../../src/testing';
 
 describe('key-store layout', () => {
-  test('the base set is upstream generate-nkeys.sh's', () => {
+  test('the base set is what upstream generate-nkeys.sh writes', () => {
     expect(BASE_SECRETS.map((s) => `${s.secretName}: ${s.files.map((f) => f.key).join(', ')}`)).toEqual([
       'nats-auth-signing: seed, pubkey',
       'nats-xkey: seed, pubkey',
