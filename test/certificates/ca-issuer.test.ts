@@ -6,8 +6,8 @@ import {
   CaIssuer, CertificateAuthority, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, SecretsDelivery, SecretStoreKind,
 } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
+import { testFleetProps } from '../charts/fleet-props';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 import { validateManifests } from '../util/schema';
 
@@ -18,7 +18,6 @@ const CERT_LABELS = {
   'app.kubernetes.io/component': 'certificates',
 };
 
-const keys = new DeterministicKeyStore();
 let ca: EvaluationCa;
 let other: EvaluationCa;
 let tls: TlsFixture;
@@ -28,16 +27,11 @@ beforeAll(async () => {
 
 const keyBody = (pem: string) => pem.split('\n')[1];
 
-function fleetProps(extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps {
-  return {
-    keys,
-    delivery: SecretsDelivery.inline(),
-    certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
-    csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://csc.example.com:8883'] } },
-    cpcs: ['1', '2'].map((id) => ({ id, gateway: { hostnames: [`cpc-${id}.example.com`] } })),
-    ...extra,
-  };
-}
+const fleetProps = (extra: Partial<EventBusFleetProps> = {}) => testFleetProps({
+  certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
+  csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://csc.example.com:8883'] } },
+  ...extra,
+});
 
 const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
 

@@ -4,12 +4,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
+import { testFleetProps } from './fleet-props';
 import {
-  CertificateIssuer, CpcChart, CscChart, EventBusClusterOptions, EventBusFleet, EventBusFleetProps,
+  CpcChart, CscChart, EventBusClusterOptions, EventBusFleet, EventBusFleetProps,
   MqttStreamStorage, SecretsDelivery,
 } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { goDuration, parseGoDuration, subjectsOverlap } from '../../src/charts/chart-values';
+import { DeterministicKeyStore } from '../../src/testing';
 import { helmTemplate } from '../util/helm-template';
 import { NATS_SERVER_BIN, natsServerAvailable } from '../util/nats-server';
 import { chartMissing, helmMissing, toolTest } from '../util/tools';
@@ -20,14 +21,7 @@ const keys = new DeterministicKeyStore();
 const common = { keys, delivery: SecretsDelivery.existing(), gateway: { enabled: false }, createLeafConnections: true };
 const csc = (extra: Partial<EventBusClusterOptions> = {}) => new CscChart(Testing.app(), 'csc', { ...common, cpcIds: ['1'], ...extra });
 const cpc = (extra: Partial<EventBusClusterOptions> = {}) => new CpcChart(Testing.app(), 'cpc', { ...common, cpcId: '1', cscEndpoint: 'tls://csc.example.com:7422', ...extra });
-const fleetProps = (extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps => ({
-  keys,
-  delivery: SecretsDelivery.existing(),
-  certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
-  csc: { gateway: { hostnames: ['csc.example.com'] } },
-  cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }, { id: '2', gateway: { hostnames: ['cpc-2.example.com'] } }],
-  ...extra,
-});
+const fleetProps = (extra: Partial<EventBusFleetProps> = {}) => testFleetProps({ delivery: SecretsDelivery.existing(), ...extra });
 const natsMissing = () => (natsServerAvailable() ? undefined : `nats-server not found at ${NATS_SERVER_BIN}`);
 
 /** `nats-server -t` of an accounts block (JetStream on): "valid", or what the server says. */

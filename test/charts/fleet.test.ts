@@ -3,29 +3,20 @@ import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
+import { testFleetProps } from './fleet-props';
 import {
-  CertificateIssuer, CpcChart, CscChart, GatewayTransport, EventBusApp, EventBusFleet, EventBusFleetProps, IKeyStore,
+  CpcChart, CscChart, GatewayTransport, EventBusApp, EventBusFleet, EventBusFleetProps, IKeyStore,
   LeafTrust, NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { EventBusError } from '../../src/errors';
+import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture } from '../secrets/tls-fixture';
 import { validateManifests } from '../util/schema';
 import { findSeeds } from '../util/seeds';
 
 const keys = new DeterministicKeyStore();
 
-function fleetProps(ids: string[], extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps {
-  return {
-    keys,
-    delivery: SecretsDelivery.inline(),
-    extraAccounts: ['LaunchLayer'],
-    certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
-    csc: { gateway: { hostnames: ['csc.example.com'] } },
-    cpcs: ids.map((id) => ({ id, gateway: { hostnames: [`cpc-${id}.example.com`] } })),
-    ...extra,
-  };
-}
+const fleetProps = (ids: string[], extra: Partial<EventBusFleetProps> = {}) => testFleetProps({ extraAccounts: ['LaunchLayer'], ...extra }, ids);
 
 /** Objects of one chart keyed `Kind/name`. */
 function objectsOf(chart: CscChart | CpcChart): Map<string, any> {

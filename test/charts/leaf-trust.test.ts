@@ -2,8 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
+import { testFleetProps } from './fleet-props';
 import {
-  CertificateIssuer, CpcChart, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery,
+  CpcChart, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
@@ -14,17 +15,7 @@ beforeAll(async () => {
   tls = await tlsFixture();
 });
 
-function fleetProps(extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps {
-  return {
-    keys,
-    delivery: SecretsDelivery.inline(),
-    extraAccounts: ['LaunchLayer'],
-    certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
-    csc: { gateway: { hostnames: ['csc.example.com'] } },
-    cpcs: ['1', '2'].map((id) => ({ id, gateway: { hostnames: [`cpc-${id}.example.com`] } })),
-    ...extra,
-  };
-}
+const fleetProps = (extra: Partial<EventBusFleetProps> = {}) => testFleetProps({ extraAccounts: ['LaunchLayer'], ...extra });
 
 function objects(chart: CpcChart): any[] {
   return chart.toJson();

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { decoded, expectedTable, fleet, inlineTable, synth } from './helpers';
+import { decoded, expectedTable, fleet, inlineTable, SHAPES, synth } from './helpers';
 import { TlsFixture, tlsFixture } from './tls-fixture';
 import {
   IKeyStore, EventBusCluster, EventBusSecrets, MtlsServerTls, NKeySeed, SecretOverride, SecretsDelivery,
@@ -28,12 +28,7 @@ beforeAll(async () => {
 const pem = () => MtlsServerTls.fromPem({ caCrt: tls.caCrt, tlsCrt: tls.tlsCrt, tlsKey: tls.tlsKey });
 
 describe('EventBusSecrets: the required-Secrets table of the upstream pre-deployment page, exactly', () => {
-  describe.each([
-    { mtls: true, accounts: [] as string[] },
-    { mtls: false, accounts: [] as string[] },
-    { mtls: true, accounts: ['LaunchLayer'] },
-    { mtls: false, accounts: ['LaunchLayer'] },
-  ])('mTLS $mtls, extra accounts $accounts', ({ mtls, accounts }) => {
+  describe.each(SHAPES)('mTLS $mtls, extra accounts $accounts', ({ mtls, accounts }) => {
     const build = () => fleet({
       keys, delivery: SecretsDelivery.inline, mtls, extraAccounts: accounts, mtlsServerTls: () => (mtls ? pem() : undefined),
     });

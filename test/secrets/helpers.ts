@@ -88,3 +88,11 @@ export function expectedTable(role: 'csc' | 'cpc', o: { cpcIds?: string[]; cpcId
   }
   return t;
 }
+
+/** Every cluster shape the Secrets table depends on: mTLS on and off, with and without an extra account. */
+export const SHAPES = [
+  { mtls: true, accounts: [] as string[] },
+  { mtls: false, accounts: [] as string[] },
+  { mtls: true, accounts: ['LaunchLayer'] },
+  { mtls: false, accounts: ['LaunchLayer'] },
+];
