@@ -2,7 +2,8 @@ import { ApiObject, ApiObjectMetadata, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { gatewaysModule } from './bindings';
 import { EventBusEnvoyProxy, IEnvoyProxy } from './envoy-proxy';
-import { IGatewayListener, TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
+import type { IEventBusGateway, IGatewayListener, IGatewayRoute } from './contracts';
+import { TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
 import { GatewayRoute } from './routes';
 import { SECTION_NAME, validateObjectName, validatePort } from '../k8s/names';
@@ -166,7 +167,7 @@ export interface EventBusGatewayWithListenersProps extends EventBusGatewayProps,
  * `EventBusGateway.withEventBusListeners(...)` builds the gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)
  * in one call.
  */
-export class EventBusGateway extends Construct {
+export class EventBusGateway extends Construct implements IEventBusGateway {
   /**
    * The gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource) in one call: listeners `mqtt` (1883),
    * `nats-client` (4222), `nats-leafnode` (7422), TLS-terminate (or TCP),
@@ -462,7 +463,7 @@ export class EventBusGateway extends Construct {
   }
 
   /** Every route of every listener. @internal */
-  public _routes(): GatewayRoute[] {
+  public _routes(): IGatewayRoute[] {
     return this._listeners.flatMap((l) => l.routes);
   }
 

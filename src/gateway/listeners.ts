@@ -1,10 +1,10 @@
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../k8s/names';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { parseClientUrl } from '../endpoint';
 import { problem, quote } from '../errors';
 import { resolveMetadata } from '../labels';
-import type { EventBusGateway } from './gateway';
+import type { IEventBusGateway, IGatewayListener, IGatewayRoute } from './contracts';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteKind, RouteRendering } from './route-types';
 import { GatewayRoute, GatewayRouteOptions, RouteDecision, TerminateRouteOptions, TlsRouteOptions } from './routes';
 import type { GatewaySpecListeners } from '../imports/gwapi-gateways-gateway.networking.k8s.io';
@@ -57,32 +57,6 @@ export interface TlsPassthroughListenerOptions extends ListenerOptions {
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 /**
- * One listener of an {@link EventBusGateway}: a `TcpListener`,
- * `TlsTerminateListener` or `TlsPassthroughListener`, created with the
- * gateway's `add*Listener` methods (or `new TcpListener(gateway, ...)`). The
- * three kinds are distinct classes so that the compiler rejects a route kind a
- * listener cannot carry.
- */
-export interface IGatewayListener extends IConstruct {
-  /** Listener name: the routes' `sectionName`. */
-  readonly name: string;
-  /** Port. */
-  readonly port: number;
-  /** The gateway. */
-  readonly gateway: EventBusGateway;
-  /** Namespaces whose routes may attach. */
-  readonly allowedRoutes: AllowedRoutes;
-  /** `TCP` or `TLS`. */
-  readonly protocol: string;
-  /** Routes attached to this listener, in the order added. */
-  readonly routes: GatewayRoute[];
-  /** SNI hostname, for TLS listeners that set one. @internal */
-  _sniHostname(): string | undefined;
-  /** The listener's entry of `spec.listeners`. @internal */
-  _render(): GatewaySpecListeners;
-}
-
-/**
  * What the three listener classes share. Not exported: jsii erases it, so the
  * API shows no constructor of an abstract listener; the public type is
  * {@link IGatewayListener}.
@@ -93,7 +67,7 @@ abstract class ListenerBase extends Construct implements IGatewayListener {
   /** Port. */
   public readonly port: number;
   /** The gateway. */
-  public readonly gateway: EventBusGateway;
+  public readonly gateway: IEventBusGateway;
   /** Namespaces whose routes may attach. */
   public readonly allowedRoutes: AllowedRoutes;
   /** `TCP` or `TLS`. */
@@ -101,7 +75,7 @@ abstract class ListenerBase extends Construct implements IGatewayListener {
 
   private readonly _routes: GatewayRoute[] = [];
 
-  protected constructor(gateway: EventBusGateway, name: string, options: ListenerOptions, protocol: string, hostname: string | undefined) {
+  protected constructor(gateway: IEventBusGateway, name: string, options: ListenerOptions, protocol: string, hostname: string | undefined) {
     // Checked before the construct exists, so a rejected listener leaves no trace.
     gateway._checkListener(name, options?.port, protocol, hostname);
     super(gateway, name);
@@ -114,7 +88,7 @@ abstract class ListenerBase extends Construct implements IGatewayListener {
   }
 
   /** Routes attached to this listener, in the order added. */
-  public get routes(): GatewayRoute[] {
+  public get routes(): IGatewayRoute[] {
     return [...this._routes];
   }
 
@@ -275,7 +249,7 @@ export class TcpListener extends ListenerBase {
   // Brand: keeps the three listener classes from being structurally interchangeable.
   private readonly tcpListenerBrand = true;
 
-  constructor(gateway: EventBusGateway, name: string, options: TcpListenerOptions) {
+  constructor(gateway: IEventBusGateway, name: string, options: TcpListenerOptions) {
     super(gateway, name, options, 'TCP', undefined);
     void this.tcpListenerBrand;
   }
@@ -319,7 +293,7 @@ export class TlsTerminateListener extends ListenerBase {
   public readonly hostname?: string;
   private readonly tlsTerminateListenerBrand = true;
 
-  constructor(gateway: EventBusGateway, name: string, options: TlsTerminateListenerOptions) {
+  constructor(gateway: IEventBusGateway, name: string, options: TlsTerminateListenerOptions) {
     const where = `${gateway.node.path}/${name}`;
     if (options?.certificate !== undefined || !gateway._existing) {
       if (!options?.certificate || typeof options.certificate.tlsSecretName !== 'string') {
@@ -396,7 +370,7 @@ export class TlsPassthroughListener extends ListenerBase {
   public readonly hostname?: string;
   private readonly tlsPassthroughListenerBrand = true;
 
-  constructor(gateway: EventBusGateway, name: string, options: TlsPassthroughListenerOptions) {
+  constructor(gateway: IEventBusGateway, name: string, options: TlsPassthroughListenerOptions) {
     if (options?.hostname !== undefined) validateSniHostname(options.hostname, `${gateway.node.path}/${name}`, 'listener hostname');
     super(gateway, name, options, 'TLS', options?.hostname);
     this.hostname = options.hostname;

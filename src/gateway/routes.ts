@@ -2,7 +2,7 @@ import { ApiObject, ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { hostnameAgreementErrors } from './agreement';
 import { tcpRoutesModule, tlsRoutesModule } from './bindings';
-import type { IGatewayListener } from './listeners';
+import type { IGatewayListener, IGatewayRoute } from './contracts';
 import { RouteApiVersion, RouteBackend, RouteKind } from './route-types';
 import type { ServerCertificate } from '../certificates/server-certificate';
 
@@ -75,7 +75,7 @@ export interface RouteDecision {
  * and `sectionName` always name that listener. Rendered as a manifest or as
  * an entry of the chart's Helm values, as the gateway's `routeRendering` says.
  */
-export class GatewayRoute extends Construct {
+export class GatewayRoute extends Construct implements IGatewayRoute {
   /** @internal */
   public static _create(listener: IGatewayListener, decision: RouteDecision): GatewayRoute {
     return new GatewayRoute(listener, decision);

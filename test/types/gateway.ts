@@ -9,7 +9,7 @@
  */
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, EventBusGateway, IGatewayListener, RouteBackend, ServerCertificate,
+  CertificateIssuer, EventBusGateway, IEventBusGateway, IGatewayListener, IGatewayRoute, RouteBackend, ServerCertificate,
   TcpListener, TlsPassthroughListener, TlsTerminateListener,
 } from '../../src';
 
@@ -34,6 +34,12 @@ passthrough.addTlsRoute('TlsOnPassthrough', { backend: RouteBackend.natsMqttMtls
 gateway.addTlsTerminateListener('existing-secret', { port: 9443, certificate: ServerCertificate.fromSecretName('my-tls') });
 const anyListener: IGatewayListener = passthrough;
 void anyListener;
+// A listener names its gateway, and its routes, by the interfaces of
+// src/gateway/contracts.ts (which keep the import graph free of cycles).
+const itsGateway: IEventBusGateway = tcp.gateway;
+const sameGateway: IEventBusGateway = gateway;
+const itsRoutes: IGatewayRoute[] = tcp.routes;
+void [itsGateway, sameGateway, itsRoutes];
 
 // TLSRoute on a TLS-terminate listener (the page's table: Terminate -> TCPRoute).
 // @ts-expect-error addTlsRoute does not exist on TlsTerminateListener
