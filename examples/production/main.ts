@@ -4,7 +4,7 @@
 // In your own project, import from 'cdk8s-dsx-event-bus' instead of '../../src'.
 import { App, Duration } from 'cdk8s';
 import {
-  DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, RouteApiVersion, RouteRendering,
+  DirectoryKeyStore, EventBusApp, EventBusFleet, IKeyStore, LeafTrust, RouteApiVersion, RouteRendering,
   SecretsDelivery, SecretStoreKind, testing, VaultAuth,
 } from '../../src';
 
@@ -62,9 +62,10 @@ export function buildFleet(app: App, keys?: IKeyStore): EventBusFleet {
 }
 
 if (require.main === module) {
-  const app = new App();
+  const app = new EventBusApp();
   // DSX_SECRETS_DIR: the key store the pipeline exported to Vault; without it,
   // deterministic TEST keys stand in for the leaf-pair check.
   const keys = process.env.DSX_SECRETS_DIR ? DirectoryKeyStore.open(process.env.DSX_SECRETS_DIR) : new testing.DeterministicKeyStore();
-  buildFleet(app, keys).synth(app.outdir);
+  buildFleet(app, keys);
+  app.synth();
 }

@@ -2,7 +2,7 @@
 // In your own project, import from 'cdk8s-dsx-event-bus' instead of '../../src'.
 import { App } from 'cdk8s';
 import {
-  CertificateAuthority, DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, SecretsDelivery,
+  CertificateAuthority, DirectoryKeyStore, EventBusApp, EventBusFleet, IKeyStore, LeafTrust, SecretsDelivery,
   testing,
 } from '../../src';
 
@@ -38,8 +38,9 @@ export function buildFleet(app: App, keys: IKeyStore): EventBusFleet {
 }
 
 if (require.main === module) {
-  const app = new App();
-  // fleet.synth() instead of app.synth(): one folder per cluster with its
-  // manifests and the Helm values file (dist/csc, dist/cpc-1, dist/cpc-2).
-  buildFleet(app, keyStore()).synth(app.outdir);
+  // An EventBusApp's synth() writes one folder per cluster with its manifests
+  // and the Helm values file (dist/csc, dist/cpc-1, dist/cpc-2).
+  const app = new EventBusApp();
+  buildFleet(app, keyStore());
+  app.synth();
 }
