@@ -3,13 +3,38 @@
  * `npx projen test:deps` (part of `npx projen test`): scripts/import-graph.mjs
  * runs dependency-cruiser with these rules and prints the graph's size.
  *
- * Layers, bottom up: errors/redact -> files, k8s (name rules) -> keys (codec,
- * layout, IKeyStore) with its file engine keys/engine -> certificates,
- * gateway, secrets, connections -> charts -> cli. testing/ sits beside keys.
+ * Layers, bottom up (LAYERS below): a module may import its own layer and the
+ * layers below it, never one above (no upward arrows).
  */
+
+/** The layers of src/, bottom up; each entry lists the folders (or root files) of one layer. */
+const LAYERS = [
+  ['redact'],
+  ['errors'],
+  ['endpoint', 'k8s'], // URL parsing; Kubernetes name rules
+  ['labels', 'files'], // standard labels; atomic writes, the output tree, the lock
+  ['keys'], // NKey codec, key-store layout and IKeyStore; keys/engine is its file engine
+  ['testing'], // DeterministicKeyStore
+  ['secrets'], // the Secrets the chart reads, their delivery, TLS Secret references
+  ['certificates', 'connections'], // cert-manager objects; leaf pairs across clusters
+  ['gateway'], // Gateway API
+  ['charts'], // CSC/CPC charts, the fleet, the output layer (EventBusApp)
+  ['cli'],
+  ['index'],
+];
+const pathOf = (names) => `^src/(${names.join('|')})(/|\\.ts$)`;
+const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
+  name: `layer-${layer.join('-')}`,
+  severity: 'error',
+  comment: `${layer.join(', ')} may not import a layer above it (${LAYERS.slice(i + 1).flat().join(', ')}): move the shared piece down instead.`,
+  from: { path: pathOf(layer) },
+  to: { path: pathOf(LAYERS.slice(i + 1).flat()) },
+}));
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
+    ...layerRules,
     {
       name: 'no-circular',
       severity: 'error',

@@ -1,4 +1,4 @@
-export type { ITlsSecretSource } from './tls-secret';
+export type { ITlsSecretSource } from '../secrets/tls-secret';
 export { CertificateIssuer, IssuerKind, SelfSignedCaIssuer, VaultAuth, VaultIssuer } from './issuers';
 export type { ICertificateIssuer, IssuerOptions, SelfSignedCaIssuerProps, VaultAppRoleAuthOptions, VaultIssuerProps, VaultKubernetesAuthOptions } from './issuers';
 export { PrivateKeyAlgorithm } from './private-key';

@@ -3,9 +3,9 @@ import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
 import { resolveMetadata, ResolvedMetadata } from '../labels';
 import { certificatesModule, clusterIssuersModule, issuersModule } from './bindings';
-import { validateNamespace, validateObjectName } from '../k8s/names';
 import { certificatePrivateKey, goDuration, PrivateKeyAlgorithm, validateDurations } from './private-key';
 import type { IssuerSpec } from '../imports/cm-issuers-cert-manager.io';
+import { validateNamespace, validateObjectName } from '../k8s/names';
 
 /** The two kinds of cert-manager issuer a Certificate's `issuerRef` can name. */
 export enum IssuerKind {

@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { problem, quote } from '../errors';
-import { validateGoDurationBound } from '../k8s/names';
 import type { CertificateSpecPrivateKey } from '../imports/cm-certificates-cert-manager.io';
+import { validateGoDurationBound } from '../k8s/names';
 
 /** Private key algorithm and size of a cert-manager Certificate. */
 export enum PrivateKeyAlgorithm {

@@ -4,10 +4,10 @@ import { problem, quote } from '../errors';
 import { resolveMetadata } from '../labels';
 import { certificatesModule } from './bindings';
 import { ICertificateIssuer, IssuerKind } from './issuers';
-import { canonicalIp, isIpLiteral, validateDnsName, validateNamespace, validateObjectName } from '../k8s/names';
 import { certificatePrivateKey, goDuration, isRsa, PrivateKeyAlgorithm, validateDurations, validatePrivateKeyAlgorithm } from './private-key';
-import { ITlsSecretSource } from './tls-secret';
 import type { CertificateSpec } from '../imports/cm-certificates-cert-manager.io';
+import { canonicalIp, isIpLiteral, validateDnsName, validateNamespace, validateObjectName } from '../k8s/names';
+import { ITlsSecretSource } from '../secrets/tls-secret';
 
 /** Key usages of a server certificate (cert-manager `spec.usages`). */
 export enum CertificateUsage {

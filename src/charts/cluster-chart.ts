@@ -9,7 +9,6 @@ import { EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
-import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { HostPrerequisites } from '../charts/host-prerequisites';
 import { problem, quote } from '../errors';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
@@ -20,6 +19,7 @@ import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { EventBusSecrets } from '../secrets/event-bus-secrets';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
+import type { ITlsSecretSource } from '../secrets/tls-secret';
 
 
 /** NKey permission entries the upstream chart generates itself (auth-callout-permissions.yaml). */

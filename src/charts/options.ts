@@ -3,7 +3,6 @@ import { AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStrea
 import type { CertificateAuthority } from '../certificates/ca-issuer';
 import { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
-import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { EventBusEnvoyProxyOptions } from '../gateway/envoy-proxy';
 import { GatewayTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
@@ -11,6 +10,7 @@ import { IKeyStore } from '../keys/store';
 import { SecretsDelivery } from '../secrets/delivery';
 import { SecretOverride } from '../secrets/event-bus-secrets';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
+import type { ITlsSecretSource } from '../secrets/tls-secret';
 
 /** The gateway of one cluster: the four DSX listeners and their routes. */
 export interface ClusterGatewayOptions {

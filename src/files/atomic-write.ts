@@ -21,6 +21,13 @@ import * as path from 'path';
 import { describeType, errnoOf, lstatOrUndefined, mkdirOwn, mkdirpOwn } from './safe-fs';
 import { problem } from '../errors';
 
+/** Mode of folders and files that hold no key material. */
+export const PUBLIC_DIR_MODE = 0o755;
+export const PUBLIC_FILE_MODE = 0o644;
+/** Mode of files holding key material (key files, inline Secrets) and of the folders holding them. */
+export const SECRET_DIR_MODE = 0o700;
+export const SECRET_FILE_MODE = 0o600;
+
 const C = fs.constants;
 /** O_NOFOLLOW where the platform has it (0 elsewhere). */
 const NOFOLLOW = C.O_NOFOLLOW ?? 0;

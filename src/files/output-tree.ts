@@ -36,10 +36,12 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { fsyncDir, fsyncFile, syncFileSystem, TEMP_FILE, writeFileAtomic, writeNewFile } from './atomic-write';
+import {
+  fsyncDir, fsyncFile, PUBLIC_DIR_MODE, PUBLIC_FILE_MODE, SECRET_DIR_MODE, SECRET_FILE_MODE, syncFileSystem, TEMP_FILE, writeFileAtomic, writeNewFile,
+} from './atomic-write';
+import { LOCK_DIR, StoreLock } from './lock';
 import { checkOutputRoot, describeType, errnoOf, modeBits, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile } from './safe-fs';
 import { EventBusError, problem } from '../errors';
-import { LOCK_DIR, StoreLock } from '../keys/engine/lock';
 
 /** The record of what synth wrote. */
 export const RECORD_FILE = '.dsx-event-bus-output.json';
@@ -52,12 +54,6 @@ export const NAME_MAX = 255;
 /** Longest path Linux accepts (bytes), with room for the staging prefix. */
 const PATH_MAX = 4096;
 
-/** Mode of output folders and files that hold no key material. */
-export const PUBLIC_DIR_MODE = 0o755;
-export const PUBLIC_FILE_MODE = 0o644;
-/** Mode of files holding seeds (inline Secrets) and of the folders holding them. */
-export const SECRET_DIR_MODE = 0o700;
-export const SECRET_FILE_MODE = 0o600;
 
 /** One file of a cluster folder. */
 export interface OutputFile {

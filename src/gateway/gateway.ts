@@ -1,17 +1,17 @@
 import { ApiObject, ApiObjectMetadata, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { gatewaysModule } from './bindings';
-import { EventBusEnvoyProxy, IEnvoyProxy } from './envoy-proxy';
 import type { IEventBusGateway, IGatewayListener, IGatewayRoute } from './contracts';
+import { EventBusEnvoyProxy, IEnvoyProxy } from './envoy-proxy';
 import { TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthroughListenerOptions, TlsTerminateListener, TlsTerminateListenerOptions } from './listeners';
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
 import { GatewayRoute } from './routes';
-import { SECTION_NAME, validateObjectName, validatePort } from '../k8s/names';
 import { ServerCertificate } from '../certificates/server-certificate';
-import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { problem, quote } from '../errors';
 import type { GatewaySpec } from '../imports/gwapi-gateways-gateway.networking.k8s.io';
+import { SECTION_NAME, validateObjectName, validatePort } from '../k8s/names';
 import { resolveMetadata } from '../labels';
+import type { ITlsSecretSource } from '../secrets/tls-secret';
 
 /** Props of {@link EventBusGateway}. */
 export interface EventBusGatewayProps {

@@ -1,6 +1,4 @@
 import { Construct } from 'constructs';
-import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../k8s/names';
-import type { ITlsSecretSource } from '../certificates/tls-secret';
 import { parseClientUrl } from '../endpoint';
 import { problem, quote } from '../errors';
 import { resolveMetadata } from '../labels';
@@ -8,6 +6,8 @@ import type { IEventBusGateway, IGatewayListener, IGatewayRoute } from './contra
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteKind, RouteRendering } from './route-types';
 import { GatewayRoute, GatewayRouteOptions, RouteDecision, TerminateRouteOptions, TlsRouteOptions } from './routes';
 import type { GatewaySpecListeners } from '../imports/gwapi-gateways-gateway.networking.k8s.io';
+import { dnsNameCovers, validateNamespace, validateObjectName, validateSniHostname } from '../k8s/names';
+import type { ITlsSecretSource } from '../secrets/tls-secret';
 
 /** Options of every listener. */
 export interface ListenerOptions {

@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ITlsSecretSource } from '../certificates/tls-secret';
+import type { ITlsSecretSource } from './tls-secret';
 import { problem, quote } from '../errors';
 
 /** Where the `nats-mtls-server-tls` Secret comes from (library-internal: not exported from the package). */

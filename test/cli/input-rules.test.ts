@@ -11,7 +11,7 @@ import { NKeySeed } from '../../src';
 import { loadValidatedYaml, MAX_FLEET_FILE_BYTES } from '../../src/cli/config-file';
 import { fleetSchema } from '../../src/cli/fleet-file';
 import { main } from '../../src/cli/run';
-import { LOCK_DIR } from '../../src/keys/engine/lock';
+import { LOCK_DIR } from '../../src/files/lock';
 import { cpcLeafSecretName, cscLeafSecretName } from '../../src/keys/layout';
 import { writeProofReport } from '../proof/scenarios';
 import { ensureBuilt, MAIN } from '../util/cli';

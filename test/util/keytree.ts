@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as nkeys from 'nkeys.js';
-import { LOCK_DIR } from '../../src/keys/engine/lock';
+import { LOCK_DIR } from '../../src/files/lock';
 
 export interface EntrySnapshot {
   readonly type: 'file' | 'dir' | 'other';

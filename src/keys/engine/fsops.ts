@@ -12,14 +12,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  fsyncDir, fsyncFile, stagingPathFor as stagingBeside, stagingPattern, syncFileSystem, syncFileSystemAvailable, writeFileAtomic, writeNewFile,
+  fsyncDir, fsyncFile, SECRET_DIR_MODE, SECRET_FILE_MODE, stagingPathFor as stagingBeside, stagingPattern,
+  syncFileSystem, syncFileSystemAvailable, writeFileAtomic, writeNewFile,
 } from '../../files/atomic-write';
 import { errnoOf } from '../../files/safe-fs';
 
-/** Mode of every key file. */
-export const FILE_MODE = 0o600;
-/** Mode of every directory of the store. */
-export const DIR_MODE = 0o700;
 
 /** File content, or a function computing it when the file is written. */
 export type Data = string | (() => string);
@@ -180,21 +177,21 @@ function runOp(o: Op, durability: Durability, chmodDirs: boolean): void {
       return;
     case 'mkdir':
       try {
-        fs.mkdirSync(o.path, { mode: DIR_MODE });
+        fs.mkdirSync(o.path, { mode: SECRET_DIR_MODE });
       } catch (e) {
         if (!(o.existingOk && isCode(e, 'EEXIST'))) throw e;
         return;
       }
-      if (chmodDirs) fs.chmodSync(o.path, DIR_MODE);
+      if (chmodDirs) fs.chmodSync(o.path, SECRET_DIR_MODE);
       return;
     case 'create': {
       const fsync = !durability.deferred;
-      writeNewFile(o.path, valueOf(o.data), FILE_MODE, { fsync });
+      writeNewFile(o.path, valueOf(o.data), SECRET_FILE_MODE, { fsync });
       if (!fsync) durability.file(o.path);
       return;
     }
     case 'replace':
-      return writeFileAtomic(o.path, valueOf(o.data), FILE_MODE);
+      return writeFileAtomic(o.path, valueOf(o.data), SECRET_FILE_MODE);
     case 'fsync':
       if (durability.deferred) return durability.dir(o.path);
       return fsyncDir(o.path);

@@ -23,15 +23,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Batch, Data, DIR_MODE, FILE_MODE, Op, STAGING_DIR, stagingPathFor } from './fsops';
+import { Batch, Data, Op, STAGING_DIR, stagingPathFor } from './fsops';
 import { EventBusError, problem } from '../../errors';
-import { TEMP_FILE } from '../../files/atomic-write';
+import { SECRET_DIR_MODE, SECRET_FILE_MODE, TEMP_FILE } from '../../files/atomic-write';
+import { LOCK_DIR } from '../../files/lock';
 import { groupOrOthersMayWrite, modeBits, readRegularFile } from '../../files/safe-fs';
 import {
   BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
   leafOrigin, LeafPairId,
 } from '../layout';
-import { LOCK_DIR } from './lock';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from '../nkey';
 
 /** An extra account of a request: its name as given and its secret-name token. */
@@ -156,7 +156,7 @@ class ClusterTree {
       if (errno(e) !== 'ENOENT') plan.fsDefect(cluster, e);
     }
     this.clusterDirExists = !!st?.isDirectory();
-    this.clusterDirMode = st ? modeBits(st.mode) : DIR_MODE;
+    this.clusterDirMode = st ? modeBits(st.mode) : SECRET_DIR_MODE;
     if (st && !st.isDirectory()) {
       plan.defect(problem({ where: plan.show(cluster), problem: 'is not a directory', fix: 'move it away; a cluster directory holds nkeys/' }).message);
       this.nkeys = 'unusable';
@@ -237,8 +237,8 @@ class ClusterTree {
     const dirs: string[] = [];
     for (const [rel, e] of this.entries) {
       const show = this.plan.show(rel ? `${this.cluster}/nkeys/${rel}` : `${this.cluster}/nkeys`);
-      if (e.type === 'file' && e.mode !== FILE_MODE) files.push(show);
-      if (e.type === 'dir' && e.mode !== DIR_MODE) dirs.push(show);
+      if (e.type === 'file' && e.mode !== SECRET_FILE_MODE) files.push(show);
+      if (e.type === 'dir' && e.mode !== SECRET_DIR_MODE) dirs.push(show);
     }
     return { files, dirs };
   }
@@ -351,7 +351,7 @@ class Planner {
 
   public run(request: NKeysRequest): Plan {
     let rootExists = false;
-    let rootMode = DIR_MODE;
+    let rootMode = SECRET_DIR_MODE;
     try {
       const st = fs.statSync(this.root);
       if (!st.isDirectory()) {
@@ -539,7 +539,7 @@ class Planner {
         this.baseSets.push({
           cluster,
           clusterDirExists: t.clusterDirExists,
-          chmodClusterDir: t.clusterDirExists && t.clusterDirMode !== DIR_MODE,
+          chmodClusterDir: t.clusterDirExists && t.clusterDirMode !== SECRET_DIR_MODE,
           content: newBaseSet(),
         });
       } else if (this.mode === PlanMode.VERIFY) {
@@ -833,7 +833,7 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   // 1. Leftovers of killed runs; the root back to 700.
   add('cleanup', w.stale.map((s): Op => (s.dir ? { op: 'rmrf', path: s.path } : { op: 'unlink', path: s.path })));
   add('cleanup-sync', dirsOf(w.stale.map((s) => s.path)));
-  if (w.chmodRoot) add('chmod-root', [{ op: 'chmod', path: root, mode: DIR_MODE }]);
+  if (w.chmodRoot) add('chmod-root', [{ op: 'chmod', path: root, mode: SECRET_DIR_MODE }]);
 
   // 2. The journal of the leaf pairs (public keys only), before any leaf file.
   const journal = path.join(lockDir, JOURNAL);
@@ -878,7 +878,7 @@ export function programOf(plan: Plan, lockDir: string): Batch[] {
   });
   add('stage-dirs', staged.flatMap((b): Op[] => [
     { op: 'mkdir', path: path.join(root, b.cluster), existingOk: true },
-    ...(b.chmodClusterDir ? [{ op: 'chmod', path: path.join(root, b.cluster), mode: DIR_MODE } as Op] : []),
+    ...(b.chmodClusterDir ? [{ op: 'chmod', path: path.join(root, b.cluster), mode: SECRET_DIR_MODE } as Op] : []),
     { op: 'mkdir', path: b.staging },
     ...b.dirs.map((d): Op => ({ op: 'mkdir', path: d })),
   ]));

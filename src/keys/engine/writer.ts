@@ -7,10 +7,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { countWrites, DIR_MODE, runBatches } from './fsops';
-import { describeOwner, inspectLock, LOCK_DIR, lockDirOf, OwnerRecord, sleep, StoreLock } from './lock';
+import { countWrites, runBatches } from './fsops';
 import { NKeysRequest, Plan, planKeyStore, PlanMode, programOf } from './plan';
 import { EventBusError, fileSystemFix, problem } from '../../errors';
+import { SECRET_DIR_MODE } from '../../files/atomic-write';
+import { describeOwner, inspectLock, LOCK_DIR, lockDirOf, OwnerRecord, sleep, StoreLock } from '../../files/lock';
 import { checkOutputRoot, mkdirpOwn } from '../../files/safe-fs';
 
 /** The outcome of a run. */
@@ -42,7 +43,7 @@ function fsError(where: string, what: string, e: unknown): Error {
  */
 function prepareRoot(root: string, display: string): void {
   try {
-    if (!checkOutputRoot(root, '-o/--output', { keyMaterial: true }).exists) mkdirpOwn(root, DIR_MODE);
+    if (!checkOutputRoot(root, '-o/--output', { keyMaterial: true }).exists) mkdirpOwn(root, SECRET_DIR_MODE);
   } catch (e) {
     if (e instanceof EventBusError) throw e;
     throw fsError(display, 'create the output directory', e);

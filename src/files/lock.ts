@@ -17,9 +17,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DIR_MODE, FILE_MODE } from './fsops';
-import { problem } from '../../errors';
-import { describeType, lstatOrUndefined, readRegularFile } from '../../files/safe-fs';
+import { SECRET_DIR_MODE, SECRET_FILE_MODE } from './atomic-write';
+import { describeType, lstatOrUndefined, readRegularFile } from './safe-fs';
+import { problem } from '../errors';
 
 /** Name of the lock directory inside a key-store root. */
 export const LOCK_DIR = '.dsx-event-bus.lock';
@@ -129,7 +129,7 @@ function breakStale(dir: string, staleText: string, staleIno: number): void {
   const breaker = path.join(dir, BREAKER);
   let fd: number;
   try {
-    fd = fs.openSync(breaker, 'wx', FILE_MODE);
+    fd = fs.openSync(breaker, 'wx', SECRET_FILE_MODE);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const b = readOwner(breaker);
@@ -165,8 +165,8 @@ export class StoreLock {
     const dir = lockDirOf(root);
     checkLockDir(dir);
     try {
-      fs.mkdirSync(dir, { mode: DIR_MODE });
-      fs.chmodSync(dir, DIR_MODE);
+      fs.mkdirSync(dir, { mode: SECRET_DIR_MODE });
+      fs.chmodSync(dir, SECRET_DIR_MODE);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       checkLockDir(dir);
@@ -182,7 +182,7 @@ export class StoreLock {
     const text = JSON.stringify(record) + '\n';
     let fd: number | undefined;
     try {
-      fd = fs.openSync(ownerFile, 'wx', FILE_MODE);
+      fd = fs.openSync(ownerFile, 'wx', SECRET_FILE_MODE);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
