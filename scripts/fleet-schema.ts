@@ -21,6 +21,7 @@ import * as path from 'path';
 // A build script: the generator is a devDependency (scripts/ is not in eslint's devdirs).
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { Config, createGenerator } from 'ts-json-schema-generator';
+// eslint-disable-next-line import/no-extraneous-dependencies
 import * as ts from 'typescript';
 
 const ROOT = path.join(__dirname, '..');

@@ -16,11 +16,11 @@
  * counts the declarations of each field of the schema (1).
  */
 import type { Duration } from 'cdk8s';
-import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { CertificateAuthority } from '../certificates/ca-issuer';
 import type { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import type { LeafTrust } from '../certificates/leaf-trust';
 import type { ITlsSecretSource } from '../certificates/tls-secret';
+import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { IKeyStore } from '../keys/store';
 import type { ExternalSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
 import type { MtlsServerTls } from '../secrets/mtls-server-tls';

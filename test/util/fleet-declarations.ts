@@ -51,23 +51,22 @@ export function fleetFieldDeclarations(modelFile = path.join(ROOT, 'src', 'cli',
   const fileTypes = new Map<string, ts.TypeNode>();
   const declOf = (name: ts.EntityName): ts.Declaration | undefined => {
     let sym = checker.getSymbolAtLocation(name);
-    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+    // eslint-disable-next-line no-bitwise
+    if (sym && (sym.flags & ts.SymbolFlags.Alias) !== 0) sym = checker.getAliasedSymbol(sym);
     return sym?.declarations?.[0];
   };
+  /** A type declared in the model file (FileForm's table names its types there). */
+  const modelType = (text: string): ts.TypeAliasDeclaration | ts.InterfaceDeclaration | undefined => source.statements
+    .find((s): s is ts.TypeAliasDeclaration | ts.InterfaceDeclaration => (ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) && s.name.text === text);
   const named = (text: string): ts.TypeNode => {
-    // A type reference in the model file's scope (FileForm's table names its types there).
     if (!fileTypes.has(text)) {
-      const alias = source.statements.find((s) => (ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) && s.name.text === text);
-      if (!alias) throw new Error(`${text} is not declared in ${modelFile}`);
+      if (!modelType(text)) throw new Error(`${text} is not declared in ${modelFile}`);
       fileTypes.set(text, ts.factory.createTypeReferenceNode(text));
     }
     return fileTypes.get(text)!;
   };
-  const resolveNamed = (node: ts.TypeReferenceNode): ts.Declaration | undefined => {
-    if (node.pos >= 0) return declOf(node.typeName);
-    const text = (node.typeName as ts.Identifier).text;
-    return source.statements.find((s) => (ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) && s.name.text === text);
-  };
+  const resolveNamed = (node: ts.TypeReferenceNode): ts.Declaration | undefined =>
+    (node.pos >= 0 ? declOf(node.typeName) : modelType((node.typeName as ts.Identifier).text));
 
   /** The members of an object type given by a type node. */
   const membersOf = (t: Typed, seen: Set<ts.Node> = new Set()): Members => {
@@ -148,10 +147,12 @@ export function fleetFieldDeclarations(modelFile = path.join(ROOT, 'src', 'cli',
     return out;
   };
 
-  function membersFromElements(elements: ts.NodeArray<ts.TypeElement | ts.ClassElement>, scope: Scope, fileForm: boolean, add: (n: string, d: ts.Node, t: Typed | undefined) => void) {
+  type Add = (n: string, d: ts.Node, t: Typed | undefined) => void;
+  const HIDDEN = new Set([ts.SyntaxKind.PrivateKeyword, ts.SyntaxKind.ProtectedKeyword, ts.SyntaxKind.StaticKeyword]);
+  function membersFromElements(elements: ts.NodeArray<ts.TypeElement | ts.ClassElement>, scope: Scope, fileForm: boolean, add: Add) {
     for (const el of elements) {
       if (!(ts.isPropertySignature(el) || ts.isPropertyDeclaration(el)) || !el.type) continue;
-      if (ts.isPropertyDeclaration(el) && el.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword || m.kind === ts.SyntaxKind.StaticKeyword)) continue;
+      if (ts.isPropertyDeclaration(el) && el.modifiers?.some((m) => HIDDEN.has(m.kind))) continue;
       const type = swapped({ node: el.type, scope, fileForm });
       if (type === null) continue; // FileForm maps it to never: no field of the file
       add(el.name.getText(), el, type);
