@@ -56,8 +56,9 @@ export function fleetFieldDeclarations(modelFile = path.join(ROOT, 'src', 'cli',
     return sym?.declarations?.[0];
   };
   /** A type declared in the model file (FileForm's table names its types there). */
-  const modelType = (text: string): ts.TypeAliasDeclaration | ts.InterfaceDeclaration | undefined => source.statements
-    .find((s): s is ts.TypeAliasDeclaration | ts.InterfaceDeclaration => (ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) && s.name.text === text);
+  type Named = ts.TypeAliasDeclaration | ts.InterfaceDeclaration;
+  const modelType = (text: string): Named | undefined => source.statements
+    .find((s): s is Named => (ts.isTypeAliasDeclaration(s) || ts.isInterfaceDeclaration(s)) && s.name.text === text);
   const named = (text: string): ts.TypeNode => {
     if (!fileTypes.has(text)) {
       if (!modelType(text)) throw new Error(`${text} is not declared in ${modelFile}`);
