@@ -75,12 +75,13 @@ const generatorConfig = (type: string): Config => ({
 /** The fleet file's JSON Schema, as text (what schemas/fleet.schema.json must hold). */
 export function generateFleetSchema(): string {
   const swaps = fileFormSwaps();
-  const generated = createGenerator(generatorConfig('FleetModel')).createSchema('FleetModel') as Schema;
+  const generator = createGenerator(generatorConfig('FleetModel'));
+  const generated = generator.createSchema('FleetModel') as Schema;
   const definitions = generated.definitions as Record<string, Schema>;
   // The file forms, generated like the model (a form may itself hold swapped types, e.g. a Duration).
   for (const { fileType } of swaps) {
     if (fileType === undefined || definitions[fileType]) continue;
-    const form = createGenerator(generatorConfig(fileType)).createSchema(fileType) as Schema;
+    const form = generator.createSchema(fileType) as Schema;
     Object.assign(definitions, form.definitions as Record<string, Schema>);
   }
   const refTo = (name: string) => `#/definitions/${encodeURIComponent(name)}`;
@@ -90,10 +91,8 @@ export function generateFleetSchema(): string {
     if (fileType === undefined) {
       dropped.add(refTo(propsType));
     } else {
-      const { description: _d, ...form } = definitions[fileType];
-      // The props type's name stays the definition's name: every $ref to it now reads the file form.
+      // Every $ref to the props type now reads the file form.
       definitions[propsType] = { $ref: refTo(fileType) };
-      void form;
     }
   }
   const withoutDropped = dropMembers(generated, dropped) as Schema;

@@ -1,12 +1,41 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Duration } from 'cdk8s';
+import { fileFormSwaps } from '../../scripts/fleet-schema';
+import { CertificateAuthority, ICertificateIssuer, ITlsSecretSource, LeafTrust, MtlsServerTls, SecretsDelivery, ServerCertificate, VaultIssuerProps } from '../../src';
+import { CaDoc, DeliveryDoc, DurationText, FileForm, FleetDoc, IssuerDoc, KeysDoc, LeafTrustDoc, TlsSecretName } from '../../src/cli/fleet-doc';
 import { fleetSchema } from '../../src/cli/fleet-file';
+import { IKeyStore } from '../../src/keys/store';
 import { fleetFieldDeclarations, schemaFieldPaths } from '../util/fleet-declarations';
 
 const SRC = path.join(__dirname, '..', '..', 'src');
 
+/** true when A and B are the same type (checked by tsc: `npx tsc -p tsconfig.dev.json` covers the tests). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Row<P, F> = { props: P; file: F; same: Same<FileForm<P>, F> };
+// The TypeScript compiler applies FileForm's table by structure; the schema script applies it by name: both must agree.
+const TABLE: { [name: string]: { same: true } } = {
+  Duration: {} as Row<Duration, DurationText>,
+  ITlsSecretSource: {} as Row<ITlsSecretSource, TlsSecretName>,
+  SecretsDelivery: {} as Row<SecretsDelivery, DeliveryDoc>,
+  LeafTrust: {} as Row<LeafTrust, LeafTrustDoc>,
+  CertificateAuthority: {} as Row<CertificateAuthority, CaDoc>,
+  ICertificateIssuer: {} as Row<ICertificateIssuer, IssuerDoc>,
+  IKeyStore: {} as Row<IKeyStore, KeysDoc>,
+  MtlsServerTls: {} as Row<MtlsServerTls, never>,
+  VaultIssuerProps: {} as Row<VaultIssuerProps, never>,
+};
+// A ServerCertificate (a TLS Secret source) is written as its Secret's name, as the file's gateway says.
+const SERVER_TLS: Same<NonNullable<NonNullable<FleetDoc['gateway']>['serverTlsSecret']>, string> = true;
+
 describe('one fleet model: each field of the fleet file is declared once', () => {
+  test('FileForm\'s table, as the schema script reads it, is the one the compiler applies', () => {
+    expect(fileFormSwaps().map((r) => r.propsType).sort()).toEqual(Object.keys(TABLE).sort());
+    expect(SERVER_TLS).toBe(true);
+    expect(ServerCertificate.fromSecretName('x').tlsSecretName).toBe('x');
+  });
+
   const declarations = fleetFieldDeclarations();
   const fields = schemaFieldPaths(fleetSchema() as Record<string, unknown>);
 
