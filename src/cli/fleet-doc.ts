@@ -156,7 +156,9 @@ export interface ClusterType {
 
 /**
  * One entry of `clusters`: the csc (exactly one) or a cpc, FleetCpcOptions in
- * the file's form (id, cscEndpoint and cscTrust on cpc entries only).
+ * the file's form (id, cscEndpoint and cscTrust on cpc entries only). Write a
+ * CPC id as a YAML string: quote digits (id: "1"), since YAML reads 010 as 10
+ * and 0x1A as 26.
  */
 export type ClusterModel = ClusterType & Partial<FleetCpcOptions>;
 
