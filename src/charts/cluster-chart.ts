@@ -111,7 +111,7 @@ export abstract class EventBusClusterChart extends Chart {
           problem: 'the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret',
           allowed: 'certificates.issuer, certificates.selfSigned: true, or gateway.serverTlsSecret',
           fix: 'set certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")), or use gateway.transport: GatewayTransport.TCP for an evaluation cluster',
-          cliFix: 'in the fleet file, set certificates.ca: {} (one fleet CA that every CPC trusts), certificates.issuer (e.g. issuer: { kind: Issuer, name: event-bus-certificate-issuer }) or certificates.selfSigned: true, or gateway.serverTlsSecretName, or gateway.transport: tcp for an evaluation cluster',
+          cliFix: 'in the fleet file, set certificates.ca: {} (one fleet CA that every CPC trusts), certificates.issuer (e.g. issuer: { kind: Issuer, name: event-bus-certificate-issuer }) or certificates.selfSigned: true, or gateway.serverTlsSecret (a Secret name), or gateway.transport: tcp for an evaluation cluster',
         });
       }
       const dnsNames = gw.hostnames ?? [];

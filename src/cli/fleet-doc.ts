@@ -1,58 +1,69 @@
 /**
- * The fleet file's model, derived from the construct props: a field of the
- * file is declared once, on the props (its JSDoc becomes the schema's
- * description). Only members that are not JSON are swapped for the file's
- * spelling: a Duration for a text (`90d`), a TLS Secret source for its name,
- * the classes LeafTrust, CertificateAuthority, SecretsDelivery and the key
- * store for their file shapes, the CSC and the CPCs for one `clusters` list.
- * String enums whose values are the file's spelling pass through unchanged
- * (GatewayTransport's values became the file's `tls` and `tcp`; the file's
- * spelling did not change, so existing fleet files stay valid).
+ * The fleet file's model, derived from the construct props: every field of
+ * the file is declared once, on the props (its JSDoc becomes the schema's
+ * description). {@link FileForm} maps the props to the file's form by TYPE,
+ * never by field: a Duration is written as a text (`90d`, `1h30m`), a TLS
+ * Secret source as the Secret's name, and the classes (SecretsDelivery,
+ * LeafTrust, CertificateAuthority, certificate issuers, key stores) as the
+ * file shapes declared below, each once. Members a file cannot hold
+ * (MtlsServerTls objects, Vault issuer settings) map to `never` and are
+ * absent from the file. Only the CSC/CPC split (`csc`, `cpcs`) differs in
+ * shape: the file has one `clusters` list.
  *
  * schemas/fleet.schema.json is generated from {@link FleetDoc}
  * (`npx projen schema`, see scripts/fleet-schema.ts); a test fails when the
- * committed schema is not the generated one.
+ * committed schema is not the generated one, and test/cli/fleet-model.test.ts
+ * counts the declarations of each field of the schema (1).
  */
-import type { ExtraAccountSettings, MqttStreamsOptions } from '../charts/chart-values';
+import type { Duration } from 'cdk8s';
+import type { CertificateAuthority } from '../certificates/ca-issuer';
+import type { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
+import type { LeafTrust } from '../certificates/leaf-trust';
+import type { ITlsSecretSource } from '../certificates/tls-secret';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
-import type { ClusterCertificateOptions, ClusterGatewayOptions } from '../charts/options';
-import type { ExternalSecretsDeliveryOptions, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
+import type { IKeyStore } from '../keys/store';
+import type { ExternalSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
+import type { MtlsServerTls } from '../secrets/mtls-server-tls';
 
 /**
- * A length of time as cert-manager and the secret operators write it: a count
- * and a unit (s, m, h or d), e.g. 90d, 1h, 10m.
- * @pattern ^[0-9]+(s|m|h|d)$
+ * A length of time: a count and a unit (d, h, m, s, ms), or several, e.g.
+ * 90d, 1h, 1h30m, 10m; 0s for none.
+ * @pattern ^([0-9]+(d|h|ms|m|s))+$
  */
-type DurationText = string;
+export type DurationText = string;
 
 /**
- * A Go duration: h, m, s and ms parts, e.g. 3h, 1h30m; 0s for no limit.
- * @pattern ^([0-9]+(h|m|s|ms))+$
+ * The name of an existing TLS Secret (tls.crt, tls.key) in the namespace of
+ * its user.
+ * @pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
  */
-type GoDurationText = string;
-
-/** `gateway`: ClusterGatewayOptions with the server TLS Secret by name. */
-export type GatewayDoc = Omit<ClusterGatewayOptions, 'serverTlsSecret'> & {
-  /**
-   * An existing TLS Secret (in the gateway's namespace) for the terminate
-   * listeners instead of a cert-manager Certificate.
-   */
-  readonly serverTlsSecretName?: string;
-};
-
-/** `mqttStreams`: MqttStreamsOptions with `maxAge` as a Go duration. */
-export type MqttStreamsDoc = Omit<MqttStreamsOptions, 'maxAge'> & {
-  /** Age limit of the messages: a Go duration, e.g. 3h, 1h30m; 0s for no limit (the chart's 3h by default). */
-  readonly maxAge?: GoDurationText;
-};
+export type TlsSecretName = string;
 
 /**
- * `cscTrust`: the CA a CPC trusts for the CSC gateway's certificate (tls://
- * endpoints; the leaf remote starts with the TLS handshake). One of pemFile,
- * secretName, configMapName, publicRoots (the LeafTrust factories). Default:
- * the certificate of certificates.ca, else publicRoots.
+ * The file form of a props type, by TYPE: each member keeps its name, its
+ * optionality and its JSDoc; the members that are not JSON take the file's
+ * form (the table below); what a file cannot hold is `never` (absent).
  */
-export interface CscTrustDoc {
+export type FileForm<T> =
+  T extends Duration ? DurationText
+    : T extends ITlsSecretSource ? TlsSecretName
+      : T extends SecretsDelivery ? FileForm<DeliverySpec>
+        : T extends LeafTrust ? LeafTrustDoc
+          : T extends CertificateAuthority ? CaDoc
+            : T extends ICertificateIssuer ? IssuerDoc
+              : T extends IKeyStore ? KeysDoc
+                : T extends MtlsServerTls ? never
+                  : T extends VaultIssuerProps ? never
+                    : T extends string | number | boolean | undefined ? T
+                      : T extends Array<infer U> ? Array<FileForm<U>>
+                        : { readonly [K in keyof T]: FileForm<T[K]> };
+
+/**
+ * A LeafTrust (the CA a CPC trusts for the CSC gateway's certificate; tls://
+ * endpoints): one of pemFile, secretName, configMapName, publicRoots (the
+ * LeafTrust factories).
+ */
+export interface LeafTrustDoc {
   /** PEM CA certificate(s), relative to this file: emitted as a ConfigMap (key ca.crt) in each CPC (LeafTrust.fromPemFile). */
   readonly pemFile?: string;
   /** An existing Secret in each CPC's namespace (LeafTrust.fromExistingSecret). */
@@ -66,12 +77,10 @@ export interface CscTrustDoc {
 }
 
 /**
- * `certificates.ca`: one CA for the whole fleet behind a cert-manager CA
- * issuer in every cluster; each CPC then trusts the CSC gateway with its
- * certificate. {}: <keys.directory>/ca/ca.crt and ca.key (dsx-event-bus certs;
- * made by synth --generate-missing). The key is read and put into the
- * manifests only with inline delivery; otherwise the Secret <issuer>-ca
- * (tls.crt, tls.key) comes from the delivery strategy.
+ * A CertificateAuthority from files or a Secret. {}: <keys.directory>/ca/ca.crt
+ * and ca.key (dsx-event-bus certs; made by synth --generate-missing). The key
+ * is read and put into the manifests only with inline delivery; otherwise the
+ * Secret <issuer>-ca (tls.crt, tls.key) comes from the delivery strategy.
  */
 export interface CaDoc {
   /** Folder holding ca.crt and ca.key (relative to this file). */
@@ -84,7 +93,7 @@ export interface CaDoc {
   readonly secretName?: string;
 }
 
-/** `certificates.issuer`: an existing cert-manager issuer, by kind and name. */
+/** An existing cert-manager issuer, by kind and name (CertificateIssuer.fromIssuerName, fromClusterIssuerName). */
 export interface IssuerDoc {
   /** Issuer (in the chart's namespace) or ClusterIssuer. */
   readonly kind?: 'Issuer' | 'ClusterIssuer';
@@ -92,35 +101,7 @@ export interface IssuerDoc {
   readonly name: string;
 }
 
-/** `certificates`: ClusterCertificateOptions with files and names for the classes, texts for the durations. */
-export type CertificatesDoc = Omit<ClusterCertificateOptions, 'issuer' | 'ca' | 'vault' | 'duration' | 'renewBefore'> & {
-  /** An existing cert-manager issuer of the gateway's and the mTLS server certificates. */
-  readonly issuer?: IssuerDoc;
-  /** One CA for the whole fleet (see CaDoc). */
-  readonly ca?: CaDoc;
-  /** Lifetime of the certificates, e.g. 90d (the default). */
-  readonly duration?: DurationText;
-  /** Renewal before expiry, e.g. 30d (the default). */
-  readonly renewBefore?: DurationText;
-};
-
-/**
- * `delivery`: how the Secrets reach the clusters (the SecretsDelivery factories), by `type`.
- * @discriminator type
- */
-export type DeliveryDoc =
-  | { readonly type: 'inline' }
-  | ({ readonly type: 'externalSecrets' } & Omit<ExternalSecretsDeliveryOptions, 'refreshInterval'> & {
-    /** How often the operator re-reads the store, e.g. 1h. */
-    readonly refreshInterval?: DurationText;
-  })
-  | ({ readonly type: 'vaultStaticSecrets' } & Omit<VaultStaticSecretsDeliveryOptions, 'refreshAfter'> & {
-    /** How often the operator re-reads Vault, e.g. 1h. */
-    readonly refreshAfter?: DurationText;
-  })
-  | { readonly type: 'existing' };
-
-/** `keys`: where the NKeys come from (a key store directory in the layout of dsx-event-bus nkeys, or deterministic test keys). */
+/** A key store: a directory in the layout of dsx-event-bus nkeys, or deterministic test keys. */
 export interface KeysDoc {
   /** The key store directory (relative to this file); --secrets DIR replaces it. */
   readonly directory?: string;
@@ -132,63 +113,67 @@ export interface KeysDoc {
   readonly phrase?: string;
 }
 
-/** An extra account with its settings (global.eventBus.extraAccounts.<name>). */
-export type ExtraAccountDoc = ExtraAccountSettings & {
-  /** The account's name. */
-  readonly name: string;
-};
-
-/**
- * The members the fleet and each cluster entry both have whose file spelling
- * differs from the props': declared once for both levels (an entry's value
- * replaces the fleet's, field by field for the gateway).
- */
-interface MemberSpelling {
-  /** The gateway (a cluster entry's fields replace the fleet's; hostnames are typically per cluster). */
-  readonly gateway?: GatewayDoc;
-  /** The MQTT JetStream streams (global.eventBus.mqttStreams); a cluster entry's replace the fleet's. */
-  readonly mqttStreams?: MqttStreamsDoc;
-  /** The CA a CPC trusts for the CSC gateway's certificate; a cpc entry's replaces the fleet's. */
-  readonly cscTrust?: CscTrustDoc;
+/** A SecretsDelivery factory, by name, with its options. */
+export interface DeliveryType<K extends string> {
+  /** The SecretsDelivery factory: inline, existing, externalSecrets or vaultStaticSecrets. */
+  readonly type: K;
 }
-type Spelled = keyof MemberSpelling | 'mtlsServerTls';
-
-/** One entry of `clusters`: the csc (exactly one) or a cpc (FleetCpcOptions in the file's spelling). */
-export type ClusterDoc = Omit<FleetCpcOptions, Spelled | 'id'> & MemberSpelling & {
-  /** global.eventBus.clusterType */
-  readonly type: 'csc' | 'cpc';
-  /**
-   * CPC id (^[a-z0-9]+$) as a YAML string: quote digits (id: "1"), since YAML
-   * reads 010 as 10 and 0x1A as 26; CPC only.
-   */
-  readonly id?: string;
-};
 
 /**
- * DSX Event Bus fleet description: one CSC and N CPCs for
- * `dsx-event-bus synth -c FILE`. Relative paths are resolved from the
- * directory of this file.
+ * A SecretsDelivery: how the Secrets reach the clusters, by `type` (the
+ * factory's options in props form; the file's form is FileForm of it).
+ * @discriminator type
  */
-export type FleetDoc = Omit<EventBusFleetProps, Spelled | 'csc' | 'cpcs' | 'keys' | 'delivery' | 'certificates' | 'extraAccounts' | 'extraAccountSettings'>
-& MemberSpelling & {
+export type DeliverySpec =
+  | DeliveryType<'inline'>
+  | (DeliveryType<'externalSecrets'> & ExternalSecretsDeliveryOptions)
+  | (DeliveryType<'vaultStaticSecrets'> & VaultStaticSecretsDeliveryOptions)
+  | DeliveryType<'existing'>;
+/** `delivery` in the file's form. */
+export type DeliveryDoc = FileForm<DeliverySpec>;
+
+/** Members of the file alone: the CSC and the CPCs in one list, and the file's own settings. */
+export interface FleetFileMembers<Cluster> {
   /** The JSON Schema of this file, for editors. */
   readonly $schema?: string;
   /**
    * The CSC (type csc, exactly one) and the CPCs (type cpc), in order.
    * @minItems 1
    */
-  readonly clusters: ClusterDoc[];
-  /** Extra NATS accounts, the same on every cluster: a name, or { name, jetstream } (extraAccounts and extraAccountSettings of the props). */
-  readonly extraAccounts?: Array<string | ExtraAccountDoc>;
-  /** Where the NKeys come from. */
-  readonly keys?: KeysDoc;
-  /** How the Secrets reach the clusters, by type. */
-  readonly delivery: DeliveryDoc;
-  /** How the charts obtain their certificates from cert-manager. */
-  readonly certificates?: CertificatesDoc;
+  readonly clusters: Cluster[];
   /**
    * Output of dsx-event-bus certs: nats-mtls-server-tls of each cluster is
    * read from <dir>/<cluster>/certs/nats-mtls-server-tls (inline delivery only).
    */
   readonly mtlsCertsDirectory?: string;
-};
+}
+
+/** The kind of a `clusters` entry. */
+export interface ClusterType {
+  /** global.eventBus.clusterType: the csc (exactly one) or a cpc. */
+  readonly type: 'csc' | 'cpc';
+}
+
+/**
+ * One entry of `clusters`: the csc (exactly one) or a cpc, FleetCpcOptions in
+ * the file's form (id, cscEndpoint and cscTrust on cpc entries only). Write a
+ * CPC id as a YAML string: quote digits (id: "1"), since YAML reads 010 as 10
+ * and 0x1A as 26.
+ */
+export type ClusterModel = ClusterType & Partial<FleetCpcOptions>;
+
+// The fleet file in props form: EventBusFleetProps with one `clusters` list
+// for `csc` and `cpcs`. The schema is generated from this type, its non-JSON
+// types swapped by the table of FileForm; its JSDoc is the schema's description.
+/**
+ * DSX Event Bus fleet description: one CSC and N CPCs for
+ * `dsx-event-bus synth -c FILE`. Relative paths are resolved from the
+ * directory of this file.
+ */
+export type FleetModel = Omit<EventBusFleetProps, 'csc' | 'cpcs'> & FleetFileMembers<ClusterModel>;
+
+/** One entry of `clusters` in the file's form. */
+export type ClusterDoc = FileForm<ClusterModel>;
+
+/** The fleet file as read (after schema validation). */
+export type FleetDoc = FileForm<FleetModel>;

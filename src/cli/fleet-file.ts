@@ -2,17 +2,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { loadValidatedYaml } from './config-file';
-import { CertificatesDoc, ClusterDoc, CscTrustDoc, DeliveryDoc, FleetDoc, GatewayDoc, MqttStreamsDoc } from './fleet-doc';
+import { ClusterDoc, DeliveryDoc, DurationText, FileForm, FleetDoc, LeafTrustDoc } from './fleet-doc';
 import { CertificateAuthority } from '../certificates/ca-issuer';
 import { CertificateIssuer } from '../certificates/issuers';
-import { ServerCertificate } from '../certificates/server-certificate';
 import { LeafTrust } from '../certificates/leaf-trust';
-import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
-import { ExtraAccountSettings, MqttStreamsOptions, parseGoDuration } from '../charts/chart-values';
+import { ServerCertificate } from '../certificates/server-certificate';
+import { MqttStreamsOptions } from '../charts/chart-values';
 import { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import { withFieldNames } from '../charts/fleet-fields';
 import type { ClusterCertificateOptions, ClusterGatewayOptions } from '../charts/options';
 import { problem, quote } from '../errors';
+import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { cpcCluster } from '../keys/layout';
 import { IKeyStore } from '../keys/store';
@@ -111,7 +111,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
       ...same,
       id: String(id),
       gateway: gateway && gatewayOptions(gateway),
-      mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, where),
+      mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, `${where}.mqttStreams`),
       cscTrust: cscTrust && cscTrustOf(cscTrust, baseDir, `${where}.cscTrust`),
     };
   };
@@ -120,17 +120,16 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
 
   const delivery = deliveryOf(doc.delivery, file);
   const {
-    $schema: _schema, clusters: _clusters, mtlsCertsDirectory, extraAccounts: _accounts, keys: _keys, delivery: _delivery,
+    $schema: _schema, clusters: _clusters, mtlsCertsDirectory, keys: _keys, delivery: _delivery,
     certificates, gateway, mqttStreams, cscTrust, ...same
   } = doc;
   const props: EventBusFleetProps = {
     ...same,
-    ...extraAccountsOf(doc),
     keys: keyStore(doc, baseDir, file, overrides),
     delivery,
     certificates: certificates && certificateOptions(certificates, file, caOf(doc, baseDir, file, overrides, delivery)),
     gateway: gateway && gatewayOptions(gateway),
-    mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, file),
+    mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, `${file}: mqttStreams`),
     cscTrust: cscTrust && cscTrustOf(cscTrust, baseDir, `${file}: cscTrust`),
     csc: cscOptions,
     cpcs,
@@ -146,32 +145,8 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   });
 }
 
-/**
- * `extraAccounts` (names) and `extraAccountSettings` from the file's list of
- * names and `{ name, jetstream }` entries; the fleet checks the names (a name
- * listed twice included) and names this file in its errors.
- */
-function extraAccountsOf(doc: FleetDoc): Pick<EventBusFleetProps, 'extraAccounts' | 'extraAccountSettings'> {
-  if (!doc.extraAccounts) return {};
-  const names: string[] = [];
-  const settings: Record<string, ExtraAccountSettings> = {};
-  doc.extraAccounts.forEach((a) => {
-    if (typeof a === 'string') {
-      names.push(a);
-      return;
-    }
-    names.push(a.name);
-    if (a.jetstream !== undefined) settings[a.name] = { jetstream: a.jetstream };
-  });
-  return { extraAccounts: names, ...(Object.keys(settings).length ? { extraAccountSettings: settings } : {}) };
-}
-
-function mqttStreamsOf(m: MqttStreamsDoc, where: string): MqttStreamsOptions {
-  const { maxAge, ...rest } = m;
-  if (maxAge === undefined) return rest;
-  const ms = parseGoDuration(maxAge);
-  if (ms === undefined) throw problem({ where: `${where}: mqttStreams.maxAge`, problem: `${quote(maxAge)} is not a Go duration`, allowed: 'h, m, s and ms parts, e.g. 3h, 1h30m, 0s', fix: 'e.g. maxAge: 3h' });
-  return { ...rest, maxAge: Duration.millis(ms) };
+function mqttStreamsOf(m: FileForm<MqttStreamsOptions>, where: string): MqttStreamsOptions {
+  return { ...m, maxAge: duration(m.maxAge, `${where}.maxAge`) };
 }
 
 /** `nats-mtls-server-tls` of each cluster from the `certs` command's output. */
@@ -200,23 +175,26 @@ function keyStore(doc: FleetDoc, baseDir: string, file: string, overrides: Fleet
   return undefined;
 }
 
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 };
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
 
-/** `90d`, `12h`: the schema checked the form; the size is checked here (a 20-digit count would render as `2.4e+21h`). */
-function duration(text: string | undefined, where: string): Duration | undefined {
+/**
+ * A {@link DurationText} (`90d`, `1h30m`; the schema checked the form) as a
+ * Duration; the size is checked here (a 20-digit count would render as
+ * `2.4e+21h`).
+ */
+function duration(text: DurationText | undefined, where: string): Duration | undefined {
   if (text === undefined) return undefined;
-  const m = /^(\d+)(s|m|h|d)$/.exec(text)!;
-  const n = Number(m[1]);
-  const seconds = n * UNIT_SECONDS[m[2] as 's' | 'm' | 'h' | 'd'];
-  if (!Number.isSafeInteger(n) || seconds > MAX_GO_DURATION_SECONDS) {
+  let ms = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)(d|h|ms|m|s)/g)) ms += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
+  if (!Number.isSafeInteger(ms) || ms > MAX_GO_DURATION_SECONDS * 1000) {
     throw problem({
       where,
-      problem: `${text.length > 24 ? `${text.slice(0, 20)}…` : text} is longer than cert-manager and the secret operators can read`,
+      problem: `${text.length > 24 ? `${text.slice(0, 20)}…` : text} is longer than cert-manager, NATS and the secret operators can read`,
       allowed: `at most ${MAX_GO_DURATION_SECONDS / 3600}h, ${Math.floor(MAX_GO_DURATION_SECONDS / 86400)}d (Go's time.Duration, about 292 years)`,
       fix: 'use e.g. 90d',
     });
   }
-  return { s: Duration.seconds, m: Duration.minutes, h: Duration.hours, d: Duration.days }[m[2] as 's' | 'm' | 'h' | 'd'](n);
+  return Duration.millis(ms);
 }
 
 function deliveryOf(d: DeliveryDoc, file: string): SecretsDelivery {
@@ -235,7 +213,7 @@ function deliveryOf(d: DeliveryDoc, file: string): SecretsDelivery {
 }
 
 /** `cscTrust` of the fleet file: exactly one source; a PEM file relative to the fleet file. */
-function cscTrustOf(t: CscTrustDoc, baseDir: string, where: string): LeafTrust {
+function cscTrustOf(t: LeafTrustDoc, baseDir: string, where: string): LeafTrust {
   const given = (['pemFile', 'secretName', 'configMapName', 'publicRoots'] as const).filter((k) => t[k] !== undefined && t[k] !== false);
   if (given.length !== 1 && !(given.length === 2 && given.includes('pemFile') && given.includes('configMapName'))) {
     throw problem({
@@ -311,7 +289,7 @@ function readText(file: string, where: string): string {
   }
 }
 
-function certificateOptions(c: CertificatesDoc, file: string, ca: CertificateAuthority | undefined): ClusterCertificateOptions {
+function certificateOptions(c: FileForm<ClusterCertificateOptions>, file: string, ca: CertificateAuthority | undefined): ClusterCertificateOptions {
   const { issuer, ca: _ca, duration: lifetime, renewBefore, ...rest } = c;
   return {
     ...rest,
@@ -322,8 +300,8 @@ function certificateOptions(c: CertificatesDoc, file: string, ca: CertificateAut
   };
 }
 
-/** The file's gateway is ClusterGatewayOptions but for the server TLS Secret, given by name. */
-function gatewayOptions(g: GatewayDoc): ClusterGatewayOptions {
-  const { serverTlsSecretName, ...options } = g;
-  return serverTlsSecretName === undefined ? options : { ...options, serverTlsSecret: ServerCertificate.fromSecretName(serverTlsSecretName) };
+/** The file's gateway gives the server TLS Secret by name. */
+function gatewayOptions(g: FileForm<ClusterGatewayOptions>): ClusterGatewayOptions {
+  const { serverTlsSecret, ...options } = g;
+  return serverTlsSecret === undefined ? options : { ...options, serverTlsSecret: ServerCertificate.fromSecretName(serverTlsSecret) };
 }

@@ -29,8 +29,19 @@ export enum SecretStoreKind {
   CLUSTER_SECRET_STORE = 'ClusterSecretStore',
 }
 
+/** What the strategies that read a remote store share: the layout of the remote keys. */
+export interface RemoteSecretsOptions {
+  /**
+   * First part of every remote key (ExternalSecrets) or path inside the
+   * Vault mount (VaultStaticSecrets): `<prefix>/<cluster>/<secret-name>`.
+   * Must match `dsx-event-bus export --prefix`.
+   * @default "dsx-event-bus"
+   */
+  readonly prefix?: string;
+}
+
 /** Options of {@link SecretsDelivery.externalSecrets}. */
-export interface ExternalSecretsDeliveryOptions {
+export interface ExternalSecretsDeliveryOptions extends RemoteSecretsOptions {
   /** Name of the SecretStore or ClusterSecretStore to read from. */
   readonly storeName: string;
 
@@ -41,13 +52,6 @@ export interface ExternalSecretsDeliveryOptions {
   readonly storeKind?: SecretStoreKind;
 
   /**
-   * First part of every remote key: `<prefix>/<cluster>/<secret-name>`.
-   * Must match `dsx-event-bus export --prefix`.
-   * @default "dsx-event-bus"
-   */
-  readonly prefix?: string;
-
-  /**
    * How often the operator reads the remote values again (whole seconds; 0 = once).
    * @default - the operator's default (1h)
    */
@@ -55,19 +59,12 @@ export interface ExternalSecretsDeliveryOptions {
 }
 
 /** Options of {@link SecretsDelivery.vaultStaticSecrets}. */
-export interface VaultStaticSecretsDeliveryOptions {
+export interface VaultStaticSecretsDeliveryOptions extends RemoteSecretsOptions {
   /**
    * The KV version 2 secrets-engine mount in Vault.
    * @default "secret"
    */
   readonly mount?: string;
-
-  /**
-   * First part of every path inside the mount: `<prefix>/<cluster>/<secret-name>`.
-   * Must match `dsx-event-bus export --prefix`.
-   * @default "dsx-event-bus"
-   */
-  readonly prefix?: string;
 
   /**
    * The `VaultAuth` to use, optionally `<namespace>/<name>`.

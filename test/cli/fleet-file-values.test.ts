@@ -79,10 +79,9 @@ ${CLUSTERS}`);
 });
 
 describe('fleet file: extra accounts, crossLayer, mqttStreams, authCallout', () => {
-  test('extraAccounts takes names and { name, jetstream } entries; every value reaches every cluster', () => {
-    const f = fleetOf(`${HEAD}extraAccounts:
-  - Kiwi
-  - { name: LaunchLayer, jetstream: true }
+  test('extraAccounts takes names and extraAccountSettings their properties (the props\' fields); every value reaches every cluster', () => {
+    const f = fleetOf(`${HEAD}extraAccounts: [Kiwi, LaunchLayer]
+extraAccountSettings: { LaunchLayer: { jetstream: true } }
 crossLayer:
   cscExports: [alerts.>]
   cscPrefixedExports: [commands.*]
@@ -101,7 +100,7 @@ ${CLUSTERS}`);
       expect(v['auth-callout']).toMatchObject({ image: { repository: 'registry.corp.example/dsx/auth-callout', tag: 'v0.1.0' }, imagePullSecrets: [{ name: 'regcred' }], serviceConfig: { jwks: { audience: 'event-bus' } } });
       expect(chart.unsetDeployerValues).toEqual([]);
     }
-    // The leaf Secrets of both accounts exist, whichever form named them.
+    // The leaf Secrets of both accounts exist, with settings or without.
     expect(f.cpc('1').secrets.listSecrets().map((s) => s.name)).toEqual(expect.arrayContaining(['nats-leaf-kiwi-csc', 'nats-leaf-launchlayer-csc']));
   });
 
@@ -122,16 +121,19 @@ ${clustersYaml(`    mqttStreams: { replicas: 1, maxAge: 10m }
       .toThrow(/crossLayer: cpcExports subject "a\.b" overlaps cscPrefixedExports subject "a\.>": a subject routed by two lists creates cyclic imports/);
   });
 
-  test('fails when an extra account is listed twice across both forms', () => {
-    const { file, props } = load(`${HEAD}extraAccounts: [Kiwi, { name: Kiwi, jetstream: true }]\n${CLUSTERS}`);
+  test('fails when an extra account is listed twice', () => {
+    const { file, props } = load(`${HEAD}extraAccounts: [Kiwi, Kiwi]\nextraAccountSettings: { Kiwi: { jetstream: true } }\n${CLUSTERS}`);
     // The fleet checks the names; read from a file, its error names the file.
     expect(() => new EventBusFleet(Testing.app(), 'fleet', props())).toThrow(new RegExp(`${path.basename(file).replace('.', '\\.')}: extraAccounts: extra account "Kiwi" is listed twice\\. Fix: list each extra account once`));
   });
 
   test('fails (schema) when mqttStreams or authCallout is malformed', () => {
-    expect(load(`${HEAD}mqttStreams: { maxAge: 3d, replicas: 7 }\n${CLUSTERS}`).props).toThrow(/mqttStreams\/maxAge: does not match[\s\S]*mqttStreams\/replicas: must be <= 5/);
+    const streams = load(`${HEAD}mqttStreams: { maxAge: 3 days, replicas: 7 }\n${CLUSTERS}`).props;
+    expect(streams).toThrow(/mqttStreams\/maxAge: does not match/);
+    expect(streams).toThrow(/mqttStreams\/replicas: must be <= 5/);
     expect(load(`${HEAD}authCallout: { image: { repository: r.example.com/a } }\n${CLUSTERS}`).props).toThrow(/authCallout\/image: missing required field "tag"/);
-    expect(load(`${HEAD}extraAccounts: [{ name: Kiwi, jetStream: true }]\n${CLUSTERS}`).props).toThrow(/extraAccounts\/0/);
+    expect(load(`${HEAD}extraAccounts: [{ name: Kiwi }]\n${CLUSTERS}`).props).toThrow(/extraAccounts\/0/);
+    expect(load(`${HEAD}extraAccounts: [Kiwi]\nextraAccountSettings: { Kiwi: { jetStream: true } }\n${CLUSTERS}`).props).toThrow(/extraAccountSettings\/Kiwi/);
   });
 
   test('fails when the file names the chart\'s placeholder image', () => {

@@ -168,7 +168,7 @@ describe('fleet files', () => {
   test('fails when a duration does not fit Go\'s time.Duration instead of rendering 2.4e+21h', async () => {
     const r = await synth(MINIMAL.replace('selfSigned: true', 'selfSigned: true, duration: 99999999999999999999d'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/fleet\.yaml: certificates\.duration: 99999999999999999999d is longer than cert-manager and the secret operators can read\. Allowed: at most 2562047h/);
+    expect(r.stderr).toMatch(/fleet\.yaml: certificates\.duration: 99999999999999999999d is longer than cert-manager, NATS and the secret operators can read\. Allowed: at most 2562047h/);
     const refresh = await synth(MINIMAL.replace('type: existing', 'type: externalSecrets, storeName: vault, refreshInterval: 9999999999999d'));
     expect(refresh.stderr).toMatch(/delivery\.refreshInterval: 9999999999999d is longer than/);
   });

@@ -192,7 +192,7 @@ describe('examples: the real chart renders each cluster and the contract holds',
     const cscDoc = doc.clusters.find((c: any) => c.type === 'csc');
     verdict('examples/fleet.yaml', runChecks(clusters, {
       cscAddresses: [...(cscDoc.gateway?.hostnames ?? []), ...(cscDoc.gateway?.ipAddresses ?? [])],
-      extraAccounts: accountsOfDoc(doc.extraAccounts),
+      extraAccounts: accountsOfDoc(doc.extraAccounts, doc.extraAccountSettings),
     }));
   }, 60_000);
 
@@ -215,18 +215,10 @@ describe('examples: the real chart renders each cluster and the contract holds',
   }, 60_000);
 });
 
-/** `extraAccounts` of a fleet file: names, or (once the file takes properties) `{name: {jetstream}}` / `[{name, jetstream}]`. */
-function accountsOfDoc(v: unknown): Record<string, { jetstream: boolean }> {
-  const out: Record<string, { jetstream: boolean }> = {};
-  if (Array.isArray(v)) {
-    for (const a of v) {
-      if (typeof a === 'string') out[a] = { jetstream: false };
-      else if (a && typeof a.name === 'string') out[a.name] = { jetstream: !!a.jetstream };
-    }
-  } else if (v && typeof v === 'object') {
-    for (const [k, a] of Object.entries(v as Record<string, any>)) out[k] = { jetstream: !!a?.jetstream };
-  }
-  return out;
+/** The extra accounts of a fleet file: `extraAccounts` (names) and `extraAccountSettings` (by name), the props' two fields. */
+function accountsOfDoc(names: unknown, settings: unknown): Record<string, { jetstream: boolean }> {
+  const bySetting = (settings && typeof settings === 'object' ? settings : {}) as Record<string, { jetstream?: boolean } | undefined>;
+  return Object.fromEntries((Array.isArray(names) ? names as string[] : []).map((n) => [n, { jetstream: !!bySetting[n]?.jetstream }]));
 }
 
 // ---------------------------------------------------------------------------
