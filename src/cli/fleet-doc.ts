@@ -19,7 +19,7 @@ import type { Duration } from 'cdk8s';
 import type { CertificateAuthority } from '../certificates/ca-issuer';
 import type { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import type { LeafTrust } from '../certificates/leaf-trust';
-import type { ITlsSecretSource } from '../certificates/tls-secret';
+import type { ITlsSecretSource } from '../secrets/tls-secret';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { IKeyStore } from '../keys/store';
 import type { ExternalSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
