@@ -51,7 +51,17 @@ interface Run {
   readonly rssMiB: number;
 }
 
+/**
+ * `sync` before each timed run (not timed): the files an earlier run removed
+ * (`rm -rf` of 18,000 files) are otherwise flushed during the next timed
+ * run, by its own sync, whichever side that is.
+ */
+function settle(): void {
+  spawnSync('sync');
+}
+
 function synth(n: number, out: string): Run {
+  settle();
   const t = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['-e', CHILD, String(n), out], { encoding: 'utf8', maxBuffer: 1048576 });
   const wall = Number(process.hrtime.bigint() - t) / 1e6;
@@ -84,6 +94,7 @@ function snapshot(dir: string): Map<string, string> {
 function floorOnce(archive: string): number {
   const to = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-synth-floor-'));
   try {
+    settle();
     const t = process.hrtime.bigint();
     const r = spawnSync('sh', ['-c', 'tar -xf "$1" -C "$2" && sync', 'floor', archive, to], { encoding: 'utf8' });
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
