@@ -8,7 +8,9 @@
  * Absolute times on a shared disk vary several-fold from hour to hour, so the
  * 1+1000 figure is set beside a floor measured in the same minute: `tar -x`
  * of the very same output tree followed by `sync` (creating those files and
- * making them durable, with no work of ours).
+ * making them durable, with no work of ours). The two are interleaved (ours,
+ * floor, ours, floor, ...) and each is taken as the best of 5, so a burst of
+ * load on this shared machine does not decide the ratio.
  *
  * Goals (issue 12): 1+1000 <= 2x the floor; 1+1000 <= 11x the 1+100 time;
  * peak RSS <= 300 MiB; a rerun with nothing changed rewrites no file.
@@ -49,7 +51,17 @@ interface Run {
   readonly rssMiB: number;
 }
 
+/**
+ * `sync` before each timed run (not timed): the files an earlier run removed
+ * (`rm -rf` of 18,000 files) are otherwise flushed during the next timed
+ * run, by its own sync, whichever side that is.
+ */
+function settle(): void {
+  spawnSync('sync');
+}
+
 function synth(n: number, out: string): Run {
+  settle();
   const t = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['-e', CHILD, String(n), out], { encoding: 'utf8', maxBuffer: 1048576 });
   const wall = Number(process.hrtime.bigint() - t) / 1e6;
@@ -82,6 +94,7 @@ function snapshot(dir: string): Map<string, string> {
 function floorOnce(archive: string): number {
   const to = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-synth-floor-'));
   try {
+    settle();
     const t = process.hrtime.bigint();
     const r = spawnSync('sh', ['-c', 'tar -xf "$1" -C "$2" && sync', 'floor', archive, to], { encoding: 'utf8' });
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
@@ -92,9 +105,12 @@ function floorOnce(archive: string): number {
   }
 }
 
-function median<T>(runs: T[], key: (r: T) => number): T {
-  return [...runs].sort((a, b) => key(a) - key(b))[Math.floor(runs.length / 2)];
+function fastest(runs: Run[]): Run {
+  return [...runs].sort((a, b) => a.wall - b.wall)[0];
 }
+
+/** Runs of ours and of the floor, interleaved. */
+const PAIRS = 5;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -102,36 +118,46 @@ export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const results = new Map<number, Run>();
   for (const [n, repeats] of [[10, 5], [100, 5]] as const) {
-    const r = median(Array.from({ length: repeats }, () => synthFresh(n)), (x) => x.wall);
+    const r = fastest(Array.from({ length: repeats }, () => synthFresh(n)));
     results.set(n, r);
-    rows.push({ name: `synth 1+${n}: process wall (median of ${repeats})`, value: seconds(r.wall) });
+    rows.push({ name: `synth 1+${n}: process wall (best of ${repeats})`, value: seconds(r.wall) });
     rows.push({ name: `synth 1+${n}: objects / files`, value: `${r.objects} / ${r.files}` });
   }
 
-  // 1+1000, each run beside a floor taken right after it on the same tree.
+  // 1+1000 and the floor, interleaved (ours, floor, ours, floor, ...) so both
+  // see the same disk and load; best of 3 each (the least disturbed run).
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-synth-bench-'));
   try {
     const archive = path.join(work, 'tree.tar');
-    const pairs: Array<{ run: Run; floor: number }> = [];
-    for (let i = 0; i < 3; i++) {
+    const runs: Run[] = [];
+    const floors: number[] = [];
+    const load0 = os.loadavg()[0];
+    for (let i = 0; i < PAIRS; i++) {
       const out = path.join(work, `out-${i}`);
-      const r = synth(1000, out);
+      runs.push(synth(1000, out));
       if (i === 0) {
         const tar = spawnSync('tar', ['-cf', archive, '-C', out, '.'], { encoding: 'utf8' });
         if (tar.status !== 0) throw new Error(`tar -c failed: ${tar.stderr}`);
       }
-      pairs.push({ run: r, floor: floorOnce(archive) });
+      floors.push(floorOnce(archive));
       if (i > 0) fs.rmSync(out, { recursive: true, force: true });
     }
-    const big = median(pairs, (p) => p.run.wall / p.floor);
-    results.set(1000, big.run);
-    const ratio = big.run.wall / big.floor;
-    rows.push({ name: 'synth 1+1000: process wall (median of 3)', value: seconds(big.run.wall) });
-    rows.push({ name: 'synth 1+1000: in-process (build+validate+render+write)', value: seconds(big.run.inProcess) });
-    rows.push({ name: 'floor: tar -x + sync of the same tree (same minute)', value: seconds(big.floor) });
-    rows.push({ name: 'synth 1+1000 / floor', value: `${ratio.toFixed(2)}x`, goal: '<= 2x', ok: ratio <= 2 });
-    rows.push({ name: 'synth 1+1000: objects / files', value: `${big.run.objects} / ${big.run.files}` });
-    rows.push({ name: 'synth 1+1000: peak RSS', value: `${big.run.rssMiB.toFixed(0)} MiB`, goal: '<= 300 MiB', ok: big.run.rssMiB <= 300 });
+    const best = fastest(runs);
+    const floor = Math.min(...floors);
+    results.set(1000, best);
+    const ratio = best.wall / floor;
+    rows.push({ name: 'load average (1 min) before / after', value: `${load0.toFixed(2)} / ${os.loadavg()[0].toFixed(2)}` });
+    rows.push({ name: `synth 1+1000: process wall (best of ${PAIRS})`, value: seconds(best.wall) });
+    rows.push({ name: `synth 1+1000: all ${PAIRS} runs`, value: runs.map((r) => (r.wall / 1000).toFixed(2)).join(' ') });
+    rows.push({ name: 'synth 1+1000: in-process (build+validate+render+write)', value: seconds(best.inProcess) });
+    rows.push({ name: `floor: tar -x + sync, same tree (best of ${PAIRS})`, value: seconds(floor) });
+    rows.push({ name: `floor: all ${PAIRS} runs (interleaved with ours)`, value: floors.map((f) => (f / 1000).toFixed(2)).join(' ') });
+    const pairRatios = runs.map((r, i) => r.wall / floors[i]).sort((a, b) => a - b);
+    rows.push({ name: 'synth 1+1000 / floor, median of the pairs', value: `${pairRatios[Math.floor(PAIRS / 2)].toFixed(2)}x` });
+    rows.push({ name: 'synth 1+1000 / floor (best / best)', value: `${ratio.toFixed(2)}x`, goal: '<= 2x', ok: ratio <= 2 });
+    const big = best;
+    rows.push({ name: 'synth 1+1000: objects / files', value: `${big.objects} / ${big.files}` });
+    rows.push({ name: 'synth 1+1000: peak RSS', value: `${big.rssMiB.toFixed(0)} MiB`, goal: '<= 300 MiB', ok: big.rssMiB <= 300 });
 
     // A rerun with nothing changed: no file rewritten (same bytes, same mtime).
     const first = path.join(work, 'out-0');
@@ -145,6 +171,6 @@ export async function run(): Promise<BenchRow[]> {
     fs.rmSync(work, { recursive: true, force: true });
   }
   const scale = results.get(1000)!.wall / results.get(100)!.wall;
-  rows.push({ name: 'synth 1+1000 / 1+100 wall time', value: `${scale.toFixed(1)}x`, goal: '<= 11x', ok: scale <= 11 });
+  rows.push({ name: 'synth 1+1000 / 1+100 wall time (best / best)', value: `${scale.toFixed(1)}x`, goal: '<= 11x', ok: scale <= 11 });
   return rows;
 }

@@ -59,15 +59,22 @@ export function synthesizeOutput(scope: IConstruct, outdir: string): FleetSynthR
   return out.result(writeOutputSync(outdir, out.clusters, { flag: 'outdir' }));
 }
 
-/** The rendered files of one synthesis and how to report their writing. */
+/** The files of one synthesis, rendered as they are read, and how to report their writing. */
 export interface RenderedOutput {
-  readonly clusters: OutputCluster[];
+  /**
+   * Each cluster chart's folder, rendered when the iteration reaches it (so
+   * the writer can write one cluster's files while the next one renders).
+   * Iterate once.
+   */
+  readonly clusters: Iterable<OutputCluster>;
+  /** The report of a write that read every cluster. */
   readonly result: (r: OutputResult) => FleetSynthResult;
 }
 
 /**
- * Validates every construct under `scope` (like `cdk8s synth`) and renders
- * each cluster chart's files; nothing is written. Every chart under `scope`
+ * Validates every construct under `scope` (like `cdk8s synth`) and finds
+ * each cluster chart; the charts' files are rendered lazily, when
+ * `clusters` is iterated, and nothing is written. Every chart under `scope`
  * must be a cluster chart: the layout has no place for another one.
  */
 export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput {
@@ -97,33 +104,39 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
     }
   }
   const seen = new Map<string, string>();
-  const clusters = [...objects].map(([chart, apiObjects]): OutputCluster & { objects: number } => {
-    const cc = chart as EventBusClusterChart;
-    const dir = cc.cluster.directory;
+  for (const chart of objects.keys()) {
+    const dir = (chart as EventBusClusterChart).cluster.directory;
     const other = seen.get(dir);
     if (other) throw problem({ where: chart.node.path, problem: `${other} and this chart would both be written to ${dir}/`, fix: 'give each cluster one chart' });
     seen.set(dir, chart.node.path);
-    const names = new Set<string>();
-    const files: OutputFile[] = apiObjects.map((o) => o.toJson()).map((obj) => {
-      const name = manifestFileName(obj);
-      if (names.has(name)) {
-        throw problem({ where: chart.node.path, problem: `two objects would be written to ${name}`, fix: 'give the objects distinct names' });
-      }
-      names.add(name);
-      // A Secret with inline data holds key material: readable by the owner only.
-      return { path: `manifests/${name}`, content: manifestYaml(obj), secret: obj.kind === 'Secret' && Boolean(obj.data || obj.stringData) };
-    });
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    files.push({ path: VALUES_FILE, content: cc.valuesYaml(), secret: false });
-    return { name: dir, files, objects: apiObjects.length };
-  });
+  }
+  const counts: Array<{ name: string; objects: number; files: number }> = [];
+  function* clusters(): Generator<OutputCluster> {
+    for (const [chart, apiObjects] of objects) {
+      const cc = chart as EventBusClusterChart;
+      const names = new Set<string>();
+      const files: OutputFile[] = apiObjects.map((o) => o.toJson()).map((obj) => {
+        const name = manifestFileName(obj);
+        if (names.has(name)) {
+          throw problem({ where: chart.node.path, problem: `two objects would be written to ${name}`, fix: 'give the objects distinct names' });
+        }
+        names.add(name);
+        // A Secret with inline data holds key material: readable by the owner only.
+        return { path: `manifests/${name}`, content: manifestYaml(obj), secret: obj.kind === 'Secret' && Boolean(obj.data || obj.stringData) };
+      });
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      files.push({ path: VALUES_FILE, content: cc.valuesYaml(), secret: false });
+      counts.push({ name: cc.cluster.directory, objects: apiObjects.length, files: files.length });
+      yield { name: cc.cluster.directory, files };
+    }
+  }
   return {
-    clusters,
+    clusters: clusters(),
     result: (r) => ({
-      clusterDirectories: clusters.map((c) => path.join(outdir, c.name)),
-      objectsPerCluster: clusters.map((c) => c.objects),
-      objects: clusters.reduce((n, c) => n + c.objects, 0),
-      files: clusters.reduce((n, c) => n + c.files.length, 0),
+      clusterDirectories: counts.map((c) => path.join(outdir, c.name)),
+      objectsPerCluster: counts.map((c) => c.objects),
+      objects: counts.reduce((n, c) => n + c.objects, 0),
+      files: counts.reduce((n, c) => n + c.files, 0),
       changed: r.changed,
       notices: r.notices,
     }),

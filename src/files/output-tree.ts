@@ -41,6 +41,7 @@ import {
 } from './atomic-write';
 import { LOCK_DIR, StoreLock } from './lock';
 import { checkOutputRoot, describeType, errnoOf, modeBits, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile } from './safe-fs';
+import { StagingWriter } from './staging-writer';
 import { EventBusError, problem } from '../errors';
 
 /** The record of what synth wrote. */
@@ -257,92 +258,94 @@ function refuseForeign(root: string): void {
   }
 }
 
-/** Plan of one run. */
-interface Plan {
-  readonly newRecord: RecordData;
-  /** Per cluster folder, the entries carried over from the old folder (the user's). */
-  readonly keep: Map<string, Array<{ rel: string; st: fs.Stats }>>;
-  readonly replace: string[];
-  readonly remove: string[];
-  readonly notices: string[];
-  readonly unchanged: boolean;
+// Errors of the lazy rendering (a construct's, a key store's) are raised as
+// they are, not as a failed write step.
+const RENDER_ERRORS = new WeakSet<object>();
+
+function* rendered(clusters: Iterable<OutputCluster>): Generator<OutputCluster> {
+  const it = clusters[Symbol.iterator]();
+  for (;;) {
+    let r: IteratorResult<OutputCluster>;
+    try {
+      r = it.next();
+    } catch (e) {
+      if (e && typeof e === 'object') RENDER_ERRORS.add(e);
+      throw e;
+    }
+    if (r.done) return;
+    yield r.value;
+  }
 }
 
-function plan(root: string, clusters: readonly OutputCluster[], old: RecordData | undefined): Plan {
-  const newRecord: RecordData = {
-    tool: 'dsx-event-bus synth',
-    version: 1,
-    clusters: Object.fromEntries(clusters.map((c) => [c.name, Object.fromEntries(c.files.map((f) => [f.path, sha256(f.content)]))])),
-  };
-  const oldClusters = old?.clusters ?? {};
-  const wanted = new Set(clusters.map((c) => c.name));
-  const byName = new Map(clusters.map((c) => [c.name, c]));
-  const keep = new Map<string, Array<{ rel: string; st: fs.Stats }>>();
-  const replace: string[] = [];
-  const remove: string[] = [];
+/** What a run does with one cluster folder. */
+interface ClusterPlan {
+  /** 'same': left exactly as it is; 'replace': rebuilt in the staging folder and swapped in; 'remove': renamed away. */
+  readonly action: 'same' | 'replace' | 'remove';
+  /** The entries carried over from the old folder (the user's). */
+  readonly keep: Array<{ rel: string; st: fs.Stats }>;
+  /** Its entry in the new record (undefined: it leaves the record). */
+  readonly hashes?: FileHashes;
+  readonly notices: string[];
+}
+
+/**
+ * Plans one cluster folder: `cluster` is its new content (undefined: the
+ * cluster is no longer in the output), `ours` its entry in the old record.
+ */
+function planCluster(root: string, name: string, cluster: OutputCluster | undefined, ours: FileHashes | undefined): ClusterPlan {
+  const newFiles = cluster ? Object.fromEntries(cluster.files.map((f) => [f.path, sha256(f.content)])) : undefined;
   const notices: string[] = [];
-  let unchanged = old !== undefined;
-  for (const name of [...wanted, ...Object.keys(oldClusters).filter((c) => !wanted.has(c))]) {
-    const dir = path.join(root, name);
-    const st = lstatOrUndefined(dir);
-    const ours = oldClusters[name];
-    const newFiles = newRecord.clusters[name];
-    if (st && !st.isDirectory()) {
-      throw problem({
-        where: dir,
-        problem: st.isSymbolicLink() ? 'is a symbolic link; synth writes only into folders it created and never through a link' : `exists and is not a directory (it is ${describeType(st)})`,
-        fix: 'remove it or move it away; nothing was written',
-      });
-    }
-    if (st && !ours) {
-      throw problem({ where: dir, problem: `exists but synth did not create it (it is not in ${path.join(root, RECORD_FILE)})`, fix: 'move the folder away (synth then creates it), or choose another output directory; nothing was written' });
-    }
-    if (st) {
-      try {
-        fs.accessSync(dir, fs.constants.W_OK);
-        fs.accessSync(dir, fs.constants.X_OK);
-      } catch (e) {
-        throw problem({ where: dir, problem: `cannot write here (${errnoOf(e)}: permission denied)`, fix: 'make it writable for this user, or choose another output directory; nothing was written' });
-      }
-    }
-    const entries = st ? walk(dir) : [];
-    const user = entries.filter((e) => !(ours && e.rel in ours && !e.st.isDirectory()));
-    // Folders that only hold our files are ours too; the user's are the rest.
-    const userFiles = user.filter((e) => !e.st.isDirectory());
-    const userDirs = user.filter((e) => e.st.isDirectory() && userFiles.some((f) => f.rel.startsWith(`${e.rel}/`)));
-    const carried = [...userDirs, ...userFiles].sort((a, b) => a.rel.localeCompare(b.rel));
-    const newDirs = new Set((newFiles ? Object.keys(newFiles) : []).flatMap((rel) => rel.split('/').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('/'))));
-    for (const e of carried) {
-      if (newFiles && e.rel in newFiles) {
-        throw problem({ where: path.join(dir, e.rel), problem: 'synth would write this file, but it did not write the one that is there', fix: 'move it away (or rename it) and rerun; nothing was written' });
-      }
-      if (newDirs.has(e.rel) && !e.st.isDirectory()) {
-        throw problem({ where: path.join(dir, e.rel), problem: `is ${describeType(e.st)} where synth writes a folder`, fix: 'move it away and rerun; nothing was written' });
-      }
-    }
-    keep.set(name, carried);
-    if (newFiles) {
-      // A folder that already holds exactly these files stays as it is (same bytes, same mtimes).
-      if (ours && sameFiles(dir, ours, newFiles, entries, byName.get(name)!.files)) continue;
-      replace.push(name);
-      unchanged = false;
-      for (const rel of Object.keys(ours ?? {})) if (!(rel in newFiles)) notices.push(`removed ${path.join(dir, rel)} (no longer in the output)`);
-    } else if (userFiles.length) {
-      // The folder stays for the user's files; the record keeps it (with no
-      // files of ours), so it is still ours to reuse if the cluster returns.
-      (newRecord.clusters as { [c: string]: FileHashes })[name] = {};
-      if (Object.keys(ours).length === 0) continue; // kept by an earlier run: nothing to do
-      unchanged = false;
-      replace.push(name);
-      for (const rel of Object.keys(ours)) notices.push(`removed ${path.join(dir, rel)} (cluster ${name} is no longer in the fleet)`);
-      notices.push(`kept ${dir}: it holds files synth did not write (${userFiles.map((f) => f.rel).join(', ')}); delete it yourself when they are no longer needed`);
-    } else {
-      unchanged = false;
-      remove.push(name);
-      if (st) notices.push(`removed ${dir}/ (cluster ${name} is no longer in the fleet)`);
+  const dir = path.join(root, name);
+  const st = lstatOrUndefined(dir);
+  if (st && !st.isDirectory()) {
+    throw problem({
+      where: dir,
+      problem: st.isSymbolicLink() ? 'is a symbolic link; synth writes only into folders it created and never through a link' : `exists and is not a directory (it is ${describeType(st)})`,
+      fix: 'remove it or move it away; nothing was written',
+    });
+  }
+  if (st && !ours) {
+    throw problem({ where: dir, problem: `exists but synth did not create it (it is not in ${path.join(root, RECORD_FILE)})`, fix: 'move the folder away (synth then creates it), or choose another output directory; nothing was written' });
+  }
+  if (st) {
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+      fs.accessSync(dir, fs.constants.X_OK);
+    } catch (e) {
+      throw problem({ where: dir, problem: `cannot write here (${errnoOf(e)}: permission denied)`, fix: 'make it writable for this user, or choose another output directory; nothing was written' });
     }
   }
-  return { newRecord, keep, replace, remove, notices, unchanged };
+  const entries = st ? walk(dir) : [];
+  const user = entries.filter((e) => !(ours && e.rel in ours && !e.st.isDirectory()));
+  // Folders that only hold our files are ours too; the user's are the rest.
+  const userFiles = user.filter((e) => !e.st.isDirectory());
+  const userDirs = user.filter((e) => e.st.isDirectory() && userFiles.some((f) => f.rel.startsWith(`${e.rel}/`)));
+  const keep = [...userDirs, ...userFiles].sort((a, b) => a.rel.localeCompare(b.rel));
+  const newDirs = new Set((newFiles ? Object.keys(newFiles) : []).flatMap((rel) => rel.split('/').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('/'))));
+  for (const e of keep) {
+    if (newFiles && e.rel in newFiles) {
+      throw problem({ where: path.join(dir, e.rel), problem: 'synth would write this file, but it did not write the one that is there', fix: 'move it away (or rename it) and rerun; nothing was written' });
+    }
+    if (newDirs.has(e.rel) && !e.st.isDirectory()) {
+      throw problem({ where: path.join(dir, e.rel), problem: `is ${describeType(e.st)} where synth writes a folder`, fix: 'move it away and rerun; nothing was written' });
+    }
+  }
+  if (newFiles) {
+    // A folder that already holds exactly these files stays as it is (same bytes, same mtimes).
+    if (ours && sameFiles(dir, ours, newFiles, entries, cluster!.files)) return { action: 'same', keep, hashes: newFiles, notices };
+    for (const rel of Object.keys(ours ?? {})) if (!(rel in newFiles)) notices.push(`removed ${path.join(dir, rel)} (no longer in the output)`);
+    return { action: 'replace', keep, hashes: newFiles, notices };
+  }
+  if (userFiles.length) {
+    // The folder stays for the user's files; the record keeps it (with no
+    // files of ours), so it is still ours to reuse if the cluster returns.
+    if (Object.keys(ours!).length === 0) return { action: 'same', keep, hashes: {}, notices }; // kept by an earlier run: nothing to do
+    for (const rel of Object.keys(ours!)) notices.push(`removed ${path.join(dir, rel)} (cluster ${name} is no longer in the fleet)`);
+    notices.push(`kept ${dir}: it holds files synth did not write (${userFiles.map((f) => f.rel).join(', ')}); delete it yourself when they are no longer needed`);
+    return { action: 'replace', keep, hashes: {}, notices };
+  }
+  if (st) notices.push(`removed ${dir}/ (cluster ${name} is no longer in the fleet)`);
+  return { action: 'remove', keep, notices };
 }
 
 /** The folder holds exactly our files with the new content (no write needed). */
@@ -370,67 +373,113 @@ function sameFiles(
  * The steps of one write (the caller has checked the root and holds the
  * lock). Yields after each file-system change so a driver can stop between
  * steps (Ctrl-C) or, in the fault tests, kill the process there.
+ *
+ * `clusters` may be rendered lazily: each cluster is planned and its files
+ * handed to the {@link StagingWriter} (a worker thread) as it arrives, so the
+ * files of one cluster are written while the next one renders. Nothing
+ * outside the staging folder changes before every cluster has arrived.
  */
-export function* writeSteps(root: string, clusters: readonly OutputCluster[]): Generator<Phase, OutputResult> {
+export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Generator<Phase, OutputResult> {
   const notices: string[] = [];
   yield* recoverSteps(root, notices);
   const old = readRecord(root);
   if (!old) refuseForeign(root);
-  checkNames(root, clusters);
-  const p = plan(root, clusters, old);
-  if (p.unchanged) return { changed: false, notices };
+  const oldClusters = old?.clusters ?? {};
+  const record: RecordData = { tool: 'dsx-event-bus synth', version: 1, clusters: {} };
+  const replace: string[] = [];
+  const remove: string[] = [];
+  const planNotices: string[] = [];
 
-  const stagingName = `.dsx-event-bus-staging-${crypto.randomBytes(4).toString('hex').slice(0, 6)}`;
-  const staging = path.join(root, stagingName);
+  // Made when the first cluster folder has to be written: a run that
+  // changes nothing creates nothing.
+  let stagingName = '';
+  let staging = '';
+  let writer: StagingWriter | undefined;
   // Files are written without their own fsync; one syncfs makes them all
   // durable before the journal (each file is fsynced where syncfs is unavailable).
   const written: string[] = [];
-  const byName = new Map(clusters.map((c) => [c.name, c]));
   let swapping = false;
-  try {
+  const stop = () => {
+    writer?.abort();
+    if (staging && lstatOrUndefined(staging)) fs.rmSync(staging, { recursive: true, force: true });
+  };
+  function* openStaging(): Generator<Phase, void> {
+    if (staging) return;
+    stagingName = `.dsx-event-bus-staging-${crypto.randomBytes(4).toString('hex').slice(0, 6)}`;
+    staging = path.join(root, stagingName);
     mkdirOwn(staging, SECRET_DIR_MODE);
     mkdirOwn(path.join(staging, 'new'), SECRET_DIR_MODE);
     mkdirOwn(path.join(staging, 'old'), SECRET_DIR_MODE);
+    writer = new StagingWriter();
     yield 'stage';
-    for (const name of p.replace) {
-      const dest = path.join(staging, 'new', name);
-      mkdirOwn(dest, PUBLIC_DIR_MODE);
-      const files = byName.get(name)?.files ?? [];
-      const secretDirs = new Set(files.filter((f) => f.secret).map((f) => path.posix.dirname(f.path)));
-      const made = new Set<string>(['.']);
-      const ensureDir = (rel: string) => {
-        if (made.has(rel)) return;
-        ensureDir(path.posix.dirname(rel));
-        mkdirOwn(path.join(dest, rel), secretDirs.has(rel) ? SECRET_DIR_MODE : PUBLIC_DIR_MODE);
-        made.add(rel);
-      };
-      for (const f of files) {
-        ensureDir(path.posix.dirname(f.path));
-        writeNewFile(path.join(dest, f.path), f.content, f.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE, { fsync: false });
-        written.push(path.join(dest, f.path));
-        yield 'stage';
+  }
+  function* stage(name: string, files: readonly OutputFile[], keep: ClusterPlan['keep']): Generator<Phase, void> {
+    yield* openStaging();
+    const w = writer!;
+    const dest = path.join(staging, 'new', name);
+    w.run({ op: 'mkdir', path: dest, mode: PUBLIC_DIR_MODE });
+    const secretDirs = new Set(files.filter((f) => f.secret).map((f) => path.posix.dirname(f.path)));
+    const made = new Set<string>(['.']);
+    const ensureDir = (rel: string) => {
+      if (made.has(rel)) return;
+      ensureDir(path.posix.dirname(rel));
+      w.run({ op: 'mkdir', path: path.join(dest, rel), mode: secretDirs.has(rel) ? SECRET_DIR_MODE : PUBLIC_DIR_MODE });
+      made.add(rel);
+    };
+    for (const f of files) {
+      ensureDir(path.posix.dirname(f.path));
+      const file = path.join(dest, f.path);
+      w.run({ op: 'write', path: file, content: f.content, mode: f.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE });
+      written.push(file);
+      yield 'stage';
+    }
+    // The user's files stay: hard links (same file, same owner and mode), their folders recreated.
+    for (const e of keep) {
+      ensureDir(path.posix.dirname(e.rel));
+      if (e.st.isDirectory()) {
+        if (!made.has(e.rel)) w.run({ op: 'mkdir', path: path.join(dest, e.rel), mode: modeBits(e.st.mode) });
+        made.add(e.rel);
+      } else {
+        w.run({ op: 'link', from: path.join(root, name, e.rel), path: path.join(dest, e.rel) });
       }
-      // The user's files stay: hard links (same file, same owner and mode), their folders recreated.
-      for (const e of p.keep.get(name) ?? []) {
-        const src = path.join(root, name, e.rel);
-        const to = path.join(dest, e.rel);
-        if (e.st.isDirectory()) {
-          ensureDir(path.posix.dirname(e.rel));
-          if (!lstatOrUndefined(to)) mkdirOwn(to, modeBits(e.st.mode));
-          made.add(e.rel);
-        } else {
-          ensureDir(path.posix.dirname(e.rel));
-          fs.linkSync(src, to);
-        }
-        yield 'stage';
+      yield 'stage';
+    }
+  }
+
+  try {
+    const seen = new Set<string>();
+    for (const c of rendered(clusters)) {
+      checkNames(root, [c]);
+      seen.add(c.name);
+      const p = planCluster(root, c.name, c, oldClusters[c.name]);
+      (record.clusters as { [c: string]: FileHashes })[c.name] = p.hashes!;
+      planNotices.push(...p.notices);
+      if (p.action === 'replace') {
+        replace.push(c.name);
+        yield* stage(c.name, c.files, p.keep);
       }
     }
-    writeNewFile(path.join(staging, RECORD_FILE), JSON.stringify(p.newRecord, null, 1) + '\n', PUBLIC_FILE_MODE, { fsync: false });
+    for (const name of Object.keys(oldClusters).filter((c) => !seen.has(c))) {
+      const p = planCluster(root, name, undefined, oldClusters[name]);
+      if (p.hashes) (record.clusters as { [c: string]: FileHashes })[name] = p.hashes;
+      planNotices.push(...p.notices);
+      if (p.action === 'replace') {
+        replace.push(name);
+        yield* stage(name, [], p.keep);
+      } else if (p.action === 'remove') {
+        remove.push(name);
+      }
+    }
+    if (old && !replace.length && !remove.length) return { changed: false, notices };
+
+    yield* openStaging();
+    writer!.finish();
+    writeNewFile(path.join(staging, RECORD_FILE), JSON.stringify(record, null, 1) + '\n', PUBLIC_FILE_MODE, { fsync: false });
     written.push(path.join(staging, RECORD_FILE));
     if (!syncFileSystem(root)) for (const f of written) fsyncFile(f);
     fsyncDir(staging);
     yield 'stage';
-    const journal: Journal = { version: 1, staging: stagingName, replace: p.replace, remove: p.remove };
+    const journal: Journal = { version: 1, staging: stagingName, replace, remove };
     writeFileAtomic(path.join(root, SWAP_JOURNAL), JSON.stringify(journal) + '\n', PUBLIC_FILE_MODE);
     fsyncDir(root);
     swapping = true;
@@ -438,13 +487,13 @@ export function* writeSteps(root: string, clusters: readonly OutputCluster[]): G
     yield* rollForward(root, journal);
   } catch (e) {
     // Before the journal nothing visible changed: drop the staging folder. After it, the next run rolls forward.
-    if (!swapping) fs.rmSync(staging, { recursive: true, force: true });
+    if (!swapping) stop();
     throw e;
   } finally {
     // A generator closed early by the driver (Ctrl-C) ends here too.
-    if (!swapping && lstatOrUndefined(staging)) fs.rmSync(staging, { recursive: true, force: true });
+    if (!swapping) stop();
   }
-  return { changed: true, notices: [...notices, ...p.notices] };
+  return { changed: true, notices: [...notices, ...planNotices] };
 }
 
 /** Options of {@link writeOutput}. */
@@ -492,7 +541,7 @@ function prepareRoot(root: string, flag: string): void {
 /** Our error for a failed file-system step, naming the path and what state the output is in. */
 function writeFailed(root: string, e: unknown, swapping: boolean): unknown {
   const err = e as NodeJS.ErrnoException;
-  if (!err?.code || e instanceof EventBusError) return e;
+  if (!err?.code || e instanceof EventBusError || RENDER_ERRORS.has(err)) return e;
   const reason = /^E[A-Z]+: ([^,]+)/.exec(err.message ?? '')?.[1] ?? err.code;
   return problem({
     where: err.path ?? root,
@@ -521,7 +570,7 @@ function holderText(o?: { pid: number; host: string; started: string }): string 
  * releases the lock. It yields every 16 steps: the async driver then gives
  * the event loop a turn (so a Ctrl-C handler can run); the sync one goes on.
  */
-function* drive(root: string, clusters: readonly OutputCluster[], opts: WriteOutputOptions, lock: StoreLock): Generator<void, OutputResult> {
+function* drive(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutputOptions, lock: StoreLock): Generator<void, OutputResult> {
   const counter = new StepCounter();
   const steps = writeSteps(root, clusters);
   let swapping = false;
@@ -553,7 +602,7 @@ function timeoutOf(opts: WriteOutputOptions): number {
 }
 
 /** Writes the output (see the file comment), synchronously. */
-export function writeOutputSync(root: string, clusters: readonly OutputCluster[], opts: WriteOutputOptions): OutputResult {
+export function writeOutputSync(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutputOptions): OutputResult {
   prepareRoot(root, opts.flag);
   let lock: StoreLock;
   try {
@@ -574,7 +623,7 @@ export function writeOutputSync(root: string, clusters: readonly OutputCluster[]
  * run then removes its staging folder and throws {@link OutputInterrupted}
  * (the output is unchanged); during the swap it finishes the swap first.
  */
-export async function writeOutput(root: string, clusters: readonly OutputCluster[], opts: WriteOutputOptions): Promise<OutputResult> {
+export async function writeOutput(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutputOptions): Promise<OutputResult> {
   prepareRoot(root, opts.flag);
   let lock: StoreLock;
   try {

@@ -2,7 +2,10 @@ import { inspect } from 'util';
 import * as fc from 'fast-check';
 import * as nkeys from 'nkeys.js';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from '../../src';
+import { describeKeyFile, fleetKeyFiles } from '../../src/keys/layout';
 import { SEED_PATTERN } from '../../src/keys/nkey';
+import { DeterministicKeyStore } from '../../src/testing';
+import { BACKGROUND_MIN_KEYS } from '../../src/testing/background-derivation';
 
 // nkeys.js's own constructors, per kind: the reference we must match.
 const REFERENCE: Array<[NKeyKind, () => nkeys.KeyPair, string]> = [
@@ -51,6 +54,42 @@ describe('NKeySeed / NKeyPublicKey', () => {
       { numRuns: 200 },
     );
     expect(runs).toBe(200);
+  });
+
+  // Property test: the deterministic store derives a large fleet's public keys
+  // on a background thread (src/testing/background-derivation.ts) while its
+  // reader takes the ones the thread has not reached; whatever the phrase and
+  // the order of reads, every public key equals the one derived again from
+  // the store's seed (and nkeys.js's, checked on a sample).
+  test('public keys derived in the background equal nkeys.js for every key of a fleet', () => {
+    let runs = 0;
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.boolean(), (phrase, reverse) => {
+        const cpcIds = Array.from({ length: 8 }, (_, i) => String(i + 1));
+        const files = fleetKeyFiles(cpcIds, ['launchlayer']).map((f) => ({ ...f, info: describeKeyFile(f.cluster, f.secretName, f.key) }));
+        const seedFileOf = new Map(files.filter((f) => f.info.form === 'seed').map((f) => [f.info.origin, f]));
+        expect(seedFileOf.size).toBeGreaterThanOrEqual(BACKGROUND_MIN_KEYS);
+        const store = new DeterministicKeyStore({ phrase });
+        store.ensure({ cpcIds, extraAccounts: ['LaunchLayer'] });
+        const pubFiles = files.filter((f) => f.info.form === 'pubkey');
+        const checked = new Set<string>();
+        for (const f of reverse ? [...pubFiles].reverse() : pubFiles) {
+          const pub = store.readPublicKey(f.cluster, f.secretName, f.key);
+          const s = seedFileOf.get(f.info.origin)!;
+          const seed = store.readSeed(s.cluster, s.secretName, s.key);
+          // Derived again from the seed's text on this thread (equal to nkeys.js: the test above) ...
+          expect(NKeySeed.parse(seed.reveal()).publicKey.value).toBe(pub.value);
+          if (checked.has(f.info.origin)) continue;
+          checked.add(f.info.origin);
+          // ... and by nkeys.js itself for every 4th key pair (tweetnacl is slow).
+          if (checked.size % 4 === 1) expect(referenceFromSeed(seed.kind, seed.reveal()).getPublicKey()).toBe(pub.value);
+        }
+        expect(checked.size).toBe(seedFileOf.size);
+        runs++;
+      }),
+      { numRuns: 3 },
+    );
+    expect(runs).toBe(3);
   });
 
   test('signatures verify with the derived public key and with nkeys.js', () => {
