@@ -110,16 +110,21 @@ function corrupt(file: string, why: string): Error {
   });
 }
 
-function readRecord(root: string): RecordData | undefined {
-  const file = path.join(root, RECORD_FILE);
+/** A JSON file synth wrote (undefined when there is none); anything but JSON is refused as corrupt. */
+function readOwnJson<T>(file: string): T | undefined {
   const text = readRegularFile(file);
   if (text === undefined) return undefined;
-  let r: RecordData;
   try {
-    r = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw corrupt(file, 'not JSON');
   }
+}
+
+function readRecord(root: string): RecordData | undefined {
+  const file = path.join(root, RECORD_FILE);
+  const r = readOwnJson<RecordData>(file);
+  if (r === undefined) return undefined;
   if (r?.version !== 1 || typeof r.clusters !== 'object' || r.clusters === null) throw corrupt(file, 'unknown version');
   for (const [c, files] of Object.entries(r.clusters)) {
     if (!CLUSTER.test(c) || typeof files !== 'object' || files === null) throw corrupt(file, `bad cluster ${JSON.stringify(c)}`);
@@ -132,14 +137,8 @@ function readRecord(root: string): RecordData | undefined {
 
 function readJournal(root: string): Journal | undefined {
   const file = path.join(root, SWAP_JOURNAL);
-  const text = readRegularFile(file);
-  if (text === undefined) return undefined;
-  let j: Journal;
-  try {
-    j = JSON.parse(text);
-  } catch {
-    throw corrupt(file, 'not JSON');
-  }
+  const j = readOwnJson<Journal>(file);
+  if (j === undefined) return undefined;
   if (j?.version !== 1 || !STAGING.test(j.staging) || !Array.isArray(j.replace) || !Array.isArray(j.remove)
     || ![...j.replace, ...j.remove].every((c) => typeof c === 'string' && CLUSTER.test(c))) {
     throw corrupt(file, 'unknown format');

@@ -9,14 +9,11 @@ import {
 import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
 import { testFleetProps } from '../charts/fleet-props';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
+import { standardLabels } from '../util/labels';
 import { validateManifests } from '../util/schema';
 
 /** The standard labels of every certificates object. */
-const CERT_LABELS = {
-  'app.kubernetes.io/part-of': 'dsx-event-bus',
-  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
-  'app.kubernetes.io/component': 'certificates',
-};
+const CERT_LABELS = standardLabels('certificates');
 
 let ca: EvaluationCa;
 let other: EvaluationCa;

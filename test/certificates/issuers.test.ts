@@ -1,17 +1,12 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { CertificateIssuer, IssuerKind, PrivateKeyAlgorithm, SelfSignedCaIssuer, ServerCertificate, VaultAuth, VaultIssuer } from '../../src';
+import { standardLabels, testChart } from '../util/labels';
 import { validateManifests } from '../util/schema';
 
 /** The standard labels of every certificates object. */
-const CERT_LABELS = {
-  'app.kubernetes.io/part-of': 'dsx-event-bus',
-  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
-  'app.kubernetes.io/component': 'certificates',
-};
+const CERT_LABELS = standardLabels('certificates');
 
-function chart(namespace: string | null = 'dsx') {
-  return new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });
-}
+const chart = testChart;
 
 describe('CertificateIssuer importers', () => {
   test('reference existing issuers', () => {
@@ -145,11 +140,7 @@ describe('labels', () => {
     new ServerCertificate(c, 'Cert', { issuer: ca, dnsNames: ['a.example.com'], metadata: { labels: { 'app.kubernetes.io/component': 'edge' } } });
     const objects = Testing.synth(c);
     expect(validateManifests(objects)).toBe(4);
-    const base = {
-      'app.kubernetes.io/part-of': 'dsx-event-bus',
-      'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
-      'app.kubernetes.io/component': 'certificates',
-    };
+    const base = CERT_LABELS;
     expect(objects.map((o) => [o.metadata.name, o.metadata.labels])).toEqual([
       ['event-bus-certificate-issuer-selfsigned', { ...base, team: 'pki' }],
       ['event-bus-certificate-issuer-ca', { ...base, team: 'pki' }],

@@ -1,22 +1,17 @@
-import { Chart, Duration, Testing } from 'cdk8s';
+import { Duration, Testing } from 'cdk8s';
 import {
   CertificateIssuer, CertificateUsage, EventBusGateway, MtlsServerCertificate, PrivateKeyAlgorithm,
   RouteBackend, RouteRendering, SelfSignedCaIssuer, ServerCertificate,
 } from '../../src';
+import { standardLabels, testChart } from '../util/labels';
 import { validateManifests } from '../util/schema';
 
 /** The standard labels of every certificates object. */
-const CERT_LABELS = {
-  'app.kubernetes.io/part-of': 'dsx-event-bus',
-  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
-  'app.kubernetes.io/component': 'certificates',
-};
+const CERT_LABELS = standardLabels('certificates');
 
 const issuer = CertificateIssuer.fromIssuerName('event-bus-certificate-issuer');
 
-function chart(namespace: string | null = 'dsx') {
-  return new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });
-}
+const chart = testChart;
 
 describe('ServerCertificate', () => {
   test('renders the pre-deployment page\'s Certificate, with rotationPolicy Always', () => {

@@ -8,6 +8,7 @@ import {
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
+import { standardLabels } from '../util/labels';
 
 const keys = new DeterministicKeyStore();
 let tls: TlsFixture;
@@ -35,7 +36,7 @@ describe('LeafTrust', () => {
         metadata: {
           name: 'nats-csc-gateway-ca',
           namespace: 'dsx',
-          labels: { 'app.kubernetes.io/part-of': 'dsx-event-bus', 'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus', 'app.kubernetes.io/component': 'trust' },
+          labels: standardLabels('trust'),
         },
         data: { 'ca.crt': tls.caCrt },
       }]);

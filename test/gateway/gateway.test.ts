@@ -1,23 +1,18 @@
-import { Chart, Testing } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import {
   AllowedRoutes, CertificateIssuer, GatewayTransport, EnvoyServiceType, EventBusEnvoyProxy, EventBusGateway,
   MtlsServerCertificate, RouteApiVersion, RouteBackend, RouteRendering, ServerCertificate,
 } from '../../src';
+import { standardLabels, testChart } from '../util/labels';
 import { validateManifests } from '../util/schema';
 import { findSeeds } from '../util/seeds';
 
 const issuer = CertificateIssuer.fromIssuerName('event-bus-certificate-issuer');
 
 /** The standard labels of every gateway object. */
-const GATEWAY_LABELS = {
-  'app.kubernetes.io/part-of': 'dsx-event-bus',
-  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
-  'app.kubernetes.io/component': 'gateway',
-};
+const GATEWAY_LABELS = standardLabels('gateway');
 
-function chart(namespace: string | null = 'dsx') {
-  return new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });
-}
+const chart = testChart;
 
 interface Variant {
   readonly transport: GatewayTransport;

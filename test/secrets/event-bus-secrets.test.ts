@@ -8,17 +8,14 @@ import { TlsFixture, tlsFixture } from './tls-fixture';
 import {
   IKeyStore, EventBusCluster, EventBusSecrets, MtlsServerTls, NKeySeed, SecretOverride, SecretsDelivery,
 } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { describeKeyFile } from '../../src/keys/layout';
+import { DeterministicKeyStore } from '../../src/testing';
+import { standardLabels } from '../util/labels';
 import { validateManifests } from '../util/schema';
 import { describeSeeds, findSeeds } from '../util/seeds';
 
 /** The standard labels of every Secret object. */
-const SECRET_LABELS = {
-  'app.kubernetes.io/part-of': 'dsx-event-bus',
-  'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus',
-  'app.kubernetes.io/component': 'secrets',
-};
+const SECRET_LABELS = standardLabels('secrets');
 
 const keys = new DeterministicKeyStore();
 let tls: TlsFixture;
