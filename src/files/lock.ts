@@ -230,11 +230,6 @@ export class StoreLock {
     }
   }
 
-  /** {@link StoreLock.acquire} (kept for callers written against the former name). */
-  public static acquireSync(root: string, timeoutMs: number, onWait?: (owner?: OwnerRecord) => void): StoreLock {
-    return StoreLock.acquire(root, timeoutMs, onWait);
-  }
-
   private released = false;
 
   private constructor(public readonly root: string, private readonly file: string, private readonly text: string) {}

@@ -600,16 +600,21 @@ function timeoutOf(opts: WriteOutputOptions): number {
   return opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
 }
 
-/** Writes the output (see the file comment), synchronously. */
-export function writeOutputSync(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutputOptions): OutputResult {
+/** Prepares `root`, takes its lock and returns the step-by-step run of the write. */
+function startRun(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutputOptions): Generator<void, OutputResult> {
   prepareRoot(root, opts.flag);
   let lock: StoreLock;
   try {
-    lock = StoreLock.acquireSync(root, timeoutOf(opts));
+    lock = StoreLock.acquire(root, timeoutOf(opts), (o) => opts.onWait?.(holderText(o)));
   } catch (e) {
     throw lockError(root, e);
   }
-  const run = drive(root, clusters, opts, lock);
+  return drive(root, clusters, opts, lock);
+}
+
+/** Writes the output (see the file comment), synchronously. */
+export function writeOutputSync(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutputOptions): OutputResult {
+  const run = startRun(root, clusters, opts);
   for (;;) {
     const r = run.next();
     if (r.done) return r.value;
@@ -623,14 +628,7 @@ export function writeOutputSync(root: string, clusters: Iterable<OutputCluster>,
  * (the output is unchanged); during the swap it finishes the swap first.
  */
 export async function writeOutput(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutputOptions): Promise<OutputResult> {
-  prepareRoot(root, opts.flag);
-  let lock: StoreLock;
-  try {
-    lock = await StoreLock.acquire(root, timeoutOf(opts), (o) => opts.onWait?.(holderText(o)));
-  } catch (e) {
-    throw lockError(root, e);
-  }
-  const run = drive(root, clusters, opts, lock);
+  const run = startRun(root, clusters, opts);
   for (;;) {
     const r = run.next();
     if (r.done) return r.value;
@@ -643,7 +641,7 @@ export async function writeOutput(root: string, clusters: Iterable<OutputCluster
  * swap forward, removes unfinished staging folders. Returns what it did.
  */
 export function recoverOutput(root: string, lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS): string[] {
-  const lock = StoreLock.acquireSync(root, lockTimeoutMs);
+  const lock = StoreLock.acquire(root, lockTimeoutMs);
   try {
     const notices: string[] = [];
     for (const _ of recoverSteps(root, notices)) { /* run every step */ }
