@@ -7,8 +7,8 @@ import { App, Chart } from 'cdk8s';
 import { EventBusCluster, LeafConnection, EventBusSecrets, MtlsServerTls, SecretsDelivery } from '../src';
 import type { BenchRow } from './run';
 import { renderExport } from '../src/cli/export';
-import { DeterministicKeyStore } from '../src/testing';
 import { exportFleet } from '../src/secrets/inventory';
+import { DeterministicKeyStore } from '../src/testing';
 
 const IDS = Array.from({ length: 10 }, (_, i) => String(i + 1));
 

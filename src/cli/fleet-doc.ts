@@ -19,11 +19,11 @@ import type { Duration } from 'cdk8s';
 import type { CertificateAuthority } from '../certificates/ca-issuer';
 import type { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import type { LeafTrust } from '../certificates/leaf-trust';
-import type { ITlsSecretSource } from '../secrets/tls-secret';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { IKeyStore } from '../keys/store';
 import type { ExternalSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
 import type { MtlsServerTls } from '../secrets/mtls-server-tls';
+import type { ITlsSecretSource } from '../secrets/tls-secret';
 
 /**
  * A length of time: a count and a unit (d, h, m, s, ms), or several, e.g.

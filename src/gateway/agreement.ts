@@ -5,9 +5,9 @@
  * hostname check, a TLSRoute hostname that does not match the SNI makes the
  * gateway reset the connection without a word.
  */
-import { canonicalIp, dnsNameCovers, isIpLiteral } from '../k8s/names';
 import { parseClientUrl } from '../endpoint';
 import { formatProblem, quote } from '../errors';
+import { canonicalIp, dnsNameCovers, isIpLiteral } from '../k8s/names';
 
 export interface AgreementInput {
   readonly where: string | undefined;

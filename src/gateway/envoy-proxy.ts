@@ -1,10 +1,10 @@
 import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { validateAnnotations, validateNamespace, validateObjectName } from '../k8s/names';
 import { problem, quote } from '../errors';
 import { resolveMetadata } from '../labels';
 import { envoyProxiesModule } from './bindings';
 import type { EnvoyProxySpec } from '../imports/eg-envoyproxies-gateway.envoyproxy.io';
+import { validateAnnotations, validateNamespace, validateObjectName } from '../k8s/names';
 
 /** An Envoy Gateway `EnvoyProxy` a Gateway can name in `infrastructure.parametersRef`. */
 export interface IEnvoyProxy {

@@ -1,5 +1,5 @@
-import { validateNamespace, validatePort } from '../k8s/names';
 import { problem, quote } from '../errors';
+import { validateNamespace, validatePort } from '../k8s/names';
 
 /** API version of the TCPRoute and TLSRoute objects. */
 export enum RouteApiVersion {

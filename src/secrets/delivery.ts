@@ -3,10 +3,10 @@ import { Construct } from 'constructs';
 import type { EventBusCluster } from './cluster';
 import { DEFAULT_REMOTE_PREFIX, remotePath } from './inventory';
 import { validateObjectName, validateRemotePath } from './validate';
-import { validateGoDurationBound } from '../k8s/names';
 import { problem, quote } from '../errors';
 import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';
+import { validateGoDurationBound } from '../k8s/names';
 import { standardLabels } from '../labels';
 
 /** How the Secrets reach the cluster (library-internal: not exported from the package). */

@@ -2,8 +2,8 @@ import { Testing } from 'cdk8s';
 import {
   CertificateAuthority, EventBusFleet, EventBusFleetProps, LeafTrust, RouteRendering, SecretsDelivery, SecretStoreKind,
 } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { generateEvaluationCa } from '../../src/certificates/evaluation';
+import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture } from '../secrets/tls-fixture';
 
 const STANDARD = ['app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/component'];

@@ -12,8 +12,8 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { CertificateIssuer, CpcChart, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { main } from '../../src/cli/run';
+import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture } from '../secrets/tls-fixture';
 import { chartMissing, HELM_BIN, helmMissing, toolTest, UPSTREAM_CHART } from '../util/tools';
 

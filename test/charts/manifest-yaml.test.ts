@@ -2,8 +2,8 @@ import { Testing, Yaml } from 'cdk8s';
 import {
   CertificateIssuer, EventBusFleet, LeafTrust, SecretsDelivery,
 } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { manifestYaml } from '../../src/charts/manifest-yaml';
+import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture } from '../secrets/tls-fixture';
 
 /** Strings that need quoting, a block, or nothing, under YAML 1.1 as the yaml library writes it. */

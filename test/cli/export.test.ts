@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DeterministicKeyStore } from '../../src/testing';
 import { EXPORT_USAGE, renderExport, writeExport } from '../../src/cli/export';
 import { main } from '../../src/cli/run';
 import { exportFleet } from '../../src/secrets/inventory';
+import { DeterministicKeyStore } from '../../src/testing';
 
 const keys = new DeterministicKeyStore();
 const fleetExport = (mtls = true) => exportFleet(keys, { prefix: 'dsx-event-bus', cpcIds: ['1', '2'], accountTokens: ['launchlayer'], mtls });

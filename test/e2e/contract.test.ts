@@ -29,12 +29,12 @@ import {
   CertificateAuthority, CertificateIssuer, GatewayTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
   LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { VALUES_FILE } from '../../src/charts/fleet';
 import { main } from '../../src/cli/run';
 import { EventBusError } from '../../src/errors';
 import { accountSecretToken } from '../../src/keys/layout';
 import { DEFAULT_REMOTE_PREFIX, exportFleet } from '../../src/secrets/inventory';
+import { DeterministicKeyStore } from '../../src/testing';
 import { REPO, tempDir, writeProofReport } from '../proof/scenarios';
 import { DEPLOYER_VALUES, helmTemplate, writeDeployerValues } from '../util/helm';
 import type { Manifest } from '../util/schema';

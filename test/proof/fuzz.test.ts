@@ -26,11 +26,11 @@ import {
   CertificateIssuer, ClusterGatewayOptions, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
   PrivateKeyAlgorithm, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { FileForm } from '../../src/cli/fleet-doc';
 import { FleetDoc, fleetSchema, readFleetFile } from '../../src/cli/fleet-file';
 import { EventBusError } from '../../src/errors';
 import { clusterSecretDefs } from '../../src/secrets/inventory';
+import { DeterministicKeyStore } from '../../src/testing';
 import { manifestErrors, Manifest } from '../util/schema';
 import { describeSeeds, findSeeds } from '../util/seeds';
 

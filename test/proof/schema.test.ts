@@ -11,9 +11,9 @@ import { readSynthOutput, REPO, scenarioMatrix, SynthOutput, synthFleet, tempDir
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import { EventBusFleet } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { main } from '../../src/cli/run';
 import { EventBusError } from '../../src/errors';
+import { DeterministicKeyStore } from '../../src/testing';
 import { manifestErrors, validateManifests } from '../util/schema';
 
 const keys = new DeterministicKeyStore();

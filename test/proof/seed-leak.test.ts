@@ -12,8 +12,8 @@ import { readSynthOutput, REPO, scenarioMatrix, SynthOutput, synthFleet, tempDir
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import { EventBusFleet } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { main } from '../../src/cli/run';
+import { DeterministicKeyStore } from '../../src/testing';
 import { describeSeeds, findSeeds } from '../util/seeds';
 
 const keys = new DeterministicKeyStore();

@@ -4,11 +4,11 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { TlsFixture, tlsFixture } from './tls-fixture';
 import {
-  CertificateIssuer, EventBusCluster, EventBusSecrets, MtlsServerCertificate, MtlsServerTls, 
+  CertificateIssuer, EventBusCluster, EventBusSecrets, MtlsServerCertificate, MtlsServerTls,
   SecretsDelivery,
 } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { main } from '../../src/cli/run';
+import { DeterministicKeyStore } from '../../src/testing';
 
 let tls: TlsFixture;
 beforeAll(async () => {

@@ -10,10 +10,10 @@ import * as path from 'path';
 import { fleet, synth } from './helpers';
 import { resolveAll } from './remote-resolver';
 import { MtlsServerTls, SecretOverride, SecretsDelivery } from '../../src';
-import { DeterministicKeyStore } from '../../src/testing';
 import { renderExport, writeExport } from '../../src/cli/export';
 import { accountSecretToken } from '../../src/keys/layout';
 import { exportFleet } from '../../src/secrets/inventory';
+import { DeterministicKeyStore } from '../../src/testing';
 
 const keys = new DeterministicKeyStore();
 let dir: string;
