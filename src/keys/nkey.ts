@@ -276,17 +276,6 @@ export class NKeySeed {
     SEED_BYTES.set(this, raw);
   }
 
-  /**
-   * Takes the public key of this seed as derived elsewhere (the deterministic
-   * store's background thread, with the same native derivation) instead of
-   * deriving it again.
-   * @internal
-   */
-  public _withDerivedPublicKey(raw: Uint8Array): NKeyPublicKey {
-    if (!this.derived) this.derived = NKeyPublicKey._fromRaw(this.kind, raw);
-    return this.derived;
-  }
-
   /** The public key derived from this seed. */
   public get publicKey(): NKeyPublicKey {
     if (!this.derived) {

@@ -1,8 +1,7 @@
 import * as crypto from 'crypto';
-import { BACKGROUND_MIN_KEYS, BackgroundDerivation } from './background-derivation';
 import { problem } from '../errors';
-import { CSC, describeKeyFile, fleetKeyFiles, KeyFileInfo } from '../keys/layout';
-import { NKeyKind, NKeyPublicKey, NKeySeed } from '../keys/nkey';
+import { KeyFileInfo } from '../keys/layout';
+import { NKeyPublicKey, NKeySeed } from '../keys/nkey';
 import { expectForm, IKeyStore, KeyStoreRequest, validateKeyStoreRequest } from '../keys/store';
 
 /** Properties of a {@link DeterministicKeyStore}. */
@@ -31,9 +30,6 @@ export class DeterministicKeyStore implements IKeyStore {
   public readonly description: string;
   private readonly phrase: string;
   private readonly seeds = new Map<string, NKeySeed>();
-  /** Key pairs whose public keys a background thread derives (see ./background-derivation.ts). */
-  // (undefined once read: the seed then holds its public key).
-  private readonly background = new Map<string, { derivation: BackgroundDerivation; index: number } | undefined>();
 
   constructor(props: DeterministicKeyStoreProps = {}) {
     this.phrase = props.phrase ?? DeterministicKeyStore.DEFAULT_PHRASE;
@@ -43,31 +39,9 @@ export class DeterministicKeyStore implements IKeyStore {
     this.description = 'deterministic test key store (keys derived from a phrase; not for production)';
   }
 
-  /**
-   * Validates the request; every key of any valid fleet already exists in
-   * this store. For a large fleet the public keys are derived on a
-   * background thread from here on, while the caller goes on.
-   */
+  /** Validates the request; every key of any valid fleet already exists in this store. */
   public ensure(request: KeyStoreRequest): void {
-    const tokens = validateKeyStoreRequest(request, this.description);
-    // The CSC's keys first: its chart is rendered first and reads every leaf pair.
-    const files = fleetKeyFiles(request.cpcIds, tokens);
-    const infos: KeyFileInfo[] = [];
-    const seen = new Set<string>();
-    for (const f of [...files.filter((x) => x.cluster === CSC), ...files.filter((x) => x.cluster !== CSC)]) {
-      const info = describeKeyFile(f.cluster, f.secretName, f.key);
-      if (seen.has(info.origin) || this.background.has(info.origin)) continue;
-      seen.add(info.origin);
-      infos.push(info);
-    }
-    if (infos.length < BACKGROUND_MIN_KEYS) return;
-    const raws = infos.map((info) => {
-      const raw = this.rawSeed(info);
-      if (!this.seeds.has(info.origin)) this.seeds.set(info.origin, NKeySeed._fromRaw(info.kind, raw));
-      return raw;
-    });
-    const derivation = new BackgroundDerivation(raws, infos.map((info) => info.kind === NKeyKind.CURVE));
-    infos.forEach((info, index) => this.background.set(info.origin, { derivation, index }));
+    validateKeyStoreRequest(request, this.description);
   }
 
   public readSeed(cluster: string, secretName: string, key: string = 'seed'): NKeySeed {
@@ -75,22 +49,14 @@ export class DeterministicKeyStore implements IKeyStore {
   }
 
   public readPublicKey(cluster: string, secretName: string, key: string = 'pubkey'): NKeyPublicKey {
-    const info = expectForm(cluster, secretName, key, 'pubkey');
-    const seed = this.seedOf(info);
-    const slot = this.background.get(info.origin);
-    if (slot) this.background.set(info.origin, undefined);
-    const raw = slot?.derivation.take(slot.index);
-    return raw ? seed._withDerivedPublicKey(raw) : seed.publicKey;
-  }
-
-  private rawSeed(info: KeyFileInfo): Buffer {
-    return crypto.createHmac('sha256', this.phrase).update(info.origin).digest();
+    return this.seedOf(expectForm(cluster, secretName, key, 'pubkey')).publicKey;
   }
 
   private seedOf(info: KeyFileInfo): NKeySeed {
     let seed = this.seeds.get(info.origin);
     if (!seed) {
-      seed = NKeySeed._fromRaw(info.kind, this.rawSeed(info));
+      const raw = crypto.createHmac('sha256', this.phrase).update(info.origin).digest();
+      seed = NKeySeed._fromRaw(info.kind, raw);
       this.seeds.set(info.origin, seed);
     }
     return seed;
