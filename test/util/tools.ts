@@ -5,6 +5,7 @@
  *   `scripts/test-tools.sh`, which `.ci/run` calls).
  * - `NATS_SERVER_BIN`, else `.cache/test-tools/nats-server`, else a
  *   nats-server on PATH (see ./nats-server.ts).
+ * - `KUSTOMIZE_BIN`, else `.cache/test-tools/kustomize` (Debian sid's 5.8.x).
  * - `DSX_UPSTREAM_CHART`: the real `nats-event-bus` chart with its subcharts.
  *   Only that variable says where it is: the repository never holds a copy.
  *
@@ -31,6 +32,14 @@ export function executable(file: string): boolean {
 
 /** Path of helm. */
 export const HELM_BIN = process.env.HELM_BIN || path.join(TOOLS_CACHE, 'helm');
+
+/** Path of kustomize. */
+export const KUSTOMIZE_BIN = process.env.KUSTOMIZE_BIN || path.join(TOOLS_CACHE, 'kustomize');
+
+/** Why kustomize cannot be used, or undefined when it can. */
+export function kustomizeMissing(): string | undefined {
+  return executable(KUSTOMIZE_BIN) ? undefined : `kustomize not found at ${KUSTOMIZE_BIN} (run scripts/test-tools.sh or set KUSTOMIZE_BIN)`;
+}
 
 /** Path of the upstream chart folder, or undefined when DSX_UPSTREAM_CHART is unset. */
 export const UPSTREAM_CHART: string | undefined = process.env.DSX_UPSTREAM_CHART
