@@ -17,8 +17,9 @@
  * - `apiVersion`, `kind` and `metadata` of the root schema, unchanged; `spec`
  *   pruned; every other root property (e.g. `status`) dropped.
  * - On each object between `spec` and a kept property ("an ancestor"): only
- *   the properties on a kept path, plus every property the ancestor lists in
- *   `required` (kept whole, so the binding can still build a valid object);
+ *   the properties on a kept path, plus every other property the ancestor
+ *   lists in `required` (kept whole, so the binding can still build a valid
+ *   object; a required property on a kept path is pruned to its paths);
  *   `x-kubernetes-validations`, `oneOf`, `anyOf`, `allOf` and `not` of an
  *   ancestor are dropped, because they may name the properties removed. All
  *   other keywords of an ancestor (type, description, nullable, ...) stay.
@@ -80,9 +81,11 @@ function pruneNode(schema, paths, where) {
     if (!byHead.has(p[0])) byHead.set(p[0], []);
     byHead.get(p[0]).push(p.slice(1));
   }
-  // Required properties stay whole: a binding without them cannot build a valid object.
+  // Required properties stay whole: a binding without them cannot build a valid
+  // object. One on a kept path is pruned to its paths like any ancestor (the
+  // ApplicationSet's required `generators` and `template` are 1.4 MB whole).
   for (const r of obj.required ?? []) {
-    if (Object.prototype.hasOwnProperty.call(props, r)) byHead.set(r, [[]]);
+    if (Object.prototype.hasOwnProperty.call(props, r) && !byHead.has(r)) byHead.set(r, [[]]);
   }
   const keptProps = {};
   for (const name of Object.keys(props)) { // the CRD's order, not the arguments'

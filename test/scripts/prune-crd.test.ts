@@ -110,6 +110,18 @@ describe('prune-crd', () => {
     }
   });
 
+  test('prunes a required property on a kept path to its paths (the ApplicationSet\'s generators and template)', () => {
+    const out = path.join(dir, 'appset.yaml');
+    const full = path.join(__dirname, '..', '..', 'imports', 'argo-cd', 'applicationset-crd.yaml');
+    expect(prune(full, out, 'generators.list.elements', 'template.spec.project').status).toBe(0);
+    const spec = parse(fs.readFileSync(out, 'utf8')).spec.versions[0].schema.openAPIV3Schema.properties.spec;
+    expect(spec.required).toEqual(['generators', 'template']);
+    expect(Object.keys(spec.properties.generators.items.properties)).toEqual(['list']);
+    expect(Object.keys(spec.properties.generators.items.properties.list.properties)).toEqual(['elements']);
+    // template's own required properties (metadata, spec) are kept; spec is on a path, so it is pruned too.
+    expect(Object.keys(spec.properties.template.properties.spec.properties).sort()).toEqual(['destination', 'project']);
+  });
+
   test('fails when a path does not exist, naming the properties allowed, and leaves an existing output unchanged', () => {
     const out = path.join(dir, 'ep.yaml');
     fs.writeFileSync(out, 'previous\n');
