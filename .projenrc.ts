@@ -14,6 +14,33 @@ const CRD_IMPORTS: Record<string, string> = {
   'eg-envoyproxies': 'envoy-gateway/gateway.envoyproxy.io_envoyproxies.yaml',
   'eso-externalsecrets': 'external-secrets/external-secrets.io_externalsecrets.yaml',
   'vso-vaultstaticsecrets': 'vault-secrets-operator/secrets.hashicorp.com_vaultstaticsecrets.yaml',
+  'argocd-appprojects': 'argo-cd/appproject-crd.yaml',
+  'argocd-applicationsets': 'argo-cd/applicationset-crd.yaml',
+  'flux-gitrepositories': 'flux/source.toolkit.fluxcd.io_gitrepositories.yaml',
+  'flux-helmrepositories': 'flux/source.toolkit.fluxcd.io_helmrepositories.yaml',
+  'flux-ocirepositories': 'flux/source.toolkit.fluxcd.io_ocirepositories.yaml',
+  'flux-kustomizations': 'flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml',
+  'flux-helmreleases': 'flux/helm.toolkit.fluxcd.io_helmreleases.yaml',
+};
+
+// Bindings generated from a pruned copy of the pinned CRD (scripts/prune-crd.mjs):
+// only the properties the library sets, paths relative to `spec`. The full
+// ApplicationSet binding would be generated from 1.4 MB of schema for a list
+// generator and one template. The pruned copy is written to PRUNED_CRDS (not
+// committed); the schema tests still validate output against the full pinned file.
+const PRUNED_CRDS = '.cache/pruned-crds';
+const CRD_PRUNE: Record<string, string[]> = {
+  'argocd-appprojects': ['description', 'sourceRepos', 'destinations', 'clusterResourceWhitelist', 'namespaceResourceWhitelist'],
+  'argocd-applicationsets': [
+    'goTemplate', 'goTemplateOptions', 'generators.list.elements',
+    'template.metadata.name', 'template.metadata.labels',
+    'template.spec.project', 'template.spec.destination', 'template.spec.sources', 'template.spec.syncPolicy.automated', 'template.spec.syncPolicy.retry',
+  ],
+  'flux-gitrepositories': ['interval', 'url', 'ref'],
+  'flux-helmrepositories': ['interval', 'url'],
+  'flux-ocirepositories': ['interval', 'url', 'ref', 'layerSelector'],
+  'flux-kustomizations': ['interval', 'retryInterval', 'timeout', 'prune', 'wait', 'dependsOn', 'sourceRef', 'path', 'healthChecks'],
+  'flux-helmreleases': ['interval', 'releaseName', 'targetNamespace', 'chart', 'chartRef', 'valuesFrom'],
 };
 
 // Runtime dependencies are bundled: jsii requires it for non-jsii packages.
@@ -124,7 +151,10 @@ const importTask = project.addTask('import', {
 });
 importTask.exec('rm -f src/imports/*.ts');
 for (const [name, file] of Object.entries(CRD_IMPORTS)) {
-  importTask.exec(`cdk8s import --no-save --no-check-upgrade -l typescript -o src/imports ${name}:=imports/${file}`);
+  const keep = CRD_PRUNE[name];
+  if (keep) importTask.exec(`node scripts/prune-crd.mjs imports/${file} ${PRUNED_CRDS}/${file} ${keep.join(' ')}`);
+  const source = keep ? `${PRUNED_CRDS}/${file}` : `imports/${file}`;
+  importTask.exec(`cdk8s import --no-save --no-check-upgrade -l typescript -o src/imports ${name}:=${source}`);
 }
 
 // Type tests: jest does not type-check, so tsc checks every test file and the
