@@ -17,5 +17,6 @@ export * from './certificates';
 export * from './gateway';
 export * from './connections';
 export * from './charts';
+export * from './gitops';
 // Test helpers (the deterministic key store) as a submodule of their own.
 export * as testing from './testing';

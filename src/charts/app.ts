@@ -6,6 +6,7 @@ import { EventBusClusterChart } from './cluster-chart';
 import { manifestYaml } from './manifest-yaml';
 import { EventBusError, problem } from '../errors';
 import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';
+import { GitOpsClusterSummary, GitOpsFile, GitOpsWiring } from '../gitops/wiring';
 
 /** File name of each cluster's Helm values. */
 export const VALUES_FILE = 'values.event-bus.yaml';
@@ -18,7 +19,13 @@ export interface FleetSynthResult {
   readonly objectsPerCluster: number[];
   /** Kubernetes objects written. */
   readonly objects: number;
-  /** Files of the output (manifests and values). */
+  /**
+   * The GitOps engine's files (`<outdir>/gitops`), when the fleet is deployed
+   * by one (EventBusFleetProps.gitops).
+   * @default - none
+   */
+  readonly gitopsDirectory?: string;
+  /** Files of the output (manifests and values; kustomization.yaml and the GitOps files with `gitops`). */
   readonly files: number;
   /** false when the output already held exactly these files (nothing was written). */
   readonly changed: boolean;
@@ -88,6 +95,11 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
   }
   // One pass over the tree (chart.toJson() would validate the whole app per chart).
   const objects = new Map<Chart, ApiObject[]>();
+  const wirings = all.filter((c): c is GitOpsWiring => c instanceof GitOpsWiring);
+  if (wirings.length > 1) {
+    throw problem({ where: wirings[1].node.path, problem: `${wirings[0].node.path} and this fleet would both write ${wirings[0].folder}/`, fix: 'synthesize each fleet deployed by GitOps into its own output folder' });
+  }
+  const wiring: GitOpsWiring | undefined = wirings[0];
   for (const c of all) {
     if (c instanceof Chart) {
       // Not `instanceof`: cdk8s makes that true for every Chart.
@@ -111,11 +123,15 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
     seen.set(dir, chart.node.path);
   }
   const counts: Array<{ name: string; objects: number; files: number }> = [];
+  const summaries: GitOpsClusterSummary[] = [];
+  const gitopsFiles: GitOpsFile[] = [];
+  let gitopsCount = 0;
   function* clusters(): Generator<OutputCluster> {
     for (const [chart, apiObjects] of objects) {
       const cc = chart as EventBusClusterChart;
       const names = new Set<string>();
-      const files: OutputFile[] = apiObjects.map((o) => o.toJson()).map((obj) => {
+      const jsons = apiObjects.map((o) => o.toJson());
+      const files: OutputFile[] = jsons.map((obj) => {
         const name = manifestFileName(obj);
         if (names.has(name)) {
           throw problem({ where: chart.node.path, problem: `two objects would be written to ${name}`, fix: 'give the objects distinct names' });
@@ -126,8 +142,27 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
       });
       files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       files.push({ path: VALUES_FILE, content: cc.valuesYaml(), secret: false });
+      if (wiring) {
+        const input = {
+          directory: cc.cluster.directory,
+          destination: wiring.destination(cc.cluster.directory),
+          releaseNamespace: cc.releaseNamespace,
+          manifestFiles: files.filter((f) => f.path.startsWith('manifests/')).map((f) => f.path.slice('manifests/'.length)),
+          objects: jsons,
+          chartSecrets: cc.secrets.listSecrets().map((d) => d.name),
+        };
+        files.push(...wiring.clusterFiles(input, VALUES_FILE).map((f) => ({ ...f, secret: false })));
+        gitopsFiles.push(...wiring.fluxFiles(input, VALUES_FILE));
+        summaries.push(wiring.summary(input));
+      }
       counts.push({ name: cc.cluster.directory, objects: apiObjects.length, files: files.length });
       yield { name: cc.cluster.directory, files };
+    }
+    if (wiring) {
+      // The engine's own files, once every cluster is known.
+      const own = [...gitopsFiles, ...wiring.argoCdFiles(summaries, VALUES_FILE)];
+      gitopsCount = own.length;
+      yield { name: wiring.folder, files: own.map((f) => ({ ...f, secret: false })) };
     }
   }
   return {
@@ -136,7 +171,8 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
       clusterDirectories: counts.map((c) => path.join(outdir, c.name)),
       objectsPerCluster: counts.map((c) => c.objects),
       objects: counts.reduce((n, c) => n + c.objects, 0),
-      files: counts.reduce((n, c) => n + c.files, 0),
+      files: counts.reduce((n, c) => n + c.files, 0) + gitopsCount,
+      gitopsDirectory: wiring && path.join(outdir, wiring.folder),
       changed: r.changed,
       notices: r.notices,
     }),

@@ -11,6 +11,8 @@ import { LeafConnection } from '../connections/leaf-connection';
 import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
 import { problem, quote } from '../errors';
 import { GatewayTransport } from '../gateway/gateway';
+import { GitOps } from '../gitops/gitops';
+import { checkDestinations, GitOpsWiring } from '../gitops/wiring';
 import { canonicalIp, isIpLiteral } from '../k8s/names';
 import { validateExtraAccounts } from '../keys/layout';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
@@ -62,6 +64,14 @@ export interface FleetClusterOptions {
    * @default - the fleet's `authCallout`
    */
   readonly authCallout?: AuthCalloutOptions;
+  /**
+   * Where the GitOps engine deploys this cluster (with the fleet's `gitops`):
+   * an Argo CD cluster name or API server URL (`https://...`); for Flux, the
+   * cluster whose Flux applies it (its files go to
+   * `gitops/flux/<gitopsDestination>/`).
+   * @default - the cluster folder's name (`csc`, `cpc-<id>`)
+   */
+  readonly gitopsDestination?: string;
 }
 
 /** One CPC of a fleet. */
@@ -104,6 +114,14 @@ export interface EventBusFleetProps extends EventBusClusterOptions {
    * certificate (`LeafTrust.fromPem`); otherwise LeafTrust.publicRoots()
    */
   readonly cscTrust?: LeafTrust;
+  /**
+   * How a GitOps engine deploys the fleet from git (`GitOps.argoCd(...)`,
+   * `GitOps.flux(...)`): synth then also writes each cluster folder's
+   * `kustomization.yaml` and the engine's objects under `gitops/`, which
+   * deploy every cluster's manifests, healthy, before the chart.
+   * @default - no GitOps wiring: apply the manifests, then helm install
+   */
+  readonly gitops?: GitOps;
 }
 
 export { VALUES_FILE } from './app';
@@ -127,11 +145,14 @@ export class EventBusFleet extends Construct {
   public readonly cpcs: CpcChart[] = [];
   /** One connection per CPC. */
   public readonly leafConnections: LeafConnection[] = [];
+  /** How the fleet is deployed from git, when it is. */
+  public readonly gitops?: GitOps;
 
   private readonly props: EventBusFleetProps;
   private readonly cscGateway: ClusterGatewayOptions;
   private readonly defaultTrust?: LeafTrust;
   private readonly cscSelfSigned: boolean;
+  private wiring?: GitOpsWiring;
 
   constructor(scope: Construct, id: string, props: EventBusFleetProps) {
     super(scope, id);
@@ -152,6 +173,19 @@ export class EventBusFleet extends Construct {
     this.defaultTrust = defaultCscTrust(props, this.cscGateway);
     this.cscSelfSigned = !this.cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
     for (const cpc of props.cpcs) this.addCpcChart(cpc);
+    if (props.gitops) {
+      this.gitops = props.gitops;
+      const destinations: Record<string, string> = {};
+      if (props.csc?.gitopsDestination !== undefined) destinations[cluster.directory] = props.csc.gitopsDestination;
+      for (const c of props.cpcs) if (c.gitopsDestination !== undefined) destinations[EventBusCluster.cpc(c.id).directory] = c.gitopsDestination;
+      this.wiring = new GitOpsWiring(this, 'GitOps', { gitops: props.gitops, destinations });
+      this.checkGitOpsDestinations();
+    }
+  }
+
+  private checkGitOpsDestinations(): void {
+    if (!this.wiring) return;
+    checkDestinations(this.charts.map((c) => [c.cluster.directory, this.wiring!.destination(c.cluster.directory)]), this.node.path);
   }
 
   /**
@@ -167,7 +201,10 @@ export class EventBusFleet extends Construct {
     }
     EventBusCluster._csc([options?.id], () => where, where);
     this.csc.addCpcId(options.id);
-    return this.addCpcChart(options);
+    const chart = this.addCpcChart(options);
+    if (this.wiring && options.gitopsDestination !== undefined) this.wiring.setDestination(chart.cluster.directory, options.gitopsDestination);
+    this.checkGitOpsDestinations();
+    return chart;
   }
 
   private addCpcChart(cpc: FleetCpcOptions): CpcChart {
@@ -258,7 +295,7 @@ export class EventBusFleet extends Construct {
 
 /** The fleet's options with one member's overrides applied. */
 function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefined): EventBusClusterOptions {
-  const { csc: _csc, cpcs: _cpcs, cscEndpoint: _e, cscTrust: _t, ...common } = fleet;
+  const { csc: _csc, cpcs: _cpcs, cscEndpoint: _e, cscTrust: _t, gitops: _g, ...common } = fleet;
   return {
     ...common,
     labels: { ...(fleet.labels ?? {}), ...(member?.labels ?? {}) },

@@ -20,6 +20,7 @@ import type { CertificateAuthority } from '../certificates/ca-issuer';
 import type { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
 import type { LeafTrust } from '../certificates/leaf-trust';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
+import type { ArgoCdGitOpsOptions, FluxGitOpsOptions, GitOps } from '../gitops/gitops';
 import type { IKeyStore } from '../keys/store';
 import type { ExternalSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
 import type { MtlsServerTls } from '../secrets/mtls-server-tls';
@@ -51,12 +52,13 @@ export type FileForm<T> =
         : T extends LeafTrust ? LeafTrustDoc
           : T extends CertificateAuthority ? CaDoc
             : T extends ICertificateIssuer ? IssuerDoc
-              : T extends IKeyStore ? KeysDoc
-                : T extends MtlsServerTls ? never
-                  : T extends VaultIssuerProps ? never
-                    : T extends string | number | boolean | undefined ? T
-                      : T extends Array<infer U> ? Array<FileForm<U>>
-                        : { readonly [K in keyof T]: FileForm<T[K]> };
+              : T extends GitOps ? GitOpsDoc
+                : T extends IKeyStore ? KeysDoc
+                  : T extends MtlsServerTls ? never
+                    : T extends VaultIssuerProps ? never
+                      : T extends string | number | boolean | undefined ? T
+                        : T extends Array<infer U> ? Array<FileForm<U>>
+                          : { readonly [K in keyof T]: FileForm<T[K]> };
 
 /**
  * A LeafTrust (the CA a CPC trusts for the CSC gateway's certificate; tls://
@@ -99,6 +101,19 @@ export interface IssuerDoc {
   readonly kind?: 'Issuer' | 'ClusterIssuer';
   /** `metadata.name` of the issuer. */
   readonly name: string;
+}
+
+/**
+ * How a GitOps engine deploys the fleet from git (GitOps.argoCd, GitOps.flux):
+ * exactly one of argocd and flux.
+ * @minProperties 1
+ * @maxProperties 1
+ */
+export interface GitOpsDoc {
+  /** Argo CD: an AppProject and one ApplicationSet for the whole fleet (gitops/argocd/). */
+  readonly argocd?: ArgoCdGitOpsOptions;
+  /** Flux: a GitRepository and two Kustomizations per cluster (gitops/flux/<destination>/). */
+  readonly flux?: FluxGitOpsOptions;
 }
 
 /** A key store: a directory in the layout of dsx-event-bus nkeys, or deterministic test keys. */

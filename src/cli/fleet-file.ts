@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { loadValidatedYaml } from './config-file';
-import { ClusterDoc, DeliveryDoc, DurationText, FileForm, FleetDoc, LeafTrustDoc } from './fleet-doc';
+import { ClusterDoc, DeliveryDoc, DurationText, FileForm, FleetDoc, GitOpsDoc, LeafTrustDoc } from './fleet-doc';
 import { CertificateAuthority } from '../certificates/ca-issuer';
 import { CertificateIssuer } from '../certificates/issuers';
 import { LeafTrust } from '../certificates/leaf-trust';
@@ -12,6 +12,7 @@ import { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import { withFieldNames } from '../charts/fleet-fields';
 import type { ClusterCertificateOptions, ClusterGatewayOptions } from '../charts/options';
 import { problem, quote } from '../errors';
+import { GitOps } from '../gitops/gitops';
 import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { cpcCluster } from '../keys/layout';
@@ -121,7 +122,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   const delivery = deliveryOf(doc.delivery, file);
   const {
     $schema: _schema, clusters: _clusters, mtlsCertsDirectory, keys: _keys, delivery: _delivery,
-    certificates, gateway, mqttStreams, cscTrust, ...same
+    certificates, gateway, mqttStreams, cscTrust, gitops, ...same
   } = doc;
   const props: EventBusFleetProps = {
     ...same,
@@ -131,6 +132,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     gateway: gateway && gatewayOptions(gateway),
     mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, `${file}: mqttStreams`),
     cscTrust: cscTrust && cscTrustOf(cscTrust, baseDir, `${file}: cscTrust`),
+    gitops: gitops && gitOpsOf(gitops, file),
     csc: cscOptions,
     cpcs,
   };
@@ -209,6 +211,16 @@ function deliveryOf(d: DeliveryDoc, file: string): SecretsDelivery {
       const { type: _t, refreshAfter, ...options } = d;
       return SecretsDelivery.vaultStaticSecrets({ ...options, refreshAfter: duration(refreshAfter, `${file}: delivery.refreshAfter`) });
     }
+  }
+}
+
+/** `gitops` of the fleet file: the schema allows exactly one engine; its errors name the file's fields. */
+function gitOpsOf(g: GitOpsDoc, file: string): GitOps {
+  try {
+    return g.argocd ? GitOps.argoCd(g.argocd) : GitOps.flux(g.flux!);
+  } catch (e) {
+    if (e instanceof Error) e.message = e.message.replace(/^GitOps\.(argoCd|flux): /, `${file}: gitops.${g.argocd ? 'argocd' : 'flux'}.`);
+    throw e;
   }
 }
 

@@ -89,6 +89,7 @@ export const command: Command = {
       result.clusterDirectories.forEach((dir, i) => {
         io.out(`${path.basename(dir).padEnd(10)} ${String(result.objectsPerCluster[i]).padStart(4)} objects -> ${dir}\n`);
       });
+      if (result.gitopsDirectory) io.out(`${'gitops'.padEnd(10)} wiring       -> ${result.gitopsDirectory}\n`);
       io.out(`Synthesized ${fleet.charts.length} clusters: ${result.objects} objects, ${result.files} files under ${outdir}${result.changed ? '' : ' (unchanged: nothing written)'}\n`);
       if (interrupted) {
         io.err(`ERROR: interrupted after the new output was complete in ${outdir}\n`);

@@ -1,0 +1,2 @@
+export { GitOps } from './gitops';
+export type { GitOpsOptions, GitOpsChartOptions, ArgoCdGitOpsOptions, FluxGitOpsOptions } from './gitops';
