@@ -330,7 +330,8 @@ describe('Flux', () => {
       expect(release.spec.valuesFrom).toHaveLength(1);
       const [{ kind, name, valuesKey }] = release.spec.valuesFrom;
       const ks = readYaml(path.join(dir, 'Kustomization.flux-system.event-bus-manifests.yaml'));
-      const cm = kustomizeBuild(localPath(outdir, ks.spec.path)).find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === release.metadata.namespace);
+      const built = kustomizeBuild(localPath(outdir, ks.spec.path));
+      const cm = built.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === release.metadata.namespace);
       expect(cm?.data?.[valuesKey]).toBe(fs.readFileSync(path.join(outdir, cluster, VALUES_FILE), 'utf8'));
       const file = path.join(workDir, `values-${cluster}-${++seq}.yaml`);
       fs.writeFileSync(file, cm.data[valuesKey]);
