@@ -3,8 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { fileFormSwaps } from '../../scripts/fleet-schema';
-import { CertificateAuthority, ICertificateIssuer, ITlsSecretSource, LeafTrust, MtlsServerTls, SecretsDelivery, ServerCertificate, VaultIssuerProps } from '../../src';
-import { CaDoc, DeliveryDoc, DurationText, FileForm, FleetDoc, IssuerDoc, KeysDoc, LeafTrustDoc, TlsSecretName } from '../../src/cli/fleet-doc';
+import {
+  CertificateAuthority, GitOps, ICertificateIssuer, ITlsSecretSource, LeafTrust, MtlsServerTls, SecretsDelivery, ServerCertificate, VaultIssuerProps,
+} from '../../src';
+import { CaDoc, DeliveryDoc, DurationText, FileForm, FleetDoc, GitOpsDoc, IssuerDoc, KeysDoc, LeafTrustDoc, TlsSecretName } from '../../src/cli/fleet-doc';
 import { fleetSchema } from '../../src/cli/fleet-file';
 import { IKeyStore } from '../../src/keys/store';
 import { fleetFieldDeclarations, schemaFieldPaths } from '../util/fleet-declarations';
@@ -22,6 +24,7 @@ const TABLE: { [name: string]: { same: true } } = {
   LeafTrust: {} as Row<LeafTrust, LeafTrustDoc>,
   CertificateAuthority: {} as Row<CertificateAuthority, CaDoc>,
   ICertificateIssuer: {} as Row<ICertificateIssuer, IssuerDoc>,
+  GitOps: {} as Row<GitOps, GitOpsDoc>,
   IKeyStore: {} as Row<IKeyStore, KeysDoc>,
   MtlsServerTls: {} as Row<MtlsServerTls, never>,
   VaultIssuerProps: {} as Row<VaultIssuerProps, never>,

@@ -20,6 +20,7 @@ import { App } from 'cdk8s';
 import * as YAML from 'yaml';
 import { EventBusFleet, EventBusFleetProps, GitOps, SecretsDelivery } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
+import { main } from '../../src/cli/run';
 import { accountSecretToken } from '../../src/keys/layout';
 import { exportFleet } from '../../src/secrets/inventory';
 import { cpcEntries, testFleetProps, testKeys } from '../charts/fleet-props';
@@ -27,6 +28,7 @@ import {
   checkAccounts, checkCollisions, checkLeaf, checkReferences, checkRoutes, ClusterUnderTest, emptyCounts, Problem,
 } from '../e2e/contract';
 import { tempDir } from '../proof/scenarios';
+import { MINIMAL_FLEET } from '../util/fleet-yaml';
 import { helmTemplate } from '../util/helm';
 import { Manifest, manifestErrors } from '../util/schema';
 import { chartMissing, helmMissing, KUSTOMIZE_BIN, kustomizeMissing, toolTest } from '../util/tools';
@@ -340,6 +342,46 @@ describe('Flux', () => {
     const files = Object.fromEntries(fleet.charts.map((c) => [c.cluster.directory, valuesOf(c.cluster.directory)]));
     expect(await contractProblems(fleet, outdir, (c) => files[c])).toEqual([]);
   }, 240_000);
+});
+
+describe('fleet file', () => {
+  async function synthFile(gitops: string): Promise<{ code: number; out: string; err: string; outdir: string }> {
+    const dir = fs.mkdtempSync(path.join(workDir, 'file-'));
+    fs.writeFileSync(path.join(dir, 'fleet.yaml'), `${gitops}\n${MINIMAL_FLEET.replace('    id: "1"', '    id: "1"\n    gitopsDestination: prod-cpc-1')}`);
+    let out = '';
+    let err = '';
+    const outdir = path.join(dir, 'dist');
+    const code = await main(['synth', '-c', path.join(dir, 'fleet.yaml'), '-o', outdir], { out: (t) => { out += t; }, err: (t) => { err += t; } });
+    return { code, out, err, outdir };
+  }
+
+  test('synth of a fleet file with gitops.argocd writes the Argo CD wiring', async () => {
+    const r = await synthFile(`gitops:\n  argocd:\n    repoUrl: ${REPO_URL}\n    path: ${REPO_PATH}\n    chart: { repoUrl: oci://registry.example.com/charts, version: 0.2.0 }`);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    expect(r.out).toMatch(/^gitops +wiring +-> .*\/dist\/gitops$/m);
+    expect(filesUnder(path.join(r.outdir, 'gitops'))).toEqual(['argocd/AppProject.argocd.event-bus.yaml', 'argocd/ApplicationSet.argocd.event-bus.yaml']);
+    const appSet = readYaml(path.join(r.outdir, 'gitops', 'argocd', 'ApplicationSet.argocd.event-bus.yaml'));
+    expect(appSet.spec.generators[0].list.elements).toEqual([{ cluster: 'csc', name: 'csc', server: '' }, { cluster: 'cpc-1', name: 'prod-cpc-1', server: '' }]);
+    expect(fs.existsSync(path.join(r.outdir, 'csc', 'kustomization.yaml'))).toBe(true);
+  });
+
+  test('synth of a fleet file with gitops.flux writes the Flux wiring, in the folder of each cluster\'s destination', async () => {
+    const r = await synthFile(`gitops:\n  flux:\n    repoUrl: ${REPO_URL}\n    revision: release\n    path: .\n    chart: { repoUrl: https://charts.example.com, version: 0.2.0 }`);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    expect(fs.readdirSync(path.join(r.outdir, 'gitops', 'flux')).sort()).toEqual(['csc', 'prod-cpc-1']);
+    const ks = readYaml(path.join(r.outdir, 'gitops', 'flux', 'prod-cpc-1', 'Kustomization.flux-system.event-bus-manifests.yaml'));
+    expect(ks.spec.path).toBe('./cpc-1');
+    expect(readYaml(path.join(r.outdir, 'gitops', 'flux', 'prod-cpc-1', 'GitRepository.flux-system.event-bus.yaml')).spec.ref).toEqual({ branch: 'release' });
+  });
+
+  test('fails when the file names both engines, or a bad value, in the file\'s terms', async () => {
+    const both = await synthFile(`gitops:\n  argocd: { repoUrl: ${REPO_URL}, path: d, chart: { repoUrl: oci://r/c, version: 0.2.0 } }\n  flux: { repoUrl: ${REPO_URL}, path: d, chart: { repoUrl: oci://r/c, version: 0.2.0 } }`);
+    expect(both.code).not.toBe(0);
+    expect(both.err).toMatch(/gitops/);
+    const bad = await synthFile(`gitops:\n  flux: { repoUrl: ${REPO_URL}, path: d, chart: { repoUrl: oci://r/c, version: latest } }`);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/fleet\.yaml: gitops\.flux\.chart\.version: "latest" is not an exact chart version/);
+  });
 });
 
 describe('fails', () => {
