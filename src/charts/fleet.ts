@@ -175,17 +175,16 @@ export class EventBusFleet extends Construct {
     for (const cpc of props.cpcs) this.addCpcChart(cpc);
     if (props.gitops) {
       this.gitops = props.gitops;
+      // Checked where they enter, named in the caller's terms (props or file).
+      const entries = [
+        { directory: cluster.directory, destination: props.csc?.gitopsDestination, field: `${names.where}: ${names.csc('gitopsDestination')}` },
+        ...props.cpcs.map((c, i) => ({ directory: EventBusCluster.cpc(c.id).directory, destination: c.gitopsDestination, field: `${names.where}: ${names.cpc(i, 'gitopsDestination')}` })),
+      ];
+      checkDestinations(props.gitops._settings.kind, entries);
       const destinations: Record<string, string> = {};
-      if (props.csc?.gitopsDestination !== undefined) destinations[cluster.directory] = props.csc.gitopsDestination;
-      for (const c of props.cpcs) if (c.gitopsDestination !== undefined) destinations[EventBusCluster.cpc(c.id).directory] = c.gitopsDestination;
+      for (const e of entries) if (e.destination !== undefined) destinations[e.directory] = e.destination;
       this.wiring = new GitOpsWiring(this, 'GitOps', { gitops: props.gitops, destinations });
-      this.checkGitOpsDestinations();
     }
-  }
-
-  private checkGitOpsDestinations(): void {
-    if (!this.wiring) return;
-    checkDestinations(this.charts.map((c) => [c.cluster.directory, this.wiring!.destination(c.cluster.directory)]), this.node.path);
   }
 
   /**
@@ -200,11 +199,17 @@ export class EventBusFleet extends Construct {
       throw problem({ where, problem: `CPC id ${quote(options.id)} is already in the fleet`, fix: 'give each CPC its own id' });
     }
     EventBusCluster._csc([options?.id], () => where, where);
+    const wiring = this.wiring;
+    if (wiring) {
+      const directory = EventBusCluster.cpc(options.id).directory;
+      checkDestinations(wiring.settings.kind, [
+        ...this.charts.map((c) => ({ directory: c.cluster.directory, destination: wiring.destination(c.cluster.directory), field: this.node.path })),
+        { directory, destination: options.gitopsDestination, field: `${where}: gitopsDestination` },
+      ]);
+      if (options.gitopsDestination !== undefined) wiring.setDestination(directory, options.gitopsDestination);
+    }
     this.csc.addCpcId(options.id);
-    const chart = this.addCpcChart(options);
-    if (this.wiring && options.gitopsDestination !== undefined) this.wiring.setDestination(chart.cluster.directory, options.gitopsDestination);
-    this.checkGitOpsDestinations();
-    return chart;
+    return this.addCpcChart(options);
   }
 
   private addCpcChart(cpc: FleetCpcOptions): CpcChart {

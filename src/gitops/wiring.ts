@@ -155,27 +155,43 @@ export class GitOpsWiring extends Construct {
   }
 }
 
-/** Checks that no two clusters are deployed to one destination. */
-export function checkDestinations(destinations: Array<[string, string]>, where: string): void {
+const CLUSTER_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+
+/** One cluster's destination as given (undefined: the folder's name), and the field it came from, for errors. */
+export interface DestinationEntry {
+  readonly directory: string;
+  readonly destination?: string;
+  readonly field: string;
+}
+
+/** Checks each destination's form and that no two clusters are deployed to one destination. */
+export function checkDestinations(kind: GitOpsKind, entries: DestinationEntry[]): void {
   const seen = new Map<string, string>();
-  for (const [dir, dest] of destinations) {
-    if (typeof dest !== 'string' || dest === '' || /\s/.test(dest) || (!/^https?:\/\//.test(dest) && (dest.includes('/') || dest.length > 253))) {
+  const argo = kind === GitOpsKind.ARGO_CD;
+  for (const e of entries) {
+    const dest = e.destination ?? e.directory;
+    // A name is also a folder name (gitops/flux/<destination>/).
+    const name = typeof dest === 'string' && CLUSTER_NAME.test(dest);
+    const server = argo && typeof dest === 'string' && /^https:\/\/[^\s/]+(\/\S*)?$/.test(dest);
+    if (!name && !server) {
       throw problem({
-        where: `${where}: ${dir}`,
+        where: e.field,
         problem: `gitopsDestination ${quote(dest)} is not a cluster`,
-        allowed: 'an Argo CD cluster name or API server URL (https://...); for Flux, the name of the cluster whose Flux applies it',
+        allowed: argo
+          ? 'an Argo CD cluster name (letters, digits, ., _, -) or API server URL (https://...)'
+          : 'the name of the cluster whose Flux applies it (letters, digits, ., _, -; it names the folder gitops/flux/<name>/)',
         fix: 'e.g. prod-cpc-1, or remove it to use the folder name',
       });
     }
     const other = seen.get(dest);
     if (other) {
       throw problem({
-        where: `${where}: ${dir}`,
-        problem: `${other} and ${dir} are both deployed to ${quote(dest)}: their releases would overwrite each other`,
+        where: e.field,
+        problem: `${other} and ${e.directory} are both deployed to ${quote(dest)}: their releases would overwrite each other`,
         fix: 'give each cluster its own gitopsDestination',
       });
     }
-    seen.set(dest, dir);
+    seen.set(dest, e.directory);
   }
 }
 

@@ -27,7 +27,7 @@ import { cpcEntries, testFleetProps, testKeys } from '../charts/fleet-props';
 import {
   checkAccounts, checkCollisions, checkLeaf, checkReferences, checkRoutes, ClusterUnderTest, emptyCounts, Problem,
 } from '../e2e/contract';
-import { tempDir } from '../proof/scenarios';
+import { tempDir, writeProofReport } from '../proof/scenarios';
 import { MINIMAL_FLEET } from '../util/fleet-yaml';
 import { helmTemplate } from '../util/helm';
 import { Manifest, manifestErrors } from '../util/schema';
@@ -41,12 +41,21 @@ const AUTH_CALLOUT = {
   jwks: { url: 'https://idp.example.com/.well-known/jwks.json', issuer: 'https://idp.example.com/', audience: 'dsx-event-bus' },
 };
 
+/** What the proofs covered, for test-reports/proof-gitops.json (a line of .ci/run's summary). */
+const proof = {
+  schemaValid: { argocd: 0, applications: 0, flux: 0 },
+  kustomizeBuilds: 0,
+  chartRenders: { argocd: 0, flux: 0 },
+  contractReferences: 0,
+  managementObjects: {} as Record<string, number>,
+};
 let workDir: string;
 beforeAll(() => {
   workDir = tempDir('dsx-gitops-');
 });
 afterAll(() => {
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  if (proof.schemaValid.argocd + proof.schemaValid.flux > 0) writeProofReport('gitops', proof);
 });
 
 function props(gitops: GitOps, extra: Partial<EventBusFleetProps> = {}, ids = ['1', '2']): EventBusFleetProps {
@@ -88,6 +97,7 @@ const key = (o: any) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace ?? ''
 
 function kustomizeBuild(dir: string): any[] {
   const out = execFileSync(KUSTOMIZE_BIN, ['build', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  proof.kustomizeBuilds++;
   return YAML.parseAllDocuments(out).map((d) => d.toJSON()).filter((o) => o);
 }
 
@@ -118,7 +128,7 @@ function remoteOf(fleet: EventBusFleet): Map<string, Record<string, string>> {
 }
 
 /** The contract checks of test/e2e over each cluster, the chart rendered from `valuesFileOf(cluster)`. */
-async function contractProblems(fleet: EventBusFleet, outdir: string, valuesFileOf: (cluster: string) => string): Promise<Problem[]> {
+async function contractProblems(engine: 'argocd' | 'flux', fleet: EventBusFleet, outdir: string, valuesFileOf: (cluster: string) => string): Promise<Problem[]> {
   const counts = emptyCounts();
   const remote = remoteOf(fleet);
   const clusters: ClusterUnderTest[] = await Promise.all(fleet.charts.map(async (chart) => ({
@@ -138,6 +148,8 @@ async function contractProblems(fleet: EventBusFleet, outdir: string, valuesFile
   problems.push(...checkAccounts(csc, expectations));
   for (const cpc of clusters.filter((c) => c !== csc)) problems.push(...checkLeaf(csc, cpc, cpc.cluster.slice('cpc-'.length), expectations, counts));
   expect(counts.references).toBeGreaterThan(0);
+  proof.chartRenders[engine] += clusters.length;
+  proof.contractReferences += counts.references;
   return problems;
 }
 
@@ -150,11 +162,13 @@ describe('Argo CD', () => {
     const appSet = readYaml(path.join(dir, 'ApplicationSet.argocd.event-bus.yaml'));
     expect(manifestErrors(project)).toEqual([]);
     expect(manifestErrors(appSet)).toEqual([]);
+    proof.schemaValid.argocd += 2;
     const apps = applications(appSet);
     expect(apps.map((a) => a.metadata.name)).toEqual(['event-bus-csc', 'event-bus-cpc-1', 'event-bus-cpc-2']);
     for (const app of apps) {
       // Validated as the template of an ApplicationSet: template.spec is the Application's spec schema.
       expect(manifestErrors({ ...appSet, spec: { ...appSet.spec, template: app } })).toEqual([]);
+      proof.schemaValid.applications++;
       expect(app.spec.destination).toEqual({ name: app.metadata.name.slice('event-bus-'.length), server: '' });
       expect(app.spec.project).toBe(project.metadata.name);
     }
@@ -205,7 +219,7 @@ describe('Argo CD', () => {
       expect(ref.startsWith('$values/')).toBe(true);
       return localPath(outdir, ref.slice('$values/'.length));
     };
-    expect(await contractProblems(fleet, outdir, valuesOf)).toEqual([]);
+    expect(await contractProblems('argocd', fleet, outdir, valuesOf)).toEqual([]);
     const allowed = new Set(project.spec.namespaceResourceWhitelist.map((k: any) => `${k.group}/${k.kind}`));
     for (const chart of fleet.charts) {
       const cluster = chart.cluster.directory;
@@ -228,6 +242,7 @@ describe('Argo CD', () => {
       const docs = filesUnder(dir).flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')));
       const appSet = readYaml(path.join(dir, 'ApplicationSet.argocd.event-bus.yaml'));
       fs.rmSync(outdir, { recursive: true, force: true });
+      proof.managementObjects[`1+${ids.length}`] = docs.length;
       return { objects: docs.length, entries: appSet.spec.generators[0].list.elements.length };
     };
     expect(count(['1'])).toEqual({ objects: 2, entries: 2 });
@@ -269,6 +284,7 @@ describe('Flux', () => {
         for (const f of filesUnder(path.join(root, cluster)).filter((x) => !x.endsWith('kustomization.yaml'))) {
           const obj = readYaml(path.join(root, cluster, f));
           expect([f, manifestErrors(obj)]).toEqual([f, []]);
+          proof.schemaValid.flux++;
         }
         const release = readYaml(path.join(root, cluster, 'release', 'HelmRelease.flux-system.nats-event-bus.yaml'));
         if (sourceKind === 'OCIRepository') {
@@ -340,7 +356,7 @@ describe('Flux', () => {
       return file;
     };
     const files = Object.fromEntries(fleet.charts.map((c) => [c.cluster.directory, valuesOf(c.cluster.directory)]));
-    expect(await contractProblems(fleet, outdir, (c) => files[c])).toEqual([]);
+    expect(await contractProblems('flux', fleet, outdir, (c) => files[c])).toEqual([]);
   }, 240_000);
 });
 
@@ -402,6 +418,20 @@ describe('fails', () => {
   test('fails when two clusters are deployed to one destination', () => {
     const p = props(argoCd());
     expect(() => new EventBusFleet(new App(), 'fleet', { ...p, cpcs: [{ ...p.cpcs[0], gitopsDestination: 'cpc-2' }, p.cpcs[1]] }))
-      .toThrow(/cpc-1 and cpc-2 are both deployed to "cpc-2": their releases would overwrite each other\. Fix: give each cluster its own gitopsDestination/);
+      .toThrow(/^fleet: cpcs\[1\]\.gitopsDestination: cpc-1 and cpc-2 are both deployed to "cpc-2": their releases would overwrite each other\. Fix: give each cluster its own gitopsDestination/);
+  });
+
+  test('fails when a Flux destination is a URL (it names a folder), and addCpc checks the new destination before adding the CPC', () => {
+    const p = props(flux());
+    expect(() => new EventBusFleet(new App(), 'fleet', { ...p, csc: { ...p.csc, gitopsDestination: 'https://k8s.example.com' } }))
+      .toThrow(/^fleet: csc\.gitopsDestination: gitopsDestination "https:\/\/k8s\.example\.com" is not a cluster\. Allowed: the name of the cluster whose Flux applies it/);
+    const fleet = new EventBusFleet(new App(), 'fleet', p);
+    expect(() => fleet.addCpc({ id: '3', gateway: { hostnames: ['cpc-3.example.com'] }, gitopsDestination: 'cpc-1' }))
+      .toThrow(/fleet: addCpc: gitopsDestination: cpc-1 and cpc-3 are both deployed to "cpc-1"/);
+    expect(fleet.csc.cpcIds).toEqual(['1', '2']);
+    fleet.addCpc({ id: '3', gateway: { hostnames: ['cpc-3.example.com'] }, gitopsDestination: 'prod-cpc-3' });
+    const outdir = path.join(workDir, `add-${++seq}`);
+    fleet.synth(outdir);
+    expect(fs.readdirSync(path.join(outdir, 'gitops', 'flux')).sort()).toEqual(['cpc-1', 'cpc-2', 'csc', 'prod-cpc-3']);
   });
 });
