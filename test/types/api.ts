@@ -34,3 +34,13 @@ void api.GatewayTransport.TLS;
 // GatewayListener is an interface: there is no abstract listener to construct.
 // @ts-expect-error GatewayListener is not a value
 void api.GatewayListener;
+
+// GitOps is union-like: built by its factories only; its kind enum and the wiring construct are internal.
+// @ts-expect-error the constructor is private
+void new api.GitOps({});
+// @ts-expect-error GitOpsKind is internal
+void api.GitOpsKind;
+// @ts-expect-error GitOpsWiring is internal (the fleet creates it)
+void api.GitOpsWiring;
+const engine: string = api.GitOps.flux({ repoUrl: 'https://git.example.com/x.git', path: '.', chart: { repoUrl: 'oci://r/c', version: '0.2.0' } }).engine;
+void engine;
