@@ -41,6 +41,14 @@ const CHART_KINDS: Array<[string, string]> = [
 
 /** Kinds whose readiness Flux checks before the chart: what makes or is a Secret the chart reads. */
 const READY_KINDS = new Set(['Certificate', 'ExternalSecret', 'VaultStaticSecret']);
+/**
+ * Kinds Argo CD syncs in the earlier wave: the Secrets, the ConfigMaps the
+ * chart reads, and what makes Secrets (with the issuers of the
+ * Certificates). The Gateway and EnvoyProxy stay in the chart's wave: the
+ * chart does not need them, and a Gateway is healthy only once it has an
+ * address.
+ */
+const EARLY_KINDS = ['Certificate', 'ClusterIssuer', 'ConfigMap', 'ExternalSecret', 'Issuer', 'Secret', 'VaultStaticSecret'];
 
 /** What the wiring needs to know of one cluster folder. */
 export interface GitOpsClusterInput {
@@ -120,6 +128,15 @@ export class GitOpsWiring extends Construct {
       kind: 'Kustomization',
       resources: c.manifestFiles.map((f) => `manifests/${f}`),
     };
+    const early = EARLY_KINDS.filter((kind) => c.objects.some((o) => o.kind === kind));
+    if (this.settings.kind === GitOpsKind.ARGO_CD && early.length) {
+      // The sync wave is set here, in git, so that what Argo CD applies is
+      // what `kustomize build` of this folder shows.
+      k.patches = [{
+        target: { kind: `^(${early.join('|')})$` },
+        patch: Yaml.stringify({ apiVersion: 'v1', kind: 'SyncWave', metadata: { name: 'sync-wave', annotations: { [SYNC_WAVE]: MANIFESTS_WAVE } } }),
+      }];
+    }
     if (this.settings.kind === GitOpsKind.FLUX) {
       // No hash suffix: the HelmRelease names the ConfigMap; the label makes
       // helm-controller reconcile when the values change.
@@ -249,14 +266,14 @@ function argoCdFiles(s: GitOpsSettings, clusters: GitOpsClusterSummary[], values
           destination: { name: '{{.name}}', server: '{{.server}}' },
           sources: [
             {
-              // The cluster's manifests, in a sync wave before the chart's
-              // objects (wave 0): Argo CD applies them and waits until they
-              // are healthy (cert-manager Certificates, ExternalSecrets and
+              // The cluster folder (its kustomization.yaml): the Secrets and
+              // what makes them are in a sync wave before the chart's objects
+              // (wave 0), so Argo CD applies them and waits until they are
+              // healthy (cert-manager Certificates, ExternalSecrets and
               // VaultStaticSecrets have built-in health checks) first.
               repoUrl: s.repoUrl,
               targetRevision: s.revision,
               path: repoPath(s, '{{.cluster}}'),
-              kustomize: { commonAnnotations: { [SYNC_WAVE]: MANIFESTS_WAVE } },
             },
             {
               repoUrl: chartSource,

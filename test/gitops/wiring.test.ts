@@ -18,7 +18,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import * as YAML from 'yaml';
-import { EventBusFleet, EventBusFleetProps, GitOps, SecretsDelivery } from '../../src';
+import { EventBusFleet, EventBusFleetProps, GitOps, LeafTrust, SecretsDelivery } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
 import { main } from '../../src/cli/run';
 import { accountSecretToken } from '../../src/keys/layout';
@@ -28,6 +28,7 @@ import {
   checkAccounts, checkCollisions, checkLeaf, checkReferences, checkRoutes, ClusterUnderTest, emptyCounts, Problem,
 } from '../e2e/contract';
 import { tempDir, writeProofReport } from '../proof/scenarios';
+import { tlsFixture } from '../secrets/tls-fixture';
 import { MINIMAL_FLEET } from '../util/fleet-yaml';
 import { helmTemplate } from '../util/helm';
 import { Manifest, manifestErrors } from '../util/schema';
@@ -174,14 +175,13 @@ describe('Argo CD', () => {
     }
   });
 
-  test('each Application deploys its cluster\'s manifests in sync wave -1, before the chart\'s objects (wave 0), pinned by version with the committed values', () => {
+  test('each Application deploys its cluster folder, then the chart pinned by version with the committed values file (a $values reference)', () => {
     const { outdir } = synth(props(argoCd()));
     const appSet = readYaml(path.join(outdir, 'gitops', 'argocd', 'ApplicationSet.argocd.event-bus.yaml'));
     for (const app of applications(appSet)) {
       const cluster = app.metadata.name.slice('event-bus-'.length);
       const [manifests, chart, values] = app.spec.sources;
-      expect(manifests).toMatchObject({ repoURL: REPO_URL, targetRevision: 'main', path: `${REPO_PATH}/${cluster}` });
-      expect(Number(manifests.kustomize.commonAnnotations[WAVE])).toBeLessThan(0);
+      expect(manifests).toEqual({ repoURL: REPO_URL, targetRevision: 'main', path: `${REPO_PATH}/${cluster}` });
       expect(chart).toEqual({
         repoURL: 'registry.example.com/charts',
         chart: 'nats-event-bus',
@@ -192,20 +192,29 @@ describe('Argo CD', () => {
     }
   });
 
-  toolTest('the manifests source builds (real kustomize, with the Application\'s commonAnnotations) to exactly the cluster\'s manifests, every one in the earlier wave', [kustomizeMissing()], async () => {
-    const { outdir } = synth(props(argoCd()));
+  toolTest('the manifests source builds (real kustomize) to exactly the cluster\'s manifests: the Secrets, what makes them and the ConfigMaps in wave -1, the rest in the chart\'s wave', [kustomizeMissing()], async () => {
+    // A CA certificate as the CPCs' trust: each CPC gets a ConfigMap the chart reads.
+    const { caCrt } = await tlsFixture();
+    const { outdir } = synth(props(argoCd(), { cscTrust: LeafTrust.fromPem(caCrt) }));
     const appSet = readYaml(path.join(outdir, 'gitops', 'argocd', 'ApplicationSet.argocd.event-bus.yaml'));
+    const early = ['Certificate', 'ConfigMap', 'ExternalSecret', 'Secret'];
+    const seen = new Set<string>();
     for (const app of applications(appSet)) {
-      const source = app.spec.sources[0];
-      const clusterDir = localPath(outdir, source.path);
-      // What Argo CD does with a kustomize source's commonAnnotations (kustomize edit add annotation), in an overlay.
-      const overlay = fs.mkdtempSync(path.join(workDir, 'overlay-'));
-      fs.writeFileSync(path.join(overlay, 'kustomization.yaml'), YAML.stringify({ resources: [path.relative(overlay, clusterDir)], commonAnnotations: source.kustomize.commonAnnotations }));
-      const built = kustomizeBuild(overlay);
+      const clusterDir = localPath(outdir, app.spec.sources[0].path);
+      const built = kustomizeBuild(clusterDir);
       const expected = manifestsOf(clusterDir);
       expect(built.map(key).sort()).toEqual(expected.map(key).sort());
-      for (const o of built) expect([key(o), o.metadata.annotations?.[WAVE]]).toEqual([key(o), '-1']);
+      for (const o of built) {
+        seen.add(o.kind);
+        const { [WAVE]: wave, ...others } = o.metadata.annotations ?? {};
+        // Only the wave is added: the objects are otherwise exactly the manifests.
+        const original = expected.find((e) => key(e) === key(o))!;
+        const withoutWave = { ...o, metadata: { ...o.metadata, annotations: Object.keys(others).length ? others : undefined } };
+        expect(withoutWave).toEqual({ ...original, metadata: { ...original.metadata, annotations: original.metadata?.annotations } });
+        expect([key(o), wave]).toEqual([key(o), early.includes(o.kind) ? '-1' : undefined]);
+      }
     }
+    expect([...seen].sort()).toEqual(expect.arrayContaining(['Certificate', 'ConfigMap', 'ExternalSecret', 'Gateway']));
   });
 
   toolTest('the chart rendered with exactly the values file each Application references passes the contract checks, and the AppProject allows every object of both sources', [helmMissing(), chartMissing()], async () => {
