@@ -119,8 +119,9 @@ export class GitOpsWiring extends Construct {
 
   /**
    * The `kustomization.yaml` of a cluster folder: its manifests (the path
-   * Argo CD's first source and Flux's manifests Kustomization point at),
-   * for Flux with the values ConfigMap generated from the values file.
+   * Argo CD's first source and Flux's manifests Kustomization point at);
+   * for Argo CD with the earlier sync wave on the Secrets and what makes
+   * them, for Flux with the values ConfigMap generated from the values file.
    */
   public clusterFiles(c: GitOpsClusterInput, valuesFile: string): GitOpsFile[] {
     const k: any = {
