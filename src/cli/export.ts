@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { problem, quote } from '../errors';
 import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from './command';
+import { warnIfNotGitIgnored } from './git-ignore';
 import { FLEET_CA_FILES } from '../certificates/evaluation';
 import { DEFAULT_ISSUER_NAME } from '../certificates/issuers';
 import { writeFileAtomic } from '../files/atomic-write';
@@ -39,8 +40,9 @@ for these clusters is exported, unless --extra-account names the accounts
 When the key store also holds the fleet CA ('dsx-event-bus certs -o' into
 the same folder: ca/ca.crt and ca/ca.key, what certificates.ca: {} reads),
 it is exported too, per cluster as <prefix>/<cluster>/<ca-secret> with
-tls.crt and tls.key, the Secret each cluster's CA issuer signs with. The mTLS server certificate is not in the key store and
-is not exported. Seeds are never printed, unless '-o -' asks for stdout.
+tls.crt and tls.key, the Secret each cluster's CA issuer signs with.
+The mTLS server certificate is not in the key store and is not exported.
+Seeds are never printed, unless '-o -' asks for stdout.
 
 Options:
   -f, --format FORMAT      vault-kv-json (default), env or json
@@ -269,7 +271,9 @@ export const command: Command = {
       io.err(`Exported ${secrets.length} remote secrets (${clusters}${accounts}) to stdout.\n`);
       return 0;
     }
+    const created = !fs.existsSync(output);
     const stale = writeExport(files, output, format as ExportFormat, prefix);
+    if (created) warnIfNotGitIgnored(output, io, 'the export');
     io.out(`Exported ${secrets.length} remote secrets (${clusters}${accounts}) as ${format} under ${format === 'json' ? path.join(output, JSON_FILE) : path.join(output, prefix)}.\n`);
     if (format === 'vault-kv-json') {
       io.out(`Load into Vault/OpenBao KV v2 (mount "secret" here; use the mount of your delivery):\n  cd ${quote(output)} && find ${quote(prefix)} -name '*.json' | while read -r f; do vault kv put -mount=secret "\${f%.json}" @"$f"; done\n`);
