@@ -1,5 +1,5 @@
 import { cdk8s, javascript } from 'projen';
-import { UpdateSnapshot } from 'projen/lib/javascript';
+import { JestReporter, UpdateSnapshot } from 'projen/lib/javascript';
 
 // Every CRD file we generate bindings from: `cdk8s import NAME:=FILE` gives each
 // file a module of its own (two CRDs of one API group would otherwise overwrite
@@ -86,6 +86,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       // the processes they start (the CLI, nats-server, helm), so one worker
       // per core keeps both cores busy.
       maxWorkers: '100%',
+      // After the summary, one line per test file that skipped tests: why, and how to run them.
+      reporters: [new JestReporter('<rootDir>/test/util/skip-reporter.js')],
     },
   },
   // One dev tsconfig at the root covers src, tests, examples and benchmarks

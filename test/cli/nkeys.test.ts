@@ -257,7 +257,7 @@ describe('durability', () => {
 
   const strace = spawnSync('strace', ['-V']).status === 0;
   if (!strace) console.warn('SKIPPED: strace is not installed; the syscall check of the durability barrier did not run');
-  (strace ? test : test.skip)('the default run calls syncfs once per batch and fsyncs no key file (strace)', () => {
+  (strace ? test : test.skip)(`the default run calls syncfs once per batch and fsyncs no key file (strace)${strace ? '' : ' (skipped: strace is not installed)'}`, () => {
     const count = (env: NodeJS.ProcessEnv) => {
       const root = path.join(tempDir(), 'secrets');
       const r = spawnSync('strace', ['-f', '-c', '-e', 'trace=fsync,syncfs', process.execPath, MAIN, 'nkeys', '-o', root, '1'], { encoding: 'utf8', env: { ...process.env, ...env } });
