@@ -1,5 +1,5 @@
 import { cdk8s, javascript } from 'projen';
-import { UpdateSnapshot } from 'projen/lib/javascript';
+import { JestReporter, UpdateSnapshot } from 'projen/lib/javascript';
 
 // Every CRD file we generate bindings from: `cdk8s import NAME:=FILE` gives each
 // file a module of its own (two CRDs of one API group would otherwise overwrite
@@ -92,7 +92,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'ajv-formats@^3.0.1',
     'kubernetes-models@^4.5.1',
     // schemas/fleet.schema.json is generated from the fleet file's TypeScript type (`npx projen schema`).
-    'ts-json-schema-generator@^2.9.0',
+    // 2.4: the last line whose engines allow Node 20 (2.5 and later need Node 22), like ours.
+    'ts-json-schema-generator@~2.4.0',
   ],
   bin: { 'dsx-event-bus': 'lib/cli/main.js' },
 
@@ -113,6 +114,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       // the processes they start (the CLI, nats-server, helm), so one worker
       // per core keeps both cores busy.
       maxWorkers: '100%',
+      // After the summary, one line per test file that skipped tests: why, and how to run them.
+      reporters: [new JestReporter('<rootDir>/test/util/skip-reporter.js')],
     },
   },
   // One dev tsconfig at the root covers src, tests, examples and benchmarks
@@ -195,7 +198,10 @@ bench.exec('ts-node --transpile-only bench/run.ts', { receiveArgs: true });
 // The import graph (issue 12): no cycles and no upward arrows, checked by
 // dependency-cruiser with the rules in .dependency-cruiser.js; prints the
 // graph's size and its cycle count.
-project.addDevDeps('dependency-cruiser@^18.7.2');
+// 17.4: the last line whose engines (and those of its commander 14 and
+// watskeburt 5) allow Node 20.19 (engines: the lowest Node every dev
+// dependency accepts; 18 needs Node 22), so `npm ci` prints no EBADENGINE.
+project.addDevDeps('dependency-cruiser@~17.4.3');
 const depsCheck = project.addTask('test:deps', {
   description: 'Check the import graph of src/ (no cycles, no upward arrows; .dependency-cruiser.js)',
   exec: 'node scripts/import-graph.mjs',
@@ -209,7 +215,7 @@ project.addTask('schema', {
   exec: 'ts-node --transpile-only scripts/fleet-schema.ts',
 });
 
-project.addFields({ engines: { node: '>= 20.0.0' } });
+project.addFields({ engines: { node: '>= 20.19.0' } });
 // jsii prints a large end-of-life banner on Node 20 on every compile.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 

@@ -1,11 +1,15 @@
 import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { EventBusClusterChart } from './cluster-chart';
 import { manifestYaml } from './manifest-yaml';
 import { EventBusError, problem } from '../errors';
+import { PUBLIC_DIR_MODE, PUBLIC_FILE_MODE, SECRET_DIR_MODE, SECRET_FILE_MODE, writeNewFile } from '../files/atomic-write';
 import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';
+import { checkOutputRoot, mkdirOwn, mkdirpOwn } from '../files/safe-fs';
 import { GitOpsClusterSummary, GitOpsFile, GitOpsWiring } from '../gitops/wiring';
 
 /** File name of each cluster's Helm values. */
@@ -34,19 +38,39 @@ export interface FleetSynthResult {
 }
 
 /**
+ * The variable the cdk8s CLI (`cdk8s synth`) sets to the output folder it
+ * owns: it empties that folder before it starts the app and, with
+ * `--stdout`, reads every `*.yaml` file in it and prints them.
+ */
+export const CDK8S_OUTDIR_ENV = 'CDK8S_OUTDIR';
+
+/** The one file EventBusApp writes for `cdk8s synth --stdout`: every object of every cluster, one YAML stream. */
+export const STDOUT_STREAM_FILE = 'event-bus.k8s.yaml';
+
+/**
  * A cdk8s `App` whose `synth()` writes the DSX Event Bus layout instead of
  * one file per chart: for every cluster chart (`CscChart`, `CpcChart`, e.g.
  * those of an `EventBusFleet`) a folder `<outdir>/<cluster>/` (`csc`,
  * `cpc-<id>`) with `manifests/<Kind>.<namespace>.<name>.k8s.yaml` (one file
  * per object) and `values.event-bus.yaml` for the upstream Helm chart, a
- * layout an Argo CD ApplicationSet can iterate. `cdk8s synth` and
- * `dsx-event-bus synth` write through the same code.
+ * layout an Argo CD ApplicationSet can iterate.
  *
- * The output is replaced all or nothing (built in a staging folder and
- * swapped in by renames) under a lock (`<outdir>/.dsx-event-bus.lock`);
- * `<outdir>/.dsx-event-bus-output.json` records the files written, and only
- * those are ever removed (folders of clusters no longer in the app included);
- * files of your own stay. A rerun with nothing changed writes nothing.
+ * Where it writes decides how:
+ * - Run by `cdk8s synth` (the app's outdir is `CDK8S_OUTDIR`, a folder the
+ *   cdk8s CLI owns and has just emptied): the layout is written straight into
+ *   that folder, with no lock or record of ours; everything is rendered
+ *   before the first file is written. An outdir that is not empty is refused
+ *   (the app was not started by the cdk8s CLI). Under `cdk8s synth --stdout`
+ *   it writes one YAML stream of the Kubernetes objects (`---` between them)
+ *   and leaves the values files out, saying so in one line on stderr.
+ * - Anywhere else (`node main.js` without `CDK8S_OUTDIR`, an explicit
+ *   `outdir` other than it): as `EventBusFleet.synth(dir)` and
+ *   `dsx-event-bus synth -o`, the output is replaced all or nothing (built
+ *   in a staging folder and swapped in by renames) under a lock
+ *   (`<outdir>/.dsx-event-bus.lock`); `<outdir>/.dsx-event-bus-output.json`
+ *   records the files written, and only those are ever removed (folders of
+ *   clusters no longer in the app included); files of your own stay. A
+ *   rerun with nothing changed writes nothing.
  */
 export class EventBusApp extends App {
   /** Validates every construct and writes the layout (see the class comment) to `outdir`. */
@@ -56,8 +80,76 @@ export class EventBusApp extends App {
 
   /** Like {@link synth}, and says what was written. */
   public synthOutput(): FleetSynthResult {
+    if (ownedByCdk8sCli(this.outdir)) return synthesizeForCdk8sCli(this, this.outdir);
     return synthesizeOutput(this, this.outdir);
   }
+}
+
+/** True when `outdir` is the folder the cdk8s CLI told the app to write (`CDK8S_OUTDIR`). */
+function ownedByCdk8sCli(outdir: string): boolean {
+  const env = process.env[CDK8S_OUTDIR_ENV];
+  return Boolean(env) && path.resolve(env!) === path.resolve(outdir);
+}
+
+/**
+ * True when `outdir` is the temporary folder of `cdk8s synth --stdout`: the
+ * CLI makes it with `mkdtemp(<os.tmpdir()>/cdk8s-)` and passes it empty
+ * (cdk8s-cli lib/util.js `mkdtemp`), while without `--stdout` it removes its
+ * outdir before starting the app. The app has no other way to tell.
+ */
+function isCdk8sStdoutFolder(outdir: string): boolean {
+  const abs = path.resolve(outdir);
+  if (!/^cdk8s-[A-Za-z0-9]{6}$/.test(path.basename(abs))) return false;
+  try {
+    if (fs.realpathSync(path.dirname(abs)) !== fs.realpathSync(os.tmpdir())) return false;
+    const st = fs.lstatSync(abs);
+    return st.isDirectory() && fs.readdirSync(abs).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The layout written the way a cdk8s app writes into the CLI's outdir: every
+ * cluster rendered first (a construct error leaves nothing behind), then
+ * plain writes of new files (never through a symlink), modes as in the
+ * guarded output.
+ */
+function synthesizeForCdk8sCli(scope: IConstruct, outdir: string): FleetSynthResult {
+  const flag = `${CDK8S_OUTDIR_ENV} (${outdir})`;
+  const state = checkOutputRoot(outdir, flag, { keyMaterial: false });
+  const present = state.exists ? fs.readdirSync(outdir).sort() : [];
+  if (present.length) {
+    throw problem({
+      where: outdir,
+      problem: `${CDK8S_OUTDIR_ENV} names this folder, but it is not empty (${present.slice(0, 5).join(', ')}${present.length > 5 ? ', …' : ''}); the cdk8s CLI empties its output folder before it starts the app, so this app was started some other way`,
+      fix: `run it with "cdk8s synth", or unset ${CDK8S_OUTDIR_ENV} (then synth replaces the output all or nothing and keeps your own files); nothing was written`,
+    });
+  }
+  const out = renderOutput(scope, outdir);
+  const clusters = Array.from(out.clusters);
+  if (!state.exists) mkdirpOwn(outdir, PUBLIC_DIR_MODE);
+  if (isCdk8sStdoutFolder(outdir)) {
+    const objects = clusters.flatMap((c) => c.files.filter((f) => f.path.startsWith('manifests/')));
+    writeNewFile(path.join(outdir, STDOUT_STREAM_FILE), objects.map((f) => `---\n${f.content}`).join(''), objects.some((f) => f.secret) ? SECRET_FILE_MODE : PUBLIC_FILE_MODE, { fsync: false });
+    process.stderr.write(`cdk8s-dsx-event-bus: the stream holds the Kubernetes objects only; the Helm values files (${VALUES_FILE} per cluster) are not objects and were left out: write them with "cdk8s synth" (<outdir>/<cluster>/${VALUES_FILE}) or "dsx-event-bus synth -o DIR"\n`);
+  } else {
+    for (const c of clusters) {
+      const secretDirs = new Set(c.files.filter((f) => f.secret).map((f) => path.posix.dirname(f.path)));
+      const made = new Set<string>();
+      const ensureDir = (rel: string) => {
+        if (made.has(rel)) return;
+        if (rel !== '.') ensureDir(path.posix.dirname(rel));
+        mkdirOwn(path.join(outdir, c.name, rel), secretDirs.has(rel) ? SECRET_DIR_MODE : PUBLIC_DIR_MODE);
+        made.add(rel);
+      };
+      for (const f of c.files) {
+        ensureDir(path.posix.dirname(f.path));
+        writeNewFile(path.join(outdir, c.name, f.path), f.content, f.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE, { fsync: false });
+      }
+    }
+  }
+  return out.result({ changed: true, notices: [] });
 }
 
 /** Validates, renders and writes the cluster charts under `scope` to `outdir` (see EventBusApp). */

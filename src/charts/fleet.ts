@@ -136,7 +136,8 @@ export { VALUES_FILE } from './app';
  * folder per cluster (`csc/`, `cpc-<id>/`), each with `manifests/` (one file
  * per object) and `values.event-bus.yaml` for the upstream Helm chart: a
  * layout an Argo CD ApplicationSet can iterate. `fleet.synth(outdir)` writes
- * the same for this fleet alone.
+ * the same for this fleet alone (always the guarded way: all or nothing,
+ * under a lock, your files stay; see {@link EventBusApp} for `cdk8s synth`).
  */
 export class EventBusFleet extends Construct {
   /** The CSC chart. */
@@ -252,9 +253,10 @@ export class EventBusFleet extends Construct {
 
   /**
    * Validates every construct of the fleet and writes each cluster's
-   * manifests and Helm values under `outdir`, exactly as
-   * {@link EventBusApp.synth} does (all or nothing, under a lock, removing
-   * only files an earlier synth wrote).
+   * manifests and Helm values under `outdir`, the same files as
+   * {@link EventBusApp.synth}, always the guarded way (all or nothing, under
+   * a lock, removing only files an earlier synth wrote), also under
+   * `cdk8s synth`.
    */
   public synth(outdir: string): FleetSynthResult {
     return synthesizeOutput(this, outdir);

@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from './command';
+import { warnIfNotGitIgnored } from './git-ignore';
 import { CertificateAuthority } from '../certificates/ca-issuer';
 import {
   describeCertificate, EvaluationCa, evaluationClientSubject, evaluationServerSans, EVALUATION_FILES, FLEET_CA_FILES,
@@ -227,13 +228,15 @@ export const command: Command = {
     const hosts = parseHosts((values.host as string[] | undefined) ?? [], clusters);
 
     // A root the tool did not create keeps its mode; one others may write is refused.
-    if (!checkOutputRoot(root, '-o/--output', { keyMaterial: true }).exists) mkdirpOwn(root, 0o700);
+    const created = !checkOutputRoot(root, '-o/--output', { keyMaterial: true }).exists;
+    if (created) mkdirpOwn(root, 0o700);
     removeStaleStaging(root);
     for (const cluster of clusters) removeStaleStaging(path.join(root, cluster));
     const ca = await ensureFleetCa(root, { generate: true, keyType, io });
     for (const cluster of clusters) {
       await writeClusterCerts(root, { cluster, hosts: hosts.get(cluster)! }, ca, namespace, days, keyType, io);
     }
+    if (created) warnIfNotGitIgnored(root, io);
     return 0;
   },
 };

@@ -8,11 +8,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { problem, quote } from '../errors';
 import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from './command';
+import { warnIfNotGitIgnored } from './git-ignore';
+import { FLEET_CA_FILES } from '../certificates/evaluation';
+import { DEFAULT_ISSUER_NAME } from '../certificates/issuers';
 import { writeFileAtomic } from '../files/atomic-write';
-import { checkOutputRoot, describeType, mkdirOwn, mkdirpOwn } from '../files/safe-fs';
+import { checkOutputRoot, describeType, mkdirOwn, mkdirpOwn, readRegularFile } from '../files/safe-fs';
+import { validateObjectName } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { validateKeyStoreRequest } from '../keys/store';
-import { DEFAULT_REMOTE_PREFIX, exportFleet, RemoteSecret } from '../secrets/inventory';
+import { DEFAULT_REMOTE_PREFIX, exportFleet, RemoteSecret, remotePath } from '../secrets/inventory';
 import { validateRemotePath } from '../secrets/validate';
 
 /** Output formats. */
@@ -20,6 +24,7 @@ export const EXPORT_FORMATS = ['vault-kv-json', 'env', 'json'] as const;
 export type ExportFormat = typeof EXPORT_FORMATS[number];
 
 const DEFAULT_OUTPUT = `${DEFAULT_KEY_STORE}-export`;
+const DEFAULT_CA_SECRET = `${DEFAULT_ISSUER_NAME}-ca`;
 const JSON_FILE = 'export.json';
 
 export const EXPORT_USAGE = `Usage: dsx-event-bus export [options] [cpc-ids...]
@@ -29,8 +34,15 @@ remote layout that SecretsDelivery.externalSecrets() and vaultStaticSecrets()
 read: one remote secret per Kubernetes Secret at
 <prefix>/<cluster>/<secret-name> (<cluster> = csc or cpc-<id>), with one
 property per key and exactly the keys the chart reads. Without cpc-ids only
-the CSC is exported. The mTLS server certificate is not in the key store and
-is not exported. Seeds are never printed, unless '-o -' asks for stdout.
+the CSC is exported. Every extra account whose leaf keys the key store holds
+for these clusters is exported, unless --extra-account names the accounts
+(then any other account the store holds is left out, with a warning).
+When the key store also holds the fleet CA ('dsx-event-bus certs -o' into
+the same folder: ca/ca.crt and ca/ca.key, what certificates.ca: {} reads),
+it is exported too, per cluster as <prefix>/<cluster>/<ca-secret> with
+tls.crt and tls.key, the Secret each cluster's CA issuer signs with.
+The mTLS server certificate is not in the key store and is not exported.
+Seeds are never printed, unless '-o -' asks for stdout.
 
 Options:
   -f, --format FORMAT      vault-kv-json (default), env or json
@@ -38,8 +50,12 @@ Options:
   -o, --output DIR         output directory (default: ${DEFAULT_OUTPUT});
                            '-' writes the json format to stdout
   -s, --secrets DIR        the key store (default: ${DEFAULT_KEY_STORE})
-      --extra-account NAME also export the leaf keys of an extra account (repeatable)
+      --extra-account NAME export only these extra accounts' leaf keys (repeatable;
+                           default: every extra account the key store holds)
       --no-mtls            leave out the nats-mtls-* Secrets (mTLS disabled)
+      --ca-secret NAME     name of the fleet CA's Secret (default: ${DEFAULT_CA_SECRET},
+                           the CA issuer's name + "-ca")
+      --no-ca              leave out the fleet CA (its issuers get it some other way)
   -h, --help               show this help
 
 Formats (files mode 600, directories 700):
@@ -51,7 +67,7 @@ Formats (files mode 600, directories 700):
 
 Examples:
   dsx-event-bus export 1 2
-  dsx-event-bus export --format env --extra-account LaunchLayer -o /run/secrets-export 1 2
+  dsx-event-bus export --format env -o /run/secrets-export 1 2
   dsx-event-bus export --format json -o - 1 | vault-loader`;
 
 /** One file to write, relative to the output directory. */
@@ -141,6 +157,62 @@ export function writeExport(files: readonly ExportFile[], outDir: string, format
   return stale.sort();
 }
 
+const CSC_LEAF_DIR = /^nats-leaf-([a-z0-9]+)-cpc-([a-z0-9]+)$/;
+const CPC_LEAF_DIR = /^nats-leaf-([a-z0-9]+)-csc$/;
+
+/** Entry names of a folder of the key store; none when it is missing or not a real folder (symlinks are not followed). */
+function folderEntries(dir: string): string[] {
+  try {
+    return fs.lstatSync(dir).isDirectory() ? fs.readdirSync(dir) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The extra accounts (their Secret-name tokens, e.g. `launchlayer` for
+ * LaunchLayer) whose leaf keys the key store under `root` holds for the CSC
+ * and the CPCs `cpcIds`: `csc/nkeys/nats-leaf-<token>-cpc-<id>` and
+ * `cpc-<id>/nkeys/nats-leaf-<token>-csc`. Sorted.
+ */
+export function storedAccountTokens(root: string, cpcIds: readonly string[]): string[] {
+  const ids = new Set(cpcIds);
+  const tokens = new Set<string>();
+  for (const name of folderEntries(path.join(root, 'csc', 'nkeys'))) {
+    const m = CSC_LEAF_DIR.exec(name);
+    if (m && ids.has(m[2])) tokens.add(m[1]);
+  }
+  for (const id of ids) {
+    for (const name of folderEntries(path.join(root, `cpc-${id}`, 'nkeys'))) {
+      const m = CPC_LEAF_DIR.exec(name);
+      if (m) tokens.add(m[1]);
+    }
+  }
+  return [...tokens].sort();
+}
+
+/**
+ * The fleet CA of a key store that `dsx-event-bus certs` wrote into the same
+ * folder (`<root>/ca/ca.crt`, `ca.key`): one remote secret per cluster
+ * (`tls.crt`, `tls.key`), what a CA issuer's ExternalSecret or
+ * VaultStaticSecret reads. Empty when the store holds no CA; a CA with
+ * only one of the two files is an error.
+ */
+export function exportFleetCa(root: string, prefix: string, clusters: readonly string[], secretName: string): RemoteSecret[] {
+  const [certName, keyName] = FLEET_CA_FILES;
+  const cert = readRegularFile(path.join(root, 'ca', certName));
+  const key = readRegularFile(path.join(root, 'ca', keyName));
+  if (cert === undefined && key === undefined) return [];
+  if (cert === undefined || key === undefined || !cert.includes('-----BEGIN CERTIFICATE-----') || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    throw problem({
+      where: path.join(root, 'ca'),
+      problem: `the fleet CA is incomplete or not PEM (${certName}: ${cert === undefined ? 'missing' : 'present'}, ${keyName}: ${key === undefined ? 'missing' : 'present'})`,
+      fix: `restore both files (dsx-event-bus certs -o ${root} makes a new CA only when neither exists), or pass --no-ca; nothing was written`,
+    });
+  }
+  return clusters.map((cluster) => ({ path: remotePath(prefix, cluster, secretName), cluster, secretName, data: [['tls.crt', cert], ['tls.key', key]] as Array<[string, string]> }));
+}
+
 /** The `export` subcommand. */
 export const command: Command = {
   usage: EXPORT_USAGE,
@@ -152,6 +224,8 @@ export const command: Command = {
       'secrets': { type: 'string', short: 's' },
       'extra-account': { type: 'string', multiple: true },
       'no-mtls': { type: 'boolean' },
+      'ca-secret': { type: 'string' },
+      'no-ca': { type: 'boolean' },
     });
     const format = (values.format as string | undefined) ?? 'vault-kv-json';
     if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
@@ -165,26 +239,42 @@ export const command: Command = {
     if (toStdout && format !== 'json') {
       throw new UsageError(`-o - writes one document to stdout, but --format ${format} writes one file per path. Fix: use --format json with -o -, or pass a directory.`);
     }
-    const extraAccounts = (values['extra-account'] as string[] | undefined) ?? [];
-    const request = { cpcIds: positionals, extraAccounts };
-    const accountTokens = validateKeyStoreRequest(request, 'dsx-event-bus export');
+    const explicitAccounts = values['extra-account'] as string[] | undefined;
+    validateKeyStoreRequest({ cpcIds: positionals, extraAccounts: explicitAccounts ?? [] }, 'dsx-event-bus export');
     const secretsDir = (values.secrets as string | undefined) ?? DEFAULT_KEY_STORE;
-
     // Read everything before writing anything: a missing or bad key writes no file.
     // The export never invents keys: a missing one fails with the command that creates it.
     const store = DirectoryKeyStore.open(secretsDir, { generateMissing: false });
+    // By default every extra account the store holds for these clusters: an
+    // account left out would leave its ExternalSecrets pointing at nothing.
+    // Its token is a valid account name that maps to itself.
+    const stored = storedAccountTokens(store.root, positionals);
+    const extraAccounts = explicitAccounts ?? stored;
+    const request = { cpcIds: positionals, extraAccounts };
+    const accountTokens = validateKeyStoreRequest(request, 'dsx-event-bus export');
+    const leftOut = stored.filter((t) => !accountTokens.includes(t));
     store.ensure(request);
-    const secrets = exportFleet(store, { prefix, cpcIds: positionals, accountTokens, mtls: !values['no-mtls'] });
+    const clusterDirs = ['csc', ...positionals.map((id) => `cpc-${id}`)];
+    const caSecret = (values['ca-secret'] as string | undefined) ?? DEFAULT_CA_SECRET;
+    validateObjectName(caSecret, '--ca-secret', 'Secret name');
+    const caSecrets = values['no-ca'] ? [] : exportFleetCa(store.root, prefix, clusterDirs, caSecret);
+    const secrets = [...exportFleet(store, { prefix, cpcIds: positionals, accountTokens, mtls: !values['no-mtls'] }), ...caSecrets];
     const files = renderExport(secrets, format as ExportFormat);
-    const clusters = ['csc', ...positionals.map((id) => `cpc-${id}`)].join(', ');
+    const clusters = clusterDirs.join(', ');
+    for (const t of leftOut) {
+      io.err(`warning: the key store ${secretsDir} holds leaf keys of the extra account ${quote(t)} (Secrets nats-leaf-${t}-*) for ${clusters}, but --extra-account does not name it, so they were not exported; add --extra-account for it, or leave out --extra-account to export every account the store holds\n`);
+    }
+    const accounts = (accountTokens.length ? `, extra accounts ${accountTokens.join(', ')}` : '') + (caSecrets.length ? `, fleet CA as ${caSecret}` : '');
 
     if (toStdout) {
       (io.data ?? io.out)(files[0].content);
-      io.err(`Exported ${secrets.length} remote secrets (${clusters}) to stdout.\n`);
+      io.err(`Exported ${secrets.length} remote secrets (${clusters}${accounts}) to stdout.\n`);
       return 0;
     }
+    const created = !fs.existsSync(output);
     const stale = writeExport(files, output, format as ExportFormat, prefix);
-    io.out(`Exported ${secrets.length} remote secrets (${clusters}) as ${format} under ${format === 'json' ? path.join(output, JSON_FILE) : path.join(output, prefix)}.\n`);
+    if (created) warnIfNotGitIgnored(output, io, 'the export');
+    io.out(`Exported ${secrets.length} remote secrets (${clusters}${accounts}) as ${format} under ${format === 'json' ? path.join(output, JSON_FILE) : path.join(output, prefix)}.\n`);
     if (format === 'vault-kv-json') {
       io.out(`Load into Vault/OpenBao KV v2 (mount "secret" here; use the mount of your delivery):\n  cd ${quote(output)} && find ${quote(prefix)} -name '*.json' | while read -r f; do vault kv put -mount=secret "\${f%.json}" @"$f"; done\n`);
     }

@@ -6,9 +6,11 @@
  *
  * Imports only the key modules (no cdk8s), so it starts fast.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { problem, quote } from '../errors';
 import { CliIo, Command, DEFAULT_KEY_STORE, unknownOption, UsageError } from './command';
+import { warnIfNotGitIgnored } from './git-ignore';
 import { NKeysRequest, PlanMode } from '../keys/engine/plan';
 import { generate, inspect } from '../keys/engine/writer';
 import { validateCpcId, validateExtraAccounts } from '../keys/layout';
@@ -125,6 +127,7 @@ async function runGenerate(args: NKeysArgs, io: CliIo): Promise<number> {
   const request = requestOf(args);
   io.out(`Generating NATS Event Bus NKey outputs...\nOutput directory: ${args.output}\n`);
   refuseUnsafeRoot(args.output);
+  const created = !fs.existsSync(args.output);
   const { plan } = generate(args.output, args.output, request, {
     onWait: (holder) => io.out(`Waiting for another run that holds the lock on ${args.output} (${holder})...\n`),
   });
@@ -134,6 +137,7 @@ async function runGenerate(args: NKeysArgs, io: CliIo): Promise<number> {
     return 1;
   }
   io.out(`${plan.lines.join('\n')}\n\n=== Secret generation complete ===\n\nSecrets written under: ${args.output}\n`);
+  if (created) warnIfNotGitIgnored(args.output, io);
   return 0;
 }
 

@@ -8,6 +8,7 @@ import { CliIo, Command, didYouMean, UsageError } from './command';
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
+  init: { summary: 'Write a starter fleet file (fleet.yaml) that the other commands\' examples use', load: () => require('./init').command },
   nkeys: { summary: 'Generate the NKey key store (drop-in for generate-nkeys.sh); --check verifies it', load: () => require('./nkeys').command },
   certs: { summary: 'Write evaluation certificates: one fleet CA; nats-mtls-server-tls and mqtt-client per cluster', load: () => require('./certs').command },
   synth: { summary: 'Synthesize a fleet description into manifests and Helm values per cluster', load: () => require('./synth').command },

@@ -1,7 +1,9 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { ensureFleetCa } from './certs';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
 import { fleetCaLocation, fleetPropsFromDoc, loadFleetDoc } from './fleet-file';
+import { warnIfNotGitIgnored } from './git-ignore';
 import { EventBusApp, renderOutput, VALUES_FILE } from '../charts/app';
 import { EventBusFleet } from '../charts/fleet';
 import { OutputInterrupted, OutputResult, writeOutput } from '../files/output-tree';
@@ -32,8 +34,10 @@ Options:
   -h, --help              Show this help message
 
 Examples:
-  dsx-event-bus synth -c examples/fleet.yaml
-  dsx-event-bus synth -c fleet.yaml --secrets deploy/secrets -o gitops/event-bus`;
+  dsx-event-bus init && dsx-event-bus synth -c fleet.yaml
+  dsx-event-bus synth -c fleet.yaml --secrets deploy/secrets -o gitops/event-bus
+
+A relative keys.directory is relative to the fleet file, not to the current folder.`;
 
 export const command: Command = {
   usage: USAGE,
@@ -54,6 +58,9 @@ export const command: Command = {
     };
     const doc = loadFleetDoc(config);
     const baseDir = path.dirname(path.resolve(config));
+    // Whether this run creates the key store (keys, or the fleet CA, with generation on): then say where, and why there.
+    const storeDir = overrides.secretsDirectory ?? (doc.keys?.directory === undefined ? undefined : path.resolve(baseDir, doc.keys.directory));
+    const storeIsNew = storeDir !== undefined && !fs.existsSync(storeDir);
     // certificates.ca: {}: the fleet CA is made once, like missing keys, when generation is asked for.
     const ca = fleetCaLocation(doc, baseDir, config, overrides);
     if (ca?.generateMissing) await ensureFleetCa(ca.root, { generate: true, io });
@@ -85,6 +92,13 @@ export const command: Command = {
         throw e;
       }
       const result = out.result(written);
+      if (storeIsNew && fs.existsSync(storeDir)) {
+        const why = overrides.secretsDirectory === undefined
+          ? `keys.directory ${JSON.stringify(doc.keys!.directory)} is relative to the fleet file ${config}`
+          : '--secrets';
+        io.out(`created the key store ${storeDir} (${why})\n`);
+        warnIfNotGitIgnored(storeDir, io);
+      }
       for (const line of result.notices) io.err(`${line}\n`);
       result.clusterDirectories.forEach((dir, i) => {
         io.out(`${path.basename(dir).padEnd(10)} ${String(result.objectsPerCluster[i]).padStart(4)} objects -> ${dir}\n`);
