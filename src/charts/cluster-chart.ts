@@ -10,7 +10,7 @@ import { CaIssuer } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import { HostPrerequisites } from '../charts/host-prerequisites';
-import { forwardedProps, problem, quote, renamedProps } from '../errors';
+import { formatProblem, forwardedProps, problem, quote, renamedProps } from '../errors';
 import { hostnameAgreementProblems } from '../gateway/agreement';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
 import { EventBusGateway, GatewayTransport } from '../gateway/gateway';
@@ -60,7 +60,7 @@ export abstract class EventBusClusterChart extends Chart {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE;
     super(scope, id, { namespace, labels: options.labels, disableResourceNameHashes: true });
     const where = this.node.path;
-    validateNamespace(namespace, where);
+    validateNamespace(namespace, `${where}: namespace`);
     // Chart labels go on every object: refuse what the API server would.
     validateLabels(options.labels ?? {}, `${where}: labels`);
     this.initialCluster = cluster;
@@ -89,7 +89,7 @@ export abstract class EventBusClusterChart extends Chart {
     const certs = options.certificates ?? {};
     const sources = [certs.issuer && 'issuer', certs.selfSigned && 'selfSigned', certs.vault && 'vault', certs.ca && 'ca'].filter(Boolean);
     if (sources.length > 1) {
-      throw problem({ where, field: 'certificates', problem: `it sets ${sources.join(' and ')}`, allowed: 'one issuer source: issuer, selfSigned, vault or ca', fix: 'keep one of them' });
+      throw problem({ where, field: 'certificates', problem: `${sources.join(' and ')} are set together`, allowed: 'one issuer source: issuer, selfSigned, vault or ca', fix: 'keep one of them' });
     }
     // A namespaced Issuer signs Certificates of its own namespace only: when
     // the gateway's certificate lives elsewhere, the issuer we create is a
@@ -212,7 +212,7 @@ export abstract class EventBusClusterChart extends Chart {
           listenerPort: this.gateway.eventBusListeners!.mqttMtls!.port,
           names: { certificateDnsNames: hostField, certificateIpAddresses: ipField, routeHostnames: hostField, clientUrls: 'gateway.mtlsClientUrls' },
         });
-        if (first) throw problem({ ...first, details: more.map((p) => `${p.problem} Fix: ${p.fix}.`) });
+        if (first) throw problem({ ...first, details: more.map((p) => formatProblem({ problem: p.problem, fix: p.fix })) });
       }
     }
 

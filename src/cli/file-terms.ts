@@ -10,6 +10,7 @@
  * `CertificateIssuer.fromIssuerName("x")`) are written the file's way.
  */
 import type { FleetDoc } from './fleet-doc';
+import { fleetSchema } from './fleet-file';
 import { PrivateKeyAlgorithm } from '../certificates/private-key';
 import { MqttStreamStorage } from '../charts/chart-values';
 import { EventBusError, problem, ProblemDescription } from '../errors';
@@ -38,6 +39,27 @@ export function fleetFileField(field: string, doc: Pick<FleetDoc, 'clusters'>): 
   }
   // One mtlsCertsDirectory, at the top, gives every cluster its nats-mtls-server-tls.
   return /(^|\.)mtlsServerTls$/.test(path) ? 'mtlsCertsDirectory' : path;
+}
+
+/**
+ * The fleet's prop paths inside a text (a fix that names another field, e.g.
+ * `move this override to csc.secretOverrides and cpcs[0].secretOverrides`)
+ * as the file's. A `csc.` path is one only when its next part is a member
+ * of a `clusters` entry in the schema (`csc.example.com` is a host).
+ */
+export function fleetFileText(text: string, doc: Pick<FleetDoc, 'clusters'>): string {
+  const members = clusterMembers();
+  return text.replace(/(?<![\w/.:@-])(csc|cpcs\[\d+\])((?:\.[A-Za-z]\w*)+)/g, (m, head: string, rest: string) =>
+    (head === 'csc' && !members.has(rest.split('.')[1]) ? m : fleetFileField(head + rest, doc)));
+}
+
+let members: Set<string> | undefined;
+/** The members of a `clusters` entry, from the published schema (generated from ClusterModel). */
+function clusterMembers(): Set<string> {
+  const defs = (fleetSchema() as { definitions: Record<string, { properties?: object; allOf?: Array<{ properties?: object }> }> }).definitions;
+  const model = defs.ClusterModel;
+  members ??= new Set([model.properties, ...(model.allOf ?? []).map((a) => a.properties)].flatMap((p) => Object.keys(p ?? {})));
+  return members;
 }
 
 /** Enums whose members the file writes as their values (`tcp`, not `GatewayTransport.TCP`). */
@@ -85,10 +107,11 @@ export function inFileTerms(e: EventBusError, where?: { fleetPath: string; file:
     // `fleet: addCpc` cannot come from a file; the fleet's own path is the file.
     located = { ...d, where: where.file, field: d.field === undefined ? undefined : fleetFileField(d.field, where.doc) };
   }
+  const text = (t: string) => fileSpelling(where ? fleetFileText(t, where.doc) : t);
   return problem({
     ...located,
-    problem: fileSpelling(located.problem),
-    allowed: located.allowed && fileSpelling(located.allowed),
-    fix: located.fix && fileSpelling(located.fix),
+    problem: text(located.problem),
+    allowed: located.allowed && text(located.allowed),
+    fix: located.fix && text(located.fix),
   });
 }

@@ -76,7 +76,7 @@ describe('EventBusFleet', () => {
     const seed = NKeySeed.parse(secretData(chart, 'nats-leaf-launchlayer-csc').seed);
     expect(secretData(fleet.csc, 'nats-leaf-launchlayer-cpc-7').pubkey).toBe(seed.publicKey.value);
     expect(() => fleet.addCpc({ id: '7' })).toThrow(/fleet: addCpc: id: CPC id "7" is already in the fleet/);
-    expect(() => fleet.addCpc({ id: 'Seven' })).toThrow(/fleet: addCpc: CPC id "Seven" is invalid/);
+    expect(() => fleet.addCpc({ id: 'Seven' })).toThrow(/fleet: addCpc: id: CPC id "Seven" is invalid/);
   });
 
   test('every synthesized object of every cluster is schema-valid', () => {

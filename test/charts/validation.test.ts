@@ -115,7 +115,7 @@ describe('validation parity with the upstream chart', () => {
 
   test('fails when a TLS gateway has no certificate source or no names', () => {
     expect(() => fleet({ certificates: undefined })).toThrow(/the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret/);
-    expect(() => fleet({ csc: {} })).toThrow(/fleet\/csc: the TLS gateway certificate has no names/);
+    expect(() => fleet({ csc: {} })).toThrow(/fleet: gateway\.hostnames: the TLS gateway certificate has no names/);
   });
 
   test('fails when mTLS client URLs cannot be checked', () => {
@@ -123,9 +123,9 @@ describe('validation parity with the upstream chart', () => {
       .toThrow(/gateway\.mtlsClientUrls is set, but the mTLS server certificate is not issued by cert-manager here/);
   });
 
-  test('fails at synth when the mTLS hostnames disagree, naming all three values', () => {
-    const f = fleet({ csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://other.example.com:8883'] } } });
-    expect(() => Testing.synth(f.csc)).toThrow(/other\.example\.com/);
+  test('fails when the mTLS hostnames disagree, naming all three values', () => {
+    const build = () => fleet({ csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://other.example.com:8883'] } } });
+    expect(build).toThrow(/client URL host "other\.example\.com".*server certificate SANs \[.*"csc\.example\.com"\].*TLSRoute hostnames \["csc\.example\.com"\]/);
   });
 
   test('fails when the mTLS client URL host is in neither the certificate nor the route, naming the prop the user set', () => {

@@ -379,12 +379,12 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
 
   test('fails when PEM would go into the manifest of a non-inline delivery', () => {
     expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.vaultStaticSecrets(), mtlsServerTls: pem() }))
-      .toThrow(/mtlsServerTls from PEM would put the TLS private key into the manifest, but delivery vaultStaticSecrets keeps key material out of manifests/);
+      .toThrow(/mtlsServerTls: PEM files would put the TLS private key into the manifest, but delivery vaultStaticSecrets keeps key material out of manifests/);
   });
 
   test('fails when inline delivery has no value for the server certificate', () => {
     expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.inline(), keys }))
-      .toThrow(/mTLS is enabled and nats-mtls-server-tls is to come from the delivery strategy, but inline delivery has no value for it\. Fix: pass mtlsServerTls: .*or set mtls: false/);
+      .toThrow(/mTLS is enabled and nats-mtls-server-tls is to come from the delivery strategy, but inline delivery has no value for it\. Fix: set it to MtlsServerTls\.fromPemFiles.*or set mtls: false/);
   });
 
   test('fails when mtlsServerTls is set but mTLS is off', () => {
@@ -424,12 +424,12 @@ describe('EventBusSecrets: metadata', () => {
   });
 
   test('fails when immutable is asked of a delivery that cannot honour it', () => {
-    expect(make({ immutable: true })).toThrow(/immutable is true, but delivery existing creates no Secrets/);
+    expect(make({ immutable: true })).toThrow(/immutable: it is true, but delivery existing creates no Secrets/);
     expect(make({ immutable: true, delivery: SecretsDelivery.vaultStaticSecrets() })).toThrow(/delivery vaultStaticSecrets cannot create immutable Secrets/);
   });
 
   test('fails when inline delivery has no key store', () => {
-    expect(make({ delivery: SecretsDelivery.inline(), mtls: false })).toThrow(/S: inline delivery needs the key values, but keys is not set/);
+    expect(make({ delivery: SecretsDelivery.inline(), mtls: false })).toThrow(/S: keys: inline delivery needs the key values, but keys is not set/);
   });
 
   test('fails when cluster or delivery is missing', () => {
