@@ -168,8 +168,8 @@ export abstract class EventBusClusterChart extends Chart {
       mtlsServerTls,
       namespace,
       labels: options.labels,
-      immutable: options.immutableSecrets,
-      overrides: options.secretOverrides,
+      immutableSecrets: options.immutableSecrets,
+      secretOverrides: options.secretOverrides,
       createLeafConnections,
     }));
 
@@ -381,8 +381,8 @@ const SECRETS_FIELDS = renamedProps({
   mtlsServerTls: 'mtlsServerTls',
   namespace: 'namespace',
   labels: 'labels',
-  immutable: 'immutableSecrets',
-  overrides: 'secretOverrides',
+  immutableSecrets: 'immutableSecrets',
+  secretOverrides: 'secretOverrides',
 });
 
 /** The chart's props behind the props of its gateway. */

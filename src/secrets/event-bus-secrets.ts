@@ -129,13 +129,13 @@ export interface EventBusSecretsProps {
    * Secrets, and `existing()` creates none, so both refuse it.
    * @default false
    */
-  readonly immutable?: boolean;
+  readonly immutableSecrets?: boolean;
 
   /**
    * Per-Secret name and key overrides; defaults are the upstream names.
    * @default - none
    */
-  readonly overrides?: SecretOverride[];
+  readonly secretOverrides?: SecretOverride[];
 
   /**
    * Create the leaf Secrets of this side without a partner (this side of
@@ -213,7 +213,7 @@ export class EventBusSecrets extends Construct {
     this.delivery = props.delivery;
     this.keys = props.keys;
     this.mtls = props.mtls ?? true;
-    this.immutable = props.immutable ?? false;
+    this.immutable = props.immutableSecrets ?? false;
     this.accounts = Object.freeze([...(props.extraAccounts ?? [])]);
     this.accountTokens = Object.freeze(validateExtraAccounts(this.accounts, `${where}: extraAccounts`));
     const inline = this.delivery.kind === SecretsDeliveryKind.INLINE;
@@ -229,7 +229,7 @@ export class EventBusSecrets extends Construct {
     if (this.immutable && (this.delivery.kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS || this.delivery.kind === SecretsDeliveryKind.EXISTING)) {
       throw problem({
         where,
-        field: 'immutable',
+        field: 'immutableSecrets',
         problem: `it is true, but delivery ${this.delivery.kind} ${this.delivery.kind === SecretsDeliveryKind.EXISTING ? 'creates no Secrets' : 'cannot create immutable Secrets (the Vault Secrets Operator has no such option)'}`,
         fix: 'remove it, or use the delivery SecretsDelivery.externalSecrets(…) or SecretsDelivery.inline()',
       });
@@ -247,7 +247,7 @@ export class EventBusSecrets extends Construct {
       ? leafSecretDefs('csc', this.cluster.cpcIds, this.accountTokens)
       : leafSecretDefs('cpc', [this.cluster.cpcId!], this.accountTokens);
     for (const d of [...clusterSecretDefs(this.mtls), ...leafDefs]) this.defs.set(d.name, d);
-    this.applyOverrides(props.overrides ?? [], `${where}: overrides`);
+    this.applyOverrides(props.secretOverrides ?? [], `${where}: secretOverrides`);
     this.checkServerTlsSource(where);
 
     // Nothing is read here: the store is ensured and read at synthesis.
