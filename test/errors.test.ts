@@ -350,3 +350,26 @@ describe('an uncaught error', () => {
     expect(e.description?.field).toBe('cpcs[0].id');
   });
 });
+
+describe('constructs word errors in props terms only', () => {
+  /** Every .ts file under src/ outside the CLI and the generated bindings. */
+  function constructSources(dir = path.join(__dirname, '..', 'src')): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return e.name === 'cli' || e.name === 'imports' ? [] : constructSources(p);
+      return e.name.endsWith('.ts') ? [p] : [];
+    });
+  }
+
+  test('no construct imports the CLI or words a fix for the fleet file (the CLI maps at the boundary)', () => {
+    const offending = constructSources().flatMap((file) => {
+      const text = fs.readFileSync(file, 'utf8');
+      const rel = path.relative(path.join(__dirname, '..'), file);
+      return [
+        ...(/from '(\.\.?\/)+cli\//.test(text) ? [`${rel}: imports src/cli`] : []),
+        ...(/\bcliFix\b|cliMessage|withFieldNames|in the fleet file/.test(text) ? [`${rel}: words an error for the fleet file`] : []),
+      ];
+    });
+    expect(offending).toEqual([]);
+  });
+});
