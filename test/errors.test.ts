@@ -353,9 +353,9 @@ describe('an uncaught error', () => {
 
 describe('constructs word errors in props terms only', () => {
   /** Every .ts file under src/ outside the CLI and the generated bindings. */
-  function constructSources(dir = path.join(__dirname, '..', 'src')): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-      const p = path.join(dir, e.name);
+  function constructSources(folder = path.join(__dirname, '..', 'src')): string[] {
+    return fs.readdirSync(folder, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(folder, e.name);
       if (e.isDirectory()) return e.name === 'cli' || e.name === 'imports' ? [] : constructSources(p);
       return e.name.endsWith('.ts') ? [p] : [];
     });
