@@ -226,6 +226,20 @@ describe('errors in the fleet-file user\'s terms', () => {
     expect(r.stderr).not.toMatch(/DirectoryKeyStore|generateMissing: true \}/);
   });
 
+  test('fails when the mTLS client URL host is not in the CSC entry\'s hostnames: the message names that entry\'s key', async () => {
+    const r = await synth(MINIMAL.replace('gateway: { hostnames: [csc.example.com] }', 'gateway: { hostnames: [csc.example.com], mtlsClientUrls: ["mqtts://other.example.com:8883"] }'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ERROR: \S*fleet\.yaml: clusters\[0\]\.gateway\.hostnames: mTLS hostname agreement fails: .*Fix: add "other\.example\.com" to gateway\.hostnames\./);
+    expect(r.stderr).not.toMatch(/externalHostnames|MtlsServerCertificate|fleet\/csc|csc\.gateway/);
+  });
+
+  test('fails when an IP address is under hostnames: move it to gateway.ipAddresses, no method call', async () => {
+    const r = await synth(MINIMAL.replace('gateway: { hostnames: [cpc-1.example.com] }', 'gateway: { hostnames: [10.0.0.5] }'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ERROR: \S*fleet\.yaml: clusters\[1\]\.gateway\.hostnames: "10\.0\.0\.5" is an IP address, not a DNS name\. .*Fix: move "10\.0\.0\.5" to gateway\.ipAddresses\./);
+    expect(r.stderr).not.toMatch(/addIpAddress|cliMessage/);
+  });
+
   test('fails when a certificate duration is too short: the fix is in fleet-file units', async () => {
     const r = await synth(MINIMAL.replace('selfSigned: true', 'selfSigned: true, duration: 30m'));
     expect(r.code).toBe(1);
