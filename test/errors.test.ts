@@ -4,7 +4,7 @@ import * as path from 'path';
 import { inspect } from 'util';
 import { Duration, Testing } from 'cdk8s';
 import {
-  CertificateIssuer, EventBusCluster, EventBusFleet, EventBusFleetProps, GatewayTransport, SecretsDelivery,
+  CertificateIssuer, EventBusCluster, EventBusFleet, EventBusFleetProps, GatewayTransport, SecretsDelivery, VaultAuth,
 } from '../src';
 import { fileSpelling, fleetFileField, fleetFileText, inFileTerms } from '../src/cli/file-terms';
 import { loadFleetDoc, readFleetFile } from '../src/cli/fleet-file';
@@ -133,6 +133,11 @@ const CASES: Case[] = [
     propPath: 'certificates',
     file: fleetYaml({ certificates: '{ issuer: { kind: Issuer, name: x }, selfSigned: true }' }),
     filePath: 'certificates',
+  },
+  {
+    rule: 'the Vault issuer\'s server is an http(s) URL (props only: a file cannot hold Vault settings)',
+    props: { certificates: { vault: { server: 'vault.example.com', path: 'pki/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'r', serviceAccountName: 'vault-issuer' }) } } },
+    propPath: 'certificates.vault.server',
   },
   {
     rule: 'a certificate lives at least an hour',

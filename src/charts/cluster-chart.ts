@@ -99,7 +99,7 @@ export abstract class EventBusClusterChart extends Chart {
     if (certs.selfSigned) {
       issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName), clusterScoped: spansNamespaces });
     } else if (certs.vault) {
-      issuer = new VaultIssuer(this, 'Issuer', { ...certs.vault, clusterScoped: certs.vault.clusterScoped ?? spansNamespaces });
+      issuer = forwardedProps(`${where}/Issuer`, where, (f) => `certificates.vault.${f}`, () => new VaultIssuer(this, 'Issuer', { ...certs.vault!, clusterScoped: certs.vault!.clusterScoped ?? spansNamespaces }));
     } else if (certs.ca) {
       issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, metadata: { labels: options.labels } });
     }
