@@ -4,7 +4,7 @@ import * as path from 'path';
 import { inspect } from 'util';
 import { Duration, Testing } from 'cdk8s';
 import {
-  CertificateIssuer, EventBusCluster, EventBusFleet, EventBusFleetProps, GatewayTransport, SecretsDelivery, VaultAuth,
+  CertificateIssuer, EventBusCluster, EventBusFleet, EventBusFleetProps, GatewayTransport, LeafTrust, SecretsDelivery, VaultAuth,
 } from '../src';
 import { fileSpelling, fleetFileField, fleetFileText, inFileTerms } from '../src/cli/file-terms';
 import { loadFleetDoc, readFleetFile } from '../src/cli/fleet-file';
@@ -81,6 +81,48 @@ const CASES: Case[] = [
     file: fleetYaml({ csc: '    gateway: { hostnames: [10.0.0.5] }' }),
     filePath: 'clusters[0].gateway.hostnames',
     says: [/Fix: move "10\.0\.0\.5" to gateway\.ipAddresses\./, /Fix: move "10\.0\.0\.5" to gateway\.ipAddresses\./],
+  },
+  {
+    rule: 'gateway.ipAddresses are IP addresses; a DNS name goes to gateway.hostnames',
+    props: { csc: { gateway: { hostnames: ['csc.example.com'], ipAddresses: ['lb.example.com'] } } },
+    propPath: 'csc.gateway.ipAddresses',
+    file: fleetYaml({ csc: '    gateway: { hostnames: [csc.example.com], ipAddresses: [lb.example.com] }' }),
+    filePath: 'clusters[0].gateway.ipAddresses',
+    says: [/Fix: move "lb\.example\.com" to gateway\.hostnames\./, /Fix: move "lb\.example\.com" to gateway\.hostnames\./],
+  },
+  {
+    rule: 'the Envoy proxy\'s replicas are a replica count',
+    props: { gateway: { envoy: { replicas: -1 } } },
+    propPath: 'gateway.envoy.replicas',
+    // In a file, the schema refuses it first (at /gateway/envoy/replicas, with the line).
+  },
+  {
+    rule: 'envoy options need an EnvoyProxy of ours',
+    props: { gateway: { envoyProxyName: 'p', envoy: { replicas: 2 } } },
+    propPath: 'gateway.envoy',
+    file: fleetYaml({ top: 'gateway: { envoyProxyName: p, envoy: { replicas: 2 } }' }),
+    filePath: 'gateway.envoy',
+  },
+  {
+    rule: 'cscTrust needs a tls:// endpoint',
+    props: { gateway: { transport: GatewayTransport.TCP }, certificates: undefined, cscTrust: LeafTrust.publicRoots() },
+    propPath: 'cscTrust',
+    file: fleetYaml({ certificates: '{}', top: 'gateway: { transport: tcp }\ncscTrust: { publicRoots: true }' }),
+    filePath: 'cscTrust',
+  },
+  {
+    rule: 'extra account settings name an extra account',
+    props: { extraAccountSettings: { Nope: { jetstream: true } } },
+    propPath: 'extraAccountSettings.Nope',
+    file: fleetYaml({ top: 'extraAccountSettings: { Nope: { jetstream: true } }' }),
+    filePath: 'extraAccountSettings.Nope',
+  },
+  {
+    rule: 'the auth-callout image repository is a repository',
+    props: { csc: { gateway: { hostnames: ['csc.example.com'] }, authCallout: { image: { repository: '', tag: 'x' } } } },
+    propPath: 'csc.authCallout.image.repository',
+    file: fleetYaml({ csc: '    gateway: { hostnames: [csc.example.com] }\n    authCallout: { image: { repository: "", tag: x } }' }),
+    filePath: 'clusters[0].authCallout.image.repository',
   },
   {
     rule: 'gateway.mtlsHostnames are DNS names',

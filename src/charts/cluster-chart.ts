@@ -401,6 +401,16 @@ const GATEWAY_FIELDS = renamedProps({
  * them into DNS SANs and TLSRoute hostnames, which clients never match by IP.
  */
 function checkHostnameLists(gw: ClusterGatewayOptions, where: string): void {
+  const name = (gw.ipAddresses ?? []).find((a) => typeof a !== 'string' || !isIpLiteral(a));
+  if (name !== undefined) {
+    throw problem({
+      where,
+      field: 'gateway.ipAddresses',
+      problem: `${quote(name)} is not an IP address`,
+      allowed: 'IPv4 or IPv6 literals in gateway.ipAddresses; DNS names in gateway.hostnames',
+      fix: `move ${quote(name)} to gateway.hostnames`,
+    });
+  }
   for (const field of ['hostnames', 'mtlsHostnames'] as const) {
     const ip = (gw[field] ?? []).find((h) => typeof h === 'string' && isIpLiteral(h));
     if (ip === undefined) continue;
