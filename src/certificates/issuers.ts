@@ -295,10 +295,10 @@ export class VaultIssuer extends Construct implements ICertificateIssuer {
     const m = issuerMetadata(props.metadata, where);
     const name = m.name;
     if (!/^https?:\/\/[^\s/]+/.test(props.server ?? '')) {
-      throw problem({ where, problem: `Vault server ${quote(props.server)} is not an http(s) URL`, allowed: 'e.g. "https://vault.example.com:8200"', fix: 'set server to the Vault address cert-manager can reach' });
+      throw problem({ where, field: 'server', problem: `Vault server ${quote(props.server)} is not an http(s) URL`, allowed: 'e.g. "https://vault.example.com:8200"', fix: 'set server to the Vault address cert-manager can reach' });
     }
     if (!props.path || /^\/|\s/.test(props.path)) {
-      throw problem({ where, problem: `Vault PKI path ${quote(props.path)} is invalid`, allowed: 'a path without a leading "/", e.g. "pki_int/sign/event-bus"', fix: 'use the sign (or issue) path of your PKI role' });
+      throw problem({ where, field: 'path', problem: `Vault PKI path ${quote(props.path)} is invalid`, allowed: 'a path without a leading "/", e.g. "pki_int/sign/event-bus"', fix: 'use the sign (or issue) path of your PKI role' });
     }
     if (props.caBundleSecretName !== undefined) validateObjectName(props.caBundleSecretName, where, 'caBundleSecretName');
     const clusterScoped = props.clusterScoped ?? false;

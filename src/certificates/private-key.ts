@@ -63,17 +63,17 @@ export function validateDurations(where: string, duration: Duration, renewBefore
   validateGoDurationBound(d, where, 'duration');
   if (renewBefore !== undefined) validateGoDurationBound(renewBefore.toSeconds({ integral: false }), where, 'renewBefore');
   if (d < 3600) {
-    throw problem({ where, problem: `duration ${goDuration(duration)} is shorter than cert-manager's minimum`, allowed: 'at least 1 hour', fix: 'use e.g. Duration.days(90)', cliFix: 'set certificates.duration in the fleet file to e.g. 90d' });
+    throw problem({ where, field: 'duration', problem: `${goDuration(duration)} is shorter than cert-manager's minimum duration`, allowed: 'at least 1 hour', fix: 'use e.g. Duration.days(90)' });
   }
   if (renewBefore === undefined) return;
   const r = renewBefore.toSeconds({ integral: false });
   if (r < 300 || r >= d) {
     throw problem({
       where,
-      problem: `renewBefore ${goDuration(renewBefore)} does not fit duration ${goDuration(duration)}`,
+      field: 'renewBefore',
+      problem: `${goDuration(renewBefore)} does not fit the duration ${goDuration(duration)}`,
       allowed: 'at least 5 minutes and less than the duration',
-      fix: 'use e.g. a third of the duration (Duration.days(30) for 90 days)',
-      cliFix: 'set certificates.renewBefore in the fleet file to e.g. a third of certificates.duration (30d for 90d)',
+      fix: 'use e.g. a third of the duration (Duration.days(30) for Duration.days(90))',
     });
   }
 }

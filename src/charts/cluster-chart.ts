@@ -5,15 +5,16 @@ import {
   MqttStreamsOptions, mqttStreamsValues, validateAuthCallout, validateCrossLayer, validateMqttStreams, validateSubject,
 } from './chart-values';
 import { manifestYaml } from './manifest-yaml';
-import { EventBusClusterOptions, NKeyPermission } from './options';
+import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import { HostPrerequisites } from '../charts/host-prerequisites';
-import { problem, quote } from '../errors';
+import { formatProblem, forwardedProps, problem, quote, renamedProps } from '../errors';
+import { hostnameAgreementProblems } from '../gateway/agreement';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
 import { EventBusGateway, GatewayTransport } from '../gateway/gateway';
-import { DEFAULT_NAMESPACE, validateLabels, validateNamespace } from '../k8s/names';
+import { DEFAULT_NAMESPACE, isIpLiteral, validateLabels, validateNamespace } from '../k8s/names';
 import { validateExtraAccounts } from '../keys/layout';
 import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
@@ -59,7 +60,7 @@ export abstract class EventBusClusterChart extends Chart {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE;
     super(scope, id, { namespace, labels: options.labels, disableResourceNameHashes: true });
     const where = this.node.path;
-    validateNamespace(namespace, where);
+    validateNamespace(namespace, `${where}: namespace`);
     // Chart labels go on every object: refuse what the API server would.
     validateLabels(options.labels ?? {}, `${where}: labels`);
     this.initialCluster = cluster;
@@ -78,6 +79,7 @@ export abstract class EventBusClusterChart extends Chart {
     validateAuthCallout(this.authCallout, `${where}: authCallout`);
 
     const gw = options.gateway ?? {};
+    checkHostnameLists(gw, where);
     const gatewayEnabled = gw.enabled ?? true;
     const transport = gw.transport ?? GatewayTransport.TLS;
     const gatewayNamespace = gw.namespace ?? namespace;
@@ -87,7 +89,7 @@ export abstract class EventBusClusterChart extends Chart {
     const certs = options.certificates ?? {};
     const sources = [certs.issuer && 'issuer', certs.selfSigned && 'selfSigned', certs.vault && 'vault', certs.ca && 'ca'].filter(Boolean);
     if (sources.length > 1) {
-      throw problem({ where, problem: `certificates sets ${sources.join(' and ')}`, allowed: 'one issuer source: issuer, selfSigned, vault or ca', fix: 'keep one of them' });
+      throw problem({ where, field: 'certificates', problem: `${sources.join(' and ')} are set together`, allowed: 'one issuer source: issuer, selfSigned, vault or ca', fix: 'keep one of them' });
     }
     // A namespaced Issuer signs Certificates of its own namespace only: when
     // the gateway's certificate lives elsewhere, the issuer we create is a
@@ -97,7 +99,7 @@ export abstract class EventBusClusterChart extends Chart {
     if (certs.selfSigned) {
       issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName), clusterScoped: spansNamespaces });
     } else if (certs.vault) {
-      issuer = new VaultIssuer(this, 'Issuer', { ...certs.vault, clusterScoped: certs.vault.clusterScoped ?? spansNamespaces });
+      issuer = forwardedProps(`${where}/Issuer`, where, (f) => `certificates.vault.${f}`, () => new VaultIssuer(this, 'Issuer', { ...certs.vault!, clusterScoped: certs.vault!.clusterScoped ?? spansNamespaces }));
     } else if (certs.ca) {
       issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, metadata: { labels: options.labels } });
     }
@@ -108,10 +110,10 @@ export abstract class EventBusClusterChart extends Chart {
       if (!issuer) {
         throw problem({
           where,
+          field: 'certificates',
           problem: 'the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret',
-          allowed: 'certificates.issuer, certificates.selfSigned: true, or gateway.serverTlsSecret',
-          fix: 'set certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")), or use gateway.transport: GatewayTransport.TCP for an evaluation cluster',
-          cliFix: 'in the fleet file, set certificates.ca: {} (one fleet CA that every CPC trusts), certificates.issuer (e.g. issuer: { kind: Issuer, name: event-bus-certificate-issuer }) or certificates.selfSigned: true, or gateway.serverTlsSecret (a Secret name), or gateway.transport: tcp for an evaluation cluster',
+          allowed: 'certificates.ca, certificates.issuer, certificates.selfSigned: true, certificates.vault, or gateway.serverTlsSecret',
+          fix: 'set certificates.ca to CertificateAuthority.fromPemFiles(certFile, keyFile) (one fleet CA that every CPC trusts), certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")) or certificates.selfSigned: true, or gateway.serverTlsSecret (ServerCertificate.fromSecretName(...)), or gateway.transport: GatewayTransport.TCP for an evaluation cluster',
         });
       }
       const dnsNames = gw.hostnames ?? [];
@@ -119,13 +121,14 @@ export abstract class EventBusClusterChart extends Chart {
       if (dnsNames.length + ipAddresses.length === 0) {
         throw problem({
           where,
+          field: 'gateway.hostnames',
           problem: 'the TLS gateway certificate has no names: gateway.hostnames and gateway.ipAddresses are both empty',
           fix: 'list the DNS names (gateway.hostnames) or IP addresses (gateway.ipAddresses) clients connect to',
         });
       }
-      this.serverCertificate = new ServerCertificate(this, 'ServerCertificate', {
+      this.serverCertificate = forwardedProps(`${where}/ServerCertificate`, where, CERTIFICATE_FIELDS, () => new ServerCertificate(this, 'ServerCertificate', {
         ...certOptions, issuer, dnsNames, ipAddresses, metadata: { namespace: gatewayNamespace },
-      });
+      }));
       terminateCertificate = this.serverCertificate;
     }
 
@@ -136,11 +139,12 @@ export abstract class EventBusClusterChart extends Chart {
       if (external.length === 0) {
         throw problem({
           where,
+          field: 'gateway.mtlsHostnames',
           problem: 'the mTLS server certificate has no external names: gateway.mtlsHostnames, gateway.hostnames and gateway.ipAddresses are all empty',
           fix: 'list the host of the mTLS client broker URL in gateway.mtlsHostnames (or gateway.hostnames), or disable mTLS with mtls: false',
         });
       }
-      this.mtlsCertificate = new MtlsServerCertificate(this, 'MtlsServerCertificate', { ...certOptions, issuer, externalHostnames: external });
+      this.mtlsCertificate = forwardedProps(`${where}/MtlsServerCertificate`, where, CERTIFICATE_FIELDS, () => new MtlsServerCertificate(this, 'MtlsServerCertificate', { ...certOptions, issuer, externalHostnames: external }));
       mtlsServerTls = MtlsServerTls.fromTlsSecretSource(this.mtlsCertificate);
     }
 
@@ -149,12 +153,13 @@ export abstract class EventBusClusterChart extends Chart {
     if (this.mtls && mtlsClientUrls && !this.mtlsCertificate) {
       throw problem({
         where,
+        field: 'gateway.mtlsClientUrls',
         problem: 'gateway.mtlsClientUrls is set, but the mTLS server certificate is not issued by cert-manager here, so its SANs cannot be checked',
         fix: 'set certificates.issuer (or selfSigned) so the chart creates the nats-mtls-server-tls Certificate, or drop mtlsClientUrls',
       });
     }
 
-    this.secrets = new EventBusSecrets(this, 'Secrets', {
+    this.secrets = forwardedProps(`${where}/Secrets`, where, SECRETS_FIELDS, () => new EventBusSecrets(this, 'Secrets', {
       cluster,
       delivery: options.delivery,
       keys: options.keys,
@@ -163,22 +168,22 @@ export abstract class EventBusClusterChart extends Chart {
       mtlsServerTls,
       namespace,
       labels: options.labels,
-      immutable: options.immutableSecrets,
-      overrides: options.secretOverrides,
+      immutableSecrets: options.immutableSecrets,
+      secretOverrides: options.secretOverrides,
       createLeafConnections,
-    });
+    }));
 
     if (gatewayEnabled) {
       let envoyProxy: IEnvoyProxy | undefined;
       if (gw.envoyProxyName) {
         if (gw.envoy !== undefined) {
-          throw problem({ where, problem: `gateway.envoy is set with gateway.envoyProxyName ${quote(gw.envoyProxyName)}, an EnvoyProxy that exists already and is not changed here`, fix: 'set these options on that EnvoyProxy, or remove envoyProxyName to create one' });
+          throw problem({ where, field: 'gateway.envoy', problem: `it is set with gateway.envoyProxyName ${quote(gw.envoyProxyName)}, an EnvoyProxy that exists already and is not changed here`, fix: 'set these options on that EnvoyProxy, or remove envoyProxyName to create one' });
         }
         envoyProxy = EventBusEnvoyProxy.fromEnvoyProxyName(gw.envoyProxyName, gatewayNamespace);
       } else {
-        envoyProxy = new EventBusEnvoyProxy(this, 'EnvoyProxy', { ...gw.envoy, metadata: { namespace: gatewayNamespace } });
+        envoyProxy = forwardedProps(`${where}/EnvoyProxy`, where, (f) => `gateway.envoy.${f}`, () => new EventBusEnvoyProxy(this, 'EnvoyProxy', { ...gw.envoy, metadata: { namespace: gatewayNamespace } }));
       }
-      this.gateway = EventBusGateway.withEventBusListeners(this, 'Gateway', {
+      this.gateway = forwardedProps(`${where}/Gateway`, where, GATEWAY_FIELDS, () => EventBusGateway.withEventBusListeners(this, 'Gateway', {
         metadata: { name: gw.name, namespace: gatewayNamespace },
         gatewayClassName: gw.gatewayClassName,
         envoyProxy,
@@ -189,9 +194,26 @@ export abstract class EventBusClusterChart extends Chart {
         hostnames: transport === GatewayTransport.TLS && gw.hostnames?.length ? gw.hostnames : undefined,
         mtls: this.mtls,
         mtlsHostnames: this.mtls ? gw.mtlsHostnames ?? gw.hostnames : undefined,
-        mtlsServerCertificate: this.mtls && mtlsClientUrls ? this.mtlsCertificate : undefined,
-        mtlsClientUrls: this.mtls ? mtlsClientUrls : undefined,
-      });
+      }));
+      // The mTLS certificate and the route are both made from gateway.mtlsHostnames
+      // (or hostnames): their agreement is checked here, where those values entered,
+      // and reported in those props' terms.
+      if (this.mtls && mtlsClientUrls && this.mtlsCertificate) {
+        const ipField = gw.mtlsHostnames ? 'gateway.mtlsHostnames' : 'gateway.ipAddresses';
+        // Unset, mtlsHostnames defaults to hostnames: that is the list the user wrote.
+        const hostField = gw.mtlsHostnames ? 'gateway.mtlsHostnames' : 'gateway.hostnames';
+        const [first, ...more] = hostnameAgreementProblems({
+          where,
+          certificatePath: 'nats-mtls-server-tls',
+          dnsNames: this.mtlsCertificate.dnsNames,
+          ipAddresses: this.mtlsCertificate.ipAddresses,
+          routeHostnames: gw.mtlsHostnames ?? gw.hostnames ?? [],
+          clientUrls: mtlsClientUrls,
+          listenerPort: this.gateway.eventBusListeners!.mqttMtls!.port,
+          names: { certificateDnsNames: hostField, certificateIpAddresses: ipField, routeHostnames: hostField, clientUrls: 'gateway.mtlsClientUrls' },
+        });
+        if (first) throw problem({ ...first, details: more.map((p) => formatProblem({ problem: p.problem, fix: p.fix })) });
+      }
     }
 
     if (options.hostPrerequisites) {
@@ -337,6 +359,70 @@ export abstract class EventBusClusterChart extends Chart {
         });
       }
     }
+  }
+}
+
+/** The chart's props behind the props of the certificates it makes. */
+const CERTIFICATE_FIELDS = renamedProps({
+  duration: 'certificates.duration',
+  renewBefore: 'certificates.renewBefore',
+  privateKey: 'certificates.privateKey',
+  issuer: 'certificates.issuer',
+  dnsNames: 'gateway.hostnames',
+  ipAddresses: 'gateway.ipAddresses',
+  externalHostnames: 'gateway.mtlsHostnames',
+});
+
+/** The chart's props behind the props of its EventBusSecrets. */
+const SECRETS_FIELDS = renamedProps({
+  delivery: 'delivery',
+  keys: 'keys',
+  extraAccounts: 'extraAccounts',
+  mtlsServerTls: 'mtlsServerTls',
+  namespace: 'namespace',
+  labels: 'labels',
+  immutableSecrets: 'immutableSecrets',
+  secretOverrides: 'secretOverrides',
+});
+
+/** The chart's props behind the props of its gateway. */
+const GATEWAY_FIELDS = renamedProps({
+  gatewayClassName: 'gateway.gatewayClassName',
+  routeApiVersion: 'gateway.routeApiVersion',
+  routeRendering: 'gateway.routeRendering',
+  transport: 'gateway.transport',
+  certificate: 'gateway.serverTlsSecret',
+  hostnames: 'gateway.hostnames',
+  mtlsHostnames: 'gateway.mtlsHostnames',
+});
+
+/**
+ * IP addresses belong in `gateway.ipAddresses`: a DNS-name list would put
+ * them into DNS SANs and TLSRoute hostnames, which clients never match by IP.
+ */
+function checkHostnameLists(gw: ClusterGatewayOptions, where: string): void {
+  const name = (gw.ipAddresses ?? []).find((a) => typeof a !== 'string' || !isIpLiteral(a));
+  if (name !== undefined) {
+    throw problem({
+      where,
+      field: 'gateway.ipAddresses',
+      problem: `${quote(name)} is not an IP address`,
+      allowed: 'IPv4 or IPv6 literals in gateway.ipAddresses; DNS names in gateway.hostnames',
+      fix: `move ${quote(name)} to gateway.hostnames`,
+    });
+  }
+  for (const field of ['hostnames', 'mtlsHostnames'] as const) {
+    const ip = (gw[field] ?? []).find((h) => typeof h === 'string' && isIpLiteral(h));
+    if (ip === undefined) continue;
+    throw problem({
+      where,
+      field: `gateway.${field}`,
+      problem: `${quote(ip)} is an IP address, not a DNS name`,
+      allowed: `DNS names in gateway.${field}; IP addresses in gateway.ipAddresses (clients match an IP only against IP SANs, and send no SNI)`,
+      fix: field === 'hostnames'
+        ? `move ${quote(ip)} to gateway.ipAddresses`
+        : `remove ${quote(ip)}; for mTLS clients that connect by IP, list it in gateway.ipAddresses and leave gateway.mtlsHostnames unset (the mTLS certificate then carries gateway.hostnames and gateway.ipAddresses)`,
+    });
   }
 }
 

@@ -54,6 +54,7 @@ export class CpcChart extends EventBusClusterChart {
     if (props.cscTrust && scheme !== 'tls') {
       throw problem({
         where,
+        field: 'cscTrust',
         problem: `cscTrust is set, but cscEndpoint ${quote(props.cscEndpoint)} uses ${scheme}://, so the leaf connection has no TLS handshake to trust a CA for`,
         allowed: 'cscTrust with a tls:// cscEndpoint (the CSC gateway\'s TLS-terminating nats-leafnode listener)',
         fix: 'remove cscTrust for a plain TCP gateway (transport tcp), or use a tls:// cscEndpoint',

@@ -4,12 +4,11 @@ import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
 import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
-import { FleetFieldNames, fieldNamesOf } from './fleet-fields';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { LeafConnection } from '../connections/leaf-connection';
 import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
-import { problem, quote } from '../errors';
+import { forwardedProps, problem, quote } from '../errors';
 import { GatewayTransport } from '../gateway/gateway';
 import { GitOps } from '../gitops/gitops';
 import { checkDestinations, GitOpsWiring } from '../gitops/wiring';
@@ -150,6 +149,8 @@ export class EventBusFleet extends Construct {
   public readonly gitops?: GitOps;
 
   private readonly props: EventBusFleetProps;
+  /** The fleet's path: where its errors are reported, each with the prop path of these props. */
+  private readonly where: string;
   private readonly cscGateway: ClusterGatewayOptions;
   private readonly defaultTrust?: LeafTrust;
   private readonly cscSelfSigned: boolean;
@@ -158,28 +159,29 @@ export class EventBusFleet extends Construct {
   constructor(scope: Construct, id: string, props: EventBusFleetProps) {
     super(scope, id);
     const where = this.node.path || id;
+    this.where = where;
     const ids = (props.cpcs ?? []).map((c) => c.id);
-    // The fleet's ids and accounts are checked here, where they enter, with
-    // errors naming the fleet's fields (the fleet file's, for props read from one).
-    const names = fieldNamesOf(props, where);
-    const cluster = EventBusCluster._csc(ids, (i) => `${names.where}: ${names.cpc(i, 'id')}`, `${names.where}: ${names.cpcList}`);
-    const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${names.where}: extraAccounts`);
-    checkFleetOverrides(props, cluster, accountTokens, names);
+    // The fleet's ids and accounts are checked here, where they enter. Every
+    // error names the prop path of these props (`cpcs[1].id`, `csc.gateway.hostnames`);
+    // the CLI maps it to the fleet file's (`clusters[2].id`).
+    const cluster = EventBusCluster._csc(ids, (i) => `${where}: cpcs[${i}].id`, `${where}: cpcs`);
+    const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
+    checkFleetOverrides(props, cluster, accountTokens, where);
     // No key is read here: the charts record what they need and the store is
     // ensured once for the whole fleet at synthesis (KeyMaterial).
     this.props = props;
     const cscOptions = merge(props, props.csc);
-    this.csc = new CscChart(this, cluster.directory, { ...cscOptions, cpcIds: ids });
+    this.csc = forwardedProps(`${where}/${cluster.directory}`, where, memberField(props, props.csc, 'csc'), () => new CscChart(this, cluster.directory, { ...cscOptions, cpcIds: ids }));
     this.cscGateway = cscOptions.gateway ?? {};
     this.defaultTrust = defaultCscTrust(props, this.cscGateway);
     this.cscSelfSigned = !this.cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
-    for (const cpc of props.cpcs) this.addCpcChart(cpc);
+    props.cpcs.forEach((cpc, i) => this.addCpcChart(cpc, `cpcs[${i}]`));
     if (props.gitops) {
       this.gitops = props.gitops;
-      // Checked where they enter, named in the caller's terms (props or file).
+      // Checked where they enter, named by the prop path (the CLI maps it to the file's).
       const entries = [
-        { directory: cluster.directory, destination: props.csc?.gitopsDestination, field: `${names.where}: ${names.csc('gitopsDestination')}` },
-        ...props.cpcs.map((c, i) => ({ directory: EventBusCluster.cpc(c.id).directory, destination: c.gitopsDestination, field: `${names.where}: ${names.cpc(i, 'gitopsDestination')}` })),
+        { directory: cluster.directory, destination: props.csc?.gitopsDestination, field: `${this.where}: csc.gitopsDestination` },
+        ...props.cpcs.map((c, i) => ({ directory: EventBusCluster.cpc(c.id).directory, destination: c.gitopsDestination, field: `${this.where}: cpcs[${i}].gitopsDestination` })),
       ];
       checkDestinations(props.gitops._settings.kind, entries);
       const destinations: Record<string, string> = {};
@@ -195,31 +197,34 @@ export class EventBusFleet extends Construct {
    * @returns the new CPC's chart
    */
   public addCpc(options: FleetCpcOptions): CpcChart {
-    const where = `${this.node.path}: addCpc`;
+    const where = `${this.where}: addCpc`;
     if (this.csc.cpcIds.includes(options?.id)) {
-      throw problem({ where, problem: `CPC id ${quote(options.id)} is already in the fleet`, fix: 'give each CPC its own id' });
+      throw problem({ where, field: 'id', problem: `CPC id ${quote(options.id)} is already in the fleet`, fix: 'give each CPC its own id' });
     }
-    EventBusCluster._csc([options?.id], () => where, where);
+    EventBusCluster._csc([options?.id], () => `${where}: id`, where);
     const wiring = this.wiring;
     if (wiring) {
       const directory = EventBusCluster.cpc(options.id).directory;
       checkDestinations(wiring.settings.kind, [
-        ...this.charts.map((c) => ({ directory: c.cluster.directory, destination: wiring.destination(c.cluster.directory), field: this.node.path })),
+        ...this.charts.map((c) => ({ directory: c.cluster.directory, destination: wiring.destination(c.cluster.directory), field: this.where })),
         { directory, destination: options.gitopsDestination, field: `${where}: gitopsDestination` },
       ]);
       if (options.gitopsDestination !== undefined) wiring.setDestination(directory, options.gitopsDestination);
     }
     this.csc.addCpcId(options.id);
-    return this.addCpcChart(options);
+    return this.addCpcChart(options, `addCpc(${quote(options.id)})`);
   }
 
-  private addCpcChart(cpc: FleetCpcOptions): CpcChart {
+  /** `member`: the prop path of this CPC's options (`cpcs[0]`, or the addCpc call). */
+  private addCpcChart(cpc: FleetCpcOptions, member: string): CpcChart {
     const props = this.props;
-    const where = this.node.path;
+    const where = this.where;
+    const field = memberField(props, cpc, member, { cpcId: 'id' });
     const cscGateway = this.cscGateway;
     const cpcDir = EventBusCluster.cpc(cpc.id).directory;
     const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
-    this.checkEndpointAgainstCsc(parseLeafEndpoint(endpoint, `${where}/${cpcDir}`), endpoint!, cpcDir, cscGateway);
+    const endpointField = field('cscEndpoint')!;
+    this.checkEndpointAgainstCsc(parseLeafEndpoint(endpoint, `${where}: ${endpointField}`), endpoint!, endpointField, cscGateway);
     // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
     const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? this.defaultTrust : undefined);
     // A CA cert-manager makes inside the CSC is known to no one at synth
@@ -228,15 +233,15 @@ export class EventBusFleet extends Construct {
     const trustCanMatch = cscTrust?.kind === LeafTrustKind.SECRET || cscTrust?.kind === LeafTrustKind.CONFIG_MAP;
     if (endpoint!.startsWith('tls://') && this.cscSelfSigned && !trustCanMatch) {
       throw problem({
-        where: `${where}/${cpcDir}`,
+        where,
+        field: memberField(props, props.csc, 'csc')('certificates.selfSigned'),
         problem: `the CSC's gateway certificate comes from certificates.selfSigned, a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
           + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
         allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
-        fix: 'use certificates.ca instead of selfSigned (CertificateAuthority.fromPem...; in a fleet file `ca: {}`), or set cscTrust to the Secret or ConfigMap you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
-        cliFix: 'replace certificates.selfSigned with certificates.ca: {} (one fleet CA, made by synth --generate-missing or dsx-event-bus certs), or set cscTrust: { configMapName: ... } to a ConfigMap you copy the CSC\'s CA into',
+        fix: 'replace certificates.selfSigned with certificates.ca (one fleet CA: CertificateAuthority.fromPemFiles(certFile, keyFile)), or set cscTrust to the ConfigMap or Secret you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
       });
     }
-    const chart = new CpcChart(this, cpcDir, { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
+    const chart = forwardedProps(`${where}/${cpcDir}`, where, field, () => new CpcChart(this, cpcDir, { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust }));
     this.cpcs.push(chart);
     this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
       csc: this.csc.secrets,
@@ -276,16 +281,17 @@ export class EventBusFleet extends Construct {
    * listener's protocol, and a TLS endpoint's host must be in the CSC
    * certificate: otherwise the leaf connection fails at runtime, silently.
    */
-  private checkEndpointAgainstCsc({ scheme, host, hostText, port }: Endpoint, endpoint: string, cpcDir: string, gw: ClusterGatewayOptions): void {
+  private checkEndpointAgainstCsc({ scheme, host, hostText, port }: Endpoint, endpoint: string, field: string, gw: ClusterGatewayOptions): void {
     const names = gw.hostnames ?? [];
     const ips = (gw.ipAddresses ?? []).map(canonicalIp);
     const viaGateway = (gw.enabled ?? true) && (names.includes(host.toLowerCase()) || (isIpLiteral(host) && ips.includes(canonicalIp(host))));
     if (!viaGateway) return;
     const transport = gw.transport ?? GatewayTransport.TLS;
-    const where = `${this.node.path}/${cpcDir}`;
+    const where = this.where;
     if (transport === GatewayTransport.TLS && scheme !== 'tls') {
       throw problem({
         where,
+        field,
         problem: `cscEndpoint ${quote(endpoint)} uses ${scheme}:// but the CSC gateway terminates TLS on its nats-leafnode listener`,
         fix: `use ${formatUrl('tls', hostText, port ?? 7422)}`,
       });
@@ -293,6 +299,7 @@ export class EventBusFleet extends Construct {
     if (transport === GatewayTransport.TCP && scheme === 'tls') {
       throw problem({
         where,
+        field,
         problem: `cscEndpoint ${quote(endpoint)} uses tls:// but the CSC gateway's nats-leafnode listener is plain TCP`,
         fix: `use ${formatUrl('nats', hostText, port ?? 7422)}`,
       });
@@ -366,13 +373,39 @@ function misplacedFleetOverrides(overrides: SecretOverride[], mtls: boolean, csc
   return out;
 }
 
-function checkFleetOverrides(props: EventBusFleetProps, csc: EventBusCluster, accountTokens: string[], names: FleetFieldNames): void {
+function checkFleetOverrides(props: EventBusFleetProps, csc: EventBusCluster, accountTokens: string[], where: string): void {
   const [m] = misplacedFleetOverrides(props.secretOverrides ?? [], props.mtls ?? true, csc, accountTokens);
   if (!m) return;
-  const field = (c: EventBusCluster) => (c.role === ClusterRole.CSC ? names.csc('secretOverrides') : names.cpc(csc.cpcIds.indexOf(c.cpcId!), 'secretOverrides'));
+  const field = (c: EventBusCluster) => (c.role === ClusterRole.CSC ? 'csc.secretOverrides' : `cpcs[${csc.cpcIds.indexOf(c.cpcId!)}].secretOverrides`);
   throw problem({
-    where: `${names.where}: secretOverrides[${m.index}]`,
+    where,
+    field: `secretOverrides[${m.index}]`,
     problem: `Secret ${quote(m.secret)} exists only on ${m.clusters.map((c) => c.directory).join(', ')}, but a fleet-level override applies to every cluster`,
     fix: `move this override to ${m.clusters.map(field).join(' and ')}`,
   });
+}
+
+/** Props a member's chart gets from the fleet merged per key rather than replaced. */
+const MERGED_PER_KEY = new Set(['gateway', 'labels']);
+
+/**
+ * The fleet's prop path of a prop of a member's chart: the member's
+ * (`cpcs[0].gateway.hostnames`) when the member sets it, else the fleet's
+ * (`gateway.hostnames`), which every member inherits. `own` names chart props
+ * that are the member's only (a CPC chart's `cpcId` is `cpcs[0].id`). A list
+ * both give (`nkeyPermissions`, `secretOverrides`) is named at the member when
+ * the member gives one.
+ */
+function memberField(
+  fleet: EventBusFleetProps, options: FleetClusterOptions | undefined, member: string, own: { [chartProp: string]: string } = {},
+): (field: string) => string {
+  return (field) => {
+    const [head, key] = field.split(/[.[]/);
+    if (Object.prototype.hasOwnProperty.call(own, head)) return `${member}.${own[head]}${field.slice(head.length)}`;
+    const value = (options as Record<string, any> | undefined)?.[head];
+    const setByMember = value !== undefined && (!MERGED_PER_KEY.has(head) || key === undefined || value[key] !== undefined);
+    if (setByMember) return `${member}.${field}`;
+    // A member-only prop the member left unset (a CPC's cscEndpoint) defaults to the fleet's.
+    return (fleet as Record<string, any>)[head] !== undefined || !(['cscEndpoint', 'cscTrust'].includes(head)) ? field : `${member}.${field}`;
+  };
 }

@@ -62,7 +62,7 @@ export interface ClusterGatewayOptions {
    */
   readonly mtlsHostnames?: string[];
   /**
-   * Broker URLs mTLS clients use; synthesis fails unless the mTLS
+   * Broker URLs mTLS clients use; the chart fails unless the mTLS
    * certificate's SANs, the TLSRoute hostnames and each URL's host agree.
    * @default - no check
    */

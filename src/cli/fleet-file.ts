@@ -9,7 +9,6 @@ import { LeafTrust } from '../certificates/leaf-trust';
 import { ServerCertificate } from '../certificates/server-certificate';
 import { MqttStreamsOptions } from '../charts/chart-values';
 import { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
-import { withFieldNames } from '../charts/fleet-fields';
 import type { ClusterCertificateOptions, ClusterGatewayOptions } from '../charts/options';
 import { problem, quote } from '../errors';
 import { GitOps } from '../gitops/gitops';
@@ -136,15 +135,9 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     csc: cscOptions,
     cpcs,
   };
-  // The fleet checks its rules once; for props from this file, its errors name the file's fields.
-  const entry = (c: ClusterDoc) => `clusters[${doc.clusters.indexOf(c)}]`;
-  const cpcDocs = doc.clusters.filter((c) => c.type === 'cpc');
-  return withFieldNames(mtlsCertsDirectory ? withMtlsCerts(props, path.resolve(baseDir, mtlsCertsDirectory)) : props, {
-    where: file,
-    cpcList: 'clusters',
-    csc: (field) => `${entry(cscDoc)}.${field}`,
-    cpc: (index, field) => `${entry(cpcDocs[index])}.${field}`,
-  });
+  // The fleet checks its rules once and names its props' paths; the CLI maps
+  // them to this file's (file-terms.ts).
+  return mtlsCertsDirectory ? withMtlsCerts(props, path.resolve(baseDir, mtlsCertsDirectory)) : props;
 }
 
 function mqttStreamsOf(m: FileForm<MqttStreamsOptions>, where: string): MqttStreamsOptions {

@@ -1,6 +1,7 @@
 import { EventBusError, fileSystemFix, formatProblem } from '../errors';
 import { redactSecrets } from '../redact';
 import { CliIo, Command, didYouMean, UsageError } from './command';
+import { inFileTerms } from './file-terms';
 
 /**
  * The subcommands. Each is loaded only when used, so `dsx-event-bus nkeys`
@@ -63,7 +64,7 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof EventBusError) {
-      io.err(`ERROR: ${e.cliMessage ?? e.message}\n`);
+      io.err(`ERROR: ${inFileTerms(e).message}\n`);
       if (e instanceof UsageError && e.showUsage) io.err(command.usage + '\n');
       return 1;
     }

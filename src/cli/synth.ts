@@ -2,11 +2,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ensureFleetCa } from './certs';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
+import { inFileTerms } from './file-terms';
 import { fleetCaLocation, fleetPropsFromDoc, loadFleetDoc } from './fleet-file';
 import { warnIfNotGitIgnored } from './git-ignore';
 import { EventBusApp, renderOutput, VALUES_FILE } from '../charts/app';
 import { EventBusFleet } from '../charts/fleet';
+import { EventBusError } from '../errors';
 import { OutputInterrupted, OutputResult, writeOutput } from '../files/output-tree';
+
+/** The construct id of the fleet synth builds: the place its errors name. */
+const FLEET_ID = 'fleet';
 
 const USAGE = `Usage: dsx-event-bus synth -c FILE [--secrets DIR] [--generate-missing] [-o DIR]
 
@@ -75,8 +80,15 @@ export const command: Command = {
     try {
       // The output layer of EventBusApp.synth(), written with Ctrl-C handling.
       const app = new EventBusApp({ outdir });
-      const fleet = new EventBusFleet(app, 'fleet', props);
-      const out = renderOutput(app, outdir);
+      let fleet: EventBusFleet;
+      let out: ReturnType<typeof renderOutput>;
+      try {
+        fleet = new EventBusFleet(app, FLEET_ID, props);
+        out = renderOutput(app, outdir);
+      } catch (e) {
+        // The fleet names its props' paths; the user wrote the file's.
+        throw e instanceof EventBusError ? inFileTerms(e, { fleetPath: FLEET_ID, file: config, doc }) : e;
+      }
       let written: OutputResult;
       try {
         written = await writeOutput(outdir, out.clusters, {

@@ -125,16 +125,16 @@ export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
     this.envoyProxyNamespace = metadata.namespace ?? Chart.of(this).namespace;
 
     if (props.replicas !== undefined && (!Number.isInteger(props.replicas) || props.replicas < 0)) {
-      throw problem({ where, problem: `replicas ${quote(props.replicas)} is not a replica count`, allowed: 'a non-negative integer', fix: 'use e.g. 2' });
+      throw problem({ where, field: 'replicas', problem: `${quote(props.replicas)} is not a replica count`, allowed: 'a non-negative integer', fix: 'use e.g. 2' });
     }
     // A JavaScript caller can pass any string; the EnvoyProxy CRD accepts only these.
     if (props.serviceType !== undefined && !(Object.values(EnvoyServiceType) as string[]).includes(props.serviceType)) {
-      throw problem({ where, problem: `serviceType ${quote(props.serviceType)} is unknown`, allowed: Object.values(EnvoyServiceType).join(', '), fix: 'use EnvoyServiceType.LOAD_BALANCER, .NODE_PORT or .CLUSTER_IP' });
+      throw problem({ where, field: 'serviceType', problem: `${quote(props.serviceType)} is not a Service type`, allowed: Object.values(EnvoyServiceType).join(', '), fix: 'use EnvoyServiceType.LOAD_BALANCER, .NODE_PORT or .CLUSTER_IP' });
     }
     const resources = props.resources ?? {};
     for (const [field, value] of Object.entries(resources)) {
       if (value !== undefined && !QUANTITY.test(value)) {
-        throw problem({ where, problem: `resources.${field} ${quote(value)} is not a Kubernetes quantity`, allowed: 'e.g. "100m", "1", "64Mi", "1Gi"', fix: 'write it as a quantity' });
+        throw problem({ where, field: `resources.${field}`, problem: `${quote(value)} is not a Kubernetes quantity`, allowed: 'e.g. "100m", "1", "64Mi", "1Gi"', fix: 'write it as a quantity' });
       }
     }
     const annotations: Record<string, string> = { ...(props.serviceAnnotations ?? {}) };
@@ -142,7 +142,7 @@ export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
     if (props.metalLbAddressPool !== undefined) {
       validateObjectName(props.metalLbAddressPool, where, 'metalLbAddressPool');
       if (annotations[METALLB_POOL_ANNOTATION] !== undefined && annotations[METALLB_POOL_ANNOTATION] !== props.metalLbAddressPool) {
-        throw problem({ where, problem: `metalLbAddressPool ${quote(props.metalLbAddressPool)} and serviceAnnotations[${quote(METALLB_POOL_ANNOTATION)}] ${quote(annotations[METALLB_POOL_ANNOTATION])} disagree`, fix: 'set the pool in one place' });
+        throw problem({ where, field: 'metalLbAddressPool', problem: `${quote(props.metalLbAddressPool)} and serviceAnnotations[${quote(METALLB_POOL_ANNOTATION)}] ${quote(annotations[METALLB_POOL_ANNOTATION])} disagree`, fix: 'set the pool in one place' });
       }
       annotations[METALLB_POOL_ANNOTATION] = props.metalLbAddressPool;
     }

@@ -373,7 +373,7 @@ export class EventBusGateway extends Construct implements IEventBusGateway {
     const routes: GatewayRoute[] = [];
     if (transport === GatewayTransport.TLS) {
       if (!options.certificate && !this._existing) {
-        throw problem({ where, problem: 'transport TLS needs a certificate for the TLS-terminate listeners', allowed: 'a ServerCertificate or ServerCertificate.fromSecretName(...)', fix: 'pass certificate, or use transport: GatewayTransport.TCP', cliFix: 'set certificates.issuer or gateway.serverTlsSecret (a Secret name) in the fleet file, or gateway.transport: tcp' });
+        throw problem({ where, field: 'certificate', problem: 'transport TLS needs a certificate for the TLS-terminate listeners', allowed: 'a ServerCertificate or ServerCertificate.fromSecretName(...)', fix: 'pass certificate, or use transport: GatewayTransport.TCP' });
       }
       let hostnames = options.hostnames;
       if (hostnames === undefined && this.routeApiVersion === RouteApiVersion.V1 && options.certificate instanceof ServerCertificate) {
@@ -388,7 +388,7 @@ export class EventBusGateway extends Construct implements IEventBusGateway {
       }
     } else if (transport === GatewayTransport.TCP) {
       if (options.certificate) {
-        throw problem({ where, problem: 'certificate is set but transport is TCP, which does not use it', fix: 'remove certificate, or use transport: GatewayTransport.TLS', cliFix: 'remove gateway.serverTlsSecret (a Secret name) from the fleet file, or set gateway.transport: tls' });
+        throw problem({ where, field: 'certificate', problem: 'certificate is set but transport is TCP, which does not use it', fix: 'remove certificate, or use transport: GatewayTransport.TLS' });
       }
       if (options.hostnames) {
         throw problem({ where, problem: 'hostnames are set but transport is TCP: TCP listeners and TCPRoutes have no hostnames', fix: 'remove hostnames' });

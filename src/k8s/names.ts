@@ -179,7 +179,7 @@ export function validateGoDurationBound(seconds: number, where: string, what: st
       where,
       problem: `${what} is ${Number.isFinite(seconds) ? `${Math.round(seconds / 86400)} days` : 'not a finite duration'}, longer than cert-manager and the secret operators can read`,
       allowed: `at most ${MAX_GO_DURATION_SECONDS / 3600}h (about 292 years: Go's time.Duration)`,
-      fix: 'use a duration of days or years, e.g. 90d for a certificate',
+      fix: 'use a duration of days or years, e.g. Duration.days(90) for a certificate',
     });
   }
 }

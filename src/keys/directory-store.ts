@@ -81,8 +81,7 @@ export class DirectoryKeyStore implements IKeyStore {
       throw withList(problem({
         where: this.description,
         problem: `${plan.missing.length} key ${plan.missing.length === 1 ? 'entry is' : 'entries are'} missing (listed below)`,
-        fix: `run \`${commandFor(this.root, req)}\` (or open the store with generateMissing: true)`,
-        cliFix: `run \`${commandFor(this.root, req)}\`, or rerun with --generate-missing (or set keys.generateMissing: true in the fleet file)`,
+        fix: `run \`${commandFor(this.root, req)}\`, or let synthesis create the missing keys: DirectoryKeyStore.open(dir, { generateMissing: true })`,
       }), plan.missing);
     }
   }

@@ -183,7 +183,7 @@ export function validateCpcId(id: string, where: string): void {
       where,
       problem: `CPC id ${quote(id)} is a ${id === null ? 'null' : typeof id}, not a string`,
       allowed: 'a string of lower-case letters and digits (^[a-z0-9]+$)',
-      fix: `write the id as a string, e.g. ${quote(String(id).toLowerCase().replace(/[^a-z0-9]/g, '') || '1')}`,
+      fix: `write the id as a string, e.g. ${quote(suggestedCpcId(String(id)))}`,
     });
   }
   if (!CPC_ID.test(id)) {
@@ -191,7 +191,9 @@ export function validateCpcId(id: string, where: string): void {
       where,
       problem: `CPC id ${quote(id)} is invalid`,
       allowed: 'lower-case letters and digits only (^[a-z0-9]+$), because the id becomes part of Secret names and env-var names',
-      fix: `use e.g. ${quote(id.toLowerCase().replace(/[^a-z0-9]/g, '') || '1')}`,
+      fix: /^cpc[-_]./i.test(id)
+        ? `use ${quote(suggestedCpcId(id))}: the cluster's name adds the "cpc-" prefix to the id (${quote(id)} would name it cpc-${id})`
+        : `use e.g. ${quote(suggestedCpcId(id))}`,
     });
   }
   // `cpc-<id>` names a directory and `nats-leaf-<account>-cpc-<id>` a Secret
@@ -204,6 +206,15 @@ export function validateCpcId(id: string, where: string): void {
       fix: 'use a shorter id',
     });
   }
+}
+
+/**
+ * The id a user most likely meant: a leading `cpc-` dropped (the cluster's
+ * name `cpc-<id>` adds it), lower case, only letters and digits.
+ */
+function suggestedCpcId(id: string): string {
+  const bare = id.replace(/^cpc[-_](?=.)/i, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+  return bare || id.toLowerCase().replace(/[^a-z0-9]/g, '') || '1';
 }
 
 /** Longest CPC id accepted (a DNS label's length). */

@@ -129,13 +129,13 @@ export interface EventBusSecretsProps {
    * Secrets, and `existing()` creates none, so both refuse it.
    * @default false
    */
-  readonly immutable?: boolean;
+  readonly immutableSecrets?: boolean;
 
   /**
    * Per-Secret name and key overrides; defaults are the upstream names.
    * @default - none
    */
-  readonly overrides?: SecretOverride[];
+  readonly secretOverrides?: SecretOverride[];
 
   /**
    * Create the leaf Secrets of this side without a partner (this side of
@@ -213,7 +213,7 @@ export class EventBusSecrets extends Construct {
     this.delivery = props.delivery;
     this.keys = props.keys;
     this.mtls = props.mtls ?? true;
-    this.immutable = props.immutable ?? false;
+    this.immutable = props.immutableSecrets ?? false;
     this.accounts = Object.freeze([...(props.extraAccounts ?? [])]);
     this.accountTokens = Object.freeze(validateExtraAccounts(this.accounts, `${where}: extraAccounts`));
     const inline = this.delivery.kind === SecretsDeliveryKind.INLINE;
@@ -221,17 +221,17 @@ export class EventBusSecrets extends Construct {
     if (inline && !this.keys) {
       throw problem({
         where,
+        field: 'keys',
         problem: 'inline delivery needs the key values, but keys is not set',
-        fix: 'pass keys: DirectoryKeyStore.open(dir) (or a DeterministicKeyStore in tests), or choose a delivery that reads a remote store',
-        cliFix: 'set keys.directory in the fleet file or pass --secrets DIR (the output of dsx-event-bus nkeys), or choose another delivery.type (externalSecrets, vaultStaticSecrets, existing)',
+        fix: 'set keys to DirectoryKeyStore.open(dir) (the folder dsx-event-bus nkeys wrote), or choose a delivery that reads a remote store: SecretsDelivery.externalSecrets(…), SecretsDelivery.vaultStaticSecrets(…) or SecretsDelivery.existing()',
       });
     }
     if (this.immutable && (this.delivery.kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS || this.delivery.kind === SecretsDeliveryKind.EXISTING)) {
       throw problem({
         where,
-        problem: `immutable is true, but delivery ${this.delivery.kind} ${this.delivery.kind === SecretsDeliveryKind.EXISTING ? 'creates no Secrets' : 'cannot create immutable Secrets (the Vault Secrets Operator has no such option)'}`,
-        fix: 'remove immutable, or use SecretsDelivery.externalSecrets(…) or .inline()',
-        cliFix: 'remove immutableSecrets from the fleet file, or set delivery.type to externalSecrets or inline',
+        field: 'immutableSecrets',
+        problem: `it is true, but delivery ${this.delivery.kind} ${this.delivery.kind === SecretsDeliveryKind.EXISTING ? 'creates no Secrets' : 'cannot create immutable Secrets (the Vault Secrets Operator has no such option)'}`,
+        fix: 'remove it, or use the delivery SecretsDelivery.externalSecrets(…) or SecretsDelivery.inline()',
       });
     }
     this.mtlsServerTls = this.resolveServerTls(props.mtlsServerTls, where);
@@ -247,7 +247,7 @@ export class EventBusSecrets extends Construct {
       ? leafSecretDefs('csc', this.cluster.cpcIds, this.accountTokens)
       : leafSecretDefs('cpc', [this.cluster.cpcId!], this.accountTokens);
     for (const d of [...clusterSecretDefs(this.mtls), ...leafDefs]) this.defs.set(d.name, d);
-    this.applyOverrides(props.overrides ?? [], `${where}: overrides`);
+    this.applyOverrides(props.secretOverrides ?? [], `${where}: secretOverrides`);
     this.checkServerTlsSource(where);
 
     // Nothing is read here: the store is ensured and read at synthesis.
@@ -459,17 +459,17 @@ export class EventBusSecrets extends Construct {
     if (tls.kind === MtlsServerTlsKind.DELIVERY && kind === SecretsDeliveryKind.INLINE) {
       throw problem({
         where,
+        field: 'mtlsServerTls',
         problem: `mTLS is enabled and ${MTLS_SERVER_TLS} is to come from the delivery strategy, but inline delivery has no value for it`,
-        fix: 'pass mtlsServerTls: MtlsServerTls.fromTlsSecretSource(serverCertificate) or MtlsServerTls.fromPemFiles({ caFile, certFile, keyFile }), or set mtls: false',
-        cliFix: 'set mtlsCertsDirectory in the fleet file to the output of `dsx-event-bus certs`, or set mtls: false',
+        fix: 'set it to MtlsServerTls.fromPemFiles({ caFile, certFile, keyFile }) or MtlsServerTls.fromTlsSecretSource(serverCertificate), or set mtls: false',
       });
     }
     if (tls.kind === MtlsServerTlsKind.PEM && kind !== SecretsDeliveryKind.INLINE) {
       throw problem({
         where,
-        problem: `mtlsServerTls from PEM would put the TLS private key into the manifest, but delivery ${kind} keeps key material out of manifests`,
-        fix: 'use MtlsServerTls.fromTlsSecretSource(serverCertificate) or MtlsServerTls.fromDelivery(), or SecretsDelivery.inline() for an evaluation cluster',
-        cliFix: 'remove mtlsCertsDirectory from the fleet file (the delivery then provides nats-mtls-server-tls), or set delivery.type: inline for an evaluation cluster',
+        field: 'mtlsServerTls',
+        problem: `PEM files would put the TLS private key into the manifest, but delivery ${kind} keeps key material out of manifests`,
+        fix: 'remove it (the delivery then provides nats-mtls-server-tls) or use MtlsServerTls.fromTlsSecretSource(serverCertificate), or use the delivery SecretsDelivery.inline() for an evaluation cluster',
       });
     }
     return tls;

@@ -183,6 +183,6 @@ describe('CertificateAuthority and CaIssuer', () => {
 
   test('fails when certificates sets ca with another issuer source', () => {
     expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), selfSigned: true } })))
-      .toThrow(/certificates sets selfSigned and ca\. Allowed: one issuer source: issuer, selfSigned, vault or ca/);
+      .toThrow(/certificates: selfSigned and ca are set together\. Allowed: one issuer source: issuer, selfSigned, vault or ca/);
   });
 });

@@ -118,7 +118,7 @@ describe('VaultIssuer', () => {
 
   test('fails when the server is not an http(s) URL', () => {
     expect(() => new VaultIssuer(chart(), 'V', { server: 'vault:8200', path: 'pki/sign/x', auth: VaultAuth.token('t') }))
-      .toThrow(/test\/V: Vault server "vault:8200" is not an http\(s\) URL/);
+      .toThrow(/test\/V: server: Vault server "vault:8200" is not an http\(s\) URL/);
   });
 
   test('fails when the PKI path starts with a slash', () => {

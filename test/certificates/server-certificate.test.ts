@@ -127,12 +127,12 @@ describe('ServerCertificate', () => {
 
   test('fails when renewBefore does not fit the duration', () => {
     expect(() => new ServerCertificate(chart(), 'Cert', { issuer, dnsNames: ['a.example.com'], duration: Duration.days(10), renewBefore: Duration.days(10) }))
-      .toThrow(/renewBefore 240h does not fit duration 240h\. Allowed: at least 5 minutes and less than the duration/);
+      .toThrow(/renewBefore: 240h does not fit the duration 240h\. Allowed: at least 5 minutes and less than the duration/);
   });
 
   test('fails when the duration is shorter than cert-manager allows', () => {
     expect(() => new ServerCertificate(chart(), 'Cert', { issuer, dnsNames: ['a.example.com'], duration: Duration.minutes(30), renewBefore: Duration.minutes(10) }))
-      .toThrow(/duration 30m is shorter than cert-manager's minimum\. Allowed: at least 1 hour/);
+      .toThrow(/duration: 30m is shorter than cert-manager's minimum duration\. Allowed: at least 1 hour/);
   });
 
   test('fails when the Issuer is in another namespace', () => {

@@ -112,7 +112,7 @@ describe('crossLayer', () => {
 
   test('fails in a fleet at the CSC, before any CPC', () => {
     expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ crossLayer: { cscExports: ['x.>'], cpcExports: ['x.y'] } })))
-      .toThrow(/^fleet\/csc: crossLayer: cpcExports subject "x\.y" overlaps cscExports subject "x\.>"/);
+      .toThrow(/^fleet: crossLayer: cpcExports subject "x\.y" overlaps cscExports subject "x\.>"/);
   });
 
   toolTest('helm template: a CPC routes the subjects through its accounts and MQTT stream sources', [helmMissing(), chartMissing()], async () => {
@@ -171,7 +171,7 @@ describe('mqttStreams', () => {
       expect(chart.helmValues()['auth-callout'].image).toEqual(image);
     }
     expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] }, mqttStreams: { replicas: 9 } }] })))
-      .toThrow(/^fleet\/cpc-1: mqttStreams\.replicas: 9 is not a replica count/);
+      .toThrow(/^fleet: cpcs\[0\]\.mqttStreams\.replicas: 9 is not a replica count/);
   });
 
   test('Go durations both ways', () => {

@@ -62,9 +62,9 @@ describe('per-cluster secret overrides', () => {
   test('fails when a cluster\'s override names a Secret that cluster does not have', () => {
     expect(() => fleet({
       cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] }, secretOverrides: [{ secret: 'nats-leaf-cpc-1', name: 'x' }] }],
-    })).toThrow(/fleet\/cpc-1\/Secrets: overrides: "nats-leaf-cpc-1" is not a Secret of CPC-1\. Allowed: .*nats-leaf-csc, nats-leaf-launchlayer-csc\. Fix: use the upstream Secret name/);
+    })).toThrow(/fleet: cpcs\[0\]\.secretOverrides: "nats-leaf-cpc-1" is not a Secret of CPC-1\. Allowed: .*nats-leaf-csc, nats-leaf-launchlayer-csc\. Fix: use the upstream Secret name/);
     expect(() => fleet({ csc: { gateway: { hostnames: ['csc.example.com'] }, secretOverrides: [{ secret: 'nats-leaf-csc', name: 'x' }] } }))
-      .toThrow(/fleet\/csc\/Secrets: overrides: "nats-leaf-csc" is not a Secret of CSC/);
+      .toThrow(/fleet: csc\.secretOverrides: "nats-leaf-csc" is not a Secret of CSC/);
     expect(() => fleet({ csc: { gateway: { hostnames: ['csc.example.com'] }, secretOverrides: [{ secret: 'nats-leaf-cpc-3', name: 'x' }] } }))
       .toThrow(/"nats-leaf-cpc-3" is not a Secret of CSC/);
   });

@@ -75,8 +75,8 @@ describe('EventBusFleet', () => {
     expect(fleet.csc.helmValues().global.eventBus.cpcIds).toEqual(['1', '7']);
     const seed = NKeySeed.parse(secretData(chart, 'nats-leaf-launchlayer-csc').seed);
     expect(secretData(fleet.csc, 'nats-leaf-launchlayer-cpc-7').pubkey).toBe(seed.publicKey.value);
-    expect(() => fleet.addCpc({ id: '7' })).toThrow(/fleet: addCpc: CPC id "7" is already in the fleet/);
-    expect(() => fleet.addCpc({ id: 'Seven' })).toThrow(/fleet: addCpc: CPC id "Seven" is invalid/);
+    expect(() => fleet.addCpc({ id: '7' })).toThrow(/fleet: addCpc: id: CPC id "7" is already in the fleet/);
+    expect(() => fleet.addCpc({ id: 'Seven' })).toThrow(/fleet: addCpc: id: CPC id "Seven" is invalid/);
   });
 
   test('every synthesized object of every cluster is schema-valid', () => {
@@ -139,7 +139,7 @@ describe('EventBusFleet', () => {
   test('fails when the CSC\'s certificate comes from a self-signed CA per cluster and a CPC cannot trust it', async () => {
     const { caCrt } = await tlsFixture();
     const synth = (extra: Partial<EventBusFleetProps>) => new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1'], { certificates: { selfSigned: true }, ...extra }));
-    expect(() => synth({})).toThrow(/fleet\/cpc-1: the CSC's gateway certificate comes from certificates\.selfSigned.*\(its trust is the public roots\).*Fix: use certificates\.ca instead of selfSigned/);
+    expect(() => synth({})).toThrow(/fleet: certificates\.selfSigned: the CSC's gateway certificate comes from certificates\.selfSigned.*\(its trust is the public roots\).*Fix: replace certificates\.selfSigned with certificates\.ca/);
     expect(() => synth({ cscTrust: LeafTrust.publicRoots() })).toThrow(/its trust is LeafTrust publicRoots/);
     expect(() => synth({ cscTrust: LeafTrust.fromPem(caCrt) })).toThrow(/its trust is LeafTrust pem/);
     // A Secret or ConfigMap the deployer fills with the CSC's CA can match; so can plain TCP.

@@ -54,11 +54,11 @@ describe('renamed Secrets reach the subcharts', () => {
 
   test('fails when nats-mtls-server-tls is renamed, naming the chart lists and the fix', () => {
     expect(() => new EventBusSecrets(Testing.chart(), 'S', {
-      cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), overrides: [{ secret: 'nats-mtls-server-tls', name: 'event-bus-mtls' }],
-    })).toThrow(/S: overrides: nats-mtls-server-tls cannot be renamed \(to "event-bus-mtls"\): the chart writes that name into the lists nats-mtls\.podTemplate\.patch and auth-callout\.extraVolumeTemplates.*Allowed: the name nats-mtls-server-tls\. Fix: remove this override .* or set mtls: false/);
+      cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), secretOverrides: [{ secret: 'nats-mtls-server-tls', name: 'event-bus-mtls' }],
+    })).toThrow(/S: secretOverrides: nats-mtls-server-tls cannot be renamed \(to "event-bus-mtls"\): the chart writes that name into the lists nats-mtls\.podTemplate\.patch and auth-callout\.extraVolumeTemplates.*Allowed: the name nats-mtls-server-tls\. Fix: remove this override .* or set mtls: false/);
     // Naming it by its own name is no rename.
     expect(() => new EventBusSecrets(Testing.chart(), 'S', {
-      cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), overrides: [{ secret: 'nats-mtls-server-tls', name: 'nats-mtls-server-tls' }],
+      cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), secretOverrides: [{ secret: 'nats-mtls-server-tls', name: 'nats-mtls-server-tls' }],
     })).not.toThrow();
   });
 

@@ -22,7 +22,7 @@ const fleet = (extra: Partial<EventBusFleetProps> = {}) => new EventBusFleet(Tes
 
 describe('validation parity with the upstream chart', () => {
   test('fails when a CPC id is not lower-case letters and digits', () => {
-    expect(() => fleet({ cpcs: [{ id: 'CPC_1' }] })).toThrow(/fleet: cpcs\[0\]\.id: CPC id "CPC_1" is invalid\. Allowed: lower-case letters and digits only \(\^\[a-z0-9\]\+\$\).*Fix: use e\.g\. "cpc1"/);
+    expect(() => fleet({ cpcs: [{ id: 'CPC_1' }] })).toThrow(/fleet: cpcs\[0\]\.id: CPC id "CPC_1" is invalid\. Allowed: lower-case letters and digits only \(\^\[a-z0-9\]\+\$\).*Fix: use "1": the cluster\'s name adds the "cpc-" prefix/);
     expect(() => new CpcChart(Testing.app(), 'cpc', { cpcId: '1.2', cscEndpoint: 'tls://csc:7422', delivery: SecretsDelivery.existing(), gateway: { enabled: false } }))
       .toThrow(/CPC id "1\.2" is invalid/);
   });
@@ -33,7 +33,7 @@ describe('validation parity with the upstream chart', () => {
   });
 
   test('fails when a CPC has no CSC endpoint', () => {
-    expect(() => fleet({ mtls: false, csc: { gateway: { enabled: false } } })).toThrow(/fleet\/cpc-1: cscEndpoint is missing: a CPC needs the URL of the CSC leafnode endpoint.*Fix: set cscEndpoint/);
+    expect(() => fleet({ mtls: false, csc: { gateway: { enabled: false } } })).toThrow(/fleet: cpcs\[0\]\.cscEndpoint: cscEndpoint is missing: a CPC needs the URL of the CSC leafnode endpoint.*Fix: set cscEndpoint/);
     expect(() => new CpcChart(Testing.app(), 'cpc', { cpcId: '1', cscEndpoint: '', delivery: SecretsDelivery.existing() })).toThrow(/cscEndpoint is missing/);
   });
 
@@ -115,7 +115,7 @@ describe('validation parity with the upstream chart', () => {
 
   test('fails when a TLS gateway has no certificate source or no names', () => {
     expect(() => fleet({ certificates: undefined })).toThrow(/the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret/);
-    expect(() => fleet({ csc: {} })).toThrow(/fleet\/csc: the TLS gateway certificate has no names/);
+    expect(() => fleet({ csc: {} })).toThrow(/fleet: gateway\.hostnames: the TLS gateway certificate has no names/);
   });
 
   test('fails when mTLS client URLs cannot be checked', () => {
@@ -123,8 +123,14 @@ describe('validation parity with the upstream chart', () => {
       .toThrow(/gateway\.mtlsClientUrls is set, but the mTLS server certificate is not issued by cert-manager here/);
   });
 
-  test('fails at synth when the mTLS hostnames disagree, naming all three values', () => {
-    const f = fleet({ csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://other.example.com:8883'] } } });
-    expect(() => Testing.synth(f.csc)).toThrow(/other\.example\.com/);
+  test('fails when the mTLS hostnames disagree, naming all three values', () => {
+    const build = () => fleet({ csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://other.example.com:8883'] } } });
+    expect(build).toThrow(/client URL host "other\.example\.com".*server certificate SANs \[.*"csc\.example\.com"\].*TLSRoute hostnames \["csc\.example\.com"\]/);
+  });
+
+  test('fails when the mTLS client URL host is in neither the certificate nor the route, naming the prop the user set', () => {
+    const build = () => fleet({ csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://other.example.com:8883'] } } });
+    expect(build).toThrow(/^fleet: csc\.gateway\.hostnames: mTLS hostname agreement fails: .*Fix: add "other\.example\.com" to gateway\.hostnames\./);
+    expect(build).not.toThrow(/externalHostnames|MtlsServerCertificate|TLSRoute hostnames\b(?! \[)/);
   });
 });

@@ -149,7 +149,7 @@ describe('fleet file: certificates.ca', () => {
     ['keyFile without certFile', { keyFile: 'k' }, /keyFile is set without certFile/],
     ['no key store directory', {}, /certificates\.ca: ca is empty, so the fleet CA is read from the key store directory, but there is none/],
     ['a missing fleet CA', { directory: '../nothing/ca' }, /the fleet CA .*nothing\/ca\/ca\.crt does not exist\. Fix: run dsx-event-bus certs -o .*nothing/],
-    ['certificates.ca with selfSigned', { secretName: 'a' }, /certificates sets selfSigned and ca/],
+    ['certificates.ca with selfSigned', { secretName: 'a' }, /certificates: selfSigned and ca are set together/],
   ])('fails when certificates.ca has %s', (name, caDoc, message) => {
     const certificates = name.includes('selfSigned') ? { selfSigned: true, ca: caDoc } : { ca: caDoc };
     expect(() => new EventBusFleet(Testing.app(), 'fleet', readFleetFile(fleetFile({ certificates })))).toThrow(message);

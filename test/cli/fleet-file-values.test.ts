@@ -3,7 +3,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { EventBusFleet } from '../../src';
-import { readFleetFile } from '../../src/cli/fleet-file';
+import { inFileTerms } from '../../src/cli/file-terms';
+import { loadFleetDoc, readFleetFile } from '../../src/cli/fleet-file';
+import { EventBusError } from '../../src/errors';
 import { clustersYaml } from '../util/fleet-yaml';
 
 // Fleet-file forms of the chart values a deployer needs: per-cluster Secret
@@ -32,6 +34,14 @@ function load(text: string) {
   const file = path.join(dir, `fleet-${n++}.yaml`);
   fs.writeFileSync(file, text);
   return { file, props: () => readFleetFile(file) };
+}
+/** What `dsx-event-bus synth` reports: the fleet's error in the file's terms. */
+function inFile<T>(file: string, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    throw e instanceof EventBusError ? inFileTerms(e, { fleetPath: 'fleet', file, doc: loadFleetDoc(file) }) : e;
+  }
 }
 const fleetOf = (text: string) => new EventBusFleet(Testing.app(), 'fleet', load(text).props());
 
@@ -62,8 +72,8 @@ clusters:
     const { file, props } = load(`${HEAD}secretOverrides:
   - { secret: nats-leaf-csc, name: x }
 ${CLUSTERS}`);
-    // The fleet checks the rule; read from a file, it names the file's fields.
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', props())).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: secretOverrides\\[0\\]: Secret "nats-leaf-csc" exists only on cpc-1, cpc-2, but a fleet-level override applies to every cluster\\. Fix: move this override to clusters\\[1\\]\\.secretOverrides and clusters\\[2\\]\\.secretOverrides`));
+    // The fleet checks the rule and names its props; the CLI maps them to the file's fields.
+    expect(() => inFile(file, () => new EventBusFleet(Testing.app(), 'fleet', props()))).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: secretOverrides\\[0\\]: Secret "nats-leaf-csc" exists only on cpc-1, cpc-2, but a fleet-level override applies to every cluster\\. Fix: move this override to clusters\\[1\\]\\.secretOverrides and clusters\\[2\\]\\.secretOverrides`));
   });
 
   test('fails when a cluster entry overrides a Secret that cluster does not have', () => {
@@ -74,7 +84,7 @@ ${CLUSTERS}`);
   - type: cpc
     id: "1"
     gateway: { hostnames: [cpc-1.example.com] }
-`)).toThrow(/fleet\/csc\/Secrets: overrides: "nats-leaf-csc" is not a Secret of CSC\. Allowed: .*nats-leaf-cpc-1/);
+`)).toThrow(/fleet: csc\.secretOverrides: "nats-leaf-csc" is not a Secret of CSC\. Allowed: .*nats-leaf-cpc-1/);
   });
 });
 
@@ -123,8 +133,8 @@ ${clustersYaml(`    mqttStreams: { replicas: 1, maxAge: 10m }
 
   test('fails when an extra account is listed twice', () => {
     const { file, props } = load(`${HEAD}extraAccounts: [Kiwi, Kiwi]\nextraAccountSettings: { Kiwi: { jetstream: true } }\n${CLUSTERS}`);
-    // The fleet checks the names; read from a file, its error names the file.
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', props())).toThrow(new RegExp(`${path.basename(file).replace('.', '\\.')}: extraAccounts: extra account "Kiwi" is listed twice\\. Fix: list each extra account once`));
+    // The fleet checks the names; the CLI names the file.
+    expect(() => inFile(file, () => new EventBusFleet(Testing.app(), 'fleet', props()))).toThrow(new RegExp(`${path.basename(file).replace('.', '\\.')}: extraAccounts: extra account "Kiwi" is listed twice\\. Fix: list each extra account once`));
   });
 
   test('fails (schema) when mqttStreams or authCallout is malformed', () => {

@@ -215,21 +215,35 @@ describe('errors in the fleet-file user\'s terms', () => {
   test('fails when a TLS gateway has no issuer: the fix names fleet-file keys, not TypeScript', async () => {
     const r = await synth(MINIMAL.replace('certificates: { selfSigned: true }\n', ''));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Fix: in the fleet file, set certificates\.ca: \{\} \(one fleet CA that every CPC trusts\), certificates\.issuer \(e\.g\. issuer: \{ kind: Issuer, name: event-bus-certificate-issuer \}\) or certificates\.selfSigned: true/);
-    expect(r.stderr).not.toMatch(/CertificateIssuer\.|GatewayTransport\./);
+    expect(r.stderr).toMatch(/fleet\.yaml: certificates: the TLS gateway needs a server certificate.* Fix: set certificates\.ca to \{\} .*or \{ certFile, keyFile \} \(one fleet CA that every CPC trusts\), certificates\.issuer \(e\.g\. \{ kind: Issuer, name: event-bus-certificate-issuer \}\) or certificates\.selfSigned: true, .*or gateway\.transport: tcp for an evaluation cluster/);
+    expect(r.stderr).not.toMatch(/CertificateIssuer\.|CertificateAuthority\.|ServerCertificate\.|GatewayTransport\.|fleet\/csc/);
   });
 
   test('fails when keys are missing: the fix names --generate-missing, not generateMissing: true', async () => {
     const r = await cli('synth', '-c', fleet(MINIMAL.replace('keys: { deterministicTestKeys: true }', 'keys: { directory: ks }')), '-o', path.join(dir, 'dist'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Fix: run `dsx-event-bus nkeys -o .*ks 1`, or rerun with --generate-missing \(or set keys\.generateMissing: true in the fleet file\)/);
-    expect(r.stderr).not.toMatch(/open the store with/);
+    expect(r.stderr).toMatch(/Fix: run `dsx-event-bus nkeys -o .*ks 1`, or let synthesis create the missing keys: keys\.generateMissing: true \(or synth --generate-missing\)/);
+    expect(r.stderr).not.toMatch(/DirectoryKeyStore|generateMissing: true \}/);
+  });
+
+  test('fails when the mTLS client URL host is not in the CSC entry\'s hostnames: the message names that entry\'s key', async () => {
+    const r = await synth(MINIMAL.replace('gateway: { hostnames: [csc.example.com] }', 'gateway: { hostnames: [csc.example.com], mtlsClientUrls: ["mqtts://other.example.com:8883"] }'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ERROR: \S*fleet\.yaml: clusters\[0\]\.gateway\.hostnames: mTLS hostname agreement fails: .*Fix: add "other\.example\.com" to gateway\.hostnames\./);
+    expect(r.stderr).not.toMatch(/externalHostnames|MtlsServerCertificate|fleet\/csc|csc\.gateway/);
+  });
+
+  test('fails when an IP address is under hostnames: move it to gateway.ipAddresses, no method call', async () => {
+    const r = await synth(MINIMAL.replace('gateway: { hostnames: [cpc-1.example.com] }', 'gateway: { hostnames: [10.0.0.5] }'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ERROR: \S*fleet\.yaml: clusters\[1\]\.gateway\.hostnames: "10\.0\.0\.5" is an IP address, not a DNS name\. .*Fix: move "10\.0\.0\.5" to gateway\.ipAddresses\./);
+    expect(r.stderr).not.toMatch(/addIpAddress|cliMessage/);
   });
 
   test('fails when a certificate duration is too short: the fix is in fleet-file units', async () => {
     const r = await synth(MINIMAL.replace('selfSigned: true', 'selfSigned: true, duration: 30m'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Fix: set certificates\.duration in the fleet file to e\.g\. 90d/);
+    expect(r.stderr).toMatch(/fleet\.yaml: certificates\.duration: 30m is shorter than cert-manager's minimum duration\. Allowed: at least 1 hour\. Fix: use e\.g\. 90d\./);
     expect(r.stderr).not.toMatch(/Duration\.days/);
   });
 });

@@ -54,7 +54,7 @@ describe('mTLS hostname agreement', () => {
 
   test('fails when no TLSRoute hostname matches the URL host', () => {
     const { run } = synth({ externalHostnames: ['mqtt-mtls.example.com', 'other.example.com'], mtlsHostnames: ['other.example.com'], clientUrls: ['mqtts://mqtt-mtls.example.com:8883'] });
-    expect(run).toThrow(/client URL host "mqtt-mtls.example.com".*TLSRoute hostnames \["other.example.com"\]\. No TLSRoute hostname matches the SNI "mqtt-mtls.example.com", so the gateway resets the connection\. .*Fix: add "mqtt-mtls.example.com" to the TLSRoute hostnames/);
+    expect(run).toThrow(/client URL host "mqtt-mtls.example.com".*TLSRoute hostnames \["other.example.com"\]\. No TLSRoute hostname matches the SNI "mqtt-mtls.example.com", so the gateway resets the connection\. .*Fix: add "mqtt-mtls.example.com" to the route's hostnames/);
   });
 
   test('fails when clients connect by an IP the certificate lacks', () => {

@@ -264,17 +264,17 @@ describe('EventBusEnvoyProxy', () => {
   });
 
   test('fails when replicas is not a count', () => {
-    expect(() => new EventBusEnvoyProxy(chart(), 'P', { replicas: 1.5 })).toThrow(/test\/P: replicas 1.5 is not a replica count\. Allowed: a non-negative integer/);
+    expect(() => new EventBusEnvoyProxy(chart(), 'P', { replicas: 1.5 })).toThrow(/test\/P: replicas: 1.5 is not a replica count\. Allowed: a non-negative integer/);
   });
 
   // Found by test/proof/fuzz.test.ts: an unknown type was written into a CRD-invalid EnvoyProxy.
   test('fails when the Service type is not one of the enum (plain JavaScript)', () => {
     expect(() => new EventBusEnvoyProxy(chart(), 'P', { serviceType: 'External' as EnvoyServiceType }))
-      .toThrow(/test\/P: serviceType "External" is unknown\. Allowed: LoadBalancer, NodePort, ClusterIP\./);
+      .toThrow(/test\/P: serviceType: "External" is not a Service type\. Allowed: LoadBalancer, NodePort, ClusterIP\./);
   });
 
   test('fails when a resource is not a Kubernetes quantity', () => {
-    expect(() => new EventBusEnvoyProxy(chart(), 'P', { resources: { memoryLimit: '256MB' } })).toThrow(/resources.memoryLimit "256MB" is not a Kubernetes quantity/);
+    expect(() => new EventBusEnvoyProxy(chart(), 'P', { resources: { memoryLimit: '256MB' } })).toThrow(/resources\.memoryLimit: "256MB" is not a Kubernetes quantity/);
   });
 
   test('fails when an annotation key is invalid', () => {
@@ -283,7 +283,7 @@ describe('EventBusEnvoyProxy', () => {
 
   test('fails when the MetalLB pool is given twice with different values', () => {
     expect(() => new EventBusEnvoyProxy(chart(), 'P', { metalLbAddressPool: 'a', serviceAnnotations: { 'metallb.universe.tf/address-pool': 'b' } }))
-      .toThrow(/metalLbAddressPool "a" and serviceAnnotations\["metallb.universe.tf\/address-pool"\] "b" disagree/);
+      .toThrow(/metalLbAddressPool: "a" and serviceAnnotations\["metallb.universe.tf\/address-pool"\] "b" disagree/);
   });
 
   test('fails when the EnvoyProxy is in another namespace than the Gateway', () => {

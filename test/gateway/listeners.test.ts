@@ -222,7 +222,7 @@ describe('Helm-values rendering: only the chart\'s four routes are expressible',
 
 describe('DSX defaults', () => {
   test('fails when TLS transport has no certificate', () => {
-    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw')).toThrow(/test\/Gw: transport TLS needs a certificate for the TLS-terminate listeners\. .* Fix: pass certificate, or use transport: GatewayTransport.TCP/);
+    expect(() => EventBusGateway.withEventBusListeners(chart(), 'Gw')).toThrow(/test\/Gw: certificate: transport TLS needs a certificate for the TLS-terminate listeners\. .* Fix: pass certificate, or use transport: GatewayTransport.TCP/);
   });
 
   test('fails when TCP transport is given a certificate or hostnames', () => {

@@ -62,7 +62,7 @@ describe('DirectoryKeyStore', () => {
         message = (e as Error).message;
       }
       expect(message.split('\n')[0]).toBe(`key store directory ${root}: 11 key entries are missing (listed below). `
-        + `Fix: run \`dsx-event-bus nkeys -o ${root} --extra-account LaunchLayer 1 2\` (or open the store with generateMissing: true).`);
+        + `Fix: run \`dsx-event-bus nkeys -o ${root} --extra-account LaunchLayer 1 2\`, or let synthesis create the missing keys: DirectoryKeyStore.open(dir, { generateMissing: true }).`);
       expect(message).toContain('\n  - csc/nkeys/ (the whole base set of csc)\n');
       expect(message).toContain('\n  - cpc-2/nkeys/nats-leaf-launchlayer-csc/seed\n');
       expect(message).toMatch(/\n {2}- csc\/nkeys\/nats-leaf-launchlayer-cpc-2\/pubkey$/);

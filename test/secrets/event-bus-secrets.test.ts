@@ -162,7 +162,7 @@ describe('EventBusSecrets: no seed outside inline', () => {
   });
 
   test('existing() emits nothing, but names and overrides still flow', () => {
-    const f = fleet({ delivery: SecretsDelivery.existing, extra: { overrides: [{ secret: 'nats-surveyor', name: 'surveyor-nkey' }] } });
+    const f = fleet({ delivery: SecretsDelivery.existing, extra: { secretOverrides: [{ secret: 'nats-surveyor', name: 'surveyor-nkey' }] } });
     expect([f.cscChart, ...f.cpcCharts].flatMap(synth)).toEqual([]);
     expect(f.csc.secretName('nats-surveyor')).toBe('surveyor-nkey');
     expect(f.csc.listSecrets().every((s) => !s.emitted)).toBe(true);
@@ -174,7 +174,7 @@ describe('EventBusSecrets: ExternalSecret and VaultStaticSecret objects', () => 
   test('one ExternalSecret per Secret: remote key <prefix>/<cluster>/<secret>, one property per key', () => {
     const f = fleet({
       delivery: () => SecretsDelivery.externalSecrets({ storeName: 'vault-backend', storeKind: 'ClusterSecretStore' as any, prefix: 'prod/event-bus' }),
-      extra: { namespace: 'dsx', immutable: true },
+      extra: { namespace: 'dsx', immutableSecrets: true },
     });
     const objects = synth(f.cpcCharts[0]);
     expect(objects.map((o) => o.kind)).toEqual(Array(objects.length).fill('ExternalSecret'));
@@ -237,7 +237,7 @@ describe('EventBusSecrets: overrides', () => {
   test('names and keys after overrides, and the nkeySecretRefOverrides values tree', () => {
     const f = fleet({ delivery: SecretsDelivery.existing, cpcIds: ['1'], extra: {}, mtls: false });
     const chart = Testing.chart();
-    const csc = new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.existing(), overrides, createLeafConnections: true });
+    const csc = new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.existing(), secretOverrides: overrides, createLeafConnections: true });
     expect(csc.secretName('nats-nack-user')).toBe('nack-nkey');
     expect(csc.secretKey('nats-nack-user', 'nack-user.nk')).toBe('nkey');
     expect(csc.secretKey('nats-nack-user', 'pubkey')).toBe('pubkey');
@@ -260,7 +260,7 @@ describe('EventBusSecrets: overrides', () => {
 
   test('inline: renamed Secrets carry renamed keys with the same values', () => {
     const chart = Testing.chart();
-    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.inline(), keys, mtls: false, overrides, createLeafConnections: true });
+    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.inline(), keys, mtls: false, secretOverrides: overrides, createLeafConnections: true });
     const byName = Object.fromEntries(synth(chart).map((m) => [m.metadata!.name!, decoded(m)]));
     expect(Object.keys(byName['nack-nkey']).sort()).toEqual(['nkey', 'pubkey']);
     expect(byName['nack-nkey'].nkey.toString()).toBe(keys.readSeed('csc', 'nats-nack-user', 'nack-user.nk').reveal());
@@ -270,7 +270,7 @@ describe('EventBusSecrets: overrides', () => {
 
   test('externalSecrets: remote layout keeps upstream names; the target gets the new ones', () => {
     const chart = Testing.chart();
-    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.externalSecrets({ storeName: 'v' }), overrides, createLeafConnections: true });
+    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.externalSecrets({ storeName: 'v' }), secretOverrides: overrides, createLeafConnections: true });
     const objects = synth(chart);
     const nack = objects.find((o) => o.metadata!.name === 'nack-nkey') as any;
     expect(nack.spec.target.name).toBe('nack-nkey');
@@ -280,7 +280,7 @@ describe('EventBusSecrets: overrides', () => {
 
   test('vaultStaticSecrets: renamed keys are templates, the rest is included by exact name', () => {
     const chart = Testing.chart();
-    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.vaultStaticSecrets(), overrides, createLeafConnections: true });
+    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.vaultStaticSecrets(), secretOverrides: overrides, createLeafConnections: true });
     const objects = synth(chart);
     const nack = objects.find((o) => o.metadata!.name === 'nack-nkey') as any;
     expect(nack.spec.path).toBe('dsx-event-bus/csc/nats-nack-user');
@@ -293,35 +293,35 @@ describe('EventBusSecrets: overrides', () => {
   });
 
   test('fails when an override names an unknown Secret', () => {
-    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), overrides: [{ secret: 'nats-leaf-cpc-1', name: 'x' }] }))
-      .toThrow(/test\/S: overrides: "nats-leaf-cpc-1" is not a Secret of CPC-1\. Allowed: nats-auth-signing, .*nats-leaf-csc\. Fix: use the upstream Secret name/);
+    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), secretOverrides: [{ secret: 'nats-leaf-cpc-1', name: 'x' }] }))
+      .toThrow(/test\/S: secretOverrides: "nats-leaf-cpc-1" is not a Secret of CPC-1\. Allowed: nats-auth-signing, .*nats-leaf-csc\. Fix: use the upstream Secret name/);
   });
 
   test('fails when an override names an mTLS Secret while mTLS is off', () => {
-    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), mtls: false, overrides: [{ secret: 'nats-mtls-leaf', name: 'x' }] }))
+    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), mtls: false, secretOverrides: [{ secret: 'nats-mtls-leaf', name: 'x' }] }))
       .toThrow(/Secret "nats-mtls-leaf" is not used because mtls is false/);
   });
 
   test('fails when an override renames a key the Secret does not carry', () => {
-    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), overrides: [{ secret: 'nats-auth-signing', keys: { seed: 'x' } }] }))
+    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), secretOverrides: [{ secret: 'nats-auth-signing', keys: { seed: 'x' } }] }))
       .toThrow(/Secret nats-auth-signing has no key "seed"\. Allowed: pubkey/);
   });
 
   test('fails when an override gives an invalid name or key', () => {
-    const make = (o: any) => () => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), overrides: [o] });
+    const make = (o: any) => () => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), secretOverrides: [o] });
     expect(make({ secret: 'nats-xkey', name: 'Bad_Name' })).toThrow(/new name of nats-xkey "Bad_Name" is not a valid Kubernetes object name/);
     expect(make({ secret: 'nats-xkey', keys: { pubkey: 'a/b' } })).toThrow(/Secret key "a\/b" is invalid/);
   });
 
   test('fails when two overrides collide', () => {
-    const make = (list: any[]) => () => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), overrides: list });
+    const make = (list: any[]) => () => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), secretOverrides: list });
     expect(make([{ secret: 'nats-xkey', name: 'a' }, { secret: 'nats-xkey', name: 'b' }])).toThrow(/Secret nats-xkey is overridden twice/);
     expect(make([{ secret: 'nats-xkey', name: 'nats-surveyor' }])).toThrow(/Secrets nats-xkey and nats-surveyor would both be named "nats-surveyor"/);
     expect(make([{ secret: 'nats-surveyor', keys: { seed: 'pubkey' } }])).toThrow(/Secret nats-surveyor would have the key "pubkey" twice/);
   });
 
   test('fails when the keys of nats-mtls-server-tls are renamed', () => {
-    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), overrides: [{ secret: 'nats-mtls-server-tls', keys: { 'tls.key': 'key' } }] }))
+    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), secretOverrides: [{ secret: 'nats-mtls-server-tls', keys: { 'tls.key': 'key' } }] }))
       .toThrow(/the keys of nats-mtls-server-tls cannot be renamed/);
   });
 
@@ -379,12 +379,12 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
 
   test('fails when PEM would go into the manifest of a non-inline delivery', () => {
     expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.vaultStaticSecrets(), mtlsServerTls: pem() }))
-      .toThrow(/mtlsServerTls from PEM would put the TLS private key into the manifest, but delivery vaultStaticSecrets keeps key material out of manifests/);
+      .toThrow(/mtlsServerTls: PEM files would put the TLS private key into the manifest, but delivery vaultStaticSecrets keeps key material out of manifests/);
   });
 
   test('fails when inline delivery has no value for the server certificate', () => {
     expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.inline(), keys }))
-      .toThrow(/mTLS is enabled and nats-mtls-server-tls is to come from the delivery strategy, but inline delivery has no value for it\. Fix: pass mtlsServerTls: .*or set mtls: false/);
+      .toThrow(/mTLS is enabled and nats-mtls-server-tls is to come from the delivery strategy, but inline delivery has no value for it\. Fix: set it to MtlsServerTls\.fromPemFiles.*or set mtls: false/);
   });
 
   test('fails when mtlsServerTls is set but mTLS is off', () => {
@@ -395,7 +395,7 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
 
 describe('EventBusSecrets: metadata', () => {
   test('namespace, labels, annotations and immutable reach every object and the operator-made Secrets', () => {
-    const extra = { namespace: 'dsx', labels: { team: 'bus' }, annotations: { 'example.com/owner': 'ops' }, immutable: true };
+    const extra = { namespace: 'dsx', labels: { team: 'bus' }, annotations: { 'example.com/owner': 'ops' }, immutableSecrets: true };
     const inline = synth(fleet({ keys, delivery: SecretsDelivery.inline, mtls: false, extra }).cpcCharts[0]);
     for (const m of inline as any[]) {
       expect(m.metadata).toMatchObject({ namespace: 'dsx', labels: { 'team': 'bus', 'app.kubernetes.io/part-of': 'dsx-event-bus' }, annotations: { 'example.com/owner': 'ops' } });
@@ -405,7 +405,7 @@ describe('EventBusSecrets: metadata', () => {
     for (const m of eso) {
       expect(m.spec.target).toMatchObject({ immutable: true, template: { metadata: { labels: { team: 'bus' }, annotations: { 'example.com/owner': 'ops' } } } });
     }
-    const { immutable: _, ...mutable } = extra;
+    const { immutableSecrets: _, ...mutable } = extra;
     const vso = synth(fleet({ delivery: () => SecretsDelivery.vaultStaticSecrets(), extra: mutable }).cpcCharts[0]) as any[];
     for (const m of vso) expect(m.spec.destination).toMatchObject({ labels: { team: 'bus' }, annotations: { 'example.com/owner': 'ops' } });
     expect(validateManifests([...inline, ...eso, ...vso])).toBeGreaterThan(0);
@@ -424,12 +424,12 @@ describe('EventBusSecrets: metadata', () => {
   });
 
   test('fails when immutable is asked of a delivery that cannot honour it', () => {
-    expect(make({ immutable: true })).toThrow(/immutable is true, but delivery existing creates no Secrets/);
-    expect(make({ immutable: true, delivery: SecretsDelivery.vaultStaticSecrets() })).toThrow(/delivery vaultStaticSecrets cannot create immutable Secrets/);
+    expect(make({ immutableSecrets: true })).toThrow(/immutableSecrets: it is true, but delivery existing creates no Secrets/);
+    expect(make({ immutableSecrets: true, delivery: SecretsDelivery.vaultStaticSecrets() })).toThrow(/delivery vaultStaticSecrets cannot create immutable Secrets/);
   });
 
   test('fails when inline delivery has no key store', () => {
-    expect(make({ delivery: SecretsDelivery.inline(), mtls: false })).toThrow(/S: inline delivery needs the key values, but keys is not set/);
+    expect(make({ delivery: SecretsDelivery.inline(), mtls: false })).toThrow(/S: keys: inline delivery needs the key values, but keys is not set/);
   });
 
   test('fails when cluster or delivery is missing', () => {

@@ -108,8 +108,8 @@ describe('MtlsServerTls with the library\'s certificates', () => {
       cluster: EventBusCluster.csc(),
       delivery: SecretsDelivery.existing(),
       mtlsServerTls: MtlsServerTls.fromTlsSecretSource(cert),
-      overrides: [{ secret: 'nats-mtls-server-tls', name: 'event-bus-mtls' }],
-    })).toThrow(/csc\/S: overrides: nats-mtls-server-tls cannot be renamed/);
+      secretOverrides: [{ secret: 'nats-mtls-server-tls', name: 'event-bus-mtls' }],
+    })).toThrow(/csc\/S: secretOverrides: nats-mtls-server-tls cannot be renamed/);
   });
 
   test('fails when the directory is empty', () => {

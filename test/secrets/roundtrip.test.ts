@@ -37,7 +37,7 @@ describe.each([
     delivery,
     mtls,
     extraAccounts: accounts,
-    extra: { overrides: o },
+    extra: { secretOverrides: o },
     // The server certificate is not NKey material and not exported: cert-manager makes it.
     mtlsServerTls: () => (mtls ? MtlsServerTls.fromTlsSecretSource({ tlsSecretName: 'nats-mtls-server-tls' }) : undefined),
   });

@@ -16,7 +16,7 @@ function secretsIn(chart: Chart): EventBusSecrets {
     namespace: 'dsx',
     mtls: false,
     createLeafConnections: true,
-    overrides: [{ secret: 'nats-nack-user', name: 'nack-credentials', keys: { 'nack-user.nk': 'nkey' } }],
+    secretOverrides: [{ secret: 'nats-nack-user', name: 'nack-credentials', keys: { 'nack-user.nk': 'nkey' } }],
   });
 }
 

@@ -942,7 +942,7 @@ export function defectsError(plan: Plan, where: string): Error {
 
 /** An error whose message ends with an indented list, one item per line. */
 export function withList(error: Error, items: readonly string[]): Error {
-  const list = `\n${items.map((d) => `  - ${d.replace(/\n/g, '\n    ')}`).join('\n')}`;
-  const cli = (error as EventBusError).cliMessage;
-  return new EventBusError(`${error.message}${list}`, cli === undefined ? undefined : `${cli}${list}`);
+  const d = (error as EventBusError).description;
+  if (d) return problem({ ...d, details: [...(d.details ?? []), ...items] });
+  return new EventBusError(`${error.message}\n${items.map((i) => `  - ${i.replace(/\n/g, '\n    ')}`).join('\n')}`);
 }
