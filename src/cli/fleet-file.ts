@@ -10,7 +10,7 @@ import { ServerCertificate } from '../certificates/server-certificate';
 import { MqttStreamsOptions } from '../charts/chart-values';
 import { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { ClusterCertificateOptions, ClusterGatewayOptions } from '../charts/options';
-import { problem, quote } from '../errors';
+import { EventBusError, problem, quote } from '../errors';
 import { GitOps } from '../gitops/gitops';
 import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
@@ -212,8 +212,10 @@ function gitOpsOf(g: GitOpsDoc, file: string): GitOps {
   try {
     return g.argocd ? GitOps.argoCd(g.argocd) : GitOps.flux(g.flux!);
   } catch (e) {
-    if (e instanceof Error) e.message = e.message.replace(/^GitOps\.(argoCd|flux): /, `${file}: gitops.${g.argocd ? 'argocd' : 'flux'}.`);
-    throw e;
+    // The factory reports its own prop path (`GitOps.flux`, `chart.version`); the file's is `gitops.flux.chart.version`.
+    const d = e instanceof EventBusError ? e.description : undefined;
+    if (!d || !/^GitOps\.(argoCd|flux)$/.test(d.where ?? '')) throw e;
+    throw problem({ ...d, where: file, field: `gitops.${g.argocd ? 'argocd' : 'flux'}${d.field === undefined ? '' : `.${d.field}`}` });
   }
 }
 
