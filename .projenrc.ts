@@ -14,6 +14,7 @@ const CRD_IMPORTS: Record<string, string> = {
   'eg-envoyproxies': 'envoy-gateway/gateway.envoyproxy.io_envoyproxies.yaml',
   'eso-externalsecrets': 'external-secrets/external-secrets.io_externalsecrets.yaml',
   'vso-vaultstaticsecrets': 'vault-secrets-operator/secrets.hashicorp.com_vaultstaticsecrets.yaml',
+  'ss-sealedsecrets': 'sealed-secrets/bitnami.com_sealedsecrets.yaml',
 };
 
 // Runtime dependencies are bundled: jsii requires it for non-jsii packages.
