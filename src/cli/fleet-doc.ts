@@ -21,7 +21,7 @@ import type { ICertificateIssuer, VaultIssuerProps } from '../certificates/issue
 import type { LeafTrust } from '../certificates/leaf-trust';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { IKeyStore } from '../keys/store';
-import type { ExternalSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
+import type { ExternalSecretsDeliveryOptions, SealedSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
 import type { MtlsServerTls } from '../secrets/mtls-server-tls';
 import type { ITlsSecretSource } from '../secrets/tls-secret';
 
@@ -115,8 +115,21 @@ export interface KeysDoc {
 
 /** A SecretsDelivery factory, by name, with its options. */
 export interface DeliveryType<K extends string> {
-  /** The SecretsDelivery factory: inline, existing, externalSecrets or vaultStaticSecrets. */
+  /** The SecretsDelivery factory: inline, existing, externalSecrets, vaultStaticSecrets or sealedSecrets. */
   readonly type: K;
+}
+
+/**
+ * What sealedSecrets reads from files: the certificates by cluster folder
+ * name, from one folder (give this, or certificates, not both).
+ */
+export interface SealedSecretsFileMembers {
+  /**
+   * Folder (relative to this file) holding each cluster's sealed-secrets
+   * controller certificate as <cluster>.pem (csc.pem, cpc-1.pem, ...), as
+   * kubeseal --fetch-cert writes it.
+   */
+  readonly certificatesDirectory?: string;
 }
 
 /**
@@ -128,6 +141,7 @@ export type DeliverySpec =
   | DeliveryType<'inline'>
   | (DeliveryType<'externalSecrets'> & ExternalSecretsDeliveryOptions)
   | (DeliveryType<'vaultStaticSecrets'> & VaultStaticSecretsDeliveryOptions)
+  | (DeliveryType<'sealedSecrets'> & Partial<SealedSecretsDeliveryOptions> & SealedSecretsFileMembers)
   | DeliveryType<'existing'>;
 /** `delivery` in the file's form. */
 export type DeliveryDoc = FileForm<DeliverySpec>;
