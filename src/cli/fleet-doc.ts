@@ -157,7 +157,7 @@ export interface FleetFileMembers<Cluster> {
   readonly clusters: Cluster[];
   /**
    * Output of dsx-event-bus certs: nats-mtls-server-tls of each cluster is
-   * read from <dir>/<cluster>/certs/nats-mtls-server-tls (inline delivery only).
+   * read from <dir>/<cluster>/certs/nats-mtls-server-tls (inline and sealedSecrets delivery only).
    */
   readonly mtlsCertsDirectory?: string;
 }

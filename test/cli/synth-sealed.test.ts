@@ -85,6 +85,20 @@ describe('dsx-event-bus synth with delivery.type sealedSecrets', () => {
     expect(again.stdout).toMatch(/\(unchanged: nothing written\)/);
   });
 
+  test('the fleet file of docs/secrets.md synthesizes as printed, sealing for each cluster', async () => {
+    const page = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'secrets.md'), 'utf8');
+    const example = /The same in a fleet file[\s\S]*?```yaml\n([\s\S]*?)```/.exec(page)![1];
+    fs.renameSync(path.join(dir, 'certs'), path.join(dir, 'sealing-certs'));
+    fs.writeFileSync(path.join(dir, 'fleet.yaml'), example);
+    const r = await cli('synth', '-c', path.join(dir, 'fleet.yaml'), '--generate-missing', '-o', path.join(dir, 'out'));
+    expect(r.code).toBe(0);
+    for (const cluster of ['csc', 'cpc-1']) {
+      const sealed = [...manifests(path.join(dir, 'out'), cluster).values()].filter((o) => o.kind === 'SealedSecret');
+      expect(sealed.length).toBeGreaterThan(8);
+      for (const s of sealed) expect(() => unseal(keys[cluster], s)).not.toThrow();
+    }
+  });
+
   test('fails when a cluster has no certificate in the folder, naming the file to add', async () => {
     fs.rmSync(path.join(dir, 'certs', 'cpc-1.pem'));
     fs.writeFileSync(path.join(dir, 'fleet.yaml'), fleetYaml('{ type: sealedSecrets, certificatesDirectory: certs }'));
