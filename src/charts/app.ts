@@ -7,7 +7,9 @@ import { EventBusClusterChart } from './cluster-chart';
 import { manifestYaml } from './manifest-yaml';
 import { EventBusError, problem } from '../errors';
 import { NAME_MAX, OutputCluster, OutputFile, OutputResult, readPreviousOutput, writeOutputSync } from '../files/output-tree';
-import { PreviousSealedSecret, PreviousSealedSecrets, previousFromManifest, providePreviousSealedSecrets } from '../secrets/sealed';
+import {
+  PreviousSealedSecret, PreviousSealedSecrets, previousFromManifest, previousFromManifestText, providePreviousSealedSecrets,
+} from '../secrets/sealed';
 
 /** File name of each cluster's Helm values. */
 export const VALUES_FILE = 'values.event-bus.yaml';
@@ -160,13 +162,14 @@ function previousSealedSecretsIn(outdir: string): PreviousSealedSecrets {
   const found = new Map<string, PreviousSealedSecret>();
   const files = readPreviousOutput(outdir, (_cluster, rel) => rel.startsWith('manifests/SealedSecret.') && rel.endsWith('.k8s.yaml'));
   for (const f of files) {
-    let obj: unknown;
-    try {
-      obj = YAML.parse(f.content);
-    } catch {
-      continue; // not ours to keep: sealed again
+    let p = previousFromManifestText(f.content);
+    if (!p) {
+      try {
+        p = previousFromManifest(YAML.parse(f.content));
+      } catch {
+        continue; // not ours to keep: sealed again
+      }
     }
-    const p = previousFromManifest(obj);
     if (p) found.set(`${f.cluster}\0${p.namespace}\0${p.name}`, p.previous);
   }
   return (cluster, namespace, name) => found.get(`${cluster}\0${namespace}\0${name}`);

@@ -180,12 +180,17 @@ export function readPreviousOutput(root: string, select: (cluster: string, rel: 
     return []; // the write reports a corrupt record itself
   }
   const out: PreviousOutputFile[] = [];
+  // Only through real folders: a symlinked one is not followed (the write refuses it).
+  const realDir = (p: string) => lstatOrUndefined(p)?.isDirectory() === true;
   for (const [cluster, files] of Object.entries(record?.clusters ?? {})) {
     for (const [rel, hash] of Object.entries(files)) {
       if (!select(cluster, rel)) continue;
+      const parts = rel.split('/');
+      const folders = [path.join(root, cluster), ...parts.slice(0, -1).map((_, i) => path.join(root, cluster, ...parts.slice(0, i + 1)))];
+      if (!folders.every(realDir)) continue;
       let content: string | undefined;
       try {
-        content = readRegularFile(path.join(root, cluster, ...rel.split('/')));
+        content = readRegularFile(path.join(root, cluster, ...parts));
       } catch {
         continue;
       }

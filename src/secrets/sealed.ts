@@ -195,3 +195,34 @@ export function previousFromManifest(obj: any): { namespace: string; name: strin
   if (!Object.values(data).every((v) => typeof v === 'string')) return undefined;
   return { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name, previous: { digest, encryptedData: { ...data } } };
 }
+
+/** A key or name the manifest writer leaves unquoted, and strict base64. */
+const PLAIN_KEY = /^[A-Za-z][-._A-Za-z0-9]*$/;
+const PLAIN_WORDS = /^(?:y|n|yes|no|true|false|on|off|null)$/i;
+const BASE64 = /^[A-Za-z/][A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The previous SealedSecret of a manifest file as this library's manifest
+ * writer lays it out (2-space indents, plain scalars), read without a YAML
+ * parser: a rerun of a large fleet reads thousands of them. `undefined` when
+ * the text is not in exactly that shape: the caller then parses it.
+ */
+export function previousFromManifestText(text: string): { namespace: string; name: string; previous: PreviousSealedSecret } | undefined {
+  if (!text.startsWith('apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n')) return undefined;
+  const digest = /^ {4}cdk8s-dsx-event-bus\/sealed-digest: (v1:[A-Za-z0-9_-]+)$/m.exec(text)?.[1];
+  const name = /^ {2}name: (.+)$/m.exec(text)?.[1];
+  const namespace = /^ {2}namespace: (.+)$/m.exec(text)?.[1] ?? '';
+  if (!digest || !name || !/^[a-z0-9][-a-z0-9.]*$/.test(name) || (namespace !== '' && !/^[a-z0-9][-a-z0-9]*$/.test(namespace))) return undefined;
+  if (/^[0-9]/.test(name) || /^[0-9]/.test(namespace)) return undefined; // the writer quotes these
+  const start = text.indexOf('\nspec:\n  encryptedData:\n');
+  if (start < 0) return undefined;
+  const encryptedData: Record<string, string> = {};
+  for (const line of text.slice(start + '\nspec:\n  encryptedData:\n'.length).split('\n')) {
+    if (!line.startsWith('    ')) break;
+    const m = /^ {4}([^ :]+): ([^ ]+)$/.exec(line);
+    if (!m || !PLAIN_KEY.test(m[1]) || PLAIN_WORDS.test(m[1]) || !BASE64.test(m[2])) return undefined;
+    encryptedData[m[1]] = m[2];
+  }
+  if (Object.keys(encryptedData).length === 0) return undefined;
+  return { namespace, name, previous: { digest, encryptedData } };
+}
