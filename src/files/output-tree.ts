@@ -181,7 +181,12 @@ export function readPreviousOutput(root: string, select: (cluster: string, rel: 
   }
   const out: PreviousOutputFile[] = [];
   // Only through real folders: a symlinked one is not followed (the write refuses it).
-  const realDir = (p: string) => lstatOrUndefined(p)?.isDirectory() === true;
+  const dirs = new Map<string, boolean>();
+  const realDir = (p: string) => {
+    let real = dirs.get(p);
+    if (real === undefined) dirs.set(p, real = lstatOrUndefined(p)?.isDirectory() === true);
+    return real;
+  };
   for (const [cluster, files] of Object.entries(record?.clusters ?? {})) {
     for (const [rel, hash] of Object.entries(files)) {
       if (!select(cluster, rel)) continue;
