@@ -151,8 +151,10 @@ async function fleetUnderTest(name: string, build: (app: App) => EventBusFleet, 
       deployerProvidesSecrets: chart.secrets.delivery.kind === 'existing',
       remote,
       remotePrefix: prefix,
-      unseal: (o: Record<string, any>) => Object.fromEntries(Object.entries(unseal(sealingKeys()[chart.cluster.directory], o).data as Record<string, string>)
-        .map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+      unseal: (o: Record<string, any>) => {
+        const data = unseal(sealingKeys()[chart.cluster.directory], o).data as Record<string, string>;
+        return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+      },
     };
   }));
 }
