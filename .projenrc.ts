@@ -21,6 +21,7 @@ const CRD_IMPORTS: Record<string, string> = {
   'flux-ocirepositories': 'flux/source.toolkit.fluxcd.io_ocirepositories.yaml',
   'flux-kustomizations': 'flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml',
   'flux-helmreleases': 'flux/helm.toolkit.fluxcd.io_helmreleases.yaml',
+  'ss-sealedsecrets': 'sealed-secrets/bitnami.com_sealedsecrets.yaml',
 };
 
 // Bindings generated from a pruned copy of the pinned CRD (scripts/prune-crd.mjs):

@@ -212,17 +212,21 @@ export class CaIssuer extends Construct implements ICertificateIssuer {
     props: CaIssuerProps, namespace: string | undefined, labels: Record<string, string>, annotations: Record<string, string>, where: string,
   ): void {
     const kind = props.delivery?.kind;
-    if (kind === SecretsDeliveryKind.INLINE && !props.ca.hasPrivateKey) {
+    if (props.delivery?._needsValues && !props.ca.hasPrivateKey) {
       throw problem({
         where,
-        problem: 'the CA has no private key, and inline delivery has no other source for the CA Secret',
+        problem: `the CA has no private key, and ${kind} delivery has no other source for the CA Secret`,
         fix: 'pass the CA key (CertificateAuthority.fromPemFiles(certFile, keyFile)), or deliver the CA Secret with externalSecrets()/vaultStaticSecrets()/existing()',
       });
     }
     if ((kind === SecretsDeliveryKind.EXTERNAL_SECRETS || kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS) && !props.cluster) {
       throw problem({ where, problem: `delivery ${kind} reads <prefix>/<cluster>/<secret>, but no cluster is given`, fix: 'pass cluster (EventBusCluster.csc() or .cpc(id))' });
     }
-    // Only inline() uses the values: with every other strategy the CA key stays out of the output.
+    if (kind === SecretsDeliveryKind.SEALED_SECRETS) {
+      if (!props.cluster) throw problem({ where, problem: 'delivery sealedSecrets seals for one cluster\'s controller, but no cluster is given', fix: 'pass cluster (EventBusCluster.csc() or .cpc(id))' });
+      props.delivery._checkCluster(props.cluster, namespace, where);
+    }
+    // Only inline() and sealedSecrets() use the values (in clear or sealed): with every other strategy the CA key stays out of the output.
     props.delivery._emit(this, {
       id: 'CaSecret',
       name: this.caSecretName,

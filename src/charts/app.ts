@@ -4,13 +4,17 @@ import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import * as YAML from 'yaml';
 import { EventBusClusterChart } from './cluster-chart';
 import { manifestYaml } from './manifest-yaml';
 import { EventBusError, problem } from '../errors';
 import { PUBLIC_DIR_MODE, PUBLIC_FILE_MODE, SECRET_DIR_MODE, SECRET_FILE_MODE, writeNewFile } from '../files/atomic-write';
-import { NAME_MAX, OutputCluster, OutputFile, OutputResult, writeOutputSync } from '../files/output-tree';
+import { NAME_MAX, OutputCluster, OutputFile, OutputResult, readPreviousOutput, writeOutputSync } from '../files/output-tree';
 import { checkOutputRoot, mkdirOwn, mkdirpOwn } from '../files/safe-fs';
 import { GitOpsClusterSummary, GitOpsFile, GitOpsWiring } from '../gitops/wiring';
+import {
+  PreviousSealedSecret, PreviousSealedSecrets, previousFromManifest, previousFromManifestText, providePreviousSealedSecrets,
+} from '../secrets/sealed';
 
 /** File name of each cluster's Helm values. */
 export const VALUES_FILE = 'values.event-bus.yaml';
@@ -218,7 +222,17 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
   const summaries: GitOpsClusterSummary[] = [];
   const gitopsFiles: GitOpsFile[] = [];
   let gitopsCount = 0;
+  const sealing = [...objects.values()].some((list) => list.some((o) => o.kind === 'SealedSecret'));
   function* clusters(): Generator<OutputCluster> {
+    // SealedSecrets keep the ciphertext of the earlier output while what they seal is unchanged.
+    const forget = sealing ? providePreviousSealedSecrets(scope.node.root, previousSealedSecretsIn(outdir)) : undefined;
+    try {
+      yield* render();
+    } finally {
+      forget?.();
+    }
+  }
+  function* render(): Generator<OutputCluster> {
     for (const [chart, apiObjects] of objects) {
       const cc = chart as EventBusClusterChart;
       const names = new Set<string>();
@@ -269,6 +283,24 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
       notices: r.notices,
     }),
   };
+}
+
+/** The SealedSecrets an earlier synth wrote to `outdir` (and that are unchanged since). */
+function previousSealedSecretsIn(outdir: string): PreviousSealedSecrets {
+  const found = new Map<string, PreviousSealedSecret>();
+  const files = readPreviousOutput(outdir, (_cluster, rel) => rel.startsWith('manifests/SealedSecret.') && rel.endsWith('.k8s.yaml'));
+  for (const f of files) {
+    let p = previousFromManifestText(f.content);
+    if (!p) {
+      try {
+        p = previousFromManifest(YAML.parse(f.content));
+      } catch {
+        continue; // not ours to keep: sealed again
+      }
+    }
+    if (p) found.set(`${f.cluster}\0${p.namespace}\0${p.name}`, p.previous);
+  }
+  return (cluster, namespace, name) => found.get(`${cluster}\0${namespace}\0${name}`);
 }
 
 /**

@@ -22,7 +22,7 @@ import type { LeafTrust } from '../certificates/leaf-trust';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { ArgoCdGitOpsOptions, FluxGitOpsOptions, GitOps } from '../gitops/gitops';
 import type { IKeyStore } from '../keys/store';
-import type { ExternalSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
+import type { ExternalSecretsDeliveryOptions, SealedSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
 import type { MtlsServerTls } from '../secrets/mtls-server-tls';
 import type { ITlsSecretSource } from '../secrets/tls-secret';
 
@@ -130,8 +130,21 @@ export interface KeysDoc {
 
 /** A SecretsDelivery factory, by name, with its options. */
 export interface DeliveryType<K extends string> {
-  /** The SecretsDelivery factory: inline, existing, externalSecrets or vaultStaticSecrets. */
+  /** The SecretsDelivery factory: inline, existing, externalSecrets, vaultStaticSecrets or sealedSecrets. */
   readonly type: K;
+}
+
+/**
+ * What sealedSecrets reads from files: the certificates by cluster folder
+ * name, from one folder (give this, or certificates, not both).
+ */
+export interface SealedSecretsFileMembers {
+  /**
+   * Folder (relative to this file) holding each cluster's sealed-secrets
+   * controller certificate as <cluster>.pem (csc.pem, cpc-1.pem, ...), as
+   * kubeseal --fetch-cert writes it.
+   */
+  readonly certificatesDirectory?: string;
 }
 
 /**
@@ -143,6 +156,7 @@ export type DeliverySpec =
   | DeliveryType<'inline'>
   | (DeliveryType<'externalSecrets'> & ExternalSecretsDeliveryOptions)
   | (DeliveryType<'vaultStaticSecrets'> & VaultStaticSecretsDeliveryOptions)
+  | (DeliveryType<'sealedSecrets'> & Partial<SealedSecretsDeliveryOptions> & SealedSecretsFileMembers)
   | DeliveryType<'existing'>;
 /** `delivery` in the file's form. */
 export type DeliveryDoc = FileForm<DeliverySpec>;
@@ -158,7 +172,7 @@ export interface FleetFileMembers<Cluster> {
   readonly clusters: Cluster[];
   /**
    * Output of dsx-event-bus certs: nats-mtls-server-tls of each cluster is
-   * read from <dir>/<cluster>/certs/nats-mtls-server-tls (inline delivery only).
+   * read from <dir>/<cluster>/certs/nats-mtls-server-tls (inline and sealedSecrets delivery only).
    */
   readonly mtlsCertsDirectory?: string;
 }

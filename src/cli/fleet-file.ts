@@ -16,7 +16,7 @@ import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { cpcCluster } from '../keys/layout';
 import { IKeyStore } from '../keys/store';
-import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
+import { SecretsDelivery } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 import { DeterministicKeyStore } from '../testing';
 
@@ -118,7 +118,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   const { id: _id, cscEndpoint: _e, cscTrust: _t, ...cscOptions } = memberOf(cscDoc);
   const cpcs = doc.clusters.filter((c) => c.type === 'cpc').map(memberOf);
 
-  const delivery = deliveryOf(doc.delivery, file);
+  const delivery = deliveryOf(doc.delivery, baseDir, file);
   const {
     $schema: _schema, clusters: _clusters, mtlsCertsDirectory, keys: _keys, delivery: _delivery,
     certificates, gateway, mqttStreams, cscTrust, gitops, ...same
@@ -192,7 +192,7 @@ function duration(text: DurationText | undefined, where: string): Duration | und
   return Duration.millis(ms);
 }
 
-function deliveryOf(d: DeliveryDoc, file: string): SecretsDelivery {
+function deliveryOf(d: DeliveryDoc, baseDir: string, file: string): SecretsDelivery {
   switch (d.type) {
     case 'inline': return SecretsDelivery.inline();
     case 'existing': return SecretsDelivery.existing();
@@ -203,6 +203,19 @@ function deliveryOf(d: DeliveryDoc, file: string): SecretsDelivery {
     case 'vaultStaticSecrets': {
       const { type: _t, refreshAfter, ...options } = d;
       return SecretsDelivery.vaultStaticSecrets({ ...options, refreshAfter: duration(refreshAfter, `${file}: delivery.refreshAfter`) });
+    }
+    case 'sealedSecrets': {
+      const { type: _t, certificatesDirectory, certificates, scope } = d;
+      const where = `${file}: delivery`;
+      if ((certificatesDirectory === undefined) === (certificates === undefined)) {
+        throw problem({
+          where,
+          problem: certificates === undefined ? 'sealedSecrets names no certificates' : 'sealedSecrets sets both certificates and certificatesDirectory',
+          allowed: 'certificatesDirectory (a folder of <cluster>.pem files) or certificates (<cluster>: <PEM>)',
+          fix: 'write each cluster\'s certificate with kubeseal --fetch-cert > <folder>/<cluster>.pem and set certificatesDirectory: <folder>',
+        });
+      }
+      return SecretsDelivery.sealedSecrets({ certificates: certificates ?? sealingCertificates(path.resolve(baseDir, certificatesDirectory!), `${where}.certificatesDirectory`), scope });
     }
   }
 }
@@ -217,6 +230,25 @@ function gitOpsOf(g: GitOpsDoc, file: string): GitOps {
     if (!d || !/^GitOps\.(argoCd|flux)$/.test(d.where ?? '')) throw e;
     throw problem({ ...d, where: file, field: `gitops.${g.argocd ? 'argocd' : 'flux'}${d.field === undefined ? '' : `.${d.field}`}` });
   }
+}
+
+/** `<cluster>.pem` of a folder, by cluster folder name; other files are not read. */
+function sealingCertificates(dir: string, where: string): { [cluster: string]: string } {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (e) {
+    throw problem({ where, problem: `${quote(dir)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'check the path (relative to the fleet file)' });
+  }
+  const out: { [cluster: string]: string } = {};
+  for (const name of names.sort()) {
+    const m = /^(csc|cpc-[a-z0-9]+)\.pem$/.exec(name);
+    if (m) out[m[1]] = readText(path.join(dir, name), where);
+  }
+  if (Object.keys(out).length === 0) {
+    throw problem({ where, problem: `${quote(dir)} holds no <cluster>.pem file`, allowed: 'csc.pem, cpc-<id>.pem', fix: 'kubeseal --fetch-cert > <folder>/csc.pem (and one per CPC, against each cluster)' });
+  }
+  return out;
 }
 
 /** `cscTrust` of the fleet file: exactly one source; a PEM file relative to the fleet file. */
@@ -264,7 +296,8 @@ function caOf(
     const pem = ca.certFile ? readText(path.resolve(baseDir, ca.certFile), `${where}.certFile`) : undefined;
     return CertificateAuthority.fromExistingSecret(ca.secretName, pem);
   }
-  const inline = delivery.kind === SecretsDeliveryKind.INLINE;
+  // inline and sealedSecrets carry the CA Secret's values (in clear or sealed).
+  const inline = delivery._needsValues;
   let certFile: string;
   let keyFile: string | undefined;
   if (ca.certFile) {
@@ -283,7 +316,7 @@ function caOf(
     }
   }
   if (inline && !keyFile) {
-    throw problem({ where, problem: 'inline delivery puts the CA Secret into the manifests, but no keyFile is given', fix: 'add keyFile, or use another delivery (the CA Secret then comes from its store)' });
+    throw problem({ where, problem: `${delivery.kind} delivery puts the CA Secret into the manifests, but no keyFile is given`, fix: 'add keyFile, or use another delivery (the CA Secret then comes from its store)' });
   }
   return CertificateAuthority.fromPemFiles(certFile, inline ? keyFile : undefined);
 }

@@ -158,6 +158,53 @@ function walk(dir: string, rel = ''): Array<{ rel: string; st: fs.Stats }> {
   return out;
 }
 
+/** One file an earlier synth wrote, as it still is. */
+export interface PreviousOutputFile {
+  readonly cluster: string;
+  readonly path: string;
+  readonly content: string;
+}
+
+/**
+ * The files of the output at `root` that synth recorded and that still hold
+ * what it wrote (same sha256), among those `select` picks; read without the
+ * lock and without following symlinks. A file missing, changed since, or
+ * not a regular file is left out: callers use these only to keep what an
+ * earlier run produced, so leaving one out costs a new value, never a wrong one.
+ */
+export function readPreviousOutput(root: string, select: (cluster: string, rel: string) => boolean): PreviousOutputFile[] {
+  let record: RecordData | undefined;
+  try {
+    record = readRecord(root);
+  } catch {
+    return []; // the write reports a corrupt record itself
+  }
+  const out: PreviousOutputFile[] = [];
+  // Only through real folders: a symlinked one is not followed (the write refuses it).
+  const dirs = new Map<string, boolean>();
+  const realDir = (p: string) => {
+    let real = dirs.get(p);
+    if (real === undefined) dirs.set(p, real = lstatOrUndefined(p)?.isDirectory() === true);
+    return real;
+  };
+  for (const [cluster, files] of Object.entries(record?.clusters ?? {})) {
+    for (const [rel, hash] of Object.entries(files)) {
+      if (!select(cluster, rel)) continue;
+      const parts = rel.split('/');
+      const folders = [path.join(root, cluster), ...parts.slice(0, -1).map((_, i) => path.join(root, cluster, ...parts.slice(0, i + 1)))];
+      if (!folders.every(realDir)) continue;
+      let content: string | undefined;
+      try {
+        content = readRegularFile(path.join(root, cluster, ...parts));
+      } catch {
+        continue;
+      }
+      if (content !== undefined && sha256(content) === hash) out.push({ cluster, path: rel, content });
+    }
+  }
+  return out;
+}
+
 /** A step of a run: 'stage' steps may be interrupted; 'swap' steps run to the end. */
 export type Phase = 'stage' | 'swap';
 

@@ -2,11 +2,17 @@ import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { EventBusCluster } from './cluster';
 import { DEFAULT_REMOTE_PREFIX, remotePath } from './inventory';
+import {
+  parseSealingCertificate, previousSealedSecrets, SCOPE_ANNOTATIONS, SEALED_DIGEST_ANNOTATION, sealedDigest,
+  SealingCertificate, sealingLabel, SealingScope, sealValue,
+} from './sealed';
 import { validateObjectName, validateRemotePath } from './validate';
 import { problem, quote } from '../errors';
 import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
+import type * as ss from '../imports/ss-sealedsecrets-bitnami.com';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';
 import { validateGoDurationBound } from '../k8s/names';
+import { CSC, cpcCluster, validateCpcId } from '../keys/layout';
 import { standardLabels } from '../labels';
 
 /** How the Secrets reach the cluster (library-internal: not exported from the package). */
@@ -17,6 +23,8 @@ export enum SecretsDeliveryKind {
   EXTERNAL_SECRETS = 'externalSecrets',
   /** Vault Secrets Operator `VaultStaticSecret` objects. */
   VAULT_STATIC_SECRETS = 'vaultStaticSecrets',
+  /** bitnami-labs sealed-secrets `SealedSecret` objects, sealed for each cluster's controller. */
+  SEALED_SECRETS = 'sealedSecrets',
   /** Nothing: the Secrets are provisioned by something else. */
   EXISTING = 'existing',
 }
@@ -85,6 +93,25 @@ export interface VaultStaticSecretsDeliveryOptions extends RemoteSecretsOptions 
   readonly refreshAfter?: Duration;
 }
 
+/** Options of {@link SecretsDelivery.sealedSecrets}. */
+export interface SealedSecretsDeliveryOptions {
+  /**
+   * The public certificate of each cluster's sealed-secrets controller (PEM,
+   * as `kubeseal --fetch-cert` writes it), by cluster folder: `csc`,
+   * `cpc-<id>` (the names of the output folders and of the key store's
+   * folders). Each cluster runs its own controller with its own key, so
+   * every cluster this delivery is used for needs its own entry.
+   */
+  readonly certificates: { [cluster: string]: string };
+
+  /**
+   * Where the SealedSecrets may be unsealed: bound to their namespace and
+   * name (strict), to their namespace, or anywhere in the cluster.
+   * @default SealingScope.STRICT
+   */
+  readonly scope?: SealingScope;
+}
+
 /** The key inline Secrets are annotated with, so a reviewer sees the manifest holds key material. */
 const KEY_MATERIAL_ANNOTATION = 'cdk8s-dsx-event-bus/inline-key-material';
 
@@ -108,6 +135,11 @@ export interface DeliveredSecret {
   readonly material: 'seeds' | 'public-keys' | 'tls-private-key';
   /** Inline only: values by default key. Called once, at synthesis (never in a constructor). */
   readonly values?: () => Map<string, Buffer>;
+}
+
+interface SealingOptions {
+  readonly certificates: ReadonlyMap<string, SealingCertificate>;
+  readonly scope: SealingScope;
 }
 
 interface RemoteOptions {
@@ -196,24 +228,108 @@ export class SecretsDelivery {
   }
 
   /**
+   * One bitnami-labs sealed-secrets `SealedSecret` per Secret, each value
+   * sealed for the cluster's own controller (RSA-OAEP/SHA-256 of a one-time
+   * AES-256-GCM key, as `kubeseal` seals), so the whole fleet can be
+   * committed to git without a secrets backend: a SealedSecret holds no
+   * plaintext, and only the controller of its cluster can unseal it. Needs
+   * the key values (`keys`), like `inline()`.
+   *
+   * The ciphertext stays the same while a Secret's values and its cluster's
+   * certificate are unchanged, when the earlier output is known:
+   * `EventBusApp.synth()`, `EventBusFleet.synth(outdir)` and
+   * `dsx-event-bus synth -o` keep each SealedSecret of the output folder
+   * whose digest annotation (`cdk8s-dsx-event-bus/sealed-digest`) still
+   * matches.
+   */
+  public static sealedSecrets(options: SealedSecretsDeliveryOptions): SecretsDelivery {
+    const where = 'SecretsDelivery.sealedSecrets';
+    const given = options?.certificates;
+    if (!given || typeof given !== 'object' || Object.keys(given).length === 0) {
+      throw problem({
+        where,
+        problem: 'certificates is missing or empty',
+        fix: 'pass each cluster\'s controller certificate by cluster folder, e.g. { certificates: { csc: cscPem, "cpc-1": cpc1Pem } } (kubeseal --fetch-cert writes it)',
+      });
+    }
+    const certificates = new Map<string, SealingCertificate>();
+    for (const [cluster, pem] of Object.entries(given)) {
+      validateClusterFolder(cluster, where);
+      certificates.set(cluster, parseSealingCertificate(pem, where, `the certificate of ${cluster}`));
+    }
+    const scope = options.scope ?? SealingScope.STRICT;
+    if (!Object.values(SealingScope).includes(scope)) {
+      throw problem({ where, problem: `scope ${quote(scope)} is unknown`, allowed: Object.values(SealingScope).join(', ') });
+    }
+    return new SecretsDelivery(SecretsDeliveryKind.SEALED_SECRETS, undefined, { certificates, scope });
+  }
+
+  /**
    * Emit nothing: the Secrets are provisioned elsewhere (e.g. `kubectl create
-   * secret` from the export, sealed-secrets, a Vault Agent). Their names and
+   * secret` from the export, a Vault Agent). Their names and
    * keys still flow into the Helm values.
    */
   public static existing(): SecretsDelivery {
     return new SecretsDelivery(SecretsDeliveryKind.EXISTING);
   }
 
-  /** Which strategy this is: `inline`, `externalSecrets`, `vaultStaticSecrets` or `existing`. */
+  /** Which strategy this is: `inline`, `externalSecrets`, `vaultStaticSecrets`, `sealedSecrets` or `existing`. */
   public readonly kind: string;
   /** The remote-path prefix (external-secrets and Vault only). */
   public readonly prefix?: string;
+  /** The sealing scope (sealedSecrets only). */
+  public readonly scope?: SealingScope;
   private readonly remote?: RemoteOptions;
+  private readonly sealing?: SealingOptions;
 
-  private constructor(kind: SecretsDeliveryKind, remote?: RemoteOptions) {
+  private constructor(kind: SecretsDeliveryKind, remote?: RemoteOptions, sealing?: SealingOptions) {
     this.kind = kind;
     this.remote = remote;
     this.prefix = remote?.prefix;
+    this.sealing = sealing;
+    this.scope = sealing?.scope;
+  }
+
+  /**
+   * Whether the strategy needs the key values at synthesis (inline and
+   * sealedSecrets): their objects carry the values, in clear or sealed.
+   * @internal
+   */
+  public get _needsValues(): boolean {
+    return this.kind === SecretsDeliveryKind.INLINE || this.kind === SecretsDeliveryKind.SEALED_SECRETS;
+  }
+
+  /**
+   * The cluster folders this strategy has a sealing certificate for (empty
+   * for the other strategies).
+   * @internal
+   */
+  public get _sealedClusters(): string[] {
+    return [...(this.sealing?.certificates.keys() ?? [])];
+  }
+
+  /**
+   * Checks, where a cluster and this strategy meet, that the strategy can
+   * deliver that cluster's Secrets into `namespace`. `where` names the caller.
+   * @internal
+   */
+  public _checkCluster(cluster: EventBusCluster, namespace: string | undefined, where: string): void {
+    if (!this.sealing) return;
+    if (!this.sealing.certificates.has(cluster.directory)) {
+      throw problem({
+        where,
+        problem: `sealedSecrets delivery has no certificate for ${cluster.directory} (it has ${this._sealedClusters.join(', ')})`,
+        allowed: 'one certificate per cluster: each cluster\'s sealed-secrets controller unseals with its own key',
+        fix: `give the sealedSecrets delivery a certificate for ${cluster.directory} (the PEM that kubeseal --fetch-cert prints against that cluster): certificates[${quote(cluster.directory)}], or ${cluster.directory}.pem in a fleet file's delivery.certificatesDirectory`,
+      });
+    }
+    if (namespace === undefined && this.sealing.scope !== SealingScope.CLUSTER_WIDE) {
+      throw problem({
+        where,
+        problem: `sealing with scope ${this.sealing.scope} binds each value to its namespace, but no namespace is set`,
+        fix: 'set namespace (the chart\'s release namespace), or use scope: SealingScope.CLUSTER_WIDE',
+      });
+    }
   }
 
   /**
@@ -240,6 +356,7 @@ export class SecretsDelivery {
       case SecretsDeliveryKind.INLINE: return [this.emitInline(scope, secret)];
       case SecretsDeliveryKind.EXTERNAL_SECRETS: return [this.emitExternalSecret(scope, secret)];
       case SecretsDeliveryKind.VAULT_STATIC_SECRETS: return [this.emitVaultStaticSecret(scope, secret)];
+      case SecretsDeliveryKind.SEALED_SECRETS: return [this.emitSealedSecret(scope, secret)];
       default: return [];
     }
   }
@@ -265,6 +382,55 @@ export class SecretsDelivery {
       type: 'Opaque',
       ...(s.immutable ? { immutable: true } : {}),
       data: Lazy.any({ produce }),
+    });
+  }
+
+  private emitSealedSecret(scope: Construct, s: DeliveredSecret): ApiObject {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const m: typeof ss = require('../imports/ss-sealedsecrets-bitnami.com');
+    const o = this.sealing!;
+    const cluster = s.cluster.directory;
+    const cert = o.certificates.get(cluster);
+    if (!cert || !s.values) {
+      throw problem({ where: scope.node.path, problem: `the Secret ${s.name} of ${cluster} cannot be sealed (${cert ? 'no values' : 'no certificate'})`, fix: 'report this: the constructs check both before they emit' });
+    }
+    const namespace = s.namespace ?? '';
+    const label = sealingLabel(o.scope, namespace, s.name);
+    const scopeAnnotations = SCOPE_ANNOTATIONS[o.scope];
+    // Read and sealed once, at synthesis; an earlier output's ciphertext is
+    // kept while its digest (values, keys, label, certificate) still matches.
+    let sealed: { digest: string; encryptedData: Record<string, string> } | undefined;
+    const produce = () => {
+      if (!sealed) {
+        const values = s.values!();
+        const entries = s.keys.map((k): [string, Buffer] => [k.key, values.get(k.defaultKey)!]);
+        const digest = sealedDigest(cert, label, entries);
+        const previous = previousSealedSecrets(scope)?.(cluster, namespace, s.name);
+        const keep = previous?.digest === digest && sameKeys(previous.encryptedData, entries);
+        sealed = {
+          digest,
+          encryptedData: keep ? { ...previous!.encryptedData } : Object.fromEntries(entries.map(([k, v]) => [k, sealValue(cert, v, label)])),
+        };
+      }
+      return sealed;
+    };
+    const metadata = { name: s.name, namespace: s.namespace, labels: s.labels, annotations: { ...s.annotations, ...scopeAnnotations } };
+    return new m.SealedSecret(scope, s.id, {
+      metadata: {
+        ...metadata,
+        // (cdk8s copies the annotations map, so the lazy value is one entry of it.)
+        annotations: { ...metadata.annotations, [SEALED_DIGEST_ANNOTATION]: Lazy.any({ produce: () => produce().digest }) as any },
+      },
+      spec: {
+        encryptedData: Lazy.any({ produce: () => produce().encryptedData }) as any,
+        template: {
+          // The controller creates the Secret from this template: the same
+          // metadata, type and immutability an inline Secret would have.
+          metadata,
+          type: 'Opaque',
+          immutable: s.immutable ? true : undefined,
+        },
+      },
     });
   }
 
@@ -329,4 +495,26 @@ export class SecretsDelivery {
       },
     });
   }
+}
+
+/** Whether an earlier SealedSecret has exactly the keys of this one. */
+function sameKeys(data: Readonly<Record<string, string>>, entries: ReadonlyArray<readonly [string, Buffer]>): boolean {
+  const keys = Object.keys(data);
+  return keys.length === entries.length && entries.every(([k]) => Object.prototype.hasOwnProperty.call(data, k));
+}
+
+/** A key of `certificates`: a cluster folder, `csc` or `cpc-<id>`. */
+function validateClusterFolder(cluster: string, where: string): void {
+  const id = cluster.startsWith('cpc-') ? cluster.slice(4) : undefined;
+  if (cluster === CSC) return;
+  if (id !== undefined) {
+    validateCpcId(id, `${where}: certificates[${quote(cluster)}]`);
+    if (cpcCluster(id) === cluster) return;
+  }
+  throw problem({
+    where,
+    problem: `certificates has the key ${quote(cluster)}, which is not a cluster folder`,
+    allowed: '"csc" or "cpc-<id>" (the output folder of the cluster, e.g. "cpc-1")',
+    fix: 'name each certificate by its cluster\'s folder',
+  });
 }

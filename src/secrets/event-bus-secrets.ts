@@ -206,7 +206,7 @@ export class EventBusSecrets extends Construct {
       throw problem({ where, problem: 'cluster is missing', fix: 'pass cluster: EventBusCluster.csc({ cpcIds }) or EventBusCluster.cpc(id)' });
     }
     if (!(props.delivery instanceof SecretsDelivery)) {
-      throw problem({ where, problem: 'delivery is missing', fix: 'pass delivery: SecretsDelivery.externalSecrets(…), .vaultStaticSecrets(…), .existing() or (for evaluation) .inline()' });
+      throw problem({ where, problem: 'delivery is missing', fix: 'pass delivery: SecretsDelivery.externalSecrets(…), .vaultStaticSecrets(…), .sealedSecrets(…), .existing() or (for evaluation) .inline()' });
     }
     this.currentCluster = props.cluster;
     this.createAlone = props.createLeafConnections ?? false;
@@ -216,13 +216,13 @@ export class EventBusSecrets extends Construct {
     this.immutable = props.immutableSecrets ?? false;
     this.accounts = Object.freeze([...(props.extraAccounts ?? [])]);
     this.accountTokens = Object.freeze(validateExtraAccounts(this.accounts, `${where}: extraAccounts`));
-    const inline = this.delivery.kind === SecretsDeliveryKind.INLINE;
+    const needsValues = this.delivery._needsValues;
 
-    if (inline && !this.keys) {
+    if (needsValues && !this.keys) {
       throw problem({
         where,
         field: 'keys',
-        problem: 'inline delivery needs the key values, but keys is not set',
+        problem: `${this.delivery.kind} delivery needs the key values, but keys is not set`,
         fix: 'set keys to DirectoryKeyStore.open(dir) (the folder dsx-event-bus nkeys wrote), or choose a delivery that reads a remote store: SecretsDelivery.externalSecrets(…), SecretsDelivery.vaultStaticSecrets(…) or SecretsDelivery.existing()',
       });
     }
@@ -238,6 +238,7 @@ export class EventBusSecrets extends Construct {
 
     if (props.namespace !== undefined) validateNamespace(props.namespace, `${where}: namespace`);
     this.namespace = props.namespace;
+    this.delivery._checkCluster(this.cluster, this.namespace, where);
     validateLabels(props.labels ?? {}, `${where}: labels`);
     validateAnnotations(props.annotations ?? {}, `${where}: annotations`);
     this.labels = { ...PART_OF, ...props.labels };
@@ -257,7 +258,7 @@ export class EventBusSecrets extends Construct {
     for (const d of this.defs.values()) {
       if (d.leaf) continue;
       if (d.origin === 'tls') this.emitServerTls(d);
-      else this.emit(d, inline ? () => toBuffers(readClusterSecret(this.keyMaterial!, this.cluster.directory, d)) : undefined);
+      else this.emit(d, needsValues ? () => toBuffers(readClusterSecret(this.keyMaterial!, this.cluster.directory, d)) : undefined);
     }
 
     this.node.addValidation({ validate: () => this.validateKeysAndLeaves() });
@@ -418,7 +419,7 @@ export class EventBusSecrets extends Construct {
     this.joined.set(cpcId, joinedBy ?? `${this.node.path} (createLeafConnections)`);
     if (joinedBy === undefined) this.alone.add(cpcId);
     const csc = this.cluster.role === ClusterRole.CSC;
-    const km = this.delivery.kind === SecretsDeliveryKind.INLINE ? this.keyMaterial : undefined;
+    const km = this.delivery._needsValues ? this.keyMaterial : undefined;
     for (const token of [undefined, ...this.accountTokens]) {
       const value = km && ((): Map<string, Buffer> => new Map([csc
         ? ['pubkey', Buffer.from(km.readPublicKey(CSC, cscLeafSecretName(cpcId, token)).value, 'utf8')]
@@ -456,15 +457,15 @@ export class EventBusSecrets extends Construct {
       throw problem({ where, problem: 'mtlsServerTls is not an MtlsServerTls', fix: 'use MtlsServerTls.fromTlsSecretSource(…), .fromPem(…), .fromPemFiles(…) or .fromDelivery()' });
     }
     const kind = this.delivery.kind;
-    if (tls.kind === MtlsServerTlsKind.DELIVERY && kind === SecretsDeliveryKind.INLINE) {
+    if (tls.kind === MtlsServerTlsKind.DELIVERY && this.delivery._needsValues) {
       throw problem({
         where,
         field: 'mtlsServerTls',
-        problem: `mTLS is enabled and ${MTLS_SERVER_TLS} is to come from the delivery strategy, but inline delivery has no value for it`,
+        problem: `mTLS is enabled and ${MTLS_SERVER_TLS} is to come from the delivery strategy, but ${kind} delivery has no value for it`,
         fix: 'set it to MtlsServerTls.fromPemFiles({ caFile, certFile, keyFile }) or MtlsServerTls.fromTlsSecretSource(serverCertificate), or set mtls: false',
       });
     }
-    if (tls.kind === MtlsServerTlsKind.PEM && kind !== SecretsDeliveryKind.INLINE) {
+    if (tls.kind === MtlsServerTlsKind.PEM && !this.delivery._needsValues) {
       throw problem({
         where,
         field: 'mtlsServerTls',
@@ -567,7 +568,9 @@ export class EventBusSecrets extends Construct {
   private emitServerTls(d: SecretDef): void {
     const tls = this.mtlsServerTls!;
     if (tls.kind === MtlsServerTlsKind.TLS_SECRET_SOURCE) return;
-    if (tls.kind === MtlsServerTlsKind.PEM) this.emit(d, () => tls._pemValues(), SecretsDelivery.inline());
+    // From PEM: in clear (inline) unless the delivery seals it.
+    const delivery = this.delivery._needsValues ? this.delivery : SecretsDelivery.inline();
+    if (tls.kind === MtlsServerTlsKind.PEM) this.emit(d, () => tls._pemValues(), delivery);
     else this.emit(d, undefined);
   }
 

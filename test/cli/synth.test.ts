@@ -106,7 +106,7 @@ describe('dsx-event-bus synth', () => {
   test.each([
     ['an unknown field', MINIMAL.replace('certificates:', 'certificate:'), /fleet\.yaml:2:1: \(top level\): unknown field "certificate"/],
     ['a wrong cluster type', MINIMAL.replace('type: cpc', 'type: dc'), /fleet\.yaml:7:11: \/clusters\/1\/type: must be one of "csc", "cpc"/],
-    ['a wrong delivery', MINIMAL.replace('type: existing', 'type: vault'), /fleet\.yaml:1:19: \/delivery\/type: must be one of "inline", "externalSecrets", "vaultStaticSecrets", "existing"/],
+    ['a wrong delivery', MINIMAL.replace('type: existing', 'type: vault'), /fleet\.yaml:1:19: \/delivery\/type: must be one of "inline", "externalSecrets", "vaultStaticSecrets", "sealedSecrets", "existing"/],
     ['externalSecrets without a store', MINIMAL.replace('type: existing', 'type: externalSecrets'), /\/delivery: missing required field "storeName"/],
     ['a bad duration', MINIMAL.replace('selfSigned: true', 'selfSigned: true, duration: 90 days'), /\/certificates\/duration: does not match/],
     ['invalid YAML', MINIMAL.replace('clusters:', 'clusters: ['), /not valid YAML\/JSON/],

@@ -36,6 +36,7 @@ import { accountSecretToken } from '../../src/keys/layout';
 import { DEFAULT_REMOTE_PREFIX, exportFleet } from '../../src/secrets/inventory';
 import { DeterministicKeyStore } from '../../src/testing';
 import { REPO, tempDir, writeProofReport } from '../proof/scenarios';
+import { controllerKeys, ControllerKey, unseal } from '../secrets/sealed-fixture';
 import { DEPLOYER_VALUES, helmTemplate, writeDeployerValues } from '../util/helm';
 import type { Manifest } from '../util/schema';
 import { findSeeds } from '../util/seeds';
@@ -120,6 +121,17 @@ function remoteStore(store: IKeyStore, prefix: string, cpcIds: string[], account
   return out;
 }
 
+/** Each cluster's sealed-secrets controller key (the stand-in of test/secrets/sealed-fixture.ts), made once. */
+let sealing: Record<string, ControllerKey> | undefined;
+function sealingKeys(): Record<string, ControllerKey> {
+  sealing ??= Object.fromEntries(controllerKeys(3).map((k, i) => [['csc', 'cpc-1', 'cpc-2'][i], k]));
+  return sealing;
+}
+
+function sealingCertificates(): Record<string, string> {
+  return Object.fromEntries(Object.entries(sealingKeys()).map(([c, k]) => [c, k.certificate]));
+}
+
 /** Synthesizes a fleet built in-process, renders each cluster, and returns what the checks need. */
 async function fleetUnderTest(name: string, build: (app: App) => EventBusFleet, store: IKeyStore, prefix: string): Promise<ClusterUnderTest[]> {
   const outdir = path.join(workDir, name.replace(/[^A-Za-z0-9.-]+/g, '_'));
@@ -139,6 +151,10 @@ async function fleetUnderTest(name: string, build: (app: App) => EventBusFleet, 
       deployerProvidesSecrets: chart.secrets.delivery.kind === 'existing',
       remote,
       remotePrefix: prefix,
+      unseal: (o: Record<string, any>) => {
+        const data = unseal(sealingKeys()[chart.cluster.directory], o).data as Record<string, string>;
+        return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+      },
     };
   }));
 }
@@ -442,6 +458,8 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
       (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: ServerCertificate.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
     ['a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway', base({ transport: 'tls' }),
       (p) => ({ ...p, certificates: { selfSigned: true }, cscTrust: LeafTrust.fromPem(fleetCa.crt) }), {}, /self-?signed/i],
+    ['SealedSecrets: what each cluster\'s controller unseals is what the chart reads', base({ transport: 'tls', names: 'renamed' }),
+      (p) => ({ ...p, delivery: SecretsDelivery.sealedSecrets({ certificates: sealingCertificates() }) }), {}],
     ['CPC-2 without a gateway', base({ delivery: 'existing', endpoint: 'cpc2-external' }),
       (p) => ({ ...p, cpcs: [p.cpcs[0], { ...p.cpcs[1], gateway: { ...p.cpcs[1].gateway, enabled: false } }] }), {}],
   ];

@@ -65,6 +65,8 @@ export interface ClusterUnderTest {
   readonly remote?: ReadonlyMap<string, Record<string, string>>;
   /** Remote-path prefix the deployer used for `existing()` (the export's). */
   readonly remotePrefix?: string;
+  /** What this cluster's sealed-secrets controller makes of a SealedSecret: its values (utf8) by key. */
+  readonly unseal?: (sealed: Obj) => Record<string, string>;
 }
 
 /** What the scenario expects that the checks cannot see in the output. */
@@ -331,6 +333,12 @@ export function libraryProduces(c: ClusterUnderTest): Produced[] {
       }
       const keys = exact && (t.includes?.length || (t.excludes ?? []).includes('.*')) ? new Set(included.keys()) : undefined;
       out.push({ kind: 'Secret', name: d.name, namespace: ns, keys, by, value: (k) => included.has(k) ? remote(path, included.get(k)!) : undefined });
+    } else if (o.kind === 'SealedSecret' && o.apiVersion.startsWith('bitnami.com/')) {
+      // The controller makes the Secret of the SealedSecret's own name and namespace.
+      let data: Record<string, string> | undefined;
+      out.push({
+        kind: 'Secret', name: o.metadata.name, namespace: ns, keys: new Set(Object.keys(o.spec.encryptedData ?? {})), by, value: (k) => (data ??= c.unseal?.(o))?.[k],
+      });
     } else if (o.kind === 'Certificate' && o.apiVersion.startsWith('cert-manager.io/')) {
       out.push({ kind: 'Secret', name: o.spec.secretName, namespace: ns, keys: new Set(['tls.crt', 'tls.key', 'ca.crt']), by: `${by} (cert-manager)` });
     }

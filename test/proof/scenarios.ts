@@ -15,6 +15,7 @@ import {
   RouteRendering, SecretsDelivery, SecretStoreKind, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
+import { controllerKeys } from '../secrets/sealed-fixture';
 import type { Manifest } from '../util/schema';
 
 export const REPO = path.join(__dirname, '..', '..');
@@ -102,14 +103,22 @@ export function synthFleet(build: (app: App) => EventBusFleet): SynthOutput {
 }
 
 /** How the Secrets are delivered in a scenario. */
-export type DeliveryName = 'inline' | 'externalSecrets' | 'vaultStaticSecrets' | 'existing';
-export const DELIVERIES: DeliveryName[] = ['inline', 'externalSecrets', 'vaultStaticSecrets', 'existing'];
+export type DeliveryName = 'inline' | 'externalSecrets' | 'vaultStaticSecrets' | 'sealedSecrets' | 'existing';
+export const DELIVERIES: DeliveryName[] = ['inline', 'externalSecrets', 'vaultStaticSecrets', 'sealedSecrets', 'existing'];
+
+let sealingCertificates: Record<string, string> | undefined;
+/** One sealed-secrets controller certificate per cluster of the scenario fleet, made at test time (openssl), once per test file. */
+function scenarioSealingCertificates(): Record<string, string> {
+  sealingCertificates ??= Object.fromEntries(controllerKeys(3).map((k, i) => [['csc', 'cpc-1', 'cpc-2'][i], k.certificate]));
+  return sealingCertificates;
+}
 
 export function deliveryOf(name: DeliveryName): SecretsDelivery {
   switch (name) {
     case 'inline': return SecretsDelivery.inline();
     case 'externalSecrets': return SecretsDelivery.externalSecrets({ storeName: 'vault-backend', storeKind: SecretStoreKind.CLUSTER_SECRET_STORE });
     case 'vaultStaticSecrets': return SecretsDelivery.vaultStaticSecrets({ mount: 'kv', vaultAuthRef: 'dsx/event-bus' });
+    case 'sealedSecrets': return SecretsDelivery.sealedSecrets({ certificates: scenarioSealingCertificates() });
     case 'existing': return SecretsDelivery.existing();
   }
 }
@@ -132,7 +141,7 @@ const ISSUERS = ['selfSigned', 'vault', 'issuer', 'clusterIssuer'] as const;
 
 /**
  * delivery × mTLS × TLS/TCP gateway × route API × route rendering × extra
- * account: 4 × 2 × 2 × 2 × 2 × 2 = 128 combinations, of which the 32 with v1
+ * account: 5 × 2 × 2 × 2 × 2 × 2 = 160 combinations, of which the 40 with v1
  * routes rendered by the chart are illegal (the chart only renders v1alpha2).
  * The certificate issuer rotates through self-signed, Vault, Issuer and
  * ClusterIssuer so every issuer shape is validated too.

@@ -65,7 +65,7 @@ describe('scenario matrix: delivery × mTLS × TLS/TCP gateway × route API × r
   const matrix = scenarioMatrix();
 
   test('covers every combination once', () => {
-    expect(matrix).toHaveLength(4 * 2 * 2 * 2 * 2 * 2);
+    expect(matrix).toHaveLength(5 * 2 * 2 * 2 * 2 * 2);
     expect(new Set(matrix.map((s) => s.name)).size).toBe(matrix.length);
   });
 
@@ -77,6 +77,7 @@ describe('scenario matrix: delivery × mTLS × TLS/TCP gateway × route API × r
     expect(kinds.has('Secret')).toBe(s.delivery === 'inline');
     expect(kinds.has('ExternalSecret')).toBe(s.delivery === 'externalSecrets');
     expect(kinds.has('VaultStaticSecret')).toBe(s.delivery === 'vaultStaticSecrets');
+    expect(kinds.has('SealedSecret')).toBe(s.delivery === 'sealedSecrets');
     expect(kinds.has('TCPRoute') || kinds.has('TLSRoute')).toBe(s.routeRendering === 'manifests');
     const routeVersions = new Set(out.objects.filter((o) => o.kind.endsWith('Route')).map((o) => o.apiVersion));
     if (s.routeRendering === 'manifests') expect([...routeVersions]).toEqual([`gateway.networking.k8s.io/${s.routeApiVersion}`]);

@@ -94,7 +94,7 @@ describe('examples', () => {
 
 describe('every non-inline scenario of the matrix', () => {
   const scenarios = scenarioMatrix().filter((s) => s.legal && s.delivery !== 'inline');
-  test('there are 72 of them (3 deliveries × 24 legal combinations)', () => expect(scenarios).toHaveLength(72));
+  test('there are 96 of them (4 deliveries × 24 legal combinations)', () => expect(scenarios).toHaveLength(96));
   test.each(scenarios.map((s) => [s.name, s]))('%s: no seed in any manifest or values file', (_name, s) => {
     expectNoSeeds(synthFleet((app) => new EventBusFleet(app, 'fleet', s.props(keys))));
   });

@@ -20,6 +20,10 @@ new MtlsServerTls();
 
 // @ts-expect-error externalSecrets() needs the store to read from
 SecretsDelivery.externalSecrets({});
+// @ts-expect-error sealedSecrets() needs each cluster's controller certificate
+SecretsDelivery.sealedSecrets({});
+// @ts-expect-error the scope is one of SealingScope, not free text
+SecretsDelivery.sealedSecrets({ certificates: {}, scope: 'global' });
 // @ts-expect-error a CPC needs its id
 EventBusCluster.cpc();
 
