@@ -451,7 +451,7 @@ function statusOf(rec: RotationRecord): RotationStatus {
     deployOrder: overlap ? [accepting] : unique([presenting, accepting]),
     confirmBeforeNextStep: overlap
       ? `${accepting} is deployed and its auth-callout restarted: it accepts the current and the new key`
-      : `${who} restarted with the new seed and ${leaf ? 'every leaf connection is up again' : 'is connected again'}`,
+      : `${who} restarted with the new seed and ${leaf ? 'every leaf connection is up again' : 'reconnected'}`,
     nextStepChanges: overlap ? unique([presenting, accepting]) : [accepting],
   };
 }
