@@ -2,7 +2,7 @@
  * Day 2 on the running fleet (issue 20): a leaf rotation of CPC 1 walked
  * through every stage while a JetStream publisher on each side sends
  * continuously, the wrong order refused as predicted, a revoked CPC refused
- * at the CSC's next deploy while CPC 2 ... CPC 1 keeps working, and an
+ * at the CSC's next deploy while CPC 1 keeps working, and an
  * intra-cluster rotation (the mTLS leaf user) in both orders.
  *
  * The fleet is the harness of fleet.ts (library output rendered by the real

@@ -29,7 +29,7 @@ import * as path from 'path';
 import { problem, quote } from '../../errors';
 import { fsyncDir, SECRET_DIR_MODE, SECRET_FILE_MODE, writeFileAtomic, writeTreeAtomic } from '../../files/atomic-write';
 import { StoreLock } from '../../files/lock';
-import { lstatOrUndefined, mkdirpOwn, readRegularFile } from '../../files/safe-fs';
+import { errnoOf, lstatOrUndefined, mkdirpOwn, readRegularFile } from '../../files/safe-fs';
 import { BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName } from '../layout';
 import { NKeyKind, NKeySeed } from '../nkey';
 import { AcceptedRotationKey, CLUSTER_KEY_ENTRY, RevokedCpc, RotationStage, RotationStatus, RotationTarget } from '../rotation';
@@ -115,7 +115,14 @@ export class RotationBook {
    * `cpcIds` names a revoked CPC: the read paths (ensure, nkeys) call it.
    */
   public checkUsable(cpcIds: readonly string[], where: string): void {
-    const state = this.load();
+    let state: State;
+    try {
+      state = this.load();
+    } catch (e) {
+      // An unreadable root: the caller's own checks report it in their words.
+      if (errnoOf(e) !== undefined) return;
+      throw e;
+    }
     if (state.pending) {
       throw problem({
         where,
