@@ -335,7 +335,8 @@ export class RotationBook {
 
   /** Completes an interrupted step, if any; returns its notice. */
   public complete(): string[] {
-    if (!lstatOrUndefined(this.abs(STATE_DIR, STATE_FILE))) return [];
+    // Read-only when nothing was cut off: `rotate --status` takes no lock then.
+    if (!this.load().pending) return [];
     return this.locked(() => undefined).notices;
   }
 
