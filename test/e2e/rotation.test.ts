@@ -20,13 +20,13 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { connect, JetStreamClient, NatsConnection, nkeyAuthenticator, StorageType } from 'nats';
+import { connect, JetStreamClient, NatsConnection, StorageType } from 'nats';
 import {
   CalloutStarter, ClusterObjects, CSC_GATEWAY_IP, EXTRA_ACCOUNT, leafz, materializePod, PassthroughStarter, prepareNats, PreparedNats,
   redact, renderCluster, RunningCluster, startCluster, startPreparedNats, SynthesizedFleet, synthesizeFleet, tempDir, TestUser, waitFor,
 } from './fleet';
 import { useNativeEd25519 } from './native-ed25519';
-import { AuthCalloutResponder, authCalloutInputsFromPod, startSniPassthroughProxy } from './standins';
+import { AuthCalloutResponder, authCalloutInputsFromPod, goNkeyAuthenticator, startSniPassthroughProxy } from './standins';
 import { DirectoryKeyStore, GatewayTransport, RotatableClusterKey, RotationTarget } from '../../src';
 import { writeProofReport } from '../proof/scenarios';
 import { NATS_SERVER_BIN, natsServerAvailable, RunningNatsServer } from '../util/nats-server';
@@ -231,7 +231,7 @@ async function userClient(cluster: string, u: TestUser, reconnect = false): Prom
   const l = live.get(cluster)!;
   const nc = await connect({
     servers: `nats://127.0.0.1:${l.natsPrepared.ports.port}`,
-    authenticator: nkeyAuthenticator(u.seed),
+    authenticator: goNkeyAuthenticator(u.seed),
     name: `rotation ${cluster} ${u.account}`,
     timeout: 5000,
     ...(reconnect ? { maxReconnectAttempts: -1, reconnectTimeWait: 50 } : { maxReconnectAttempts: 0 }),

@@ -22,9 +22,12 @@
  * - mTLS (when a CA is given and the client presented a certificate): the
  *   certificate must be issued by that CA; its identity `CN=<common name>`
  *   is looked up in `mtls` entries' `identity`.
- * - NKey (the client sent `nkey`): its `sig` over the server's nonce must
- *   verify with that key; the key is looked up in `nkey` entries'
- *   `public_key`.
+ * - NKey (the client sent `nkey`): the key is looked up in `nkey` entries'
+ *   `public_key`; its `sig` over the server's nonce must be unpadded
+ *   URL-safe base64, as the service decodes it (nats.go's encoding; standard
+ *   base64, which nats.js sends and nats-server accepts, is refused), and
+ *   must verify with that key. The stand-in and the test clients sign as
+ *   nats.go does (`goNkeyAuthenticator`). The refusal messages are ours.
  * Everything else is refused with an error in the response.
  *
  * What it does not do: no OAuth2/JWKS mode and no `noauth` fallback (both
@@ -40,10 +43,10 @@
  */
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
-import { connect, Msg, NatsConnection, nkeyAuthenticator, Subscription } from 'nats';
+import { connect, Msg, NatsConnection, Subscription } from 'nats';
 import { fromCurveSeed, fromSeed, KeyPair } from 'nkeys.js';
 import * as YAML from 'yaml';
-import { decodeJwt, encodeJwt, nkeyVerify } from './nats-jwt';
+import { decodeGoNonceSignature, decodeJwt, encodeJwt, goNkeyAuthenticator, nkeyVerify } from './nats-jwt';
 
 /** The subject the server sends authorization requests to. */
 export const AUTH_REQUEST_SUBJECT = '$SYS.REQ.USER.AUTH';
@@ -215,7 +218,7 @@ export class AuthCalloutResponder {
     if (this.nc) throw new Error('AuthCalloutResponder is already started');
     this.nc = await connect({
       servers: typeof this.options.servers === 'string' ? this.options.servers : [...this.options.servers],
-      authenticator: nkeyAuthenticator(Buffer.from(this.options.keys['nkey-seed'].trim())),
+      authenticator: goNkeyAuthenticator(Buffer.from(this.options.keys['nkey-seed'].trim())),
       name: 'auth-callout-standin',
       timeout: this.options.connectTimeoutMs ?? 10_000,
       maxReconnectAttempts: -1,
@@ -329,7 +332,10 @@ export class AuthCalloutResponder {
     if (!profile) throw new AuthError('nkey', 'NKey not found in permissions config');
     if (!sig) throw new AuthError('nkey', 'no signature over the nonce');
     if (!nonce) throw new AuthError('nkey', 'the server sent no nonce to verify the signature against');
-    if (!nkeyVerify(nkey, Buffer.from(nonce), Buffer.from(sig, 'base64'))) throw new AuthError('nkey', 'NKey signature does not verify');
+    // As the service decodes it (nats.go's encoding): a signature in standard base64 is refused, valid or not.
+    const raw = decodeGoNonceSignature(sig);
+    if (!raw) throw new AuthError('nkey', 'NKey signature is not unpadded URL-safe base64');
+    if (!nkeyVerify(nkey, Buffer.from(nonce), raw)) throw new AuthError('nkey', 'NKey signature does not verify');
     return profile;
   }
 }
