@@ -397,6 +397,16 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
         .toThrow(/^permissions nkey\.leaf-cpc-1\.public_key references \$\{NKEY_LEAF_CPC_1_PUBKEY\}, which env does not set\. .*Fix: /);
     });
 
+    test('fails when two nkey entries expand to the same public key (the service would pick one at random)', () => {
+      const keys = newKeys();
+      const users = newUsers();
+      // E.g. a rotation entry that repeats the key the generated entry already holds.
+      const duplicate = JSON.parse(PERMISSIONS_JSON);
+      duplicate.nkey['rotation-leaf-cpc-1'] = { public_key: users.env.NKEY_LEAF_CPC_1_PUBKEY, account: 'CSC' };
+      expect(() => new AuthCalloutResponder({ servers: 'nats://127.0.0.1:1', permissions: duplicate, env: users.env, keys: keys.secret }))
+        .toThrow(/^permissions nkey\.rotation-leaf-cpc-1 and nkey\.leaf-cpc-1 have the same public_key; the service would pick one of them at random .*Fix: give each user its own key$/);
+    });
+
     test('fails when permissions.json is not JSON', () => {
       expect(() => new AuthCalloutResponder({ servers: 'nats://127.0.0.1:1', permissions: '{nope', env: {}, keys: newKeys().secret }))
         .toThrow(/^permissions\.json is not valid JSON .*Fix: pass data\["permissions\.json"\]/);

@@ -31,11 +31,14 @@
  * Everything else is refused with an error in the response.
  *
  * What it does not do: no OAuth2/JWKS mode and no `noauth` fallback (both
- * refused, by name), no hot reload of permissions, no Vault, no HTTP health or
+ * refused, by name), no hot reload of permissions (the service polls
+ * permissions.json every 5 s; here a new permissions file means a restart), no Vault, no HTTP health or
  * metrics endpoints, no tracing. Stricter than the service on purpose: a
  * `${VAR}` the env does not set is a construction error (the service would
  * expand it to "", but in Kubernetes such a pod would not start, since every
- * env var comes from a required secretKeyRef).
+ * env var comes from a required secretKeyRef); two `nkey` entries whose
+ * public keys expand to the same key are a construction error (the service
+ * keys its lookup by public key and one of them would win at random).
  *
  * const callout = new AuthCalloutResponder({ servers: nats.url, permissions, env, keys });
  * await callout.start();
@@ -205,7 +208,14 @@ export class AuthCalloutResponder {
       return r.value;
     };
     for (const [name, e] of Object.entries(permissions.nkey ?? {})) {
-      this.nkeys.set(expand(e.public_key, `nkey.${name}.public_key`), { name, account: expand(e.account, `nkey.${name}.account`), permissions: e.permissions });
+      const key = expand(e.public_key, `nkey.${name}.public_key`);
+      // The service keys its lookup by the expanded public key (a Go map filled in map order): of two
+      // entries with one key, a random one wins. A rotation must never render that, so it is an error here.
+      const other = this.nkeys.get(key);
+      if (other) {
+        throw new Error(`permissions nkey.${name} and nkey.${other.name} have the same public_key; the service would pick one of them at random (its lookup is keyed by public key). Fix: give each user its own key`);
+      }
+      this.nkeys.set(key, { name, account: expand(e.account, `nkey.${name}.account`), permissions: e.permissions });
     }
     for (const [name, e] of Object.entries(permissions.mtls ?? {})) {
       this.mtls.set(expand(e.identity, `mtls.${name}.identity`), { name, account: expand(e.account, `mtls.${name}.account`), permissions: e.permissions });
