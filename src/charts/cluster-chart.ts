@@ -15,8 +15,10 @@ import { hostnameAgreementProblems } from '../gateway/agreement';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
 import { EventBusGateway, GatewayTransport } from '../gateway/gateway';
 import { DEFAULT_NAMESPACE, isIpLiteral, validateLabels, validateNamespace } from '../k8s/names';
-import { validateExtraAccounts } from '../keys/layout';
+import { DirectoryKeyStore } from '../keys/directory-store';
+import { accountSecretToken, validateExtraAccounts } from '../keys/layout';
 import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
+import type { IKeyStore } from '../keys/store';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { EventBusSecrets } from '../secrets/event-bus-secrets';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
@@ -25,7 +27,8 @@ import type { ITlsSecretSource } from '../secrets/tls-secret';
 
 /** NKey permission entries the upstream chart generates itself (auth-callout-permissions.yaml). */
 const RESERVED_PERMISSIONS = ['nack-controller', 'surveyor', 'mtls-leaf', 'mtls-authx-leaf', 'mtls-sys-leaf'];
-const RESERVED_PERMISSION_PATTERNS = [/^leaf-cpc-/, /^leaf-[a-z0-9-]+-cpc-/];
+// rotation-<entry>: the entries this library adds while a key rotation is in progress.
+const RESERVED_PERMISSION_PATTERNS = [/^leaf-cpc-/, /^leaf-[a-z0-9-]+-cpc-/, /^rotation-/];
 
 /**
  * What a CSC and a CPC chart share: the Secrets, the certificates, the
@@ -49,6 +52,7 @@ export abstract class EventBusClusterChart extends Chart {
   private readonly initialCluster: EventBusCluster;
   private readonly extraAccountNames: string[];
   private readonly nkeyPermissions: NKeyPermission[];
+  private readonly keys?: IKeyStore;
   private readonly extraAccountsValue: Record<string, Record<string, unknown>>;
   private readonly crossLayer?: CrossLayerSubjects;
   private readonly mqttStreams?: MqttStreamsOptions;
@@ -70,6 +74,7 @@ export abstract class EventBusClusterChart extends Chart {
     validateExtraAccounts(this.extraAccountNames, `${where}: extraAccounts`);
     this.nkeyPermissions = [...(options.nkeyPermissions ?? [])];
     this.validatePermissions();
+    this.keys = options.keys;
     this.extraAccountsValue = extraAccountValues(this.extraAccountNames, options.extraAccountSettings ?? {}, `${where}: extraAccountSettings`);
     if (options.crossLayer) validateCrossLayer(options.crossLayer, `${where}: crossLayer`);
     this.crossLayer = options.crossLayer;
@@ -252,10 +257,11 @@ export abstract class EventBusClusterChart extends Chart {
     if (Object.keys(streams).length) eventBus.mqttStreams = streams;
     const overrides = this.secrets.nkeySecretRefOverrides();
     if (Object.keys(overrides).length) eventBus.nkeySecretRefOverrides = overrides;
-    if (this.nkeyPermissions.length) {
+    const permissions = [...this.nkeyPermissions, ...this.rotationPermissions()];
+    if (permissions.length) {
       eventBus.auth = {
         permissions: {
-          nkey: Object.fromEntries(this.nkeyPermissions.map((p) => [p.name, {
+          nkey: Object.fromEntries(permissions.map((p) => [p.name, {
             public_key: p.publicKey,
             account: p.account,
             ...(p.publishAllow || p.subscribeAllow ? {
@@ -325,6 +331,32 @@ export abstract class EventBusClusterChart extends Chart {
     return { mqtt: { enabled: false }, natsClient: { enabled: false }, natsLeafnode: { enabled: false }, mqttMtls: { enabled: false } };
   }
 
+  /**
+   * One auth-callout entry per key this cluster accepts beside the layout's
+   * while a rotation is in progress (the new key in overlap, the old one when
+   * switched), in the account of the chart-generated entry it stands beside.
+   */
+  private rotationPermissions(): NKeyPermission[] {
+    if (!(this.keys instanceof DirectoryKeyStore)) return [];
+    const cluster = this.cluster;
+    const dcAccount = cluster.role === ClusterRole.CSC ? 'CSC' : 'CPC';
+    const out: NKeyPermission[] = [];
+    for (const k of this.keys.acceptedRotationKeys(cluster.directory)) {
+      const leaf = /^leaf-(?:[a-z0-9]+-)?cpc-([a-z0-9]+)$/.exec(k.generatedEntry);
+      let account: string | undefined;
+      if (leaf) {
+        if (cluster.role !== ClusterRole.CSC || !cluster.cpcIds.includes(leaf[1])) continue;
+        account = k.accountToken ? this.extraAccountNames.find((a) => accountSecretToken(a) === k.accountToken) : 'CSC';
+      } else if (k.generatedEntry.startsWith('mtls-') && !this.mtls) {
+        continue; // the chart renders no mTLS entries (nor nats-mtls) without mTLS
+      } else {
+        account = { 'nack-controller': dcAccount, 'mtls-leaf': dcAccount, 'surveyor': 'SYS', 'mtls-sys-leaf': 'SYS', 'mtls-authx-leaf': 'AUTHX' }[k.generatedEntry];
+      }
+      if (account !== undefined) out.push({ name: k.permissionName, publicKey: k.publicKey, account });
+    }
+    return out;
+  }
+
   private validatePermissions(): void {
     const where = `${this.node.path}: nkeyPermissions`;
     // A CPC's NATS has the account CSC too: its leaf to the CSC binds to it
@@ -337,7 +369,7 @@ export abstract class EventBusClusterChart extends Chart {
         throw problem({
           where,
           problem: `permission name ${quote(p.name)} is reserved: the chart generates an entry of that name for its own users and yours would replace it`,
-          allowed: `any name except ${RESERVED_PERMISSIONS.join(', ')}, leaf-cpc-<id> and leaf-<account>-cpc-<id>`,
+          allowed: `any name except ${RESERVED_PERMISSIONS.join(', ')}, leaf-cpc-<id>, leaf-<account>-cpc-<id> and rotation-<name>`,
           fix: 'rename the entry',
         });
       }

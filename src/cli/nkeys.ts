@@ -12,6 +12,7 @@ import { problem, quote } from '../errors';
 import { CliIo, Command, DEFAULT_KEY_STORE, unknownOption, UsageError } from './command';
 import { warnIfNotGitIgnored } from './git-ignore';
 import { NKeysRequest, PlanMode } from '../keys/engine/plan';
+import { RotationBook } from '../keys/engine/rotation-state';
 import { generate, inspect } from '../keys/engine/writer';
 import { validateCpcId, validateExtraAccounts } from '../keys/layout';
 
@@ -127,6 +128,8 @@ async function runGenerate(args: NKeysArgs, io: CliIo): Promise<number> {
   const request = requestOf(args);
   io.out(`Generating NATS Event Bus NKey outputs...\nOutput directory: ${args.output}\n`);
   refuseUnsafeRoot(args.output);
+  // A revoked id comes back only on purpose (revoke --reinstate), and with new keys.
+  new RotationBook(path.resolve(args.output), args.output).checkUsable(request.cpcIds, args.output);
   const created = !fs.existsSync(args.output);
   const { plan } = generate(args.output, args.output, request, {
     onWait: (holder) => io.out(`Waiting for another run that holds the lock on ${args.output} (${holder})...\n`),

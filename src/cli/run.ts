@@ -13,6 +13,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
   nkeys: { summary: 'Generate the NKey key store (drop-in for generate-nkeys.sh); --check verifies it', load: () => require('./nkeys').command },
   certs: { summary: 'Write evaluation certificates: one fleet CA; nats-mtls-server-tls and mqtt-client per cluster', load: () => require('./certs').command },
   synth: { summary: 'Synthesize a fleet description into manifests and Helm values per cluster', load: () => require('./synth').command },
+  rotate: { summary: 'Rotate keys in stages (overlap, switched, done); --status prints what to deploy where', load: () => require('./rotate').command },
+  revoke: { summary: 'Revoke a CPC: archive its keys, refuse its id until reinstated', load: () => require('./rotate').revokeCommand },
   export: { summary: 'Write the key store in the remote layout of the ExternalSecrets/VaultStaticSecrets', load: () => require('./export').command },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

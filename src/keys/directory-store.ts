@@ -1,9 +1,11 @@
 import * as path from 'path';
 import { EventBusError, problem } from '../errors';
 import { commandFor, defectsError, NKeysRequest, PlanMode, withList } from './engine/plan';
+import { RotationBook } from './engine/rotation-state';
 import { generate, inspect } from './engine/writer';
 import { CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, KeyFileInfo } from './layout';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
+import { AcceptedRotationKey, RevokedCpc, RotationStatus, RotationTarget } from './rotation';
 import { expectForm, IKeyStore, KeyStoreRequest, validateKeyStoreRequest } from './store';
 import { readRegularFile } from '../files/safe-fs';
 
@@ -49,11 +51,84 @@ export class DirectoryKeyStore implements IKeyStore {
   /** Whether `ensure()` creates missing keys. */
   public readonly generateMissing: boolean;
   private readonly cache = new Map<string, NKeySeed | NKeyPublicKey>();
+  private readonly book: RotationBook;
 
   private constructor(root: string, generateMissing: boolean) {
     this.root = root;
     this.generateMissing = generateMissing;
     this.description = `key store directory ${root}`;
+    this.book = new RotationBook(root, this.description);
+  }
+
+  /**
+   * Starts a rotation (stage `overlap`): generates the new pair(s) and keeps
+   * them beside the current ones (in `.dsx-event-bus.state/`, where the
+   * upstream script does not look). From now on the accepting cluster's
+   * output accepts both keys; the layout, and so the presenting cluster's
+   * output, is unchanged. Deploy the accepting cluster, then advance.
+   */
+  public startRotation(target: RotationTarget): RotationStatus {
+    const { status } = this.book.start(target, {
+      read: (f) => (f.form === 'seed' ? this.readSeed(f.cluster, f.secretName, f.key).reveal() : this.readPublicKey(f.cluster, f.secretName, f.key).value),
+    });
+    this.cache.clear();
+    return status;
+  }
+
+  /**
+   * Moves a rotation one stage on; call it only once the output of the
+   * current stage is deployed (see {@link RotationStatus.confirmBeforeNextStep}).
+   * `overlap` → `switched`: the layout now holds the new pair (the
+   * presenting cluster presents it), the old public key stays accepted.
+   * `switched` → done: the old key is no longer accepted; the old pair is
+   * archived with its dates and the rotation ends (returns undefined).
+   */
+  public advanceRotation(target: RotationTarget): RotationStatus | undefined {
+    const { status } = this.book.advance(target);
+    this.cache.clear();
+    return status;
+  }
+
+  /** The rotations in progress, in the order they were started. */
+  public rotations(): RotationStatus[] {
+    return this.book.statuses();
+  }
+
+  /**
+   * The public keys `cluster` (`csc` or `cpc-<id>`) accepts beside the
+   * layout's while rotations are in progress; the charts add one
+   * auth-callout permission entry for each.
+   */
+  public acceptedRotationKeys(cluster: string): AcceptedRotationKey[] {
+    return this.book.accepted(cluster);
+  }
+
+  /**
+   * Revokes a CPC: its keys (its folder and the CSC side of each of its leaf
+   * pairs) move to an archive in `.dsx-event-bus.state/archive/`, and
+   * `ensure()` refuses its id from now on. Remove the CPC from the fleet
+   * and deploy the CSC: it then accepts none of its keys.
+   */
+  public revokeCpc(cpcId: string): RevokedCpc {
+    validateKeyStoreRequest({ cpcIds: [cpcId] }, 'revokeCpc');
+    const { record } = this.book.revoke(cpcId);
+    this.cache.clear();
+    return record;
+  }
+
+  /**
+   * Lifts the revocation of `cpcId` on purpose: the id may be used again,
+   * with new keys (the archived ones are never restored); `ensure()` with
+   * `generateMissing` or `dsx-event-bus nkeys` then creates them.
+   */
+  public reinstateCpc(cpcId: string): RevokedCpc {
+    validateKeyStoreRequest({ cpcIds: [cpcId] }, 'reinstateCpc');
+    return this.book.reinstate(cpcId).record;
+  }
+
+  /** The revoked CPCs. */
+  public revokedCpcs(): RevokedCpc[] {
+    return this.book.revoked();
   }
 
   /**
@@ -65,6 +140,7 @@ export class DirectoryKeyStore implements IKeyStore {
    */
   public ensure(request: KeyStoreRequest): void {
     const tokens = validateKeyStoreRequest(request, this.description);
+    this.book.checkUsable(request.cpcIds, this.description);
     const req: NKeysRequest = {
       cpcIds: [...request.cpcIds],
       accounts: (request.extraAccounts ?? []).map((name, i) => ({ name, token: tokens[i] })),

@@ -20,7 +20,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
+import { connect, NatsConnection } from 'nats';
 import * as nkeys from 'nkeys.js';
 import * as YAML from 'yaml';
 import { issuedSecrets } from './cert-manager-standin';
@@ -29,7 +29,7 @@ import {
   tempDir, waitFor,
 } from './fleet';
 import { useNativeEd25519 } from './native-ed25519';
-import { AuthCalloutResponder, authCalloutInputsFromPod } from './standins';
+import { AuthCalloutResponder, authCalloutInputsFromPod, goNkeyAuthenticator } from './standins';
 import { main } from '../../src/cli/run';
 import { writeProofReport } from '../proof/scenarios';
 import { NATS_SERVER_BIN, natsServerAvailable, unshareMissing } from '../util/nats-server';
@@ -106,7 +106,7 @@ function readDemoCluster(dir: string): { library: any[]; valuesYaml: string } {
 
 async function client(c: RunningCluster, cluster: string, account: string): Promise<NatsConnection> {
   const u = usersOf(cluster).get(account)!;
-  const nc = await connect({ servers: c.nats.url, authenticator: nkeyAuthenticator(u.seed), name: `e2e ${cluster} ${account}`, timeout: 5000, maxReconnectAttempts: 0 });
+  const nc = await connect({ servers: c.nats.url, authenticator: goNkeyAuthenticator(u.seed), name: `e2e ${cluster} ${account}`, timeout: 5000, maxReconnectAttempts: 0 });
   clients.push(nc);
   return nc;
 }

@@ -11,7 +11,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tls from 'tls';
-import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
+import { connect, NatsConnection } from 'nats';
 import * as YAML from 'yaml';
 import {
   CALLOUT_REWRITES, CalloutStarter, ClusterObjects, fleetCa, CSC_GATEWAY_IP, EXTRA_ACCOUNT, gatewayHost, Leaf, leafz, NATS_REWRITES,
@@ -19,7 +19,7 @@ import {
 } from './fleet';
 import { STREAM_REWRITES } from './nack-standin';
 import { useNativeEd25519 } from './native-ed25519';
-import { AuthCalloutResponder, authCalloutInputsFromPod, MqttClient, startSniPassthroughProxy } from './standins';
+import { AuthCalloutResponder, authCalloutInputsFromPod, goNkeyAuthenticator, MqttClient, startSniPassthroughProxy } from './standins';
 import { GatewayTransport } from '../../src';
 import { writeProofReport } from '../proof/scenarios';
 import { NATS_SERVER_BIN, natsServerAvailable } from '../util/nats-server';
@@ -108,7 +108,7 @@ function user(fleet: Fleet, cluster: string, account: string): TestUser {
 }
 
 async function client(c: RunningCluster, u: TestUser): Promise<NatsConnection> {
-  const nc = await connect({ servers: c.nats.url, authenticator: nkeyAuthenticator(u.seed), name: `e2e ${u.cluster} ${u.account}`, timeout: 5000, maxReconnectAttempts: 0 });
+  const nc = await connect({ servers: c.nats.url, authenticator: goNkeyAuthenticator(u.seed), name: `e2e ${u.cluster} ${u.account}`, timeout: 5000, maxReconnectAttempts: 0 });
   clients.push(nc);
   return nc;
 }
@@ -327,7 +327,7 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     const nc = await connect({
       servers: `tls://${listener.address.host}:${listener.address.port}`,
       tls: { handshakeFirst: true, ca: (await fleetCa(keysDir)).certPem },
-      authenticator: nkeyAuthenticator(u.seed),
+      authenticator: goNkeyAuthenticator(u.seed),
       timeout: 5000,
       maxReconnectAttempts: 0,
     });

@@ -19,8 +19,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { connect, DiscardPolicy, nanos, nkeyAuthenticator, RetentionPolicy, StorageType, StreamConfig } from 'nats';
+import { connect, DiscardPolicy, nanos, RetentionPolicy, StorageType, StreamConfig } from 'nats';
 import { ClusterObjects, materializePod } from './fleet';
+import { goNkeyAuthenticator } from './standins';
 
 /** The changes to the rendered Streams, and why. */
 export const STREAM_REWRITES = ['Stream spec.replicas: capped at the servers running (1: one server per StatefulSet)'] as const;
@@ -89,7 +90,7 @@ export async function createRenderedStreams(
   const nkeyFile = arg('--nkey');
   if (!server || !nkeyFile) throw new Error(`${objects.cluster}: NACK args have no -s= or --nkey= (${pod.container.args.join(' ')})`);
   const seed = fs.readFileSync(path.join(pod.root, nkeyFile), 'utf8').trim();
-  const nc = await connect({ servers: loopback(server), authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)), name: 'nack-standin', timeout: 10_000, maxReconnectAttempts: 0 });
+  const nc = await connect({ servers: loopback(server), authenticator: goNkeyAuthenticator(new TextEncoder().encode(seed)), name: 'nack-standin', timeout: 10_000, maxReconnectAttempts: 0 });
   try {
     const jsm = await nc.jetstreamManager({ timeout: 10_000 });
     const created: string[] = [];

@@ -8,11 +8,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { connect, nkeyAuthenticator } from 'nats';
+import { connect } from 'nats';
 import { createAccount, createCurve, createUser, KeyPair } from 'nkeys.js';
 import * as YAML from 'yaml';
 import { AuthCalloutResponder, authCalloutInputsFromPod, objectData, resolveContainerEnv } from './auth-callout';
 import { createTestCa } from './certs';
+import { goNkeyAuthenticator } from './nats-jwt';
 import { startNatsServer } from '../../util/nats-server';
 import { chartMissing, helmMissing, HELM_BIN, toolTest, UPSTREAM_CHART } from '../../util/tools';
 
@@ -117,7 +118,8 @@ authorization { auth_callout { account: AUTH, issuer: ${issuer.getPublicKey()}, 
         'nats-mtls-sys-leaf': ['mtls-sys-leaf', 'SYS'],
       };
       for (const [secret, [entry, account]] of Object.entries(expected)) {
-        const nc = await connect({ servers: server.url, authenticator: nkeyAuthenticator(users[secret].getSeed()), timeout: 5000, reconnect: false });
+        const authenticator = goNkeyAuthenticator(users[secret].getSeed());
+        const nc = await connect({ servers: server.url, authenticator, timeout: 5000, reconnect: false });
         await nc.close();
         expect(callout.decisions().at(-1)).toMatchObject({ mode: 'nkey', entry, account, encrypted: true });
       }

@@ -7,7 +7,7 @@ import { createAccount, createCurve, createServer, createUser, KeyPair } from 'n
 import { AuthCalloutKeys, AuthCalloutResponder, authCalloutInputsFromPod, expandEnv, objectData, resolveContainerEnv } from './auth-callout';
 import { createTestCa, TestCa } from './certs';
 import { MqttClient } from './mqtt';
-import { decodeJwt, encodeJwt, nkeySign, nkeyVerify } from './nats-jwt';
+import { decodeJwt, encodeJwt, goNkeyAuthenticator, nkeySign, nkeyVerify } from './nats-jwt';
 import { waitFor } from './wait';
 import { natsTest, RunningNatsServer, startNatsServer } from '../../util/nats-server';
 
@@ -97,7 +97,7 @@ function newUsers(): Users {
 }
 
 function asUser(server: RunningNatsServer, kp: KeyPair, extra: { authenticator?: Authenticator } = {}): Promise<NatsConnection> {
-  return connect({ servers: server.url, authenticator: extra.authenticator ?? nkeyAuthenticator(kp.getSeed()), timeout: 5000, reconnect: false });
+  return connect({ servers: server.url, authenticator: extra.authenticator ?? goNkeyAuthenticator(kp.getSeed()), timeout: 5000, reconnect: false });
 }
 
 /**
@@ -191,6 +191,25 @@ describe('auth-callout responder (stand-in for the DSX auth-callout service)', (
       expect(callout.decisions().map((d) => d.error)).toEqual([
         'authentication failed: NKey signature does not verify',
         'authentication failed: no signature over the nonce',
+      ]);
+    });
+  });
+
+  natsTest('fails when the nonce signature is in standard base64 (as nats.js signs), valid or not; unpadded URL-safe base64 (as nats.go signs) passes', async () => {
+    await withCallout(async ({ server, callout, users }) => {
+      // nats.js's own authenticator: a valid signature, standard base64. nats-server would accept it; the service does not.
+      await expect(asUser(server, users.leafCpc1, { authenticator: nkeyAuthenticator(users.leafCpc1.getSeed()) })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
+      const padded: Authenticator = (nonce?: string) => ({
+        nkey: users.leafCpc1.getPublicKey(),
+        sig: Buffer.from(users.leafCpc1.sign(Buffer.from(nonce ?? ''))).toString('base64url') + '==',
+      });
+      await expect(asUser(server, users.leafCpc1, { authenticator: padded })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
+      const nc = await asUser(server, users.leafCpc1, { authenticator: goNkeyAuthenticator(users.leafCpc1.getSeed()) });
+      await nc.close();
+      expect(callout.decisions().map((d) => d.error)).toEqual([
+        'authentication failed: NKey signature is not unpadded URL-safe base64',
+        'authentication failed: NKey signature is not unpadded URL-safe base64',
+        undefined,
       ]);
     });
   });
@@ -376,6 +395,16 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
       const { NKEY_LEAF_CPC_1_PUBKEY: _dropped, ...env } = newUsers().env;
       expect(() => new AuthCalloutResponder({ servers: 'nats://127.0.0.1:1', permissions: PERMISSIONS_JSON, env, keys: keys.secret }))
         .toThrow(/^permissions nkey\.leaf-cpc-1\.public_key references \$\{NKEY_LEAF_CPC_1_PUBKEY\}, which env does not set\. .*Fix: /);
+    });
+
+    test('fails when two nkey entries expand to the same public key (the service would pick one at random)', () => {
+      const keys = newKeys();
+      const users = newUsers();
+      // E.g. a rotation entry that repeats the key the generated entry already holds.
+      const duplicate = JSON.parse(PERMISSIONS_JSON);
+      duplicate.nkey['rotation-leaf-cpc-1'] = { public_key: users.env.NKEY_LEAF_CPC_1_PUBKEY, account: 'CSC' };
+      expect(() => new AuthCalloutResponder({ servers: 'nats://127.0.0.1:1', permissions: duplicate, env: users.env, keys: keys.secret }))
+        .toThrow(/^permissions nkey\.rotation-leaf-cpc-1 and nkey\.leaf-cpc-1 have the same public_key; the service would pick one of them at random .*Fix: give each user its own key$/);
     });
 
     test('fails when permissions.json is not JSON', () => {

@@ -22,17 +22,23 @@
  * - mTLS (when a CA is given and the client presented a certificate): the
  *   certificate must be issued by that CA; its identity `CN=<common name>`
  *   is looked up in `mtls` entries' `identity`.
- * - NKey (the client sent `nkey`): its `sig` over the server's nonce must
- *   verify with that key; the key is looked up in `nkey` entries'
- *   `public_key`.
+ * - NKey (the client sent `nkey`): the key is looked up in `nkey` entries'
+ *   `public_key`; its `sig` over the server's nonce must be unpadded
+ *   URL-safe base64, as the service decodes it (nats.go's encoding; standard
+ *   base64, which nats.js sends and nats-server accepts, is refused), and
+ *   must verify with that key. The stand-in and the test clients sign as
+ *   nats.go does (`goNkeyAuthenticator`). The refusal messages are ours.
  * Everything else is refused with an error in the response.
  *
  * What it does not do: no OAuth2/JWKS mode and no `noauth` fallback (both
- * refused, by name), no hot reload of permissions, no Vault, no HTTP health or
+ * refused, by name), no hot reload of permissions (the service polls
+ * permissions.json every 5 s; here a new permissions file means a restart), no Vault, no HTTP health or
  * metrics endpoints, no tracing. Stricter than the service on purpose: a
  * `${VAR}` the env does not set is a construction error (the service would
  * expand it to "", but in Kubernetes such a pod would not start, since every
- * env var comes from a required secretKeyRef).
+ * env var comes from a required secretKeyRef); two `nkey` entries whose
+ * public keys expand to the same key are a construction error (the service
+ * keys its lookup by public key and one of them would win at random).
  *
  * const callout = new AuthCalloutResponder({ servers: nats.url, permissions, env, keys });
  * await callout.start();
@@ -40,10 +46,10 @@
  */
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
-import { connect, Msg, NatsConnection, nkeyAuthenticator, Subscription } from 'nats';
+import { connect, Msg, NatsConnection, Subscription } from 'nats';
 import { fromCurveSeed, fromSeed, KeyPair } from 'nkeys.js';
 import * as YAML from 'yaml';
-import { decodeJwt, encodeJwt, nkeyVerify } from './nats-jwt';
+import { decodeGoNonceSignature, decodeJwt, encodeJwt, goNkeyAuthenticator, nkeyVerify } from './nats-jwt';
 
 /** The subject the server sends authorization requests to. */
 export const AUTH_REQUEST_SUBJECT = '$SYS.REQ.USER.AUTH';
@@ -202,7 +208,14 @@ export class AuthCalloutResponder {
       return r.value;
     };
     for (const [name, e] of Object.entries(permissions.nkey ?? {})) {
-      this.nkeys.set(expand(e.public_key, `nkey.${name}.public_key`), { name, account: expand(e.account, `nkey.${name}.account`), permissions: e.permissions });
+      const key = expand(e.public_key, `nkey.${name}.public_key`);
+      // The service keys its lookup by the expanded public key (a Go map filled in map order): of two
+      // entries with one key, a random one wins. A rotation must never render that, so it is an error here.
+      const other = this.nkeys.get(key);
+      if (other) {
+        throw new Error(`permissions nkey.${name} and nkey.${other.name} have the same public_key; the service would pick one of them at random (its lookup is keyed by public key). Fix: give each user its own key`);
+      }
+      this.nkeys.set(key, { name, account: expand(e.account, `nkey.${name}.account`), permissions: e.permissions });
     }
     for (const [name, e] of Object.entries(permissions.mtls ?? {})) {
       this.mtls.set(expand(e.identity, `mtls.${name}.identity`), { name, account: expand(e.account, `mtls.${name}.account`), permissions: e.permissions });
@@ -215,7 +228,7 @@ export class AuthCalloutResponder {
     if (this.nc) throw new Error('AuthCalloutResponder is already started');
     this.nc = await connect({
       servers: typeof this.options.servers === 'string' ? this.options.servers : [...this.options.servers],
-      authenticator: nkeyAuthenticator(Buffer.from(this.options.keys['nkey-seed'].trim())),
+      authenticator: goNkeyAuthenticator(Buffer.from(this.options.keys['nkey-seed'].trim())),
       name: 'auth-callout-standin',
       timeout: this.options.connectTimeoutMs ?? 10_000,
       maxReconnectAttempts: -1,
@@ -329,7 +342,10 @@ export class AuthCalloutResponder {
     if (!profile) throw new AuthError('nkey', 'NKey not found in permissions config');
     if (!sig) throw new AuthError('nkey', 'no signature over the nonce');
     if (!nonce) throw new AuthError('nkey', 'the server sent no nonce to verify the signature against');
-    if (!nkeyVerify(nkey, Buffer.from(nonce), Buffer.from(sig, 'base64'))) throw new AuthError('nkey', 'NKey signature does not verify');
+    // As the service decodes it (nats.go's encoding): a signature in standard base64 is refused, valid or not.
+    const raw = decodeGoNonceSignature(sig);
+    if (!raw) throw new AuthError('nkey', 'NKey signature is not unpadded URL-safe base64');
+    if (!nkeyVerify(nkey, Buffer.from(nonce), raw)) throw new AuthError('nkey', 'NKey signature does not verify');
     return profile;
   }
 }

@@ -13,7 +13,7 @@
  * needs four signature operations within the server's callout timeout.
  */
 import { createHash, createPrivateKey, createPublicKey, KeyObject, sign, verify } from 'crypto';
-import { KeyPair } from 'nkeys.js';
+import { fromSeed, KeyPair } from 'nkeys.js';
 
 const HEADER = { typ: 'JWT', alg: 'ed25519-nkey' };
 
@@ -129,4 +129,26 @@ export function decodeJwt(token: string, issuerPrefixes: string): NatsClaims {
   const ok = nkeyVerify(claims.iss, Buffer.from(`${parts[0]}.${parts[1]}`), Buffer.from(parts[2], 'base64url'));
   if (!ok) throw new Error('JWT signature does not verify with its issuer key');
   return claims;
+}
+
+/**
+ * The nonce signature as nats.go sends it (`base64.RawURLEncoding`:
+ * URL-safe alphabet, no padding), decoded strictly: anything else
+ * (standard base64 with `+`, `/` or `=`, which nats.js sends) is undefined.
+ */
+export function decodeGoNonceSignature(sig: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(sig) || sig.length % 4 === 1) return undefined;
+  return Buffer.from(sig, 'base64url');
+}
+
+/**
+ * A nats.js authenticator that signs the nonce as nats.go clients do
+ * (unpadded URL-safe base64; nats.js itself sends standard base64, which
+ * nats-server accepts but the DSX auth-callout service refuses).
+ */
+export function goNkeyAuthenticator(seed: Uint8Array) {
+  return (nonce?: string) => {
+    const kp = fromSeed(seed);
+    return { nkey: kp.getPublicKey(), sig: Buffer.from(kp.sign(new TextEncoder().encode(nonce ?? ''))).toString('base64url') };
+  };
 }
