@@ -86,7 +86,7 @@ describe('dsx-event-bus revoke', () => {
 
     const again = nkeys(['-o', root, '1', '2']);
     expect(again.status).toBe(1);
-    expect(again.stderr).toMatch(/^ERROR: .*: CPC "2" was revoked on .*Fix: remove "2" from the fleet file's cpcs; to use the id again with new keys, run `dsx-event-bus revoke -s .* --reinstate 2`/m);
+    expect(again.stderr).toMatch(/^ERROR: .*: CPC "2" was revoked on .*Fix: remove CPC "2" from the fleet; to use the id again with new keys, run `dsx-event-bus revoke -s .* --reinstate 2`/m);
     expect(fs.existsSync(path.join(root, 'cpc-2'))).toBe(false);
     expect(run(['rotate', '-s', root]).out).toMatch(/Revoked CPCs: 2 \(/);
 
