@@ -16,6 +16,22 @@ const CRD_IMPORTS: Record<string, string> = {
   'vso-vaultstaticsecrets': 'vault-secrets-operator/secrets.hashicorp.com_vaultstaticsecrets.yaml',
 };
 
+// Bindings generated from a pruned copy of the pinned CRD (scripts/prune-crd.mjs):
+// only the properties the library sets, paths relative to `spec`. The full
+// EnvoyProxy binding was 5.2 MB of lib/ for these few fields. The pruned copy
+// is written to PRUNED_CRDS (not committed); the schema tests still validate
+// output against the full pinned file.
+const PRUNED_CRDS = '.cache/pruned-crds';
+const CRD_PRUNE: Record<string, string[]> = {
+  'eg-envoyproxies': [
+    'provider.type',
+    'provider.kubernetes.envoyDeployment.replicas',
+    'provider.kubernetes.envoyDeployment.container.resources',
+    'provider.kubernetes.envoyService.type',
+    'provider.kubernetes.envoyService.annotations',
+  ],
+};
+
 // Runtime dependencies are bundled: jsii requires it for non-jsii packages.
 const runtimeDeps = [
   'nkeys.js@1.1.0',
@@ -124,7 +140,10 @@ const importTask = project.addTask('import', {
 });
 importTask.exec('rm -f src/imports/*.ts');
 for (const [name, file] of Object.entries(CRD_IMPORTS)) {
-  importTask.exec(`cdk8s import --no-save --no-check-upgrade -l typescript -o src/imports ${name}:=imports/${file}`);
+  const keep = CRD_PRUNE[name];
+  if (keep) importTask.exec(`node scripts/prune-crd.mjs imports/${file} ${PRUNED_CRDS}/${file} ${keep.join(' ')}`);
+  const source = keep ? `${PRUNED_CRDS}/${file}` : `imports/${file}`;
+  importTask.exec(`cdk8s import --no-save --no-check-upgrade -l typescript -o src/imports ${name}:=${source}`);
 }
 
 // Type tests: jest does not type-check, so tsc checks every test file and the
