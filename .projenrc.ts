@@ -18,7 +18,8 @@ const CRD_IMPORTS: Record<string, string> = {
 
 // Bindings generated from a pruned copy of the pinned CRD (scripts/prune-crd.mjs):
 // only the properties the library sets, paths relative to `spec`. The full
-// EnvoyProxy binding was 5.2 MB of lib/ for these few fields. The pruned copy
+// EnvoyProxy binding was 5.2 MB of lib/ for these few fields, the two
+// cert-manager issuer bindings 2.4 MB. The pruned copy
 // is written to PRUNED_CRDS (not committed); the schema tests still validate
 // output against the full pinned file.
 const PRUNED_CRDS = '.cache/pruned-crds';
@@ -30,6 +31,9 @@ const CRD_PRUNE: Record<string, string[]> = {
     'provider.kubernetes.envoyService.type',
     'provider.kubernetes.envoyService.annotations',
   ],
+  // The three issuer types we create (ACME, the bulk of the schema, is not one).
+  'cm-issuers': ['selfSigned', 'ca', 'vault'],
+  'cm-clusterissuers': ['selfSigned', 'ca', 'vault'],
 };
 
 // Runtime dependencies are bundled: jsii requires it for non-jsii packages.
@@ -104,6 +108,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       maxWorkers: '100%',
     },
   },
+  // No source maps in lib/: inline maps with their sources were 70% of every
+  // compiled file and half the packed package; without them stack frames name
+  // lib/*.js, which is shipped (tests keep maps: tsconfig.dev.json).
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
   // One dev tsconfig at the root covers src, tests, examples and benchmarks
   // (the type tests are checked with it).
   tsconfigDevFile: 'tsconfig.dev.json',
@@ -123,8 +131,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '/examples/**/dist/',
     '/examples/**/cdk8s.out/',
   ],
-  // 'pkg' is jsii's outdir: jsii appends it itself when it is missing, so list it here.
-  npmIgnoreOptions: { ignorePatterns: ['/imports/', '/examples/', '/bench/', '/.ci/', '/.demo-secrets/', '/scripts/', 'pkg'] },
+  // The package's contents are an allowlist (`files` below), not a deny list:
+  // whatever a test run leaves in the tree (.cache/test-tools, test-reports/,
+  // dist/, key stores) can never reach the tarball.
+  npmignoreEnabled: false,
 });
 
 
@@ -164,11 +174,13 @@ project.testTask.prependSpawn(testTools);
 
 project.package.addField('peerDependenciesMeta', { 'cdk8s-plus-27': { optional: true } });
 
-// `prepare` runs after `npm ci`/`npm install` in a clone and before `npm pack`
-// and `npm publish`: it compiles lib/ (jsii) when lib/ is missing or older than
-// src/, so a fresh clone can run the CLI at once and a tarball is never
-// without lib/ (test/package.test.ts checks the tarball's files).
-project.package.setScript('prepare', 'node scripts/build.js');
+// `prepack` runs before `npm pack` and `npm publish` (never on install): it
+// compiles lib/ (jsii) when lib/ is missing or older than src/, so a tarball
+// is never without lib/. No `prepare`/`install` script: the published
+// package.json must not run anything on a user's install (scripts/ is not
+// shipped). A fresh clone needs none either: `npm run demo` and jest's
+// globalSetup compile lib/ themselves when it is missing or stale.
+project.package.setScript('prepack', 'node scripts/build.js');
 // The demo runs the compiled CLI (~1 s) instead of projen + ts-node (20-30 s);
 // scripts/demo.js compiles first only when lib/ is missing or stale. Plain npm
 // scripts, not projen tasks: starting projen alone costs seconds.
@@ -190,13 +202,26 @@ const depsCheck = project.addTask('test:deps', {
   exec: 'node scripts/import-graph.mjs',
 });
 project.testTask.prependSpawn(depsCheck);
-project.npmignore?.exclude('/.dependency-cruiser.js', '/scripts/import-graph.mjs');
 // schemas/fleet.schema.json is generated from the fleet file's type (src/cli/fleet-doc.ts);
 // test/cli/fleet-schema.test.ts fails when the committed file differs.
 project.addTask('schema', {
   description: 'Generate schemas/fleet.schema.json from the fleet file type (src/cli/fleet-doc.ts)',
   exec: 'ts-node --transpile-only scripts/fleet-schema.ts',
 });
+
+// What the npm package holds (test/package.test.ts checks every packed path
+// against this list and the packed size against a budget). npm adds
+// package.json, README.md and LICENSE itself, and the bundled runtime
+// dependencies under node_modules/. The compiled JavaScript carries inline
+// source maps with their sources (jsii's tsconfig: inlineSourceMap + inlineSources).
+const PACKAGE_FILES = [
+  'lib/**/*.js',
+  'lib/**/*.d.ts',
+  '.jsii',
+  'schemas/fleet.schema.json',
+  'API.md',
+];
+project.package.addField('files', PACKAGE_FILES);
 
 project.addFields({ engines: { node: '>= 20.0.0' } });
 // jsii prints a large end-of-life banner on Node 20 on every compile.
