@@ -223,6 +223,18 @@ const PACKAGE_FILES = [
 ];
 project.package.addField('files', PACKAGE_FILES);
 
+// The consumer test (test/consumer/): a real `cdk8s init typescript-app`
+// with the tarball `npm pack` makes installed, built with the template's own
+// `npm run build`. It installs from the npm registry and takes minutes, so it
+// is not part of `npm test`; .ci/run runs it after `npm test` (its junit
+// report is counted in CI's summary).
+project.addTask('test:consumer', {
+  description: 'Install the packed package into a fresh cdk8s init typescript-app and run its build (test/consumer/)',
+  env: { JEST_JUNIT_OUTPUT_NAME: 'junit-consumer.xml' },
+  exec: "jest --testMatch '<rootDir>/test/consumer/**/*.consumer.ts' --runInBand",
+  receiveArgs: true,
+});
+
 project.addFields({ engines: { node: '>= 20.0.0' } });
 // jsii prints a large end-of-life banner on Node 20 on every compile.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
