@@ -174,13 +174,17 @@ project.testTask.prependSpawn(testTools);
 
 project.package.addField('peerDependenciesMeta', { 'cdk8s-plus-27': { optional: true } });
 
-// `prepack` runs before `npm pack` and `npm publish` (never on install): it
-// compiles lib/ (jsii) when lib/ is missing or older than src/, so a tarball
-// is never without lib/. No `prepare`/`install` script: the published
-// package.json must not run anything on a user's install (scripts/ is not
-// shipped). A fresh clone needs none either: `npm run demo` and jest's
-// globalSetup compile lib/ themselves when it is missing or stale.
-project.package.setScript('prepack', 'node scripts/build.js');
+// `prepare` compiles lib/ (jsii) when it is missing or older than src/: npm
+// runs it after `npm ci`/`npm install` in a clone, so a fresh clone can run
+// the CLI at once. It must not reach users (scripts/ is not shipped, and a
+// published package runs nothing on install): `prepack` compiles lib/ when
+// stale (a tarball is never without it) and drops `prepare` from package.json,
+// `postpack` puts it back (scripts/pack-manifest.js; npm packs package.json as
+// it is on disk between the two). test/package.test.ts reads the packed
+// package.json.
+project.package.setScript('prepare', 'node scripts/build.js');
+project.package.setScript('prepack', 'node scripts/pack-manifest.js prepack');
+project.package.setScript('postpack', 'node scripts/pack-manifest.js postpack');
 // The demo runs the compiled CLI (~1 s) instead of projen + ts-node (20-30 s);
 // scripts/demo.js compiles first only when lib/ is missing or stale. Plain npm
 // scripts, not projen tasks: starting projen alone costs seconds.

@@ -4,13 +4,14 @@
  * file's schema, .jsii, API.md), the files npm always adds, and our bundled
  * runtime dependencies, even after a test run has left its artefacts in the
  * tree (.cache/test-tools holds 80 MB of helm and nats-server). The packed size
- * stays within a stated budget, the published package.json runs nothing on
- * install, and the public declarations name no Node-only type a fresh
+ * stays within a stated budget, the packed package.json runs nothing on
+ * install (scripts/pack-manifest.js drops the clone's `prepare`), and the public declarations name no Node-only type a fresh
  * `cdk8s init` app's `@types/node` (^14) lacks. test/consumer/ installs the
  * tarball into such an app and compiles it.
  */
-import { spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { ensureBuilt, REPO } from './util/cli';
 import { packageRules, pathsOutsideAllowlist } from './util/package-files';
@@ -39,13 +40,22 @@ interface Packed {
   readonly files: string[];
   readonly size: number;
   readonly unpackedSize: number;
+  /** package.json as the tarball holds it. */
+  readonly manifest: any;
 }
 
-function npmPackDryRun(): Packed {
-  const run = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
-  if (run.status !== 0) throw new Error(`npm pack --dry-run failed (${run.status}):\n${run.stderr}`);
-  const [result] = JSON.parse(run.stdout);
-  return { files: result.files.map((f: { path: string }) => f.path), size: result.size, unpackedSize: result.unpackedSize };
+/** A real `npm pack` (with its prepack/postpack scripts) into a temporary folder. */
+function npmPack(): Packed {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-pack-'));
+  try {
+    const run = spawnSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
+    if (run.status !== 0) throw new Error(`npm pack failed (${run.status}):\n${run.stderr}`);
+    const [result] = JSON.parse(run.stdout.slice(run.stdout.indexOf('[')));
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', path.join(out, result.filename), 'package/package.json'], { encoding: 'utf8' }));
+    return { files: result.files.map((f: { path: string }) => f.path), size: result.size, unpackedSize: result.unpackedSize, manifest };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 }
 
 /** Creates each missing file (and its missing folders); returns an undo that removes exactly what it created. */
@@ -93,15 +103,20 @@ describe('npm package', () => {
     expect(pathsOutsideAllowlist(inside, rules)).toEqual([]);
   });
 
-  test('npm pack, after a test run has left its artefacts, holds only the allowlist and stays within the size budget', () => {
+  let packed: Packed;
+  const manifestBefore = fs.readFileSync(path.join(REPO, 'package.json'), 'utf8');
+
+  beforeAll(() => {
     ensureBuilt();
     const undo = leaveArtefacts(ARTEFACTS);
-    let packed: Packed;
     try {
-      packed = npmPackDryRun();
+      packed = npmPack();
     } finally {
       undo();
     }
+  }, 180_000);
+
+  test('npm pack, after a test run has left its artefacts, holds only the allowlist and stays within the size budget', () => {
     expect(pathsOutsideAllowlist(packed.files, packageRules(REPO))).toEqual([]);
     expect(packed.files).toEqual(expect.arrayContaining(REQUIRED));
     expect(packed.files.filter((f) => f.includes('pack-test'))).toEqual([]);
@@ -115,11 +130,11 @@ describe('npm package', () => {
     expect(packed.unpackedSize).toBeLessThanOrEqual(UNPACKED_BUDGET);
   });
 
-  test('the published package.json runs nothing on install; prepack compiles lib/ when it is stale', () => {
-    ensureBuilt();
-    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-    for (const lifecycle of ['preinstall', 'install', 'postinstall', 'prepare']) expect(pkg.scripts[lifecycle]).toBeUndefined();
-    expect(pkg.scripts.prepack).toBe('node scripts/build.js');
+  test('the packed package.json runs nothing on install; the clone keeps prepare, byte-identical after the pack', () => {
+    for (const lifecycle of ['preinstall', 'install', 'postinstall', 'prepare']) expect([lifecycle, packed.manifest.scripts[lifecycle]]).toEqual([lifecycle, undefined]);
+    expect(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).toBe(manifestBefore);
+    const pkg = JSON.parse(manifestBefore);
+    expect(pkg.scripts).toMatchObject({ prepare: 'node scripts/build.js', prepack: 'node scripts/pack-manifest.js prepack', postpack: 'node scripts/pack-manifest.js postpack' });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const build = require(path.join(REPO, 'scripts', 'build.js'));
     expect(build.staleReason()).toBeUndefined();

@@ -292,6 +292,8 @@ const SETUP: Step[] = [
     name: 'npm install <the tarball>',
     fn: async () => {
       await run('npm', ['install', '--no-audit', '--no-fund', tarball], PINS);
+      const installed = JSON.parse(fs.readFileSync(path.join(PINS, 'node_modules', 'cdk8s-dsx-event-bus', 'package.json'), 'utf8'));
+      for (const lifecycle of ['preinstall', 'install', 'postinstall', 'prepare']) expect([lifecycle, installed.scripts?.[lifecycle]]).toEqual([lifecycle, undefined]);
       // The second variant starts from this app, before any of our code is in it.
       // (Its own output folders stay behind; node_modules is copied whole.)
       const own = [path.join(PINS, 'dist'), path.join(PINS, '__snapshots__')];
@@ -315,14 +317,15 @@ const PINS_STEPS: Step[] = [
 
 const NEWEST_STEPS: Step[] = [
   {
-    name: 'npm install @types/node@latest cdk8s-plus-27; npm uninstall cdk8s-plus-33',
+    name: 'npm install @types/node@latest cdk8s-plus-27@^2; npm uninstall cdk8s-plus-33',
     fn: async () => {
-      await run('npm', ['install', '--no-audit', '--no-fund', '--save-dev', '@types/node@latest'], NEWEST);
-      await run('npm', ['install', '--no-audit', '--no-fund', 'cdk8s-plus-27@^2'], NEWEST);
+      await run('npm', ['install', '--no-audit', '--no-fund', '@types/node@latest', 'cdk8s-plus-27@^2'], NEWEST);
+      // (cdk8s-cli itself depends on cdk8s-plus-33: it stays in node_modules, not in the app's dependencies.)
       await run('npm', ['uninstall', '--no-audit', '--no-fund', 'cdk8s-plus-33'], NEWEST);
       const pkg = JSON.parse(fs.readFileSync(path.join(NEWEST, 'package.json'), 'utf8'));
       expect(pkg.dependencies['cdk8s-plus-33']).toBeUndefined();
       expect(pkg.dependencies['cdk8s-plus-27']).toBeDefined();
+      expect(pkg.devDependencies['@types/node']).not.toBe('^14');
     },
   },
   {
