@@ -26,11 +26,23 @@ const CRD_IMPORTS: Record<string, string> = {
 
 // Bindings generated from a pruned copy of the pinned CRD (scripts/prune-crd.mjs):
 // only the properties the library sets, paths relative to `spec`. The full
-// ApplicationSet binding would be generated from 1.4 MB of schema for a list
-// generator and one template. The pruned copy is written to PRUNED_CRDS (not
-// committed); the schema tests still validate output against the full pinned file.
+// EnvoyProxy binding was 5.2 MB of lib/ for these few fields, the two
+// cert-manager issuer bindings 2.4 MB, and the ApplicationSet's schema alone
+// is 1.4 MB (for a list generator and one template). The pruned copy
+// is written to PRUNED_CRDS (not committed); the schema tests still validate
+// output against the full pinned file.
 const PRUNED_CRDS = '.cache/pruned-crds';
 const CRD_PRUNE: Record<string, string[]> = {
+  'eg-envoyproxies': [
+    'provider.type',
+    'provider.kubernetes.envoyDeployment.replicas',
+    'provider.kubernetes.envoyDeployment.container.resources',
+    'provider.kubernetes.envoyService.type',
+    'provider.kubernetes.envoyService.annotations',
+  ],
+  // The three issuer types we create (ACME, the bulk of the schema, is not one).
+  'cm-issuers': ['selfSigned', 'ca', 'vault'],
+  'cm-clusterissuers': ['selfSigned', 'ca', 'vault'],
   'argocd-appprojects': ['description', 'sourceRepos', 'destinations', 'clusterResourceWhitelist', 'namespaceResourceWhitelist'],
   'argocd-applicationsets': [
     'goTemplate', 'goTemplateOptions', 'generators.list.elements',
@@ -119,6 +131,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       reporters: [new JestReporter('<rootDir>/test/util/skip-reporter.js')],
     },
   },
+  // No source maps in lib/: inline maps with their sources were 70% of every
+  // compiled file and half the packed package; without them stack frames name
+  // lib/*.js, which is shipped (tests keep maps: tsconfig.dev.json).
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
   // One dev tsconfig at the root covers src, tests, examples and benchmarks
   // (the type tests are checked with it).
   tsconfigDevFile: 'tsconfig.dev.json',
@@ -138,8 +154,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '/examples/**/dist/',
     '/examples/**/cdk8s.out/',
   ],
-  // 'pkg' is jsii's outdir: jsii appends it itself when it is missing, so list it here.
-  npmIgnoreOptions: { ignorePatterns: ['/imports/', '/examples/', '/bench/', '/.ci/', '/.demo-secrets/', '/scripts/', 'pkg'] },
+  // The package's contents are an allowlist (`files` below), not a deny list:
+  // whatever a test run leaves in the tree (.cache/test-tools, test-reports/,
+  // dist/, key stores) can never reach the tarball.
+  npmignoreEnabled: false,
 });
 
 
@@ -179,11 +197,17 @@ project.testTask.prependSpawn(testTools);
 
 project.package.addField('peerDependenciesMeta', { 'cdk8s-plus-27': { optional: true } });
 
-// `prepare` runs after `npm ci`/`npm install` in a clone and before `npm pack`
-// and `npm publish`: it compiles lib/ (jsii) when lib/ is missing or older than
-// src/, so a fresh clone can run the CLI at once and a tarball is never
-// without lib/ (test/package.test.ts checks the tarball's files).
+// `prepare` compiles lib/ (jsii) when it is missing or older than src/: npm
+// runs it after `npm ci`/`npm install` in a clone, so a fresh clone can run
+// the CLI at once. It must not reach users (scripts/ is not shipped, and a
+// published package runs nothing on install): `prepack` compiles lib/ when
+// stale (a tarball is never without it) and drops `prepare` from package.json,
+// `postpack` puts it back (scripts/pack-manifest.js; npm packs package.json as
+// it is on disk between the two). test/package.test.ts reads the packed
+// package.json.
 project.package.setScript('prepare', 'node scripts/build.js');
+project.package.setScript('prepack', 'node scripts/pack-manifest.js prepack');
+project.package.setScript('postpack', 'node scripts/pack-manifest.js postpack');
 // The demo runs the compiled CLI (~1 s) instead of projen + ts-node (20-30 s);
 // scripts/demo.js compiles first only when lib/ is missing or stale. Plain npm
 // scripts, not projen tasks: starting projen alone costs seconds.
@@ -208,12 +232,37 @@ const depsCheck = project.addTask('test:deps', {
   exec: 'node scripts/import-graph.mjs',
 });
 project.testTask.prependSpawn(depsCheck);
-project.npmignore?.exclude('/.dependency-cruiser.js', '/scripts/import-graph.mjs');
 // schemas/fleet.schema.json is generated from the fleet file's type (src/cli/fleet-doc.ts);
 // test/cli/fleet-schema.test.ts fails when the committed file differs.
 project.addTask('schema', {
   description: 'Generate schemas/fleet.schema.json from the fleet file type (src/cli/fleet-doc.ts)',
   exec: 'ts-node --transpile-only scripts/fleet-schema.ts',
+});
+
+// What the npm package holds (test/package.test.ts checks every packed path
+// against this list and the packed size against a budget). npm adds
+// package.json, README.md and LICENSE itself, and the bundled runtime
+// dependencies under node_modules/. The compiled JavaScript carries inline
+// source maps with their sources (jsii's tsconfig: inlineSourceMap + inlineSources).
+const PACKAGE_FILES = [
+  'lib/**/*.js',
+  'lib/**/*.d.ts',
+  '.jsii',
+  'schemas/fleet.schema.json',
+  'API.md',
+];
+project.package.addField('files', PACKAGE_FILES);
+
+// The consumer test (test/consumer/): a real `cdk8s init typescript-app`
+// with the tarball `npm pack` makes installed, built with the template's own
+// `npm run build`. It installs from the npm registry and takes minutes, so it
+// is not part of `npm test`; .ci/run runs it after `npm test` (its junit
+// report is counted in CI's summary).
+project.addTask('test:consumer', {
+  description: 'Install the packed package into a fresh cdk8s init typescript-app and run its build (test/consumer/)',
+  env: { JEST_JUNIT_OUTPUT_NAME: 'junit-consumer.xml' },
+  exec: "jest --testMatch '<rootDir>/test/consumer/**/*.consumer.ts' --runInBand",
+  receiveArgs: true,
 });
 
 project.addFields({ engines: { node: '>= 20.19.0' } });

@@ -3,28 +3,39 @@
 // as one failed test each, so a red run can never print "0 failed".
 const fs = require('fs');
 const path = require('path');
-// The third argument counts the failed checks .ci/run made outside jest (the seed guard, npm run demo).
-const [file, rcText, otherFailuresText] = process.argv.slice(2);
-const rc = Number(rcText ?? 0);
-let tests = 0, failures = 0, errors = 0, skipped = 0;
-if (fs.existsSync(file)) {
-  const xml = fs.readFileSync(file, 'utf8');
-  for (const m of xml.matchAll(/<testsuite\s[^>]*>/g)) {
-    const attr = (name) => Number((new RegExp(`\\s${name}="(\\d+)"`).exec(m[0]) || [])[1] || 0);
-    tests += attr('tests'); failures += attr('failures'); errors += attr('errors'); skipped += attr('skipped');
+// The first two arguments are comma-separated and paired: one jest-junit
+// report per test command (npm test, npm run test:consumer) and that
+// command's exit code. The third counts the failed checks .ci/run made outside
+// jest (the seed guard, npm run demo).
+const [filesText, rcText, otherFailuresText] = process.argv.slice(2);
+const files = filesText.split(',');
+const rcs = String(rcText ?? 0).split(',').map(Number);
+let tests = 0, failures = 0, errors = 0, skipped = 0, outside = 0;
+files.forEach((file, i) => {
+  let fileFailed = 0;
+  if (fs.existsSync(file)) {
+    const xml = fs.readFileSync(file, 'utf8');
+    for (const m of xml.matchAll(/<testsuite\s[^>]*>/g)) {
+      const attr = (name) => Number((new RegExp(`\\s${name}="(\\d+)"`).exec(m[0]) || [])[1] || 0);
+      tests += attr('tests'); failures += attr('failures'); errors += attr('errors'); skipped += attr('skipped');
+      fileFailed += attr('failures') + attr('errors');
+    }
+  } else {
+    console.log(`no jest report at ${file}: jest did not run (see the output above)`);
   }
-} else {
-  console.log(`no jest report at ${file}: jest did not run (see the type-check output above)`);
-}
+  if ((rcs[i] ?? 0) !== 0 && fileFailed === 0) {
+    console.log(`the command that writes ${file} failed outside jest (type tests, eslint, or jest itself): counted as 1 failed`);
+    outside += 1;
+  }
+});
 let failed = failures + errors;
 const passed = tests - failed - skipped;
-if (rc !== 0 && failed === 0) {
-  console.log('the test task failed outside jest (type tests or eslint): counted as 1 failed');
-  failed += 1;
-}
+failed += outside;
 failed += Number(otherFailuresText ?? 0);
 if (skipped) console.log(`${skipped} skipped`);
-for (const line of proofLines(path.dirname(file))) console.log(line);
+for (const line of proofLines(path.dirname(files[0]))) console.log(line);
+const consumerLine = consumerTimes(path.join(path.dirname(files[0]), 'consumer-times.json'));
+if (consumerLine) console.log(consumerLine);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
 
@@ -64,4 +75,15 @@ function proofLines(dir) {
       return `proof: ${name}: unreadable report (${e.message})`;
     }
   });
+}
+
+// One line from test-reports/consumer-times.json (test/consumer/): steps run, total time, versions installed.
+function consumerTimes(file) {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const v = Object.entries(r.versions).map(([variant, p]) => `${variant}: TypeScript ${p.typescript}, @types/node ${p['@types/node']}, ${p['cdk8s-plus-33'] ? `cdk8s-plus-33 ${p['cdk8s-plus-33']}` : `cdk8s-plus-27 ${p['cdk8s-plus-27']}`}`);
+    return `consumer: ${r.times.length} steps in a cdk8s init typescript-app with the packed package, ${Math.round(r.wallMs / 1000)} s (${v.join('; ')})`;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Compiles the package (jsii: lib/*.js, lib/*.d.ts and .jsii) when lib/ is
 // missing or older than a file under src/, and does nothing otherwise.
-// npm runs it as `prepare` (after `npm ci`/`npm install` in a clone, and
-// before `npm pack`/`npm publish`), so a fresh clone has lib/ and a packed
-// tarball is never empty; `npm run demo` calls it too.
+// npm runs it as `prepare` (after `npm ci`/`npm install` in a clone), so a
+// fresh clone has lib/; scripts/pack-manifest.js runs it before `npm pack`/
+// `npm publish` (and drops `prepare` from the packed package.json), so a
+// packed tarball is never empty; `npm run demo` calls it too.
 // `node scripts/build.js --force` compiles unconditionally (this is the build
 // command that does not run the tests; `npx projen build` runs them too).
 'use strict';

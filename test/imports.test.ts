@@ -7,26 +7,50 @@ const ROOT = path.join(__dirname, '..');
 const tasks = JSON.parse(fs.readFileSync(path.join(ROOT, '.projen', 'tasks.json'), 'utf8'));
 const steps: string[] = tasks.tasks.import.steps.map((s: { exec: string }) => s.exec);
 const importSteps = steps.filter((e) => e.startsWith('cdk8s import'));
-/** Steps that prune a pinned CRD to the fields the library sets before its import (scripts/prune-crd.mjs). */
-const pruneSteps = steps.filter((e) => e.startsWith('node scripts/prune-crd.mjs'));
+// `node scripts/prune-crd.mjs imports/FILE PRUNED/FILE path...`: the binding of FILE is generated from its pruned copy.
+const pruneSteps = steps.filter((e) => e.startsWith('node scripts/prune-crd.mjs')).map((e) => {
+  const [, , input, output] = e.split(' ');
+  return { exec: e, input: input.replace(/^imports\//, ''), output };
+});
+/** The pinned file under imports/ a `cdk8s import` step generates from (through its pruned copy, if any). */
+function pinnedSource(step: string): string {
+  const source = /:=(\S+)/.exec(step)![1];
+  const pruned = pruneSteps.find((p) => p.output === source);
+  return pruned ? pruned.input : source.replace(/^imports\//, '');
+}
 
 describe('generated CRD bindings', () => {
   test('every pinned CRD file has exactly one import step, and nothing else is imported', () => {
     const files = fs.readdirSync(path.join(ROOT, 'imports'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml')).sort();
-    // A pruned CRD is imported from the pruned copy of the pinned file.
-    const pruned = new Map(pruneSteps.map((s) => { const [, , from, to] = s.split(' '); return [to, from]; }));
-    const imported = importSteps.map((s) => /:=(\S+)/.exec(s)![1]).map((f) => (pruned.get(f) ?? f).replace(/^imports\//, '')).sort();
+    const imported = importSteps.map(pinnedSource).sort();
     expect(imported).toEqual(files);
+  });
+
+  test('the EnvoyProxy binding is generated from a pruned copy, and pruned copies are not committed', () => {
+    expect(pruneSteps.map((p) => p.input)).toContain('envoy-gateway/gateway.envoyproxy.io_envoyproxies.yaml');
+    for (const p of pruneSteps) {
+      expect(p.output).toMatch(/^\.cache\//);
+      // Each pruned copy is written before the import step that reads it.
+      expect(steps.indexOf(p.exec)).toBeLessThan(steps.findIndex((e) => e.startsWith('cdk8s import') && e.endsWith(`:=${p.output}`)));
+    }
   });
 
   test('src/imports/ regenerates byte-identically from imports/', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-imports-'));
     try {
-      for (const step of pruneSteps) execFileSync('node', step.split(' ').slice(1), { cwd: ROOT, stdio: 'pipe' });
+      const pruned = path.join(out, '.pruned');
+      for (const p of pruneSteps) {
+        const args = p.exec.replace(/^node /, '').replace(p.output, path.join(pruned, p.input)).split(' ');
+        execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'pipe' });
+      }
       for (const step of importSteps) {
-        const args = step.replace(/^cdk8s /, '').replace('-o src/imports', `-o ${out}`).split(' ');
+        const source = /:=(\S+)/.exec(step)![1];
+        const own = pruneSteps.find((p) => p.output === source);
+        const args = step.replace(/^cdk8s /, '').replace('-o src/imports', `-o ${out}`)
+          .replace(`:=${source}`, `:=${own ? path.join(pruned, own.input) : source}`).split(' ');
         execFileSync(path.join(ROOT, 'node_modules', '.bin', 'cdk8s'), args, { cwd: ROOT, stdio: 'pipe' });
       }
+      fs.rmSync(pruned, { recursive: true });
       const committed = fs.readdirSync(path.join(ROOT, 'src', 'imports')).sort();
       expect(fs.readdirSync(out).sort()).toEqual(committed);
       for (const f of committed) {

@@ -6,6 +6,10 @@
  * (strict) and run with node after the `npx dsx-event-bus nkeys …` command
  * its comment names. Then the snapshot recipe: the example's function
  * imported with a DeterministicKeyStore synthesizes the same objects.
+ *
+ * test/consumer/ covers the user's side (the installed tarball, a real
+ * `cdk8s init` app, its tsc/jest/cdk8s synth); this file stays because it
+ * checks what the example's output holds, and runs offline in `npm test`.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';

@@ -4,7 +4,7 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { problem, quote } from '../errors';
 import { issuerMetadata, issuerObject, IssuerKind, ICertificateIssuer, IssuerOptions } from './issuers';
-import { parseCertificateBundle } from './leaf-trust';
+import { parseCertificateBundle } from './pem-bundle';
 import { validateNamespace, validateObjectName } from '../k8s/names';
 import type { EventBusCluster } from '../secrets/cluster';
 import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';

@@ -1,8 +1,8 @@
 /**
- * The generated Gateway API and Envoy Gateway bindings, loaded on first use.
- * The EnvoyProxy module alone is 3.6 MB of JavaScript (~70 ms to load); it is
- * required only when an `EventBusEnvoyProxy` is created, so
- * `require('cdk8s-dsx-event-bus')` stays fast.
+ * The generated Gateway API and Envoy Gateway bindings, loaded on first use,
+ * so `require('cdk8s-dsx-event-bus')` stays fast. The EnvoyProxy module is
+ * generated from a pruned CRD (the fields EventBusEnvoyProxy sets; see
+ * imports/README.md): 48 KB of JavaScript instead of 3.6 MB.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 import type * as envoyProxies from '../imports/eg-envoyproxies-gateway.envoyproxy.io';
