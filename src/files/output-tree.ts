@@ -246,8 +246,13 @@ function checkNames(root: string, clusters: readonly OutputCluster[]): void {
 type FileHashes = { [file: string]: string };
 
 /** An output root without our record must be empty (but for our lock): synth cannot tell its files from the user's. */
-function refuseForeign(root: string): void {
-  const foreign = fs.readdirSync(root).filter((n) => n !== LOCK_DIR).sort();
+function refuseForeign(root: string, options: { beforeLock?: boolean } = {}): void {
+  // Before the lock, another synth may be writing this new root: its staging
+  // folder, swap journal and temp files are ours, and the check under the lock
+  // (after the recovery rule) decides.
+  const transient = (n: string) => STAGING.test(n) || n === SWAP_JOURNAL
+    || (TEMP_FILE.test(n) && (n.startsWith(`.${RECORD_FILE}.`) || n.startsWith(`.${SWAP_JOURNAL}.`)));
+  const foreign = fs.readdirSync(root).filter((n) => n !== LOCK_DIR && !(options.beforeLock && (transient(n) || n === RECORD_FILE))).sort();
   if (foreign.length) {
     throw problem({
       where: root,
@@ -330,8 +335,21 @@ function planCluster(root: string, name: string, cluster: OutputCluster | undefi
     }
   }
   if (newFiles) {
-    // A folder that already holds exactly these files stays as it is (same bytes, same mtimes).
+    // A folder that already holds exactly these files, with their modes, stays as it is (same bytes, same mtimes).
     if (ours && sameFiles(dir, ours, newFiles, entries, cluster!.files)) return { action: 'same', keep, hashes: newFiles, notices };
+    // A file of ours whose bytes no longer match the record was edited by
+    // hand: it is named before it is replaced (the output is generated; the
+    // fleet file is where a change belongs, and a rerun must restore it).
+    for (const e of entries) {
+      const recorded = ours?.[e.rel];
+      if (recorded === undefined || !e.st.isFile()) continue;
+      const text = readRegularFile(path.join(dir, e.rel), 'remove it; synth writes only regular files', { maxBytes: 256 * 1024 * 1024 });
+      if (text !== undefined && sha256(text) !== recorded) {
+        notices.push(`replaced ${path.join(dir, e.rel)}: it was edited by hand after synth wrote it (its sha256 differs from ${RECORD_FILE}); make the change in the fleet file or props instead`);
+      }
+    }
+    const modes = wrongModes(entries, cluster!.files);
+    if (ours && modes.length) notices.push(`restored the modes of ${modes.map((m) => path.join(dir, m)).join(', ')}`);
     for (const rel of Object.keys(ours ?? {})) if (!(rel in newFiles)) notices.push(`removed ${path.join(dir, rel)} (no longer in the output)`);
     return { action: 'replace', keep, hashes: newFiles, notices };
   }
@@ -347,13 +365,33 @@ function planCluster(root: string, name: string, cluster: OutputCluster | undefi
   return { action: 'remove', keep, notices };
 }
 
-/** The folder holds exactly our files with the new content (no write needed). */
+/**
+ * Our files and folders whose mode is not the one synth gives them (600 in
+ * 700 for key material, 644 in 755 otherwise): modes are part of the output,
+ * so a `chmod 644` of a Secret manifest is not "unchanged".
+ */
+function wrongModes(entries: Array<{ rel: string; st: fs.Stats }>, files: readonly OutputFile[]): string[] {
+  const want = new Map<string, number>();
+  const secretDirs = new Set(files.filter((f) => f.secret).map((f) => path.posix.dirname(f.path)));
+  for (const f of files) {
+    want.set(f.path, f.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE);
+    const parts = f.path.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      want.set(d, secretDirs.has(d) ? SECRET_DIR_MODE : PUBLIC_DIR_MODE);
+    }
+  }
+  return entries.filter((e) => want.has(e.rel) && modeBits(e.st.mode) !== want.get(e.rel)).map((e) => e.rel);
+}
+
+/** The folder holds exactly our files with the new content and modes (no write needed). */
 function sameFiles(
   dir: string, ours: FileHashes, wanted: FileHashes, entries: Array<{ rel: string; st: fs.Stats }>, files: readonly OutputFile[],
 ): boolean {
   const a = Object.keys(ours).sort();
   const b = Object.keys(wanted).sort();
   if (a.length !== b.length || a.some((x, i) => x !== b[i] || ours[x] !== wanted[x])) return false;
+  if (wrongModes(entries, files).length) return false;
   const onDisk = new Map(entries.map((e) => [e.rel, e.st]));
   const content = new Map(files.map((f) => [f.path, f.content]));
   return a.every((rel) => {
@@ -534,7 +572,7 @@ function prepareRoot(root: string, flag: string): void {
   const state = checkOutputRoot(root, flag, { keyMaterial: false });
   if (!state.exists) mkdirpOwn(root, PUBLIC_DIR_MODE);
   // Checked again under the lock; here so a refused folder does not even get our lock folder.
-  else if (!lstatOrUndefined(path.join(root, RECORD_FILE))) refuseForeign(root);
+  else if (!lstatOrUndefined(path.join(root, RECORD_FILE))) refuseForeign(root, { beforeLock: true });
 }
 
 /** Our error for a failed file-system step, naming the path and what state the output is in. */
