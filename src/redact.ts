@@ -191,3 +191,23 @@ function validChecksum(values: number[], at: number, bytes: Uint8Array): boolean
   return crc16.checksum(bytes.subarray(0, 34)) === (bytes[34] | (bytes[35] << 8));
 }
 /* eslint-enable no-bitwise */
+
+/**
+ * True when `text` holds a seed whose CRC16 checksum is valid (rule 2, any
+ * case, separators ignored), directly or base64-encoded. Stricter than
+ * {@link containsSeed}, which also flags any 58-letter run starting with a
+ * seed prefix (right for redaction, where a false alarm costs a little
+ * clarity): this is the test that refuses output, where a false alarm
+ * would stop a run, and a run of base64 in a certificate can look like an
+ * unchecked seed (about one PEM line in a thousand).
+ */
+export function containsChecksummedSeed(text: string): boolean {
+  if (checksummedSeeds(text).length) return true;
+  for (const m of text.matchAll(BASE64_RUN)) {
+    const standard = m[0].replace(/-/g, '+').replace(/_/g, '/');
+    for (let offset = 0; offset < 4; offset++) {
+      if (checksummedSeeds(Buffer.from(standard.slice(offset), 'base64').toString('latin1')).length) return true;
+    }
+  }
+  return false;
+}

@@ -36,6 +36,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as YAML from 'yaml';
 import {
   fsyncDir, fsyncFile, PUBLIC_DIR_MODE, PUBLIC_FILE_MODE, SECRET_DIR_MODE, SECRET_FILE_MODE, syncFileSystem, TEMP_FILE, writeFileAtomic, writeNewFile,
 } from './atomic-write';
@@ -43,6 +44,7 @@ import { LOCK_DIR, StoreLock } from './lock';
 import { checkOutputRoot, describeType, errnoOf, modeBits, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile } from './safe-fs';
 import { StagingWriter } from './staging-writer';
 import { EventBusError, problem } from '../errors';
+import { containsChecksummedSeed } from '../redact';
 
 /** The record of what synth wrote. */
 export const RECORD_FILE = '.dsx-event-bus-output.json';
@@ -244,6 +246,48 @@ function checkNames(root: string, clusters: readonly OutputCluster[]): void {
 }
 
 type FileHashes = { [file: string]: string };
+
+/**
+ * No seed in a world-readable file: every file that is not key material
+ * (manifests other than Secrets, values files) is scanned before it is
+ * staged, and a seed there (typed into a label value, an annotation,
+ * `authCallout.jwks.audience`, …) is refused naming the file and the field,
+ * never the seed.
+ */
+function refuseSeedsInPublicFiles(root: string, cluster: OutputCluster): void {
+  for (const f of cluster.files) {
+    if (f.secret || !containsChecksummedSeed(f.content)) continue;
+    throw problem({
+      where: path.join(root, cluster.name, f.path),
+      problem: `${seedField(f.content)} holds an NKey seed, and this file is not a Secret: it would be written world-readable (mode 644)`,
+      fix: 'remove the seed from the value you gave for that field (fleet file or props); if it is a real seed, treat it as exposed and generate a new key pair; nothing was written',
+    });
+  }
+}
+
+/** The YAML path of the first value or key holding a seed (e.g. `metadata.labels.team`), for the message. */
+function seedField(content: string): string {
+  let found: string | undefined;
+  const visit = (node: unknown, at: string[]): void => {
+    if (found !== undefined) return;
+    if (typeof node === 'string') {
+      if (containsChecksummedSeed(node)) found = at.join('.') || '(the document)';
+    } else if (Array.isArray(node)) {
+      node.forEach((v, i) => visit(v, [...at, String(i)]));
+    } else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if (containsChecksummedSeed(k)) found = [...at, '(a key)'].join('.');
+        visit(v, [...at, k]);
+      }
+    }
+  };
+  try {
+    YAML.parseAllDocuments(content).forEach((d, i, all) => visit(d.toJS(), all.length > 1 ? [`document ${i + 1}`] : []));
+  } catch {
+    // not YAML: the file as a whole
+  }
+  return found === undefined ? 'a value' : `field ${found}`;
+}
 
 /** An output root without our record must be empty (but for our lock): synth cannot tell its files from the user's. */
 function refuseForeign(root: string, options: { beforeLock?: boolean } = {}): void {
@@ -487,6 +531,7 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
     const seen = new Set<string>();
     for (const c of rendered(clusters)) {
       checkNames(root, [c]);
+      refuseSeedsInPublicFiles(root, c);
       seen.add(c.name);
       const p = planCluster(root, c.name, c, oldClusters[c.name]);
       (record.clusters as { [c: string]: FileHashes })[c.name] = p.hashes!;
