@@ -100,6 +100,14 @@ describe('the key store read by synth and export is checked as nkeys checks it',
     expectRefused(dsx('export', '-s', ks, '-f', 'json', '-o', path.join(dir, 'exp'), '1'), /cpc-1\/nkeys\/nats-auth-signing\/seed \(uid 65534/);
   });
 
+  test('fails when a key file is 1 MiB (nkeys --check ran past 120 s): refused by its size before it is read', () => {
+    const ks = store();
+    fs.writeFileSync(path.join(ks, 'csc', 'nkeys', 'nats-auth-signing', 'pubkey'), 'A'.repeat(1024 * 1024), { mode: 0o600 });
+    const about = /nats-auth-signing\/pubkey: is larger than 65536 bytes\. Allowed: a key-store file of at most 65536 bytes/;
+    expectRefused(dsx('nkeys', '--check', '-o', ks), about);
+    expectRefused(dsx('export', '-s', ks, '-f', 'json', '-o', path.join(dir, 'exp'), '1'), /nats-auth-signing\/pubkey: is larger than 65536 bytes/);
+  });
+
   test('fails when a key file is a FIFO: at once, naming it', () => {
     const ks = store();
     const seed = path.join(ks, 'csc', 'nkeys', 'nats-auth-signing', 'seed');
