@@ -334,6 +334,8 @@ interface ClusterPlan {
   /** Its entry in the new record (undefined: it leaves the record). */
   readonly hashes?: FileHashes;
   readonly notices: string[];
+  /** Generated files edited by hand since synth wrote them (named before the run replaces them). */
+  readonly edited?: string[];
 }
 
 /**
@@ -384,18 +386,19 @@ function planCluster(root: string, name: string, cluster: OutputCluster | undefi
     // A file of ours whose bytes no longer match the record was edited by
     // hand: it is named before it is replaced (the output is generated; the
     // fleet file is where a change belongs, and a rerun must restore it).
+    const edited: string[] = [];
     for (const e of entries) {
       const recorded = ours?.[e.rel];
       if (recorded === undefined || !e.st.isFile()) continue;
       const text = readRegularFile(path.join(dir, e.rel), 'remove it; synth writes only regular files', { maxBytes: 256 * 1024 * 1024 });
       if (text !== undefined && sha256(text) !== recorded) {
-        notices.push(`replaced ${path.join(dir, e.rel)}: it was edited by hand after synth wrote it (its sha256 differs from ${RECORD_FILE}); make the change in the fleet file or props instead`);
+        edited.push(`replacing ${path.join(dir, e.rel)}: it was edited by hand after synth wrote it (its sha256 differs from ${RECORD_FILE}); make the change in the fleet file or props instead`);
       }
     }
     const modes = wrongModes(entries, cluster!.files);
     if (ours && modes.length) notices.push(`restored the modes of ${modes.map((m) => path.join(dir, m)).join(', ')}`);
     for (const rel of Object.keys(ours ?? {})) if (!(rel in newFiles)) notices.push(`removed ${path.join(dir, rel)} (no longer in the output)`);
-    return { action: 'replace', keep, hashes: newFiles, notices };
+    return { action: 'replace', keep, hashes: newFiles, notices, edited };
   }
   if (userFiles.length) {
     // The folder stays for the user's files; the record keeps it (with no
@@ -460,7 +463,7 @@ function sameFiles(
  * files of one cluster are written while the next one renders. Nothing
  * outside the staging folder changes before every cluster has arrived.
  */
-export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Generator<Phase, OutputResult> {
+export function* writeSteps(root: string, clusters: Iterable<OutputCluster>, onEdited?: (line: string) => void): Generator<Phase, OutputResult> {
   const notices: string[] = [];
   yield* recoverSteps(root, notices);
   const old = readRecord(root);
@@ -534,6 +537,11 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
       refuseSeedsInPublicFiles(root, c);
       seen.add(c.name);
       const p = planCluster(root, c.name, c, oldClusters[c.name]);
+      // Named before anything is replaced (the swap comes after every cluster is staged).
+      for (const line of p.edited ?? []) {
+        if (onEdited) onEdited(line);
+        else planNotices.push(line);
+      }
       (record.clusters as { [c: string]: FileHashes })[c.name] = p.hashes!;
       planNotices.push(...p.notices);
       if (p.action === 'replace') {
@@ -586,6 +594,12 @@ export interface WriteOutputOptions {
   readonly lockTimeoutMs?: number;
   /** Called once when the run has to wait for another one. */
   readonly onWait?: (holder: string) => void;
+  /**
+   * Called, before anything is replaced, for each generated file edited by
+   * hand since synth wrote it.
+   * @default - the line is one of the result's notices
+   */
+  readonly onEdited?: (line: string) => void;
   /** Polled between steps; true stops the run before the swap (nothing changed). */
   readonly interrupted?: () => boolean;
 }
@@ -654,7 +668,7 @@ function holderText(o?: { pid: number; host: string; started: string }): string 
  */
 function* drive(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutputOptions, lock: StoreLock): Generator<void, OutputResult> {
   const counter = new StepCounter();
-  const steps = writeSteps(root, clusters);
+  const steps = writeSteps(root, clusters, opts.onEdited);
   let swapping = false;
   try {
     for (let i = 0; ; i++) {

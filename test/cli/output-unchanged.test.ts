@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeOutputSync } from '../../src/files/output-tree';
 import { dsxEventBus, ensureBuilt, startDsxEventBus } from '../util/cli';
 import { cleanupTempDirs, tempDir } from '../util/keytree';
 
@@ -64,8 +65,21 @@ test('a generated file edited by hand is named when the run replaces it', () => 
   fs.appendFileSync(values, '# my change\n');
   const r = dsxEventBus(['synth', '-c', file, '-o', out]);
   expect(r.status).toBe(0);
-  expect(r.stderr).toMatch(new RegExp(`replaced ${values.replace(/[.]/g, '\\.')}: it was edited by hand after synth wrote it`));
+  expect(r.stderr).toMatch(new RegExp(`replacing ${values.replace(/[.]/g, '\\.')}: it was edited by hand after synth wrote it`));
   expect(fs.readFileSync(values, 'utf8')).toBe(original);
+});
+
+test('the output layer names a hand edit before it replaces the file (onEdited, which synth prints on stderr)', () => {
+  const out = path.join(dir, 'out');
+  const clusters = [{ name: 'csc', files: [{ path: 'values.event-bus.yaml', content: 'a: 1\n', secret: false }] }];
+  writeOutputSync(out, clusters, { flag: 'outdir' });
+  const file = path.join(out, 'csc', 'values.event-bus.yaml');
+  fs.appendFileSync(file, '# mine\n');
+  const seen: Array<{ line: string; onDisk: string }> = [];
+  const r = writeOutputSync(out, clusters, { flag: 'outdir', onEdited: (line) => seen.push({ line, onDisk: fs.readFileSync(file, 'utf8') }) });
+  expect(seen).toEqual([{ line: expect.stringMatching(/^replacing .*values\.event-bus\.yaml: it was edited by hand/), onDisk: 'a: 1\n# mine\n' }]);
+  expect(r.changed).toBe(true);
+  expect(fs.readFileSync(file, 'utf8')).toBe('a: 1\n');
 });
 
 test('two syntheses started at once into a new output folder wait for each other: both succeed (3 rounds)', async () => {
