@@ -41,8 +41,6 @@ const S = 18;
 // U, A, X, O, N, C (public-key kinds) and P (private): the second letter of a seed.
 const SEED_KINDS = new Set([20, 0, 23, 14, 13, 2, 15]);
 
-const CONTIGUOUS = /[a-z2-7]*s[uaxoncp][a-z2-7]{56}[a-z2-7]*/gi;
-const CONTIGUOUS_ONE = /s[uaxoncp][a-z2-7]{56}/i;
 // 58 bytes of seed take 78 base64 characters.
 const BASE64_RUN = /[A-Za-z0-9+/_-]{78,}={0,2}/g;
 // Whitespace (\s covers the BOM and NBSP), zero-width characters, soft hyphen.
@@ -69,7 +67,7 @@ export function containsSeed(text: string): boolean {
 /** Merged, sorted [start, end) ranges of `text` that hold a seed. */
 function seedSpans(text: string): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
-  for (const m of text.matchAll(CONTIGUOUS)) spans.push([m.index!, m.index! + m[0].length]);
+  spans.push(...contiguousSeeds(text));
   spans.push(...checksummedSeeds(text));
   for (const m of text.matchAll(BASE64_RUN)) {
     if (base64HoldsSeed(m[0])) spans.push([m.index!, m.index! + m[0].length]);
@@ -90,9 +88,45 @@ function base64HoldsSeed(run: string): boolean {
   const standard = run.replace(/-/g, '+').replace(/_/g, '/');
   for (let offset = 0; offset < 4; offset++) {
     const decoded = Buffer.from(standard.slice(offset), 'base64').toString('latin1');
-    if (CONTIGUOUS_ONE.test(decoded) || checksummedSeeds(decoded).length) return true;
+    if (contiguousSeeds(decoded).length || checksummedSeeds(decoded).length) return true;
   }
   return false;
+}
+
+/**
+ * Rule 1: each maximal run of base32 letters (any case) that holds `S`, a
+ * seed-kind letter and at least 56 more letters. One pass over the text: a
+ * run is found once and scanned once (a backtracking regular expression for
+ * the same rule took quadratic time on long runs).
+ */
+function contiguousSeeds(text: string): Array<[number, number]> {
+  const found: Array<[number, number]> = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (b32(text, i) < 0) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && b32(text, i) >= 0) i++;
+    if (runHoldsSeed(text, start, i)) found.push([start, i]);
+  }
+  return found;
+}
+
+/** Whether some `S` + kind letter in the base32 run [start, end) has 56 letters after it. */
+function runHoldsSeed(text: string, start: number, end: number): boolean {
+  for (let p = start; p + SEED_LENGTH <= end; p++) {
+    if (b32(text, p) === S && SEED_KINDS.has(b32(text, p + 1))) return true;
+  }
+  return false;
+}
+
+/** The base32 value of the character at `i` (any case), -1 for any other character. */
+function b32(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  return code < 128 ? B32[code] : -1;
 }
 
 /** Rule 2: seeds with a valid checksum, separators inside them ignored. */
@@ -157,3 +191,23 @@ function validChecksum(values: number[], at: number, bytes: Uint8Array): boolean
   return crc16.checksum(bytes.subarray(0, 34)) === (bytes[34] | (bytes[35] << 8));
 }
 /* eslint-enable no-bitwise */
+
+/**
+ * True when `text` holds a seed whose CRC16 checksum is valid (rule 2, any
+ * case, separators ignored), directly or base64-encoded. Stricter than
+ * {@link containsSeed}, which also flags any 58-letter run starting with a
+ * seed prefix (right for redaction, where a false alarm costs a little
+ * clarity): this is the test that refuses output, where a false alarm
+ * would stop a run, and a run of base64 in a certificate can look like an
+ * unchecked seed (about one PEM line in a thousand).
+ */
+export function containsChecksummedSeed(text: string): boolean {
+  if (checksummedSeeds(text).length) return true;
+  for (const m of text.matchAll(BASE64_RUN)) {
+    const standard = m[0].replace(/-/g, '+').replace(/_/g, '/');
+    for (let offset = 0; offset < 4; offset++) {
+      if (checksummedSeeds(Buffer.from(standard.slice(offset), 'base64').toString('latin1')).length) return true;
+    }
+  }
+  return false;
+}

@@ -1,10 +1,10 @@
 import * as crypto from 'crypto';
-import * as fs from 'fs';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { problem, quote } from '../errors';
+import { EventBusError, problem, quote } from '../errors';
 import { issuerMetadata, issuerObject, IssuerKind, ICertificateIssuer, IssuerOptions } from './issuers';
 import { parseCertificateBundle } from './pem-bundle';
+import { readRegularFile } from '../files/safe-fs';
 import { validateNamespace, validateObjectName } from '../k8s/names';
 import type { EventBusCluster } from '../secrets/cluster';
 import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
@@ -101,13 +101,26 @@ function withNewline(text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;
 }
 
+/**
+ * The read discipline of src/files/safe-fs.ts: a regular file, opened
+ * non-blocking (a FIFO is refused, never waited on), at most 1 MiB. A
+ * private key is never read through a symbolic link (a link to another
+ * file would be opened before being refused as a key); a certificate path
+ * may be the user's link.
+ */
 function readPem(file: string, where: string, what: string): string {
   if (typeof file !== 'string' || file === '') throw problem({ where, problem: `${what} is empty`, fix: `pass the path of the PEM file as ${what}` });
+  const fix = 'check the path (dsx-event-bus certs writes <output>/ca/ca.crt and ca.key)';
+  let text: string | undefined;
   try {
-    return fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file, what === 'keyFile' ? `pass the real path of the key file (a private key is never read through a symbolic link); ${fix}` : fix,
+      { followNamed: what !== 'keyFile', what: 'a PEM file' });
   } catch (e) {
-    throw problem({ where, problem: `${what} ${quote(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'check the path (dsx-event-bus certs writes <output>/ca/ca.crt and ca.key)' });
+    if (e instanceof EventBusError) throw e;
+    throw problem({ where, problem: `${what} ${quote(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix });
   }
+  if (text === undefined) throw problem({ where, problem: `${what} ${quote(file)} cannot be read (ENOENT)`, fix });
+  return text;
 }
 
 /** One CA certificate; the key, when given, is an unencrypted private key of that certificate. */

@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import { problem, quote } from '../errors';
+import { EventBusError, problem, quote } from '../errors';
+import { readRegularFile } from '../files/safe-fs';
 import { parseCertificateBundle } from './pem-bundle';
 import { validateObjectName } from '../k8s/names';
 
@@ -66,12 +66,15 @@ export class LeafTrust {
   /** A PEM file of CA certificate(s), read now; same as {@link fromPem} on its text. */
   public static fromPemFile(file: string, options: LeafTrustPemOptions = {}): LeafTrust {
     const where = 'LeafTrust.fromPemFile';
-    let text: string;
+    let text: string | undefined;
+    // Regular file only, opened non-blocking, at most 1 MiB (src/files/safe-fs.ts).
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readRegularFile(file, 'check the path of the CA certificate file', { followNamed: true, what: 'a PEM bundle' });
     } catch (e) {
+      if (e instanceof EventBusError) throw e;
       throw problem({ where, problem: `file ${quote(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'check the path of the CA certificate file' });
     }
+    if (text === undefined) throw problem({ where, problem: `file ${quote(file)} cannot be read (ENOENT)`, fix: 'check the path of the CA certificate file' });
     parseCertificateBundle(text, where, `file ${quote(file)}`);
     return LeafTrust.fromPem(text, options);
   }

@@ -15,7 +15,7 @@ import {
   generateEvaluationCa, generateEvaluationCerts,
 } from '../certificates/evaluation';
 import { stagingPattern, writeTreeAtomic } from '../files/atomic-write';
-import { checkOutputRoot, mkdirpOwn } from '../files/safe-fs';
+import { checkOutputRoot, lstatOrUndefined, mkdirpOwn, readRegularFile, refuseLinksBelow } from '../files/safe-fs';
 import { DEFAULT_NAMESPACE, isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';
 import { CSC, validateCpcId } from '../keys/layout';
 
@@ -151,11 +151,13 @@ export interface FleetCaOptions {
  */
 export async function ensureFleetCa(root: string, options: FleetCaOptions): Promise<EvaluationCa> {
   const dir = path.join(root, 'ca');
+  // Nothing below the root is read through a link (a linked ca/ would hand us another CA).
+  refuseLinksBelow(root, dir, 'replace the link with the real folder; nothing was written');
   const files = FLEET_CA_FILES.map((f) => path.join(dir, f));
-  const present = files.filter((f) => fs.existsSync(f));
+  const present = files.filter((f) => lstatOrUndefined(f));
   if (present.length === files.length) {
     CertificateAuthority.fromPemFiles(files[0], files[1]); // checks: a CA certificate and its key
-    return { certPem: fs.readFileSync(files[0], 'utf8'), keyPem: fs.readFileSync(files[1], 'utf8') };
+    return { certPem: readOwn(files[0]), keyPem: readOwn(files[1]) };
   }
   if (present.length > 0 || fs.existsSync(dir)) {
     const missing = FLEET_CA_FILES.filter((f) => !fs.existsSync(path.join(dir, f)));
@@ -170,21 +172,30 @@ export async function ensureFleetCa(root: string, options: FleetCaOptions): Prom
   return ca;
 }
 
+/** A file this tool wrote below the root: regular, not through a link, opened non-blocking, size-capped. */
+function readOwn(file: string): string {
+  const text = readRegularFile(file, 'remove it; dsx-event-bus certs only writes regular files there', { what: 'a PEM file' });
+  if (text === undefined) throw new UsageError(`${file} disappeared while it was read. Nothing was overwritten. Fix: rerun`);
+  return text;
+}
+
 async function writeClusterCerts(
   root: string, plan: ClusterPlan, ca: EvaluationCa, namespace: string, days: number, keyType: KeyType, io: CliIo,
 ): Promise<void> {
   const clusterDir = path.join(root, plan.cluster);
   const certsDir = path.join(clusterDir, 'certs');
   const wanted = evaluationServerSans(namespace, plan.hosts);
-  if (fs.existsSync(certsDir)) {
-    const missing = EVALUATION_FILES.filter((f) => !fs.existsSync(path.join(certsDir, f)));
+  // Private keys are never written through (nor an existing set read through) a linked folder.
+  refuseLinksBelow(root, certsDir, 'replace the link with the real folder; nothing was written');
+  if (lstatOrUndefined(certsDir)) {
+    const missing = EVALUATION_FILES.filter((f) => !lstatOrUndefined(path.join(certsDir, f)));
     if (missing.length) {
       throw new UsageError(`${certsDir} exists but is incomplete (missing ${missing.join(', ')}). Nothing was overwritten. Fix: delete ${certsDir} to generate a new set`);
     }
-    if (fs.readFileSync(path.join(certsDir, 'ca/ca.crt'), 'utf8').trim() !== ca.certPem.trim()) {
+    if (readOwn(path.join(certsDir, 'ca/ca.crt')).trim() !== ca.certPem.trim()) {
       throw new UsageError(`${certsDir} was signed by another CA than the fleet CA ${path.join(root, 'ca/ca.crt')} (a per-cluster CA of an older version, or a replaced fleet CA). Nothing was overwritten. Fix: delete ${certsDir} to generate a set signed by the fleet CA`);
     }
-    const have = describeCertificate(fs.readFileSync(path.join(certsDir, 'nats-mtls-server-tls/tls.crt'), 'utf8'));
+    const have = describeCertificate(readOwn(path.join(certsDir, 'nats-mtls-server-tls/tls.crt')));
     const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
     if (!sameSet(have.dnsNames, wanted.dnsNames) || !sameSet(have.ipAddresses, wanted.ipAddresses)) {
       throw new UsageError(`${path.join(certsDir, 'nats-mtls-server-tls/tls.crt')} has SANs ${JSON.stringify([...have.dnsNames, ...have.ipAddresses])}, but ${JSON.stringify([...wanted.dnsNames, ...wanted.ipAddresses])} were requested. Nothing was overwritten. Fix: delete ${certsDir} to generate a new set (clients then need the new ca.crt), or request the same SANs`);

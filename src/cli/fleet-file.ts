@@ -11,6 +11,7 @@ import { MqttStreamsOptions } from '../charts/chart-values';
 import { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { ClusterCertificateOptions, ClusterGatewayOptions } from '../charts/options';
 import { EventBusError, problem, quote } from '../errors';
+import { readRegularFile, refuseLinksBelow } from '../files/safe-fs';
 import { GitOps } from '../gitops/gitops';
 import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
@@ -304,7 +305,10 @@ function caOf(
     certFile = path.resolve(baseDir, ca.certFile);
     keyFile = ca.keyFile ? path.resolve(baseDir, ca.keyFile) : undefined;
   } else {
-    const dir = ca.directory ? path.resolve(baseDir, ca.directory) : path.join(fleetCaLocation(doc, baseDir, file, overrides)!.root, 'ca');
+    const storeRoot = ca.directory ? undefined : fleetCaLocation(doc, baseDir, file, overrides)!.root;
+    const dir = storeRoot === undefined ? path.resolve(baseDir, ca.directory!) : path.join(storeRoot, 'ca');
+    // The fleet CA inside the key store is never read through a link planted there.
+    if (storeRoot !== undefined) refuseLinksBelow(storeRoot, dir, 'replace the link with the real folder (dsx-event-bus certs writes ca/ there)');
     certFile = path.join(dir, 'ca.crt');
     keyFile = path.join(dir, 'ca.key');
     if (!fs.existsSync(certFile)) {
@@ -321,12 +325,17 @@ function caOf(
   return CertificateAuthority.fromPemFiles(certFile, inline ? keyFile : undefined);
 }
 
+/** A PEM file the fleet file names: regular, opened non-blocking, at most 1 MiB (src/files/safe-fs.ts). */
 function readText(file: string, where: string): string {
+  let text: string | undefined;
   try {
-    return fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file, 'check the path (relative to the fleet file)', { followNamed: true, what: 'a PEM file' });
   } catch (e) {
+    if (e instanceof EventBusError) throw e;
     throw problem({ where, problem: `${quote(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'check the path (relative to the fleet file)' });
   }
+  if (text === undefined) throw problem({ where, problem: `${quote(file)} cannot be read (ENOENT)`, fix: 'check the path (relative to the fleet file)' });
+  return text;
 }
 
 function certificateOptions(c: FileForm<ClusterCertificateOptions>, file: string, ca: CertificateAuthority | undefined): ClusterCertificateOptions {

@@ -13,7 +13,7 @@ import { CliIo, Command, DEFAULT_KEY_STORE, unknownOption, UsageError } from './
 import { warnIfNotGitIgnored } from './git-ignore';
 import { NKeysRequest, PlanMode } from '../keys/engine/plan';
 import { RotationBook } from '../keys/engine/rotation-state';
-import { generate, inspect } from '../keys/engine/writer';
+import { activeWriter, generate, inspect } from '../keys/engine/writer';
 import { validateCpcId, validateExtraAccounts } from '../keys/layout';
 
 const USAGE = `Usage: dsx-event-bus nkeys [OPTIONS] [cpc-ids...]
@@ -148,7 +148,12 @@ async function runCheck(args: NKeysArgs, io: CliIo): Promise<number> {
   const request = requestOf(args);
   io.out(`Checking NATS Event Bus NKey outputs...\nOutput directory: ${args.output}\n`);
   refuseUnsafeRoot(args.output);
-  const plan = inspect(args.output, args.output, request, PlanMode.CHECK);
+  // Read-only: never waits on a writer's lock (it could be held for as long
+  // as a large run takes). What a live writer has not finished yet shows as
+  // an interrupted run would, and the warning says so.
+  const writer = activeWriter(args.output);
+  if (writer) io.err(`WARNING: another run (${writer}) is writing ${args.output} now; --check does not wait for it and reports the store as it is at this moment. Rerun --check after that run ends\n`);
+  const plan = inspect(args.output, args.output, request, PlanMode.CHECK, 0);
   for (const w of plan.warnings) io.err(`WARNING: ${w}\n`);
   if (plan.defects.length) {
     for (const d of plan.defects) io.err(`ERROR: ${d}\n`);

@@ -95,6 +95,7 @@ export const command: Command = {
           flag: '-o/--output',
           interrupted: () => interrupted,
           onWait: (holder) => io.err(`waiting for another run writing ${outdir} (${holder})\n`),
+          onEdited: (line) => io.err(`${line}\n`),
         });
       } catch (e) {
         if (e instanceof OutputInterrupted) {

@@ -36,6 +36,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as YAML from 'yaml';
 import {
   fsyncDir, fsyncFile, PUBLIC_DIR_MODE, PUBLIC_FILE_MODE, SECRET_DIR_MODE, SECRET_FILE_MODE, syncFileSystem, TEMP_FILE, writeFileAtomic, writeNewFile,
 } from './atomic-write';
@@ -43,6 +44,7 @@ import { LOCK_DIR, StoreLock } from './lock';
 import { checkOutputRoot, describeType, errnoOf, modeBits, lstatOrUndefined, mkdirOwn, mkdirpOwn, readRegularFile } from './safe-fs';
 import { StagingWriter } from './staging-writer';
 import { EventBusError, problem } from '../errors';
+import { containsChecksummedSeed } from '../redact';
 
 /** The record of what synth wrote. */
 export const RECORD_FILE = '.dsx-event-bus-output.json';
@@ -292,9 +294,56 @@ function checkNames(root: string, clusters: readonly OutputCluster[]): void {
 
 type FileHashes = { [file: string]: string };
 
+/**
+ * No seed in a world-readable file: every file that is not key material
+ * (manifests other than Secrets, values files) is scanned before it is
+ * staged, and a seed there (typed into a label value, an annotation,
+ * `authCallout.jwks.audience`, …) is refused naming the file and the field,
+ * never the seed.
+ */
+function refuseSeedsInPublicFiles(root: string, cluster: OutputCluster): void {
+  for (const f of cluster.files) {
+    if (f.secret || !containsChecksummedSeed(f.content)) continue;
+    throw problem({
+      where: path.join(root, cluster.name, f.path),
+      problem: `${seedField(f.content)} holds an NKey seed, and this file is not a Secret: it would be written world-readable (mode 644)`,
+      fix: 'remove the seed from the value you gave for that field (fleet file or props); if it is a real seed, treat it as exposed and generate a new key pair; nothing was written',
+    });
+  }
+}
+
+/** The YAML path of the first value or key holding a seed (e.g. `metadata.labels.team`), for the message. */
+function seedField(content: string): string {
+  let found: string | undefined;
+  const visit = (node: unknown, at: string[]): void => {
+    if (found !== undefined) return;
+    if (typeof node === 'string') {
+      if (containsChecksummedSeed(node)) found = at.join('.') || '(the document)';
+    } else if (Array.isArray(node)) {
+      node.forEach((v, i) => visit(v, [...at, String(i)]));
+    } else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if (containsChecksummedSeed(k)) found = [...at, '(a key)'].join('.');
+        visit(v, [...at, k]);
+      }
+    }
+  };
+  try {
+    YAML.parseAllDocuments(content).forEach((d, i, all) => visit(d.toJS(), all.length > 1 ? [`document ${i + 1}`] : []));
+  } catch {
+    // not YAML: the file as a whole
+  }
+  return found === undefined ? 'a value' : `field ${found}`;
+}
+
 /** An output root without our record must be empty (but for our lock): synth cannot tell its files from the user's. */
-function refuseForeign(root: string): void {
-  const foreign = fs.readdirSync(root).filter((n) => n !== LOCK_DIR).sort();
+function refuseForeign(root: string, options: { beforeLock?: boolean } = {}): void {
+  // Before the lock, another synth may be writing this new root: its staging
+  // folder, swap journal and temp files are ours, and the check under the lock
+  // (after the recovery rule) decides.
+  const transient = (n: string) => STAGING.test(n) || n === SWAP_JOURNAL
+    || (TEMP_FILE.test(n) && (n.startsWith(`.${RECORD_FILE}.`) || n.startsWith(`.${SWAP_JOURNAL}.`)));
+  const foreign = fs.readdirSync(root).filter((n) => n !== LOCK_DIR && !(options.beforeLock && (transient(n) || n === RECORD_FILE))).sort();
   if (foreign.length) {
     throw problem({
       where: root,
@@ -332,6 +381,8 @@ interface ClusterPlan {
   /** Its entry in the new record (undefined: it leaves the record). */
   readonly hashes?: FileHashes;
   readonly notices: string[];
+  /** Generated files edited by hand since synth wrote them (named before the run replaces them). */
+  readonly edited?: string[];
 }
 
 /**
@@ -377,10 +428,24 @@ function planCluster(root: string, name: string, cluster: OutputCluster | undefi
     }
   }
   if (newFiles) {
-    // A folder that already holds exactly these files stays as it is (same bytes, same mtimes).
+    // A folder that already holds exactly these files, with their modes, stays as it is (same bytes, same mtimes).
     if (ours && sameFiles(dir, ours, newFiles, entries, cluster!.files)) return { action: 'same', keep, hashes: newFiles, notices };
+    // A file of ours whose bytes no longer match the record was edited by
+    // hand: it is named before it is replaced (the output is generated; the
+    // fleet file is where a change belongs, and a rerun must restore it).
+    const edited: string[] = [];
+    for (const e of entries) {
+      const recorded = ours?.[e.rel];
+      if (recorded === undefined || !e.st.isFile()) continue;
+      const text = readRegularFile(path.join(dir, e.rel), 'remove it; synth writes only regular files', { maxBytes: 256 * 1024 * 1024 });
+      if (text !== undefined && sha256(text) !== recorded) {
+        edited.push(`replacing ${path.join(dir, e.rel)}: it was edited by hand after synth wrote it (its sha256 differs from ${RECORD_FILE}); make the change in the fleet file or props instead`);
+      }
+    }
+    const modes = wrongModes(entries, cluster!.files);
+    if (ours && modes.length) notices.push(`restored the modes of ${modes.map((m) => path.join(dir, m)).join(', ')}`);
     for (const rel of Object.keys(ours ?? {})) if (!(rel in newFiles)) notices.push(`removed ${path.join(dir, rel)} (no longer in the output)`);
-    return { action: 'replace', keep, hashes: newFiles, notices };
+    return { action: 'replace', keep, hashes: newFiles, notices, edited };
   }
   if (userFiles.length) {
     // The folder stays for the user's files; the record keeps it (with no
@@ -394,13 +459,33 @@ function planCluster(root: string, name: string, cluster: OutputCluster | undefi
   return { action: 'remove', keep, notices };
 }
 
-/** The folder holds exactly our files with the new content (no write needed). */
+/**
+ * Our files and folders whose mode is not the one synth gives them (600 in
+ * 700 for key material, 644 in 755 otherwise): modes are part of the output,
+ * so a `chmod 644` of a Secret manifest is not "unchanged".
+ */
+function wrongModes(entries: Array<{ rel: string; st: fs.Stats }>, files: readonly OutputFile[]): string[] {
+  const want = new Map<string, number>();
+  const secretDirs = new Set(files.filter((f) => f.secret).map((f) => path.posix.dirname(f.path)));
+  for (const f of files) {
+    want.set(f.path, f.secret ? SECRET_FILE_MODE : PUBLIC_FILE_MODE);
+    const parts = f.path.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      want.set(d, secretDirs.has(d) ? SECRET_DIR_MODE : PUBLIC_DIR_MODE);
+    }
+  }
+  return entries.filter((e) => want.has(e.rel) && modeBits(e.st.mode) !== want.get(e.rel)).map((e) => e.rel);
+}
+
+/** The folder holds exactly our files with the new content and modes (no write needed). */
 function sameFiles(
   dir: string, ours: FileHashes, wanted: FileHashes, entries: Array<{ rel: string; st: fs.Stats }>, files: readonly OutputFile[],
 ): boolean {
   const a = Object.keys(ours).sort();
   const b = Object.keys(wanted).sort();
   if (a.length !== b.length || a.some((x, i) => x !== b[i] || ours[x] !== wanted[x])) return false;
+  if (wrongModes(entries, files).length) return false;
   const onDisk = new Map(entries.map((e) => [e.rel, e.st]));
   const content = new Map(files.map((f) => [f.path, f.content]));
   return a.every((rel) => {
@@ -425,7 +510,7 @@ function sameFiles(
  * files of one cluster are written while the next one renders. Nothing
  * outside the staging folder changes before every cluster has arrived.
  */
-export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Generator<Phase, OutputResult> {
+export function* writeSteps(root: string, clusters: Iterable<OutputCluster>, onEdited?: (line: string) => void): Generator<Phase, OutputResult> {
   const notices: string[] = [];
   yield* recoverSteps(root, notices);
   const old = readRecord(root);
@@ -496,8 +581,14 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
     const seen = new Set<string>();
     for (const c of rendered(clusters)) {
       checkNames(root, [c]);
+      refuseSeedsInPublicFiles(root, c);
       seen.add(c.name);
       const p = planCluster(root, c.name, c, oldClusters[c.name]);
+      // Named before anything is replaced (the swap comes after every cluster is staged).
+      for (const line of p.edited ?? []) {
+        if (onEdited) onEdited(line);
+        else planNotices.push(line);
+      }
       (record.clusters as { [c: string]: FileHashes })[c.name] = p.hashes!;
       planNotices.push(...p.notices);
       if (p.action === 'replace') {
@@ -550,6 +641,12 @@ export interface WriteOutputOptions {
   readonly lockTimeoutMs?: number;
   /** Called once when the run has to wait for another one. */
   readonly onWait?: (holder: string) => void;
+  /**
+   * Called, before anything is replaced, for each generated file edited by
+   * hand since synth wrote it.
+   * @default - the line is one of the result's notices
+   */
+  readonly onEdited?: (line: string) => void;
   /** Polled between steps; true stops the run before the swap (nothing changed). */
   readonly interrupted?: () => boolean;
 }
@@ -581,7 +678,7 @@ function prepareRoot(root: string, flag: string): void {
   const state = checkOutputRoot(root, flag, { keyMaterial: false });
   if (!state.exists) mkdirpOwn(root, PUBLIC_DIR_MODE);
   // Checked again under the lock; here so a refused folder does not even get our lock folder.
-  else if (!lstatOrUndefined(path.join(root, RECORD_FILE))) refuseForeign(root);
+  else if (!lstatOrUndefined(path.join(root, RECORD_FILE))) refuseForeign(root, { beforeLock: true });
 }
 
 /** Our error for a failed file-system step, naming the path and what state the output is in. */
@@ -618,7 +715,7 @@ function holderText(o?: { pid: number; host: string; started: string }): string 
  */
 function* drive(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutputOptions, lock: StoreLock): Generator<void, OutputResult> {
   const counter = new StepCounter();
-  const steps = writeSteps(root, clusters);
+  const steps = writeSteps(root, clusters, opts.onEdited);
   let swapping = false;
   try {
     for (let i = 0; ; i++) {

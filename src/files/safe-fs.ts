@@ -46,6 +46,21 @@ export function modeBits(mode: number): number {
   return mode & 0o7777;
 }
 
+/**
+ * Whether a file or folder of key material may be trusted by its owner:
+ * it belongs to the user running the tool, or to root (who could replace
+ * anything anyway). A file of another user could hold that user's keys.
+ */
+export function ownerTrusted(st: fs.Stats): boolean {
+  const me = process.geteuid?.();
+  return me === undefined || st.uid === me || st.uid === 0;
+}
+
+/** Who owns it, for messages ("uid 65534, not you (uid 0)"). */
+export function describeOwner(st: fs.Stats): string {
+  return `uid ${st.uid}, not you (uid ${process.geteuid?.()}) or root`;
+}
+
 /** What an entry is, for messages. */
 export function describeType(st: fs.Stats): string {
   if (st.isSymbolicLink()) return 'a symbolic link';
@@ -57,18 +72,63 @@ export function describeType(st: fs.Stats): string {
   return 'a special file';
 }
 
+/** The default size cap of {@link readRegularFile}: PEM bundles and records of large fleets fit. */
+export const MAX_READ_BYTES = 1024 * 1024;
+
+/** Options of {@link readRegularFile}. */
+export interface ReadOptions {
+  /**
+   * A folder this tool owns or checks (a key store, an output root): no
+   * component of the path below it may be a symbolic link, so nothing is read
+   * from elsewhere through a link planted there.
+   */
+  readonly below?: string;
+  /**
+   * The path was named by the user (a fleet file, a PEM file given by path):
+   * a symbolic link at the named path itself is the user's choice and is
+   * followed; what it leads to must still be a regular file.
+   * @default false - a symbolic link is refused
+   */
+  readonly followNamed?: boolean;
+  /** @default MAX_READ_BYTES */
+  readonly maxBytes?: number;
+  /** What the file is, for the size message (e.g. "a key file"). */
+  readonly what?: string;
+  /**
+   * Key material: the file must belong to the user running the tool or to
+   * root ({@link ownerTrusted}).
+   * @default false
+   */
+  readonly ownFile?: boolean;
+}
+
 /**
- * Reads a regular file without following a symlink and without opening a
- * FIFO or device; undefined when it does not exist. Anything else is an
- * error naming the path.
+ * The one read discipline: reads a regular file without following a
+ * symlink (at the file, and at any folder below `options.below`), opened
+ * non-blocking (a FIFO or device is refused, never waited on), its size
+ * checked before reading and the read itself capped. Undefined when the file
+ * does not exist. Anything else is an error naming the path.
  */
-export function readRegularFile(file: string, fix = 'remove it; this tool never creates one there'): string | undefined {
-  const st = lstatOrUndefined(file);
-  if (!st) return undefined;
+export function readRegularFile(file: string, fix = 'remove it; this tool never creates one there', options: ReadOptions = {}): string | undefined {
+  const buffer = readRegularBytes(file, fix, options);
+  return buffer === undefined ? undefined : buffer.toString('utf8');
+}
+
+/** {@link readRegularFile} as bytes. */
+export function readRegularBytes(file: string, fix: string, options: ReadOptions = {}): Buffer | undefined {
+  if (options.below !== undefined) refuseLinksBelow(options.below, path.dirname(file), 'replace the link with the real folder, or pass the real path');
+  const follow = options.followNamed === true;
+  let st: fs.Stats | undefined;
+  try {
+    st = follow ? fs.statSync(file) : fs.lstatSync(file);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT' || errnoOf(e) === 'ENOTDIR') return undefined;
+    throw e;
+  }
   if (!st.isFile()) throw problem({ where: file, problem: `is ${describeType(st)}, expected a regular file`, fix });
   let fd: number;
   try {
-    fd = fs.openSync(file, C.O_RDONLY | NOFOLLOW | NONBLOCK);
+    fd = fs.openSync(file, C.O_RDONLY | (follow ? 0 : NOFOLLOW) | NONBLOCK);
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return undefined;
     if (errnoOf(e) === 'ELOOP') throw problem({ where: file, problem: 'is a symbolic link, expected a regular file', fix });
@@ -77,9 +137,57 @@ export function readRegularFile(file: string, fix = 'remove it; this tool never 
   try {
     const now = fs.fstatSync(fd);
     if (!now.isFile()) throw problem({ where: file, problem: `is ${describeType(now)}, expected a regular file`, fix });
-    return fs.readFileSync(fd, 'utf8');
+    if (options.ownFile && !ownerTrusted(now)) {
+      throw problem({ where: file, problem: `belongs to ${describeOwner(now)}; that user could have put their own key there`, fix: 'check where it came from; remove it and regenerate it (or restore it from your backup)' });
+    }
+    const max = options.maxBytes ?? MAX_READ_BYTES;
+    const tooLarge = (): never => {
+      throw problem({
+        where: file,
+        problem: `is larger than ${max} bytes`,
+        allowed: `${options.what ?? 'a file read here'} of at most ${max} bytes`,
+        fix: 'check that the path names the right file',
+      });
+    };
+    if (now.size > max) tooLarge();
+    // The size may change after fstat: read at most max + 1 bytes.
+    const buffer = Buffer.alloc(Math.min(max + 1, now.size + 1 + 64 * 1024));
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > max) tooLarge();
+        break;
+      }
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    if (length > max) tooLarge();
+    return buffer.subarray(0, length);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Refuses a symbolic link (or anything but a folder) at any existing path
+ * component of `target` below `root`, `target` included; `root` itself has
+ * its own checks ({@link checkOutputRoot}). A path outside `root` is left to
+ * the caller.
+ */
+export function refuseLinksBelow(root: string, target: string, fix: string): void {
+  const base = path.resolve(root);
+  const rel = path.relative(base, path.resolve(target));
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return;
+  let p = base;
+  for (const part of rel.split(path.sep)) {
+    p = path.join(p, part);
+    const st = lstatOrUndefined(p);
+    if (!st) return;
+    if (st.isSymbolicLink()) {
+      throw problem({ where: p, problem: `is a symbolic link (to ${fs.readlinkSync(p)}); nothing below ${base} is read or written through a link`, fix });
+    }
+    if (!st.isDirectory()) throw problem({ where: p, problem: `is ${describeType(st)}, expected a directory`, fix: 'move it away' });
   }
 }
 

@@ -1,13 +1,14 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { EventBusError, problem } from '../errors';
-import { commandFor, defectsError, NKeysRequest, PlanMode, withList } from './engine/plan';
+import { commandFor, defectsError, MAX_KEY_FILE_BYTES, NKeysRequest, PlanMode, withList } from './engine/plan';
 import { RotationBook } from './engine/rotation-state';
 import { generate, inspect } from './engine/writer';
 import { CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, KeyFileInfo } from './layout';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from './nkey';
 import { AcceptedRotationKey, RevokedCpc, RotationStatus, RotationTarget } from './rotation';
 import { expectForm, IKeyStore, KeyStoreRequest, validateKeyStoreRequest } from './store';
-import { readRegularFile } from '../files/safe-fs';
+import { describeOwner, groupOrOthersMayWrite, modeBits, ownerTrusted, readRegularFile } from '../files/safe-fs';
 
 /** Options of {@link DirectoryKeyStore.open}. */
 export interface DirectoryKeyStoreOptions {
@@ -52,6 +53,7 @@ export class DirectoryKeyStore implements IKeyStore {
   public readonly generateMissing: boolean;
   private readonly cache = new Map<string, NKeySeed | NKeyPublicKey>();
   private readonly book: RotationBook;
+  private rootChecked = false;
 
   private constructor(root: string, generateMissing: boolean) {
     this.root = root;
@@ -215,10 +217,35 @@ export class DirectoryKeyStore implements IKeyStore {
     return path.join(this.root, cluster, 'nkeys', secretName, key);
   }
 
+  /**
+   * The root as `nkeys --check` wants it, checked before the first read: a
+   * folder of the user running us (or root) that no one else may write, so
+   * no other user could have swapped the keys in it.
+   */
+  private checkRoot(): void {
+    if (this.rootChecked) return;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.root);
+    } catch {
+      return; // each read reports the missing file
+    }
+    if (!ownerTrusted(st)) {
+      throw problem({ where: this.description, problem: `the key-store root belongs to ${describeOwner(st)}: that user could replace every key in it`, fix: 'use a key store of your own (dsx-event-bus nkeys -o <new folder>)' });
+    }
+    if (groupOrOthersMayWrite(st.mode)) {
+      throw problem({ where: this.description, problem: `the key-store root has mode ${modeBits(st.mode).toString(8)}: others may write in it, so its keys could be anyone's`, fix: `chmod go-w ${this.root} (or chmod 700 it), then check its keys with dsx-event-bus nkeys --check -o ${this.root}` });
+    }
+    this.rootChecked = true;
+  }
+
   /** The file's text; undefined when it does not exist and is optional. */
   private text(file: string, required: boolean): string | undefined {
+    this.checkRoot();
     try {
-      const text = readRegularFile(file, 'replace it with the regular file dsx-event-bus nkeys writes');
+      const text = readRegularFile(file, 'replace it with the regular file dsx-event-bus nkeys writes', {
+        below: this.root, maxBytes: MAX_KEY_FILE_BYTES, what: 'a key file', ownFile: true,
+      });
       if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${file}'`), { code: 'ENOENT' });
       return text;
     } catch (e) {

@@ -124,7 +124,7 @@ export class NKeyPublicKey {
    * @param expectedKind if given, the key must be of this kind
    */
   public static parse(text: string, source?: string, expectedKind?: NKeyKind): NKeyPublicKey {
-    const value = text.replace(/\s+$/, '');
+    const value = text.trimEnd(); // (not /\s+$/: quadratic on long inner whitespace)
     const where = sourceOf(source);
     // The value is never quoted: a key file or field may hold a seed in any
     // form (lower case, after a BOM, next to its public key), so errors
@@ -138,7 +138,7 @@ export class NKeyPublicKey {
       });
     };
     if (value.length === 0) fail('the value is empty');
-    if (containsSeed(text) || (/^\s*\uFEFF?\s*["']?\s*s[uaxoncp]/i.test(text) && text.replace(/[^a-z2-7]/gi, '').length >= SEED_LENGTH)) {
+    if (containsSeed(text) || (/^["']?\s*s[uaxoncp]/i.test(text.trimStart()) && text.replace(/[^a-z2-7]/gi, '').length >= SEED_LENGTH)) {
       throw problem({
         where,
         problem: `holds a seed where a public key was expected (the value: ${describeValue(text)})`,
@@ -223,7 +223,7 @@ export class NKeySeed {
    * @param expectedKind if given, the seed must be of this kind
    */
   public static parse(text: string, source?: string, expectedKind?: NKeyKind): NKeySeed {
-    const value = text.replace(/\s+$/, '');
+    const value = text.trimEnd(); // (not /\s+$/: quadratic on long inner whitespace)
     const where = sourceOf(source);
     const fail = (what: string): never => {
       throw problem({

@@ -1,8 +1,8 @@
 import * as crypto from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
 import type { ITlsSecretSource } from './tls-secret';
-import { problem, quote } from '../errors';
+import { EventBusError, problem, quote } from '../errors';
+import { readRegularBytes } from '../files/safe-fs';
 
 /** Where the `nats-mtls-server-tls` Secret comes from (library-internal: not exported from the package). */
 export enum MtlsServerTlsKind {
@@ -117,11 +117,17 @@ export class MtlsServerTls {
     const read = (prop: 'caFile' | 'certFile' | 'keyFile'): Buffer => {
       const file = files?.[prop];
       if (typeof file !== 'string') throw problem({ where, problem: `${prop} is missing`, fix: `pass the path of the PEM file as ${prop}` });
+      // Regular file only, opened non-blocking, at most 1 MiB; the private key never through a symbolic link (src/files/safe-fs.ts).
+      let bytes: Buffer | undefined;
       try {
-        return fs.readFileSync(file);
+        bytes = readRegularBytes(file, prop === 'keyFile' ? 'pass the real path of the key file (a private key is never read through a symbolic link)' : 'check the path',
+          { followNamed: prop !== 'keyFile', what: 'a PEM file' });
       } catch (e) {
+        if (e instanceof EventBusError) throw e;
         throw problem({ where, problem: `${prop} ${quote(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'check the path' });
       }
+      if (bytes === undefined) throw problem({ where, problem: `${prop} ${quote(file)} cannot be read (ENOENT)`, fix: 'check the path' });
+      return bytes;
     };
     const ca = read('caFile');
     const crt = read('certFile');

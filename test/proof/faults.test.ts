@@ -31,6 +31,8 @@ const rootTest = (name: string, fn: jest.ProvidesCallback, timeout?: number) => 
 const ACCOUNT = ['--extra-account', 'LaunchLayer'];
 let base: string;
 let store: string;
+/** A copy of the store owned by uid 65534, for its runs: every reader refuses key material of another user (issue 17). */
+let nobodyStore: string;
 let fleetFile: string;
 let faultCases = 0;
 
@@ -72,7 +74,12 @@ beforeAll(() => {
   fleetFile = path.join(dir('config'), 'fleet.yaml');
   fs.copyFileSync(path.join(REPO, 'examples', 'fleet.yaml'), fleetFile);
   fs.chmodSync(fleetFile, 0o644);
-  if (asRoot) chownTree(store, 65534);
+  // One synthesis first, so the fleet CA it makes in the store is in the copy too (both users' runs render the same output).
+  const first = dsxEventBus(synthArgs(dir('first-synth')));
+  if (first.status !== 0) throw new Error(`synth failed: ${first.stderr}`);
+  nobodyStore = path.join(base, 'secrets-65534');
+  fs.cpSync(store, nobodyStore, { recursive: true });
+  if (asRoot) chownTree(nobodyStore, 65534);
 }, 240_000);
 
 afterAll(() => {
@@ -84,7 +91,7 @@ describe('an output root the process may not write', () => {
   rootTest('synth: fails with one ERROR line and writes nothing (empty root)', () => {
     const out = dir('ro-synth-empty');
     const before = snapshot(out);
-    expectCleanFailure(dsxEventBus(synthArgs(out), NOBODY), new RegExp(`${out}.*(permission denied|EACCES)`));
+    expectCleanFailure(dsxEventBus(synthArgs(out, nobodyStore), NOBODY), new RegExp(`${out}.*(permission denied|EACCES)`));
     expect(snapshot(out)).toEqual(before);
   });
 
@@ -92,7 +99,7 @@ describe('an output root the process may not write', () => {
     const out = dir('ro-synth-earlier');
     expect(dsxEventBus(synthArgs(out)).status).toBe(0);
     const before = snapshot(out);
-    expectCleanFailure(dsxEventBus(synthArgs(out), NOBODY), /permission denied|EACCES/);
+    expectCleanFailure(dsxEventBus(synthArgs(out, nobodyStore), NOBODY), /permission denied|EACCES/);
     expect(snapshot(out)).toEqual(before);
   });
 
@@ -102,14 +109,14 @@ describe('an output root the process may not write', () => {
     chownTree(out, 65534);
     chownTree(path.join(out, 'cpc-2'), 0); // root's: read-only for uid 65534
     const before = snapshot(out);
-    expectCleanFailure(dsxEventBus(synthArgs(out), NOBODY), new RegExp(`${path.join(out, 'cpc-2')}.*(permission denied|EACCES)`));
+    expectCleanFailure(dsxEventBus(synthArgs(out, nobodyStore), NOBODY), new RegExp(`${path.join(out, 'cpc-2')}.*(permission denied|EACCES)`));
     expect(snapshot(out)).toEqual(before);
   });
 
   rootTest('export: fails with one ERROR line and writes nothing', () => {
     const out = dir('ro-export');
     const before = snapshot(out);
-    expectCleanFailure(dsxEventBus(['export', '-s', store, ...ACCOUNT, '-o', out, '1', '2'], NOBODY), new RegExp(`${out}.*(permission denied|EACCES|EPERM)`));
+    expectCleanFailure(dsxEventBus(['export', '-s', nobodyStore, ...ACCOUNT, '-o', out, '1', '2'], NOBODY), new RegExp(`${out}.*(permission denied|EACCES|EPERM)`));
     expect(snapshot(out)).toEqual(before);
   });
 

@@ -27,7 +27,7 @@ import { Batch, Data, Op, STAGING_DIR, stagingPathFor } from './fsops';
 import { EventBusError, problem } from '../../errors';
 import { SECRET_DIR_MODE, SECRET_FILE_MODE, TEMP_FILE } from '../../files/atomic-write';
 import { LOCK_DIR } from '../../files/lock';
-import { groupOrOthersMayWrite, modeBits, readRegularFile } from '../../files/safe-fs';
+import { describeOwner, groupOrOthersMayWrite, modeBits, ownerTrusted, readRegularFile } from '../../files/safe-fs';
 import {
   BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
   leafOrigin, LeafPairId,
@@ -60,10 +60,13 @@ export enum PlanMode {
  * device (which would hang the run); a missing file throws ENOENT.
  */
 function readNoFollow(file: string): string {
-  const text = readRegularFile(file, 'remove it (this tool only creates regular files there) and rerun');
+  const text = readRegularFile(file, 'remove it (this tool only creates regular files there) and rerun', { maxBytes: MAX_KEY_FILE_BYTES, what: 'a key-store file' });
   if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${file}'`), { code: 'ENOENT', syscall: 'open', path: file });
   return text;
 }
+
+/** A key file holds one key (58 characters); anything much larger is not one, and is refused before it is read. */
+export const MAX_KEY_FILE_BYTES = 64 * 1024;
 
 /** The journal of leaf pairs being written: public keys only. */
 export const JOURNAL = 'journal.json';
@@ -146,6 +149,8 @@ class ClusterTree {
   public readonly stale: Array<{ rel: string; dir: boolean }> = [];
   public readonly clusterDirExists: boolean;
   public readonly clusterDirMode: number;
+  /** Folders and files of another user (shown paths with their owner). */
+  public readonly foreign: string[] = [];
 
   constructor(private readonly plan: Planner, public readonly cluster: string) {
     const clusterDir = plan.abs(cluster);
@@ -189,6 +194,8 @@ class ClusterTree {
       return;
     }
     this.entries.set('', { type: 'dir', mode: modeBits(nk.mode), size: 0 });
+    if (!ownerTrusted(nk)) this.foreign.push(`${plan.show(`${cluster}/nkeys`)} (${describeOwner(nk)})`);
+    if (!ownerTrusted(st)) this.foreign.push(`${plan.show(cluster)} (${describeOwner(st)})`);
     this.nkeys = this.walk('') ? 'dir' : 'unusable';
   }
 
@@ -216,6 +223,7 @@ class ClusterTree {
       }
       const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
       this.entries.set(childRel, { type, mode: modeBits(st.mode), size: st.size });
+      if (!ownerTrusted(st)) this.foreign.push(`${this.plan.show(`${this.cluster}/nkeys/${childRel}`)} (${describeOwner(st)})`);
       if (type === 'dir' && !this.walk(childRel)) return false;
     }
     return true;
@@ -360,6 +368,13 @@ class Planner {
       }
       rootExists = true;
       rootMode = modeBits(st.mode);
+      if (!ownerTrusted(st)) {
+        this.defect(problem({
+          where: this.display,
+          problem: `the key-store root belongs to ${describeOwner(st)}: that user could replace every key in it`,
+          fix: 'use a key store of your own (dsx-event-bus nkeys -o <new folder>), or have root chown it to you after checking its keys',
+        }).message);
+      }
     } catch (e) {
       if (errno(e) !== 'ENOENT') {
         this.fsDefect('', e);
@@ -380,7 +395,9 @@ class Planner {
     }
     // The root may be the user's folder: it is never chmod-ed, only required
     // to keep others from renaming the key folders in it.
-    if (rootExists && groupOrOthersMayWrite(rootMode) && this.mode === PlanMode.CHECK) {
+    // Reading (VERIFY: synth, export, the library) is as strict as --check:
+    // keys in a root others may write could be anyone's.
+    if (rootExists && groupOrOthersMayWrite(rootMode) && this.mode !== PlanMode.GENERATE) {
       this.defect(problem({
         where: this.display,
         problem: `the output root has mode ${rootMode.toString(8)}: others may write in it`,
@@ -558,6 +575,13 @@ class Planner {
     const { files, dirs } = t.audit();
     if (files.length) this.defect(['generated secret files must be mode 600:', ...files, 'Fix: chmod 600 each file listed, then rerun.'].join('\n'));
     if (dirs.length) this.defect(['generated secret directories must be mode 700:', ...dirs, 'Fix: chmod 700 each directory listed, then rerun.'].join('\n'));
+    if (t.foreign.length) {
+      this.defect([
+        'key material must belong to you (or root); these belong to another user, who could have put their own keys there:',
+        ...t.foreign,
+        'Fix: check where they came from; remove them and regenerate with dsx-event-bus nkeys (or restore them from your backup), then rerun.',
+      ].join('\n'));
+    }
   }
 
   private verifyBaseSet(t: ClusterTree): void {

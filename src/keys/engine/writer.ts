@@ -66,10 +66,10 @@ function lock(root: string, display: string, opts: RunOptions): StoreLock {
 }
 
 /**
- * A run with nothing to do writes nothing, not even the lock folder: a
- * read-only plan first (when no writer is active); only if it finds work (or
- * a defect, reported under the lock) does the run take the lock and plan
- * again there.
+ * A run with nothing to do, or one that fails on a defect, writes nothing,
+ * not even the lock folder: a read-only plan first (when no writer is
+ * active); only if it finds work does the run take the lock and plan again
+ * there.
  */
 function nothingToDo(root: string, display: string, request: NKeysRequest): RunResult | undefined {
   let rootOk: boolean;
@@ -85,7 +85,11 @@ function nothingToDo(root: string, display: string, request: NKeysRequest): RunR
     // A live writer: wait for it under the lock. A dead one's owner file: the locked run removes it.
     if (state.present) return undefined;
     const plan = planKeyStore(root, display, request, PlanMode.GENERATE);
-    if (plan.defects.length || programOf(plan, lockDirOf(root)).length) return undefined;
+    // With no writer present, a defect is the store's own: report it without
+    // taking the lock, so a failed run leaves the store exactly as it was (no
+    // lock folder, the root's mtime unchanged).
+    if (plan.defects.length) return { plan, filesWritten: 0 };
+    if (programOf(plan, lockDirOf(root)).length) return undefined;
     return { plan, filesWritten: 0 };
   } catch {
     return undefined; // the locked run reports it
@@ -139,10 +143,21 @@ function writerActive(root: string, deadline: number): boolean {
   }
 }
 
-/** Read-only plan (VERIFY or CHECK), after any live writer has finished. */
+/** Read-only plan (VERIFY or CHECK), after any live writer has finished (waiting at most `timeoutMs`; 0: never). */
 export function inspect(rootArg: string, display: string, request: NKeysRequest, mode: PlanMode, timeoutMs = DEFAULT_LOCK_TIMEOUT_MS): Plan {
   const root = path.resolve(rootArg);
   const deadline = Date.now() + timeoutMs;
-  while (writerActive(root, deadline)) sleep(20);
+  while (timeoutMs > 0 && writerActive(root, deadline)) sleep(20);
   return planKeyStore(root, display, request, mode);
+}
+
+/** The live writer holding the store's lock right now, described ("pid 12 on host h, started …"), if any. */
+export function activeWriter(rootArg: string): string | undefined {
+  try {
+    const state = inspectLock(path.resolve(rootArg));
+    if (!state.present || state.alive === false) return undefined;
+    return state.owner ? describeOwner(state.owner) : 'another process';
+  } catch {
+    return undefined; // unreadable: the plan reports it
+  }
 }
