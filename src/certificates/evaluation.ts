@@ -220,3 +220,116 @@ export function describeCertificate(pem: string): { subject: string; dnsNames: s
     ipAddresses: items.filter((n) => n.type === 'ip').map((n) => n.value),
   };
 }
+
+/**
+ * The names one cluster's intermediate CA may sign for: its gateway and mTLS
+ * host names (each permits itself and its subdomains) and its IP addresses
+ * (each a single address).
+ */
+export interface IntermediateNames {
+  /** Cluster folder name: `csc` or `cpc-<id>`. */
+  readonly cluster: string;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+}
+
+/** What to issue for one cluster (see {@link generateClusterIntermediate}). */
+export interface IntermediateRequest extends IntermediateNames {
+  /** The fleet root that signs (its key is needed here, and only here). */
+  readonly root: EvaluationCa;
+  /** Validity in days (capped at the root's end). */
+  readonly days?: number;
+  /** Clock, for tests. */
+  readonly now?: Date;
+}
+
+/** Default lifetime of a cluster's intermediate CA. */
+export const INTERMEDIATE_DAYS = 730;
+/** An intermediate with fewer days left than this is reissued. */
+export const INTERMEDIATE_RENEW_DAYS = 180;
+
+/** The DNS constraint of a SAN: a wildcard's parent (`*.a.b` -> `a.b`); lower case. */
+function dnsConstraint(name: string): string {
+  return name.replace(/^\*\./, '').toLowerCase();
+}
+
+/** Sorted, unique constraint names: what an intermediate permits, compared as sets. */
+export function constraintNames(names: IntermediateNames): { dnsNames: string[]; ipAddresses: string[] } {
+  const dnsNames = [...new Set(names.dnsNames.map(dnsConstraint))].sort();
+  const ipAddresses = [...new Set(names.ipAddresses.map((ip) => canonicalIp(ip.replace(/^\[|\]$/g, ''))))].sort();
+  return { dnsNames, ipAddresses };
+}
+
+/** The X.509 name constraints extension (RFC 5280 4.2.1.10), DER, built with @peculiar/asn1-x509. */
+function nameConstraintsDer(names: IntermediateNames): ArrayBuffer {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const asn = require('@peculiar/asn1-x509') as typeof import('@peculiar/asn1-x509');
+  const { AsnConvert } = require('@peculiar/asn1-schema') as typeof import('@peculiar/asn1-schema');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { dnsNames, ipAddresses } = constraintNames(names);
+  const subtree = (g: Partial<import('@peculiar/asn1-x509').GeneralName>) => new asn.GeneralSubtree({ base: new asn.GeneralName(g) });
+  // A list without DNS entries would leave DNS names unconstrained (RFC 5280):
+  // a cluster with none permits only the reserved name "invalid" (RFC 6761).
+  const permitted = [
+    ...(dnsNames.length ? dnsNames : ['invalid']).map((d) => subtree({ dNSName: d })),
+    ...ipAddresses.map((ip) => subtree({ iPAddress: `${ip}/${ip.includes(':') ? 128 : 32}` })),
+  ];
+  // Likewise for IPs: a cluster without IP addresses excludes every IPv4 and IPv6 address.
+  const excluded = ipAddresses.length ? [] : [subtree({ iPAddress: '0.0.0.0/0' }), subtree({ iPAddress: '::/0' })];
+  return AsnConvert.serialize(new asn.NameConstraints({
+    permittedSubtrees: new asn.GeneralSubtrees(permitted),
+    excludedSubtrees: excluded.length ? new asn.GeneralSubtrees(excluded) : undefined,
+  }));
+}
+
+/**
+ * One cluster's intermediate CA, signed by the fleet root: basic constraints
+ * CA:true with path length 0, key usage keyCertSign + cRLSign, and name
+ * constraints that permit only that cluster's names. The cluster's
+ * cert-manager CA issuer signs with it, so whoever holds one cluster cannot
+ * issue a certificate another cluster accepts for a name of a third.
+ */
+export async function generateClusterIntermediate(req: IntermediateRequest): Promise<EvaluationCa> {
+  const x = x509();
+  const now = req.now ?? new Date();
+  const root = await loadCa(req.root);
+  const keyType: EvaluationKeyType = root.alg.name === 'ECDSA' ? 'ecdsa-p256' : 'rsa-2048';
+  const keys = await newKeys(keyType);
+  const notAfter = new Date(Math.min(now.getTime() + (req.days ?? INTERMEDIATE_DAYS) * DAY, root.cert.notAfter.getTime()));
+  const cert = await x.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=DSX Event Bus ${req.cluster} intermediate CA, O=DSX Event Bus`,
+    issuer: root.cert.subject,
+    notBefore: new Date(now.getTime() - 5 * 60 * 1000),
+    notAfter,
+    publicKey: keys.publicKey,
+    signingKey: root.key,
+    signingAlgorithm: root.alg,
+    extensions: [
+      new x.BasicConstraintsExtension(true, 0, true),
+      new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign + x.KeyUsageFlags.cRLSign, true),
+      await x.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x.AuthorityKeyIdentifierExtension.create(root.cert.publicKey),
+      new x.Extension('2.5.29.30', true, nameConstraintsDer(req)),
+    ],
+  });
+  const nl = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
+  return { certPem: nl(cert.toString('pem')), keyPem: nl(await privateKeyPem(keys.privateKey)) };
+}
+
+/** What an existing intermediate permits, and until when; undefined when it is not a name-constrained CA. */
+export function describeIntermediate(pem: string): { dnsNames: string[]; ipAddresses: string[]; notAfter: Date; issuer: string } | undefined {
+  const x = x509();
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const asn = require('@peculiar/asn1-x509') as typeof import('@peculiar/asn1-x509');
+  const { AsnConvert } = require('@peculiar/asn1-schema') as typeof import('@peculiar/asn1-schema');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const cert = new x.X509Certificate(pem);
+  const ext = cert.extensions.find((e) => e.type === '2.5.29.30');
+  if (!ext) return undefined;
+  const nc = AsnConvert.parse(ext.value, asn.NameConstraints);
+  const permitted = [...(nc.permittedSubtrees ?? [])].map((s) => s.base);
+  const dnsNames = permitted.filter((g) => g.dNSName !== undefined && g.dNSName !== 'invalid').map((g) => g.dNSName!);
+  const ipAddresses = permitted.filter((g) => g.iPAddress !== undefined).map((g) => g.iPAddress!.replace(/\/\d+$/, ''));
+  return { ...constraintNames({ cluster: '', dnsNames, ipAddresses }), notAfter: cert.notAfter, issuer: cert.issuer };
+}

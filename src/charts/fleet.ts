@@ -6,14 +6,17 @@ import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { FleetFieldNames, fieldNamesOf } from './fleet-fields';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import { CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
+import type { IntermediateNames } from '../certificates/evaluation';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { LeafConnection } from '../connections/leaf-connection';
 import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
 import { problem, quote } from '../errors';
 import { GatewayTransport } from '../gateway/gateway';
-import { canonicalIp, isIpLiteral } from '../k8s/names';
+import { DEFAULT_NAMESPACE, canonicalIp, isIpLiteral } from '../k8s/names';
 import { validateExtraAccounts } from '../keys/layout';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
+import { SecretsDeliveryKind } from '../secrets/delivery';
 import { SecretOverride } from '../secrets/event-bus-secrets';
 import { clusterSecretDefs, leafSecretDefs } from '../secrets/inventory';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
@@ -62,6 +65,16 @@ export interface FleetClusterOptions {
    * @default - the fleet's `authCallout`
    */
   readonly authCallout?: AuthCalloutOptions;
+  /**
+   * This cluster's intermediate CA, signed by the fleet's `certificates.ca`
+   * (the root): this cluster's CA issuer signs with it, so the root's key
+   * never enters a cluster. Required for every cluster when the root's key
+   * would otherwise be delivered inline. `dsx-event-bus synth` issues one
+   * per cluster, name-constrained to that cluster's names
+   * (`<key store>/ca/clusters/<cluster>/`).
+   * @default - the fleet's `certificates.ca` (allowed only when its key does not reach the output)
+   */
+  readonly intermediateCa?: CertificateAuthority;
 }
 
 /** One CPC of a fleet. */
@@ -132,6 +145,8 @@ export class EventBusFleet extends Construct {
   private readonly cscGateway: ClusterGatewayOptions;
   private readonly defaultTrust?: LeafTrust;
   private readonly cscSelfSigned: boolean;
+  /** The CSC certificate's issuer when the library did not make it (its CA is unknown here). */
+  private readonly cscForeignIssuer?: string;
 
   constructor(scope: Construct, id: string, props: EventBusFleetProps) {
     super(scope, id);
@@ -143,6 +158,7 @@ export class EventBusFleet extends Construct {
     const cluster = EventBusCluster._csc(ids, (i) => `${names.where}: ${names.cpc(i, 'id')}`, `${names.where}: ${names.cpcList}`);
     const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${names.where}: extraAccounts`);
     checkFleetOverrides(props, cluster, accountTokens, names);
+    checkIntermediates(props, names);
     // No key is read here: the charts record what they need and the store is
     // ensured once for the whole fleet at synthesis (KeyMaterial).
     this.props = props;
@@ -151,6 +167,7 @@ export class EventBusFleet extends Construct {
     this.cscGateway = cscOptions.gateway ?? {};
     this.defaultTrust = defaultCscTrust(props, this.cscGateway);
     this.cscSelfSigned = !this.cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
+    this.cscForeignIssuer = foreignIssuer(cscOptions);
     for (const cpc of props.cpcs) this.addCpcChart(cpc);
   }
 
@@ -191,6 +208,20 @@ export class EventBusFleet extends Construct {
         allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
         fix: 'use certificates.ca instead of selfSigned (CertificateAuthority.fromPem...; in a fleet file `ca: {}`), or set cscTrust to the Secret or ConfigMap you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
         cliFix: 'replace certificates.selfSigned with certificates.ca: {} (one fleet CA, made by synth --generate-missing or dsx-event-bus certs), or set cscTrust: { configMapName: ... } to a ConfigMap you copy the CSC\'s CA into',
+      });
+    }
+    if (endpoint!.startsWith('tls://') && this.cscForeignIssuer && cscTrust === undefined) {
+      const names = fieldNamesOf(props, where);
+      const index = props.cpcs.indexOf(cpc);
+      throw problem({
+        where: `${where}/${cpcDir}`,
+        problem: `the CSC's gateway certificate comes from ${this.cscForeignIssuer}, an issuer the library did not make, so the CA that signs it is unknown here; `
+          + `CPC ${quote(cpc.id)} states no cscTrust, and its leaf to ${quote(endpoint)} would verify the CSC against the public roots by assumption`,
+        allowed: 'a stated trust: the public roots (a publicly trusted issuer, e.g. ACME), or the CA bundle that signs the CSC certificate',
+        fix: 'set cscTrust on the fleet (or the CPC): cscTrust: LeafTrust.publicRoots(), or cscTrust: LeafTrust.fromPemFile("issuer-ca.crt") '
+          + '(or LeafTrust.fromExistingSecret / fromExistingConfigMap for a CA bundle already in each CPC)',
+        cliFix: `set cscTrust in the fleet file (or in ${index >= 0 ? names.cpc(index, 'cscTrust') : 'the cpc entry'}): cscTrust: { publicRoots: true }, `
+          + 'or cscTrust: { pemFile: issuer-ca.crt } (or { secretName: ... } / { configMapName: ... } for a CA bundle already in each CPC)',
       });
     }
     const chart = new CpcChart(this, cpcDir, { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust });
@@ -268,7 +299,40 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
     secretOverrides: mergeOverrides(fleet.secretOverrides, member?.secretOverrides),
     mqttStreams: member?.mqttStreams ?? fleet.mqttStreams,
     authCallout: member?.authCallout ?? fleet.authCallout,
+    certificates: member?.intermediateCa && fleet.certificates ? { ...fleet.certificates, ca: member.intermediateCa } : fleet.certificates,
   };
+}
+
+/**
+ * The names each cluster's intermediate CA must permit (library-internal):
+ * its gateway host names and IPs, its mTLS host names, and the `nats-mtls`
+ * Service names of its namespace. `dsx-event-bus synth` issues the
+ * intermediates from these; the cluster chart checks every Certificate it
+ * issues against the intermediate it is given.
+ */
+export function fleetIntermediateNames(props: EventBusFleetProps): IntermediateNames[] {
+  const namesOf = (cluster: string, member: FleetClusterOptions | undefined): IntermediateNames => {
+    const o = merge(props, member);
+    const gw = o.gateway ?? {};
+    const ns = o.namespace ?? DEFAULT_NAMESPACE;
+    const hosts = [...(gw.hostnames ?? []), ...(gw.ipAddresses ?? []), ...(gw.mtlsHostnames ?? [])];
+    return {
+      cluster,
+      dnsNames: [...hosts.filter((h) => !isIpLiteral(h)), 'nats-mtls', `nats-mtls.${ns}`],
+      ipAddresses: hosts.filter((h) => isIpLiteral(h)),
+    };
+  };
+  return [namesOf('csc', props.csc), ...(props.cpcs ?? []).map((c) => namesOf(EventBusCluster.cpc(c.id).directory, c))];
+}
+
+/** The CSC certificate's issuer, when the library did not make it: `certificates.issuer` (named) or `certificates.vault`. */
+function foreignIssuer(csc: EventBusClusterOptions): string | undefined {
+  const gw = csc.gateway ?? {};
+  if (gw.enabled === false || (gw.transport ?? GatewayTransport.TLS) !== GatewayTransport.TLS || gw.serverTlsSecret) return undefined;
+  const issuer = csc.certificates?.issuer;
+  if (issuer) return `certificates.issuer (${issuer.issuerKind} ${quote(issuer.issuerName)})`;
+  if (csc.certificates?.vault) return 'certificates.vault (a Vault/OpenBao PKI)';
+  return undefined;
 }
 
 /**
@@ -276,9 +340,48 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
  * by the fleet's CA issuer: only the certificate reaches the CPCs, never the key.
  */
 function defaultCscTrust(props: EventBusFleetProps, gw: ClusterGatewayOptions): LeafTrust | undefined {
-  const pem = props.certificates?.ca?.certificatePem;
+  const pem = props.certificates?.ca?.rootCertificatePem;
   if (!pem || gw.serverTlsSecret) return undefined;
   return LeafTrust.fromPem(pem);
+}
+
+/**
+ * Each member's intermediate is an intermediate of the fleet's root, and a
+ * root whose key would be delivered inline has one per cluster: the root's
+ * key never enters a cluster.
+ */
+function checkIntermediates(props: EventBusFleetProps, names: FleetFieldNames): void {
+  const root = props.certificates?.ca;
+  const members: Array<[string, FleetClusterOptions | undefined]> = [
+    [names.csc('intermediateCa'), props.csc],
+    ...(props.cpcs ?? []).map((c, i): [string, FleetClusterOptions] => [names.cpc(i, 'intermediateCa'), c]),
+  ];
+  for (const [field, member] of members) {
+    const ica = member?.intermediateCa;
+    if (ica === undefined) continue;
+    const where = `${names.where}: ${field}`;
+    if (!(ica instanceof CertificateAuthority) || ica.kind !== CertificateAuthorityKind.INTERMEDIATE) {
+      throw problem({ where, problem: `intermediateCa is ${ica instanceof CertificateAuthority ? `a CertificateAuthority of kind ${quote(ica.kind)}` : 'not a CertificateAuthority'}`, allowed: 'CertificateAuthority.intermediateFromPem(certificatePem, privateKeyPem, rootCertificatePem)', fix: 'pass this cluster\'s intermediate, signed by certificates.ca' });
+    }
+    if (!root) {
+      throw problem({ where, problem: 'intermediateCa is set, but the fleet has no certificates.ca (the root it belongs to)', fix: 'set certificates.ca to the root that signed the intermediates, or remove intermediateCa' });
+    }
+    if (root.certificatePem === undefined || root.certificatePem.trim() !== ica.rootCertificatePem!.trim()) {
+      throw problem({ where, problem: 'intermediateCa was signed by another root than certificates.ca', fix: 'issue the intermediate from certificates.ca (dsx-event-bus synth reissues it), or pass the matching root' });
+    }
+  }
+  if (root?.hasPrivateKey && root.isSelfSigned && props.delivery?.kind === SecretsDeliveryKind.INLINE) {
+    const missing = members.find(([, m]) => m?.intermediateCa === undefined);
+    if (missing) {
+      throw problem({
+        where: `${names.where}: ${missing[0]}`,
+        problem: 'certificates.ca is the fleet\'s self-signed root with its private key, and inline delivery would put that key into this cluster (whoever holds one cluster could then issue certificates every other cluster trusts)',
+        allowed: 'one name-constrained intermediate per cluster, signed by the root (CertificateAuthority.intermediateFromPem); the root keeps its key',
+        fix: 'set intermediateCa on the CSC and on every CPC, and pass the root without its key (CertificateAuthority.fromPem(certificatePem))',
+        cliFix: 'use certificates.ca: {} or ca: { directory } (synth issues one intermediate per cluster in <directory>/clusters/), or another delivery',
+      });
+    }
+  }
 }
 
 function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
