@@ -223,7 +223,7 @@ export async function ensureClusterIntermediates(
     const ica = await generateClusterIntermediate({ ...w, root, now });
     mkdirpOwn(dir, 0o700);
     writeFileAtomic(file, `${ica.certPem}${ica.keyPem}`, 0o600);
-    io?.err(`${w.cluster}: issued its intermediate CA ${file} (${existing.reason}), name-constrained to ${[...constraintNames(w).dnsNames, ...constraintNames(w).ipAddresses].join(', ')}\n`);
+    io?.out(`${w.cluster}: issued its intermediate CA ${file} (${existing.reason}), name-constrained to ${[...constraintNames(w).dnsNames, ...constraintNames(w).ipAddresses].join(', ')}\n`);
     out.set(w.cluster, ica);
   }
   return out;
