@@ -11,7 +11,8 @@ import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from 
 import { CertificateAuthority } from '../certificates/ca-issuer';
 import {
   constraintNames, describeCertificate, describeIntermediate, EvaluationCa, evaluationClientSubject, evaluationServerSans,
-  EVALUATION_FILES, FLEET_CA_FILES, generateClusterIntermediate, generateEvaluationCa, generateEvaluationCerts, IntermediateNames, INTERMEDIATE_RENEW_DAYS,
+  EVALUATION_FILES, FLEET_CA_FILES, generateClusterIntermediate, generateEvaluationCa, generateEvaluationCerts,
+  IntermediateNames, INTERMEDIATE_RENEW_DAYS,
 } from '../certificates/evaluation';
 import { problem } from '../errors';
 import { stagingPattern, writeFileAtomic, writeTreeAtomic } from '../files/atomic-write';

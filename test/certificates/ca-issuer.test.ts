@@ -3,12 +3,12 @@ import * as os from 'os';
 import * as path from 'path';
 import * as util from 'util';
 import { Testing } from 'cdk8s';
+import { Intermediates, issueIntermediates, withIntermediates } from './intermediates';
 import {
   CaIssuer, CertificateAuthority, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, SecretsDelivery, SecretStoreKind,
 } from '../../src';
 import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
-import { Intermediates, issueIntermediates, withIntermediates } from './intermediates';
 import { testFleetProps } from '../charts/fleet-props';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 import { standardLabels } from '../util/labels';
@@ -36,7 +36,10 @@ const fleetProps = (extra: Partial<EventBusFleetProps> = {}) => {
   return props.certificates?.ca?.kind === 'pem' ? withIntermediates(props, ca, intermediates) : props;
 };
 /** One cluster's intermediate as a CertificateAuthority. */
-const intermediateOf = (cluster: string) => CertificateAuthority.intermediateFromPem(intermediates.get(cluster)!.certPem, intermediates.get(cluster)!.keyPem, ca.certPem);
+const intermediateOf = (cluster: string) => {
+  const own = intermediates.get(cluster)!;
+  return CertificateAuthority.intermediateFromPem(own.certPem, own.keyPem, ca.certPem);
+};
 
 beforeAll(async () => {
   [ca, other, tls] = await Promise.all([generateEvaluationCa('ecdsa-p256'), generateEvaluationCa('rsa-2048'), tlsFixture()]);
@@ -208,7 +211,11 @@ describe('CertificateAuthority and CaIssuer', () => {
       /fleet: csc\.intermediateCa: certificates\.ca is the fleet's self-signed root with its private key, and inline delivery would put that key into this cluster .*Allowed: one name-constrained intermediate per cluster.*Fix: set intermediateCa on the CSC and on every CPC/);
     // One CPC without its intermediate is enough to refuse.
     const partial = withIntermediates(baseProps(), ca, intermediates);
-    const missingOne = { ...partial, certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) }, cpcs: [partial.cpcs[0], { ...partial.cpcs[1], intermediateCa: undefined }] };
+    const missingOne = {
+      ...partial,
+      certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
+      cpcs: [partial.cpcs[0], { ...partial.cpcs[1], intermediateCa: undefined }],
+    };
     expect(() => new EventBusFleet(Testing.app(), 'fleet', missingOne)).toThrow(/fleet: cpcs\[1\]\.intermediateCa: certificates\.ca is the fleet's self-signed root/);
     // CaIssuer alone refuses it as well.
     expect(() => new CaIssuer(Testing.chart(), 'Issuer', { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline() }))
@@ -240,7 +247,10 @@ describe('CertificateAuthority and CaIssuer', () => {
         CertificateAuthority.intermediateFromPem(own.certPem, own.keyPem, ca.certPem),
       ]) {
         const key = authority.kind === 'intermediate' ? own.keyPem : ca.keyPem;
-        const shown = [util.inspect(authority, { showHidden: true, depth: 10 }), JSON.stringify(authority), String(Object.values(authority)), Object.keys(authority).join()];
+        const shown = [
+          util.inspect(authority, { showHidden: true, depth: 10 }), JSON.stringify(authority),
+          String(Object.values(authority)), Object.keys(authority).join(),
+        ];
         for (const text of shown) {
           expect(text).not.toContain(keyBody(key));
           expect(text).not.toMatch(/PRIVATE KEY-----/);
