@@ -8,6 +8,7 @@
  */
 import { createPrivateKey, webcrypto } from 'crypto';
 import type * as X509 from '@peculiar/x509';
+import { problem } from '../errors';
 import { canonicalIp, isIpLiteral } from '../k8s/names';
 
 let loaded: typeof X509 | undefined;
@@ -133,7 +134,8 @@ export async function generateEvaluationCa(keyType: EvaluationKeyType, now: Date
     keys: caKeys,
     signingAlgorithm: signingAlgorithm(keyType),
     extensions: [
-      new x.BasicConstraintsExtension(true, 0, true),
+      // Path length 1: the root signs one level of per-cluster intermediates (pathlen 0), which sign the leaves.
+      new x.BasicConstraintsExtension(true, 1, true),
       new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign + x.KeyUsageFlags.cRLSign, true),
       await x.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
@@ -293,6 +295,14 @@ export async function generateClusterIntermediate(req: IntermediateRequest): Pro
   const x = x509();
   const now = req.now ?? new Date();
   const root = await loadCa(req.root);
+  if (root.cert.getExtension(x.BasicConstraintsExtension)?.pathLength === 0) {
+    throw problem({
+      where: 'the fleet CA',
+      problem: `the root (${root.cert.subject}) has path length 0, so no intermediate it signs would verify (a root of an earlier version of dsx-event-bus certs)`,
+      allowed: 'a root without a path length limit, or with path length 1 or more',
+      fix: 'make a new fleet root: delete the CA folder (<key store>/ca) and run synth --generate-missing or dsx-event-bus certs; every cluster then trusts the new root',
+    });
+  }
   const keyType: EvaluationKeyType = root.alg.name === 'ECDSA' ? 'ecdsa-p256' : 'rsa-2048';
   const keys = await newKeys(keyType);
   const notAfter = new Date(Math.min(now.getTime() + (req.days ?? INTERMEDIATE_DAYS) * DAY, root.cert.notAfter.getTime()));
