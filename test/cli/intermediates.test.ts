@@ -36,10 +36,15 @@ function filesUnder(dir: string): Map<string, string> {
   return out;
 }
 
-/** The forms a PEM private key takes in output: its DER in base64 lines (PEM body, or one line), and the whole PEM in base64 (Secret `data`). */
+/**
+ * The forms a PEM private key takes in output, each a key-specific part (the
+ * PKCS#8 prefix and the PEM header are the same for every key of a type):
+ * its DER in base64 (a PEM body, on one line or wrapped), and the whole PEM in
+ * base64 (a Secret's `data`), both from the middle.
+ */
 function keyForms(keyPem: string): string[] {
   const der = crypto.createPrivateKey(keyPem).export({ format: 'der', type: 'pkcs8' }).toString('base64');
-  return [keyPem.split('\n')[1], der.slice(0, 48), Buffer.from(keyPem).toString('base64').slice(0, 48)];
+  return [der.slice(60, 120), Buffer.from(keyPem).toString('base64').slice(80, 160)];
 }
 
 const holds = (text: string, keyPem: string) => keyForms(keyPem).some((f) => text.replace(/\s/g, '').includes(f.replace(/\s/g, '')));

@@ -13,11 +13,11 @@ import * as path from 'path';
 import * as tls from 'tls';
 import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 import * as YAML from 'yaml';
+import { issueFromCaSecret, IssuedCertificate } from './cert-manager-standin';
 import {
   CALLOUT_REWRITES, CalloutStarter, ClusterObjects, fleetCa, CSC_GATEWAY_IP, EXTRA_ACCOUNT, gatewayHost, Leaf, leafz, NATS_REWRITES,
   PassthroughStarter, prepareNats, redact, renderCluster, RunningCluster, startCluster, SynthesizedFleet, synthesizeFleet, tempDir, TestUser, waitFor,
 } from './fleet';
-import { issueFromCaSecret, IssuedCertificate } from './cert-manager-standin';
 import { STREAM_REWRITES } from './nack-standin';
 import { useNativeEd25519 } from './native-ed25519';
 import { AuthCalloutResponder, authCalloutInputsFromPod, MqttClient, startSniPassthroughProxy, startTlsTerminatingProxy } from './standins';

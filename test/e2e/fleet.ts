@@ -46,7 +46,8 @@ import { issueCertificate } from './cert-manager-standin';
 import { createRenderedStreams } from './nack-standin';
 import { Endpoint, RunningTlsTerminatingProxy, startTlsTerminatingProxy } from './standins';
 import {
-  CertificateAuthority, DirectoryKeyStore, GatewayTransport, EventBusClusterChart, EventBusFleet, EventBusFleetProps, MtlsServerTls, NKeyPermission, SecretsDelivery,
+  CertificateAuthority, DirectoryKeyStore, GatewayTransport, EventBusClusterChart, EventBusFleet, EventBusFleetProps, MtlsServerTls, NKeyPermission,
+  SecretsDelivery,
 } from '../../src';
 import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/certificates/evaluation';
 import { fleetIntermediateNames } from '../../src/charts/fleet';
