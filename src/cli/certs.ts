@@ -30,8 +30,10 @@ made on the first run and reused after, and per cluster the
 nats-mtls-server-tls server certificate and a client certificate with subject
 CN=mqtt-client.<cluster>, both signed by that CA. Without clusters, only csc.
 
-The fleet CA also backs a cert-manager CA issuer in every cluster (fleet file:
-certificates: { ca: {} }), so each CPC trusts the CSC gateway's certificate.
+The fleet CA is also the root of the cert-manager CA issuers (fleet file:
+certificates: { ca: {} }): synth issues each cluster its own intermediate CA
+from it, name-constrained to that cluster's names (DIR/ca/clusters/), so each
+CPC trusts the CSC gateway's certificate and no cluster can speak for another.
 
 Clusters: csc, cpc-<id> (id: lower-case letters and digits).
 
