@@ -318,7 +318,8 @@ export function fleetIntermediateNames(props: EventBusFleetProps): IntermediateN
     const hosts = [...(gw.hostnames ?? []), ...(gw.ipAddresses ?? []), ...(gw.mtlsHostnames ?? [])];
     return {
       cluster,
-      dnsNames: [...hosts.filter((h) => !isIpLiteral(h)), 'nats-mtls', `nats-mtls.${ns}`],
+      // Each name exactly: a DNS constraint permits the name and its subdomains, never a longer suffix (nats-mtls.<ns>.svc).
+      dnsNames: [...hosts.filter((h) => !isIpLiteral(h)), 'nats-mtls', `nats-mtls.${ns}`, `nats-mtls.${ns}.svc`, `nats-mtls.${ns}.svc.cluster.local`],
       ipAddresses: hosts.filter((h) => isIpLiteral(h)),
     };
   };

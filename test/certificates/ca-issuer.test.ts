@@ -235,6 +235,14 @@ describe('CertificateAuthority and CaIssuer', () => {
     expect(() => CertificateAuthority.intermediateFromPem(own.certPem, intermediates.get('cpc-1')!.keyPem, ca.certPem)).toThrow(/privateKeyPem is not the private key of certificatePem/);
   });
 
+  test('fails when a cluster is given an intermediate that does not permit its names (another cluster\'s, or one issued before the names changed)', () => {
+    const props = withIntermediates(baseProps(), ca, intermediates);
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', { ...props, csc: { ...props.csc, intermediateCa: intermediateOf('cpc-1') } })).toThrow(
+      /fleet\/csc: certificates\.ca is an intermediate whose name constraints permit "cpc-1\.example\.com", "nats-mtls", "nats-mtls\.dsx", "nats-mtls\.dsx\.svc", "nats-mtls\.dsx\.svc\.cluster\.local", but ServerCertificate asks for "csc\.example\.com": cert-manager would issue it and every client would refuse it\. Allowed: an intermediate issued for csc's current names\. Fix: reissue csc's intermediate/);
+    const moved = { ...props, cpcs: [{ ...props.cpcs[0], gateway: { hostnames: ['cpc-1.example.org'] } }, props.cpcs[1]] };
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', moved)).toThrow(/fleet\/cpc-1: .* but ServerCertificate asks for "cpc-1\.example\.org"/);
+  });
+
   test('a CA private key is not enumerable and never shown by util.inspect or JSON.stringify', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-issuer-'));
     try {

@@ -186,7 +186,7 @@ describe('fleet file: certificates.ca', () => {
     const first = await cli('synth', '-c', file, '--generate-missing', '-o', out);
     expect(first).toMatchObject({ code: 0, stderr: '' });
     for (const c of ['csc', 'cpc-1', 'cpc-2']) expect(first.stdout).toMatch(new RegExp(`${c}: issued its intermediate CA .*secrets/ca/clusters/${c}\\.pem \\(none yet\\)`));
-    expect(first.stdout).toMatch(/cpc-1: issued .*name-constrained to cpc-1\.example\.com, nats-mtls, nats-mtls\.dsx\n/);
+    expect(first.stdout).toMatch(/cpc-1: issued .*name-constrained to cpc-1\.example\.com, nats-mtls, nats-mtls\.dsx, nats-mtls\.dsx\.svc, nats-mtls\.dsx\.svc\.cluster\.local\n/);
     const rootKey = fs.readFileSync(path.join(dir, 'secrets', 'ca', 'ca.key'), 'utf8');
     const pemOf = (c: string) => fs.readFileSync(path.join(dir, 'secrets', 'ca', 'clusters', `${c}.pem`), 'utf8');
     expect(fs.statSync(path.join(dir, 'secrets', 'ca', 'clusters', 'csc.pem')).mode.toString(8)).toMatch(/600$/);

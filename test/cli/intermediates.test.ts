@@ -83,7 +83,7 @@ describe('least privilege: no cluster receives a key it does not use', () => {
       expect(withOwnKey).toEqual(['manifests/Secret.dsx.event-bus-certificate-issuer-ca.k8s.yaml']);
       // Its intermediate permits its own names only, and chains to the root.
       const described = describeIntermediate(own.get(c)!.crt)!;
-      expect(described.dnsNames).toEqual([`${c}.event-bus.example.com`, 'nats-mtls', 'nats-mtls.dsx']);
+      expect(described.dnsNames).toEqual([`${c}.event-bus.example.com`, 'nats-mtls', 'nats-mtls.dsx', 'nats-mtls.dsx.svc', 'nats-mtls.dsx.svc.cluster.local']);
       expect(described.ipAddresses).toEqual([]);
       expect(new crypto.X509Certificate(own.get(c)!.crt).verify(new crypto.X509Certificate(rootCrt).publicKey)).toBe(true);
     }
