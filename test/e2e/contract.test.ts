@@ -633,7 +633,7 @@ describe('the checks find what they claim to', () => {
     expect(counted.caCompared).toBe(1);
     const otherCa = makeCa(fs.mkdtempSync(path.join(workDir, 'other-ca-')));
     expect(checkLeaf(...withCa(otherCa.crt), '1', expectations, emptyCounts()).map((p) => [p.check, p.message])).toEqual([
-      ['leaf-tls', 'cpc-1: leaf remote of account CSC: ca_file /etc/nats-ca-cert/ca.crt (ConfigMap trust key ca.crt from library ConfigMap/trust) does not hold the CA in the CSC\'s fleet-ca that signs its gateway certificate'],
+      ['leaf-tls', 'cpc-1: leaf remote of account CSC: ca_file /etc/nats-ca-cert/ca.crt (ConfigMap trust key ca.crt from library ConfigMap/trust) does not hold the root CA in the CSC\'s fleet-ca whose chain signs its gateway certificate'],
     ]);
   });
 
