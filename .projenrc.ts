@@ -62,6 +62,9 @@ const runtimeDeps = [
   'yaml@^2.9.1',
   'ajv@^8.20.0',
   '@peculiar/x509@^2.2.0',
+  // The name constraints of per-cluster intermediate CAs (not among @peculiar/x509's extension classes).
+  '@peculiar/asn1-x509@^2.11.1',
+  '@peculiar/asn1-schema@^2.11.1',
   // @peculiar/x509 (through tsyringe) needs a Reflect metadata polyfill.
   'reflect-metadata@^0.2.2',
 ];

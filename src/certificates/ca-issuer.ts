@@ -1,4 +1,5 @@
 import * as crypto from 'crypto';
+import { inspect } from 'util';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EventBusError, problem, quote } from '../errors';
@@ -15,17 +16,28 @@ export enum CertificateAuthorityKind {
   PEM = 'pem',
   /** A Secret that exists in the cluster; nothing is emitted. */
   EXISTING_SECRET = 'existingSecret',
+  /** One cluster's intermediate CA, signed by the fleet root; the Secret holds it and the root's certificate. */
+  INTERMEDIATE = 'intermediate',
 }
 
+// CA private keys get the seed treatment: held outside the object, so neither
+// enumeration, JSON.stringify nor util.inspect of a CertificateAuthority can reach them.
+const PRIVATE_KEYS = new WeakMap<CertificateAuthority, string>();
+
 /**
- * A CA that signs the event bus certificates in every cluster through a
- * cert-manager CA issuer (https://cert-manager.io/docs/configuration/ca/):
- * one CA for a whole fleet, so every CPC can trust the CSC gateway's
- * certificate with the CA's certificate alone.
+ * A CA that signs the event bus certificates through a cert-manager CA issuer
+ * (https://cert-manager.io/docs/configuration/ca/): the fleet's root, whose
+ * certificate every cluster trusts, or one cluster's intermediate signed by
+ * it ({@link CertificateAuthority.intermediateFromPem}).
  *
- * The CA's private key reaches the output only with `SecretsDelivery.inline()`
- * (the user's explicit choice); with every other delivery the CA Secret
- * (`tls.crt`, `tls.key`) comes from the strategy's store or exists already.
+ * A self-signed root's key never enters a cluster: each cluster's CA issuer
+ * signs with its own name-constrained intermediate, so no cluster can issue a
+ * certificate another accepts for a third cluster's names. An intermediate's
+ * key reaches the output only with `SecretsDelivery.inline()` (the user's
+ * explicit choice); with every other delivery the CA Secret (`tls.crt`,
+ * `tls.key`, `ca.crt`) comes from the strategy's store or exists already.
+ * The private key is never enumerable, nor shown by `util.inspect` or
+ * `JSON.stringify`.
  */
 export class CertificateAuthority {
   /**
@@ -40,6 +52,33 @@ export class CertificateAuthority {
     checkCa(certificatePem, privateKeyPem, where, { crt: 'certificatePem', key: 'privateKeyPem' });
     const key = privateKeyPem === undefined ? undefined : withNewline(privateKeyPem);
     return new CertificateAuthority(CertificateAuthorityKind.PEM, withNewline(certificatePem), undefined, key);
+  }
+
+  /**
+   * One cluster's intermediate CA, signed by the fleet root (e.g.
+   * `ca/clusters/<cluster>/tls.crt` and `tls.key` that `dsx-event-bus synth`
+   * issues beside the root): its cluster's CA issuer signs with it, and its
+   * Secret holds `tls.crt` (this certificate), `tls.key` and `ca.crt` (the
+   * root). Checked now: a CA certificate, its key, issued and signed by the root.
+   * @param certificatePem the intermediate's certificate
+   * @param privateKeyPem its unencrypted private key
+   * @param rootCertificatePem the fleet root's certificate that signed it (what clients trust)
+   */
+  public static intermediateFromPem(certificatePem: string, privateKeyPem: string, rootCertificatePem: string): CertificateAuthority {
+    const where = 'CertificateAuthority.intermediateFromPem';
+    checkCa(rootCertificatePem, undefined, where, { crt: 'rootCertificatePem', key: '' });
+    checkCa(certificatePem, privateKeyPem, where, { crt: 'certificatePem', key: 'privateKeyPem' });
+    const root = new crypto.X509Certificate(rootCertificatePem);
+    const intermediate = new crypto.X509Certificate(certificatePem);
+    if (!intermediate.checkIssued(root) || !intermediate.verify(root.publicKey)) {
+      throw problem({
+        where,
+        problem: `certificatePem (${intermediate.subject.replace(/\n/g, ', ')}) is not signed by rootCertificatePem (${root.subject.replace(/\n/g, ', ')})`,
+        fix: 'pass the intermediate that this root issued (dsx-event-bus synth issues one per cluster in <key store>/ca/clusters/)',
+      });
+    }
+    const kind = CertificateAuthorityKind.INTERMEDIATE;
+    return new CertificateAuthority(kind, withNewline(certificatePem), undefined, withNewline(privateKeyPem), withNewline(rootCertificatePem));
   }
 
   /**
@@ -77,25 +116,64 @@ export class CertificateAuthority {
   public readonly certificatePem?: string;
   /** The existing Secret (kind EXISTING_SECRET). */
   public readonly secretName?: string;
-  private readonly privateKeyPem?: string;
+  /**
+   * The root certificate clients trust for what this CA signs: the
+   * certificate itself, or for an intermediate the root that signed it.
+   */
+  public readonly rootCertificatePem?: string;
 
-  private constructor(kind: CertificateAuthorityKind, certificatePem?: string, secretName?: string, privateKeyPem?: string) {
+  private constructor(
+    kind: CertificateAuthorityKind, certificatePem?: string, secretName?: string, privateKeyPem?: string, rootCertificatePem?: string,
+  ) {
     this.kind = kind;
     this.certificatePem = certificatePem;
     this.secretName = secretName;
-    this.privateKeyPem = privateKeyPem;
+    this.rootCertificatePem = rootCertificatePem ?? certificatePem;
+    if (privateKeyPem !== undefined) PRIVATE_KEYS.set(this, privateKeyPem);
   }
 
-  /** Whether the private key was given (kind PEM). */
+  /** Whether the private key was given (kinds PEM and INTERMEDIATE). */
   public get hasPrivateKey(): boolean {
-    return this.privateKeyPem !== undefined;
+    return PRIVATE_KEYS.has(this);
   }
 
-  /** @internal */
+  /** Whether the certificate is self-signed (a root): its key must not enter a cluster. */
+  public get isSelfSigned(): boolean {
+    if (this.certificatePem === undefined) return false;
+    const cert = new crypto.X509Certificate(this.certificatePem);
+    return cert.checkIssued(cert);
+  }
+
+  /** The CA with its private key redacted. */
+  public toJSON(): { [key: string]: any } {
+    const privateKey = this.hasPrivateKey ? REDACTED_KEY : undefined;
+    return { kind: this.kind, certificatePem: this.certificatePem, secretName: this.secretName, privateKey };
+  }
+
+  /**
+   * The CA Secret's values, as cert-manager's CA issuer reads them: `tls.crt`
+   * (the signing CA), `tls.key`, and `ca.crt` (the root clients trust).
+   * @internal
+   */
   public _secretValues(): Map<string, Buffer> {
-    return new Map([['tls.crt', Buffer.from(this.certificatePem!, 'utf8')], ['tls.key', Buffer.from(this.privateKeyPem!, 'utf8')]]);
+    return new Map([
+      ['tls.crt', Buffer.from(this.certificatePem!, 'utf8')],
+      ['tls.key', Buffer.from(PRIVATE_KEYS.get(this)!, 'utf8')],
+      ['ca.crt', Buffer.from(this.rootCertificatePem!, 'utf8')],
+    ]);
   }
 }
+
+/** What inspect and JSON show instead of a CA private key. */
+export const REDACTED_KEY = '<redacted private key>';
+
+// util.inspect / console.log show the redacted form (defined outside the class
+// so jsii does not see a symbol-named member).
+Object.defineProperty(CertificateAuthority.prototype, inspect.custom, {
+  value(this: CertificateAuthority) {
+    return `CertificateAuthority ${inspect(this.toJSON())}`;
+  },
+});
 
 function withNewline(text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;
@@ -232,6 +310,14 @@ export class CaIssuer extends Construct implements ICertificateIssuer {
         fix: 'pass the CA key (CertificateAuthority.fromPemFiles(certFile, keyFile)), or deliver the CA Secret with externalSecrets()/vaultStaticSecrets()/existing()',
       });
     }
+    if (kind === SecretsDeliveryKind.INLINE && props.ca.isSelfSigned) {
+      throw problem({
+        where,
+        problem: 'the CA is a self-signed root, and inline delivery would put the root\'s private key into this cluster (whoever holds one cluster could then issue certificates every other cluster trusts)',
+        allowed: 'an intermediate CA for this cluster, signed by the root: CertificateAuthority.intermediateFromPem(certificatePem, privateKeyPem, rootCertificatePem)',
+        fix: 'give each cluster its own name-constrained intermediate (EventBusFleet: FleetClusterOptions.intermediateCa; in a fleet file, certificates.ca: {} or ca: { directory }, whose intermediates `dsx-event-bus synth` issues beside the root), or deliver the CA Secret with externalSecrets()/vaultStaticSecrets()/existing()',
+      });
+    }
     if ((kind === SecretsDeliveryKind.EXTERNAL_SECRETS || kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS) && !props.cluster) {
       throw problem({ where, problem: `delivery ${kind} reads <prefix>/<cluster>/<secret>, but no cluster is given`, fix: 'pass cluster (EventBusCluster.csc() or .cpc(id))' });
     }
@@ -249,7 +335,7 @@ export class CaIssuer extends Construct implements ICertificateIssuer {
       immutable: false,
       cluster: props.cluster!,
       defaultName: this.caSecretName,
-      keys: [{ defaultKey: 'tls.crt', key: 'tls.crt' }, { defaultKey: 'tls.key', key: 'tls.key' }],
+      keys: [{ defaultKey: 'tls.crt', key: 'tls.crt' }, { defaultKey: 'tls.key', key: 'tls.key' }, { defaultKey: 'ca.crt', key: 'ca.crt' }],
       material: 'tls-private-key',
       values: () => props.ca._secretValues(),
     });

@@ -6,8 +6,9 @@
  * `dsx-event-bus certs` and tests; not part of the construct API (and not
  * loaded by `require('cdk8s-dsx-event-bus')`).
  */
-import { createPrivateKey, webcrypto } from 'crypto';
+import { createPrivateKey, webcrypto, X509Certificate } from 'crypto';
 import type * as X509 from '@peculiar/x509';
+import { problem } from '../errors';
 import { canonicalIp, isIpLiteral } from '../k8s/names';
 
 let loaded: typeof X509 | undefined;
@@ -133,7 +134,8 @@ export async function generateEvaluationCa(keyType: EvaluationKeyType, now: Date
     keys: caKeys,
     signingAlgorithm: signingAlgorithm(keyType),
     extensions: [
-      new x.BasicConstraintsExtension(true, 0, true),
+      // Path length 1: the root signs one level of per-cluster intermediates (pathlen 0), which sign the leaves.
+      new x.BasicConstraintsExtension(true, 1, true),
       new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign + x.KeyUsageFlags.cRLSign, true),
       await x.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
@@ -219,4 +221,156 @@ export function describeCertificate(pem: string): { subject: string; dnsNames: s
     dnsNames: items.filter((n) => n.type === 'dns').map((n) => n.value),
     ipAddresses: items.filter((n) => n.type === 'ip').map((n) => n.value),
   };
+}
+
+/**
+ * The names one cluster's intermediate CA may sign for: its gateway and mTLS
+ * host names (each permits itself and its subdomains) and its IP addresses
+ * (each a single address).
+ */
+export interface IntermediateNames {
+  /** Cluster folder name: `csc` or `cpc-<id>`. */
+  readonly cluster: string;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+}
+
+/** What to issue for one cluster (see {@link generateClusterIntermediate}). */
+export interface IntermediateRequest extends IntermediateNames {
+  /** The fleet root that signs (its key is needed here, and only here). */
+  readonly root: EvaluationCa;
+  /** Validity in days (capped at the root's end). */
+  readonly days?: number;
+  /** Clock, for tests. */
+  readonly now?: Date;
+}
+
+/** Default lifetime of a cluster's intermediate CA. */
+export const INTERMEDIATE_DAYS = 730;
+/** An intermediate with fewer days left than this is reissued. */
+export const INTERMEDIATE_RENEW_DAYS = 180;
+
+/** The DNS constraint of a SAN: a wildcard's parent (`*.a.b` -> `a.b`); lower case. */
+function dnsConstraint(name: string): string {
+  return name.replace(/^\*\./, '').toLowerCase();
+}
+
+/** Sorted, unique constraint names: what an intermediate permits, compared as sets. */
+export function constraintNames(names: IntermediateNames): { dnsNames: string[]; ipAddresses: string[] } {
+  const dnsNames = [...new Set(names.dnsNames.map(dnsConstraint))].sort();
+  const ipAddresses = [...new Set(names.ipAddresses.map((ip) => canonicalIp(ip.replace(/^\[|\]$/g, ''))))].sort();
+  return { dnsNames, ipAddresses };
+}
+
+/** The X.509 name constraints extension (RFC 5280 4.2.1.10), DER, built with @peculiar/asn1-x509. */
+function nameConstraintsDer(names: IntermediateNames): ArrayBuffer {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const asn = require('@peculiar/asn1-x509') as typeof import('@peculiar/asn1-x509');
+  const { AsnConvert } = require('@peculiar/asn1-schema') as typeof import('@peculiar/asn1-schema');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { dnsNames, ipAddresses } = constraintNames(names);
+  const subtree = (g: Partial<import('@peculiar/asn1-x509').GeneralName>) => new asn.GeneralSubtree({ base: new asn.GeneralName(g) });
+  // A list without DNS entries would leave DNS names unconstrained (RFC 5280):
+  // a cluster with none permits only the reserved name "invalid" (RFC 6761).
+  const permitted = [
+    ...(dnsNames.length ? dnsNames : ['invalid']).map((d) => subtree({ dNSName: d })),
+    ...ipAddresses.map((ip) => subtree({ iPAddress: `${ip}/${ip.includes(':') ? 128 : 32}` })),
+  ];
+  // Likewise for IPs: a cluster without IP addresses excludes every IPv4 and IPv6 address.
+  const excluded = ipAddresses.length ? [] : [subtree({ iPAddress: '0.0.0.0/0' }), subtree({ iPAddress: '::/0' })];
+  return AsnConvert.serialize(new asn.NameConstraints({
+    permittedSubtrees: new asn.GeneralSubtrees(permitted),
+    excludedSubtrees: excluded.length ? new asn.GeneralSubtrees(excluded) : undefined,
+  }));
+}
+
+/**
+ * One cluster's intermediate CA, signed by the fleet root: basic constraints
+ * CA:true with path length 0, key usage keyCertSign + cRLSign, and name
+ * constraints that permit only that cluster's names. The cluster's
+ * cert-manager CA issuer signs with it, so whoever holds one cluster cannot
+ * issue a certificate another cluster accepts for a name of a third.
+ */
+export async function generateClusterIntermediate(req: IntermediateRequest): Promise<EvaluationCa> {
+  const x = x509();
+  const now = req.now ?? new Date();
+  const root = await loadCa(req.root);
+  if (root.cert.getExtension(x.BasicConstraintsExtension)?.pathLength === 0) {
+    throw problem({
+      where: 'the fleet CA',
+      problem: `the root (${root.cert.subject}) has path length 0, so no intermediate it signs would verify (a root of an earlier version of dsx-event-bus certs)`,
+      allowed: 'a root without a path length limit, or with path length 1 or more',
+      fix: 'make a new fleet root: delete the CA folder (<key store>/ca) and run synth --generate-missing or dsx-event-bus certs; every cluster then trusts the new root',
+    });
+  }
+  const keyType: EvaluationKeyType = root.alg.name === 'ECDSA' ? 'ecdsa-p256' : 'rsa-2048';
+  const keys = await newKeys(keyType);
+  const notAfter = new Date(Math.min(now.getTime() + (req.days ?? INTERMEDIATE_DAYS) * DAY, root.cert.notAfter.getTime()));
+  const cert = await x.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=DSX Event Bus ${req.cluster} intermediate CA, O=DSX Event Bus`,
+    issuer: root.cert.subject,
+    notBefore: new Date(now.getTime() - 5 * 60 * 1000),
+    notAfter,
+    publicKey: keys.publicKey,
+    signingKey: root.key,
+    signingAlgorithm: root.alg,
+    extensions: [
+      new x.BasicConstraintsExtension(true, 0, true),
+      new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign + x.KeyUsageFlags.cRLSign, true),
+      await x.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x.AuthorityKeyIdentifierExtension.create(root.cert.publicKey),
+      new x.Extension(NAME_CONSTRAINTS_OID, true, nameConstraintsDer(req)),
+    ],
+  });
+  const nl = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
+  return { certPem: nl(cert.toString('pem')), keyPem: nl(await privateKeyPem(keys.privateKey)) };
+}
+
+const NAME_CONSTRAINTS_OID = '2.5.29.30';
+/** DER of the OID 2.5.29.30 (id-ce-nameConstraints). */
+const NAME_CONSTRAINTS_OID_DER = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1e]);
+
+/**
+ * The extnValue octets of the name constraints extension in a certificate's
+ * DER: after its OID, an optional `critical` BOOLEAN, then the OCTET STRING.
+ * Undefined when the bytes are not laid out so (the caller then parses the
+ * whole certificate).
+ */
+function nameConstraintsValue(der: Buffer): Buffer | undefined {
+  let i = der.indexOf(NAME_CONSTRAINTS_OID_DER);
+  if (i < 0) return undefined;
+  i += NAME_CONSTRAINTS_OID_DER.length;
+  if (der[i] === 0x01 && der[i + 1] === 0x01) i += 3; // critical BOOLEAN
+  if (der[i] !== 0x04) return undefined;
+  let len = der[i + 1];
+  i += 2;
+  if (len & 0x80) { // eslint-disable-line no-bitwise
+    const n = len & 0x7f; // eslint-disable-line no-bitwise
+    if (n < 1 || n > 2) return undefined;
+    len = n === 1 ? der[i] : der.readUInt16BE(i);
+    i += n;
+  }
+  return i + len <= der.length ? der.subarray(i, i + len) : undefined;
+}
+
+/** What an existing intermediate permits, and until when; undefined when it is not a name-constrained CA. */
+export function describeIntermediate(pem: string): { dnsNames: string[]; ipAddresses: string[]; notAfter: Date; issuer: string } | undefined {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const asn = require('@peculiar/asn1-x509') as typeof import('@peculiar/asn1-x509');
+  const { AsnConvert } = require('@peculiar/asn1-schema') as typeof import('@peculiar/asn1-schema');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  // Node parses the certificate; asn1-x509 parses only the name constraints extension's value (a
+  // schema-driven parse of the whole certificate costs about 15 ms, which a fleet of 1,000 would feel).
+  const cert = new X509Certificate(pem);
+  const value = nameConstraintsValue(cert.raw) ?? (() => {
+    const ext = (AsnConvert.parse(cert.raw, asn.Certificate).tbsCertificate.extensions ?? []).find((e) => e.extnID === NAME_CONSTRAINTS_OID);
+    return ext && Buffer.from(ext.extnValue.buffer);
+  })();
+  if (!value) return undefined;
+  const nc = AsnConvert.parse(value, asn.NameConstraints);
+  const permitted = [...(nc.permittedSubtrees ?? [])].map((s) => s.base);
+  const dnsNames = permitted.filter((g) => g.dNSName !== undefined && g.dNSName !== 'invalid').map((g) => g.dNSName!);
+  const ipAddresses = permitted.filter((g) => g.iPAddress !== undefined).map((g) => g.iPAddress!.replace(/\/\d+$/, ''));
+  return { ...constraintNames({ cluster: '', dnsNames, ipAddresses }), notAfter: new Date(cert.validTo), issuer: cert.issuer };
 }

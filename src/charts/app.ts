@@ -180,6 +180,27 @@ export interface RenderedOutput {
  * `clusters` is iterated, and nothing is written. Every chart under `scope`
  * must be a cluster chart: the layout has no place for another one.
  */
+/** PEM private key headers, as text and as the start of their base64 (a PEM put into a `data`/`binaryData` field). */
+const PRIVATE_KEY_PEM = new RegExp([
+  '-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----',
+  ...['', 'RSA ', 'EC ', 'ENCRYPTED '].map((k) => Buffer.from(`-----BEGIN ${k}PRIVATE KEY-----`).toString('base64').replace(/[A-Za-z0-9+/]{0,3}=*$/, '')),
+].join('|'));
+
+/**
+ * A private key (a CA's, a certificate's) belongs in a Secret only: in any
+ * other file (a ConfigMap, a CRD, the Helm values, all world-readable) it is
+ * refused, naming the file and never echoing the key.
+ */
+function refusePrivateKeyPem(content: string, file: string, where: string): void {
+  if (!PRIVATE_KEY_PEM.test(content)) return;
+  throw problem({
+    where,
+    problem: `${file} would hold a PEM private key, but it is not a Secret (manifests other than Secrets and the Helm values are world-readable)`,
+    allowed: 'private keys in Secret objects only',
+    fix: 'remove the key from that object or value (a trust bundle holds certificates only; a key goes into a Secret)',
+  });
+}
+
 export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput {
   const all = scope.node.findAll();
   const errors: string[] = [];
@@ -244,10 +265,15 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
         }
         names.add(name);
         // A Secret with inline data holds key material: readable by the owner only.
-        return { path: `manifests/${name}`, content: manifestYaml(obj), secret: obj.kind === 'Secret' && Boolean(obj.data || obj.stringData) };
+        const secret = obj.kind === 'Secret' && Boolean(obj.data || obj.stringData);
+        const content = manifestYaml(obj);
+        if (!secret) refusePrivateKeyPem(content, `${cc.cluster.directory}/manifests/${name}`, chart.node.path);
+        return { path: `manifests/${name}`, content, secret };
       });
       files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      files.push({ path: VALUES_FILE, content: cc.valuesYaml(), secret: false });
+      const values = cc.valuesYaml();
+      refusePrivateKeyPem(values, `${cc.cluster.directory}/${VALUES_FILE}`, chart.node.path);
+      files.push({ path: VALUES_FILE, content: values, secret: false });
       if (wiring) {
         const input = {
           directory: cc.cluster.directory,

@@ -6,7 +6,7 @@ import {
 } from './chart-values';
 import { manifestYaml } from './manifest-yaml';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
-import { CaIssuer } from '../certificates/ca-issuer';
+import { CaIssuer, CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import { HostPrerequisites } from '../charts/host-prerequisites';
@@ -14,7 +14,7 @@ import { formatProblem, forwardedProps, problem, quote, renamedProps } from '../
 import { hostnameAgreementProblems } from '../gateway/agreement';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
 import { EventBusGateway, GatewayTransport } from '../gateway/gateway';
-import { DEFAULT_NAMESPACE, isIpLiteral, validateLabels, validateNamespace } from '../k8s/names';
+import { canonicalIp, DEFAULT_NAMESPACE, isIpLiteral, validateLabels, validateNamespace } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { accountSecretToken, validateExtraAccounts } from '../keys/layout';
 import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
@@ -151,6 +151,9 @@ export abstract class EventBusClusterChart extends Chart {
       }
       this.mtlsCertificate = forwardedProps(`${where}/MtlsServerCertificate`, where, CERTIFICATE_FIELDS, () => new MtlsServerCertificate(this, 'MtlsServerCertificate', { ...certOptions, issuer, externalHostnames: external }));
       mtlsServerTls = MtlsServerTls.fromTlsSecretSource(this.mtlsCertificate);
+    }
+    if (certs.ca?.kind === CertificateAuthorityKind.INTERMEDIATE) {
+      checkIntermediatePermits(certs.ca, [this.serverCertificate, this.mtlsCertificate], cluster.directory, where);
     }
 
     // An empty list checks nothing, exactly like no list (not an agreement with zero URLs).
@@ -466,3 +469,36 @@ function caCommonName(displayName: string): string {
   const cn = `dsx-event-bus ${displayName} CA`;
   return cn.length <= 64 ? cn : `dsx-event-bus ${displayName.slice(0, 64 - 'dsx-event-bus ... CA'.length)}... CA`;
 }
+
+/**
+ * An intermediate CA signs only what its name constraints permit: a
+ * Certificate of this cluster with another name would be issued by
+ * cert-manager and refused by every client, so it is refused here.
+ */
+function checkIntermediatePermits(
+  ca: CertificateAuthority, certificates: Array<ServerCertificate | undefined>, cluster: string, where: string,
+): void {
+  // Loaded only for intermediates: the X.509 parser is not part of a plain require() of the package.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { describeIntermediate } = require('../certificates/evaluation') as typeof import('../certificates/evaluation');
+  const permitted = describeIntermediate(ca.certificatePem!);
+  if (!permitted) return; // not name-constrained: nothing to check
+  const dnsOk = (name: string) => {
+    const n = name.replace(/^\*\./, '').toLowerCase();
+    return permitted.dnsNames.some((c) => n === c || n.endsWith(`.${c}`));
+  };
+  const ipOk = (ip: string) => permitted.ipAddresses.includes(canonicalIp(ip));
+  for (const cert of certificates) {
+    if (!cert) continue;
+    const refused = [...cert.dnsNames.filter((n) => !dnsOk(n)), ...cert.ipAddresses.filter((ip) => !ipOk(ip))];
+    if (refused.length === 0) continue;
+    throw problem({
+      where,
+      problem: `certificates.ca is an intermediate whose name constraints permit ${[...permitted.dnsNames, ...permitted.ipAddresses].map(quote).join(', ') || 'no names'}, `
+        + `but ${cert.node.id} asks for ${refused.map(quote).join(', ')}: cert-manager would issue it and every client would refuse it`,
+      allowed: `an intermediate issued for ${cluster}'s current names`,
+      fix: `reissue ${cluster}'s intermediate for its names (dsx-event-bus synth reissues it when they change), or correct the names`,
+    });
+  }
+}
+

@@ -5,6 +5,8 @@ import { EventBusClusterChart } from './cluster-chart';
 import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import { CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
+import type { IntermediateNames } from '../certificates/evaluation';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { LeafConnection } from '../connections/leaf-connection';
 import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
@@ -12,9 +14,10 @@ import { forwardedProps, problem, quote } from '../errors';
 import { GatewayTransport } from '../gateway/gateway';
 import { GitOps } from '../gitops/gitops';
 import { checkDestinations, GitOpsWiring } from '../gitops/wiring';
-import { canonicalIp, isIpLiteral } from '../k8s/names';
+import { DEFAULT_NAMESPACE, canonicalIp, isIpLiteral } from '../k8s/names';
 import { validateExtraAccounts } from '../keys/layout';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
+import { SecretsDeliveryKind } from '../secrets/delivery';
 import { SecretOverride } from '../secrets/event-bus-secrets';
 import { clusterSecretDefs, leafSecretDefs } from '../secrets/inventory';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
@@ -71,6 +74,16 @@ export interface FleetClusterOptions {
    * @default - the cluster folder's name (`csc`, `cpc-<id>`)
    */
   readonly gitopsDestination?: string;
+  /**
+   * This cluster's intermediate CA, signed by the fleet's `certificates.ca`
+   * (the root): this cluster's CA issuer signs with it, so the root's key
+   * never enters a cluster. Required for every cluster when the root's key
+   * would otherwise be delivered inline. `dsx-event-bus synth` issues one
+   * per cluster, name-constrained to that cluster's names
+   * (`<key store>/ca/clusters/<cluster>/`).
+   * @default - the fleet's `certificates.ca` (allowed only when its key does not reach the output)
+   */
+  readonly intermediateCa?: CertificateAuthority;
 }
 
 /** One CPC of a fleet. */
@@ -155,6 +168,8 @@ export class EventBusFleet extends Construct {
   private readonly defaultTrust?: LeafTrust;
   private readonly cscSelfSigned: boolean;
   private wiring?: GitOpsWiring;
+  /** The CSC certificate's issuer when the library did not make it (its CA is unknown here). */
+  private readonly cscForeignIssuer?: string;
 
   constructor(scope: Construct, id: string, props: EventBusFleetProps) {
     super(scope, id);
@@ -167,6 +182,7 @@ export class EventBusFleet extends Construct {
     const cluster = EventBusCluster._csc(ids, (i) => `${where}: cpcs[${i}].id`, `${where}: cpcs`);
     const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
     checkFleetOverrides(props, cluster, accountTokens, where);
+    checkIntermediates(props, where);
     // No key is read here: the charts record what they need and the store is
     // ensured once for the whole fleet at synthesis (KeyMaterial).
     this.props = props;
@@ -175,6 +191,7 @@ export class EventBusFleet extends Construct {
     this.cscGateway = cscOptions.gateway ?? {};
     this.defaultTrust = defaultCscTrust(props, this.cscGateway);
     this.cscSelfSigned = !this.cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
+    this.cscForeignIssuer = foreignIssuer(cscOptions);
     props.cpcs.forEach((cpc, i) => this.addCpcChart(cpc, `cpcs[${i}]`));
     if (props.gitops) {
       this.gitops = props.gitops;
@@ -239,6 +256,17 @@ export class EventBusFleet extends Construct {
           + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
         allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
         fix: 'replace certificates.selfSigned with certificates.ca (one fleet CA: CertificateAuthority.fromPemFiles(certFile, keyFile)), or set cscTrust to the ConfigMap or Secret you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
+      });
+    }
+    if (endpoint!.startsWith('tls://') && this.cscForeignIssuer && cscTrust === undefined) {
+      throw problem({
+        where,
+        field: 'cscTrust',
+        problem: `the CSC's gateway certificate comes from ${this.cscForeignIssuer}, an issuer the library did not make, so the CA that signs it is unknown here; `
+          + `CPC ${quote(cpc.id)} states no cscTrust, and its leaf to ${quote(endpoint)} would verify the CSC against the public roots by assumption`,
+        allowed: 'a stated trust: the public roots (a publicly trusted issuer, e.g. ACME), or the CA bundle that signs the CSC certificate',
+        fix: 'set cscTrust on the fleet (or on this CPC) to LeafTrust.publicRoots() (fleet file: cscTrust: { publicRoots: true }), or to the CA bundle: LeafTrust.fromPemFile("issuer-ca.crt") (fleet file: cscTrust: { pemFile: issuer-ca.crt }); '
+          + 'LeafTrust.fromExistingSecret / fromExistingConfigMap (fleet file: { secretName } / { configMapName }) for a CA bundle already in each CPC',
       });
     }
     const chart = forwardedProps(`${where}/${cpcDir}`, where, field, () => new CpcChart(this, cpcDir, { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust }));
@@ -319,7 +347,41 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
     secretOverrides: mergeOverrides(fleet.secretOverrides, member?.secretOverrides),
     mqttStreams: member?.mqttStreams ?? fleet.mqttStreams,
     authCallout: member?.authCallout ?? fleet.authCallout,
+    certificates: member?.intermediateCa && fleet.certificates ? { ...fleet.certificates, ca: member.intermediateCa } : fleet.certificates,
   };
+}
+
+/**
+ * The names each cluster's intermediate CA must permit (library-internal):
+ * its gateway host names and IPs, its mTLS host names, and the `nats-mtls`
+ * Service names of its namespace. `dsx-event-bus synth` issues the
+ * intermediates from these; the cluster chart checks every Certificate it
+ * issues against the intermediate it is given.
+ */
+export function fleetIntermediateNames(props: EventBusFleetProps): IntermediateNames[] {
+  const namesOf = (cluster: string, member: FleetClusterOptions | undefined): IntermediateNames => {
+    const o = merge(props, member);
+    const gw = o.gateway ?? {};
+    const ns = o.namespace ?? DEFAULT_NAMESPACE;
+    const hosts = [...(gw.hostnames ?? []), ...(gw.ipAddresses ?? []), ...(gw.mtlsHostnames ?? [])];
+    return {
+      cluster,
+      // Each name exactly: a DNS constraint permits the name and its subdomains, never a longer suffix (nats-mtls.<ns>.svc).
+      dnsNames: [...hosts.filter((h) => !isIpLiteral(h)), 'nats-mtls', `nats-mtls.${ns}`, `nats-mtls.${ns}.svc`, `nats-mtls.${ns}.svc.cluster.local`],
+      ipAddresses: hosts.filter((h) => isIpLiteral(h)),
+    };
+  };
+  return [namesOf('csc', props.csc), ...(props.cpcs ?? []).map((c) => namesOf(EventBusCluster.cpc(c.id).directory, c))];
+}
+
+/** The CSC certificate's issuer, when the library did not make it: `certificates.issuer` (named) or `certificates.vault`. */
+function foreignIssuer(csc: EventBusClusterOptions): string | undefined {
+  const gw = csc.gateway ?? {};
+  if (gw.enabled === false || (gw.transport ?? GatewayTransport.TLS) !== GatewayTransport.TLS || gw.serverTlsSecret) return undefined;
+  const issuer = csc.certificates?.issuer;
+  if (issuer) return `certificates.issuer (${issuer.issuerKind} ${quote(issuer.issuerName)})`;
+  if (csc.certificates?.vault) return 'certificates.vault (a Vault/OpenBao PKI)';
+  return undefined;
 }
 
 /**
@@ -327,9 +389,47 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
  * by the fleet's CA issuer: only the certificate reaches the CPCs, never the key.
  */
 function defaultCscTrust(props: EventBusFleetProps, gw: ClusterGatewayOptions): LeafTrust | undefined {
-  const pem = props.certificates?.ca?.certificatePem;
+  const pem = props.certificates?.ca?.rootCertificatePem;
   if (!pem || gw.serverTlsSecret) return undefined;
   return LeafTrust.fromPem(pem);
+}
+
+/**
+ * Each member's intermediate is an intermediate of the fleet's root, and a
+ * root whose key would be delivered inline has one per cluster: the root's
+ * key never enters a cluster.
+ */
+function checkIntermediates(props: EventBusFleetProps, fleetWhere: string): void {
+  const root = props.certificates?.ca;
+  const members: Array<[string, FleetClusterOptions | undefined]> = [
+    ['csc.intermediateCa', props.csc],
+    ...(props.cpcs ?? []).map((c, i): [string, FleetClusterOptions] => [`cpcs[${i}].intermediateCa`, c]),
+  ];
+  for (const [field, member] of members) {
+    const ica = member?.intermediateCa;
+    if (ica === undefined) continue;
+    const where = `${fleetWhere}: ${field}`;
+    if (!(ica instanceof CertificateAuthority) || ica.kind !== CertificateAuthorityKind.INTERMEDIATE) {
+      throw problem({ where, problem: `intermediateCa is ${ica instanceof CertificateAuthority ? `a CertificateAuthority of kind ${quote(ica.kind)}` : 'not a CertificateAuthority'}`, allowed: 'CertificateAuthority.intermediateFromPem(certificatePem, privateKeyPem, rootCertificatePem)', fix: 'pass this cluster\'s intermediate, signed by certificates.ca' });
+    }
+    if (!root) {
+      throw problem({ where, problem: 'intermediateCa is set, but the fleet has no certificates.ca (the root it belongs to)', fix: 'set certificates.ca to the root that signed the intermediates, or remove intermediateCa' });
+    }
+    if (root.certificatePem === undefined || root.certificatePem.trim() !== ica.rootCertificatePem!.trim()) {
+      throw problem({ where, problem: 'intermediateCa was signed by another root than certificates.ca', fix: 'issue the intermediate from certificates.ca (dsx-event-bus synth reissues it), or pass the matching root' });
+    }
+  }
+  if (root?.hasPrivateKey && root.isSelfSigned && props.delivery?.kind === SecretsDeliveryKind.INLINE) {
+    const missing = members.find(([, m]) => m?.intermediateCa === undefined);
+    if (missing) {
+      throw problem({
+        where: `${fleetWhere}: ${missing[0]}`,
+        problem: 'certificates.ca is the fleet\'s self-signed root with its private key, and inline delivery would put that key into this cluster (whoever holds one cluster could then issue certificates every other cluster trusts)',
+        allowed: 'one name-constrained intermediate per cluster, signed by the root (CertificateAuthority.intermediateFromPem); the root keeps its key',
+        fix: 'set intermediateCa on the CSC and on every CPC, and pass the root without its key (CertificateAuthority.fromPem(certificatePem)); in a fleet file, certificates.ca: {} or ca: { directory } does this (synth issues one intermediate per cluster in <directory>/clusters/)',
+      });
+    }
+  }
 }
 
 function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {

@@ -11,10 +11,11 @@ import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from 
 import { warnIfNotGitIgnored } from './git-ignore';
 import { CertificateAuthority } from '../certificates/ca-issuer';
 import {
-  describeCertificate, EvaluationCa, evaluationClientSubject, evaluationServerSans, EVALUATION_FILES, FLEET_CA_FILES,
-  generateEvaluationCa, generateEvaluationCerts,
+  constraintNames, describeCertificate, describeIntermediate, EvaluationCa, evaluationClientSubject, evaluationServerSans,
+  EVALUATION_FILES, FLEET_CA_FILES, generateClusterIntermediate, generateEvaluationCa, generateEvaluationCerts,
+  IntermediateNames, INTERMEDIATE_RENEW_DAYS,
 } from '../certificates/evaluation';
-import { stagingPattern, writeTreeAtomic } from '../files/atomic-write';
+import { stagingPattern, writeFileAtomic, writeTreeAtomic } from '../files/atomic-write';
 import { checkOutputRoot, lstatOrUndefined, mkdirpOwn, readRegularFile, refuseLinksBelow } from '../files/safe-fs';
 import { DEFAULT_NAMESPACE, isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';
 import { CSC, validateCpcId } from '../keys/layout';
@@ -29,8 +30,10 @@ made on the first run and reused after, and per cluster the
 nats-mtls-server-tls server certificate and a client certificate with subject
 CN=mqtt-client.<cluster>, both signed by that CA. Without clusters, only csc.
 
-The fleet CA also backs a cert-manager CA issuer in every cluster (fleet file:
-certificates: { ca: {} }), so each CPC trusts the CSC gateway's certificate.
+The fleet CA is also the root of the cert-manager CA issuers (fleet file:
+certificates: { ca: {} }): synth issues each cluster its own intermediate CA
+from it, name-constrained to that cluster's names (DIR/ca/clusters/), so each
+CPC trusts the CSC gateway's certificate and no cluster can speak for another.
 
 Clusters: csc, cpc-<id> (id: lower-case letters and digits).
 
@@ -177,6 +180,62 @@ function readOwn(file: string): string {
   const text = readRegularFile(file, 'remove it; dsx-event-bus certs only writes regular files there', { what: 'a PEM file' });
   if (text === undefined) throw new UsageError(`${file} disappeared while it was read. Nothing was overwritten. Fix: rerun`);
   return text;
+}
+
+/** Folder of the per-cluster intermediates inside the fleet CA folder: `<ca>/clusters/<cluster>.pem`. */
+export const INTERMEDIATES_DIR = 'clusters';
+
+const CERT_PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/;
+const KEY_PEM = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n?/;
+
+/** The intermediate in `file` (certificate, then key), or why it cannot be reused. */
+function readIntermediate(file: string, root: EvaluationCa, wanted: IntermediateNames, now: Date): { ca?: EvaluationCa; reason: string } {
+  // The one read discipline (regular file, no symlink, non-blocking, size-capped): it holds a CA key.
+  const text = readRegularFile(file, 'remove it: synth then issues a new intermediate for this cluster', { what: 'an intermediate CA (certificate, then key)', below: path.dirname(path.dirname(file)), ownFile: true });
+  if (text === undefined) return { reason: 'none yet' };
+  const certPem = CERT_PEM.exec(text)?.[0];
+  const keyPem = KEY_PEM.exec(text)?.[0];
+  if (!certPem || !keyPem) return { reason: 'the file is incomplete' };
+  try {
+    CertificateAuthority.intermediateFromPem(certPem, keyPem, root.certPem); // a CA, its key, signed by this root
+  } catch {
+    return { reason: 'it is not a CA of the current root with its key' };
+  }
+  const have = describeIntermediate(certPem);
+  const want = constraintNames(wanted);
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (!have) return { reason: 'it has no name constraints' };
+  if (!same(have.dnsNames, want.dnsNames) || !same(have.ipAddresses, want.ipAddresses)) return { reason: 'the cluster\'s names changed' };
+  if (have.notAfter.getTime() - now.getTime() < INTERMEDIATE_RENEW_DAYS * 24 * 3600 * 1000) return { reason: `it expires ${have.notAfter.toISOString()}` };
+  return { ca: { certPem, keyPem }, reason: 'reused' };
+}
+
+/**
+ * One name-constrained intermediate CA per cluster, signed by the fleet root
+ * and kept beside it (`<caDir>/clusters/<cluster>.pem`, mode 600: certificate
+ * then key): reused while it belongs to this root, permits exactly the
+ * cluster's names and has more than INTERMEDIATE_RENEW_DAYS left; otherwise
+ * issued anew (each file replaced atomically). The root's key is used only here.
+ */
+export async function ensureClusterIntermediates(
+  caDir: string, root: EvaluationCa, wanted: readonly IntermediateNames[], io?: CliIo, now: Date = new Date(),
+): Promise<Map<string, EvaluationCa>> {
+  const dir = path.join(caDir, INTERMEDIATES_DIR);
+  const out = new Map<string, EvaluationCa>();
+  for (const w of wanted) {
+    const file = path.join(dir, `${w.cluster}.pem`);
+    const existing = fs.existsSync(dir) ? readIntermediate(file, root, w, now) : { reason: 'none yet' } as { ca?: EvaluationCa; reason: string };
+    if (existing.ca) {
+      out.set(w.cluster, existing.ca);
+      continue;
+    }
+    const ica = await generateClusterIntermediate({ ...w, root, now });
+    mkdirpOwn(dir, 0o700);
+    writeFileAtomic(file, `${ica.certPem}${ica.keyPem}`, 0o600);
+    io?.out(`${w.cluster}: issued its intermediate CA ${file} (${existing.reason}), name-constrained to ${[...constraintNames(w).dnsNames, ...constraintNames(w).ipAddresses].join(', ')}\n`);
+    out.set(w.cluster, ica);
+  }
+  return out;
 }
 
 async function writeClusterCerts(

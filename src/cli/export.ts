@@ -10,6 +10,7 @@ import { problem, quote } from '../errors';
 import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from './command';
 import { warnIfNotGitIgnored } from './git-ignore';
 import { FLEET_CA_FILES } from '../certificates/evaluation';
+import { INTERMEDIATES_DIR } from './certs';
 import { DEFAULT_ISSUER_NAME } from '../certificates/issuers';
 import { writeFileAtomic } from '../files/atomic-write';
 import { checkOutputRoot, describeType, mkdirOwn, mkdirpOwn, readRegularFile } from '../files/safe-fs';
@@ -37,10 +38,12 @@ property per key and exactly the keys the chart reads. Without cpc-ids only
 the CSC is exported. Every extra account whose leaf keys the key store holds
 for these clusters is exported, unless --extra-account names the accounts
 (then any other account the store holds is left out, with a warning).
-When the key store also holds the fleet CA ('dsx-event-bus certs -o' into
-the same folder: ca/ca.crt and ca/ca.key, what certificates.ca: {} reads),
-it is exported too, per cluster as <prefix>/<cluster>/<ca-secret> with
-tls.crt and tls.key, the Secret each cluster's CA issuer signs with.
+When the key store also holds the fleet root ('dsx-event-bus certs -o' into
+the same folder, what certificates.ca: {} reads), each cluster's own
+intermediate CA (ca/clusters/<cluster>.pem, issued by synth) is exported as
+<prefix>/<cluster>/<ca-secret> with tls.crt, tls.key and ca.crt (the root's
+certificate): the Secret that cluster's CA issuer signs with. The root's key
+is never exported.
 The mTLS server certificate is not in the key store and is not exported.
 Seeds are never printed, unless '-o -' asks for stdout.
 
@@ -192,25 +195,40 @@ export function storedAccountTokens(root: string, cpcIds: readonly string[]): st
 }
 
 /**
- * The fleet CA of a key store that `dsx-event-bus certs` wrote into the same
- * folder (`<root>/ca/ca.crt`, `ca.key`): one remote secret per cluster
- * (`tls.crt`, `tls.key`), what a CA issuer's ExternalSecret or
- * VaultStaticSecret reads. Empty when the store holds no CA; a CA with
- * only one of the two files is an error.
+ * Each cluster's CA issuer Secret when the key store holds the fleet root
+ * (`dsx-event-bus certs` wrote `<root>/ca/ca.crt` there): the cluster's own
+ * name-constrained intermediate, which `dsx-event-bus synth` issues beside
+ * the root (`<root>/ca/clusters/<cluster>.pem`, certificate then key), as
+ * `tls.crt`, `tls.key` and the root's certificate as `ca.crt`: what a CA
+ * issuer's ExternalSecret or VaultStaticSecret reads. The root's key is never
+ * read here and never exported: no cluster receives it. Empty when the store
+ * holds no root; a cluster without its intermediate yet is left out, with a
+ * warning naming the command that issues it.
  */
-export function exportFleetCa(root: string, prefix: string, clusters: readonly string[], secretName: string): RemoteSecret[] {
-  const [certName, keyName] = FLEET_CA_FILES;
-  const cert = readRegularFile(path.join(root, 'ca', certName));
-  const key = readRegularFile(path.join(root, 'ca', keyName));
-  if (cert === undefined && key === undefined) return [];
-  if (cert === undefined || key === undefined || !cert.includes('-----BEGIN CERTIFICATE-----') || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
-    throw problem({
-      where: path.join(root, 'ca'),
-      problem: `the fleet CA is incomplete or not PEM (${certName}: ${cert === undefined ? 'missing' : 'present'}, ${keyName}: ${key === undefined ? 'missing' : 'present'})`,
-      fix: `restore both files (dsx-event-bus certs -o ${root} makes a new CA only when neither exists), or pass --no-ca; nothing was written`,
-    });
+export function exportFleetCa(root: string, prefix: string, clusters: readonly string[], secretName: string, warn: (line: string) => void = () => {}): RemoteSecret[] {
+  const [certName] = FLEET_CA_FILES;
+  const caDir = path.join(root, 'ca');
+  const rootCert = readRegularFile(path.join(caDir, certName), undefined, { below: root });
+  if (rootCert === undefined) return [];
+  if (!rootCert.includes('-----BEGIN CERTIFICATE-----')) {
+    throw problem({ where: path.join(caDir, certName), problem: 'the fleet root certificate is not PEM', fix: 'restore it (dsx-event-bus certs wrote it), or pass --no-ca; nothing was written' });
   }
-  return clusters.map((cluster) => ({ path: remotePath(prefix, cluster, secretName), cluster, secretName, data: [['tls.crt', cert], ['tls.key', key]] as Array<[string, string]> }));
+  const out: RemoteSecret[] = [];
+  for (const cluster of clusters) {
+    const file = path.join(caDir, INTERMEDIATES_DIR, `${cluster}.pem`);
+    const text = readRegularFile(file, 'remove it: synth then issues a new intermediate for this cluster', { below: root, ownFile: true, what: 'an intermediate CA (certificate, then key)' });
+    if (text === undefined) {
+      warn(`warning: ${cluster} has no intermediate CA in ${path.dirname(file)} yet, so its CA issuer Secret ${secretName} was not exported (the fleet root's key never is); run dsx-event-bus synth on a fleet file with certificates.ca: {} (it issues each cluster's intermediate beside the root), then export again, or pass --no-ca`);
+      continue;
+    }
+    const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/.exec(text)?.[0];
+    const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n?/.exec(text)?.[0];
+    if (!cert || !key) {
+      throw problem({ where: file, problem: `${cluster}'s intermediate CA is incomplete (it holds ${cert ? 'no key' : 'no certificate'})`, fix: 'remove the file: dsx-event-bus synth then issues a new intermediate for this cluster; nothing was written' });
+    }
+    out.push({ path: remotePath(prefix, cluster, secretName), cluster, secretName, data: [['tls.crt', cert], ['tls.key', key], ['ca.crt', rootCert]] });
+  }
+  return out;
 }
 
 /** The `export` subcommand. */
@@ -257,14 +275,14 @@ export const command: Command = {
     const clusterDirs = ['csc', ...positionals.map((id) => `cpc-${id}`)];
     const caSecret = (values['ca-secret'] as string | undefined) ?? DEFAULT_CA_SECRET;
     validateObjectName(caSecret, '--ca-secret', 'Secret name');
-    const caSecrets = values['no-ca'] ? [] : exportFleetCa(store.root, prefix, clusterDirs, caSecret);
+    const caSecrets = values['no-ca'] ? [] : exportFleetCa(store.root, prefix, clusterDirs, caSecret, (line) => io.err(`${line}\n`));
     const secrets = [...exportFleet(store, { prefix, cpcIds: positionals, accountTokens, mtls: !values['no-mtls'] }), ...caSecrets];
     const files = renderExport(secrets, format as ExportFormat);
     const clusters = clusterDirs.join(', ');
     for (const t of leftOut) {
       io.err(`warning: the key store ${secretsDir} holds leaf keys of the extra account ${quote(t)} (Secrets nats-leaf-${t}-*) for ${clusters}, but --extra-account does not name it, so they were not exported; add --extra-account for it, or leave out --extra-account to export every account the store holds\n`);
     }
-    const accounts = (accountTokens.length ? `, extra accounts ${accountTokens.join(', ')}` : '') + (caSecrets.length ? `, fleet CA as ${caSecret}` : '');
+    const accounts = (accountTokens.length ? `, extra accounts ${accountTokens.join(', ')}` : '') + (caSecrets.length ? `, each cluster's intermediate CA as ${caSecret}` : '');
 
     if (toStdout) {
       (io.data ?? io.out)(files[0].content);

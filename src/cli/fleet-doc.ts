@@ -189,7 +189,9 @@ export interface ClusterType {
  * CPC id as a YAML string: quote digits (id: "1"), since YAML reads 010 as 10
  * and 0x1A as 26.
  */
-export type ClusterModel = ClusterType & Partial<FleetCpcOptions>;
+// intermediateCa is not written in the file: synth issues each cluster's
+// intermediate beside the root of certificates.ca.
+export type ClusterModel = ClusterType & Partial<Omit<FleetCpcOptions, 'intermediateCa'>>;
 
 // The fleet file in props form: EventBusFleetProps with one `clusters` list
 // for `csc` and `cpcs`. The schema is generated from this type, its non-JSON

@@ -29,6 +29,12 @@ export interface FleetFileOverrides {
   readonly secretsDirectory?: string;
   /** `--generate-missing`. */
   readonly generateMissing?: boolean;
+  /**
+   * Each cluster's intermediate CA (by cluster folder name), issued by synth
+   * beside the root of `certificates.ca`: with them the root is read without
+   * its key, and each cluster's CA issuer signs with its own intermediate.
+   */
+  readonly intermediates?: ReadonlyMap<string, { readonly certPem: string; readonly keyPem: string }>;
 }
 
 let schema: object | undefined;
@@ -104,12 +110,17 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
       throw problem({ where: `${file}: clusters[${i}]`, problem: 'a cpc entry has no id', allowed: 'lower-case letters and digits (^[a-z0-9]+$)', fix: 'add e.g. id: "1"' });
     }
   }
+  const delivery = deliveryOf(doc.delivery, baseDir, file);
+  const ca = doc.certificates?.ca ? caOf(doc, baseDir, file, overrides, delivery) : undefined;
+  const rootPem = ca?.certificatePem;
   // Members the file spells as the props do pass through; only the others are converted.
   const memberOf = (c: ClusterDoc): FleetCpcOptions => {
     const where = `${file}: clusters[${doc.clusters.indexOf(c)}]`;
     const { type: _type, id, gateway, mqttStreams, cscTrust, ...same } = c;
+    const ica = overrides.intermediates?.get(c.type === 'csc' ? 'csc' : `cpc-${id}`);
     return {
       ...same,
+      intermediateCa: ica && rootPem !== undefined ? CertificateAuthority.intermediateFromPem(ica.certPem, ica.keyPem, rootPem) : undefined,
       id: String(id),
       gateway: gateway && gatewayOptions(gateway),
       mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, `${where}.mqttStreams`),
@@ -119,7 +130,6 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   const { id: _id, cscEndpoint: _e, cscTrust: _t, ...cscOptions } = memberOf(cscDoc);
   const cpcs = doc.clusters.filter((c) => c.type === 'cpc').map(memberOf);
 
-  const delivery = deliveryOf(doc.delivery, baseDir, file);
   const {
     $schema: _schema, clusters: _clusters, mtlsCertsDirectory, keys: _keys, delivery: _delivery,
     certificates, gateway, mqttStreams, cscTrust, gitops, ...same
@@ -128,7 +138,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     ...same,
     keys: keyStore(doc, baseDir, file, overrides),
     delivery,
-    certificates: certificates && certificateOptions(certificates, file, caOf(doc, baseDir, file, overrides, delivery)),
+    certificates: certificates && certificateOptions(certificates, file, ca),
     gateway: gateway && gatewayOptions(gateway),
     mqttStreams: mqttStreams && mqttStreamsOf(mqttStreams, `${file}: mqttStreams`),
     cscTrust: cscTrust && cscTrustOf(cscTrust, baseDir, `${file}: cscTrust`),
@@ -319,6 +329,8 @@ function caOf(
       });
     }
   }
+  // With the clusters' intermediates (issued by synth beside the root), the root's key is not read at all.
+  if (overrides.intermediates) return CertificateAuthority.fromPemFiles(certFile);
   if (inline && !keyFile) {
     throw problem({ where, problem: `${delivery.kind} delivery puts the CA Secret into the manifests, but no keyFile is given`, fix: 'add keyFile, or use another delivery (the CA Secret then comes from its store)' });
   }

@@ -1,12 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureFleetCa } from './certs';
+import { ensureClusterIntermediates, ensureFleetCa } from './certs';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
 import { inFileTerms } from './file-terms';
 import { fleetCaLocation, fleetPropsFromDoc, loadFleetDoc } from './fleet-file';
 import { warnIfNotGitIgnored } from './git-ignore';
 import { EventBusApp, renderOutput, VALUES_FILE } from '../charts/app';
-import { EventBusFleet } from '../charts/fleet';
+import { EventBusFleet, fleetIntermediateNames } from '../charts/fleet';
 import { EventBusError } from '../errors';
 import { OutputInterrupted, OutputResult, writeOutput } from '../files/output-tree';
 
@@ -36,6 +36,12 @@ Options:
       --generate-missing  Create keys missing from the key store, and the fleet CA of
                           certificates.ca when it is missing (nothing existing is ever
                           replaced); without it a missing key or CA is an error
+
+With certificates.ca in the key store (ca: {} or ca: { directory }), the fleet
+CA's key never enters a cluster: each cluster's CA issuer signs with its own
+intermediate CA, name-constrained to that cluster's names, which synth issues
+once beside the root (<ca>/clusters/<cluster>.pem, mode 600) and reuses until
+the names change or it nears its end.
   -h, --help              Show this help message
 
 Examples:
@@ -69,7 +75,17 @@ export const command: Command = {
     // certificates.ca: {}: the fleet CA is made once, like missing keys, when generation is asked for.
     const ca = fleetCaLocation(doc, baseDir, config, overrides);
     if (ca?.generateMissing) await ensureFleetCa(ca.root, { generate: true, io });
-    const props = fleetPropsFromDoc(doc, baseDir, config, overrides);
+    const caDir = ca && path.join(ca.root, 'ca');
+    const withRootKey = caDir !== undefined && fs.existsSync(path.join(caDir, 'ca.key'));
+    // First pass without the root's key: only the clusters' names are needed from it.
+    let props = fleetPropsFromDoc(doc, baseDir, config, withRootKey ? { ...overrides, intermediates: new Map() } : overrides);
+    if (ca && withRootKey) {
+      // The root's key stays in the key store: each cluster gets its own
+      // name-constrained intermediate, issued once beside the root and reused.
+      const root = await ensureFleetCa(ca.root, { generate: false });
+      const intermediates = await ensureClusterIntermediates(caDir, root, fleetIntermediateNames(props), io);
+      props = fleetPropsFromDoc(doc, baseDir, config, { ...overrides, intermediates });
+    }
     // Ctrl-C: stop before the swap with the earlier output intact (the
     // handler runs between steps; rendering itself is not interruptible).
     let interrupted = false;

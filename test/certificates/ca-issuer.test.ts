@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as util from 'util';
 import { Testing } from 'cdk8s';
+import { Intermediates, issueIntermediates, withIntermediates } from './intermediates';
 import {
   CaIssuer, CertificateAuthority, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, SecretsDelivery, SecretStoreKind,
@@ -18,24 +20,39 @@ const CERT_LABELS = standardLabels('certificates');
 let ca: EvaluationCa;
 let other: EvaluationCa;
 let tls: TlsFixture;
-beforeAll(async () => {
-  [ca, other, tls] = await Promise.all([generateEvaluationCa('ecdsa-p256'), generateEvaluationCa('rsa-2048'), tlsFixture()]);
-});
+let intermediates: Intermediates;
+let otherIntermediates: Intermediates;
 
 const keyBody = (pem: string) => pem.split('\n')[1];
 
-const fleetProps = (extra: Partial<EventBusFleetProps> = {}) => testFleetProps({
-  certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
+const baseProps = (extra: Partial<EventBusFleetProps> = {}) => testFleetProps({
+  certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
   csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://csc.example.com:8883'] } },
   ...extra,
+});
+/** The test fleet with the root's certificate and one intermediate per cluster (as synth makes them). */
+const fleetProps = (extra: Partial<EventBusFleetProps> = {}) => {
+  const props = baseProps(extra);
+  return props.certificates?.ca?.kind === 'pem' ? withIntermediates(props, ca, intermediates) : props;
+};
+/** One cluster's intermediate as a CertificateAuthority. */
+const intermediateOf = (cluster: string) => {
+  const own = intermediates.get(cluster)!;
+  return CertificateAuthority.intermediateFromPem(own.certPem, own.keyPem, ca.certPem);
+};
+
+beforeAll(async () => {
+  [ca, other, tls] = await Promise.all([generateEvaluationCa('ecdsa-p256'), generateEvaluationCa('rsa-2048'), tlsFixture()]);
+  [intermediates, otherIntermediates] = await Promise.all([issueIntermediates(baseProps(), ca), issueIntermediates(baseProps(), other)]);
 });
 
 const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
 
 describe('CertificateAuthority and CaIssuer', () => {
-  test('one fleet CA: a CA Issuer and its Secret in every cluster, each CPC trusting the CSC with the CA certificate only', () => {
+  test('one fleet root: a CA Issuer in every cluster whose Secret holds that cluster\'s intermediate, never the root\'s key; each CPC trusts the root only', () => {
     const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps());
     for (const chart of fleet.charts) {
+      const own = intermediates.get(chart.cluster.directory)!;
       const objects = chart.toJson();
       expect(byKind(objects, 'Issuer')).toEqual([{
         apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx', labels: CERT_LABELS }, spec: { ca: { secretName: 'event-bus-certificate-issuer-ca' } },
@@ -43,8 +60,10 @@ describe('CertificateAuthority and CaIssuer', () => {
       const secret = objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === 'event-bus-certificate-issuer-ca');
       expect(secret.metadata.namespace).toBe('dsx');
       expect(secret.metadata.annotations['cdk8s-dsx-event-bus/inline-key-material']).toBe('tls-private-key');
-      expect(Buffer.from(secret.data['tls.crt'], 'base64').toString()).toBe(ca.certPem);
-      expect(Buffer.from(secret.data['tls.key'], 'base64').toString()).toBe(ca.keyPem);
+      // As cert-manager's CA issuer reads it: tls.crt = the signing intermediate, tls.key its key, ca.crt = the root.
+      expect(Buffer.from(secret.data['tls.crt'], 'base64').toString()).toBe(own.certPem);
+      expect(Buffer.from(secret.data['tls.key'], 'base64').toString()).toBe(own.keyPem);
+      expect(Buffer.from(secret.data['ca.crt'], 'base64').toString()).toBe(ca.certPem);
       // Every certificate of the cluster is issued by it.
       for (const cert of byKind(objects, 'Certificate')) expect(cert.spec.issuerRef).toEqual({ group: 'cert-manager.io', kind: 'Issuer', name: 'event-bus-certificate-issuer' });
       expect(validateManifests(objects)).toBe(objects.length);
@@ -75,7 +94,7 @@ describe('CertificateAuthority and CaIssuer', () => {
       if (kind === 'externalSecrets') {
         expect(delivered).toHaveLength(1);
         expect(delivered[0].kind).toBe('ExternalSecret');
-        expect(delivered[0].spec.data).toEqual(['tls.crt', 'tls.key'].map((p) => ({ secretKey: p, remoteRef: { key: `dsx-event-bus/${chart.cluster.directory}/event-bus-certificate-issuer-ca`, property: p } })));
+        expect(delivered[0].spec.data).toEqual(['tls.crt', 'tls.key', 'ca.crt'].map((p) => ({ secretKey: p, remoteRef: { key: `dsx-event-bus/${chart.cluster.directory}/event-bus-certificate-issuer-ca`, property: p } })));
       } else if (kind === 'vaultStaticSecrets') {
         expect(delivered.map((o: any) => [o.kind, o.spec.path])).toEqual([['VaultStaticSecret', `dsx-event-bus/${chart.cluster.directory}/event-bus-certificate-issuer-ca`]]);
       } else {
@@ -94,7 +113,7 @@ describe('CertificateAuthority and CaIssuer', () => {
   });
 
   test('fails when the CA has no key and the delivery is inline', () => {
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem) } })))
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', baseProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem) } })))
       .toThrow(/fleet\/csc\/Issuer: the CA has no private key, and inline delivery has no other source for the CA Secret\. Fix: pass the CA key/);
   });
 
@@ -130,7 +149,7 @@ describe('CertificateAuthority and CaIssuer', () => {
   test('CaIssuer alone, with its own names', () => {
     const chart = Testing.chart();
     const issuer = new CaIssuer(chart, 'Issuer', {
-      metadata: { name: 'fleet-ca', namespace: 'certs' }, ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline(), secretName: 'fleet-ca-keypair',
+      metadata: { name: 'fleet-ca', namespace: 'certs' }, ca: intermediateOf('csc'), delivery: SecretsDelivery.inline(), secretName: 'fleet-ca-keypair',
     });
     expect(issuer.caSecretName).toBe('fleet-ca-keypair');
     const objects = Testing.synth(chart);
@@ -140,7 +159,7 @@ describe('CertificateAuthority and CaIssuer', () => {
   test('labels: the CA Secret and the Issuer carry the standard labels (component: certificates) and the user\'s', () => {
     const chart = Testing.chart();
     new CaIssuer(chart, 'Issuer', {
-      metadata: { labels: { team: 'pki' }, annotations: { owner: 'ops' } }, ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline(),
+      metadata: { labels: { team: 'pki' }, annotations: { owner: 'ops' } }, ca: intermediateOf('csc'), delivery: SecretsDelivery.inline(),
     });
     const objects = Testing.synth(chart);
     expect(objects.map((o) => o.kind)).toEqual(['Secret', 'Issuer']);
@@ -182,7 +201,74 @@ describe('CertificateAuthority and CaIssuer', () => {
   });
 
   test('fails when certificates sets ca with another issuer source', () => {
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), selfSigned: true } })))
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem), selfSigned: true } })))
       .toThrow(/certificates: selfSigned and ca are set together\. Allowed: one issuer source: issuer, selfSigned, vault or ca/);
+  });
+
+  test('fails when the fleet root\'s key would be delivered inline to a cluster: the root stays out, each cluster needs its intermediate', () => {
+    const withKey = baseProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) } });
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', withKey)).toThrow(
+      /fleet: csc\.intermediateCa: certificates\.ca is the fleet's self-signed root with its private key, and inline delivery would put that key into this cluster .*Allowed: one name-constrained intermediate per cluster.*Fix: set intermediateCa on the CSC and on every CPC/);
+    // One CPC without its intermediate is enough to refuse.
+    const partial = withIntermediates(baseProps(), ca, intermediates);
+    const missingOne = {
+      ...partial,
+      certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
+      cpcs: [partial.cpcs[0], { ...partial.cpcs[1], intermediateCa: undefined }],
+    };
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', missingOne)).toThrow(/fleet: cpcs\[1\]\.intermediateCa: certificates\.ca is the fleet's self-signed root/);
+    // CaIssuer alone refuses it as well.
+    expect(() => new CaIssuer(Testing.chart(), 'Issuer', { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem), delivery: SecretsDelivery.inline() }))
+      .toThrow(/the CA is a self-signed root, and inline delivery would put the root's private key into this cluster.*CertificateAuthority\.intermediateFromPem/);
+  });
+
+  test('fails when an intermediate belongs to another root, or is not an intermediate', () => {
+    const props = withIntermediates(baseProps(), ca, intermediates);
+    const foreign = CertificateAuthority.intermediateFromPem(otherIntermediates.get('cpc-1')!.certPem, otherIntermediates.get('cpc-1')!.keyPem, other.certPem);
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', { ...props, cpcs: [{ ...props.cpcs[0], intermediateCa: foreign }, props.cpcs[1]] }))
+      .toThrow(/fleet: cpcs\[0\]\.intermediateCa: intermediateCa was signed by another root than certificates\.ca/);
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', { ...props, csc: { ...props.csc, intermediateCa: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) } }))
+      .toThrow(/fleet: csc\.intermediateCa: intermediateCa is a CertificateAuthority of kind "pem"\. Allowed: CertificateAuthority\.intermediateFromPem/);
+    const own = intermediates.get('csc')!;
+    expect(() => CertificateAuthority.intermediateFromPem(own.certPem, own.keyPem, other.certPem))
+      .toThrow(/certificatePem \(CN=DSX Event Bus csc intermediate CA, O=DSX Event Bus\) is not signed by rootCertificatePem/);
+    expect(() => CertificateAuthority.intermediateFromPem(own.certPem, intermediates.get('cpc-1')!.keyPem, ca.certPem)).toThrow(/privateKeyPem is not the private key of certificatePem/);
+  });
+
+  test('fails when a cluster is given an intermediate that does not permit its names (another cluster\'s, or one issued before the names changed)', () => {
+    const props = withIntermediates(baseProps(), ca, intermediates);
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', { ...props, csc: { ...props.csc, intermediateCa: intermediateOf('cpc-1') } })).toThrow(
+      /fleet\/csc: certificates\.ca is an intermediate whose name constraints permit "cpc-1\.example\.com", "nats-mtls", "nats-mtls\.dsx", "nats-mtls\.dsx\.svc", "nats-mtls\.dsx\.svc\.cluster\.local", but ServerCertificate asks for "csc\.example\.com": cert-manager would issue it and every client would refuse it\. Allowed: an intermediate issued for csc's current names\. Fix: reissue csc's intermediate/);
+    const moved = { ...props, cpcs: [{ ...props.cpcs[0], gateway: { hostnames: ['cpc-1.example.org'] } }, props.cpcs[1]] };
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', moved)).toThrow(/fleet\/cpc-1: .* but ServerCertificate asks for "cpc-1\.example\.org"/);
+  });
+
+  test('a CA private key is not enumerable and never shown by util.inspect or JSON.stringify', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-issuer-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'ca.crt'), ca.certPem);
+      fs.writeFileSync(path.join(dir, 'ca.key'), ca.keyPem);
+      const own = intermediates.get('cpc-2')!;
+      for (const authority of [
+        CertificateAuthority.fromPemFiles(path.join(dir, 'ca.crt'), path.join(dir, 'ca.key')),
+        CertificateAuthority.fromPem(ca.certPem, ca.keyPem),
+        CertificateAuthority.intermediateFromPem(own.certPem, own.keyPem, ca.certPem),
+      ]) {
+        const key = authority.kind === 'intermediate' ? own.keyPem : ca.keyPem;
+        const shown = [
+          util.inspect(authority, { showHidden: true, depth: 10 }), JSON.stringify(authority),
+          String(Object.values(authority)), Object.keys(authority).join(),
+        ];
+        for (const text of shown) {
+          expect(text).not.toContain(keyBody(key));
+          expect(text).not.toMatch(/PRIVATE KEY-----/);
+        }
+        expect(JSON.parse(JSON.stringify(authority)).privateKey).toBe('<redacted private key>');
+        expect(Object.getOwnPropertyNames(authority).some((n) => /key/i.test(n))).toBe(false);
+        expect(authority.hasPrivateKey).toBe(true);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

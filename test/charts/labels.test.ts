@@ -4,6 +4,7 @@ import {
 } from '../../src';
 import { generateEvaluationCa } from '../../src/certificates/evaluation';
 import { DeterministicKeyStore } from '../../src/testing';
+import { issueIntermediates, withIntermediates } from '../certificates/intermediates';
 import { tlsFixture } from '../secrets/tls-fixture';
 
 const STANDARD = ['app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/component'];
@@ -18,15 +19,17 @@ function unlabelled(fleet: EventBusFleet): string[] {
 describe('labels on every object', () => {
   test('a fleet with every kind of object: Secrets, CA issuer, Certificates, Gateway, EnvoyProxy, routes, trust ConfigMap, DaemonSet', async () => {
     const [ca, tls] = await Promise.all([generateEvaluationCa('ecdsa-p256'), tlsFixture()]);
-    const props: EventBusFleetProps = {
+    const base: EventBusFleetProps = {
       keys: new DeterministicKeyStore(),
       delivery: SecretsDelivery.inline(),
-      certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
+      certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
       cscTrust: LeafTrust.fromPem(tls.caCrt),
       csc: { gateway: { hostnames: ['csc.example.com'], routeRendering: RouteRendering.MANIFESTS } },
       hostPrerequisites: true,
       cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
     };
+    // Each cluster's CA issuer signs with its own intermediate of the root.
+    const props = withIntermediates(base, ca, await issueIntermediates(base, ca));
     const fleet = new EventBusFleet(Testing.app(), 'fleet', props);
     const kinds = new Set(fleet.charts.flatMap((c) => c.toJson()).map((o: any) => o.kind));
     expect([...kinds].sort()).toEqual(['Certificate', 'ConfigMap', 'DaemonSet', 'EnvoyProxy', 'Gateway', 'Issuer', 'Secret', 'TCPRoute', 'TLSRoute']);

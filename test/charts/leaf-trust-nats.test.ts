@@ -97,9 +97,10 @@ beforeAll(async () => {
 function cpcOf(cscTrust?: LeafTrust) {
   const fleet = new EventBusFleet(Testing.app(), 'fleet', {
     keys: new DeterministicKeyStore(),
-    delivery: SecretsDelivery.inline(),
+    // The CA Secrets come from a store here: the fleet's trust is what this test is about.
+    delivery: SecretsDelivery.existing(),
     mtls: false,
-    certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
+    certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
     cscTrust,
     csc: { gateway: { ipAddresses: ['127.0.0.1'] } },
     cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],

@@ -86,14 +86,13 @@ describe('LeafTrust', () => {
     expect(objects(cpc).filter((o) => o.kind === 'ConfigMap')).toEqual([]);
   });
 
-  test('publicRoots (the default for a tls:// endpoint): handshake_first only, nothing mounted', () => {
-    for (const cscTrust of [LeafTrust.publicRoots(), undefined]) {
-      const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ cscTrust }));
-      const values = fleet.cpc('1').helmValues();
-      expect(values.global.eventBus.cscEndpoint).toBe('tls://csc.example.com:7422');
-      expect(values.global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true });
-      expect(values.nats).toBeUndefined();
-    }
+  test('publicRoots: handshake_first only, nothing mounted; never assumed for an issuer the library did not make', () => {
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ cscTrust: LeafTrust.publicRoots() }));
+    const values = fleet.cpc('1').helmValues();
+    expect(values.global.eventBus.cscEndpoint).toBe('tls://csc.example.com:7422');
+    expect(values.global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true });
+    expect(values.nats).toBeUndefined();
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ cscTrust: undefined }))).toThrow(/CPC "1" states no cscTrust/);
   });
 
   test('a per-CPC cscTrust replaces the fleet\'s', () => {

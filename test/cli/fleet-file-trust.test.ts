@@ -179,4 +179,40 @@ describe('fleet file: certificates.ca', () => {
     const trust = YAML.parse(fs.readFileSync(path.join(dir, 'dist', 'cpc-2', 'manifests', 'ConfigMap.dsx.nats-csc-gateway-ca.k8s.yaml'), 'utf8'));
     expect(trust.data['ca.crt']).toBe(crt);
   });
+
+  test('synth issues one name-constrained intermediate per cluster beside the root, reuses it, and reissues only the one whose names changed', async () => {
+    const file = fleetFile({ keys: { directory: '../secrets' }, delivery: { type: 'inline' }, certificates: { ca: {} } });
+    const out = path.join(dir, 'dist');
+    const first = await cli('synth', '-c', file, '--generate-missing', '-o', out);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    for (const c of ['csc', 'cpc-1', 'cpc-2']) expect(first.stdout).toMatch(new RegExp(`${c}: issued its intermediate CA .*secrets/ca/clusters/${c}\\.pem \\(none yet\\)`));
+    expect(first.stdout).toMatch(/cpc-1: issued .*name-constrained to cpc-1\.example\.com, nats-mtls, nats-mtls\.dsx, nats-mtls\.dsx\.svc, nats-mtls\.dsx\.svc\.cluster\.local\n/);
+    const rootKey = fs.readFileSync(path.join(dir, 'secrets', 'ca', 'ca.key'), 'utf8');
+    const pemOf = (c: string) => fs.readFileSync(path.join(dir, 'secrets', 'ca', 'clusters', `${c}.pem`), 'utf8');
+    expect(fs.statSync(path.join(dir, 'secrets', 'ca', 'clusters', 'csc.pem')).mode.toString(8)).toMatch(/600$/);
+    const before = Object.fromEntries(['csc', 'cpc-1', 'cpc-2'].map((c) => [c, pemOf(c)]));
+    for (const c of ['csc', 'cpc-1', 'cpc-2']) {
+      const secret = YAML.parse(fs.readFileSync(path.join(out, c, 'manifests', 'Secret.dsx.event-bus-certificate-issuer-ca.k8s.yaml'), 'utf8'));
+      const data = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+      expect(before[c].startsWith(data['tls.crt'])).toBe(true);
+      expect(before[c]).toContain(data['tls.key']);
+      expect(data['ca.crt']).toBe(fs.readFileSync(path.join(dir, 'secrets', 'ca', 'ca.crt'), 'utf8'));
+      expect(data['tls.key']).not.toBe(rootKey);
+    }
+    // Unchanged names: every intermediate reused, the output unchanged.
+    const second = await cli('synth', '-c', file, '-o', out);
+    expect(second.code).toBe(0);
+    expect(second.stdout).not.toMatch(/issued its intermediate/);
+    expect(second.stdout).toMatch(/unchanged: nothing written/);
+    // A new hostname for cpc-2: only its intermediate is reissued.
+    const clusters = [...BASE.clusters.slice(0, 2), { type: 'cpc', id: '2', gateway: { hostnames: ['cpc-2.example.org'] } }];
+    const moved = fleetFile({ keys: { directory: '../secrets' }, delivery: { type: 'inline' }, certificates: { ca: {} } }, clusters);
+    const third = await cli('synth', '-c', moved, '-o', out);
+    expect(third.code).toBe(0);
+    expect(third.stdout.match(/issued its intermediate CA/g)).toHaveLength(1);
+    expect(third.stdout).toMatch(/cpc-2: issued its intermediate CA .* \(the cluster's names changed\), name-constrained to cpc-2\.example\.org,/);
+    expect(pemOf('csc')).toBe(before.csc);
+    expect(pemOf('cpc-1')).toBe(before['cpc-1']);
+    expect(pemOf('cpc-2')).not.toBe(before['cpc-2']);
+  });
 });

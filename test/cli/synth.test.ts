@@ -63,9 +63,12 @@ describe('dsx-event-bus synth', () => {
           objects.push(obj);
           if (obj.kind !== 'Secret') continue;
           if (obj.metadata.name === 'event-bus-certificate-issuer-ca') {
-            // The fleet CA behind every cluster's CA issuer: the one CA in the key store folder.
-            expect(Buffer.from(obj.data['tls.crt'], 'base64').equals(fs.readFileSync(path.join(secrets, 'ca', 'ca.crt')))).toBe(true);
-            expect(Buffer.from(obj.data['tls.key'], 'base64').equals(fs.readFileSync(path.join(secrets, 'ca', 'ca.key')))).toBe(true);
+            // Behind every cluster's CA issuer: its own intermediate, kept beside the fleet root in the key store
+            // folder (certificate, then key), and the root's certificate; never the root's key.
+            const own = fs.readFileSync(path.join(secrets, 'ca', 'clusters', `${cluster}.pem`), 'utf8');
+            expect(own).toBe(Buffer.from(obj.data['tls.crt'], 'base64').toString() + Buffer.from(obj.data['tls.key'], 'base64').toString());
+            expect(Buffer.from(obj.data['ca.crt'], 'base64').equals(fs.readFileSync(path.join(secrets, 'ca', 'ca.crt')))).toBe(true);
+            expect(Buffer.from(obj.data['tls.key'], 'base64').equals(fs.readFileSync(path.join(secrets, 'ca', 'ca.key')))).toBe(false);
             continue;
           }
           // Every inline value is byte-for-byte the file the key store holds.

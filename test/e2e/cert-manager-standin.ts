@@ -4,12 +4,17 @@
  *
  * What it does, as cert-manager does: follows the Certificate's `issuerRef`
  * to the library's Issuer, requires it to be a CA issuer (`spec.ca.secretName`),
- * reads that Secret's `tls.crt`/`tls.key` from the cluster's objects, and
- * signs a certificate with exactly the Certificate's `commonName`,
+ * reads that Secret's `tls.crt`/`tls.key`/`ca.crt` from the cluster's objects
+ * (the cluster's own intermediate CA and the fleet root), and signs with the
+ * intermediate a certificate with exactly the Certificate's `commonName`,
  * `dnsNames` and `ipAddresses`, a fresh key of its `privateKey` algorithm
  * (ECDSA P-256/P-384 or RSA of its size) and the server-auth usage. The
- * result is what cert-manager writes to `spec.secretName`: `tls.crt`,
- * `tls.key`, `ca.crt`.
+ * result is what cert-manager writes to `spec.secretName`: `tls.crt` (the
+ * certificate followed by the signing CA's chain, i.e. the intermediate),
+ * `tls.key`, and `ca.crt` (the CA Secret's `ca.crt`, the root; its `tls.crt`
+ * when it has none). The same signing serves the name-constraint tests to
+ * issue what a rogue holder of one cluster's CA Secret could
+ * ({@link issueFromCaSecret}).
  *
  * What it does not do: no other issuer types (self-signed, ACME, Vault: they
  * fail by name), no renewal, no `duration` beyond a fixed day, no
@@ -70,17 +75,26 @@ export async function issueCertificate(objects: ClusterObjects, secretName: stri
   const ca = objects.data('Secret', caSecret, `${issuer.kind}/${issuer.metadata.name}`);
   if (!ca['tls.crt'] || !ca['tls.key']) throw new Error(`${objects.cluster}: CA Secret ${caSecret} has no tls.crt/tls.key`);
 
+  return issueFromCaSecret(ca, cert.spec, 'server');
+}
+
+/**
+ * Signs as cert-manager's CA issuer would with the CA Secret `ca` (`tls.crt`,
+ * `tls.key`, optional `ca.crt`) for a Certificate `spec` (`commonName`,
+ * `dnsNames`, `ipAddresses`, `privateKey`), with the server- or client-auth usage.
+ */
+export async function issueFromCaSecret(ca: Record<string, string>, spec: any, usage: 'server' | 'client'): Promise<IssuedCertificate> {
   const caCert = new x509.X509Certificate(ca['tls.crt']);
   const signer = await importCaKey(ca['tls.key']);
-  const { gen } = algorithmOf(cert.spec);
+  const { gen } = algorithmOf(spec);
   const keys = (await webcrypto.subtle.generateKey(gen as any, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const sans = { dnsNames: [...(cert.spec.dnsNames ?? [])], ipAddresses: [...(cert.spec.ipAddresses ?? [])] };
+  const sans = { dnsNames: [...(spec.dnsNames ?? [])], ipAddresses: [...(spec.ipAddresses ?? [])] };
   const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)));
   serial[0] = 1 + (serial[0] % 0x7f);
   const now = Date.now();
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: serial.toString('hex'),
-    subject: `CN=${cert.spec.commonName ?? sans.dnsNames[0] ?? sans.ipAddresses[0]}`,
+    subject: `CN=${spec.commonName ?? sans.dnsNames[0] ?? sans.ipAddresses[0]}`,
     issuer: caCert.subject,
     notBefore: new Date(now - 5 * 60 * 1000),
     notAfter: new Date(now + 24 * 60 * 60 * 1000),
@@ -90,7 +104,7 @@ export async function issueCertificate(objects: ClusterObjects, secretName: stri
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature + x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.ExtendedKeyUsageExtension([usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
       new x509.SubjectAlternativeNameExtension([
         ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
         ...sans.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
@@ -98,7 +112,9 @@ export async function issueCertificate(objects: ClusterObjects, secretName: stri
     ],
   });
   const keyPem = `${x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY')}\n`;
-  return { 'tls.crt': `${leaf.toString('pem')}\n`, 'tls.key': keyPem, 'ca.crt': ca['tls.crt'], sans };
+  // tls.crt carries the signing CA after the certificate when the CA is not the root clients trust.
+  const chain = ca['ca.crt'] && ca['ca.crt'].trim() !== ca['tls.crt'].trim() ? ca['tls.crt'] : '';
+  return { 'tls.crt': `${leaf.toString('pem')}\n${chain}`, 'tls.key': keyPem, 'ca.crt': ca['ca.crt'] ?? ca['tls.crt'], sans };
 }
 
 /**

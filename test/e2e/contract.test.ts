@@ -35,6 +35,7 @@ import { EventBusError } from '../../src/errors';
 import { accountSecretToken } from '../../src/keys/layout';
 import { DEFAULT_REMOTE_PREFIX, exportFleet } from '../../src/secrets/inventory';
 import { DeterministicKeyStore } from '../../src/testing';
+import { Intermediates, issueIntermediates, withIntermediates } from '../certificates/intermediates';
 import { REPO, tempDir, writeProofReport } from '../proof/scenarios';
 import { controllerKeys, ControllerKey, unseal } from '../secrets/sealed-fixture';
 import { DEPLOYER_VALUES, helmTemplate, writeDeployerValues } from '../util/helm';
@@ -72,11 +73,14 @@ let workDir: string;
 let deployerValues: string;
 /** A fleet CA made at test time with openssl (its key never leaves the temp folder and the inline manifests). */
 let fleetCa: { crt: string; key: string };
+/** Each cluster's intermediate of that root, as synth issues them: the root's key never enters a cluster. */
+let fleetIntermediates: Intermediates;
 
 beforeAll(async () => {
   workDir = tempDir('dsx-contract-');
   deployerValues = writeDeployerValues(workDir);
   fleetCa = makeCa(workDir);
+  fleetIntermediates = await issueIntermediates(matrixProps(MATRIX_FOR_NAMES, 0).props, { certPem: fleetCa.crt, keyPem: fleetCa.key });
 });
 
 /** A CA certificate and key (CA:TRUE), made with the real openssl CLI. */
@@ -251,6 +255,10 @@ const FACTORS = {
 } as const;
 type Factor = keyof typeof FACTORS;
 type Choice = { [F in Factor]: typeof FACTORS[F][number] };
+/** A scenario whose clusters have every name a scenario can give them (for the clusters' intermediates). */
+const MATRIX_FOR_NAMES: Choice = {
+  delivery: 'inline', mtls: 'mtls', transport: 'tls', routes: 'manifests-v1', accounts: 'no-accounts', names: 'upstream-names', endpoint: 'via-gateway',
+};
 
 /**
  * A pairwise covering of FACTORS: every value of every factor meets every
@@ -353,7 +361,7 @@ function deliveryOf(c: Choice): SecretsDelivery {
 
 function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect: ScenarioExpectations } {
   const issuer = ISSUERS[i % ISSUERS.length];
-  const certificates = issuer === 'fleetCa' ? { ca: CertificateAuthority.fromPem(fleetCa.crt, fleetCa.key) }
+  const certificates = issuer === 'fleetCa' ? { ca: CertificateAuthority.fromPem(fleetCa.crt) }
     : issuer === 'issuer' ? { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') }
       : issuer === 'clusterIssuer' ? { issuer: CertificateIssuer.fromClusterIssuerName('event-bus-ca') }
         : { vault: { metadata: { name: 'event-bus-vault-issuer' }, server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) } };
@@ -401,7 +409,7 @@ function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect:
     ],
   };
   return {
-    props,
+    props: issuer === 'fleetCa' && fleetIntermediates ? withIntermediates(props, { certPem: fleetCa.crt, keyPem: fleetCa.key }, fleetIntermediates) : props,
     expect: {
       cscAddresses: ['csc.event-bus.example.com', '172.18.200.1'],
       externalCscEndpoints: external ? { 2: external } : undefined,
@@ -457,7 +465,13 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
     ['CSC gateway certificate from an existing TLS Secret', base({ transport: 'tls', delivery: 'externalSecrets' }),
       (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: ServerCertificate.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
     ['a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway', base({ transport: 'tls' }),
-      (p) => ({ ...p, certificates: { selfSigned: true }, cscTrust: LeafTrust.fromPem(fleetCa.crt) }), {}, /self-?signed/i],
+      (p) => ({
+        ...p,
+        certificates: { selfSigned: true },
+        cscTrust: LeafTrust.fromPem(fleetCa.crt),
+        csc: { ...p.csc, intermediateCa: undefined },
+        cpcs: p.cpcs.map((c) => ({ ...c, intermediateCa: undefined })),
+      }), {}, /self-?signed/i],
     ['SealedSecrets: what each cluster\'s controller unseals is what the chart reads', base({ transport: 'tls', names: 'renamed' }),
       (p) => ({ ...p, delivery: SecretsDelivery.sealedSecrets({ certificates: sealingCertificates() }) }), {}],
     ['CPC-2 without a gateway', base({ delivery: 'existing', endpoint: 'cpc2-external' }),
@@ -637,7 +651,7 @@ describe('the checks find what they claim to', () => {
     expect(counted.caCompared).toBe(1);
     const otherCa = makeCa(fs.mkdtempSync(path.join(workDir, 'other-ca-')));
     expect(checkLeaf(...withCa(otherCa.crt), '1', expectations, emptyCounts()).map((p) => [p.check, p.message])).toEqual([
-      ['leaf-tls', 'cpc-1: leaf remote of account CSC: ca_file /etc/nats-ca-cert/ca.crt (ConfigMap trust key ca.crt from library ConfigMap/trust) does not hold the CA in the CSC\'s fleet-ca that signs its gateway certificate'],
+      ['leaf-tls', 'cpc-1: leaf remote of account CSC: ca_file /etc/nats-ca-cert/ca.crt (ConfigMap trust key ca.crt from library ConfigMap/trust) does not hold the root CA in the CSC\'s fleet-ca whose chain signs its gateway certificate'],
     ]);
   });
 

@@ -747,7 +747,9 @@ function checkTrustedCa(
     }];
   }
   if (made) return [];
-  const ca = secretValue(csc, caSecret, 'tls.crt').value;
+  // cert-manager's CA issuer: the chain ends at the Secret's ca.crt (the fleet root above the cluster's
+  // intermediate in tls.crt) when it has one, else at tls.crt itself.
+  const ca = secretValue(csc, caSecret, 'ca.crt').value ?? secretValue(csc, caSecret, 'tls.crt').value;
   const bundle = trusted?.value;
   if (ca === undefined || bundle === undefined) return [];
   counts.caCompared++;
@@ -756,7 +758,7 @@ function checkTrustedCa(
   if (!blocks.length || !norm(bundle).includes(norm(blocks[0] ?? ''))) {
     return [{
       check: 'leaf-tls',
-      message: `${where}: ca_file ${caFile} (${trusted!.by}) does not hold the CA in the CSC's ${caSecret} that signs its gateway certificate`,
+      message: `${where}: ca_file ${caFile} (${trusted!.by}) does not hold the root CA in the CSC's ${caSecret} whose chain signs its gateway certificate`,
       awaiting: 'e2e-tls',
     }];
   }

@@ -13,13 +13,14 @@ import * as path from 'path';
 import * as tls from 'tls';
 import { connect, NatsConnection } from 'nats';
 import * as YAML from 'yaml';
+import { issueFromCaSecret, IssuedCertificate } from './cert-manager-standin';
 import {
   CALLOUT_REWRITES, CalloutStarter, ClusterObjects, fleetCa, CSC_GATEWAY_IP, EXTRA_ACCOUNT, gatewayHost, Leaf, leafz, NATS_REWRITES,
   PassthroughStarter, prepareNats, redact, renderCluster, RunningCluster, startCluster, SynthesizedFleet, synthesizeFleet, tempDir, TestUser, waitFor,
 } from './fleet';
 import { STREAM_REWRITES } from './nack-standin';
 import { useNativeEd25519 } from './native-ed25519';
-import { AuthCalloutResponder, authCalloutInputsFromPod, goNkeyAuthenticator, MqttClient, startSniPassthroughProxy } from './standins';
+import { AuthCalloutResponder, authCalloutInputsFromPod, goNkeyAuthenticator, MqttClient, startSniPassthroughProxy, startTlsTerminatingProxy } from './standins';
 import { GatewayTransport } from '../../src';
 import { writeProofReport } from '../proof/scenarios';
 import { NATS_SERVER_BIN, natsServerAvailable } from '../util/nats-server';
@@ -52,7 +53,7 @@ const report = {
   rewritesApplied: 0,
   leafsFormed: { tls: 0, tcp: 0 },
   messagesCrossed: 0,
-  refusals: { unknownSeedLeafRemotes: 0, calloutDenials: 0, wrongSni: 0 },
+  refusals: { unknownSeedLeafRemotes: 0, calloutDenials: 0, wrongSni: 0, nameConstraints: 0 },
   mqttPublished: 0,
   tlsFirstClients: 0,
 };
@@ -356,6 +357,77 @@ describe('a fleet started from the real chart\'s rendered config', () => {
     await expect(prepareNats(new ClusterObjects(cpc.name, cpcRendered, fleet.synth.cluster(cpc.name).objects), 'nats', path.join(dir, 'c'), {}))
       .rejects.toThrow(/has leaf remote "tls:\/\/127\.0\.0\.1:7422", which the harness does not map/);
   }, 20_000);
+
+  // Issue 17: each cluster's CA issuer signs with its own intermediate, name-constrained to that cluster's names.
+  describe('name constraints: a CPC\'s intermediate cannot speak for the CSC', () => {
+    /** The CSC gateway's certificate request, signed with `cluster`'s CA Secret as a rogue holder of that cluster could. */
+    const forgeCscCertificate = async (cluster: string, usage: 'server' | 'client'): Promise<IssuedCertificate> => {
+      const holder = fleet.all.find((c) => c.name === cluster)!;
+      const caSecret = holder.objects.data('Secret', 'event-bus-certificate-issuer-ca', 'the name-constraint test');
+      const cscRequest = fleet.csc.objects.all().find((o) => o.kind === 'Certificate' && o.spec.dnsNames?.includes(gatewayHost('csc')) && !o.spec.dnsNames.includes('nats-mtls'));
+      expect(cscRequest.spec).toMatchObject({ dnsNames: [gatewayHost('csc')], ipAddresses: [CSC_GATEWAY_IP] });
+      // What the rogue holds: its own intermediate (tls.crt) and the fleet root (ca.crt), never the root's key.
+      expect(caSecret['ca.crt']).toBe((await fleetCa(keysDir)).certPem);
+      expect(caSecret['tls.crt']).not.toBe(caSecret['ca.crt']);
+      return issueFromCaSecret(caSecret, { ...cscRequest.spec, commonName: usage === 'client' ? 'mqtt-client.csc' : cscRequest.spec.commonName }, usage);
+    };
+
+    toolTest('another CPC\'s leaf TLS refuses a CSC-named certificate from cpc-1\'s intermediate (nats-server checks the name constraints)', missing, async () => {
+      await expectLeafsFormed(fleet);
+      const forged = await forgeCscCertificate('cpc-1', 'server');
+      // A man in the middle: the forged certificate in front of the real CSC leafnode port. Were it trusted, cpc-2's leafs would form through it.
+      const mitm = await startTlsTerminatingProxy({ cert: forged['tls.crt'], key: forged['tls.key'], backend: { host: '127.0.0.1', port: fleet.csc.natsPrepared.ports.leafnode } });
+      const dir = path.join(work, 'forged-csc');
+      const c2 = fleet.synth.cluster('cpc-2');
+      const victim = await startCluster({
+        name: 'cpc-2',
+        objects: new ClusterObjects('cpc-2', renderCluster(c2, dir), c2.objects),
+        workDir: dir,
+        remoteHosts: { [`${CSC_GATEWAY_IP}:7422`]: `127.0.0.1:${mitm.port}` },
+        mtls: false,
+      });
+      started.push(victim);
+      report.clustersRendered++;
+      report.natsServersStarted++;
+      try {
+        const refusal = await victim.nats.waitForLog(/x509: a root or intermediate certificate is not authorized to sign for this name: [^\n]*/, LEAF_WAIT_MS);
+        expect(refusal[0]).toMatch(/csc\.event-bus\.example\.com|127\.0\.0\.1/);
+        expect(mitm.stats().forwarded).toBe(0);
+        expect(await leafz(victim.natsPrepared)).toEqual([]);
+        report.refusals.nameConstraints++;
+      } finally {
+        await victim.stop();
+        await mitm.stop();
+      }
+      // The same request signed with the CSC's own intermediate is what the real gateway serves, and every CPC trusts it (the fleet formed).
+      expect(fleet.csc.gateway!.listeners.get('nats-leafnode')!.terminating!.stats().handshakes).toBeGreaterThanOrEqual(CPC_IDS.length * LEAF_ACCOUNTS.length);
+    }, 40_000);
+
+    toolTest('the CSC\'s mTLS listener refuses a client certificate naming the CSC from cpc-1\'s intermediate', missing, async () => {
+      await expectLeafsFormed(fleet);
+      const forged = await forgeCscCertificate('cpc-1', 'client');
+      const listener = fleet.csc.gateway!.listeners.get('mqtt-mtls')!;
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: listener.address.port,
+        servername: gatewayHost('csc'),
+        ca: (await fleetCa(keysDir)).certPem,
+        cert: forged['tls.crt'],
+        key: forged['tls.key'],
+      });
+      socket.on('error', () => undefined);
+      try {
+        const logged = fleet.csc.mtls!.waitForLog(/x509: a root or intermediate certificate is not authorized to sign for this name: [^\n]*/, 15_000);
+        // With TLS 1.3 the client may finish first: the server's refusal then arrives as an alert on the first read.
+        const mqtt = new MqttClient(socket, 10_000);
+        await expect(mqtt.connect({ clientId: 'e2e-forged-client' })).rejects.toThrow();
+        expect((await logged)[0]).toMatch(/csc\.event-bus\.example\.com|127\.0\.0\.1/);
+        report.refusals.nameConstraints++;
+      } finally {
+        socket.destroy();
+      }
+    }, 30_000);
+  });
 
   toolTest('transport tcp: each CPC\'s leaf joins accounts CSC and LaunchLayer directly', missing, async () => {
     const tcp = await startFleet(GatewayTransport.TCP, 'tcp');

@@ -46,9 +46,12 @@ import { issueCertificate } from './cert-manager-standin';
 import { createRenderedStreams } from './nack-standin';
 import { Endpoint, RunningTlsTerminatingProxy, startTlsTerminatingProxy } from './standins';
 import {
-  CertificateAuthority, DirectoryKeyStore, GatewayTransport, EventBusClusterChart, EventBusFleet, MtlsServerTls, NKeyPermission, SecretsDelivery,
+  CertificateAuthority, DirectoryKeyStore, GatewayTransport, EventBusClusterChart, EventBusFleet, EventBusFleetProps, MtlsServerTls, NKeyPermission,
+  SecretsDelivery,
 } from '../../src';
 import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/certificates/evaluation';
+import { fleetIntermediateNames } from '../../src/charts/fleet';
+import { Intermediates, issueIntermediates, withIntermediates } from '../certificates/intermediates';
 import { freePort, NatsPorts, RunningNatsServer, startNatsServerProcess } from '../util/nats-server';
 import { HELM_BIN, UPSTREAM_CHART } from '../util/tools';
 
@@ -142,6 +145,14 @@ export async function fleetCa(keysDir: string): Promise<EvaluationCa> {
   return caCache.get(keysDir)!;
 }
 
+/** The clusters' intermediates per key store folder and set of names, issued once (as `dsx-event-bus synth` keeps them). */
+const intermediatesCache = new Map<string, Intermediates>();
+async function fleetIntermediates(keysDir: string, props: EventBusFleetProps): Promise<Intermediates> {
+  const key = `${keysDir}\0${JSON.stringify(fleetIntermediateNames(props))}`;
+  if (!intermediatesCache.has(key)) intermediatesCache.set(key, await issueIntermediates(props, await fleetCa(keysDir)));
+  return intermediatesCache.get(key)!;
+}
+
 /** Evaluation certificates per cluster, made once per key store folder (like `dsx-event-bus certs`). */
 const certsCache = new Map<string, EvaluationCerts>();
 async function evaluationCerts(keysDir: string, cluster: string): Promise<EvaluationCerts> {
@@ -194,14 +205,14 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
   const scheme = spec.transport === GatewayTransport.TLS ? 'tls' : 'nats';
   const ca = await fleetCa(spec.keysDir);
 
-  const fleet = new EventBusFleet(new App({ outdir: path.join(spec.workDir, 'cdk8s.out') }), 'fleet', {
+  const props: EventBusFleetProps = {
     namespace: NAMESPACE,
     mtls: true,
     extraAccounts: [EXTRA_ACCOUNT],
     keys: DirectoryKeyStore.open(spec.keysDir, { generateMissing: true }),
     delivery: SecretsDelivery.inline(),
-    // One CA for the fleet through a CA issuer in every cluster; CPCs trust it for the CSC gateway by default.
-    certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
+    // One root for the fleet, a CA issuer with its own intermediate in every cluster; CPCs trust the root for the CSC gateway by default.
+    certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
     gateway: { transport: spec.transport },
     // The CSC gateway's address, as upstream's local evaluation uses (an IP):
     // loopback has no DNS for the example names.
@@ -217,7 +228,10 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
       mtlsServerTls: mtlsOf(`cpc-${id}`),
       nkeyPermissions: permissions([...users.get(`cpc-${id}`)!.values()]),
     })),
-  });
+  };
+  // The root's key stays here: each cluster's CA issuer gets its own name-constrained intermediate, as synth issues them.
+  const fleet = new EventBusFleet(new App({ outdir: path.join(spec.workDir, 'cdk8s.out') }), 'fleet',
+    withIntermediates(props, ca, await fleetIntermediates(spec.keysDir, props)));
   const clusters = fleet.charts.map((chart, i): SynthesizedCluster => ({
     name: names[i],
     chart,

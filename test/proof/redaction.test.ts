@@ -15,12 +15,15 @@
  * REDACTION_SEED=<n> reproduces a run; REDACTION_SCALE=<x> multiplies the
  * number of cases.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as util from 'util';
 import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { tempDir, writeProofReport } from './scenarios';
-import { NKeyKind, NKeySeed } from '../../src';
+import { CertificateAuthority, NKeyKind, NKeySeed } from '../../src';
+import { EvaluationCa, generateClusterIntermediate, generateEvaluationCa } from '../../src/certificates/evaluation';
 import { main } from '../../src/cli/run';
 import { cscLeafSecretName } from '../../src/keys/layout';
 import { REDACTED_SEED, redactSecrets } from '../../src/redact';
@@ -318,4 +321,136 @@ test('the counts add up: ≥ 1,000 CLI cases, no leak, and seeds did reach the o
   expect(counts.leaks).toBe(0);
   expect(counts.cases).toBeGreaterThanOrEqual(Math.min(1000, runs(1000)));
   expect(counts.redactedInOutput).toBeGreaterThan(0);
+});
+
+// ---------------------------------------------------------------------------
+// CA private keys (issue 17): the seed treatment for the fleet root's and the
+// clusters' intermediate keys. Generated at test time, never committed.
+// ---------------------------------------------------------------------------
+
+/** How to disguise a CA private key in an input; holds no key material itself. */
+interface CaKeyRecipe {
+  /** Which test CA's key: 0 root (ECDSA), 1 another root (RSA), 2 an intermediate. */
+  readonly key: number;
+  readonly form: 'pem' | 'body only' | 'one line' | 'split';
+  readonly before: string;
+  readonly after: string;
+}
+
+const caKeyRecipe: fc.Arbitrary<CaKeyRecipe> = fc.record({
+  key: fc.nat(2),
+  form: fc.constantFrom('pem', 'pem', 'body only', 'one line', 'split'),
+  before: junk,
+  after: junk,
+});
+
+describe('CA private keys', () => {
+  const caCounts = { cases: 0, objectCases: 0, cliCases: 0, leaks: 0, paths: {} as Record<string, number> };
+  afterAll(() => writeProofReport('redaction-ca-keys', caCounts));
+
+  let dir: string;
+  let keys: string[];
+  let roots: EvaluationCa[];
+  let intermediate: EvaluationCa;
+  beforeAll(async () => {
+    dir = tempDir('dsx-redaction-ca-');
+    roots = await Promise.all([generateEvaluationCa('ecdsa-p256'), generateEvaluationCa('rsa-2048')]);
+    intermediate = await generateClusterIntermediate({ cluster: 'csc', dnsNames: ['csc.example.com'], ipAddresses: [], root: roots[0] });
+    keys = [roots[0].keyPem, roots[1].keyPem, intermediate.keyPem];
+    // The CA folder synth reads (ca: { directory }), and a fleet file over it.
+    fs.mkdirSync(path.join(dir, 'ca'), { recursive: true, mode: 0o700 });
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /**
+   * Windows of a key's DER in base64 that only its private part holds: the
+   * PKCS#8 prefix is the same for every key of a type, and the public part
+   * (an EC point, an RSA modulus) is also in the certificate.
+   */
+  const windows = (keyPem: string) => {
+    const key = crypto.createPrivateKey(keyPem);
+    const der = key.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+    // EC P-256: the private scalar d (bytes 36-68); RSA 2048: inside d, p, q and the coefficient.
+    return (key.asymmetricKeyType === 'ec' ? [der.slice(48, 88)] : [der.slice(800, 840), der.slice(-48, -8)]).map(squash);
+  };
+  const caLeaks = (printed: string, keyPem: string) => windows(keyPem).some((w) => squash(printed).includes(w));
+
+  function disguise(r: CaKeyRecipe): string {
+    const pem = keys[r.key];
+    const body = pem.split('\n').filter((l) => l && !l.startsWith('-----')).join('\n');
+    const text = r.form === 'pem' ? pem
+      : r.form === 'body only' ? body
+        : r.form === 'one line' ? body.replace(/\n/g, '')
+          : body.replace(/\n/g, '').replace(/(.{17})/g, '$1 ');
+    return `${r.before}${text}${r.after}`;
+  }
+
+  function checkCa(pathName: string, r: CaKeyRecipe, printed: string): void {
+    caCounts.cases++;
+    caCounts.paths[pathName] = (caCounts.paths[pathName] ?? 0) + 1;
+    const leaked = keys.filter((k) => caLeaks(printed, k)).length;
+    if (leaked) {
+      caCounts.leaks++;
+      throw new Error(`${pathName}: the output (${printed.length} characters) holds ${leaked} CA private key(s); recipe ${JSON.stringify({ ...r, before: r.before.length, after: r.after.length })}`);
+    }
+  }
+
+  test('util.inspect, JSON.stringify and String of a CertificateAuthority (alone, in props, in arrays) never show its key', () => {
+    fc.assert(fc.property(fc.nat(2), fc.constantFrom('inspect', 'inspect hidden', 'json', 'string', 'values'), fc.nat(3), (k, how, nesting) => {
+      const authority = k === 2
+        ? CertificateAuthority.intermediateFromPem(intermediate.certPem, intermediate.keyPem, roots[0].certPem)
+        : CertificateAuthority.fromPem(roots[k].certPem, roots[k].keyPem);
+      let value: unknown = authority;
+      for (let i = 0; i < nesting; i++) value = i % 2 ? [value] : { certificates: { ca: value } };
+      const printed = how === 'inspect' ? util.inspect(value, { depth: 10 })
+        : how === 'inspect hidden' ? util.inspect(value, { depth: 10, showHidden: true, getters: true })
+          : how === 'json' ? JSON.stringify(value)
+            : how === 'string' ? `${String(value)} ${Object.keys(authority).join()}`
+              : JSON.stringify(Object.values(authority));
+      caCounts.objectCases++;
+      checkCa(`CertificateAuthority (${how})`, { key: k, form: 'pem', before: '', after: '' }, printed);
+    }), { seed: SEED + 7, numRuns: runs(200) });
+  });
+
+  /** Inputs a CA key can reach the CLI through, each set to the disguised key. */
+  const CA_INPUTS: Record<string, (v: string) => { files: Record<string, string>; fleet: Record<string, unknown> }> = {
+    'ca.key not the root\'s key': (v) => ({ files: { 'ca/ca.crt': roots[0].certPem, 'ca/ca.key': v }, fleet: { certificates: { ca: { directory: '../ca' } } } }),
+    'ca.crt holding a key': (v) => ({ files: { 'ca/ca.crt': `${roots[0].certPem}${v}`, 'ca/ca.key': roots[0].keyPem }, fleet: { certificates: { ca: { directory: '../ca' } } } }),
+    'certFile holding a key': (v) => ({ files: { 'pki/root.pem': v }, fleet: { delivery: { type: 'existing' }, certificates: { ca: { certFile: '../pki/root.pem' } } } }),
+    'keyFile of another CA': (v) => ({ files: { 'pki/root.crt': roots[0].certPem, 'pki/root.key': v }, fleet: { certificates: { ca: { certFile: '../pki/root.crt', keyFile: '../pki/root.key' } } } }),
+    'cscTrust pemFile holding a key': (v) => ({ files: { 'pki/trust.pem': `${roots[0].certPem}${v}` }, fleet: { certificates: { issuer: { name: 'x' } }, cscTrust: { pemFile: '../pki/trust.pem' } } }),
+    'intermediate file holding another key': (v) => ({
+      files: { 'ca/ca.crt': roots[0].certPem, 'ca/ca.key': roots[0].keyPem, 'ca/clusters/csc.pem': `${intermediate.certPem}${v}` },
+      fleet: { certificates: { ca: { directory: '../ca' } } },
+    }),
+  };
+
+  test('CA files and fleet fields read by synth: no CA key printed', async () => {
+    await fc.assert(fc.asyncProperty(caKeyRecipe, fc.constantFrom(...Object.keys(CA_INPUTS)), async (r, input) => {
+      const root = path.join(dir, 'case');
+      fs.rmSync(root, { recursive: true, force: true });
+      const { files, fleet } = CA_INPUTS[input](disguise(r));
+      for (const [rel, text] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true, mode: 0o700 });
+        fs.writeFileSync(path.join(root, rel), text, { mode: 0o600 });
+      }
+      fs.mkdirSync(path.join(root, 'conf'), { recursive: true });
+      const file = path.join(root, 'conf', 'fleet.yaml');
+      fs.writeFileSync(file, YAML.stringify({
+        delivery: { type: 'inline' },
+        keys: { deterministicTestKeys: true },
+        ...fleet,
+        clusters: [{ type: 'csc', gateway: { hostnames: ['csc.example.com'] } }, { type: 'cpc', id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
+      }));
+      const printed = await runCli(['synth', '-c', file, '-o', path.join(root, 'dist')]);
+      caCounts.cliCases++;
+      checkCa(`CA input (${input})`, r, printed);
+    }), { seed: SEED + 8, numRuns: runs(150) });
+  }, 600_000);
+
+  test('the CA-key counts add up: every case checked, no leak', () => {
+    expect(caCounts.leaks).toBe(0);
+    expect(caCounts.cases).toBe(caCounts.objectCases + caCounts.cliCases);
+    expect(caCounts.cases).toBeGreaterThanOrEqual(Math.min(350, runs(350)));
+  });
 });

@@ -204,8 +204,9 @@ function scenarioProps(c: ScenarioChoice, keys: IKeyStore): EventBusFleetProps {
   const tls = c.transport === GatewayTransport.TLS;
   return {
     keys,
-    // A CA made inside each cluster: the CPCs trust the one the deployer copies from the CSC.
-    cscTrust: c.issuer === 'selfSigned' && tls ? LeafTrust.fromExistingConfigMap('csc-gateway-ca') : undefined,
+    // A CA made inside each cluster: the CPCs trust the one the deployer copies from the CSC. The other issuers
+    // are not the library's, so their trust is stated too (the public roots, as before it was required).
+    cscTrust: !tls ? undefined : c.issuer === 'selfSigned' ? LeafTrust.fromExistingConfigMap('csc-gateway-ca') : LeafTrust.publicRoots(),
     delivery: deliveryOf(c.delivery),
     mtls: c.mtls,
     extraAccounts: c.extraAccount ? ['LaunchLayer'] : undefined,
