@@ -23,6 +23,8 @@ const base = (extra: Partial<EventBusFleetProps>): EventBusFleetProps => ({
   keys,
   delivery: SecretsDelivery.existing(),
   certificates: { issuer },
+  // The issuer is not the library's: the CPCs' trust of the CSC is stated.
+  cscTrust: LeafTrust.publicRoots(),
   csc: { gateway: { hostnames: ['csc.example.com'] } },
   cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
   ...extra,

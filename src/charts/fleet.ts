@@ -183,6 +183,20 @@ export class EventBusFleet extends Construct {
     const accountTokens = validateExtraAccounts(props.extraAccounts ?? [], `${where}: extraAccounts`);
     checkFleetOverrides(props, cluster, accountTokens, where);
     checkIntermediates(props, where);
+    // Sealing needs each cluster's own controller certificate: named at the fleet's delivery, before any chart is built.
+    if (props.delivery?.kind === SecretsDeliveryKind.SEALED_SECRETS) {
+      const sealed = props.delivery._sealedClusters;
+      const missing = [cluster.directory, ...ids.map((id) => EventBusCluster.cpc(id).directory)].filter((d) => !sealed.includes(d));
+      if (missing.length) {
+        throw problem({
+          where,
+          field: 'delivery',
+          problem: `sealedSecrets delivery has no certificate for ${missing.join(', ')} (it has ${sealed.join(', ') || 'none'})`,
+          allowed: 'one certificate per cluster: each cluster\'s sealed-secrets controller unseals with its own key',
+          fix: `give the sealedSecrets delivery a certificate for ${missing.join(', ')} (the PEM that kubeseal --fetch-cert prints against that cluster): certificates[${quote(missing[0])}], or ${missing[0]}.pem in a fleet file's delivery.certificatesDirectory`,
+        });
+      }
+    }
     // No key is read here: the charts record what they need and the store is
     // ensured once for the whole fleet at synthesis (KeyMaterial).
     this.props = props;
@@ -261,12 +275,12 @@ export class EventBusFleet extends Construct {
     if (endpoint!.startsWith('tls://') && this.cscForeignIssuer && cscTrust === undefined) {
       throw problem({
         where,
-        field: 'cscTrust',
+        field: `${member}.cscTrust`,
         problem: `the CSC's gateway certificate comes from ${this.cscForeignIssuer}, an issuer the library did not make, so the CA that signs it is unknown here; `
           + `CPC ${quote(cpc.id)} states no cscTrust, and its leaf to ${quote(endpoint)} would verify the CSC against the public roots by assumption`,
         allowed: 'a stated trust: the public roots (a publicly trusted issuer, e.g. ACME), or the CA bundle that signs the CSC certificate',
-        fix: 'set cscTrust on the fleet (or on this CPC) to LeafTrust.publicRoots() (fleet file: cscTrust: { publicRoots: true }), or to the CA bundle: LeafTrust.fromPemFile("issuer-ca.crt") (fleet file: cscTrust: { pemFile: issuer-ca.crt }); '
-          + 'LeafTrust.fromExistingSecret / fromExistingConfigMap (fleet file: { secretName } / { configMapName }) for a CA bundle already in each CPC',
+        fix: 'set cscTrust on this CPC or on the whole fleet: cscTrust: LeafTrust.publicRoots(), or the CA bundle: cscTrust: LeafTrust.fromPemFile("issuer-ca.crt") '
+          + '(or LeafTrust.fromExistingSecret(...) / LeafTrust.fromExistingConfigMap(...) for a CA bundle already in each CPC)',
       });
     }
     const chart = forwardedProps(`${where}/${cpcDir}`, where, field, () => new CpcChart(this, cpcDir, { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust }));

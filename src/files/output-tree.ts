@@ -439,7 +439,7 @@ function planCluster(root: string, name: string, cluster: OutputCluster | undefi
       if (recorded === undefined || !e.st.isFile()) continue;
       const text = readRegularFile(path.join(dir, e.rel), 'remove it; synth writes only regular files', { maxBytes: 256 * 1024 * 1024 });
       if (text !== undefined && sha256(text) !== recorded) {
-        edited.push(`replacing ${path.join(dir, e.rel)}: it was edited by hand after synth wrote it (its sha256 differs from ${RECORD_FILE}); make the change in the fleet file or props instead`);
+        edited.push(`replacing ${path.join(dir, e.rel)}: it was edited by hand after synth wrote it (its sha256 differs from ${RECORD_FILE}); change what synth renders from (props or a fleet file) instead`);
       }
     }
     const modes = wrongModes(entries, cluster!.files);

@@ -35,10 +35,10 @@ const props = (extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps => (
 describe('trust stated, never assumed', () => {
   test('fails when the CSC certificate comes from certificates.issuer and no cscTrust is given, naming both options', () => {
     expect(() => new EventBusFleet(Testing.app(), 'fleet', props())).toThrow(new RegExp([
-      'fleet/cpc-1: the CSC\'s gateway certificate comes from certificates\\.issuer \\(ClusterIssuer "vault-pki"\\), an issuer the library did not make, ',
+      '^fleet: cpcs\\[0\\]\\.cscTrust: the CSC\'s gateway certificate comes from certificates\\.issuer \\(ClusterIssuer "vault-pki"\\), an issuer the library did not make, ',
       'so the CA that signs it is unknown here; CPC "1" states no cscTrust, and its leaf to "tls://csc\\.example\\.com:7422" would verify the CSC against the public roots by assumption\\. ',
       'Allowed: a stated trust: the public roots \\(a publicly trusted issuer, e\\.g\\. ACME\\), or the CA bundle that signs the CSC certificate\\. ',
-      'Fix: set cscTrust on the fleet \\(or the CPC\\): cscTrust: LeafTrust\\.publicRoots\\(\\), or cscTrust: LeafTrust\\.fromPemFile\\("issuer-ca\\.crt"\\)',
+      'Fix: set cscTrust on this CPC or on the whole fleet: cscTrust: LeafTrust\\.publicRoots\\(\\), or the CA bundle: cscTrust: LeafTrust\\.fromPemFile\\("issuer-ca\\.crt"\\)',
     ].join('')));
   });
 
@@ -56,7 +56,7 @@ describe('trust stated, never assumed', () => {
     expect(bundle.cpc('2').helmValues().nats.tlsCA.configMapName).toBe('nats-csc-gateway-ca');
     // One CPC without a stated trust is still refused.
     const one = cpcEntries(['1', '2']).map((c, i) => (i === 0 ? { ...c, cscTrust: LeafTrust.publicRoots() } : c));
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', props({ cpcs: one }))).toThrow(/fleet\/cpc-2: .*CPC "2" states no cscTrust/);
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', props({ cpcs: one }))).toThrow(/^fleet: cpcs\[1\]\.cscTrust: .*CPC "2" states no cscTrust/);
     expect(() => new EventBusFleet(Testing.app(), 'fleet', props({ gateway: { transport: GatewayTransport.TCP } }))).not.toThrow();
   });
 
@@ -77,7 +77,8 @@ describe('trust stated, never assumed', () => {
       expect(r.code).toBe(1);
       const message = r.stderr;
       expect(message).toMatch(/certificates\.issuer \(ClusterIssuer "vault-pki"\), an issuer the library did not make/);
-      expect(message).toMatch(/Fix: set cscTrust in the fleet file \(or in clusters\[1\]\.cscTrust\): cscTrust: \{ publicRoots: true \}, or cscTrust: \{ pemFile: issuer-ca\.crt \}/);
+      expect(message).toMatch(/fleet\.yaml: clusters\[1\]\.cscTrust: the CSC's gateway/);
+      expect(message).toMatch(/Fix: set cscTrust on this CPC or on the whole fleet: cscTrust: \{ publicRoots: true \}, or the CA bundle: cscTrust: \{ pemFile: \.\.\. \} \(or \{ secretName: \.\.\. \} \/ \{ configMapName: \.\.\. \}/);
       expect(message).not.toMatch(/LeafTrust\./);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -105,7 +105,7 @@ describe('dsx-event-bus synth with delivery.type sealedSecrets', () => {
     const r = await cli('synth', '-c', path.join(dir, 'fleet.yaml'), '-o', path.join(dir, 'out'));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /sealedSecrets delivery has no certificate for cpc-1 \(it has csc\)\. .*Fix: add cpc-1\.pem \(kubeseal --fetch-cert against that cluster\) to delivery\.certificatesDirectory/,
+      /fleet\.yaml: delivery: sealedSecrets delivery has no certificate for cpc-1 \(it has csc\)\. .*cpc-1\.pem in a fleet file's delivery\.certificatesDirectory/,
     );
     expect(fs.existsSync(path.join(dir, 'out', 'csc'))).toBe(false);
   });

@@ -147,7 +147,7 @@ describe('SecretsDelivery.sealedSecrets', () => {
   test('fails when a cluster has no certificate', () => {
     const { 'cpc-2': _, ...some } = certificates;
     expect(() => synthFleet(testFleetProps({ delivery: SecretsDelivery.sealedSecrets({ certificates: some }) })))
-      .toThrow(/sealedSecrets delivery has no certificate for cpc-2 \(it has csc, cpc-1\)\. Allowed: one certificate per cluster.*Fix: add "cpc-2": <PEM of kubeseal --fetch-cert/);
+      .toThrow(/sealedSecrets delivery has no certificate for cpc-2 \(it has csc, cpc-1\)\. Allowed: one certificate per cluster.*Fix: give the sealedSecrets delivery a certificate for cpc-2 \(the PEM that kubeseal --fetch-cert prints against that cluster\)/);
   });
 
   test('fails when the delivery needs values but there are no keys, or no namespace for a strict scope', () => {
