@@ -1,6 +1,6 @@
 import { EventBusError, problem, quote } from '../errors';
-import { readRegularFile } from '../files/safe-fs';
 import { parseCertificateBundle } from './pem-bundle';
+import { readRegularFile } from '../files/safe-fs';
 import { validateObjectName } from '../k8s/names';
 
 /** Where a CPC's trust for the CSC gateway's certificate comes from (library-internal: not exported from the package). */

@@ -186,7 +186,7 @@ export class EventBusFleet extends Construct {
     // Sealing needs each cluster's own controller certificate: named at the fleet's delivery, before any chart is built.
     if (props.delivery?.kind === SecretsDeliveryKind.SEALED_SECRETS) {
       const sealed = props.delivery._sealedClusters;
-      const missing = [cluster.directory, ...ids.map((id) => EventBusCluster.cpc(id).directory)].filter((d) => !sealed.includes(d));
+      const missing = [cluster.directory, ...ids.map((cpcId) => EventBusCluster.cpc(cpcId).directory)].filter((d) => !sealed.includes(d));
       if (missing.length) {
         throw problem({
           where,

@@ -7,10 +7,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { problem, quote } from '../errors';
+import { INTERMEDIATES_DIR } from './certs';
 import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from './command';
 import { warnIfNotGitIgnored } from './git-ignore';
 import { FLEET_CA_FILES } from '../certificates/evaluation';
-import { INTERMEDIATES_DIR } from './certs';
 import { DEFAULT_ISSUER_NAME } from '../certificates/issuers';
 import { writeFileAtomic } from '../files/atomic-write';
 import { checkOutputRoot, describeType, mkdirOwn, mkdirpOwn, readRegularFile } from '../files/safe-fs';
@@ -205,7 +205,9 @@ export function storedAccountTokens(root: string, cpcIds: readonly string[]): st
  * holds no root; a cluster without its intermediate yet is left out, with a
  * warning naming the command that issues it.
  */
-export function exportFleetCa(root: string, prefix: string, clusters: readonly string[], secretName: string, warn: (line: string) => void = () => {}): RemoteSecret[] {
+export function exportFleetCa(
+  root: string, prefix: string, clusters: readonly string[], secretName: string, warn: (line: string) => void = () => {},
+): RemoteSecret[] {
   const [certName] = FLEET_CA_FILES;
   const caDir = path.join(root, 'ca');
   const rootCert = readRegularFile(path.join(caDir, certName), undefined, { below: root });

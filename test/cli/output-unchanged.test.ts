@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeOutputSync } from '../../src/files/output-tree';
 import { dsxEventBus, ensureBuilt, startDsxEventBus } from '../util/cli';
+import { clustersYaml } from '../util/fleet-yaml';
 import { cleanupTempDirs, tempDir } from '../util/keytree';
 
 let dir: string;
@@ -24,12 +25,7 @@ function fleetFile(): string {
     'delivery: { type: inline }',
     'certificates: { selfSigned: true }',
     'cscTrust: { configMapName: csc-gateway-ca }',
-    'clusters:',
-    '  - type: csc',
-    '    gateway: { hostnames: [csc.example.com] }',
-    '  - type: cpc',
-    '    id: "1"',
-    '    gateway: { hostnames: [cpc-1.example.com] }',
+    clustersYaml().trimEnd(),
   ].join('\n') + '\n');
   return file;
 }

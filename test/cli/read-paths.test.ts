@@ -12,6 +12,7 @@ import * as YAML from 'yaml';
 import { LeafTrust, MtlsServerTls } from '../../src';
 import { loadValidatedYaml, MAX_FLEET_DEPTH, MAX_FLEET_NODES } from '../../src/cli/config-file';
 import { dsxEventBus, ensureBuilt, MAIN } from '../util/cli';
+import { clustersYaml } from '../util/fleet-yaml';
 import { cleanupTempDirs, tempDir } from '../util/keytree';
 
 const asRoot = process.getuid?.() === 0;
@@ -44,12 +45,7 @@ function fleetFile(store: string, extra: string[] = []): string {
     `keys: { directory: ${JSON.stringify(store)} }`,
     'delivery: { type: inline }',
     ...extra,
-    'clusters:',
-    '  - type: csc',
-    '    gateway: { hostnames: [csc.example.com] }',
-    '  - type: cpc',
-    '    id: "1"',
-    '    gateway: { hostnames: [cpc-1.example.com] }',
+    clustersYaml().trimEnd(),
   ].join('\n') + '\n');
   return file;
 }

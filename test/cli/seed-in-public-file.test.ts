@@ -9,6 +9,7 @@ import * as path from 'path';
 import { NKeyKind, NKeySeed } from '../../src';
 import { containsChecksummedSeed } from '../../src/redact';
 import { dsxEventBus, ensureBuilt } from '../util/cli';
+import { clustersYaml } from '../util/fleet-yaml';
 import { cleanupTempDirs, tempDir } from '../util/keytree';
 
 let dir: string;
@@ -31,12 +32,7 @@ function synthWith(extra: string[]): ReturnType<typeof dsxEventBus> {
     'certificates: { selfSigned: true }',
     'cscTrust: { configMapName: csc-gateway-ca }',
     ...extra,
-    'clusters:',
-    '  - type: csc',
-    '    gateway: { hostnames: [csc.example.com] }',
-    '  - type: cpc',
-    '    id: "1"',
-    '    gateway: { hostnames: [cpc-1.example.com] }',
+    clustersYaml().trimEnd(),
   ].join('\n') + '\n');
   return dsxEventBus(['synth', '-c', file, '-o', path.join(dir, 'out')]);
 }
