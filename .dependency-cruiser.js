@@ -18,6 +18,7 @@ const LAYERS = [
   ['secrets'], // the Secrets the chart reads, their delivery, TLS Secret references
   ['certificates', 'connections'], // cert-manager objects; leaf pairs across clusters
   ['gateway'], // Gateway API
+  ['gitops'], // Argo CD and Flux wiring of the output
   ['charts'], // CSC/CPC charts, the fleet, the output layer (EventBusApp)
   ['cli'],
   ['index'],
@@ -67,7 +68,7 @@ module.exports = {
       name: 'crd-bindings-only-in-their-wrappers',
       severity: 'error',
       comment: 'The generated bindings in src/imports/ are used only by the constructs that wrap them.',
-      from: { path: '^src/', pathNot: ['^src/imports/', '^src/(certificates|gateway)/', '^src/secrets/delivery\\.ts$'] },
+      from: { path: '^src/', pathNot: ['^src/imports/', '^src/(certificates|gateway|gitops)/', '^src/secrets/delivery\\.ts$'] },
       to: { path: '^src/imports/' },
     },
     {
