@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { StoreLock } from '../../src/files/lock';
 import { dsxEventBus, ensureBuilt, nkeys } from '../util/cli';
 import { cleanupTempDirs, read, tempDir } from '../util/keytree';
 import { findSeeds } from '../util/seeds';
@@ -66,6 +67,22 @@ describe('dsx-event-bus rotate', () => {
     expect(fs.existsSync(path.join(root, 'nope'))).toBe(false);
   });
 
+  test('--status takes no lock: it answers while another process holds the store\'s writer lock', () => {
+    const root = store();
+    expect(run(['rotate', '-s', root, '--start', 'cpc-1']).status).toBe(0);
+    // This test process is the live owner; a writer would wait for it (up to 60 s).
+    const lock = StoreLock.acquire(root, 5_000);
+    try {
+      // Bounded well under the writers' 60 s wait: a status that queued behind the lock would be killed here.
+      const status = dsxEventBus(['rotate', '-s', root, '--status'], { timeout: 20_000 });
+      expect(status.signal).toBeNull();
+      expect(status.status).toBe(0);
+      expect(status.stdout).toMatch(new RegExp(`^1 rotation in progress in ${root}:\ncpc-1: stage overlap since `));
+    } finally {
+      lock.release();
+    }
+  });
+
   test('an intra-cluster rotation deploys one cluster per step', () => {
     const root = store();
     const start = run(['rotate', '-s', root, '--start', 'csc/nats-surveyor']);
@@ -89,6 +106,12 @@ describe('dsx-event-bus revoke', () => {
     expect(again.stderr).toMatch(/^ERROR: .*: CPC "2" was revoked on .*Fix: remove CPC "2" from the fleet; to use the id again with new keys, run `dsx-event-bus revoke -s .* --reinstate 2`/m);
     expect(fs.existsSync(path.join(root, 'cpc-2'))).toBe(false);
     expect(run(['rotate', '-s', root]).out).toMatch(/Revoked CPCs: 2 \(/);
+    // export names the revocation and the way back, not a missing file of the archived folder.
+    const exported = run(['export', '-s', root, '-o', path.join(root, '..', 'export'), '1', '2']);
+    expect(exported.status).toBe(1);
+    expect(exported.err).toMatch(/^ERROR: .*: CPC "2" was revoked on .* \(its keys are archived in \.dsx-event-bus\.state\/archive\/.*-revoked-cpc-2\)\. Fix: remove CPC "2" from the fleet; to use the id again with new keys, run `dsx-event-bus revoke -s .* --reinstate 2`/);
+    expect(exported.err).not.toMatch(/missing/);
+    expect(fs.existsSync(path.join(root, '..', 'export'))).toBe(false);
 
     expect(run(['revoke', '-s', root, '--reinstate', '2']).status).toBe(0);
     expect(nkeys(['-o', root, '--extra-account', 'LaunchLayer', '1', '2']).status).toBe(0);
