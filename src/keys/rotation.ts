@@ -34,6 +34,14 @@ export enum RotatableClusterKey {
   MTLS_AUTHX_LEAF = 'nats-mtls-authx-leaf',
   /** `nats-mtls-sys-leaf` (entry `mtls-sys-leaf`, account SYS). */
   MTLS_SYS_LEAF = 'nats-mtls-sys-leaf',
+  /**
+   * `nats-authx-user`, the user the auth-callout service connects with
+   * (`auth-callout-keys` `nkey-seed` presents it). NATS itself accepts it,
+   * not the auth-callout: the AUTHX account's `users` and the `auth_callout`
+   * block's `auth_users` list it, and both lists take two keys while it
+   * rotates.
+   */
+  AUTH_CALLOUT_USER = 'nats-authx-user',
 }
 
 /** The chart's auth-callout permission entry that accepts each rotatable cluster key. */
@@ -43,6 +51,8 @@ export const CLUSTER_KEY_ENTRY: Readonly<Record<RotatableClusterKey, string>> = 
   [RotatableClusterKey.MTLS_LEAF]: 'mtls-leaf',
   [RotatableClusterKey.MTLS_AUTHX_LEAF]: 'mtls-authx-leaf',
   [RotatableClusterKey.MTLS_SYS_LEAF]: 'mtls-sys-leaf',
+  // Not an auth-callout entry: the charts render this one into the NATS config (AUTHX users, auth_users).
+  [RotatableClusterKey.AUTH_CALLOUT_USER]: 'authx-user',
 };
 
 /** What a rotation rotates. */
@@ -57,7 +67,8 @@ export class RotationTarget {
   }
 
   /**
-   * One of a cluster's own user keys (NACK, Surveyor, the mTLS leaf users).
+   * One of a cluster's own user keys (NACK, Surveyor, the mTLS leaf users,
+   * the auth-callout user).
    * @param cluster `csc` or `cpc-<id>`
    */
   public static clusterKey(cluster: string, key: RotatableClusterKey): RotationTarget {
@@ -73,7 +84,7 @@ export class RotationTarget {
         where: 'RotationTarget.clusterKey',
         problem: `key ${quote(key)} cannot be rotated in stages`,
         allowed: Object.values(RotatableClusterKey).join(', '),
-        fix: 'the auth-callout user, issuer and xkey are replaced in one step (see docs/operations.md)',
+        fix: 'the issuer (nats-auth-signing) and the xkey (nats-xkey) are written into the NATS config, which takes one of each, and into the auth-callout service: they are replaced in one step with an interruption (see docs/operations.md)',
       });
     }
     return new RotationTarget(`${cluster}/${key}`, undefined, cluster, key);

@@ -57,7 +57,7 @@ describe('dsx-event-bus rotate', () => {
     const root = store();
     const bad = run(['rotate', '-s', root, '--start', 'csc/nats-xkey']);
     expect(bad.status).toBe(1);
-    expect(bad.err).toMatch(/^ERROR: RotationTarget.clusterKey: key "nats-xkey" cannot be rotated in stages\. Allowed: nats-nack-user, nats-surveyor, nats-mtls-leaf, nats-mtls-authx-leaf, nats-mtls-sys-leaf\./);
+    expect(bad.err).toMatch(/^ERROR: RotationTarget.clusterKey: key "nats-xkey" cannot be rotated in stages\. Allowed: nats-nack-user, nats-surveyor, nats-mtls-leaf, nats-mtls-authx-leaf, nats-mtls-sys-leaf, nats-authx-user\./);
     const both = run(['rotate', '-s', root, '--start', 'cpc-1', '--advance', 'cpc-1']);
     expect(both.status).toBe(1);
     expect(both.err).toMatch(/^ERROR: --start and --advance cannot be combined\. Fix: run one step at a time\./);

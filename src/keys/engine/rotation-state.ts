@@ -32,7 +32,7 @@ import { StoreLock } from '../../files/lock';
 import { errnoOf, lstatOrUndefined, mkdirpOwn, readRegularFile } from '../../files/safe-fs';
 import { BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName } from '../layout';
 import { NKeyKind, NKeySeed } from '../nkey';
-import { AcceptedRotationKey, CLUSTER_KEY_ENTRY, RevokedCpc, RotationStage, RotationStatus, RotationTarget } from '../rotation';
+import { AcceptedRotationKey, CLUSTER_KEY_ENTRY, RevokedCpc, RotatableClusterKey, RotationStage, RotationStatus, RotationTarget } from '../rotation';
 
 /** The state folder at the key-store root. */
 export const STATE_DIR = '.dsx-event-bus.state';
@@ -405,10 +405,14 @@ export class RotationBook {
       });
     }
     const spec = BASE_SECRETS.find((s) => s.secretName === target.key)!;
-    return [{
-      entry: CLUSTER_KEY_ENTRY[target.key!],
-      files: spec.files.map((f) => ({ cluster: target.cluster!, secretName: spec.secretName, key: f.key, form: f.form })),
-    }];
+    const files: FileRecord[] = spec.files.map((f) => ({ cluster: target.cluster!, secretName: spec.secretName, key: f.key, form: f.form }));
+    // Every copy of the seed switches with it (the auth-callout-keys copy is what the service presents).
+    for (const copies of BASE_SECRETS) {
+      for (const f of copies.files) {
+        if (copies !== spec && f.copyOf === spec.secretName) files.push({ cluster: target.cluster!, secretName: copies.secretName, key: f.key, form: f.form });
+      }
+    }
+    return [{ entry: CLUSTER_KEY_ENTRY[target.key!], files }];
   }
 
   private layoutFile(f: FileRecord): string {
@@ -445,7 +449,8 @@ function statusOf(rec: RotationRecord): RotationStatus {
   const presenting = t.presentingCluster;
   const leaf = t.cpcId !== undefined;
   const overlap = rec.stage === RotationStage.OVERLAP;
-  const who = leaf ? `${presenting}'s NATS` : `the ${presenting} pods that present ${t.key} (${t.key === 'nats-nack-user' ? 'NACK' : t.key === 'nats-surveyor' ? 'Surveyor' : 'nats-mtls'})`;
+  const authUser = t.key === RotatableClusterKey.AUTH_CALLOUT_USER;
+  const who = leaf ? `${presenting}'s NATS` : `the ${presenting} pods that present ${t.key} (${t.key === 'nats-nack-user' ? 'NACK' : t.key === 'nats-surveyor' ? 'Surveyor' : authUser ? 'the auth-callout' : 'nats-mtls'})`;
   return {
     target: rec.target,
     stage: rec.stage,
@@ -456,9 +461,14 @@ function statusOf(rec: RotationRecord): RotationStatus {
     // overlap changed the accepting side only; switched changed the presenting side (and, with
     // the same two keys accepted, the accepting side's Secret and extra entry swap places).
     deployOrder: overlap ? [accepting] : unique([presenting, accepting]),
-    confirmBeforeNextStep: overlap
-      ? `${accepting} is deployed and its auth-callout restarted: it accepts the current and the new key`
-      : `${who} restarted with the new seed and ${leaf ? 'every leaf connection is up again' : 'reconnected'}`,
+    confirmBeforeNextStep: authUser
+      // NATS accepts this user itself: its config lists both keys from overlap until done.
+      ? (overlap
+        ? `${accepting} is deployed and every nats (and nats-mtls) pod runs the new config: AUTHX users and auth_callout auth_users list the current and the new key`
+        : `every ${accepting} nats pod restarted (its env holds the new public key, which done's config reads) and ${who} restarted with the new seed and reconnected`)
+      : overlap
+        ? `${accepting} is deployed and its auth-callout restarted: it accepts the current and the new key`
+        : `${who} restarted with the new seed and ${leaf ? 'every leaf connection is up again' : 'reconnected'}`,
     nextStepChanges: overlap ? unique([presenting, accepting]) : [accepting],
   };
 }
