@@ -379,7 +379,7 @@ export abstract class EventBusClusterChart extends Chart {
     const users = [current, extra.publicKey].sort();
     const authorization = { auth_callout: { auth_users: users } };
     return {
-      'nats': { config: { merge: { accounts: { AUTHX: { users: users.map((nkey) => ({ nkey })) } }, authorization } } },
+      nats: { config: { merge: { accounts: { AUTHX: { users: users.map((nkey) => ({ nkey })) } }, authorization } } },
       ...(this.mtls ? { 'nats-mtls': { config: { merge: { authorization } } } } : {}),
     };
   }

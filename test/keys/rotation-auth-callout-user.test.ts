@@ -89,7 +89,11 @@ describe('rotation of the auth-callout user (nats-authx-user)', () => {
     const { store } = generated();
     const fresh = store.startRotation(RotationTarget.clusterKey('cpc-1', RotatableClusterKey.AUTH_CALLOUT_USER)).newPublicKeys[0];
     const cpc = new CpcChart(Testing.app(), 'cpc', {
-      keys: store, delivery: SecretsDelivery.existing(), gateway: { enabled: false }, cpcId: '1', cscEndpoint: 'tls://csc.example.com:7422',
+      keys: store,
+      delivery: SecretsDelivery.existing(),
+      gateway: { enabled: false },
+      cpcId: '1',
+      cscEndpoint: 'tls://csc.example.com:7422',
       cscTrust: LeafTrust.fromExistingConfigMap('trust-bundle'),
     });
     const nats = cpc.helmValues().nats;

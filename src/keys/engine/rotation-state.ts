@@ -407,9 +407,9 @@ export class RotationBook {
     const spec = BASE_SECRETS.find((s) => s.secretName === target.key)!;
     const files: FileRecord[] = spec.files.map((f) => ({ cluster: target.cluster!, secretName: spec.secretName, key: f.key, form: f.form }));
     // Every copy of the seed switches with it (the auth-callout-keys copy is what the service presents).
-    for (const copies of BASE_SECRETS) {
-      for (const f of copies.files) {
-        if (copies !== spec && f.copyOf === spec.secretName) files.push({ cluster: target.cluster!, secretName: copies.secretName, key: f.key, form: f.form });
+    for (const other of BASE_SECRETS.filter((x) => x !== spec)) {
+      for (const f of other.files.filter((x) => x.copyOf === spec.secretName)) {
+        files.push({ cluster: target.cluster!, secretName: other.secretName, key: f.key, form: f.form });
       }
     }
     return [{ entry: CLUSTER_KEY_ENTRY[target.key!], files }];
