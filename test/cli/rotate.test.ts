@@ -57,7 +57,7 @@ describe('dsx-event-bus rotate', () => {
     const root = store();
     const bad = run(['rotate', '-s', root, '--start', 'csc/nats-xkey']);
     expect(bad.status).toBe(1);
-    expect(bad.err).toMatch(/^ERROR: RotationTarget.clusterKey: key "nats-xkey" cannot be rotated in stages\. Allowed: nats-nack-user, nats-surveyor, nats-mtls-leaf, nats-mtls-authx-leaf, nats-mtls-sys-leaf, nats-authx-user\./);
+    expect(bad.err).toMatch(/^ERROR: RotationTarget.clusterKey: key "nats-xkey" cannot be rotated in stages\. Allowed: nats-nack-user, nats-surveyor, nats-mtls-leaf, nats-mtls-authx-leaf, nats-mtls-sys-leaf, nats-authx-user, auth-callout-issuer\./);
     const both = run(['rotate', '-s', root, '--start', 'cpc-1', '--advance', 'cpc-1']);
     expect(both.status).toBe(1);
     expect(both.err).toMatch(/^ERROR: --start and --advance cannot be combined\. Fix: run one step at a time\./);
@@ -81,6 +81,20 @@ describe('dsx-event-bus rotate', () => {
     } finally {
       lock.release();
     }
+  });
+
+  test('the issuer and xkey: overlap and done deploy nothing, switched is the one deploy, and the plan names the interruption', () => {
+    const root = store();
+    const start = run(['rotate', '-s', root, '--start', 'csc/auth-callout-issuer']);
+    expect(start.status).toBe(0);
+    expect(start.out).toContain('  this stage changes no output: nothing to deploy\n');
+    expect(start.out).toMatch(/before the next step, confirm: a maintenance window on csc has begun: .* no client, leaf or service can log in/);
+    expect(start.out).toContain(`next step: dsx-event-bus rotate -s ${root} --advance csc/auth-callout-issuer (changes the output of csc)`);
+    const switched = run(['rotate', '-s', root, '--advance', 'csc/auth-callout-issuer']);
+    expect(switched.out).toContain('  deploy the output of this stage, in this order: csc\n');
+    expect(switched.out).toContain('(changes no output; ends the rotation)');
+    expect(run(['rotate', '-s', root, '--advance', 'csc/auth-callout-issuer']).out).toMatch(/^Finished the rotation of csc\/auth-callout-issuer: .*\nThe output does not change: nothing to deploy\.\n$/);
+    expect(nkeys(['--check', '-o', root, '--extra-account', 'LaunchLayer', '1', '2']).status).toBe(0);
   });
 
   test('an intra-cluster rotation deploys one cluster per step', () => {

@@ -121,3 +121,37 @@ describe('rotation of the auth-callout user (nats-authx-user)', () => {
     expect(natsConfs(csc(store))).toEqual(before);
   }, 60_000);
 });
+
+describe('replacement of the auth-callout issuer and xkey (auth-callout-issuer)', () => {
+  const issuer = RotationTarget.clusterKey('csc', RotatableClusterKey.AUTH_CALLOUT_ISSUER);
+
+  test('overlap stores the new pairs and changes no output; switched replaces both pairs and their copies in one deploy; done changes no output', () => {
+    const { root, store } = generated();
+    const old = [read(root, 'csc/nkeys/nats-auth-signing/pubkey'), read(root, 'csc/nkeys/nats-xkey/pubkey')];
+    const values = () => JSON.stringify(csc(store).helmValues());
+    const before = values();
+    const overlap = store.startRotation(issuer);
+    expect(overlap).toMatchObject({ target: 'csc/auth-callout-issuer', stage: RotationStage.OVERLAP, oldPublicKeys: old, deployOrder: [], nextStepChanges: ['csc'] });
+    expect(overlap.newPublicKeys[0]).toMatch(/^A[A-Z2-7]{55}$/); // an account key, as the issuer must be
+    expect(overlap.newPublicKeys[1]).toMatch(/^X[A-Z2-7]{55}$/); // a curve key
+    expect(overlap.confirmBeforeNextStep).toMatch(/^a maintenance window on csc has begun: .*no client, leaf or service can log in/);
+    expect(store.acceptedRotationKeys('csc')).toEqual([]);
+    expect(values()).toBe(before);
+
+    const switched = store.advanceRotation(issuer)!;
+    expect(switched).toMatchObject({ stage: RotationStage.SWITCHED, deployOrder: ['csc'], nextStepChanges: [] });
+    expect(read(root, 'csc/nkeys/nats-auth-signing/pubkey')).toBe(overlap.newPublicKeys[0]);
+    expect(seedPub(root, 'csc/nkeys/auth-callout-keys/issuer-seed')).toBe(overlap.newPublicKeys[0]);
+    expect(read(root, 'csc/nkeys/nats-xkey/pubkey')).toBe(overlap.newPublicKeys[1]);
+    expect(seedPub(root, 'csc/nkeys/auth-callout-keys/xkey-seed')).toBe(overlap.newPublicKeys[1]);
+    expect(inspect(root, root, { cpcIds: ['1'], accounts: [] }, PlanMode.CHECK).defects).toEqual([]);
+    // The output changes only through the Secrets (existing delivery: the values do not hold keys).
+    expect(values()).toBe(before);
+    expect(store.advanceRotation(issuer)).toBeUndefined();
+    expect(store.rotations()).toEqual([]);
+  });
+
+  test('fails to stage the issuer or the xkey alone, naming the combined target', () => {
+    expect(() => RotationTarget.parse('csc/nats-xkey')).toThrow(/key "nats-xkey" cannot be rotated in stages\. Allowed: .*auth-callout-issuer\. Fix: the issuer \(nats-auth-signing\) and the xkey \(nats-xkey\) are replaced together, with an interruption, as <cluster>\/auth-callout-issuer/);
+  });
+});
