@@ -7,13 +7,15 @@
  * configs of the real chart list both keys, and list the chart's env
  * reference again once the rotation is done.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { CpcChart, CscChart, DirectoryKeyStore, LeafTrust, NKeySeed, RotatableClusterKey, RotationStage, RotationTarget, SecretsDelivery } from '../../src';
 import { PlanMode } from '../../src/keys/engine/plan';
+import { RotationBook, STATE_DIR } from '../../src/keys/engine/rotation-state';
 import { inspect } from '../../src/keys/engine/writer';
 import { helmTemplate } from '../util/helm-template';
-import { cleanupTempDirs, read, tempDir } from '../util/keytree';
+import { cleanupTempDirs, read, tempDir, write } from '../util/keytree';
 import { chartMissing, helmMissing, toolTest } from '../util/tools';
 
 afterAll(() => cleanupTempDirs());
@@ -149,6 +151,31 @@ describe('replacement of the auth-callout issuer and xkey (auth-callout-issuer)'
     expect(values()).toBe(before);
     expect(store.advanceRotation(issuer)).toBeUndefined();
     expect(store.rotations()).toEqual([]);
+  });
+
+  test('a switch cut off half-way (the issuer new, its copy and the xkey old) is refused by readers and completed by the next rotate run', () => {
+    const { root, store } = generated();
+    const s = store.startRotation(issuer);
+    // What a run killed during the switch leaves: the step recorded, the old pairs copied out, one file already new.
+    const previous = `${STATE_DIR}/rotations/csc.auth-callout-issuer/previous`;
+    const files = ['nats-auth-signing/seed', 'nats-auth-signing/pubkey', 'auth-callout-keys/issuer-seed', 'nats-xkey/seed', 'nats-xkey/pubkey', 'auth-callout-keys/xkey-seed'];
+    for (const f of files) {
+      fs.mkdirSync(path.join(root, previous, 'csc', path.dirname(f)), { recursive: true, mode: 0o700 });
+      write(root, `${previous}/csc/${f}`, read(root, `csc/nkeys/${f}`));
+    }
+    const stateFile = path.join(root, STATE_DIR, 'state.json');
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    state.pending = { op: 'switch', target: 'csc/auth-callout-issuer' };
+    fs.writeFileSync(stateFile, JSON.stringify(state));
+    const next = read(root, `${STATE_DIR}/rotations/csc.auth-callout-issuer/next/csc/nats-auth-signing/seed`);
+    fs.writeFileSync(path.join(root, 'csc/nkeys/nats-auth-signing/seed'), next);
+    expect(() => DirectoryKeyStore.open(root).ensure(REQUEST)).toThrow(/a switch step of csc\/auth-callout-issuer was interrupted/);
+    expect(new RotationBook(root, root).complete()).toEqual(['Completing the interrupted switch step of csc/auth-callout-issuer.']);
+    DirectoryKeyStore.open(root).ensure(REQUEST);
+    expect(seedPub(root, 'csc/nkeys/auth-callout-keys/issuer-seed')).toBe(s.newPublicKeys[0]);
+    expect(seedPub(root, 'csc/nkeys/auth-callout-keys/xkey-seed')).toBe(s.newPublicKeys[1]);
+    expect(read(root, `${previous}/csc/nats-xkey/pubkey`)).toBe(s.oldPublicKeys[1]);
+    expect(inspect(root, root, { cpcIds: ['1'], accounts: [] }, PlanMode.CHECK).defects).toEqual([]);
   });
 
   test('fails to stage the issuer or the xkey alone, naming the combined target', () => {
