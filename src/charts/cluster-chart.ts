@@ -18,6 +18,7 @@ import { canonicalIp, DEFAULT_NAMESPACE, isIpLiteral, validateLabels, validateNa
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { accountSecretToken, validateExtraAccounts } from '../keys/layout';
 import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
+import { CLUSTER_KEY_ENTRY, RotatableClusterKey } from '../keys/rotation';
 import type { IKeyStore } from '../keys/store';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { EventBusSecrets } from '../secrets/event-bus-secrets';
@@ -277,7 +278,7 @@ export abstract class EventBusClusterChart extends Chart {
         },
       };
     }
-    return { global: { eventBus }, ...this.commonSubchartValues(), ...this.subchartValues() };
+    return mergeValues({ global: { eventBus }, ...this.commonSubchartValues() }, this.subchartValues(), this.authCalloutUserValues());
   }
 
   /** {@link helmValues} as a YAML document, with a header naming its source. */
@@ -345,6 +346,7 @@ export abstract class EventBusClusterChart extends Chart {
     const dcAccount = cluster.role === ClusterRole.CSC ? 'CSC' : 'CPC';
     const out: NKeyPermission[] = [];
     for (const k of this.keys.acceptedRotationKeys(cluster.directory)) {
+      if (k.generatedEntry === CLUSTER_KEY_ENTRY[RotatableClusterKey.AUTH_CALLOUT_USER]) continue; // NATS accepts it, see authCalloutUserValues
       const leaf = /^leaf-(?:[a-z0-9]+-)?cpc-([a-z0-9]+)$/.exec(k.generatedEntry);
       let account: string | undefined;
       if (leaf) {
@@ -358,6 +360,31 @@ export abstract class EventBusClusterChart extends Chart {
       if (account !== undefined) out.push({ name: k.permissionName, publicKey: k.publicKey, account });
     }
     return out;
+  }
+
+  /**
+   * While the auth-callout user (`nats-authx-user`) rotates, NATS itself
+   * accepts both keys: the chart's AUTHX `users` and `auth_callout.auth_users`
+   * lists (values.yaml of the chart, `nats.config.merge` and
+   * `nats-mtls.config.merge`) are replaced by the current and the new key,
+   * both written as literals so that the config does not depend on which
+   * key a pod's `AUTHX_USER_NKEY` env holds (nats-server refuses a
+   * duplicate nkey, and the env changes only when the pod restarts). Done,
+   * the chart's own lists (the env reference) come back.
+   * https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/nats-event-bus/values.yaml
+   */
+  private authCalloutUserValues(): Record<string, unknown> {
+    if (!(this.keys instanceof DirectoryKeyStore)) return {};
+    const entry = CLUSTER_KEY_ENTRY[RotatableClusterKey.AUTH_CALLOUT_USER];
+    const extra = this.keys.acceptedRotationKeys(this.cluster.directory).find((k) => k.generatedEntry === entry);
+    if (!extra) return {};
+    const current = this.keys.readPublicKey(this.cluster.directory, RotatableClusterKey.AUTH_CALLOUT_USER).value;
+    const users = [current, extra.publicKey].sort();
+    const authorization = { auth_callout: { auth_users: users } };
+    return {
+      nats: { config: { merge: { accounts: { AUTHX: { users: users.map((nkey) => ({ nkey })) } }, authorization } } },
+      ...(this.mtls ? { 'nats-mtls': { config: { merge: { authorization } } } } : {}),
+    };
   }
 
   private validatePermissions(): void {
@@ -502,3 +529,12 @@ function checkIntermediatePermits(
   }
 }
 
+/** Merges Helm values maps (later wins; maps merge, lists and scalars replace), as Helm merges values files. */
+function mergeValues(...maps: Array<Record<string, unknown>>): Record<string, unknown> {
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const out: Record<string, unknown> = {};
+  for (const m of maps) {
+    for (const [k, v] of Object.entries(m)) out[k] = isMap(out[k]) && isMap(v) ? mergeValues(out[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}

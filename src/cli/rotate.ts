@@ -30,7 +30,12 @@ TARGET:
   cpc-<id>              the leaf keys CPC <id> presents to the CSC (the CSC account and
                         every extra account); the CSC accepts them
   <cluster>/<secret>    a cluster's own key, both sides in that cluster; <secret> is one of
-                        ${Object.values(RotatableClusterKey).join(', ')}
+                        ${Object.values(RotatableClusterKey).filter((k) => k !== RotatableClusterKey.AUTH_CALLOUT_ISSUER).join(', ')}
+  <cluster>/auth-callout-issuer
+                        the auth-callout issuer and xkey of that cluster, replaced together:
+                        they cannot overlap, so switched is one deploy that refuses every
+                        login on that cluster until nats and the auth-callout both run it
+                        (see docs/operations.md)
 
 Options:
   -s, --secrets DIR     The key store (default: ${DEFAULT_KEY_STORE})
@@ -66,9 +71,9 @@ export function describeRotation(s: RotationStatus, secrets: string): string[] {
     `${s.target}: stage ${s.stage} since ${s.stageSince} (started ${s.started})`,
     `  old public keys: ${s.oldPublicKeys.join(', ')}`,
     `  new public keys: ${s.newPublicKeys.join(', ')}`,
-    `  deploy the output of this stage, in this order: ${s.deployOrder.join(', then ')}`,
+    s.deployOrder.length ? `  deploy the output of this stage, in this order: ${s.deployOrder.join(', then ')}` : '  this stage changes no output: nothing to deploy',
     `  before the next step, confirm: ${s.confirmBeforeNextStep}`,
-    `  next step: dsx-event-bus rotate -s ${secrets} --advance ${s.target} (changes the output of ${s.nextStepChanges.join(', then ')}${s.stage === 'switched' ? '; ends the rotation' : ''})`,
+    `  next step: dsx-event-bus rotate -s ${secrets} --advance ${s.target} (${s.nextStepChanges.length ? `changes the output of ${s.nextStepChanges.join(', then ')}` : 'changes no output'}${s.stage === 'switched' ? '; ends the rotation' : ''})`,
   ];
 }
 
@@ -101,7 +106,9 @@ export const command: Command = {
         io.out(`Advanced the rotation of ${s.target} to ${s.stage}.\n${describeRotation(s, secrets).join('\n')}\nNow: run synth and deploy as above.\n`);
       } else {
         io.out(`Finished the rotation of ${target.name}: only the new keys are accepted; the old pair is archived under ${path.join(secrets, '.dsx-event-bus.state', 'archive')}.\n`
-          + `Now: run synth and deploy ${target.acceptingCluster}.\n`);
+          + (target.key === RotatableClusterKey.AUTH_CALLOUT_ISSUER
+            ? 'The output does not change: nothing to deploy.\n'
+            : `Now: run synth and deploy ${target.acceptingCluster}.\n`));
       }
       return 0;
     }

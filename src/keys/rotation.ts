@@ -34,6 +34,24 @@ export enum RotatableClusterKey {
   MTLS_AUTHX_LEAF = 'nats-mtls-authx-leaf',
   /** `nats-mtls-sys-leaf` (entry `mtls-sys-leaf`, account SYS). */
   MTLS_SYS_LEAF = 'nats-mtls-sys-leaf',
+  /**
+   * `nats-authx-user`, the user the auth-callout service connects with
+   * (`auth-callout-keys` `nkey-seed` presents it). NATS itself accepts it,
+   * not the auth-callout: the AUTHX account's `users` and the `auth_callout`
+   * block's `auth_users` list it, and both lists take two keys while it
+   * rotates.
+   */
+  AUTH_CALLOUT_USER = 'nats-authx-user',
+  /**
+   * The auth-callout issuer (`nats-auth-signing`, the AUTH account's
+   * signing key) and the xkey (`nats-xkey`), replaced together with their
+   * `auth-callout-keys` copies. The NATS config takes one `issuer` and one
+   * `xkey`, so they cannot overlap: `overlap` stores the new pairs and
+   * changes no output; `switched` is the one deploy that interrupts logins
+   * (NATS and the auth-callout restart together); `done` archives the old
+   * pairs and changes no output.
+   */
+  AUTH_CALLOUT_ISSUER = 'auth-callout-issuer',
 }
 
 /** The chart's auth-callout permission entry that accepts each rotatable cluster key. */
@@ -43,6 +61,21 @@ export const CLUSTER_KEY_ENTRY: Readonly<Record<RotatableClusterKey, string>> = 
   [RotatableClusterKey.MTLS_LEAF]: 'mtls-leaf',
   [RotatableClusterKey.MTLS_AUTHX_LEAF]: 'mtls-authx-leaf',
   [RotatableClusterKey.MTLS_SYS_LEAF]: 'mtls-sys-leaf',
+  // Not an auth-callout entry: the charts render this one into the NATS config (AUTHX users, auth_users).
+  [RotatableClusterKey.AUTH_CALLOUT_USER]: 'authx-user',
+  // Nothing accepts an extra issuer or xkey: no output changes for it.
+  [RotatableClusterKey.AUTH_CALLOUT_ISSUER]: 'auth-callout-issuer',
+};
+
+/** The base-set secrets each rotatable cluster key replaces (the secret of the same name for all but the issuer). */
+export const CLUSTER_KEY_SECRETS: Readonly<Record<RotatableClusterKey, readonly string[]>> = {
+  [RotatableClusterKey.NACK]: ['nats-nack-user'],
+  [RotatableClusterKey.SURVEYOR]: ['nats-surveyor'],
+  [RotatableClusterKey.MTLS_LEAF]: ['nats-mtls-leaf'],
+  [RotatableClusterKey.MTLS_AUTHX_LEAF]: ['nats-mtls-authx-leaf'],
+  [RotatableClusterKey.MTLS_SYS_LEAF]: ['nats-mtls-sys-leaf'],
+  [RotatableClusterKey.AUTH_CALLOUT_USER]: ['nats-authx-user'],
+  [RotatableClusterKey.AUTH_CALLOUT_ISSUER]: ['nats-auth-signing', 'nats-xkey'],
 };
 
 /** What a rotation rotates. */
@@ -57,7 +90,8 @@ export class RotationTarget {
   }
 
   /**
-   * One of a cluster's own user keys (NACK, Surveyor, the mTLS leaf users).
+   * One of a cluster's own user keys (NACK, Surveyor, the mTLS leaf users,
+   * the auth-callout user).
    * @param cluster `csc` or `cpc-<id>`
    */
   public static clusterKey(cluster: string, key: RotatableClusterKey): RotationTarget {
@@ -73,7 +107,7 @@ export class RotationTarget {
         where: 'RotationTarget.clusterKey',
         problem: `key ${quote(key)} cannot be rotated in stages`,
         allowed: Object.values(RotatableClusterKey).join(', '),
-        fix: 'the auth-callout user, issuer and xkey are replaced in one step (see docs/operations.md)',
+        fix: 'the issuer (nats-auth-signing) and the xkey (nats-xkey) are replaced together, with an interruption, as <cluster>/auth-callout-issuer (see docs/operations.md)',
       });
     }
     return new RotationTarget(`${cluster}/${key}`, undefined, cluster, key);

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { StoreLock } from '../../src/files/lock';
 import { dsxEventBus, ensureBuilt, nkeys } from '../util/cli';
 import { cleanupTempDirs, read, tempDir } from '../util/keytree';
 import { findSeeds } from '../util/seeds';
@@ -56,7 +57,7 @@ describe('dsx-event-bus rotate', () => {
     const root = store();
     const bad = run(['rotate', '-s', root, '--start', 'csc/nats-xkey']);
     expect(bad.status).toBe(1);
-    expect(bad.err).toMatch(/^ERROR: RotationTarget.clusterKey: key "nats-xkey" cannot be rotated in stages\. Allowed: nats-nack-user, nats-surveyor, nats-mtls-leaf, nats-mtls-authx-leaf, nats-mtls-sys-leaf\./);
+    expect(bad.err).toMatch(/^ERROR: RotationTarget.clusterKey: key "nats-xkey" cannot be rotated in stages\. Allowed: nats-nack-user, nats-surveyor, nats-mtls-leaf, nats-mtls-authx-leaf, nats-mtls-sys-leaf, nats-authx-user, auth-callout-issuer\./);
     const both = run(['rotate', '-s', root, '--start', 'cpc-1', '--advance', 'cpc-1']);
     expect(both.status).toBe(1);
     expect(both.err).toMatch(/^ERROR: --start and --advance cannot be combined\. Fix: run one step at a time\./);
@@ -64,6 +65,36 @@ describe('dsx-event-bus rotate', () => {
     expect(none.status).toBe(1);
     expect(none.err).toMatch(/the key store does not exist\. Fix: create it with `dsx-event-bus nkeys -o /);
     expect(fs.existsSync(path.join(root, 'nope'))).toBe(false);
+  });
+
+  test('--status takes no lock: it answers while another process holds the store\'s writer lock', () => {
+    const root = store();
+    expect(run(['rotate', '-s', root, '--start', 'cpc-1']).status).toBe(0);
+    // This test process is the live owner; a writer would wait for it (up to 60 s).
+    const lock = StoreLock.acquire(root, 5_000);
+    try {
+      // Bounded well under the writers' 60 s wait: a status that queued behind the lock would be killed here.
+      const status = dsxEventBus(['rotate', '-s', root, '--status'], { timeout: 20_000 });
+      expect(status.signal).toBeNull();
+      expect(status.status).toBe(0);
+      expect(status.stdout).toMatch(new RegExp(`^1 rotation in progress in ${root}:\ncpc-1: stage overlap since `));
+    } finally {
+      lock.release();
+    }
+  });
+
+  test('the issuer and xkey: overlap and done deploy nothing, switched is the one deploy, and the plan names the interruption', () => {
+    const root = store();
+    const start = run(['rotate', '-s', root, '--start', 'csc/auth-callout-issuer']);
+    expect(start.status).toBe(0);
+    expect(start.out).toContain('  this stage changes no output: nothing to deploy\n');
+    expect(start.out).toMatch(/before the next step, confirm: a maintenance window on csc has begun: .* no client, leaf or service can log in/);
+    expect(start.out).toContain(`next step: dsx-event-bus rotate -s ${root} --advance csc/auth-callout-issuer (changes the output of csc)`);
+    const switched = run(['rotate', '-s', root, '--advance', 'csc/auth-callout-issuer']);
+    expect(switched.out).toContain('  deploy the output of this stage, in this order: csc\n');
+    expect(switched.out).toContain('(changes no output; ends the rotation)');
+    expect(run(['rotate', '-s', root, '--advance', 'csc/auth-callout-issuer']).out).toMatch(/^Finished the rotation of csc\/auth-callout-issuer: .*\nThe output does not change: nothing to deploy\.\n$/);
+    expect(nkeys(['--check', '-o', root, '--extra-account', 'LaunchLayer', '1', '2']).status).toBe(0);
   });
 
   test('an intra-cluster rotation deploys one cluster per step', () => {
@@ -89,6 +120,12 @@ describe('dsx-event-bus revoke', () => {
     expect(again.stderr).toMatch(/^ERROR: .*: CPC "2" was revoked on .*Fix: remove CPC "2" from the fleet; to use the id again with new keys, run `dsx-event-bus revoke -s .* --reinstate 2`/m);
     expect(fs.existsSync(path.join(root, 'cpc-2'))).toBe(false);
     expect(run(['rotate', '-s', root]).out).toMatch(/Revoked CPCs: 2 \(/);
+    // export names the revocation and the way back, not a missing file of the archived folder.
+    const exported = run(['export', '-s', root, '-o', path.join(root, '..', 'export'), '1', '2']);
+    expect(exported.status).toBe(1);
+    expect(exported.err).toMatch(/^ERROR: .*: CPC "2" was revoked on .* \(its keys are archived in \.dsx-event-bus\.state\/archive\/.*-revoked-cpc-2\)\. Fix: remove CPC "2" from the fleet; to use the id again with new keys, run `dsx-event-bus revoke -s .* --reinstate 2`/);
+    expect(exported.err).not.toMatch(/missing/);
+    expect(fs.existsSync(path.join(root, '..', 'export'))).toBe(false);
 
     expect(run(['revoke', '-s', root, '--reinstate', '2']).status).toBe(0);
     expect(nkeys(['-o', root, '--extra-account', 'LaunchLayer', '1', '2']).status).toBe(0);

@@ -103,7 +103,7 @@ describe('leaf rotation of a CPC (overlap -> switched -> done)', () => {
 
   test('fails on a target that names nothing rotatable', () => {
     expect(() => RotationTarget.parse('csc')).toThrow(/"csc" names no rotatable keys.*Allowed: cpc-<id>/);
-    expect(() => RotationTarget.parse('csc/nats-auth-signing')).toThrow(/key "nats-auth-signing" cannot be rotated in stages.*Allowed: nats-nack-user, .*Fix: the auth-callout user, issuer and xkey are replaced in one step/);
+    expect(() => RotationTarget.parse('csc/nats-auth-signing')).toThrow(/key "nats-auth-signing" cannot be rotated in stages.*Allowed: nats-nack-user, .*Fix: the issuer \(nats-auth-signing\) and the xkey \(nats-xkey\) are replaced together, with an interruption, as <cluster>\/auth-callout-issuer/);
     expect(() => RotationTarget.parse('cpc-A')).toThrow(/CPC id "A" is invalid/);
     expect(() => RotationTarget.clusterKey('dc', RotatableClusterKey.NACK)).toThrow(/cluster "dc" is unknown/);
   });

@@ -32,7 +32,7 @@ import { StoreLock } from '../../files/lock';
 import { errnoOf, lstatOrUndefined, mkdirpOwn, readRegularFile } from '../../files/safe-fs';
 import { BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName } from '../layout';
 import { NKeyKind, NKeySeed } from '../nkey';
-import { AcceptedRotationKey, CLUSTER_KEY_ENTRY, RevokedCpc, RotationStage, RotationStatus, RotationTarget } from '../rotation';
+import { AcceptedRotationKey, CLUSTER_KEY_ENTRY, CLUSTER_KEY_SECRETS, RevokedCpc, RotatableClusterKey, RotationStage, RotationStatus, RotationTarget } from '../rotation';
 
 /** The state folder at the key-store root. */
 export const STATE_DIR = '.dsx-event-bus.state';
@@ -237,8 +237,9 @@ export class RotationBook {
         const oldPublicKey = reader.read(p.files.find((f) => f.form === 'pubkey')!);
         // Every file of the pair must verify before anything is written.
         for (const f of p.files) reader.read(f);
-        const seed = NKeySeed.generate(NKeyKind.USER);
-        return { pair: { ...p, oldPublicKey, newPublicKey: seed.publicKey.value }, seed };
+        const { kind, ...rest } = p;
+        const seed = NKeySeed.generate(kind ?? NKeyKind.USER);
+        return { pair: { ...rest, oldPublicKey, newPublicKey: seed.publicKey.value }, seed };
       });
       const dir = this.abs(STATE_DIR, 'rotations', slug(target.name));
       // A folder without a record is what a run killed before saving the record left: ours to remove.
@@ -353,7 +354,9 @@ export class RotationBook {
   public accepted(cluster: string): AcceptedRotationKey[] {
     const out: AcceptedRotationKey[] = [];
     for (const rec of this.load().rotations) {
-      if (RotationTarget.parse(rec.target).acceptingCluster !== cluster) continue;
+      const t = RotationTarget.parse(rec.target);
+      // Nothing accepts a second issuer or xkey: the issuer's stages change the layout only.
+      if (t.acceptingCluster !== cluster || t.key === RotatableClusterKey.AUTH_CALLOUT_ISSUER) continue;
       for (const p of rec.pairs) {
         out.push({
           permissionName: `rotation-${p.entry}`,
@@ -385,7 +388,7 @@ export class RotationBook {
     return names.filter((n) => re.test(n) && n === cscLeafSecretName(cpcId, /^nats-leaf-(?:([a-z0-9]+)-)?cpc-/.exec(n)?.[1])).sort();
   }
 
-  private pairsOf(target: RotationTarget): Array<Omit<PairRecord, 'oldPublicKey' | 'newPublicKey'>> {
+  private pairsOf(target: RotationTarget): Array<Omit<PairRecord, 'oldPublicKey' | 'newPublicKey'> & { readonly kind?: NKeyKind }> {
     if (target.cpcId !== undefined) {
       const cpcId = target.cpcId;
       const dirs = this.cscLeafDirs(cpcId);
@@ -404,11 +407,18 @@ export class RotationBook {
         };
       });
     }
-    const spec = BASE_SECRETS.find((s) => s.secretName === target.key)!;
-    return [{
-      entry: CLUSTER_KEY_ENTRY[target.key!],
-      files: spec.files.map((f) => ({ cluster: target.cluster!, secretName: spec.secretName, key: f.key, form: f.form })),
-    }];
+    const issuer = target.key === RotatableClusterKey.AUTH_CALLOUT_ISSUER;
+    return CLUSTER_KEY_SECRETS[target.key!].map((secretName) => {
+      const spec = BASE_SECRETS.find((x) => x.secretName === secretName)!;
+      const files: FileRecord[] = spec.files.map((f) => ({ cluster: target.cluster!, secretName, key: f.key, form: f.form }));
+      // Every copy of the seed switches with it (the auth-callout-keys copies are what the service uses).
+      for (const other of BASE_SECRETS.filter((x) => x !== spec)) {
+        for (const f of other.files.filter((x) => x.copyOf === secretName)) {
+          files.push({ cluster: target.cluster!, secretName: other.secretName, key: f.key, form: f.form });
+        }
+      }
+      return { entry: issuer ? secretName : CLUSTER_KEY_ENTRY[target.key!], kind: spec.kind, files };
+    });
   }
 
   private layoutFile(f: FileRecord): string {
@@ -445,20 +455,40 @@ function statusOf(rec: RotationRecord): RotationStatus {
   const presenting = t.presentingCluster;
   const leaf = t.cpcId !== undefined;
   const overlap = rec.stage === RotationStage.OVERLAP;
-  const who = leaf ? `${presenting}'s NATS` : `the ${presenting} pods that present ${t.key} (${t.key === 'nats-nack-user' ? 'NACK' : t.key === 'nats-surveyor' ? 'Surveyor' : 'nats-mtls'})`;
-  return {
+  const authUser = t.key === RotatableClusterKey.AUTH_CALLOUT_USER;
+  const who = leaf ? `${presenting}'s NATS` : `the ${presenting} pods that present ${t.key} (${t.key === 'nats-nack-user' ? 'NACK' : t.key === 'nats-surveyor' ? 'Surveyor' : authUser ? 'the auth-callout' : 'nats-mtls'})`;
+  const keys = {
     target: rec.target,
     stage: rec.stage,
     started: rec.started,
     stageSince: rec.stageSince,
     oldPublicKeys: rec.pairs.map((p) => p.oldPublicKey),
     newPublicKeys: rec.pairs.map((p) => p.newPublicKey),
+  };
+  if (t.key === RotatableClusterKey.AUTH_CALLOUT_ISSUER) {
+    // One interrupting deploy (switched); overlap and done change no output.
+    return {
+      ...keys,
+      deployOrder: overlap ? [] : [accepting],
+      confirmBeforeNextStep: overlap
+        ? `a maintenance window on ${accepting} has begun: the next step replaces the issuer and the xkey; from the moment ${accepting}'s nats restarts with them until its auth-callout runs with the matching seeds, no client, leaf or service can log in, and every connection to a restarted nats pod must log in again`
+        : `${accepting}'s nats and auth-callout restarted together with the new keys, and every client and leaf is connected again`,
+      nextStepChanges: overlap ? [accepting] : [],
+    };
+  }
+  return {
+    ...keys,
     // overlap changed the accepting side only; switched changed the presenting side (and, with
     // the same two keys accepted, the accepting side's Secret and extra entry swap places).
     deployOrder: overlap ? [accepting] : unique([presenting, accepting]),
-    confirmBeforeNextStep: overlap
-      ? `${accepting} is deployed and its auth-callout restarted: it accepts the current and the new key`
-      : `${who} restarted with the new seed and ${leaf ? 'every leaf connection is up again' : 'reconnected'}`,
+    confirmBeforeNextStep: authUser
+      // NATS accepts this user itself: its config lists both keys from overlap until done.
+      ? (overlap
+        ? `${accepting} is deployed and every nats (and nats-mtls) pod runs the new config: AUTHX users and auth_callout auth_users list the current and the new key`
+        : `every ${accepting} nats pod restarted (its env holds the new public key, which done's config reads) and ${who} restarted with the new seed and reconnected`)
+      : overlap
+        ? `${accepting} is deployed and its auth-callout restarted: it accepts the current and the new key`
+        : `${who} restarted with the new seed and ${leaf ? 'every leaf connection is up again' : 'reconnected'}`,
     nextStepChanges: overlap ? unique([presenting, accepting]) : [accepting],
   };
 }

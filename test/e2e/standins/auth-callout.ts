@@ -28,6 +28,14 @@
  *   base64, which nats.js sends and nats-server accepts, is refused), and
  *   must verify with that key. The stand-in and the test clients sign as
  *   nats.go does (`goNkeyAuthenticator`). The refusal messages are ours.
+ *   Checked against the service's source, `TryAuthenticate` in
+ *   https://github.com/NVIDIA/dsx-exchange/blob/main/auth-callout/src/internal/auth/nkey.go
+ *   (read from a public fork's copy, pdmack/dsx-exchange at commit
+ *   3a49bbd38168589f36b4af85547e7408077c13c0, as the index holds no copy of
+ *   NVIDIA's own): the same order (public key looked up, empty signature
+ *   refused, `base64.RawURLEncoding.DecodeString` of the signature, then
+ *   `Verify` over the nonce); RawURLEncoding rejects `+`, `/` and `=`, so a
+ *   standard-base64 signature fails to decode there as here.
  * Everything else is refused with an error in the response.
  *
  * What it does not do: no OAuth2/JWKS mode and no `noauth` fallback (both
