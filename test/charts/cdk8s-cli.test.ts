@@ -25,6 +25,8 @@ new lib.EventBusFleet(app, 'event-bus', {
   keys: new lib.testing.DeterministicKeyStore(),
   delivery: lib.SecretsDelivery.inline(),
   certificates: { issuer: lib.CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+  // The issuer is not the library's: the CPCs' trust of the CSC is stated.
+  cscTrust: lib.LeafTrust.publicRoots(),
   csc: { gateway: { hostnames: ['csc.example.com'] } },
   cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }, { id: '2', gateway: { hostnames: ['cpc-2.example.com'] } }],
 });

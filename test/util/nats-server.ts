@@ -84,17 +84,39 @@ export interface RunningNatsServer {
   stop(): Promise<void>;
 }
 
-/** A port the OS considers free right now (bind to 0, read, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for the servers a test starts: from 10000-29999, below the kernel's
+ * ephemeral range (32768 and up by default), a slice of 2,500 per jest
+ * worker, taken in turn from a random start and checked bindable. A port
+ * the OS hands out for "port 0" is an ephemeral one, which any outgoing
+ * connection (a nats client, helm, the cdk8s CLI) may take as its source port
+ * between our check and the server's bind: with several fleets starting at
+ * once that race was seen ("bind: address already in use").
+ */
+const PORT_SLICE = 2500;
+const portSlice = (() => {
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  const start = 10_000 + ((Number.isFinite(worker) ? worker - 1 : 0) % 8) * PORT_SLICE;
+  return { start, next: Math.floor(Math.random() * PORT_SLICE) };
+})();
+
+/** True when `port` can be bound on 127.0.0.1 right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/** A port free right now, outside the ephemeral range, never handed out twice by this process. */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < PORT_SLICE; i++) {
+    const port = portSlice.start + (portSlice.next++ % PORT_SLICE);
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${portSlice.start}-${portSlice.start + PORT_SLICE - 1}`);
 }
 
 const running = new Set<ChildProcess>();
