@@ -68,7 +68,16 @@ export interface OutputFile {
 /** One cluster folder of the output. */
 export interface OutputCluster {
   readonly name: string;
+  /** Its files; may render when first read (see `inputs`). */
   readonly files: readonly OutputFile[];
+  /**
+   * A digest of every input of this cluster's files (see src/charts/app.ts):
+   * when the record holds the same digest for this folder and the folder's
+   * files are still exactly those written (same inode, size, mtime and
+   * ctime), the folder is left as it is and `files` is never read.
+   * @default - no digest: the files are always read and compared
+   */
+  readonly inputs?: string;
 }
 
 /** What a write did. */
@@ -77,6 +86,8 @@ export interface OutputResult {
   readonly changed: boolean;
   /** Human-readable lines: removed files and folders, folders kept for the user's files. */
   readonly notices: string[];
+  /** The clusters whose `inputs` matched the record: left as they were, their files never read. */
+  readonly skipped: ReadonlyMap<string, number>;
 }
 
 interface RecordData {
@@ -84,6 +95,12 @@ interface RecordData {
   readonly version: 1;
   /** cluster -> path in the cluster folder -> sha256 of the content. */
   readonly clusters: { [cluster: string]: { [file: string]: string } };
+  /**
+   * cluster -> the `inputs` digest its files were rendered from, and the
+   * digest of its files' inode, size, mtime and ctime as written (any write,
+   * chmod or replacement changes the ctime, which no user can set).
+   */
+  readonly inputs?: { [cluster: string]: { readonly inputs: string; readonly disk: string } };
 }
 
 interface Journal {
@@ -130,6 +147,12 @@ function readRecord(root: string): RecordData | undefined {
     if (!CLUSTER.test(c) || typeof files !== 'object' || files === null) throw corrupt(file, `bad cluster ${JSON.stringify(c)}`);
     for (const [rel, hash] of Object.entries(files)) {
       if (!safeRel(rel) || typeof hash !== 'string') throw corrupt(file, `bad entry ${JSON.stringify(rel)}`);
+    }
+  }
+  if (r.inputs !== undefined) {
+    if (typeof r.inputs !== 'object' || r.inputs === null) throw corrupt(file, 'bad inputs');
+    for (const [c, v] of Object.entries(r.inputs)) {
+      if (!(c in r.clusters) || typeof v?.inputs !== 'string' || typeof v?.disk !== 'string') throw corrupt(file, `bad inputs of ${JSON.stringify(c)}`);
     }
   }
   return r;
@@ -416,6 +439,45 @@ function sameFiles(
 }
 
 /**
+ * The digest of our files' identity on disk: any write to a file (or its
+ * replacement, a chmod, a new link) changes its ctime, which is set by the
+ * kernel only, so an unchanged digest means the bytes are those recorded.
+ */
+function diskDigest(stats: ReadonlyArray<[string, fs.Stats | undefined]>): string {
+  const h = crypto.createHash('sha256');
+  for (const [rel, st] of [...stats].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    h.update(st?.isFile() ? `${rel}\0${st.ino}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\n` : `${rel}\0missing\n`);
+  }
+  return h.digest('hex');
+}
+
+/**
+ * The folder is left as it is without reading the cluster's files: its
+ * inputs are those recorded and our files on disk are exactly as written.
+ */
+function unchangedInputs(root: string, name: string, inputs: string | undefined, old: RecordData | undefined): boolean {
+  const rec = old?.inputs?.[name];
+  const ours = old?.clusters[name];
+  if (!inputs || !rec || !ours || rec.inputs !== inputs) return false;
+  // Only through real folders (a symlinked one is never followed): else the full check decides.
+  const dirs = new Map<string, boolean>();
+  const realDir = (rel: string): boolean => {
+    let real = dirs.get(rel);
+    if (real === undefined) {
+      real = (rel === '.' || realDir(path.posix.dirname(rel))) && lstatOrUndefined(path.join(root, name, ...rel.split('/').filter((x) => x !== '.')))?.isDirectory() === true;
+      dirs.set(rel, real);
+    }
+    return real;
+  };
+  const stats: Array<[string, fs.Stats | undefined]> = [];
+  for (const rel of Object.keys(ours)) {
+    if (!realDir(path.posix.dirname(rel))) return false;
+    stats.push([rel, lstatOrUndefined(path.join(root, name, ...rel.split('/')))]);
+  }
+  return diskDigest(stats) === rec.disk;
+}
+
+/**
  * The steps of one write (the caller has checked the root and holds the
  * lock). Yields after each file-system change so a driver can stop between
  * steps (Ctrl-C) or, in the fault tests, kill the process there.
@@ -492,17 +554,32 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
     }
   }
 
+  const skipped = new Map<string, number>();
+  // The disk digest of each folder the new record lists with inputs: of the files as they are ('same') or as staged ('replace').
+  const inputs: { [cluster: string]: { inputs: string; disk: string } } = {};
+  const stagedInputs: Array<{ name: string; inputs: string; files: string[] }> = [];
   try {
     const seen = new Set<string>();
     for (const c of rendered(clusters)) {
-      checkNames(root, [c]);
       seen.add(c.name);
+      if (unchangedInputs(root, c.name, c.inputs, old)) {
+        // Same inputs, same files on disk: not rendered, not compared, not touched.
+        (record.clusters as { [c: string]: FileHashes })[c.name] = oldClusters[c.name];
+        inputs[c.name] = old!.inputs![c.name];
+        skipped.set(c.name, Object.keys(oldClusters[c.name]).length);
+        continue;
+      }
+      checkNames(root, [c]);
       const p = planCluster(root, c.name, c, oldClusters[c.name]);
       (record.clusters as { [c: string]: FileHashes })[c.name] = p.hashes!;
       planNotices.push(...p.notices);
       if (p.action === 'replace') {
         replace.push(c.name);
         yield* stage(c.name, c.files, p.keep);
+        if (c.inputs) stagedInputs.push({ name: c.name, inputs: c.inputs, files: c.files.map((f) => f.path) });
+      } else if (c.inputs) {
+        const dir = path.join(root, c.name);
+        inputs[c.name] = { inputs: c.inputs, disk: diskDigest(Object.keys(p.hashes!).map((rel) => [rel, lstatOrUndefined(path.join(dir, ...rel.split('/')))])) };
       }
     }
     for (const name of Object.keys(oldClusters).filter((c) => !seen.has(c))) {
@@ -516,10 +593,16 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
         remove.push(name);
       }
     }
-    if (old && !replace.length && !remove.length) return { changed: false, notices };
+    const sameInputs = (a: RecordData['inputs'], b: RecordData['inputs']) => JSON.stringify(sortedKeys(a ?? {})) === JSON.stringify(sortedKeys(b ?? {}));
+    if (old && !replace.length && !remove.length && sameInputs(old.inputs, inputs)) return { changed: false, notices, skipped };
 
     yield* openStaging();
     writer!.finish();
+    for (const s of stagedInputs) {
+      const dir = path.join(staging, 'new', s.name);
+      inputs[s.name] = { inputs: s.inputs, disk: diskDigest(s.files.map((rel) => [rel, lstatOrUndefined(path.join(dir, ...rel.split('/')))])) };
+    }
+    if (Object.keys(inputs).length) (record as { inputs?: RecordData['inputs'] }).inputs = sortedKeys(inputs);
     writeNewFile(path.join(staging, RECORD_FILE), JSON.stringify(record, null, 1) + '\n', PUBLIC_FILE_MODE, { fsync: false });
     written.push(path.join(staging, RECORD_FILE));
     if (!syncFileSystem(root)) for (const f of written) fsyncFile(f);
@@ -539,7 +622,11 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
     // A generator closed early by the driver (Ctrl-C) ends here too.
     if (!swapping) stop();
   }
-  return { changed: true, notices: [...notices, ...planNotices] };
+  return { changed: true, notices: [...notices, ...planNotices], skipped };
+}
+
+function sortedKeys<T>(o: { [k: string]: T }): { [k: string]: T } {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Options of {@link writeOutput}. */
@@ -625,7 +712,7 @@ function* drive(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutp
       if (i % 16 === 0) yield;
       if (!swapping && opts.interrupted?.()) {
         // The generator's cleanup removes the staging folder.
-        steps.return({ changed: false, notices: [] });
+        steps.return({ changed: false, notices: [], skipped: new Map() });
         throw new OutputInterrupted(`interrupted before the new output was swapped in; ${root} still holds the complete earlier output and the staging folder was removed`);
       }
       const r = steps.next();
