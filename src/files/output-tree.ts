@@ -49,7 +49,8 @@ export const RECORD_FILE = '.dsx-event-bus-output.json';
 /** Present only while a swap is being made (see the recovery rule above). */
 export const SWAP_JOURNAL = '.dsx-event-bus-output.swap.json';
 const STAGING = /^\.dsx-event-bus-staging-[A-Za-z0-9]{6}$/;
-const CLUSTER = /^(csc|cpc-[a-z0-9]+)$/;
+// Cluster folders, and the GitOps engine's folder (EventBusFleetProps.gitops).
+const CLUSTER = /^(csc|cpc-[a-z0-9]+|gitops)$/;
 /** Longest file name most file systems accept (bytes). */
 export const NAME_MAX = 255;
 /** Longest path Linux accepts (bytes), with room for the staging prefix. */
@@ -580,6 +581,9 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
       } else if (c.inputs) {
         const dir = path.join(root, c.name);
         inputs[c.name] = { inputs: c.inputs, disk: diskDigest(Object.keys(p.hashes!).map((rel) => [rel, lstatOrUndefined(path.join(dir, ...rel.split('/')))])) };
+      } else if (old?.inputs?.[c.name]) {
+        // Rendered without a digest and found byte-identical: the files are still those the recorded inputs made.
+        inputs[c.name] = old.inputs[c.name];
       }
     }
     for (const name of Object.keys(oldClusters).filter((c) => !seen.has(c))) {
