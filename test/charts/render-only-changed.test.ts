@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { ApiObject } from 'cdk8s';
 import {
-  CertificateIssuer, DirectoryKeyStore, EventBusApp, EventBusFleet, EventBusFleetProps, FleetSynthResult, GitOps, IKeyStore, RotationTarget, SecretsDelivery, testing,
+  CertificateIssuer, DirectoryKeyStore, EventBusApp, EventBusFleet, EventBusFleetProps, FleetSynthResult, GitOps, IKeyStore,
+  RotationTarget, SecretsDelivery, testing,
 } from '../../src';
 import { RECORD_FILE } from '../../src/files/output-tree';
 import { cleanupTempDirs, tempDir } from '../util/keytree';
@@ -140,7 +142,7 @@ describe('renderOnlyChanged', () => {
     synth(out, props(IDS, keys));
     const app = new EventBusApp({ outdir: out, renderOnlyChanged: true });
     const fleet = new EventBusFleet(app, 'fleet', props(IDS, keys));
-    new (require('cdk8s').ApiObject)(fleet.cpc('1'), 'extra', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extra', namespace: 'dsx' } });
+    new ApiObject(fleet.cpc('1'), 'extra', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extra', namespace: 'dsx' } });
     const r = app.synthOutput();
     expect(r.clustersRendered).toBe(1);
     expect(fs.existsSync(path.join(out, 'cpc-1', 'manifests', 'ConfigMap.dsx.extra.k8s.yaml'))).toBe(true);
