@@ -61,7 +61,8 @@ export interface EventBusAppProps extends AppProps {
    * when its inputs cannot all be seen: a chart not built by an
    * `EventBusFleet`, or holding objects the fleet did not add, props holding
    * a function or a construct, a key store other than `DirectoryKeyStore`
-   * and `DeterministicKeyStore`, SealedSecrets delivery, GitOps wiring.
+   * and `DeterministicKeyStore`, custom `resolvers` (then it is off),
+   * SealedSecrets delivery, GitOps wiring.
    *
    * Set it only when the fleet's charts are built by the fleet alone: a
    * change made to a chart's existing objects after the fleet built them
@@ -108,12 +109,13 @@ export const STDOUT_STREAM_FILE = 'event-bus.k8s.yaml';
  *   rerun with nothing changed writes nothing.
  */
 export class EventBusApp extends App {
-  /** Whether synth renders only the clusters whose inputs changed (see EventBusAppProps). */
+  /** Whether synth renders only the clusters whose inputs changed (see EventBusAppProps; never with custom `resolvers`). */
   public readonly renderOnlyChanged: boolean;
 
   constructor(props: EventBusAppProps = {}) {
     super(props);
-    this.renderOnlyChanged = props.renderOnlyChanged ?? false;
+    // Custom resolvers change what an object renders to, unseen by the inputs digest.
+    this.renderOnlyChanged = (props.renderOnlyChanged ?? false) && !props.resolvers?.length;
   }
 
   /** Validates every construct and writes the layout (see the class comment) to `outdir`. */

@@ -156,6 +156,15 @@ describe('renderOnlyChanged', () => {
     expect(r.changed).toBe(false);
   });
 
+  test('an app with custom resolvers renders every cluster (they change what objects render to)', () => {
+    const out = path.join(tempDir('dsx-render-'), 'out');
+    synth(out, props(IDS, keys));
+    const app = new EventBusApp({ outdir: out, renderOnlyChanged: true, resolvers: [{ resolve: () => undefined }] });
+    new EventBusFleet(app, 'fleet', props(IDS, keys));
+    expect(app.renderOnlyChanged).toBe(false);
+    expect(app.synthOutput().clustersRendered).toBe(4);
+  });
+
   test('with GitOps every cluster renders (the engine\'s files list them all)', () => {
     const out = path.join(tempDir('dsx-render-'), 'out');
     const p = props(IDS, keys, { gitops: GitOps.argoCd({ repoUrl: 'https://git.example.com/fleet.git', path: 'event-bus', chart: { repoUrl: 'oci://registry.example.com/charts', version: '0.2.0' } }) });
