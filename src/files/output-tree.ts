@@ -3,7 +3,9 @@
  *
  * Layout of an output root:
  *
- *     <root>/.dsx-event-bus-output.json   the record: every file synth wrote, per cluster folder, and its sha256
+ *     <root>/.dsx-event-bus-output.json   the record: every file synth wrote, per cluster folder, and its sha256;
+ *                                         with renderOnlyChanged also each cluster's inputs digest and the
+ *                                         digest of its files' inode/size/mtime/ctime as written
  *     <root>/.dsx-event-bus.lock/         the writer lock (see src/keys/lock.ts); keeps two runs apart
  *     <root>/<cluster>/...                the output (csc/, cpc-<id>/)
  *
@@ -14,6 +16,9 @@
  * wrote. A cluster folder that already holds exactly its new files is left
  * untouched (same bytes, same mtimes), so a rerun with nothing changed writes
  * nothing and adding a CPC rewrites only the CSC's folder and the new one.
+ * A cluster that comes with an inputs digest equal to the recorded one, and
+ * whose files still have the recorded identities, is kept without its files
+ * even being rendered (see OutputCluster.inputs).
  * Only when the staging folder is complete and durable does the run
  * write the swap journal (`.dsx-event-bus-output.swap.json`), then, per
  * cluster folder, renames the old folder aside into the staging folder and
