@@ -4,8 +4,7 @@
  * Layout of an output root:
  *
  *     <root>/.dsx-event-bus-output.json   the record: every file synth wrote, per cluster folder, and its sha256;
- *                                         with renderOnlyChanged also each cluster's inputs digest and the
- *                                         digest of its files' inode/size/mtime/ctime as written
+ *                                         with renderOnlyChanged also each cluster's inputs digest
  *     <root>/.dsx-event-bus.lock/         the writer lock (see src/keys/lock.ts); keeps two runs apart
  *     <root>/<cluster>/...                the output (csc/, cpc-<id>/)
  *
@@ -17,8 +16,8 @@
  * untouched (same bytes, same mtimes), so a rerun with nothing changed writes
  * nothing and adding a CPC rewrites only the CSC's folder and the new one.
  * A cluster that comes with an inputs digest equal to the recorded one, and
- * whose files still have the recorded identities, is kept without its files
- * even being rendered (see OutputCluster.inputs).
+ * whose files on disk still hold the recorded bytes, is kept without its
+ * files even being rendered (see OutputCluster.inputs).
  * Only when the staging folder is complete and durable does the run
  * write the swap journal (`.dsx-event-bus-output.swap.json`), then, per
  * cluster folder, renames the old folder aside into the staging folder and
@@ -79,8 +78,8 @@ export interface OutputCluster {
   /**
    * A digest of every input of this cluster's files (see src/charts/app.ts):
    * when the record holds the same digest for this folder and the folder's
-   * files are still exactly those written (same inode, size, mtime and
-   * ctime), the folder is left as it is and `files` is never read.
+   * files still hold the recorded bytes (sha256), the folder is left as it
+   * is and `files` is never read.
    * @default - no digest: the files are always read and compared
    */
   readonly inputs?: string;
@@ -102,11 +101,10 @@ interface RecordData {
   /** cluster -> path in the cluster folder -> sha256 of the content. */
   readonly clusters: { [cluster: string]: { [file: string]: string } };
   /**
-   * cluster -> the `inputs` digest its files were rendered from, and the
-   * digest of its files' inode, size, mtime and ctime as written (any write,
-   * chmod or replacement changes the ctime, which no user can set).
+   * cluster -> the `inputs` digest its files were rendered from (a function
+   * of the inputs alone, so the record stays the same in every clone).
    */
-  readonly inputs?: { [cluster: string]: { readonly inputs: string; readonly disk: string } };
+  readonly inputs?: { [cluster: string]: string };
 }
 
 interface Journal {
@@ -158,7 +156,7 @@ function readRecord(root: string): RecordData | undefined {
   if (r.inputs !== undefined) {
     if (typeof r.inputs !== 'object' || r.inputs === null) throw corrupt(file, 'bad inputs');
     for (const [c, v] of Object.entries(r.inputs)) {
-      if (!(c in r.clusters) || typeof v?.inputs !== 'string' || typeof v?.disk !== 'string') throw corrupt(file, `bad inputs of ${JSON.stringify(c)}`);
+      if (!(c in r.clusters) || typeof v !== 'string') throw corrupt(file, `bad inputs of ${JSON.stringify(c)}`);
     }
   }
   return r;
@@ -445,26 +443,14 @@ function sameFiles(
 }
 
 /**
- * The digest of our files' identity on disk: any write to a file (or its
- * replacement, a chmod, a new link) changes its ctime, which is set by the
- * kernel only, so an unchanged digest means the bytes are those recorded.
- */
-function diskDigest(stats: ReadonlyArray<[string, fs.Stats | undefined]>): string {
-  const h = crypto.createHash('sha256');
-  for (const [rel, st] of [...stats].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    h.update(st?.isFile() ? `${rel}\0${st.ino}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\n` : `${rel}\0missing\n`);
-  }
-  return h.digest('hex');
-}
-
-/**
- * The folder is left as it is without reading the cluster's files: its
- * inputs are those recorded and our files on disk are exactly as written.
+ * The folder is left as it is without rendering the cluster's files: its
+ * inputs are those recorded and each of our files on disk still holds the
+ * recorded bytes (read as the full comparison reads them, never through a
+ * symlink).
  */
 function unchangedInputs(root: string, name: string, inputs: string | undefined, old: RecordData | undefined): boolean {
-  const rec = old?.inputs?.[name];
   const ours = old?.clusters[name];
-  if (!inputs || !rec || !ours || rec.inputs !== inputs) return false;
+  if (!inputs || !ours || old?.inputs?.[name] !== inputs) return false;
   // Only through real folders (a symlinked one is never followed): else the full check decides.
   const dirs = new Map<string, boolean>();
   const realDir = (rel: string): boolean => {
@@ -475,12 +461,17 @@ function unchangedInputs(root: string, name: string, inputs: string | undefined,
     }
     return real;
   };
-  const stats: Array<[string, fs.Stats | undefined]> = [];
-  for (const rel of Object.keys(ours)) {
+  for (const [rel, hash] of Object.entries(ours)) {
     if (!realDir(path.posix.dirname(rel))) return false;
-    stats.push([rel, lstatOrUndefined(path.join(root, name, ...rel.split('/')))]);
+    let content: string | undefined;
+    try {
+      content = readRegularFile(path.join(root, name, ...rel.split('/')));
+    } catch {
+      return false;
+    }
+    if (content === undefined || sha256(content) !== hash) return false;
   }
-  return diskDigest(stats) === rec.disk;
+  return true;
 }
 
 /**
@@ -561,9 +552,7 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
   }
 
   const skipped = new Map<string, number>();
-  // The disk digest of each folder the new record lists with inputs: of the files as they are ('same') or as staged ('replace').
-  const inputs: { [cluster: string]: { inputs: string; disk: string } } = {};
-  const stagedInputs: Array<{ name: string; inputs: string; files: string[] }> = [];
+  const inputs: { [cluster: string]: string } = {};
   try {
     const seen = new Set<string>();
     for (const c of rendered(clusters)) {
@@ -579,14 +568,11 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
       const p = planCluster(root, c.name, c, oldClusters[c.name]);
       (record.clusters as { [c: string]: FileHashes })[c.name] = p.hashes!;
       planNotices.push(...p.notices);
+      if (c.inputs) inputs[c.name] = c.inputs;
       if (p.action === 'replace') {
         replace.push(c.name);
         yield* stage(c.name, c.files, p.keep);
-        if (c.inputs) stagedInputs.push({ name: c.name, inputs: c.inputs, files: c.files.map((f) => f.path) });
-      } else if (c.inputs) {
-        const dir = path.join(root, c.name);
-        inputs[c.name] = { inputs: c.inputs, disk: diskDigest(Object.keys(p.hashes!).map((rel) => [rel, lstatOrUndefined(path.join(dir, ...rel.split('/')))])) };
-      } else if (old?.inputs?.[c.name]) {
+      } else if (!c.inputs && old?.inputs?.[c.name]) {
         // Rendered without a digest and found byte-identical: the files are still those the recorded inputs made.
         inputs[c.name] = old.inputs[c.name];
       }
@@ -607,10 +593,6 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>): Ge
 
     yield* openStaging();
     writer!.finish();
-    for (const s of stagedInputs) {
-      const dir = path.join(staging, 'new', s.name);
-      inputs[s.name] = { inputs: s.inputs, disk: diskDigest(s.files.map((rel) => [rel, lstatOrUndefined(path.join(dir, ...rel.split('/')))])) };
-    }
     if (Object.keys(inputs).length) (record as { inputs?: RecordData['inputs'] }).inputs = sortedKeys(inputs);
     writeNewFile(path.join(staging, RECORD_FILE), JSON.stringify(record, null, 1) + '\n', PUBLIC_FILE_MODE, { fsync: false });
     written.push(path.join(staging, RECORD_FILE));

@@ -42,10 +42,10 @@ type Tree = Record<string, string>;
 
 /**
  * The record as this test compares it: its file hashes, without the
- * renderOnlyChanged entries (`inputs`). Their file identities (inode, mtime,
- * ctime) differ from one folder to another by nature, and their inputs
- * digests cover the key store, which fleet B's run extends (CPC 41's keys):
- * test/charts/render-only-changed.test.ts checks what they decide.
+ * renderOnlyChanged entries (`inputs`): their digests cover the key store,
+ * which fleet B's run extends (CPC 41's keys), so fleet A's digests after
+ * it differ from before it; test/charts/render-only-changed.test.ts checks
+ * what they decide.
  */
 function recordWithoutInputs(rel: string, bytes: Buffer): Buffer | string {
   if (rel !== RECORD) return bytes;
