@@ -14,6 +14,14 @@
  *
  * Goals (issue 12): 1+1000 <= 2x the floor; 1+1000 <= 11x the 1+100 time;
  * peak RSS <= 300 MiB; a rerun with nothing changed rewrites no file.
+ *
+ * Issue 20 (EventBusAppProps.renderOnlyChanged, which `dsx-event-bus synth`
+ * sets): on the 1+1000 output, a rerun with nothing changed and adding one
+ * CPC, each rendering only what changed, timed beside the same floor. The
+ * issue measured 5.9 s for the rerun rendering everything and set 1 s and
+ * 1.5 s as goals; absolute times here move with the load, so the goals are
+ * kept as ratios to the full-render rerun of this same run (<= 1/5.9 and
+ * <= 1.5/5.9 of it) and every figure is also given against the floor.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -28,7 +36,7 @@ const t0 = process.hrtime.bigint();
 const lib = require(${JSON.stringify(path.join(ROOT, 'lib', 'index.js'))});
 const n = Number(process.argv[1]);
 const out = process.argv[2];
-const app = new lib.EventBusApp({ outdir: out });
+const app = new lib.EventBusApp({ outdir: out, renderOnlyChanged: process.argv[3] === 'only-changed' });
 new lib.EventBusFleet(app, 'fleet', {
   keys: new lib.testing.DeterministicKeyStore(),
   delivery: lib.SecretsDelivery.inline(),
@@ -39,7 +47,7 @@ new lib.EventBusFleet(app, 'fleet', {
 });
 const r = app.synthOutput();
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-process.stdout.write(JSON.stringify({ ms, objects: r.objects, files: r.files, changed: r.changed, maxRssKiB: process.resourceUsage().maxRSS }));
+process.stdout.write(JSON.stringify({ ms, objects: r.objects, files: r.files, changed: r.changed, rendered: r.clustersRendered, maxRssKiB: process.resourceUsage().maxRSS }));
 `;
 
 interface Run {
@@ -48,6 +56,7 @@ interface Run {
   readonly objects: number;
   readonly files: number;
   readonly changed: boolean;
+  readonly rendered: number;
   readonly rssMiB: number;
 }
 
@@ -60,14 +69,14 @@ function settle(): void {
   spawnSync('sync');
 }
 
-function synth(n: number, out: string): Run {
+function synth(n: number, out: string, onlyChanged = false): Run {
   settle();
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['-e', CHILD, String(n), out], { encoding: 'utf8', maxBuffer: 1048576 });
+  const r = spawnSync(process.execPath, ['-e', CHILD, String(n), out, onlyChanged ? 'only-changed' : 'all'], { encoding: 'utf8', maxBuffer: 1048576 });
   const wall = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`synth of 1+${n} failed: ${r.stderr}`);
   const j = JSON.parse(r.stdout);
-  return { inProcess: j.ms, wall, objects: j.objects, files: j.files, changed: j.changed, rssMiB: j.maxRssKiB / 1024 };
+  return { inProcess: j.ms, wall, objects: j.objects, files: j.files, changed: j.changed, rendered: j.rendered, rssMiB: j.maxRssKiB / 1024 };
 }
 
 /** Into a fresh folder, removed afterwards. */
@@ -167,6 +176,43 @@ export async function run(): Promise<BenchRow[]> {
     const rewritten = [...before].filter(([f, v]) => after.get(f) !== v).length + [...after.keys()].filter((f) => !before.has(f)).length;
     rows.push({ name: 'synth 1+1000 rerun, nothing changed: wall', value: seconds(again.wall) });
     rows.push({ name: 'synth 1+1000 rerun: files rewritten', value: `${rewritten}${again.changed ? ' (changed)' : ''}`, goal: '0', ok: rewritten === 0 && !again.changed });
+
+    // renderOnlyChanged: a first run records the inputs, then (best of 3
+    // each, every run beside a floor run) an unchanged rerun and adding one CPC.
+    const only = path.join(work, 'only');
+    synth(1000, only, true);
+    const unchanged: Run[] = [];
+    const added: Run[] = [];
+    const floors2: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      unchanged.push(synth(1000, only, true));
+      floors2.push(floorOnce(archive));
+      added.push(synth(1001, only, true));
+      floors2.push(floorOnce(archive));
+      synth(1000, only, true); // back to 1+1000 (renders the CSC; the CPC's folder goes)
+    }
+    const floor2 = Math.min(...floors2);
+    const u = fastest(unchanged);
+    const a = fastest(added);
+    rows.push({ name: 'renderOnlyChanged: floor of these runs (best of 6)', value: seconds(floor2) });
+    rows.push({ name: 'renderOnlyChanged 1+1000 rerun, nothing changed: wall (best of 3)', value: `${seconds(u.wall)}, ${u.rendered} clusters rendered` });
+    rows.push({ name: 'renderOnlyChanged 1+1000 rerun / floor', value: `${(u.wall / floor2).toFixed(2)}x` });
+    rows.push({
+      name: 'renderOnlyChanged 1+1000 rerun / full-render rerun',
+      value: `${(u.wall / again.wall).toFixed(2)}`,
+      goal: `<= ${(1 / 5.9).toFixed(2)} (1 s of 5.9 s)`,
+      ok: u.rendered === 0 && !u.changed && u.wall / again.wall <= 1 / 5.9,
+    });
+    rows.push({ name: 'renderOnlyChanged 1+1000 -> 1+1001 (one CPC added): wall (best of 3)', value: `${seconds(a.wall)}, ${a.rendered} clusters rendered` });
+    rows.push({ name: 'renderOnlyChanged add one CPC / floor', value: `${(a.wall / floor2).toFixed(2)}x` });
+    rows.push({
+      name: 'renderOnlyChanged add one CPC / full-render rerun',
+      value: `${(a.wall / again.wall).toFixed(2)}`,
+      goal: `<= ${(1.5 / 5.9).toFixed(2)} (1.5 s of 5.9 s)`,
+      ok: a.rendered === 2 && a.wall / again.wall <= 1.5 / 5.9,
+    });
+    rows.push({ name: 'renderOnlyChanged: all runs (rerun / add)', value: `${unchanged.map((r) => (r.wall / 1000).toFixed(2)).join(' ')} / ${added.map((r) => (r.wall / 1000).toFixed(2)).join(' ')}` });
+    rows.push({ name: 'renderOnlyChanged: full render of the same rerun (above) / floor', value: `${(again.wall / floor2).toFixed(2)}x` });
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

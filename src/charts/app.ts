@@ -2,16 +2,18 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ApiObject, App, Chart } from 'cdk8s';
+import { ApiObject, App, AppProps, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import * as YAML from 'yaml';
 import { EventBusClusterChart } from './cluster-chart';
+import { libraryDigest } from './inputs';
 import { manifestYaml } from './manifest-yaml';
 import { EventBusError, problem } from '../errors';
 import { PUBLIC_DIR_MODE, PUBLIC_FILE_MODE, SECRET_DIR_MODE, SECRET_FILE_MODE, writeNewFile } from '../files/atomic-write';
 import { NAME_MAX, OutputCluster, OutputFile, OutputResult, readPreviousOutput, writeOutputSync } from '../files/output-tree';
 import { checkOutputRoot, mkdirOwn, mkdirpOwn } from '../files/safe-fs';
 import { GitOpsClusterSummary, GitOpsFile, GitOpsWiring } from '../gitops/wiring';
+import { SecretsDeliveryKind } from '../secrets/delivery';
 import {
   PreviousSealedSecret, PreviousSealedSecrets, previousFromManifest, previousFromManifestText, providePreviousSealedSecrets,
 } from '../secrets/sealed';
@@ -39,6 +41,36 @@ export interface FleetSynthResult {
   readonly changed: boolean;
   /** One line per file or folder removed, and per folder kept because it holds files synth did not write. */
   readonly notices: string[];
+  /**
+   * Folders whose files were rendered (cluster folders, and the GitOps
+   * folder with `gitops`); with `renderOnlyChanged`, a cluster whose inputs
+   * and files are as the output's record says is not rendered.
+   */
+  readonly clustersRendered: number;
+}
+
+/** Props of {@link EventBusApp}. */
+export interface EventBusAppProps extends AppProps {
+  /**
+   * Render only the clusters whose inputs changed since the output's last
+   * synth (written the guarded way; not under `cdk8s synth`): the record
+   * (`.dsx-event-bus-output.json`) keeps a digest of each cluster's inputs
+   * (its `EventBusFleet`'s props, its key-store files and rotation state,
+   * this library's code) and a cluster whose digest and files on disk are
+   * unchanged is left as it is, unrendered. A cluster is always rendered
+   * when its inputs cannot all be seen: a chart not built by an
+   * `EventBusFleet`, or holding objects the fleet did not add, props holding
+   * a function or a construct, a key store other than `DirectoryKeyStore`
+   * and `DeterministicKeyStore`, custom `resolvers` (then it is off),
+   * SealedSecrets delivery, GitOps wiring.
+   *
+   * Set it only when the fleet's charts are built by the fleet alone: a
+   * change made to a chart's existing objects after the fleet built them
+   * (a label added, a Secret overridden) is not an input the digest sees.
+   * `dsx-event-bus synth` sets it (it builds the fleet from the file alone).
+   * @default false - every cluster is rendered and compared with the output
+   */
+  readonly renderOnlyChanged?: boolean;
 }
 
 /**
@@ -77,6 +109,15 @@ export const STDOUT_STREAM_FILE = 'event-bus.k8s.yaml';
  *   rerun with nothing changed writes nothing.
  */
 export class EventBusApp extends App {
+  /** Whether synth renders only the clusters whose inputs changed (see EventBusAppProps; never with custom `resolvers`). */
+  public readonly renderOnlyChanged: boolean;
+
+  constructor(props: EventBusAppProps = {}) {
+    super(props);
+    // Custom resolvers change what an object renders to, unseen by the inputs digest.
+    this.renderOnlyChanged = (props.renderOnlyChanged ?? false) && !props.resolvers?.length;
+  }
+
   /** Validates every construct and writes the layout (see the class comment) to `outdir`. */
   public synth(): void {
     this.synthOutput();
@@ -153,7 +194,7 @@ function synthesizeForCdk8sCli(scope: IConstruct, outdir: string): FleetSynthRes
       }
     }
   }
-  return out.result({ changed: true, notices: [] });
+  return out.result({ changed: true, notices: [], skipped: new Map() });
 }
 
 /** Validates, renders and writes the cluster charts under `scope` to `outdir` (see EventBusApp). */
@@ -239,7 +280,12 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
     if (other) throw problem({ where: chart.node.path, problem: `${other} and this chart would both be written to ${dir}/`, fix: 'give each cluster one chart' });
     seen.set(dir, chart.node.path);
   }
+  // With GitOps every cluster renders: the engine's files are made from every cluster's objects.
+  const inputs = renderOnlyChanged(scope) && !wiring
+    ? clusterInputs([...objects].map(([c, o]) => [c as EventBusClusterChart, o.length]))
+    : new Map<Chart, string | undefined>();
   const counts: Array<{ name: string; objects: number; files: number }> = [];
+  let clustersRendered = 0;
   const summaries: GitOpsClusterSummary[] = [];
   const gitopsFiles: GitOpsFile[] = [];
   let gitopsCount = 0;
@@ -256,46 +302,66 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
   function* render(): Generator<OutputCluster> {
     for (const [chart, apiObjects] of objects) {
       const cc = chart as EventBusClusterChart;
-      const names = new Set<string>();
-      const jsons = apiObjects.map((o) => o.toJson());
-      const files: OutputFile[] = jsons.map((obj) => {
-        const name = manifestFileName(obj);
-        if (names.has(name)) {
-          throw problem({ where: chart.node.path, problem: `two objects would be written to ${name}`, fix: 'give the objects distinct names' });
-        }
-        names.add(name);
-        // A Secret with inline data holds key material: readable by the owner only.
-        const secret = obj.kind === 'Secret' && Boolean(obj.data || obj.stringData);
-        const content = manifestYaml(obj);
-        if (!secret) refusePrivateKeyPem(content, `${cc.cluster.directory}/manifests/${name}`, chart.node.path);
-        return { path: `manifests/${name}`, content, secret };
-      });
-      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      const values = cc.valuesYaml();
-      refusePrivateKeyPem(values, `${cc.cluster.directory}/${VALUES_FILE}`, chart.node.path);
-      files.push({ path: VALUES_FILE, content: values, secret: false });
-      if (wiring) {
-        const input = {
-          directory: cc.cluster.directory,
-          destination: wiring.destination(cc.cluster.directory),
-          releaseNamespace: cc.releaseNamespace,
-          manifestFiles: files.filter((f) => f.path.startsWith('manifests/')).map((f) => f.path.slice('manifests/'.length)),
-          objects: jsons,
-          chartSecrets: cc.secrets.listSecrets().map((d) => d.name),
-        };
-        files.push(...wiring.clusterFiles(input, VALUES_FILE).map((f) => ({ ...f, secret: false })));
-        gitopsFiles.push(...wiring.fluxFiles(input, VALUES_FILE));
-        summaries.push(wiring.summary(input));
-      }
-      counts.push({ name: cc.cluster.directory, objects: apiObjects.length, files: files.length });
-      yield { name: cc.cluster.directory, files };
+      let files: OutputFile[] | undefined;
+      const count = { name: cc.cluster.directory, objects: apiObjects.length, files: 0 };
+      counts.push(count);
+      const digest = inputs.get(chart);
+      yield {
+        name: cc.cluster.directory,
+        inputs: digest,
+        // Read by the writer unless the record says this cluster's inputs and files are unchanged.
+        get files() {
+          if (!files) {
+            files = renderChart(cc, apiObjects);
+            count.files = files.length;
+            clustersRendered++;
+          }
+          return files;
+        },
+      };
     }
     if (wiring) {
       // The engine's own files, once every cluster is known.
       const own = [...gitopsFiles, ...wiring.argoCdFiles(summaries, VALUES_FILE)];
       gitopsCount = own.length;
+      clustersRendered++;
       yield { name: wiring.folder, files: own.map((f) => ({ ...f, secret: false })) };
     }
+  }
+  /** One cluster chart's files: its objects' manifests, its values and (with GitOps) its wiring. */
+  function renderChart(chart: EventBusClusterChart, apiObjects: ApiObject[]): OutputFile[] {
+    const names = new Set<string>();
+    const jsons = apiObjects.map((o) => o.toJson());
+    const files: OutputFile[] = jsons.map((obj) => {
+      const name = manifestFileName(obj);
+      if (names.has(name)) {
+        throw problem({ where: chart.node.path, problem: `two objects would be written to ${name}`, fix: 'give the objects distinct names' });
+      }
+      names.add(name);
+      // A Secret with inline data holds key material: readable by the owner only.
+      const secret = obj.kind === 'Secret' && Boolean(obj.data || obj.stringData);
+      const content = manifestYaml(obj);
+      if (!secret) refusePrivateKeyPem(content, `${chart.cluster.directory}/manifests/${name}`, chart.node.path);
+      return { path: `manifests/${name}`, content, secret };
+    });
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const values = chart.valuesYaml();
+    refusePrivateKeyPem(values, `${chart.cluster.directory}/${VALUES_FILE}`, chart.node.path);
+    files.push({ path: VALUES_FILE, content: values, secret: false });
+    if (wiring) {
+      const input = {
+        directory: chart.cluster.directory,
+        destination: wiring.destination(chart.cluster.directory),
+        releaseNamespace: chart.releaseNamespace,
+        manifestFiles: files.filter((f) => f.path.startsWith('manifests/')).map((f) => f.path.slice('manifests/'.length)),
+        objects: jsons,
+        chartSecrets: chart.secrets.listSecrets().map((d) => d.name),
+      };
+      files.push(...wiring.clusterFiles(input, VALUES_FILE).map((f) => ({ ...f, secret: false })));
+      gitopsFiles.push(...wiring.fluxFiles(input, VALUES_FILE));
+      summaries.push(wiring.summary(input));
+    }
+    return files;
   }
   return {
     clusters: clusters(),
@@ -303,12 +369,45 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
       clusterDirectories: counts.map((c) => path.join(outdir, c.name)),
       objectsPerCluster: counts.map((c) => c.objects),
       objects: counts.reduce((n, c) => n + c.objects, 0),
-      files: counts.reduce((n, c) => n + c.files, 0) + gitopsCount,
+      files: counts.reduce((n, c) => n + (r.skipped.get(c.name) ?? c.files), 0) + gitopsCount,
       gitopsDirectory: wiring && path.join(outdir, wiring.folder),
       changed: r.changed,
       notices: r.notices,
+      clustersRendered,
     }),
   };
+}
+
+function renderOnlyChanged(scope: IConstruct): boolean {
+  const root = scope.node.root;
+  return root instanceof EventBusApp && root.renderOnlyChanged;
+}
+
+/**
+ * The digest of each cluster chart's inputs (undefined: render it): what
+ * its EventBusFleet built it from, what its key store holds for it, and
+ * this library's code. SealedSecrets are always rendered (sealing is
+ * randomized and reuses the earlier output's ciphertext as it renders).
+ */
+function clusterInputs(charts: Array<[EventBusClusterChart, number]>): Map<Chart, string | undefined> {
+  const out = new Map<Chart, string | undefined>();
+  const byFleet = new Map<IConstruct, Array<[EventBusClusterChart, number]>>();
+  for (const entry of charts) {
+    const fleet = entry[0].node.scope;
+    if (!fleet || typeof (fleet as any)._clusterInputs !== 'function') continue;
+    byFleet.set(fleet, [...(byFleet.get(fleet) ?? []), entry]);
+  }
+  for (const [fleet, members] of byFleet) {
+    const props: Map<EventBusClusterChart, string | undefined> = (fleet as any)._clusterInputs(new Map(members));
+    for (const [chart] of members) {
+      const own = props.get(chart);
+      const store = chart._keyStore as { _inputsDigest?: (cluster: string) => string | undefined } | undefined;
+      const keys = typeof store?._inputsDigest === 'function' ? store._inputsDigest(chart.cluster.directory) : undefined;
+      if (own === undefined || keys === undefined || chart.secrets.delivery.kind === SecretsDeliveryKind.SEALED_SECRETS) continue;
+      out.set(chart, crypto.createHash('sha256').update(`dsx-event-bus inputs 1\0${libraryDigest()}\0${keys}\0${own}`).digest('hex'));
+    }
+  }
+  return out;
 }
 
 /** The SealedSecrets an earlier synth wrote to `outdir` (and that are unchanged since). */

@@ -1,9 +1,11 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { FleetSynthResult, synthesizeOutput } from './app';
 import { AuthCalloutOptions, MqttStreamsOptions } from './chart-values';
 import { EventBusClusterChart } from './cluster-chart';
 import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
+import { canonical, canonicalClasses } from './inputs';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
 import type { IntermediateNames } from '../certificates/evaluation';
@@ -17,10 +19,14 @@ import { checkDestinations, GitOpsWiring } from '../gitops/wiring';
 import { DEFAULT_NAMESPACE, canonicalIp, isIpLiteral } from '../k8s/names';
 import { validateExtraAccounts } from '../keys/layout';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
-import { SecretsDeliveryKind } from '../secrets/delivery';
+import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
 import { SecretOverride } from '../secrets/event-bus-secrets';
 import { clusterSecretDefs, leafSecretDefs } from '../secrets/inventory';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
+
+// Value classes whose own fields are their whole state (checked: no closures,
+// files read by their factories): the inputs digest may look into them.
+canonicalClasses(SecretsDelivery, LeafTrust, CertificateAuthority, MtlsServerTls);
 
 /** Per-cluster settings of a fleet member, merged over the fleet's. */
 export interface FleetClusterOptions {
@@ -170,6 +176,11 @@ export class EventBusFleet extends Construct {
   private wiring?: GitOpsWiring;
   /** The CSC certificate's issuer when the library did not make it (its CA is unknown here). */
   private readonly cscForeignIssuer?: string;
+  /** The options each CPC chart was made from, and those of addCpc in order. */
+  private readonly memberOptions = new Map<CpcChart, FleetCpcOptions>();
+  private readonly added: FleetCpcOptions[] = [];
+  /** Objects in each chart when the fleet had built it: more at synthesis means someone else added one. */
+  private readonly builtObjects = new Map<EventBusClusterChart, number>();
 
   constructor(scope: Construct, id: string, props: EventBusFleetProps) {
     super(scope, id);
@@ -219,6 +230,39 @@ export class EventBusFleet extends Construct {
       for (const e of entries) if (e.destination !== undefined) destinations[e.directory] = e.destination;
       this.wiring = new GitOpsWiring(this, 'GitOps', { gitops: props.gitops, destinations });
     }
+    for (const c of this.charts) this.countBuilt(c);
+  }
+
+  private countBuilt(chart: EventBusClusterChart): void {
+    this.builtObjects.set(chart, chart.node.findAll().filter((c) => c instanceof ApiObject).length);
+  }
+
+  /**
+   * What each chart of the fleet is built from, as canonical text (for the
+   * output layer's inputs digest; keys are the key store's part): the
+   * fleet's props but the key store, and for a CPC its own options (every
+   * CPC's for the CSC). Undefined for a chart whose inputs cannot be told
+   * from the props: one holding another number of objects than the fleet
+   * built (something else added one), or props holding a function, a
+   * construct or an object of another kind.
+   * `objects` is the number of objects each chart holds now.
+   * @internal
+   */
+  public _clusterInputs(objects: ReadonlyMap<EventBusClusterChart, number>): Map<EventBusClusterChart, string | undefined> {
+    const { keys: _keys, cpcs, ...common } = this.props;
+    const shared = canonical({ path: this.node.path, common });
+    const out = new Map<EventBusClusterChart, string | undefined>();
+    for (const chart of this.charts) {
+      if (shared === undefined || objects.get(chart) !== this.builtObjects.get(chart)) {
+        out.set(chart, undefined);
+        continue;
+      }
+      const own = chart === this.csc
+        ? canonical({ cpcs, added: this.added, cpcIds: this.csc.cpcIds })
+        : canonical({ cpc: this.memberOptions.get(chart as CpcChart) });
+      out.set(chart, own === undefined ? undefined : `${chart.constructor.name} ${chart.node.path}\n${shared}\n${own}`);
+    }
+    return out;
   }
 
   /**
@@ -243,7 +287,11 @@ export class EventBusFleet extends Construct {
       if (options.gitopsDestination !== undefined) wiring.setDestination(directory, options.gitopsDestination);
     }
     this.csc.addCpcId(options.id);
-    return this.addCpcChart(options, `addCpc(${quote(options.id)})`);
+    const chart = this.addCpcChart(options, `addCpc(${quote(options.id)})`);
+    this.added.push(options);
+    this.countBuilt(this.csc);
+    this.countBuilt(chart);
+    return chart;
   }
 
   /** `member`: the prop path of this CPC's options (`cpcs[0]`, or the addCpc call). */
@@ -285,6 +333,7 @@ export class EventBusFleet extends Construct {
     }
     const chart = forwardedProps(`${where}/${cpcDir}`, where, field, () => new CpcChart(this, cpcDir, { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust }));
     this.cpcs.push(chart);
+    this.memberOptions.set(chart, cpc);
     this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
       csc: this.csc.secrets,
       cpc: chart.secrets,

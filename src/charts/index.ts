@@ -8,7 +8,7 @@ export type { CpcChartProps } from './cpc-chart';
 export { EventBusFleet } from './fleet';
 export type { EventBusFleetProps, FleetClusterOptions, FleetCpcOptions } from './fleet';
 export { EventBusApp } from './app';
-export type { FleetSynthResult } from './app';
+export type { EventBusAppProps, FleetSynthResult } from './app';
 export { HostPrerequisites } from './host-prerequisites';
 export type { HostPrerequisitesProps } from './host-prerequisites';
 export type { ClusterCertificateOptions, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';

@@ -95,7 +95,8 @@ export const command: Command = {
     process.on('SIGINT', onSigint);
     try {
       // The output layer of EventBusApp.synth(), written with Ctrl-C handling.
-      const app = new EventBusApp({ outdir });
+      // The fleet is built from the file alone: nothing changes its charts afterwards.
+      const app = new EventBusApp({ outdir, renderOnlyChanged: true });
       let fleet: EventBusFleet;
       let out: ReturnType<typeof renderOutput>;
       try {

@@ -3,7 +3,8 @@
  *
  * Layout of an output root:
  *
- *     <root>/.dsx-event-bus-output.json   the record: every file synth wrote, per cluster folder, and its sha256
+ *     <root>/.dsx-event-bus-output.json   the record: every file synth wrote, per cluster folder, and its sha256;
+ *                                         with renderOnlyChanged also each cluster's inputs digest
  *     <root>/.dsx-event-bus.lock/         the writer lock (see src/keys/lock.ts); keeps two runs apart
  *     <root>/<cluster>/...                the output (csc/, cpc-<id>/)
  *
@@ -14,6 +15,9 @@
  * wrote. A cluster folder that already holds exactly its new files is left
  * untouched (same bytes, same mtimes), so a rerun with nothing changed writes
  * nothing and adding a CPC rewrites only the CSC's folder and the new one.
+ * A cluster that comes with an inputs digest equal to the recorded one, and
+ * whose files on disk still hold the recorded bytes, is kept without its
+ * files even being rendered (see OutputCluster.inputs).
  * Only when the staging folder is complete and durable does the run
  * write the swap journal (`.dsx-event-bus-output.swap.json`), then, per
  * cluster folder, renames the old folder aside into the staging folder and
@@ -51,7 +55,8 @@ export const RECORD_FILE = '.dsx-event-bus-output.json';
 /** Present only while a swap is being made (see the recovery rule above). */
 export const SWAP_JOURNAL = '.dsx-event-bus-output.swap.json';
 const STAGING = /^\.dsx-event-bus-staging-[A-Za-z0-9]{6}$/;
-const CLUSTER = /^(csc|cpc-[a-z0-9]+)$/;
+// Cluster folders, and the GitOps engine's folder (EventBusFleetProps.gitops).
+const CLUSTER = /^(csc|cpc-[a-z0-9]+|gitops)$/;
 /** Longest file name most file systems accept (bytes). */
 export const NAME_MAX = 255;
 /** Longest path Linux accepts (bytes), with room for the staging prefix. */
@@ -70,7 +75,16 @@ export interface OutputFile {
 /** One cluster folder of the output. */
 export interface OutputCluster {
   readonly name: string;
+  /** Its files; may render when first read (see `inputs`). */
   readonly files: readonly OutputFile[];
+  /**
+   * A digest of every input of this cluster's files (see src/charts/app.ts):
+   * when the record holds the same digest for this folder and the folder's
+   * files still hold the recorded bytes (sha256), the folder is left as it
+   * is and `files` is never read.
+   * @default - no digest: the files are always read and compared
+   */
+  readonly inputs?: string;
 }
 
 /** What a write did. */
@@ -79,6 +93,8 @@ export interface OutputResult {
   readonly changed: boolean;
   /** Human-readable lines: removed files and folders, folders kept for the user's files. */
   readonly notices: string[];
+  /** The clusters whose `inputs` matched the record: left as they were, their files never read. */
+  readonly skipped: ReadonlyMap<string, number>;
 }
 
 interface RecordData {
@@ -86,6 +102,11 @@ interface RecordData {
   readonly version: 1;
   /** cluster -> path in the cluster folder -> sha256 of the content. */
   readonly clusters: { [cluster: string]: { [file: string]: string } };
+  /**
+   * cluster -> the `inputs` digest its files were rendered from (a function
+   * of the inputs alone, so the record stays the same in every clone).
+   */
+  readonly inputs?: { [cluster: string]: string };
 }
 
 interface Journal {
@@ -132,6 +153,12 @@ function readRecord(root: string): RecordData | undefined {
     if (!CLUSTER.test(c) || typeof files !== 'object' || files === null) throw corrupt(file, `bad cluster ${JSON.stringify(c)}`);
     for (const [rel, hash] of Object.entries(files)) {
       if (!safeRel(rel) || typeof hash !== 'string') throw corrupt(file, `bad entry ${JSON.stringify(rel)}`);
+    }
+  }
+  if (r.inputs !== undefined) {
+    if (typeof r.inputs !== 'object' || r.inputs === null) throw corrupt(file, 'bad inputs');
+    for (const [c, v] of Object.entries(r.inputs)) {
+      if (!(c in r.clusters) || typeof v !== 'string') throw corrupt(file, `bad inputs of ${JSON.stringify(c)}`);
     }
   }
   return r;
@@ -501,6 +528,38 @@ function sameFiles(
 }
 
 /**
+ * The folder is left as it is without rendering the cluster's files: its
+ * inputs are those recorded and each of our files on disk still holds the
+ * recorded bytes (read as the full comparison reads them, never through a
+ * symlink).
+ */
+function unchangedInputs(root: string, name: string, inputs: string | undefined, old: RecordData | undefined): boolean {
+  const ours = old?.clusters[name];
+  if (!inputs || !ours || old?.inputs?.[name] !== inputs) return false;
+  // Only through real folders (a symlinked one is never followed): else the full check decides.
+  const dirs = new Map<string, boolean>();
+  const realDir = (rel: string): boolean => {
+    let real = dirs.get(rel);
+    if (real === undefined) {
+      real = (rel === '.' || realDir(path.posix.dirname(rel))) && lstatOrUndefined(path.join(root, name, ...rel.split('/').filter((x) => x !== '.')))?.isDirectory() === true;
+      dirs.set(rel, real);
+    }
+    return real;
+  };
+  for (const [rel, hash] of Object.entries(ours)) {
+    if (!realDir(path.posix.dirname(rel))) return false;
+    let content: string | undefined;
+    try {
+      content = readRegularFile(path.join(root, name, ...rel.split('/')));
+    } catch {
+      return false;
+    }
+    if (content === undefined || sha256(content) !== hash) return false;
+  }
+  return true;
+}
+
+/**
  * The steps of one write (the caller has checked the root and holds the
  * lock). Yields after each file-system change so a driver can stop between
  * steps (Ctrl-C) or, in the fault tests, kill the process there.
@@ -577,12 +636,21 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>, onE
     }
   }
 
+  const skipped = new Map<string, number>();
+  const inputs: { [cluster: string]: string } = {};
   try {
     const seen = new Set<string>();
     for (const c of rendered(clusters)) {
+      seen.add(c.name);
+      if (unchangedInputs(root, c.name, c.inputs, old)) {
+        // Same inputs, same files on disk: not rendered, not compared, not touched.
+        (record.clusters as { [c: string]: FileHashes })[c.name] = oldClusters[c.name];
+        inputs[c.name] = old!.inputs![c.name];
+        skipped.set(c.name, Object.keys(oldClusters[c.name]).length);
+        continue;
+      }
       checkNames(root, [c]);
       refuseSeedsInPublicFiles(root, c);
-      seen.add(c.name);
       const p = planCluster(root, c.name, c, oldClusters[c.name]);
       // Named before anything is replaced (the swap comes after every cluster is staged).
       for (const line of p.edited ?? []) {
@@ -591,9 +659,13 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>, onE
       }
       (record.clusters as { [c: string]: FileHashes })[c.name] = p.hashes!;
       planNotices.push(...p.notices);
+      if (c.inputs) inputs[c.name] = c.inputs;
       if (p.action === 'replace') {
         replace.push(c.name);
         yield* stage(c.name, c.files, p.keep);
+      } else if (!c.inputs && old?.inputs?.[c.name]) {
+        // Rendered without a digest and found byte-identical: the files are still those the recorded inputs made.
+        inputs[c.name] = old.inputs[c.name];
       }
     }
     for (const name of Object.keys(oldClusters).filter((c) => !seen.has(c))) {
@@ -607,10 +679,12 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>, onE
         remove.push(name);
       }
     }
-    if (old && !replace.length && !remove.length) return { changed: false, notices };
+    const sameInputs = (a: RecordData['inputs'], b: RecordData['inputs']) => JSON.stringify(sortedKeys(a ?? {})) === JSON.stringify(sortedKeys(b ?? {}));
+    if (old && !replace.length && !remove.length && sameInputs(old.inputs, inputs)) return { changed: false, notices, skipped };
 
     yield* openStaging();
     writer!.finish();
+    if (Object.keys(inputs).length) (record as { inputs?: RecordData['inputs'] }).inputs = sortedKeys(inputs);
     writeNewFile(path.join(staging, RECORD_FILE), JSON.stringify(record, null, 1) + '\n', PUBLIC_FILE_MODE, { fsync: false });
     written.push(path.join(staging, RECORD_FILE));
     if (!syncFileSystem(root)) for (const f of written) fsyncFile(f);
@@ -630,7 +704,11 @@ export function* writeSteps(root: string, clusters: Iterable<OutputCluster>, onE
     // A generator closed early by the driver (Ctrl-C) ends here too.
     if (!swapping) stop();
   }
-  return { changed: true, notices: [...notices, ...planNotices] };
+  return { changed: true, notices: [...notices, ...planNotices], skipped };
+}
+
+function sortedKeys<T>(o: { [k: string]: T }): { [k: string]: T } {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Options of {@link writeOutput}. */
@@ -722,7 +800,7 @@ function* drive(root: string, clusters: Iterable<OutputCluster>, opts: WriteOutp
       if (i % 16 === 0) yield;
       if (!swapping && opts.interrupted?.()) {
         // The generator's cleanup removes the staging folder.
-        steps.return({ changed: false, notices: [] });
+        steps.return({ changed: false, notices: [], skipped: new Map() });
         throw new OutputInterrupted(`interrupted before the new output was swapped in; ${root} still holds the complete earlier output and the staging folder was removed`);
       }
       const r = steps.next();

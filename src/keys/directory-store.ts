@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { EventBusError, problem } from '../errors';
@@ -103,6 +104,49 @@ export class DirectoryKeyStore implements IKeyStore {
    */
   public acceptedRotationKeys(cluster: string): AcceptedRotationKey[] {
     return this.book.accepted(cluster);
+  }
+
+  /**
+   * A digest of everything of this store a cluster's output is rendered
+   * from (synth's record keeps it to leave an unchanged cluster unrendered):
+   * every file under `<root>/<cluster>/nkeys/` (its path and the sha256 of
+   * its bytes) and the public keys it accepts for rotations in progress.
+   * The CSC's folder holds the CSC side (public key) of every CPC's leaf
+   * pairs; a CPC's holds its own seeds. A seed is 256 random bits, so its
+   * sha256 (hashed once more here) reveals nothing about it. Undefined when
+   * something in the folder is not a regular file or folder (then the
+   * cluster is rendered).
+   * @internal
+   */
+  public _inputsDigest(cluster: string): string | undefined {
+    const h = crypto.createHash('sha256');
+    h.update('directory-key-store 1\0');
+    const walk = (dir: string, rel: string): boolean => {
+      let names: string[];
+      try {
+        names = fs.readdirSync(dir).sort();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && rel === '') return true;
+        return false;
+      }
+      for (const name of names) {
+        const p = path.join(dir, name);
+        const r = rel ? `${rel}/${name}` : name;
+        const st = fs.lstatSync(p);
+        if (st.isDirectory()) {
+          h.update(`d ${r}\n`);
+          if (!walk(p, r)) return false;
+        } else if (st.isFile()) {
+          h.update(`f ${r} ${crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')}\n`);
+        } else {
+          return false;
+        }
+      }
+      return true;
+    };
+    if (!walk(path.join(this.root, cluster, 'nkeys'), '')) return undefined;
+    h.update(JSON.stringify(this.acceptedRotationKeys(cluster)));
+    return h.digest('hex');
   }
 
   /**

@@ -52,6 +52,17 @@ export class DeterministicKeyStore implements IKeyStore {
     return this.seedOf(expectForm(cluster, secretName, key, 'pubkey')).publicKey;
   }
 
+  /**
+   * What every key of this store is derived from (for synth's record, which
+   * keeps it to leave an unchanged cluster unrendered): a digest of the
+   * phrase. A test store's phrase may be guessable, and so are its keys
+   * then: they are for tests only.
+   * @internal
+   */
+  public _inputsDigest(_cluster: string): string {
+    return crypto.createHash('sha256').update(`deterministic-key-store 1\0${this.phrase}`).digest('hex');
+  }
+
   private seedOf(info: KeyFileInfo): NKeySeed {
     let seed = this.seeds.get(info.origin);
     if (!seed) {

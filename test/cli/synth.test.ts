@@ -89,6 +89,29 @@ describe('dsx-event-bus synth', () => {
     }
   });
 
+  test('renders only what changed: the record keeps each cluster\'s inputs; a rerun writes nothing; a new CPC changes the CSC and its own folder', async () => {
+    const dir = tmp();
+    try {
+      const out = path.join(dir, 'dist');
+      const file = writeFleet(dir, `keys: { directory: secrets, generateMissing: true }\n${MINIMAL}`);
+      expect((await cli('synth', '-c', file, '-o', out)).code).toBe(0);
+      const record = () => JSON.parse(fs.readFileSync(path.join(out, '.dsx-event-bus-output.json'), 'utf8'));
+      expect(Object.keys(record().inputs)).toEqual(['cpc-1', 'csc']);
+      const mtimes = () => Object.fromEntries(['csc', 'cpc-1'].map((c) => [c, fs.statSync(path.join(out, c, 'values.event-bus.yaml')).mtimeMs]));
+      const before = mtimes();
+      const again = await cli('synth', '-c', file, '-o', out);
+      expect(again.stdout).toMatch(/\(unchanged: nothing written\)/);
+      fs.appendFileSync(file, '  - type: cpc\n    id: "2"\n    gateway: { hostnames: [cpc-2.example.com] }\n');
+      expect((await cli('synth', '-c', file, '-o', out)).code).toBe(0);
+      expect(Object.keys(record().inputs)).toEqual(['cpc-1', 'cpc-2', 'csc']);
+      const after = mtimes();
+      expect(after['cpc-1']).toBe(before['cpc-1']);
+      expect(after.csc).not.toBe(before.csc);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('fails when the key store lacks keys and generation was not asked for, naming the command; writes nothing', async () => {
     const dir = tmp();
     try {
