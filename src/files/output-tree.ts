@@ -537,26 +537,35 @@ function unchangedInputs(root: string, name: string, inputs: string | undefined,
   const ours = old?.clusters[name];
   if (!inputs || !ours || old?.inputs?.[name] !== inputs) return false;
   // Only through real folders (a symlinked one is never followed): else the full check decides.
-  const dirs = new Map<string, boolean>();
+  const dirs = new Map<string, fs.Stats | undefined>();
   const realDir = (rel: string): boolean => {
-    let real = dirs.get(rel);
-    if (real === undefined) {
-      real = (rel === '.' || realDir(path.posix.dirname(rel))) && lstatOrUndefined(path.join(root, name, ...rel.split('/').filter((x) => x !== '.')))?.isDirectory() === true;
-      dirs.set(rel, real);
+    if (!dirs.has(rel)) {
+      const st = rel === '.' || realDir(path.posix.dirname(rel)) ? lstatOrUndefined(path.join(root, name, ...rel.split('/').filter((x) => x !== '.'))) : undefined;
+      dirs.set(rel, st?.isDirectory() ? st : undefined);
     }
-    return real;
+    return dirs.get(rel) !== undefined;
   };
+  const files: OutputFile[] = [];
+  const entries: Array<{ rel: string; st: fs.Stats }> = [];
   for (const [rel, hash] of Object.entries(ours)) {
     if (!realDir(path.posix.dirname(rel))) return false;
+    const file = path.join(root, name, ...rel.split('/'));
     let content: string | undefined;
     try {
-      content = readRegularFile(path.join(root, name, ...rel.split('/')));
+      content = readRegularFile(file);
     } catch {
       return false;
     }
     if (content === undefined || sha256(content) !== hash) return false;
+    const st = lstatOrUndefined(file);
+    if (!st) return false;
+    entries.push({ rel, st });
+    // As the writer marks it: a Secret manifest with inline data holds key material.
+    files.push({ path: rel, content, secret: rel.startsWith('manifests/Secret.') && /^(data|stringData):/m.test(content) });
   }
-  return true;
+  // Modes are part of "unchanged": a file or folder chmod-ed since is restored by the full path.
+  for (const [rel, st] of dirs) if (st && rel !== '.') entries.push({ rel, st });
+  return wrongModes(entries, files).length === 0;
 }
 
 /**
