@@ -16,16 +16,16 @@
  * before the deploy keeps its connection. The figures go to
  * test-reports/proof-rotation-auth-callout.json and are printed.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { connect, NatsConnection } from 'nats';
 import {
-  CalloutStarter, ClusterObjects, CSC_GATEWAY_IP, leafz, materializePod, PassthroughStarter, prepareNats, PreparedNats,
+  CalloutStarter, ClusterObjects, CSC_GATEWAY_IP, leafz, materializePod, PassthroughStarter, PreparedNats,
   renderCluster, RunningCluster, startCluster, startPreparedNats, SynthesizedFleet, synthesizeFleet, tempDir, TestUser, waitFor,
 } from './fleet';
 import { useNativeEd25519 } from './native-ed25519';
+import { calloutDeployment, podFingerprint, prepareAgain } from './rollout';
 import { AuthCalloutResponder, authCalloutInputsFromPod, goNkeyAuthenticator, startSniPassthroughProxy } from './standins';
 import { DirectoryKeyStore, GatewayTransport, RotatableClusterKey, RotationTarget } from '../../src';
 import { writeProofReport } from '../proof/scenarios';
@@ -94,40 +94,13 @@ function render(fleet: SynthesizedFleet, name: string): ClusterObjects {
   return new ClusterObjects(name, renderCluster(c, path.join(work, `render-${deploys++}`)), c.objects);
 }
 
-/** What a rollout compares: the pod's resolved env and every file it mounts. */
-function podFingerprint(objects: ClusterObjects, kind: string, name: string, container: string): string {
-  const root = path.join(work, `fp-${crypto.randomBytes(4).toString('hex')}`);
-  const pod = materializePod(objects, kind, name, container, root);
-  const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  const h = crypto.createHash('sha256').update(JSON.stringify(Object.entries(pod.env).sort()));
-  for (const f of files(root).sort()) h.update(path.relative(root, f)).update('\0').update(fs.readFileSync(f)).update('\0');
-  fs.rmSync(root, { recursive: true, force: true });
-  return h.digest('hex');
-}
-
-const calloutDeployment = (o: ClusterObjects) => o.all().find((x) => x.kind === 'Deployment' && x.spec.template.spec.containers.some((c: any) => c.name === 'auth-callout')).metadata.name;
-
-/** Prepares a StatefulSet's nats again in its own pod root, on the ports it had (its Service), keeping its data folder. */
-async function prepareAgain(objects: ClusterObjects, old: PreparedNats, remoteHosts: Record<string, string>): Promise<PreparedNats> {
-  const fresh = await prepareNats(objects, old.statefulSet, old.pod.root, remoteHosts);
-  let text = fs.readFileSync(fresh.configFile, 'utf8');
-  for (const k of ['port', 'http', 'leafnode', 'mqtt'] as const) {
-    const re = new RegExp(`(": )${fresh.ports[k]}(,?\\n)`);
-    if (!re.test(text)) throw new Error(`csc: port ${k} not found in the prepared config`);
-    text = text.replace(re, `$1${old.ports[k]}$2`);
-  }
-  fs.writeFileSync(fresh.configFile, text, { mode: 0o600 });
-  return { ...fresh, ports: old.ports };
-}
-
 /** Deploys the CSC's output of `fleet`, restarting what changed (`only` limits which may restart). Returns what restarted. */
 async function deployCsc(fleet: SynthesizedFleet, only?: string[]): Promise<string[]> {
   const next = render(fleet, 'csc');
   const restarted: string[] = [];
   const may = (w: string) => !only || only.includes(w);
   const changed = (w: keyof typeof csc.applied, kind: string, name: string, container: string) => {
-    if (podFingerprint(csc.applied[w], kind, name, container) === podFingerprint(next, kind, name, container)) return false;
+    if (podFingerprint(csc.applied[w], kind, name, container, work) === podFingerprint(next, kind, name, container, work)) return false;
     csc.applied[w] = next;
     return true;
   };

@@ -17,15 +17,15 @@
  * Counts and the measured leaf downtime per stage go to
  * test-reports/proof-rotation.json and are printed.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { connect, JetStreamClient, NatsConnection, StorageType } from 'nats';
 import {
-  CalloutStarter, ClusterObjects, CSC_GATEWAY_IP, EXTRA_ACCOUNT, leafz, materializePod, PassthroughStarter, prepareNats, PreparedNats,
+  CalloutStarter, ClusterObjects, CSC_GATEWAY_IP, EXTRA_ACCOUNT, leafz, materializePod, PassthroughStarter, PreparedNats,
   redact, renderCluster, RunningCluster, startCluster, startPreparedNats, SynthesizedFleet, synthesizeFleet, tempDir, TestUser, waitFor,
 } from './fleet';
 import { useNativeEd25519 } from './native-ed25519';
+import { calloutDeployment, podFingerprint, prepareAgain } from './rollout';
 import { AuthCalloutResponder, authCalloutInputsFromPod, goNkeyAuthenticator, startSniPassthroughProxy } from './standins';
 import { DirectoryKeyStore, GatewayTransport, RotatableClusterKey, RotationTarget } from '../../src';
 import { writeProofReport } from '../proof/scenarios';
@@ -100,33 +100,6 @@ function render(fleet: SynthesizedFleet, name: string): ClusterObjects {
   return new ClusterObjects(name, renderCluster(c, path.join(work, `render-${deploys++}`), name === 'csc' ? CSC_DEPLOYER_VALUES : undefined), c.objects);
 }
 
-/** What a rollout compares: the pod's resolved env and every file it mounts. */
-function podFingerprint(objects: ClusterObjects, kind: string, name: string, container: string): string {
-  const root = path.join(work, `fp-${crypto.randomBytes(4).toString('hex')}`);
-  const pod = materializePod(objects, kind, name, container, root);
-  const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  const h = crypto.createHash('sha256').update(JSON.stringify(Object.entries(pod.env).sort()));
-  for (const f of files(root).sort()) h.update(path.relative(root, f)).update('\0').update(fs.readFileSync(f)).update('\0');
-  fs.rmSync(root, { recursive: true, force: true });
-  return h.digest('hex');
-}
-
-const calloutDeployment = (o: ClusterObjects) => o.all().find((x) => x.kind === 'Deployment' && x.spec.template.spec.containers.some((c: any) => c.name === 'auth-callout')).metadata.name;
-
-/** Prepares a StatefulSet's nats again in its own pod root, on the ports it had (its Service), keeping its data folder. */
-async function prepareAgain(objects: ClusterObjects, old: PreparedNats, remoteHosts: Record<string, string>): Promise<PreparedNats> {
-  const fresh = await prepareNats(objects, old.statefulSet, old.pod.root, remoteHosts);
-  let text = fs.readFileSync(fresh.configFile, 'utf8');
-  for (const k of ['port', 'http', 'leafnode', 'mqtt'] as const) {
-    const re = new RegExp(`(": )${fresh.ports[k]}(,?\\n)`);
-    if (!re.test(text)) throw new Error(`${objects.cluster}: port ${k} not found in the prepared config`);
-    text = text.replace(re, `$1${old.ports[k]}$2`);
-  }
-  fs.writeFileSync(fresh.configFile, text, { mode: 0o600 });
-  return { ...fresh, ports: old.ports };
-}
-
 /**
  * Deploys the output of `cluster` from `fleet`: restarts the auth-callout,
  * nats and nats-mtls whose pod changed (`only` limits which may restart, to
@@ -138,7 +111,7 @@ async function deploy(fleet: SynthesizedFleet, cluster: string, only?: string[])
   const restarted: string[] = [];
   const may = (w: string) => !only || only.includes(w);
   const changed = (w: keyof Live['applied'], kind: string, name: string, container: string) => {
-    if (podFingerprint(l.applied[w], kind, name, container) === podFingerprint(next, kind, name, container)) return false;
+    if (podFingerprint(l.applied[w], kind, name, container, work) === podFingerprint(next, kind, name, container, work)) return false;
     l.applied[w] = next;
     return true;
   };
