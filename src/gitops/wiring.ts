@@ -8,13 +8,11 @@ import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GitOps, GitOpsKind, GitOpsSettings } from './gitops';
 import { problem, quote } from '../errors';
-import * as argoSet from '../imports/argocd-applicationsets-argoproj.io';
-import * as argoProject from '../imports/argocd-appprojects-argoproj.io';
-import * as fluxGit from '../imports/flux-gitrepositories-source.toolkit.fluxcd.io';
-import * as fluxHelm from '../imports/flux-helmreleases-helm.toolkit.fluxcd.io';
-import * as fluxHelmRepo from '../imports/flux-helmrepositories-source.toolkit.fluxcd.io';
-import * as fluxKs from '../imports/flux-kustomizations-kustomize.toolkit.fluxcd.io';
-import * as fluxOci from '../imports/flux-ocirepositories-source.toolkit.fluxcd.io';
+import {
+  applicationSetsModule, appProjectsModule, gitRepositoriesModule, helmReleasesModule,
+  helmRepositoriesModule, kustomizationsModule, ociRepositoriesModule,
+} from './bindings';
+import type { KustomizationSpecHealthChecks } from '../imports/flux-kustomizations-kustomize.toolkit.fluxcd.io';
 
 /** Annotation that orders Argo CD's sync: lower waves are applied and healthy first. */
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
@@ -231,6 +229,8 @@ function fileOf(obj: any): GitOpsFile {
 const LABELS = { 'app.kubernetes.io/part-of': 'dsx-event-bus', 'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus' };
 
 function argoCdFiles(s: GitOpsSettings, clusters: GitOpsClusterSummary[], valuesFile: string): GitOpsFile[] {
+  const argoProject = appProjectsModule();
+  const argoSet = applicationSetsModule();
   const namespaced = new Map<string, { group: string; kind: string }>();
   const clusterScoped = new Map<string, { group: string; kind: string }>();
   for (const [group, kind] of CHART_KINDS) namespaced.set(`${group}/${kind}`, { group, kind });
@@ -302,9 +302,13 @@ function destinationOf(dest: string, both = false): { name?: string; server?: st
   return isServer ? { name: '', server: dest } : { name: dest, server: '' };
 }
 
-const HELM_REPOSITORY = fluxHelm.HelmReleaseSpecChartSpecSourceRefKind.HELM_REPOSITORY;
-
 function fluxFiles(s: GitOpsSettings, c: GitOpsClusterInput, valuesFile: string): GitOpsFile[] {
+  const fluxGit = gitRepositoriesModule();
+  const fluxHelm = helmReleasesModule();
+  const fluxHelmRepo = helmRepositoriesModule();
+  const fluxKs = kustomizationsModule();
+  const fluxOci = ociRepositoriesModule();
+  const helmRepositoryKind = fluxHelm.HelmReleaseSpecChartSpecSourceRefKind.HELM_REPOSITORY;
   const ns = s.engineNamespace;
   const metadata = (name: string) => ({ name, namespace: ns, labels: { ...LABELS } });
   const source = fluxGit.GitRepository.manifest({
@@ -313,7 +317,7 @@ function fluxFiles(s: GitOpsSettings, c: GitOpsClusterInput, valuesFile: string)
   });
   // The Secrets the chart reads, and what makes them (Certificates,
   // ExternalSecrets, VaultStaticSecrets): the release waits for all of them.
-  const healthChecks: fluxKs.KustomizationSpecHealthChecks[] = [];
+  const healthChecks: KustomizationSpecHealthChecks[] = [];
   for (const o of c.objects) {
     if (!READY_KINDS.has(o.kind)) continue;
     healthChecks.push({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace });
@@ -368,7 +372,7 @@ function fluxFiles(s: GitOpsSettings, c: GitOpsClusterInput, valuesFile: string)
       targetNamespace: c.releaseNamespace,
       ...(oci
         ? { chartRef: { kind: fluxHelm.HelmReleaseSpecChartRefKind.OCI_REPOSITORY, name: s.chartName } }
-        : { chart: { spec: { chart: s.chartName, version: s.chartVersion, sourceRef: { kind: HELM_REPOSITORY, name: s.chartName } } } }),
+        : { chart: { spec: { chart: s.chartName, version: s.chartVersion, sourceRef: { kind: helmRepositoryKind, name: s.chartName } } } }),
       valuesFrom: [{ kind: fluxHelm.HelmReleaseSpecValuesFromKind.CONFIG_MAP, name: VALUES_CONFIG_MAP, valuesKey: valuesFile }],
     },
   });
