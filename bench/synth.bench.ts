@@ -39,7 +39,7 @@ const out = process.argv[2];
 const app = new lib.EventBusApp({ outdir: out, renderOnlyChanged: process.argv[3] === 'only-changed' });
 new lib.EventBusFleet(app, 'fleet', {
   keys: new lib.testing.DeterministicKeyStore(),
-  delivery: lib.SecretsDelivery.inline(),
+  delivery: lib.SecretsDelivery.inline({ allowTestKeys: true }),
   extraAccounts: ['LaunchLayer'],
   certificates: { issuer: lib.CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
   csc: { gateway: { hostnames: ['csc.example.com'] } },

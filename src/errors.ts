@@ -137,3 +137,21 @@ export function fileSystemFix(code: string | undefined): { reason?: string; fix:
 export function quote(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
+
+/** Codes of the warnings this library emits. */
+const warned = new Set<string>();
+
+/**
+ * Emits a process warning (type `DsxEventBusWarning`) once per process and
+ * code: Node prints it on stderr (unless run with `--no-warnings`), and
+ * `process.on('warning')` sees it. The CLI prints it as
+ * `dsx-event-bus: warning: …`.
+ */
+export function warnOnce(code: string, message: string): void {
+  if (warned.has(code)) return;
+  warned.add(code);
+  process.emitWarning(message, { type: WARNING_TYPE, code });
+}
+
+/** The `name` of every warning {@link warnOnce} emits. */
+export const WARNING_TYPE = 'DsxEventBusWarning';

@@ -14,6 +14,13 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 /** `app.kubernetes.io/component`: which part of the event bus an object belongs to. */
 export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
+/**
+ * The label of every object made from a test key store (`IKeyStore.testOnly`,
+ * e.g. `DeterministicKeyStore`), value `"true"`: anyone can derive those
+ * seeds, so an admission policy or a reviewer can refuse such objects.
+ */
+export const TEST_KEYS_LABEL = 'cdk8s-dsx-event-bus/test-keys';
+
 /** Components (values of `app.kubernetes.io/component`). */
 export type Component = 'secrets' | 'certificates' | 'gateway' | 'trust' | 'host-prerequisites';
 

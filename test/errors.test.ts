@@ -209,7 +209,7 @@ const CASES: Case[] = [
   },
   {
     rule: 'inline delivery needs a key store',
-    props: { delivery: SecretsDelivery.inline(), keys: undefined, mtls: false },
+    props: { delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys: undefined, mtls: false },
     propPath: 'keys',
     file: fleetYaml({ delivery: '{ type: inline }', keys: 'mtls: false' }),
     filePath: 'keys',

@@ -356,6 +356,7 @@ export function renderOutput(scope: IConstruct, outdir: string): RenderedOutput 
         manifestFiles: files.filter((f) => f.path.startsWith('manifests/')).map((f) => f.path.slice('manifests/'.length)),
         objects: jsons,
         chartSecrets: chart.secrets.listSecrets().map((d) => d.name),
+        testKeys: chart._keyStore?.testOnly === true,
       };
       files.push(...wiring.clusterFiles(input, VALUES_FILE).map((f) => ({ ...f, secret: false })));
       gitopsFiles.push(...wiring.fluxFiles(input, VALUES_FILE));

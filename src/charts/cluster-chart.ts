@@ -23,6 +23,7 @@ import type { IKeyStore } from '../keys/store';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { EventBusSecrets } from '../secrets/event-bus-secrets';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
+import { testKeysLabels } from '../secrets/test-keys';
 import type { ITlsSecretSource } from '../secrets/tls-secret';
 
 
@@ -63,7 +64,8 @@ export abstract class EventBusClusterChart extends Chart {
 
   protected constructor(scope: Construct, id: string, cluster: EventBusCluster, options: EventBusClusterOptions, createLeafConnections: boolean) {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE;
-    super(scope, id, { namespace, labels: options.labels, disableResourceNameHashes: true });
+    // Made from a test key store: every object of the chart says so.
+    super(scope, id, { namespace, labels: { ...options.labels, ...testKeysLabels(options.keys) }, disableResourceNameHashes: true });
     const where = this.node.path;
     validateNamespace(namespace, `${where}: namespace`);
     // Chart labels go on every object: refuse what the API server would.
@@ -300,6 +302,11 @@ export abstract class EventBusClusterChart extends Chart {
         + '# of the gateway certificate; a client that waits for the server\'s INFO first never connects.\n'
         + '# e.g. nats --tlsfirst --tlsca ca.crt, nats.go TLSHandshakeFirst(), nats.js tls: { handshakeFirst: true }.\n'
         + '# https://docs.nats.io/running-a-nats-service/configuration/securing_nats/tls (TLS-first handshake)\n';
+    }
+    if (this.keys?.testOnly === true) {
+      header += '#\n'
+        + `# TEST KEYS: made from ${this.keys.description}; anyone can derive its seeds.\n`
+        + '# Never install these values on a cluster that matters.\n';
     }
     header += this.deployerNote();
     return header + manifestYaml(this.helmValues());

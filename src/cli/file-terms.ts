@@ -82,6 +82,8 @@ const SPELLINGS: Array<[RegExp, (...groups: string[]) => string]> = [
   [/\bLeafTrust\.fromExistingSecret\([^)]*\)/g, () => '{ secretName: ... }'],
   [/\bLeafTrust\.fromPemFile\([^)]*\)/g, () => '{ pemFile: ... }'],
   [/\bLeafTrust\.publicRoots\(\)/g, () => '{ publicRoots: true }'],
+  [/\bSecretsDelivery\.inline\(\{ allowTestKeys: true \}\)/g, () => '{ type: inline, allowTestKeys: true }'],
+  [/\bSecretsDelivery\.sealedSecrets\(\{ \.\.\., allowTestKeys: true \}\)/g, () => '{ type: sealedSecrets, ..., allowTestKeys: true }'],
   [/\bSecretsDelivery\.(inline|existing|externalSecrets|vaultStaticSecrets)\([^)]*\)/g, (type) => `{ type: ${type} }`],
   [/\bDirectoryKeyStore\.open\(dir, \{ generateMissing: true \}\)/g, () => 'keys.generateMissing: true (or synth --generate-missing)'],
   [/\bDirectoryKeyStore\.open\(dir\)/g, () => '{ directory: DIR } (or --secrets DIR)'],

@@ -22,7 +22,7 @@ import type { LeafTrust } from '../certificates/leaf-trust';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { ArgoCdGitOpsOptions, FluxGitOpsOptions, GitOps } from '../gitops/gitops';
 import type { IKeyStore } from '../keys/store';
-import type { ExternalSecretsDeliveryOptions, SealedSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
+import type { ExternalSecretsDeliveryOptions, InlineDeliveryOptions, SealedSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
 import type { MtlsServerTls } from '../secrets/mtls-server-tls';
 import type { ITlsSecretSource } from '../secrets/tls-secret';
 
@@ -153,7 +153,7 @@ export interface SealedSecretsFileMembers {
  * @discriminator type
  */
 export type DeliverySpec =
-  | DeliveryType<'inline'>
+  | (DeliveryType<'inline'> & InlineDeliveryOptions)
   | (DeliveryType<'externalSecrets'> & ExternalSecretsDeliveryOptions)
   | (DeliveryType<'vaultStaticSecrets'> & VaultStaticSecretsDeliveryOptions)
   | (DeliveryType<'sealedSecrets'> & Partial<SealedSecretsDeliveryOptions> & SealedSecretsFileMembers)

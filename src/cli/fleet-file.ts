@@ -205,7 +205,7 @@ function duration(text: DurationText | undefined, where: string): Duration | und
 
 function deliveryOf(d: DeliveryDoc, baseDir: string, file: string): SecretsDelivery {
   switch (d.type) {
-    case 'inline': return SecretsDelivery.inline();
+    case 'inline': return SecretsDelivery.inline({ allowTestKeys: d.allowTestKeys });
     case 'existing': return SecretsDelivery.existing();
     case 'externalSecrets': {
       const { type: _t, refreshInterval, ...options } = d;
@@ -216,7 +216,7 @@ function deliveryOf(d: DeliveryDoc, baseDir: string, file: string): SecretsDeliv
       return SecretsDelivery.vaultStaticSecrets({ ...options, refreshAfter: duration(refreshAfter, `${file}: delivery.refreshAfter`) });
     }
     case 'sealedSecrets': {
-      const { type: _t, certificatesDirectory, certificates, scope } = d;
+      const { type: _t, certificatesDirectory, certificates, scope, allowTestKeys } = d;
       const where = `${file}: delivery`;
       if ((certificatesDirectory === undefined) === (certificates === undefined)) {
         throw problem({
@@ -226,7 +226,7 @@ function deliveryOf(d: DeliveryDoc, baseDir: string, file: string): SecretsDeliv
           fix: 'write each cluster\'s certificate with kubeseal --fetch-cert > <folder>/<cluster>.pem and set certificatesDirectory: <folder>',
         });
       }
-      return SecretsDelivery.sealedSecrets({ certificates: certificates ?? sealingCertificates(path.resolve(baseDir, certificatesDirectory!), `${where}.certificatesDirectory`), scope });
+      return SecretsDelivery.sealedSecrets({ certificates: certificates ?? sealingCertificates(path.resolve(baseDir, certificatesDirectory!), `${where}.certificatesDirectory`), scope, allowTestKeys });
     }
   }
 }

@@ -1,7 +1,7 @@
-import { EventBusError, fileSystemFix, formatProblem } from '../errors';
+import { EventBusError, fileSystemFix, formatProblem, WARNING_TYPE } from '../errors';
 import { redactSecrets } from '../redact';
 import { CliIo, Command, didYouMean, UsageError } from './command';
-import { inFileTerms } from './file-terms';
+import { fileSpelling, inFileTerms } from './file-terms';
 
 /**
  * The subcommands. Each is loaded only when used, so `dsx-event-bus nkeys`
@@ -62,6 +62,15 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
     io.out(command.usage + '\n');
     return 0;
   }
+  // The library's warnings (process warnings of type DsxEventBusWarning) are
+  // the command's: printed as WARNING lines through io, in the file's terms.
+  const others = process.listeners('warning');
+  const forward = (w: Error): void => {
+    if (w.name === WARNING_TYPE) io.err(`WARNING: ${fileSpelling(w.message)}\n`);
+    else for (const l of others) l(w);
+  };
+  process.removeAllListeners('warning');
+  process.on('warning', forward);
   try {
     return await command.run(rest, io);
   } catch (e) {
@@ -80,6 +89,11 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
     // A bug of ours: show it plainly, but still as one ERROR line first.
     io.err(`ERROR: unexpected failure: ${(e as Error).stack ?? e}\n`);
     return 2;
+  } finally {
+    // process.emitWarning delivers on the next tick: let it arrive first.
+    await new Promise((resolve) => process.nextTick(resolve));
+    process.off('warning', forward);
+    for (const l of others) process.on('warning', l);
   }
 }
 

@@ -8,6 +8,7 @@ import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GitOps, GitOpsKind, GitOpsSettings } from './gitops';
 import { problem, quote } from '../errors';
+import { TEST_KEYS_LABEL } from '../labels';
 import {
   applicationSetsModule, appProjectsModule, gitRepositoriesModule, helmReleasesModule,
   helmRepositoriesModule, kustomizationsModule, ociRepositoriesModule,
@@ -62,6 +63,8 @@ export interface GitOpsClusterInput {
   readonly objects: readonly any[];
   /** The Secrets the chart reads (after overrides), in the release namespace. */
   readonly chartSecrets: readonly string[];
+  /** Whether its objects were made from a test key store (they carry TEST_KEYS_LABEL; so do the engine's objects for it). */
+  readonly testKeys: boolean;
 }
 
 /** What the management objects need of each cluster (small, so that a 1,000-cluster fleet streams). */
@@ -71,6 +74,8 @@ export interface GitOpsClusterSummary {
   readonly namespaces: readonly string[];
   /** `group/Kind` of every object, and whether cluster-scoped. */
   readonly kinds: ReadonlyArray<{ group: string; kind: string; namespaced: boolean }>;
+  /** See {@link GitOpsClusterInput.testKeys}. */
+  readonly testKeys: boolean;
 }
 
 /** A file of the output, relative to its top folder. */
@@ -139,7 +144,7 @@ export class GitOpsWiring extends Construct {
     if (this.settings.kind === GitOpsKind.FLUX) {
       // No hash suffix: the HelmRelease names the ConfigMap; the label makes
       // helm-controller reconcile when the values change.
-      k.generatorOptions = { disableNameSuffixHash: true, labels: { 'reconcile.fluxcd.io/watch': 'Enabled' } };
+      k.generatorOptions = { disableNameSuffixHash: true, labels: { 'reconcile.fluxcd.io/watch': 'Enabled', ...(c.testKeys ? { [TEST_KEYS_LABEL]: 'true' } : {}) } };
       k.configMapGenerator = [{ name: VALUES_CONFIG_MAP, namespace: this.settings.engineNamespace, files: [valuesFile] }];
     }
     return [{ path: 'kustomization.yaml', content: yaml(k) }];
@@ -155,7 +160,8 @@ export class GitOpsWiring extends Construct {
       if (namespaced) namespaces.add(o.metadata.namespace);
       kinds.set(`${group}/${o.kind}/${namespaced}`, { group, kind: o.kind, namespaced });
     }
-    return { directory: c.directory, destination: c.destination, namespaces: [...namespaces].sort(), kinds: [...kinds.values()] };
+    const summary = { directory: c.directory, destination: c.destination, namespaces: [...namespaces].sort(), kinds: [...kinds.values()] };
+    return { ...summary, testKeys: c.testKeys };
   }
 
   /** Flux's per-cluster files (under `gitops/flux/<destination>/`), for a Flux fleet. */
@@ -228,7 +234,13 @@ function fileOf(obj: any): GitOpsFile {
 
 const LABELS = { 'app.kubernetes.io/part-of': 'dsx-event-bus', 'app.kubernetes.io/managed-by': 'cdk8s-dsx-event-bus' };
 
+/** The engine's labels for objects that deploy what `testKeys` clusters hold: marked as their objects are. */
+function labelsOf(testKeys: boolean): Record<string, string> {
+  return testKeys ? { ...LABELS, [TEST_KEYS_LABEL]: 'true' } : { ...LABELS };
+}
+
 function argoCdFiles(s: GitOpsSettings, clusters: GitOpsClusterSummary[], valuesFile: string): GitOpsFile[] {
+  const anyTestKeys = clusters.some((c) => c.testKeys);
   const argoProject = appProjectsModule();
   const argoSet = applicationSetsModule();
   const namespaced = new Map<string, { group: string; kind: string }>();
@@ -244,7 +256,7 @@ function argoCdFiles(s: GitOpsSettings, clusters: GitOpsClusterSummary[], values
     .map(([, v]) => v);
   const chartSource = s.chartRepoUrl.startsWith('oci://') ? s.chartRepoUrl.slice('oci://'.length) : s.chartRepoUrl;
   const project = argoProject.AppProject.manifest({
-    metadata: { name: s.name, namespace: s.engineNamespace, labels: { ...LABELS } },
+    metadata: { name: s.name, namespace: s.engineNamespace, labels: labelsOf(anyTestKeys) },
     spec: {
       description: 'DSX Event Bus: each cluster\'s Secrets and certificates, then the nats-event-bus chart',
       sourceRepos: [s.repoUrl, chartSource],
@@ -254,14 +266,14 @@ function argoCdFiles(s: GitOpsSettings, clusters: GitOpsClusterSummary[], values
     },
   });
   const appSet = argoSet.ApplicationSet.manifest({
-    metadata: { name: s.name, namespace: s.engineNamespace, labels: { ...LABELS } },
+    metadata: { name: s.name, namespace: s.engineNamespace, labels: labelsOf(anyTestKeys) },
     spec: {
       goTemplate: true,
       goTemplateOptions: ['missingkey=error'],
       // One entry per cluster folder: a new CPC adds an entry, not an object.
       generators: [{ list: { elements: clusters.map((c) => ({ cluster: c.directory, ...destinationOf(c.destination, true) })) } }],
       template: {
-        metadata: { name: `${s.name}-{{.cluster}}`, labels: { ...LABELS } },
+        metadata: { name: `${s.name}-{{.cluster}}`, labels: labelsOf(anyTestKeys) },
         spec: {
           project: s.name,
           destination: { name: '{{.name}}', server: '{{.server}}' },
@@ -310,7 +322,7 @@ function fluxFiles(s: GitOpsSettings, c: GitOpsClusterInput, valuesFile: string)
   const fluxOci = ociRepositoriesModule();
   const helmRepositoryKind = fluxHelm.HelmReleaseSpecChartSpecSourceRefKind.HELM_REPOSITORY;
   const ns = s.engineNamespace;
-  const metadata = (name: string) => ({ name, namespace: ns, labels: { ...LABELS } });
+  const metadata = (name: string) => ({ name, namespace: ns, labels: labelsOf(c.testKeys) });
   const source = fluxGit.GitRepository.manifest({
     metadata: metadata('event-bus'),
     spec: { interval: '5m', url: s.repoUrl, ref: s.revision.startsWith('refs/') ? { name: s.revision } : { branch: s.revision } },

@@ -24,6 +24,17 @@ export interface IKeyStore {
   readonly description: string;
 
   /**
+   * Whether anyone can derive this store's seeds (a test store such as
+   * `DeterministicKeyStore`). Output made from such a store is marked
+   * (label `cdk8s-dsx-event-bus/test-keys` on every object, a header in
+   * every values file) with a warning, and the deliveries that put key
+   * values into objects (inline, sealedSecrets) refuse it unless
+   * `allowTestKeys` is set.
+   * @default false
+   */
+  readonly testOnly?: boolean;
+
+  /**
    * Makes sure every key the request needs is present: generates missing keys
    * when the store is allowed to, and otherwise throws one error listing what
    * is missing and the command that creates it.

@@ -93,8 +93,25 @@ export interface VaultStaticSecretsDeliveryOptions extends RemoteSecretsOptions 
   readonly refreshAfter?: Duration;
 }
 
+/**
+ * The opt-in of the deliveries that carry key values (inline, sealedSecrets)
+ * for a test key store.
+ */
+export interface TestKeysOptions {
+  /**
+   * Accept a key store whose seeds anyone can derive (`IKeyStore.testOnly`,
+   * e.g. `DeterministicKeyStore`): the objects then carry its seeds. For
+   * tests and snapshot tests only; without it such a store is refused.
+   * @default false
+   */
+  readonly allowTestKeys?: boolean;
+}
+
+/** Options of {@link SecretsDelivery.inline}. */
+export interface InlineDeliveryOptions extends TestKeysOptions {}
+
 /** Options of {@link SecretsDelivery.sealedSecrets}. */
-export interface SealedSecretsDeliveryOptions {
+export interface SealedSecretsDeliveryOptions extends TestKeysOptions {
   /**
    * The public certificate of each cluster's sealed-secrets controller (PEM,
    * as `kubeseal --fetch-cert` writes it), by cluster folder: `csc`,
@@ -178,9 +195,11 @@ export class SecretsDelivery {
    * Kubernetes `Secret` objects holding the values. For evaluation: the
    * manifests then contain NKey seeds (and the TLS private key). Every such
    * Secret carries the annotation `cdk8s-dsx-event-bus/inline-key-material`.
+   * A test key store (`DeterministicKeyStore`) is refused unless
+   * `allowTestKeys` is set.
    */
-  public static inline(): SecretsDelivery {
-    return new SecretsDelivery(SecretsDeliveryKind.INLINE);
+  public static inline(options: InlineDeliveryOptions = {}): SecretsDelivery {
+    return new SecretsDelivery(SecretsDeliveryKind.INLINE, undefined, undefined, options.allowTestKeys === true);
   }
 
   /** One external-secrets.io/v1 `ExternalSecret` per Secret, reading the remote layout from a (Cluster)SecretStore. */
@@ -261,7 +280,7 @@ export class SecretsDelivery {
     if (!Object.values(SealingScope).includes(scope)) {
       throw problem({ where, problem: `scope ${quote(scope)} is unknown`, allowed: Object.values(SealingScope).join(', ') });
     }
-    return new SecretsDelivery(SecretsDeliveryKind.SEALED_SECRETS, undefined, { certificates, scope });
+    return new SecretsDelivery(SecretsDeliveryKind.SEALED_SECRETS, undefined, { certificates, scope }, options.allowTestKeys === true);
   }
 
   /**
@@ -279,11 +298,14 @@ export class SecretsDelivery {
   public readonly prefix?: string;
   /** The sealing scope (sealedSecrets only). */
   public readonly scope?: SealingScope;
+  /** Whether a test key store is accepted (inline and sealedSecrets; see `TestKeysOptions`). */
+  public readonly allowTestKeys: boolean;
   private readonly remote?: RemoteOptions;
   private readonly sealing?: SealingOptions;
 
-  private constructor(kind: SecretsDeliveryKind, remote?: RemoteOptions, sealing?: SealingOptions) {
+  private constructor(kind: SecretsDeliveryKind, remote?: RemoteOptions, sealing?: SealingOptions, allowTestKeys = false) {
     this.kind = kind;
+    this.allowTestKeys = allowTestKeys;
     this.remote = remote;
     this.prefix = remote?.prefix;
     this.sealing = sealing;

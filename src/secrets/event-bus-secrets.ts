@@ -9,6 +9,7 @@ import {
 import { KeyMaterial } from './key-material';
 import { MtlsServerTls, MtlsServerTlsKind } from './mtls-server-tls';
 import type { SecretReference } from './secret-ref';
+import { checkTestKeys, testKeysLabels } from './test-keys';
 import {
   validateAnnotations, validateLabels, validateNamespace, validateObjectName, validateSecretKey,
 } from './validate';
@@ -226,6 +227,7 @@ export class EventBusSecrets extends Construct {
         fix: 'set keys to DirectoryKeyStore.open(dir) (the folder dsx-event-bus nkeys wrote), or choose a delivery that reads a remote store: SecretsDelivery.externalSecrets(…), SecretsDelivery.vaultStaticSecrets(…) or SecretsDelivery.existing()',
       });
     }
+    checkTestKeys(this.keys, this.delivery, where);
     if (this.immutable && (this.delivery.kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS || this.delivery.kind === SecretsDeliveryKind.EXISTING)) {
       throw problem({
         where,
@@ -241,7 +243,7 @@ export class EventBusSecrets extends Construct {
     this.delivery._checkCluster(this.cluster, this.namespace, where);
     validateLabels(props.labels ?? {}, `${where}: labels`);
     validateAnnotations(props.annotations ?? {}, `${where}: annotations`);
-    this.labels = { ...PART_OF, ...props.labels };
+    this.labels = { ...PART_OF, ...props.labels, ...testKeysLabels(this.keys) };
     this.annotations = { ...props.annotations };
 
     const leafDefs = this.cluster.role === ClusterRole.CSC

@@ -1,7 +1,7 @@
 export { ClusterRole, EventBusCluster } from './cluster';
 export type { CscClusterOptions } from './cluster';
 export { SecretsDelivery, SecretStoreKind } from './delivery';
-export type { ExternalSecretsDeliveryOptions, RemoteSecretsOptions, SealedSecretsDeliveryOptions, VaultStaticSecretsDeliveryOptions } from './delivery';
+export type { ExternalSecretsDeliveryOptions, InlineDeliveryOptions, RemoteSecretsOptions, SealedSecretsDeliveryOptions, TestKeysOptions, VaultStaticSecretsDeliveryOptions } from './delivery';
 export { EventBusSecrets } from './event-bus-secrets';
 export type { EventBusSecretsProps, SecretDescription, SecretKeyDescription, SecretOverride } from './event-bus-secrets';
 export { MtlsServerTls } from './mtls-server-tls';

@@ -22,12 +22,18 @@ export interface DeterministicKeyStoreProps {
  *
  * For tests and snapshot tests only: anyone who knows the phrase knows every
  * seed. Synthesized manifests stay byte-identical across runs and machines.
+ * Its output is loud about it: every object carries the label
+ * `cdk8s-dsx-event-bus/test-keys: "true"`, every values file starts with a
+ * comment saying so, synthesis warns once per process, and inline or sealed
+ * delivery refuses it unless given `allowTestKeys: true`.
  */
 export class DeterministicKeyStore implements IKeyStore {
   /** The phrase used when none is given. */
   public static readonly DEFAULT_PHRASE = 'cdk8s-dsx-event-bus deterministic TEST keys - never use in production';
 
   public readonly description: string;
+  /** Always true: anyone who knows the phrase knows every seed. */
+  public readonly testOnly?: boolean = true;
   private readonly phrase: string;
   private readonly seeds = new Map<string, NKeySeed>();
 

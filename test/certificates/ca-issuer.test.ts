@@ -11,7 +11,7 @@ import {
 import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
 import { testFleetProps } from '../charts/fleet-props';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
-import { standardLabels } from '../util/labels';
+import { standardLabels, TEST_KEYS } from '../util/labels';
 import { validateManifests } from '../util/schema';
 
 /** The standard labels of every certificates object. */
@@ -55,7 +55,7 @@ describe('CertificateAuthority and CaIssuer', () => {
       const own = intermediates.get(chart.cluster.directory)!;
       const objects = chart.toJson();
       expect(byKind(objects, 'Issuer')).toEqual([{
-        apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx', labels: CERT_LABELS }, spec: { ca: { secretName: 'event-bus-certificate-issuer-ca' } },
+        apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'event-bus-certificate-issuer', namespace: 'dsx', labels: { ...CERT_LABELS, ...TEST_KEYS } }, spec: { ca: { secretName: 'event-bus-certificate-issuer-ca' } },
       }]);
       const secret = objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === 'event-bus-certificate-issuer-ca');
       expect(secret.metadata.namespace).toBe('dsx');
@@ -141,7 +141,7 @@ describe('CertificateAuthority and CaIssuer', () => {
     const fleet = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ gateway: { namespace: 'envoy-gateway-system' } }));
     const objects = fleet.csc.toJson();
     const issuer = byKind(objects, 'ClusterIssuer')[0];
-    expect(issuer.metadata).toEqual({ name: 'event-bus-certificate-issuer', labels: CERT_LABELS });
+    expect(issuer.metadata).toEqual({ name: 'event-bus-certificate-issuer', labels: { ...CERT_LABELS, ...TEST_KEYS } });
     expect(issuer.spec).toEqual({ ca: { secretName: 'event-bus-certificate-issuer-ca' } });
     expect(objects.find((o: any) => o.kind === 'Secret' && o.metadata.name === 'event-bus-certificate-issuer-ca').metadata.namespace).toBe('cert-manager');
   });

@@ -20,7 +20,7 @@ export function cpcEntries(ids: string[]): FleetCpcOptions[] {
 export function testFleetProps(extra: Partial<EventBusFleetProps> = {}, ids = ['1', '2']): EventBusFleetProps {
   const props: EventBusFleetProps = {
     keys: testKeys,
-    delivery: SecretsDelivery.inline(),
+    delivery: SecretsDelivery.inline({ allowTestKeys: true }),
     certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
     csc: { gateway: { hostnames: ['csc.example.com'] } },
     cpcs: cpcEntries(ids),

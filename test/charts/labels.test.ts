@@ -21,7 +21,7 @@ describe('labels on every object', () => {
     const [ca, tls] = await Promise.all([generateEvaluationCa('ecdsa-p256'), tlsFixture()]);
     const base: EventBusFleetProps = {
       keys: new DeterministicKeyStore(),
-      delivery: SecretsDelivery.inline(),
+      delivery: SecretsDelivery.inline({ allowTestKeys: true }),
       certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
       cscTrust: LeafTrust.fromPem(tls.caCrt),
       csc: { gateway: { hostnames: ['csc.example.com'], routeRendering: RouteRendering.MANIFESTS } },

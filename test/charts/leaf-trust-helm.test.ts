@@ -22,7 +22,7 @@ const missing = [helmMissing(), chartMissing()];
 function fleet(extra: Partial<EventBusFleetProps>): EventBusFleet {
   return new EventBusFleet(Testing.app(), 'fleet', {
     keys: new DeterministicKeyStore(),
-    delivery: SecretsDelivery.inline(),
+    delivery: SecretsDelivery.inline({ allowTestKeys: true }),
     extraAccounts: ['LaunchLayer'],
     certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
     csc: { gateway: { hostnames: ['csc.example.com'] } },

@@ -8,7 +8,7 @@ import {
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
-import { standardLabels } from '../util/labels';
+import { standardLabels, TEST_KEYS } from '../util/labels';
 
 const keys = new DeterministicKeyStore();
 let tls: TlsFixture;
@@ -36,7 +36,7 @@ describe('LeafTrust', () => {
         metadata: {
           name: 'nats-csc-gateway-ca',
           namespace: 'dsx',
-          labels: standardLabels('trust'),
+          labels: { ...standardLabels('trust'), ...TEST_KEYS },
         },
         data: { 'ca.crt': tls.caCrt },
       }]);

@@ -45,7 +45,7 @@ describe('manifestYaml', () => {
     const tls = await tlsFixture();
     const fleet = new EventBusFleet(Testing.app(), 'fleet', {
       keys: new DeterministicKeyStore(),
-      delivery: SecretsDelivery.inline(),
+      delivery: SecretsDelivery.inline({ allowTestKeys: true }),
       extraAccounts: ['LaunchLayer'],
       labels: { 'team': 'bus', 'example.com/tier': '1' },
       hostPrerequisites: true,

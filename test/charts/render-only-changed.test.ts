@@ -13,7 +13,7 @@ afterAll(() => cleanupTempDirs());
 function props(ids: string[], keys: IKeyStore, extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps {
   return {
     keys,
-    delivery: SecretsDelivery.inline(),
+    delivery: SecretsDelivery.inline({ allowTestKeys: true }),
     extraAccounts: ['LaunchLayer'],
     certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
     // The issuer is not the library's: the CPCs' trust of the CSC is stated.

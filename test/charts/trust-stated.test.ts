@@ -25,7 +25,7 @@ async function cli(...args: string[]) {
 const vaultPki = CertificateIssuer.fromClusterIssuerName('vault-pki');
 const props = (extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps => ({
   keys: testKeys,
-  delivery: SecretsDelivery.inline(),
+  delivery: SecretsDelivery.inline({ allowTestKeys: true }),
   certificates: { issuer: vaultPki },
   csc: { gateway: { hostnames: ['csc.example.com'] } },
   cpcs: cpcEntries(['1', '2']),

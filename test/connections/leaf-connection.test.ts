@@ -30,10 +30,10 @@ function sides(o: SidesOptions = {}): Sides {
   const cscChart = new Chart(app, 'csc');
   const cpcChart = new Chart(app, 'cpc');
   const csc = new EventBusSecrets(cscChart, 'Secrets', {
-    cluster: EventBusCluster.csc({ cpcIds: o.cpcIds ?? ['1', '2'] }), delivery: o.cscDelivery ?? SecretsDelivery.inline(), keys: o.cscKeys ?? keys, mtls: false, extraAccounts: o.cscAccounts,
+    cluster: EventBusCluster.csc({ cpcIds: o.cpcIds ?? ['1', '2'] }), delivery: o.cscDelivery ?? SecretsDelivery.inline({ allowTestKeys: true }), keys: o.cscKeys ?? keys, mtls: false, extraAccounts: o.cscAccounts,
   });
   const cpc = new EventBusSecrets(cpcChart, 'Secrets', {
-    cluster: EventBusCluster.cpc(o.cpcId ?? '1'), delivery: SecretsDelivery.inline(), keys: o.cpcKeys ?? keys, mtls: false, extraAccounts: o.cpcAccounts,
+    cluster: EventBusCluster.cpc(o.cpcId ?? '1'), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys: o.cpcKeys ?? keys, mtls: false, extraAccounts: o.cpcAccounts,
   });
   return { app, csc, cpc, cscChart, cpcChart };
 }

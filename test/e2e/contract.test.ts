@@ -352,7 +352,7 @@ function extraAccountsProps(accounts: Record<string, { jetstream: boolean }>): P
 
 function deliveryOf(c: Choice): SecretsDelivery {
   switch (c.delivery) {
-    case 'inline': return SecretsDelivery.inline();
+    case 'inline': return SecretsDelivery.inline({ allowTestKeys: true });
     case 'externalSecrets': return SecretsDelivery.externalSecrets({ storeName: 'vault-backend', storeKind: SecretStoreKind.CLUSTER_SECRET_STORE, prefix: ES_PREFIX });
     case 'vaultStaticSecrets': return SecretsDelivery.vaultStaticSecrets({ mount: 'kv', prefix: ES_PREFIX, vaultAuthRef: 'dsx/event-bus' });
     case 'existing': return SecretsDelivery.existing();
@@ -473,7 +473,7 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
         cpcs: p.cpcs.map((c) => ({ ...c, intermediateCa: undefined })),
       }), {}, /self-?signed/i],
     ['SealedSecrets: what each cluster\'s controller unseals is what the chart reads', base({ transport: 'tls', names: 'renamed' }),
-      (p) => ({ ...p, delivery: SecretsDelivery.sealedSecrets({ certificates: sealingCertificates() }) }), {}],
+      (p) => ({ ...p, delivery: SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: sealingCertificates() }) }), {}],
     ['CPC-2 without a gateway', base({ delivery: 'existing', endpoint: 'cpc2-external' }),
       (p) => ({ ...p, cpcs: [p.cpcs[0], { ...p.cpcs[1], gateway: { ...p.cpcs[1].gateway, enabled: false } }] }), {}],
   ];

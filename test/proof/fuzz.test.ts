@@ -162,7 +162,7 @@ interface FleetDesc {
   mtls?: boolean;
   extraAccounts?: string[];
   keys: boolean;
-  delivery: Record<string, string | undefined>;
+  delivery: Record<string, string | boolean | undefined>;
   immutableSecrets?: boolean;
   secretOverrides?: Array<{ secret: string; name?: string; keys?: Record<string, string> }>;
   certificates?: { selfSigned?: boolean; issuer?: { kind?: string; name: string }; duration?: string; renewBefore?: string; privateKey?: string };
@@ -228,7 +228,9 @@ const clusterGateway = fc.record(CLUSTER_GATEWAY).map(({ mtlsUrls, mtlsScheme, m
 });
 
 const delivery = fc.oneof(
-  { weight: 9, arbitrary: fc.constant({ type: 'inline' }) },
+  // The fleet files use deterministic test keys: inline needs the opt-in, and its absence is an error case.
+  { weight: 8, arbitrary: fc.constant({ type: 'inline', allowTestKeys: true }) },
+  { weight: 1, arbitrary: fc.constant({ type: 'inline' }) },
   { weight: 6, arbitrary: fc.constant({ type: 'existing' }) },
   {
     weight: 6,
@@ -374,8 +376,8 @@ function gatewayProps(g: GatewayDesc | undefined, replicas?: number): ClusterGat
 /** Builds the props the way a TypeScript (or JavaScript) user would; factories throw our errors. */
 function toProps(d: FleetDesc): EventBusFleetProps {
   const p = d.propsOnly ?? {};
-  const del = d.delivery;
-  const deliveryProps = del.type === 'inline' ? SecretsDelivery.inline()
+  const del = d.delivery as Record<string, string | undefined>; // allowTestKeys is the one boolean
+  const deliveryProps = del.type === 'inline' ? SecretsDelivery.inline({ allowTestKeys: d.delivery.allowTestKeys === true })
     : del.type === 'existing' ? SecretsDelivery.existing()
       : del.type === 'externalSecrets' ? SecretsDelivery.externalSecrets({
         storeName: del.storeName!,

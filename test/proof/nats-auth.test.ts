@@ -69,7 +69,7 @@ interface User {
 function synthesize(keys: IKeyStore): { out: SynthOutput; clusters: Record<string, ClusterSecrets> } {
   const out = synthFleet((app) => new EventBusFleet(app, 'fleet', {
     keys,
-    delivery: SecretsDelivery.inline(),
+    delivery: SecretsDelivery.inline({ allowTestKeys: true }),
     extraAccounts: [ACCOUNT],
     certificates: { selfSigned: true },
     cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca'),

@@ -115,10 +115,10 @@ function scenarioSealingCertificates(): Record<string, string> {
 
 export function deliveryOf(name: DeliveryName): SecretsDelivery {
   switch (name) {
-    case 'inline': return SecretsDelivery.inline();
+    case 'inline': return SecretsDelivery.inline({ allowTestKeys: true }); // scenarios run on test and directory stores alike
     case 'externalSecrets': return SecretsDelivery.externalSecrets({ storeName: 'vault-backend', storeKind: SecretStoreKind.CLUSTER_SECRET_STORE });
     case 'vaultStaticSecrets': return SecretsDelivery.vaultStaticSecrets({ mount: 'kv', vaultAuthRef: 'dsx/event-bus' });
-    case 'sealedSecrets': return SecretsDelivery.sealedSecrets({ certificates: scenarioSealingCertificates() });
+    case 'sealedSecrets': return SecretsDelivery.sealedSecrets({ certificates: scenarioSealingCertificates(), allowTestKeys: true });
     case 'existing': return SecretsDelivery.existing();
   }
 }

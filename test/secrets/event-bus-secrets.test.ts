@@ -27,7 +27,11 @@ const pem = () => MtlsServerTls.fromPem({ caCrt: tls.caCrt, tlsCrt: tls.tlsCrt, 
 describe('EventBusSecrets: the required-Secrets table of the upstream pre-deployment page, exactly', () => {
   describe.each(SHAPES)('mTLS $mtls, extra accounts $accounts', ({ mtls, accounts }) => {
     const build = () => fleet({
-      keys, delivery: SecretsDelivery.inline, mtls, extraAccounts: accounts, mtlsServerTls: () => (mtls ? pem() : undefined),
+      keys,
+      delivery: () => SecretsDelivery.inline({ allowTestKeys: true }),
+      mtls,
+      extraAccounts: accounts,
+      mtlsServerTls: () => (mtls ? pem() : undefined),
     });
     const tokens = accounts.map((a) => a.toLowerCase());
 
@@ -84,7 +88,7 @@ describe('EventBusSecrets: the required-Secrets table of the upstream pre-deploy
 
 describe('EventBusSecrets: leaf pairs', () => {
   test('the CSC leaf public key derives from the seed on the matching CPC, per account', () => {
-    const f = fleet({ keys, delivery: SecretsDelivery.inline, extraAccounts: ['LaunchLayer', 'Ops'], mtls: false });
+    const f = fleet({ keys, delivery: () => SecretsDelivery.inline({ allowTestKeys: true }), extraAccounts: ['LaunchLayer', 'Ops'], mtls: false });
     const csc = Object.fromEntries(synth(f.cscChart).map((m) => [m.metadata!.name!, decoded(m)]));
     let pairs = 0;
     f.cpcCharts.forEach((chart, i) => {
@@ -103,17 +107,17 @@ describe('EventBusSecrets: leaf pairs', () => {
   });
 
   test('createLeafConnections emits one side alone, the same values as a joined fleet', () => {
-    const joined = fleet({ keys, delivery: SecretsDelivery.inline, extraAccounts: ['LaunchLayer'], mtls: false });
+    const joined = fleet({ keys, delivery: () => SecretsDelivery.inline({ allowTestKeys: true }), extraAccounts: ['LaunchLayer'], mtls: false });
     const chart = Testing.chart();
     const csc = new EventBusSecrets(chart, 'Secrets', {
-      cluster: EventBusCluster.csc({ cpcIds: ['1', '2'] }), delivery: SecretsDelivery.inline(), keys, extraAccounts: ['LaunchLayer'], mtls: false, createLeafConnections: true,
+      cluster: EventBusCluster.csc({ cpcIds: ['1', '2'] }), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys, extraAccounts: ['LaunchLayer'], mtls: false, createLeafConnections: true,
     });
     expect(csc.leafCpcIds).toEqual(['1', '2']);
     expect(synth(chart)).toEqual(synth(joined.cscChart));
 
     const cpcChart = Testing.chart();
     const cpc = new EventBusSecrets(cpcChart, 'Secrets', {
-      cluster: EventBusCluster.cpc('2'), delivery: SecretsDelivery.inline(), keys, extraAccounts: ['LaunchLayer'], mtls: false, createLeafConnections: true,
+      cluster: EventBusCluster.cpc('2'), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys, extraAccounts: ['LaunchLayer'], mtls: false, createLeafConnections: true,
     });
     expect(cpc.leafCpcIds).toEqual(['2']);
     expect(synth(cpcChart)).toEqual(synth(joined.cpcCharts[1]));
@@ -155,7 +159,7 @@ describe('EventBusSecrets: no seed outside inline', () => {
   });
 
   test('the scanner does find the seeds of the inline strategy (positive control)', () => {
-    const f = fleet({ keys, delivery: SecretsDelivery.inline, mtls: false });
+    const f = fleet({ keys, delivery: () => SecretsDelivery.inline({ allowTestKeys: true }), mtls: false });
     const seeds = findSeeds(JSON.stringify(synth(f.cpcCharts[0])));
     expect(seeds).toContain(keys.readSeed('cpc-1', 'nats-leaf-csc').reveal());
     expect(seeds).toContain(keys.readSeed('cpc-1', 'nats-surveyor').reveal());
@@ -260,7 +264,7 @@ describe('EventBusSecrets: overrides', () => {
 
   test('inline: renamed Secrets carry renamed keys with the same values', () => {
     const chart = Testing.chart();
-    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.inline(), keys, mtls: false, secretOverrides: overrides, createLeafConnections: true });
+    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys, mtls: false, secretOverrides: overrides, createLeafConnections: true });
     const byName = Object.fromEntries(synth(chart).map((m) => [m.metadata!.name!, decoded(m)]));
     expect(Object.keys(byName['nack-nkey']).sort()).toEqual(['nkey', 'pubkey']);
     expect(byName['nack-nkey'].nkey.toString()).toBe(keys.readSeed('csc', 'nats-nack-user', 'nack-user.nk').reveal());
@@ -368,7 +372,7 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
     const write = (n: string, t: string) => { fs.writeFileSync(`${dir}/${n}`, t); return `${dir}/${n}`; };
     const files = { caFile: write('ca.pem', tls.caCrt), certFile: write('server.pem', tls.tlsCrt), keyFile: write('server-key.pem', tls.tlsKey) };
     const chart = Testing.chart();
-    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.inline(), keys, mtlsServerTls: MtlsServerTls.fromPemFiles(files), createLeafConnections: true });
+    new EventBusSecrets(chart, 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys, mtlsServerTls: MtlsServerTls.fromPemFiles(files), createLeafConnections: true });
     const secret = synth(chart).find((o) => o.metadata!.name === 'nats-mtls-server-tls')!;
     const data = decoded(secret);
     expect(data['tls.key'].equals(fs.readFileSync(files.keyFile))).toBe(true);
@@ -383,7 +387,7 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
   });
 
   test('fails when inline delivery has no value for the server certificate', () => {
-    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.inline(), keys }))
+    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys }))
       .toThrow(/mTLS is enabled and nats-mtls-server-tls is to come from the delivery strategy, but inline delivery has no value for it\. Fix: set it to MtlsServerTls\.fromPemFiles.*or set mtls: false/);
   });
 
@@ -396,7 +400,7 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
 describe('EventBusSecrets: metadata', () => {
   test('namespace, labels, annotations and immutable reach every object and the operator-made Secrets', () => {
     const extra = { namespace: 'dsx', labels: { team: 'bus' }, annotations: { 'example.com/owner': 'ops' }, immutableSecrets: true };
-    const inline = synth(fleet({ keys, delivery: SecretsDelivery.inline, mtls: false, extra }).cpcCharts[0]);
+    const inline = synth(fleet({ keys, delivery: () => SecretsDelivery.inline({ allowTestKeys: true }), mtls: false, extra }).cpcCharts[0]);
     for (const m of inline as any[]) {
       expect(m.metadata).toMatchObject({ namespace: 'dsx', labels: { 'team': 'bus', 'app.kubernetes.io/part-of': 'dsx-event-bus' }, annotations: { 'example.com/owner': 'ops' } });
       expect(m.immutable).toBe(true);
@@ -429,7 +433,7 @@ describe('EventBusSecrets: metadata', () => {
   });
 
   test('fails when inline delivery has no key store', () => {
-    expect(make({ delivery: SecretsDelivery.inline(), mtls: false })).toThrow(/S: keys: inline delivery needs the key values, but keys is not set/);
+    expect(make({ delivery: SecretsDelivery.inline({ allowTestKeys: true }), mtls: false })).toThrow(/S: keys: inline delivery needs the key values, but keys is not set/);
   });
 
   test('fails when cluster or delivery is missing', () => {
@@ -454,9 +458,9 @@ describe('EventBusSecrets: metadata', () => {
     };
     const app = Testing.app();
     const cscChart = new Chart(app, 'csc');
-    new EventBusSecrets(cscChart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1', '2'] }), delivery: SecretsDelivery.inline(), keys: spy, mtls: false, extraAccounts: ['Ops'], createLeafConnections: true });
+    new EventBusSecrets(cscChart, 'S', { cluster: EventBusCluster.csc({ cpcIds: ['1', '2'] }), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys: spy, mtls: false, extraAccounts: ['Ops'], createLeafConnections: true });
     for (const id of ['1', '2']) {
-      new EventBusSecrets(new Chart(app, `cpc-${id}`), 'S', { cluster: EventBusCluster.cpc(id), delivery: SecretsDelivery.inline(), keys: spy, mtls: false, extraAccounts: ['Ops'], createLeafConnections: true });
+      new EventBusSecrets(new Chart(app, `cpc-${id}`), 'S', { cluster: EventBusCluster.cpc(id), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys: spy, mtls: false, extraAccounts: ['Ops'], createLeafConnections: true });
     }
     new EventBusSecrets(new Chart(app, 'other'), 'S', { cluster: EventBusCluster.cpc('3'), delivery: SecretsDelivery.existing(), keys: spy, createLeafConnections: true });
     expect([calls, reads]).toEqual([[], []]);
@@ -471,7 +475,7 @@ describe('EventBusSecrets: metadata', () => {
 
 describe('EventBusSecrets: snapshots (deterministic keys, stable names)', () => {
   test.each([
-    ['inline', () => SecretsDelivery.inline(), true],
+    ['inline', () => SecretsDelivery.inline({ allowTestKeys: true }), true],
     ['externalSecrets', () => SecretsDelivery.externalSecrets({ storeName: 'vault-backend', storeKind: 'ClusterSecretStore' as any }), false],
     ['vaultStaticSecrets', () => SecretsDelivery.vaultStaticSecrets({ vaultAuthRef: 'event-bus' }), false],
   ] as const)('%s fleet (1 CSC + 2 CPCs, one extra account)', (_name, delivery, isInline) => {

@@ -78,7 +78,7 @@ describe('MtlsServerTls with the library\'s certificates', () => {
       const chart = Testing.chart();
       new EventBusSecrets(chart, 'S', {
         cluster: EventBusCluster.csc(),
-        delivery: SecretsDelivery.inline(),
+        delivery: SecretsDelivery.inline({ allowTestKeys: true }),
         keys: new DeterministicKeyStore(),
         mtlsServerTls: MtlsServerTls.fromPemDirectory(tlsDir),
       });

@@ -38,7 +38,7 @@ function synthFleet(props: EventBusFleetProps): Record<string, Manifest[]> {
 }
 
 const sealedProps = (extra: Partial<EventBusFleetProps> = {}) =>
-  testFleetProps({ delivery: SecretsDelivery.sealedSecrets({ certificates }), ...extra });
+  testFleetProps({ delivery: SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates }), ...extra });
 const byName = (objects: Manifest[], kind: string) => new Map(objects.filter((o) => o.kind === kind).map((o) => [o.metadata!.name!, o]));
 
 /** An inline Secret as the controller would make it: the same object without the inline-only annotation. */
@@ -114,7 +114,7 @@ describe('SecretsDelivery.sealedSecrets', () => {
     [SealingScope.NAMESPACE_WIDE, 'sealedsecrets.bitnami.com/namespace-wide', 'dsx'],
     [SealingScope.CLUSTER_WIDE, 'sealedsecrets.bitnami.com/cluster-wide', ''],
   ])('scope %s: the annotation on the SealedSecret and its template, and the label the controller then uses', (scope, annotation, label) => {
-    const sealed = synthFleet(testFleetProps({ delivery: SecretsDelivery.sealedSecrets({ certificates, scope }) }, ['1']));
+    const sealed = synthFleet(testFleetProps({ delivery: SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates, scope }) }, ['1']));
     const s = byName(sealed.csc, 'SealedSecret').get('nats-xkey')!;
     expect(s.metadata!.annotations![annotation]).toBe('true');
     expect((s.spec as any).template.metadata.annotations[annotation]).toBe('true');
@@ -146,18 +146,18 @@ describe('SecretsDelivery.sealedSecrets', () => {
 
   test('fails when a cluster has no certificate', () => {
     const { 'cpc-2': _, ...some } = certificates;
-    expect(() => synthFleet(testFleetProps({ delivery: SecretsDelivery.sealedSecrets({ certificates: some }) })))
+    expect(() => synthFleet(testFleetProps({ delivery: SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: some }) })))
       .toThrow(/sealedSecrets delivery has no certificate for cpc-2 \(it has csc, cpc-1\)\. Allowed: one certificate per cluster.*Fix: give the sealedSecrets delivery a certificate for cpc-2 \(the PEM that kubeseal --fetch-cert prints against that cluster\)/);
   });
 
   test('fails when the delivery needs values but there are no keys, or no namespace for a strict scope', () => {
-    const delivery = SecretsDelivery.sealedSecrets({ certificates });
+    const delivery = SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates });
     expect(() => new EventBusSecrets(Testing.chart(), 's', { cluster: EventBusCluster.cpc('1'), delivery, mtls: false, namespace: 'dsx' }))
       .toThrow(/sealedSecrets delivery needs the key values, but keys is not set/);
     expect(() => new EventBusSecrets(Testing.chart(), 's', { cluster: EventBusCluster.cpc('1'), delivery, mtls: false, keys: new DeterministicKeyStore() }))
       .toThrow(/sealing with scope strict binds each value to its namespace, but no namespace is set\. Fix: set namespace/);
     expect(() => new EventBusSecrets(Testing.chart(), 's', {
-      cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.sealedSecrets({ certificates, scope: SealingScope.CLUSTER_WIDE }), mtls: false, keys: new DeterministicKeyStore(),
+      cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates, scope: SealingScope.CLUSTER_WIDE }), mtls: false, keys: new DeterministicKeyStore(),
     })).not.toThrow();
   });
 
@@ -170,15 +170,15 @@ describe('SecretsDelivery.sealedSecrets', () => {
     const tls = await tlsFixture();
     const ok = keys.csc.certificate;
     expect(() => SecretsDelivery.sealedSecrets({} as any)).toThrow(/SecretsDelivery\.sealedSecrets: certificates is missing or empty\. Fix: pass each cluster's controller certificate/);
-    expect(() => SecretsDelivery.sealedSecrets({ certificates: {} })).toThrow(/certificates is missing or empty/);
-    expect(() => SecretsDelivery.sealedSecrets({ certificates: { cpc1: ok } })).toThrow(/certificates has the key "cpc1", which is not a cluster folder\. Allowed: "csc" or "cpc-<id>"/);
-    expect(() => SecretsDelivery.sealedSecrets({ certificates: { 'cpc-A': ok } })).toThrow(/certificates\["cpc-A"\]/);
-    expect(() => SecretsDelivery.sealedSecrets({ certificates: { csc: 'not a pem' } })).toThrow(/the certificate of csc holds 0 PEM certificates\. Allowed: exactly one .*Fix: write it with kubeseal --fetch-cert/);
-    expect(() => SecretsDelivery.sealedSecrets({ certificates: { csc: ok + ok } })).toThrow(/holds 2 PEM certificates/);
-    expect(() => SecretsDelivery.sealedSecrets({ certificates: { csc: ok + keys.csc.privateKey } })).toThrow(/the certificate of csc holds a private key\. Allowed: the controller's public certificate only/);
-    expect(() => SecretsDelivery.sealedSecrets({ certificates: { csc: tls.caCrt } })).toThrow(/the certificate of csc has a "ec" key\. Allowed: an RSA key/);
-    expect(() => SecretsDelivery.sealedSecrets({ certificates: { csc: ok.replace(/\n[A-Za-z0-9+/]{20}/, '\n!!!!') } })).toThrow(/the certificate of csc is not a readable X\.509 certificate/);
-    expect(() => SecretsDelivery.sealedSecrets({ certificates, scope: 'global' as any })).toThrow(/scope "global" is unknown\. Allowed: strict, namespace-wide, cluster-wide/);
+    expect(() => SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: {} })).toThrow(/certificates is missing or empty/);
+    expect(() => SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: { cpc1: ok } })).toThrow(/certificates has the key "cpc1", which is not a cluster folder\. Allowed: "csc" or "cpc-<id>"/);
+    expect(() => SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: { 'cpc-A': ok } })).toThrow(/certificates\["cpc-A"\]/);
+    expect(() => SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: { csc: 'not a pem' } })).toThrow(/the certificate of csc holds 0 PEM certificates\. Allowed: exactly one .*Fix: write it with kubeseal --fetch-cert/);
+    expect(() => SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: { csc: ok + ok } })).toThrow(/holds 2 PEM certificates/);
+    expect(() => SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: { csc: ok + keys.csc.privateKey } })).toThrow(/the certificate of csc holds a private key\. Allowed: the controller's public certificate only/);
+    expect(() => SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: { csc: tls.caCrt } })).toThrow(/the certificate of csc has a "ec" key\. Allowed: an RSA key/);
+    expect(() => SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: { csc: ok.replace(/\n[A-Za-z0-9+/]{20}/, '\n!!!!') } })).toThrow(/the certificate of csc is not a readable X\.509 certificate/);
+    expect(() => SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates, scope: 'global' as any })).toThrow(/scope "global" is unknown\. Allowed: strict, namespace-wide, cluster-wide/);
   });
 });
 
@@ -249,7 +249,7 @@ describe('stable ciphertext across synths', () => {
   test('a new certificate reseals exactly its cluster\'s SealedSecrets', () => {
     synthTo(sealedProps());
     const first = sealedData();
-    synthTo(sealedProps({ delivery: SecretsDelivery.sealedSecrets({ certificates: { ...certificates, 'cpc-2': keys.other.certificate } }) }));
+    synthTo(sealedProps({ delivery: SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates: { ...certificates, 'cpc-2': keys.other.certificate } }) }));
     const second = sealedData();
     const changed = changedEntries(first, second);
     expect(changed.length).toBe([...first.keys()].filter((k) => k.startsWith('cpc-2/')).length);
@@ -262,13 +262,13 @@ describe('stable ciphertext across synths', () => {
   test('a changed scope or a changed namespace reseals; an edited SealedSecret is not trusted', () => {
     synthTo(sealedProps());
     const first = sealedData();
-    synthTo(sealedProps({ delivery: SecretsDelivery.sealedSecrets({ certificates, scope: SealingScope.NAMESPACE_WIDE }) }));
+    synthTo(sealedProps({ delivery: SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates, scope: SealingScope.NAMESPACE_WIDE }) }));
     expect(changedEntries(first, sealedData()).length).toBe(first.size);
     // A file changed after synth wrote it is not a source of ciphertext.
     const file = path.join(outdir, 'csc', 'manifests', 'SealedSecret.dsx.nats-xkey.k8s.yaml');
     const before = sealedData();
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^( +\S+: )\S+$/m, '$1AAAA'));
-    synthTo(sealedProps({ delivery: SecretsDelivery.sealedSecrets({ certificates, scope: SealingScope.NAMESPACE_WIDE }) }));
+    synthTo(sealedProps({ delivery: SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates, scope: SealingScope.NAMESPACE_WIDE }) }));
     const after = sealedData();
     expect(changedEntries(before, after)).toEqual(['csc/SealedSecret.dsx.nats-xkey.k8s.yaml']);
     expect(() => unseal(keys.csc, YAML.parse(fs.readFileSync(file, 'utf8')))).not.toThrow();

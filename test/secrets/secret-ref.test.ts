@@ -11,7 +11,7 @@ const keys = new DeterministicKeyStore();
 function secretsIn(chart: Chart): EventBusSecrets {
   return new EventBusSecrets(chart, 'Secrets', {
     cluster: EventBusCluster.cpc('1'),
-    delivery: SecretsDelivery.inline(),
+    delivery: SecretsDelivery.inline({ allowTestKeys: true }),
     keys,
     namespace: 'dsx',
     mtls: false,

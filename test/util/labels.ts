@@ -9,6 +9,9 @@ export function standardLabels(component: string): Record<string, string> {
   };
 }
 
+/** The label of every object made from a test key store (`DeterministicKeyStore`). */
+export const TEST_KEYS = { 'cdk8s-dsx-event-bus/test-keys': 'true' };
+
 /** An empty chart of a fresh test app, in `namespace` (`null`: none). */
 export function testChart(namespace: string | null = 'dsx'): Chart {
   return new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });
