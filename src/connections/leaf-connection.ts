@@ -134,8 +134,12 @@ export class LeafConnection extends Construct {
         });
       }
     }
-    csc?.addLeafSecrets(cpcCluster, where);
-    cpc?.addLeafSecrets(cpcCluster, where);
+    // One way: the pair is read once here (at synthesis, readPairs) and each
+    // side is handed its half; neither side reads the pair itself.
+    const tokens = [undefined, ...this.accounts.map(accountSecretToken)];
+    const pairOf = (token: string | undefined) => this.readPairs()[tokens.indexOf(token)];
+    csc?._addLeafSecrets(cpcCluster, where, (token) => pairOf(token).pubkey.value);
+    cpc?._addLeafSecrets(cpcCluster, where, (token) => pairOf(token).seed.reveal());
     // The pairs are read and checked at synthesis, before anything is rendered.
     this.node.addValidation({ validate: () => { this.readPairs(); return []; } });
   }

@@ -388,14 +388,25 @@ export class EventBusSecrets extends Construct {
   }
 
   /**
-   * Adds this cluster's side of the leaf pairs of CPC `cpcId` (the built-in
-   * pair and one per extra account): on the CSC the `pubkey` Secrets, on a
-   * CPC the `seed` Secrets. A `LeafConnection` calls this on both sides; with
-   * a key store, the values are read at synthesis.
+   * Adds this cluster's side of the leaf pairs of a CPC (the built-in pair
+   * and one per extra account) alone: on the CSC the `pubkey` Secrets, on a
+   * CPC the `seed` Secrets, each read from this side's key store at
+   * synthesis. (`createLeafConnections` does this; a `LeafConnection` reads
+   * each pair once and hands each side its half instead.)
    * @param cpc a CPC of this cluster (one of the CSC's CPCs, or this CPC)
-   * @param joinedBy what joins the pair, for error messages (e.g. the connection's path)
+   * @param joinedBy what joins the pair, for error messages
    */
   public addLeafSecrets(cpc: EventBusCluster, joinedBy?: string): void {
+    this._addLeafSecrets(cpc, joinedBy, undefined);
+  }
+
+  /**
+   * {@link addLeafSecrets}, with this side's half of each pair given by what
+   * joined it (`half(accountToken)`: the CSC's public key or the CPC's seed,
+   * read once by the LeafConnection) instead of read here.
+   * @internal
+   */
+  public _addLeafSecrets(cpc: EventBusCluster, joinedBy: string | undefined, half: ((accountToken: string | undefined) => string) | undefined): void {
     const where = joinedBy ?? this.node.path;
     if (!(cpc instanceof EventBusCluster) || cpc.role !== ClusterRole.CPC) {
       throw problem({ where, problem: `${cpc instanceof EventBusCluster ? cpc.displayName : quote(cpc)} is not a CPC`, fix: 'pass the CPC: EventBusCluster.cpc(id)' });
@@ -419,10 +430,12 @@ export class EventBusSecrets extends Construct {
     if (joinedBy === undefined) this.alone.add(cpcId);
     const csc = this.cluster.role === ClusterRole.CSC;
     const km = this.delivery._needsValues ? this.keyMaterial : undefined;
+    const own = (token: string | undefined): string => (csc
+      ? km!.readPublicKey(CSC, cscLeafSecretName(cpcId, token)).value
+      : km!.readSeed(cpc.directory, cpcLeafSecretName(token)).reveal());
+    const read = half ?? own;
     for (const token of [undefined, ...this.accountTokens]) {
-      const value = km && ((): Map<string, Buffer> => new Map([csc
-        ? ['pubkey', Buffer.from(km.readPublicKey(CSC, cscLeafSecretName(cpcId, token)).value, 'utf8')]
-        : ['seed', Buffer.from(km.readSeed(cpc.directory, cpcLeafSecretName(token)).reveal(), 'utf8')]]));
+      const value = km && ((): Map<string, Buffer> => new Map([[csc ? 'pubkey' : 'seed', Buffer.from(read(token), 'utf8')]]));
       this.emit(leafSecretDef(csc ? 'csc' : 'cpc', cpcId, token), value);
     }
   }
