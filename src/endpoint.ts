@@ -1,6 +1,6 @@
 /**
  * The one parser of the URLs the event bus takes: a CPC's leafnode remote to
- * the CSC (`cscEndpoint`, e.g. `tls://csc.example.com:7422`) and the broker
+ * the CSC (`cscEndpoint`, e.g. `tls://csc.example.com:<NATS_LEAFNODE_PORT>`) and the broker
  * URLs of mTLS clients (`mtlsClientUrls`, e.g. `mqtts://mqtt-mtls.example.com:8883`).
  * Module-internal (not exported from the package).
  *
@@ -41,6 +41,13 @@ export function formatUrl(scheme: string, host: string, port: number): string {
   return `${scheme}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
+/**
+ * The NATS leafnode port: the upstream chart's `nats` Service port of
+ * `nats-leafnode`, which the gateway's `nats-leafnode` listener also uses.
+ * The one place this number is written in src/ (test/decided-once.test.ts).
+ */
+export const NATS_LEAFNODE_PORT = 7422;
+
 /** The schemes of a NATS leafnode remote. */
 export const LEAF_SCHEMES = ['nats', 'tls', 'ws', 'wss'] as const;
 
@@ -51,8 +58,8 @@ export function parseLeafEndpoint(url: string | undefined, where: string): Endpo
     throw problem({
       where,
       problem: url === undefined || url === '' ? 'cscEndpoint is missing: a CPC needs the URL of the CSC leafnode endpoint' : `cscEndpoint ${quote(url)} is not a leafnode URL`,
-      allowed: `scheme ${LEAF_SCHEMES.slice(0, -1).join(', ')} or ${LEAF_SCHEMES[LEAF_SCHEMES.length - 1]}, a host and an optional port, e.g. tls://csc.example.com:7422`,
-      fix: 'set cscEndpoint to the CSC gateway\'s nats-leafnode listener (port 7422)',
+      allowed: `scheme ${LEAF_SCHEMES.slice(0, -1).join(', ')} or ${LEAF_SCHEMES[LEAF_SCHEMES.length - 1]}, a host and an optional port, e.g. tls://csc.example.com:${NATS_LEAFNODE_PORT}`,
+      fix: `set cscEndpoint to the CSC gateway's nats-leafnode listener (port ${NATS_LEAFNODE_PORT})`,
     });
   }
   return e;

@@ -10,10 +10,11 @@ import { CaIssuer, CertificateAuthority, CertificateAuthorityKind } from '../cer
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import { HostPrerequisites } from '../charts/host-prerequisites';
+import { NATS_LEAFNODE_PORT } from '../endpoint';
 import { formatProblem, forwardedProps, problem, quote, renamedProps } from '../errors';
 import { hostnameAgreementProblems } from '../gateway/agreement';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
-import { EventBusGateway, GatewayTransport } from '../gateway/gateway';
+import { EventBusGateway, GatewayTransport, resolveTransport } from '../gateway/gateway';
 import { canonicalIp, DEFAULT_NAMESPACE, isIpLiteral, validateLabels, validateNamespace } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { accountSecretToken, validateExtraAccounts } from '../keys/layout';
@@ -51,7 +52,8 @@ export abstract class EventBusClusterChart extends Chart {
   /** Namespace the upstream chart is installed in. */
   public readonly releaseNamespace: string;
 
-  private readonly initialCluster: EventBusCluster;
+  /** This chart's cluster: given to the constructor, a new value when a CSC gains a CPC (`_joinCpc`). */
+  private currentCluster: EventBusCluster;
   private readonly extraAccountNames: string[];
   private readonly nkeyPermissions: NKeyPermission[];
   private readonly keys?: IKeyStore;
@@ -70,7 +72,7 @@ export abstract class EventBusClusterChart extends Chart {
     validateNamespace(namespace, `${where}: namespace`);
     // Chart labels go on every object: refuse what the API server would.
     validateLabels(options.labels ?? {}, `${where}: labels`);
-    this.initialCluster = cluster;
+    this.currentCluster = cluster;
     this.releaseNamespace = namespace;
     this.mtls = options.mtls ?? true;
     this.extraAccountNames = [...(options.extraAccounts ?? [])];
@@ -89,7 +91,7 @@ export abstract class EventBusClusterChart extends Chart {
     const gw = options.gateway ?? {};
     checkHostnameLists(gw, where);
     const gatewayEnabled = gw.enabled ?? true;
-    const transport = gw.transport ?? GatewayTransport.TLS;
+    const transport = resolveTransport(gw.transport);
     const gatewayNamespace = gw.namespace ?? namespace;
     this.terminatesTls = gatewayEnabled && transport === GatewayTransport.TLS;
 
@@ -202,6 +204,7 @@ export abstract class EventBusClusterChart extends Chart {
         routeRendering: gw.routeRendering,
         transport,
         certificate: transport === GatewayTransport.TLS ? terminateCertificate : undefined,
+        addresses: [...(gw.hostnames ?? []), ...(gw.ipAddresses ?? [])],
         hostnames: transport === GatewayTransport.TLS && gw.hostnames?.length ? gw.hostnames : undefined,
         mtls: this.mtls,
         mtlsHostnames: this.mtls ? gw.mtlsHostnames ?? gw.hostnames : undefined,
@@ -232,10 +235,19 @@ export abstract class EventBusClusterChart extends Chart {
     }
   }
 
-  /** Which cluster this chart is for (a CSC's `cpcIds` grow with `CscChart.addCpcId`). */
+  /** Which cluster this chart is for (a CSC's `cpcIds` grow with `CscChart.addCpc`). */
   public get cluster(): EventBusCluster {
-    // Before the Secrets exist (validation in the constructor): the cluster given.
-    return (this.secrets as EventBusSecrets | undefined)?.cluster ?? this.initialCluster;
+    return this.currentCluster;
+  }
+
+  /**
+   * This CSC chart gains a CPC: its own cluster value first, then its
+   * Secrets are told (the value flows down; nothing is read back).
+   * @internal
+   */
+  protected _joinCpc(cpc: EventBusCluster, where: string): void {
+    this.currentCluster = this.currentCluster._withCpc(cpc, where);
+    this.secrets.addCpc(cpc);
   }
 
   /** The extra accounts of this cluster. */
@@ -297,7 +309,7 @@ export abstract class EventBusClusterChart extends Chart {
       + '# Install with: helm install nats-event-bus <chart> -n ' + this.releaseNamespace + ' -f values.event-bus.yaml\n';
     if (this.terminatesTls) {
       header += '#\n'
-        + '# The gateway terminates TLS on nats-client (4222) and nats-leafnode (7422) and forwards plain TCP,\n'
+        + `# The gateway terminates TLS on nats-client (4222) and nats-leafnode (${NATS_LEAFNODE_PORT}) and forwards plain TCP,\n`
         + '# so NATS clients and leaf remotes must start with the TLS handshake (TLS-first) and trust the CA\n'
         + '# of the gateway certificate; a client that waits for the server\'s INFO first never connects.\n'
         + '# e.g. nats --tlsfirst --tlsca ca.crt, nats.go TLSHandshakeFirst(), nats.js tls: { handshakeFirst: true }.\n'
@@ -552,4 +564,20 @@ function mergeValues(...maps: Array<Record<string, unknown>>): Record<string, un
     for (const [k, v] of Object.entries(m)) out[k] = isMap(out[k]) && isMap(v) ? mergeValues(out[k] as Record<string, unknown>, v) : v;
   }
   return out;
+}
+
+/**
+ * The `cluster` prop of a CSC or CPC chart, refused when missing or of the
+ * other role (its id was checked where it entered: `EventBusCluster.csc/cpc`).
+ */
+export function roleChecked(scope: Construct, id: string, cluster: EventBusCluster | undefined, role: ClusterRole): EventBusCluster {
+  const where = `${scope.node.path ? scope.node.path + '/' : ''}${id}`;
+  const want = role === ClusterRole.CSC ? 'EventBusCluster.csc({ cpcIds })' : 'EventBusCluster.cpc(id)';
+  if (!(cluster instanceof EventBusCluster)) {
+    throw problem({ where, field: 'cluster', problem: cluster === undefined ? 'it is missing' : `${quote(cluster)} is not an EventBusCluster`, fix: `pass cluster: ${want}` });
+  }
+  if (cluster.role !== role) {
+    throw problem({ where, field: 'cluster', problem: `it is ${cluster.displayName}, but this chart is for ${role === ClusterRole.CSC ? 'the CSC' : 'a CPC'}`, fix: `pass cluster: ${want}` });
+  }
+  return cluster;
 }

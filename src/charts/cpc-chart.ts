@@ -1,20 +1,24 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { EventBusClusterChart } from './cluster-chart';
+import { EventBusClusterChart, roleChecked } from './cluster-chart';
 import { EventBusClusterOptions } from './options';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { parseLeafEndpoint } from '../endpoint';
 import { problem, quote } from '../errors';
 import { standardLabels } from '../labels';
-import { EventBusCluster } from '../secrets/cluster';
+import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 
 /** Props of {@link CpcChart}. */
 export interface CpcChartProps extends EventBusClusterOptions {
-  /** The CPC's id (`^[a-z0-9]+$`, `global.eventBus.clusterId`). */
-  readonly cpcId: string;
+  /**
+   * The CPC (`global.eventBus.clusterId` is its id): `EventBusCluster.cpc(id)`,
+   * where the id is checked.
+   */
+  readonly cluster: EventBusCluster;
   /**
    * Where the CPC's leafnode remote connects to the CSC
-   * (`global.eventBus.cscEndpoint`), e.g. `tls://csc.example.com:7422`.
+   * (`global.eventBus.cscEndpoint`), e.g. `tls://csc.example.com:<leafnode port>`
+   * (the CSC gateway's `leafnodeEndpoint.url`).
    */
   readonly cscEndpoint: string;
   /**
@@ -47,6 +51,7 @@ export class CpcChart extends EventBusClusterChart {
 
   constructor(scope: Construct, id: string, props: CpcChartProps) {
     const where = `${scope.node.path ? scope.node.path + '/' : ''}${id}`;
+    const cluster = roleChecked(scope, id, props?.cluster, ClusterRole.CPC);
     const { scheme } = parseLeafEndpoint(props.cscEndpoint, where);
     if (props.cscTrust !== undefined && !(props.cscTrust instanceof LeafTrust)) {
       throw problem({ where, problem: 'cscTrust is not a LeafTrust', fix: 'use LeafTrust.fromPem(…), .fromPemFile(…), .fromExistingSecret(…), .fromExistingConfigMap(…) or .publicRoots()' });
@@ -60,7 +65,7 @@ export class CpcChart extends EventBusClusterChart {
         fix: 'remove cscTrust for a plain TCP gateway (transport tcp), or use a tls:// cscEndpoint',
       });
     }
-    super(scope, id, EventBusCluster.cpc(props.cpcId), props, props.createLeafConnections ?? false);
+    super(scope, id, cluster, props, props.createLeafConnections ?? false);
     this.cscEndpoint = props.cscEndpoint;
     if (scheme === 'tls') {
       this.cscTrust = props.cscTrust ?? LeafTrust.publicRoots();

@@ -1,12 +1,15 @@
 import { Construct } from 'constructs';
-import { EventBusClusterChart } from './cluster-chart';
+import { EventBusClusterChart, roleChecked } from './cluster-chart';
 import { EventBusClusterOptions } from './options';
-import { EventBusCluster } from '../secrets/cluster';
+import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 
 /** Props of {@link CscChart}. */
 export interface CscChartProps extends EventBusClusterOptions {
-  /** Ids of the CPCs that connect to this CSC (`global.eventBus.cpcIds`). */
-  readonly cpcIds: string[];
+  /**
+   * The CSC and the CPCs that connect to it (`global.eventBus.cpcIds`):
+   * `EventBusCluster.csc({ cpcIds })`, where the ids are checked.
+   */
+  readonly cluster: EventBusCluster;
   /**
    * Create the CSC side of every leaf pair without a CPC chart in the same
    * app (a pipeline that synthesizes the CSC alone). In a fleet, the fleet's
@@ -22,7 +25,7 @@ export interface CscChartProps extends EventBusClusterOptions {
  */
 export class CscChart extends EventBusClusterChart {
   constructor(scope: Construct, id: string, props: CscChartProps) {
-    super(scope, id, EventBusCluster.csc({ cpcIds: props.cpcIds }), props, props.createLeafConnections ?? false);
+    super(scope, id, roleChecked(scope, id, props?.cluster, ClusterRole.CSC), props, props.createLeafConnections ?? false);
   }
 
   /** The ids of the CPCs this CSC accepts. */
@@ -34,10 +37,10 @@ export class CscChart extends EventBusClusterChart {
    * Adds a CPC to this CSC: its id joins `cpcIds` (and the Helm values), and
    * its leaf Secrets are expected (joined by a `LeafConnection`, or created
    * here with `createLeafConnections`). `EventBusFleet.addCpc` calls this.
-   * @param cpcId the new CPC's id
+   * @param cpc the new CPC: `EventBusCluster.cpc(id)`
    */
-  public addCpcId(cpcId: string): void {
-    this.secrets.addCpcId(cpcId);
+  public addCpc(cpc: EventBusCluster): void {
+    this._joinCpc(cpc, `${this.node.path}: addCpc`);
   }
 
   protected roleValues(): Record<string, unknown> {

@@ -13,7 +13,7 @@ import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { LeafConnection } from '../connections/leaf-connection';
 import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
 import { forwardedProps, problem, quote } from '../errors';
-import { GatewayTransport } from '../gateway/gateway';
+import type { LeafnodeEndpoint } from '../gateway/gateway';
 import { GitOps } from '../gitops/gitops';
 import { checkDestinations, GitOpsWiring } from '../gitops/wiring';
 import { DEFAULT_NAMESPACE, canonicalIp, isIpLiteral } from '../k8s/names';
@@ -99,7 +99,8 @@ export interface FleetCpcOptions extends FleetClusterOptions {
   /**
    * The CSC's leafnode URL for this CPC.
    * @default - the fleet's `cscEndpoint`, else derived from the CSC gateway:
-   * `tls://<first hostname or IP>:7422` (`nats://` for a TCP gateway)
+   * its `nats-leafnode` listener at the first hostname or IP,
+   * `tls://<host>:<leafnode port>` (`nats://` for a TCP gateway)
    */
   readonly cscEndpoint?: string;
   /**
@@ -197,7 +198,7 @@ export class EventBusFleet extends Construct {
     // Sealing needs each cluster's own controller certificate: named at the fleet's delivery, before any chart is built.
     if (props.delivery?.kind === SecretsDeliveryKind.SEALED_SECRETS) {
       const sealed = props.delivery._sealedClusters;
-      const missing = [cluster.directory, ...ids.map((cpcId) => EventBusCluster.cpc(cpcId).directory)].filter((d) => !sealed.includes(d));
+      const missing = [cluster.directory, ...cluster.cpcs.map((c) => c.directory)].filter((d) => !sealed.includes(d));
       if (missing.length) {
         throw problem({
           where,
@@ -212,18 +213,19 @@ export class EventBusFleet extends Construct {
     // ensured once for the whole fleet at synthesis (KeyMaterial).
     this.props = props;
     const cscOptions = merge(props, props.csc);
-    this.csc = forwardedProps(`${where}/${cluster.directory}`, where, memberField(props, props.csc, 'csc'), () => new CscChart(this, cluster.directory, { ...cscOptions, cpcIds: ids }));
+    this.csc = forwardedProps(`${where}/${cluster.directory}`, where, memberField(props, props.csc, 'csc'), () => new CscChart(this, cluster.directory, { ...cscOptions, cluster }));
     this.cscGateway = cscOptions.gateway ?? {};
     this.defaultTrust = defaultCscTrust(props, this.cscGateway);
     this.cscSelfSigned = !this.cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
-    this.cscForeignIssuer = foreignIssuer(cscOptions);
-    props.cpcs.forEach((cpc, i) => this.addCpcChart(cpc, `cpcs[${i}]`));
+    this.cscForeignIssuer = foreignIssuer(cscOptions, this.csc);
+    const cpcClusters = cluster.cpcs;
+    props.cpcs.forEach((cpc, i) => this.addCpcChart(cpc, cpcClusters[i], `cpcs[${i}]`));
     if (props.gitops) {
       this.gitops = props.gitops;
       // Checked where they enter, named by the prop path (the CLI maps it to the file's).
       const entries = [
         { directory: cluster.directory, destination: props.csc?.gitopsDestination, field: `${this.where}: csc.gitopsDestination` },
-        ...props.cpcs.map((c, i) => ({ directory: EventBusCluster.cpc(c.id).directory, destination: c.gitopsDestination, field: `${this.where}: cpcs[${i}].gitopsDestination` })),
+        ...cpcClusters.map((c, i) => ({ directory: c.directory, destination: props.cpcs[i].gitopsDestination, field: `${this.where}: cpcs[${i}].gitopsDestination` })),
       ];
       checkDestinations(props.gitops._settings.kind, entries);
       const destinations: Record<string, string> = {};
@@ -276,34 +278,36 @@ export class EventBusFleet extends Construct {
     if (this.csc.cpcIds.includes(options?.id)) {
       throw problem({ where, field: 'id', problem: `CPC id ${quote(options.id)} is already in the fleet`, fix: 'give each CPC its own id' });
     }
-    EventBusCluster._csc([options?.id], () => `${where}: id`, where);
+    // The id enters here: checked once, then it travels as a value.
+    const cpc = EventBusCluster._cpc(options?.id, `${where}: id`);
     const wiring = this.wiring;
     if (wiring) {
-      const directory = EventBusCluster.cpc(options.id).directory;
+      const directory = cpc.directory;
       checkDestinations(wiring.settings.kind, [
         ...this.charts.map((c) => ({ directory: c.cluster.directory, destination: wiring.destination(c.cluster.directory), field: this.where })),
         { directory, destination: options.gitopsDestination, field: `${where}: gitopsDestination` },
       ]);
       if (options.gitopsDestination !== undefined) wiring.setDestination(directory, options.gitopsDestination);
     }
-    this.csc.addCpcId(options.id);
-    const chart = this.addCpcChart(options, `addCpc(${quote(options.id)})`);
+    this.csc.addCpc(cpc);
+    const chart = this.addCpcChart(options, cpc, `addCpc(${quote(options.id)})`);
     this.added.push(options);
     this.countBuilt(this.csc);
     this.countBuilt(chart);
     return chart;
   }
 
-  /** `member`: the prop path of this CPC's options (`cpcs[0]`, or the addCpc call). */
-  private addCpcChart(cpc: FleetCpcOptions, member: string): CpcChart {
+  /** `member`: the prop path of this CPC's options (`cpcs[0]`, or the addCpc call); `cluster`: the CPC, its id checked where it entered. */
+  private addCpcChart(cpc: FleetCpcOptions, cluster: EventBusCluster, member: string): CpcChart {
     const props = this.props;
     const where = this.where;
-    const field = memberField(props, cpc, member, { cpcId: 'id' });
-    const cscGateway = this.cscGateway;
-    const cpcDir = EventBusCluster.cpc(cpc.id).directory;
-    const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? defaultCscEndpoint(cscGateway);
+    const field = memberField(props, cpc, member, { cluster: 'id' });
+    const cpcDir = cluster.directory;
+    // The CSC's gateway owns its leaf endpoint (listener, port, addresses): asked, not re-derived.
+    const cscLeafnode = this.csc.gateway?.leafnodeEndpoint;
+    const endpoint = cpc.cscEndpoint ?? props.cscEndpoint ?? cscLeafnode?.url;
     const endpointField = field('cscEndpoint')!;
-    this.checkEndpointAgainstCsc(parseLeafEndpoint(endpoint, `${where}: ${endpointField}`), endpoint!, endpointField, cscGateway);
+    this.checkEndpointAgainstCsc(parseLeafEndpoint(endpoint, `${where}: ${endpointField}`), endpoint!, endpointField, cscLeafnode);
     // A default trust only for a tls:// endpoint: with nats:// there is no TLS to trust.
     const cscTrust = cpc.cscTrust ?? props.cscTrust ?? (endpoint!.startsWith('tls://') ? this.defaultTrust : undefined);
     // A CA cert-manager makes inside the CSC is known to no one at synth
@@ -331,10 +335,10 @@ export class EventBusFleet extends Construct {
           + '(or LeafTrust.fromExistingSecret(...) / LeafTrust.fromExistingConfigMap(...) for a CA bundle already in each CPC)',
       });
     }
-    const chart = forwardedProps(`${where}/${cpcDir}`, where, field, () => new CpcChart(this, cpcDir, { ...merge(props, cpc), cpcId: cpc.id, cscEndpoint: endpoint!, cscTrust }));
+    const chart = forwardedProps(`${where}/${cpcDir}`, where, field, () => new CpcChart(this, cpcDir, { ...merge(props, cpc), cluster, cscEndpoint: endpoint!, cscTrust }));
     this.cpcs.push(chart);
     this.memberOptions.set(chart, cpc);
-    this.leafConnections.push(new LeafConnection(this, `leaf-${cpc.id}`, {
+    this.leafConnections.push(new LeafConnection(this, `leaf-${cluster.cpcId}`, {
       csc: this.csc.secrets,
       cpc: chart.secrets,
       cscEndpoint: endpoint,
@@ -372,27 +376,29 @@ export class EventBusFleet extends Construct {
    * listener's protocol, and a TLS endpoint's host must be in the CSC
    * certificate: otherwise the leaf connection fails at runtime, silently.
    */
-  private checkEndpointAgainstCsc({ scheme, host, hostText, port }: Endpoint, endpoint: string, field: string, gw: ClusterGatewayOptions): void {
-    const names = gw.hostnames ?? [];
-    const ips = (gw.ipAddresses ?? []).map(canonicalIp);
-    const viaGateway = (gw.enabled ?? true) && (names.includes(host.toLowerCase()) || (isIpLiteral(host) && ips.includes(canonicalIp(host))));
+  private checkEndpointAgainstCsc(
+    { scheme, host, hostText, port }: Endpoint, endpoint: string, field: string, leafnode: LeafnodeEndpoint | undefined,
+  ): void {
+    if (!leafnode) return; // no CSC gateway: the endpoint is someone else's
+    const viaGateway = leafnode.hosts.some((h) => (isIpLiteral(h)
+      ? isIpLiteral(host) && canonicalIp(h) === canonicalIp(host)
+      : h === host.toLowerCase()));
     if (!viaGateway) return;
-    const transport = gw.transport ?? GatewayTransport.TLS;
     const where = this.where;
-    if (transport === GatewayTransport.TLS && scheme !== 'tls') {
+    if (leafnode.scheme === 'tls' && scheme !== 'tls') {
       throw problem({
         where,
         field,
         problem: `cscEndpoint ${quote(endpoint)} uses ${scheme}:// but the CSC gateway terminates TLS on its nats-leafnode listener`,
-        fix: `use ${formatUrl('tls', hostText, port ?? 7422)}`,
+        fix: `use ${formatUrl('tls', hostText, port ?? leafnode.port)}`,
       });
     }
-    if (transport === GatewayTransport.TCP && scheme === 'tls') {
+    if (leafnode.scheme !== 'tls' && scheme === 'tls') {
       throw problem({
         where,
         field,
         problem: `cscEndpoint ${quote(endpoint)} uses tls:// but the CSC gateway's nats-leafnode listener is plain TCP`,
-        fix: `use ${formatUrl('nats', hostText, port ?? 7422)}`,
+        fix: `use ${formatUrl(leafnode.scheme, hostText, port ?? leafnode.port)}`,
       });
     }
   }
@@ -437,10 +443,12 @@ export function fleetIntermediateNames(props: EventBusFleetProps): IntermediateN
   return [namesOf('csc', props.csc), ...(props.cpcs ?? []).map((c) => namesOf(EventBusCluster.cpc(c.id).directory, c))];
 }
 
-/** The CSC certificate's issuer, when the library did not make it: `certificates.issuer` (named) or `certificates.vault`. */
-function foreignIssuer(csc: EventBusClusterOptions): string | undefined {
-  const gw = csc.gateway ?? {};
-  if (gw.enabled === false || (gw.transport ?? GatewayTransport.TLS) !== GatewayTransport.TLS || gw.serverTlsSecret) return undefined;
+/**
+ * The CSC certificate's issuer, when the library did not make it: `certificates.issuer` (named) or `certificates.vault`.
+ * Only when the CSC chart issues its gateway certificate (a TLS gateway without `serverTlsSecret`).
+ */
+function foreignIssuer(csc: EventBusClusterOptions, chart: CscChart): string | undefined {
+  if (!chart.serverCertificate) return undefined;
   const issuer = csc.certificates?.issuer;
   if (issuer) return `certificates.issuer (${issuer.issuerKind} ${quote(issuer.issuerName)})`;
   if (csc.certificates?.vault) return 'certificates.vault (a Vault/OpenBao PKI)';
@@ -493,13 +501,6 @@ function checkIntermediates(props: EventBusFleetProps, fleetWhere: string): void
       });
     }
   }
-}
-
-function defaultCscEndpoint(gw: ClusterGatewayOptions): string | undefined {
-  if (gw.enabled === false) return undefined;
-  const host = gw.hostnames?.[0] ?? gw.ipAddresses?.[0];
-  if (!host) return undefined;
-  return formatUrl((gw.transport ?? GatewayTransport.TLS) === GatewayTransport.TLS ? 'tls' : 'nats', host, 7422);
 }
 
 /** The fleet's overrides, with each one the member also gives replaced by the member's. */

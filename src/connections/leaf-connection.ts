@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
+import { NATS_LEAFNODE_PORT } from '../endpoint';
 import { problem, quote } from '../errors';
-import { accountEnvToken, accountSecretToken, cpcLeafSecretName, cscLeafSecretName, validateCpcId } from '../keys/layout';
-import { ClusterRole } from '../secrets/cluster';
+import { accountEnvToken, accountSecretToken, cpcLeafSecretName, cscLeafSecretName } from '../keys/layout';
+import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { EventBusSecrets } from '../secrets/event-bus-secrets';
 import { LeafPair, readLeafPair } from '../secrets/inventory';
 import { KeyMaterial } from '../secrets/key-material';
@@ -30,7 +31,7 @@ export interface LeafConnectionProps {
 
   /**
    * Where the CPC's leafnode remote connects to the CSC (the chart's
-   * `cscEndpoint`, e.g. `tls://event-bus.example.com:7422`). Required by the
+   * `cscEndpoint`, e.g. `tls://event-bus.example.com:<leafnode port>`). Required by the
    * CPC chart; kept here so it travels with the connection.
    * @default - not known yet
    */
@@ -106,14 +107,15 @@ export class LeafConnection extends Construct {
         throw problem({ where, problem: `${prop} is the EventBusSecrets of ${side.cluster.displayName} (${side.node.path}), not of ${role === ClusterRole.CSC ? 'the CSC' : 'a CPC'}`, fix: `pass the ${role === ClusterRole.CSC ? 'CSC' : 'CPC'} EventBusSecrets as ${prop}` });
       }
     }
-    if (props.cpcId !== undefined) validateCpcId(props.cpcId, `${where}: cpcId`);
+    // The CPC: the cpc side's (checked where it entered), or the cpcId prop, which enters here.
     if (cpc && props.cpcId !== undefined && props.cpcId !== cpc.cluster.cpcId) {
       throw problem({ where, problem: `cpcId ${quote(props.cpcId)} differs from the id of cpc (${quote(cpc.cluster.cpcId)})`, fix: 'omit cpcId; it is taken from cpc' });
     }
-    const cpcId = props.cpcId ?? cpc?.cluster.cpcId;
-    if (cpcId === undefined) throw problem({ where, problem: 'cpcId is missing', fix: 'pass cpcId when there is no cpc side' });
+    if (!cpc && props.cpcId === undefined) throw problem({ where, problem: 'cpcId is missing', fix: 'pass cpcId when there is no cpc side' });
+    const cpcCluster = cpc ? cpc.cluster : EventBusCluster._cpc(props.cpcId!, `${where}: cpcId`);
+    const cpcId = cpcCluster.cpcId!;
     if (props.cscEndpoint !== undefined && (props.cscEndpoint.length === 0 || /\s/.test(props.cscEndpoint))) {
-      throw problem({ where, problem: `cscEndpoint ${quote(props.cscEndpoint)} is empty or contains whitespace`, allowed: 'a host:port or URL, e.g. "tls://event-bus.example.com:7422"' });
+      throw problem({ where, problem: `cscEndpoint ${quote(props.cscEndpoint)} is empty or contains whitespace`, allowed: `a host:port or URL, e.g. "tls://event-bus.example.com:${NATS_LEAFNODE_PORT}"` });
     }
     this.cpcId = cpcId;
     this.cscEndpoint = props.cscEndpoint;
@@ -132,8 +134,12 @@ export class LeafConnection extends Construct {
         });
       }
     }
-    csc?.addLeafSecrets(cpcId, where);
-    cpc?.addLeafSecrets(cpcId, where);
+    // One way: the pair is read once here (at synthesis, readPairs) and each
+    // side is handed its half; neither side reads the pair itself.
+    const tokens = [undefined, ...this.accounts.map(accountSecretToken)];
+    const pairOf = (token: string | undefined) => this.readPairs()[tokens.indexOf(token)];
+    csc?._addLeafSecrets(cpcCluster, where, (token) => pairOf(token).pubkey.value);
+    cpc?._addLeafSecrets(cpcCluster, where, (token) => pairOf(token).seed.reveal());
     // The pairs are read and checked at synthesis, before anything is rendered.
     this.node.addValidation({ validate: () => { this.readPairs(); return []; } });
   }

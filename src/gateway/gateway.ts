@@ -7,6 +7,7 @@ import { TcpListener, TcpListenerOptions, TlsPassthroughListener, TlsPassthrough
 import { AllowedRoutes, CHART_ROUTES, RouteApiVersion, RouteBackend, RouteRendering } from './route-types';
 import { GatewayRoute } from './routes';
 import { ServerCertificate } from '../certificates/server-certificate';
+import { formatUrl } from '../endpoint';
 import { problem, quote } from '../errors';
 import type { GatewaySpec } from '../imports/gwapi-gateways-gateway.networking.k8s.io';
 import { SECTION_NAME, validateObjectName, validatePort } from '../k8s/names';
@@ -80,6 +81,29 @@ export enum GatewayTransport {
   TCP = 'tcp',
 }
 
+/**
+ * The transport of the event bus listeners when none is given: the one place
+ * this default is decided (the cluster charts ask here too). Library-internal.
+ */
+export function resolveTransport(transport: GatewayTransport | undefined): GatewayTransport {
+  return transport ?? GatewayTransport.TLS;
+}
+
+/** Where leaf remotes reach a gateway's `nats-leafnode` listener: {@link EventBusGateway.leafnodeEndpoint}. */
+export interface LeafnodeEndpoint {
+  /** The scheme a leaf remote uses: `tls` for a TLS-terminate listener, `nats` for plain TCP. */
+  readonly scheme: string;
+  /** The listener's port. */
+  readonly port: number;
+  /** The host names and IP addresses clients reach the gateway at (`addresses`), in the order given. */
+  readonly hosts: string[];
+  /**
+   * The leafnode URL at the first host, e.g. `tls://csc.example.com:<port>`.
+   * @default - none: the gateway has no addresses
+   */
+  readonly url?: string;
+}
+
 /** Options of {@link EventBusGateway.addEventBusListeners}. */
 export interface EventBusListenersOptions {
   /**
@@ -96,6 +120,12 @@ export interface EventBusListenersOptions {
    * @default - none
    */
   readonly certificate?: ITlsSecretSource;
+  /**
+   * The host names and IP addresses clients (and the CPCs' leaf remotes)
+   * reach this gateway at; the first makes `leafnodeEndpoint.url`.
+   * @default - the DNS names, then the IP addresses, of `certificate` when it is a `ServerCertificate`; else none
+   */
+  readonly addresses?: string[];
   /**
    * SNI hostnames of the three terminate routes when they render as
    * TLSRoute (route API v1, where they are required).
@@ -139,7 +169,7 @@ export interface EventBusListeners {
   readonly mqtt: IGatewayListener;
   /** `nats-client` (4222). */
   readonly natsClient: IGatewayListener;
-  /** `nats-leafnode` (7422). */
+  /** `nats-leafnode` (the NATS leafnode port). */
   readonly natsLeafnode: IGatewayListener;
   /** `mqtt-mtls` (8883, TLS passthrough), when mTLS is enabled. */
   readonly mqttMtls?: TlsPassthroughListener;
@@ -147,7 +177,7 @@ export interface EventBusListeners {
   readonly mqttRoute: GatewayRoute;
   /** Route `nats-client` -> nats:4222. */
   readonly natsClientRoute: GatewayRoute;
-  /** Route `nats-leafnode` -> nats:7422. */
+  /** Route `nats-leafnode` -> the `nats` Service's leafnode port. */
   readonly natsLeafnodeRoute: GatewayRoute;
   /** Route `nats-mqtt-mtls` -> nats-mtls:1883, when mTLS is enabled. */
   readonly mqttMtlsRoute?: GatewayRoute;
@@ -170,7 +200,7 @@ export interface EventBusGatewayWithListenersProps extends EventBusGatewayProps,
 export class EventBusGateway extends Construct implements IEventBusGateway {
   /**
    * The gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource) in one call: listeners `mqtt` (1883),
-   * `nats-client` (4222), `nats-leafnode` (7422), TLS-terminate (or TCP),
+   * `nats-client` (4222), `nats-leafnode` (the NATS leafnode port), TLS-terminate (or TCP),
    * and `mqtt-mtls` (8883, TLS passthrough) unless mTLS is disabled, each
    * with the upstream chart's route.
    */
@@ -236,6 +266,7 @@ export class EventBusGateway extends Construct implements IEventBusGateway {
 
   private readonly _listeners: IGatewayListener[] = [];
   private _dsx?: EventBusListeners;
+  private _leafnode?: LeafnodeEndpoint;
 
   constructor(scope: Construct, id: string, props: EventBusGatewayProps = {}) {
     // Read first: constructing children below must not see it.
@@ -337,6 +368,15 @@ export class EventBusGateway extends Construct implements IEventBusGateway {
     return this._dsx;
   }
 
+  /**
+   * Where the CPCs' leaf remotes reach this gateway: the `nats-leafnode`
+   * listener's scheme and port and the gateway's addresses. Undefined until
+   * `addEventBusListeners` (or `withEventBusListeners`) added the listeners.
+   */
+  public get leafnodeEndpoint(): LeafnodeEndpoint | undefined {
+    return this._leafnode;
+  }
+
   /** Adds a plain TCP listener. */
   public addTcpListener(name: string, options: TcpListenerOptions): TcpListener {
     return new TcpListener(this, name, options);
@@ -354,14 +394,14 @@ export class EventBusGateway extends Construct implements IEventBusGateway {
 
   /**
    * Adds the listeners of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource) with the upstream chart's
-   * routes: `mqtt` 1883, `nats-client` 4222, `nats-leafnode` 7422
+   * routes: `mqtt` 1883, `nats-client` 4222, `nats-leafnode` (the NATS leafnode port)
    * (TLS-terminate, or TCP) and, unless `mtls: false`, `mqtt-mtls` 8883
    * (TLS passthrough).
    */
   public addEventBusListeners(options: EventBusListenersOptions = {}): EventBusListeners {
     const where = this.node.path;
     if (this._dsx) throw problem({ where, problem: 'the event bus listeners were added already', fix: 'call addEventBusListeners() once per gateway' });
-    const transport = options.transport ?? GatewayTransport.TLS;
+    const transport = resolveTransport(options.transport);
     const allowedRoutes = options.allowedRoutes;
     const chart = (key: string) => CHART_ROUTES.find((r) => r.valuesKey === key)!;
     const plain: Array<[string, string, RouteBackend]> = [
@@ -426,6 +466,11 @@ export class EventBusGateway extends Construct implements IEventBusGateway {
       natsLeafnodeRoute: routes[2],
       mqttMtlsRoute,
     };
+    const certificate = options.certificate instanceof ServerCertificate ? options.certificate : undefined;
+    const hosts = [...(options.addresses ?? (certificate ? [...certificate.dnsNames, ...certificate.ipAddresses] : []))];
+    const scheme = transport === GatewayTransport.TLS ? 'tls' : 'nats';
+    const port = listeners[2].port;
+    this._leafnode = { scheme, port, hosts, url: hosts.length ? formatUrl(scheme, hosts[0], port) : undefined };
     return this._dsx;
   }
 

@@ -1,3 +1,4 @@
+import { NATS_LEAFNODE_PORT } from '../endpoint';
 import { problem, quote } from '../errors';
 import { validateNamespace, validatePort } from '../k8s/names';
 
@@ -83,7 +84,7 @@ export interface ChartRoute {
 export const CHART_ROUTES: readonly ChartRoute[] = [
   { valuesKey: 'mqtt', routeName: 'nats-mqtt', service: 'nats', port: 1883, sectionName: 'mqtt' },
   { valuesKey: 'natsClient', routeName: 'nats-client', service: 'nats', port: 4222, sectionName: 'nats-client' },
-  { valuesKey: 'natsLeafnode', routeName: 'nats-leafnode', service: 'nats', port: 7422, sectionName: 'nats-leafnode' },
+  { valuesKey: 'natsLeafnode', routeName: 'nats-leafnode', service: 'nats', port: NATS_LEAFNODE_PORT, sectionName: 'nats-leafnode' },
   { valuesKey: 'mqttMtls', routeName: 'nats-mqtt-mtls', service: 'nats-mtls', port: 1883, sectionName: 'mqtt-mtls' },
 ];
 
@@ -111,9 +112,9 @@ export class RouteBackend {
     return new RouteBackend('nats', 4222);
   }
 
-  /** `nats:7422`: the chart's leafnode port (route `nats-leafnode`). */
+  /** `nats` on the chart's NATS leafnode port (route `nats-leafnode`). */
   public static natsLeafnode(): RouteBackend {
-    return new RouteBackend('nats', 7422);
+    return new RouteBackend('nats', NATS_LEAFNODE_PORT);
   }
 
   /** `nats-mtls:1883`: the chart's mTLS MQTT port (route `nats-mqtt-mtls`). */

@@ -24,6 +24,11 @@ export interface CscClusterOptions {
  * Which cluster a set of Secrets is for: the CSC (with the ids of its CPCs) or
  * one CPC (with its id). Validated with the chart's naming rules when created.
  *
+ * This is where a CPC id enters the constructs: the factories below check it
+ * once, and from then on it travels as this value (charts, Secrets, leaf
+ * connections and deliveries take an `EventBusCluster`, never re-check an
+ * id string). test/cpc-id-entry-points.test.ts keeps it so.
+ *
  * @example
  * EventBusCluster.csc({ cpcIds: ['1', '2'] });
  * EventBusCluster.cpc('1');
@@ -48,11 +53,30 @@ export class EventBusCluster {
 
   /** The control plane cluster with the given id (`^[a-z0-9]+$`). */
   public static cpc(cpcId: string): EventBusCluster {
-    if (typeof cpcId !== 'string') {
-      throw problem({ where: 'EventBusCluster.cpc', problem: `CPC id ${quote(cpcId)} is not a string`, fix: 'pass the id as a string, e.g. "1"' });
-    }
-    validateCpcId(cpcId, 'EventBusCluster.cpc');
+    return EventBusCluster._cpc(cpcId, 'EventBusCluster.cpc');
+  }
+
+  /**
+   * The CPC of the given id, checked here; errors name the caller's field
+   * (`where`, e.g. `fleet: addCpc: id`).
+   * @internal
+   */
+  public static _cpc(cpcId: string, where: string): EventBusCluster {
+    validateCpcId(cpcId, where);
     return new EventBusCluster(ClusterRole.CPC, cpcId, []);
+  }
+
+  /**
+   * The cluster whose key-store folder (and output folder) is `directory`
+   * (`csc` or `cpc-<id>`), or undefined when it names no cluster; a CPC's id
+   * is checked here. A CSC from its folder has no CPC ids.
+   * @internal
+   */
+  public static _ofDirectory(directory: string, where: string): EventBusCluster | undefined {
+    if (directory === CSC_DIRECTORY) return new EventBusCluster(ClusterRole.CSC, undefined, []);
+    if (typeof directory !== 'string' || !directory.startsWith('cpc-')) return undefined;
+    const cpc = EventBusCluster._cpc(directory.slice(4), where);
+    return cpc.directory === directory ? cpc : undefined;
   }
 
   /** CSC or CPC. */
@@ -73,6 +97,22 @@ export class EventBusCluster {
    */
   public get cpcs(): EventBusCluster[] {
     return this.ids.map((id) => new EventBusCluster(ClusterRole.CPC, id, []));
+  }
+
+  /**
+   * This CSC with one more CPC (already checked: it is a value), refused when
+   * this is not the CSC or the CPC is one of its CPCs already.
+   * @internal
+   */
+  public _withCpc(cpc: EventBusCluster, where: string): EventBusCluster {
+    if (this.role !== ClusterRole.CSC) {
+      throw problem({ where, problem: `${this.displayName} is not the CSC`, fix: 'add CPCs to the CSC' });
+    }
+    if (!(cpc instanceof EventBusCluster) || cpc.role !== ClusterRole.CPC) {
+      throw problem({ where, problem: `${cpc instanceof EventBusCluster ? cpc.displayName : quote(cpc)} is not a CPC`, fix: 'pass EventBusCluster.cpc(id)' });
+    }
+    validateUniqueCpcIds([...this.ids, cpc.cpcId!], where);
+    return new EventBusCluster(ClusterRole.CSC, undefined, [...this.ids, cpc.cpcId!]);
   }
 
   /** For the CSC: the ids of its CPCs, in the given order. Empty for a CPC. */

@@ -1,6 +1,6 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { EventBusCluster } from './cluster';
+import { EventBusCluster } from './cluster';
 import { DEFAULT_REMOTE_PREFIX, remotePath } from './inventory';
 import {
   parseSealingCertificate, previousSealedSecrets, SCOPE_ANNOTATIONS, SEALED_DIGEST_ANNOTATION, sealedDigest,
@@ -12,7 +12,6 @@ import type * as eso from '../imports/eso-externalsecrets-external-secrets.io';
 import type * as ss from '../imports/ss-sealedsecrets-bitnami.com';
 import type * as vso from '../imports/vso-vaultstaticsecrets-secrets.hashicorp.com';
 import { validateGoDurationBound } from '../k8s/names';
-import { CSC, cpcCluster, validateCpcId } from '../keys/layout';
 import { standardLabels } from '../labels';
 
 /** How the Secrets reach the cluster (library-internal: not exported from the package). */
@@ -525,14 +524,9 @@ function sameKeys(data: Readonly<Record<string, string>>, entries: ReadonlyArray
   return keys.length === entries.length && entries.every(([k]) => Object.prototype.hasOwnProperty.call(data, k));
 }
 
-/** A key of `certificates`: a cluster folder, `csc` or `cpc-<id>`. */
+/** A key of `certificates`: a cluster folder, `csc` or `cpc-<id>` (a CPC id entering here is checked by EventBusCluster). */
 function validateClusterFolder(cluster: string, where: string): void {
-  const id = cluster.startsWith('cpc-') ? cluster.slice(4) : undefined;
-  if (cluster === CSC) return;
-  if (id !== undefined) {
-    validateCpcId(id, `${where}: certificates[${quote(cluster)}]`);
-    if (cpcCluster(id) === cluster) return;
-  }
+  if (EventBusCluster._ofDirectory(cluster, `${where}: certificates[${quote(cluster)}]`)) return;
   throw problem({
     where,
     problem: `certificates has the key ${quote(cluster)}, which is not a cluster folder`,

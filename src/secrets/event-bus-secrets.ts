@@ -14,7 +14,7 @@ import {
   validateAnnotations, validateLabels, validateNamespace, validateObjectName, validateSecretKey,
 } from './validate';
 import {
-  CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, validateCpcId, validateExtraAccounts, validateUniqueCpcIds,
+  CSC, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, validateExtraAccounts,
 } from '../keys/layout';
 import type { IKeyStore } from '../keys/store';
 
@@ -266,11 +266,11 @@ export class EventBusSecrets extends Construct {
     this.node.addValidation({ validate: () => this.validateKeysAndLeaves() });
 
     if (this.createAlone) {
-      for (const cpcId of this.ownCpcIds()) this.addLeafSecrets(cpcId);
+      for (const cpc of this.ownCpcs()) this.addLeafSecrets(cpc);
     }
   }
 
-  /** The cluster these Secrets are for (a CSC's `cpcIds` grow with {@link addCpcId}). */
+  /** The cluster these Secrets are for (a CSC's `cpcIds` grow with {@link addCpc}). */
   public get cluster(): EventBusCluster {
     return this.currentCluster;
   }
@@ -279,21 +279,16 @@ export class EventBusSecrets extends Construct {
    * Adds a CPC to the CSC these Secrets are for: its id joins
    * `cluster.cpcIds` and its leaf Secrets are expected (added by a
    * `LeafConnection`, or here with `createLeafConnections`).
-   * @param cpcId the new CPC's id
+   * @param cpc the new CPC: `EventBusCluster.cpc(id)`
    */
-  public addCpcId(cpcId: string): void {
-    const where = `${this.node.path}: addCpcId`;
-    if (this.cluster.role !== ClusterRole.CSC) {
-      throw problem({ where, problem: `${this.cluster.displayName} is not the CSC`, fix: 'add CPCs to the CSC\'s EventBusSecrets' });
-    }
-    validateCpcId(cpcId, where);
-    validateUniqueCpcIds([...this.cluster.cpcIds, cpcId], where);
-    this.currentCluster = EventBusCluster.csc({ cpcIds: [...this.cluster.cpcIds, cpcId] });
-    const defs = leafSecretDefs('csc', [cpcId], this.accountTokens);
+  public addCpc(cpc: EventBusCluster): void {
+    const where = `${this.node.path}: addCpc`;
+    this.currentCluster = this.cluster._withCpc(cpc, where);
+    const defs = leafSecretDefs('csc', [cpc.cpcId!], this.accountTokens);
     for (const d of defs) this.defs.set(d.name, d);
     this.checkFinalNames(defs, where);
-    this.keyMaterial?.need({ cpcIds: [cpcId], extraAccounts: [...this.accounts] });
-    if (this.createAlone) this.addLeafSecrets(cpcId);
+    this.keyMaterial?.need({ cpcIds: [cpc.cpcId!], extraAccounts: [...this.accounts] });
+    if (this.createAlone) this.addLeafSecrets(cpc);
   }
 
   /** The extra accounts, in the given order. */
@@ -395,15 +390,30 @@ export class EventBusSecrets extends Construct {
   }
 
   /**
-   * Adds this cluster's side of the leaf pairs of CPC `cpcId` (the built-in
-   * pair and one per extra account): on the CSC the `pubkey` Secrets, on a
-   * CPC the `seed` Secrets. A `LeafConnection` calls this on both sides; with
-   * a key store, the values are read at synthesis.
-   * @param cpcId a CPC of this cluster (one of the CSC's `cpcIds`, or this CPC's id)
-   * @param joinedBy what joins the pair, for error messages (e.g. the connection's path)
+   * Adds this cluster's side of the leaf pairs of a CPC (the built-in pair
+   * and one per extra account) alone: on the CSC the `pubkey` Secrets, on a
+   * CPC the `seed` Secrets, each read from this side's key store at
+   * synthesis. (`createLeafConnections` does this; a `LeafConnection` reads
+   * each pair once and hands each side its half instead.)
+   * @param cpc a CPC of this cluster (one of the CSC's CPCs, or this CPC)
+   * @param joinedBy what joins the pair, for error messages
    */
-  public addLeafSecrets(cpcId: string, joinedBy?: string): void {
+  public addLeafSecrets(cpc: EventBusCluster, joinedBy?: string): void {
+    this._addLeafSecrets(cpc, joinedBy, undefined);
+  }
+
+  /**
+   * {@link addLeafSecrets}, with this side's half of each pair given by what
+   * joined it (`half(accountToken)`: the CSC's public key or the CPC's seed,
+   * read once by the LeafConnection) instead of read here.
+   * @internal
+   */
+  public _addLeafSecrets(cpc: EventBusCluster, joinedBy: string | undefined, half: ((accountToken: string | undefined) => string) | undefined): void {
     const where = joinedBy ?? this.node.path;
+    if (!(cpc instanceof EventBusCluster) || cpc.role !== ClusterRole.CPC) {
+      throw problem({ where, problem: `${cpc instanceof EventBusCluster ? cpc.displayName : quote(cpc)} is not a CPC`, fix: 'pass the CPC: EventBusCluster.cpc(id)' });
+    }
+    const cpcId = cpc.cpcId!;
     const mine = this.ownCpcIds();
     if (!mine.includes(cpcId)) {
       throw problem({
@@ -411,7 +421,7 @@ export class EventBusSecrets extends Construct {
         problem: this.cluster.role === ClusterRole.CSC
           ? `CPC id ${quote(cpcId)} is not among the cpcIds of the CSC Secrets at ${this.node.path} (${mine.map((i) => quote(i)).join(', ') || 'none'})`
           : `CPC id ${quote(cpcId)} differs from the id of the CPC Secrets at ${this.node.path} (${quote(this.cluster.cpcId)})`,
-        fix: this.cluster.role === ClusterRole.CSC ? `add ${quote(cpcId)} to EventBusCluster.csc({ cpcIds })` : 'join the CPC whose id this is',
+        fix: this.cluster.role === ClusterRole.CSC ? `add ${quote(cpcId)} to EventBusCluster.csc({ cpcIds }), or call addCpc(EventBusCluster.cpc(${quote(cpcId)}))` : 'join the CPC whose id this is',
       });
     }
     const existing = this.joined.get(cpcId);
@@ -422,16 +432,22 @@ export class EventBusSecrets extends Construct {
     if (joinedBy === undefined) this.alone.add(cpcId);
     const csc = this.cluster.role === ClusterRole.CSC;
     const km = this.delivery._needsValues ? this.keyMaterial : undefined;
+    const own = (token: string | undefined): string => (csc
+      ? km!.readPublicKey(CSC, cscLeafSecretName(cpcId, token)).value
+      : km!.readSeed(cpc.directory, cpcLeafSecretName(token)).reveal());
+    const read = half ?? own;
     for (const token of [undefined, ...this.accountTokens]) {
-      const value = km && ((): Map<string, Buffer> => new Map([csc
-        ? ['pubkey', Buffer.from(km.readPublicKey(CSC, cscLeafSecretName(cpcId, token)).value, 'utf8')]
-        : ['seed', Buffer.from(km.readSeed(cpcCluster(cpcId), cpcLeafSecretName(token)).reveal(), 'utf8')]]));
+      const value = km && ((): Map<string, Buffer> => new Map([[csc ? 'pubkey' : 'seed', Buffer.from(read(token), 'utf8')]]));
       this.emit(leafSecretDef(csc ? 'csc' : 'cpc', cpcId, token), value);
     }
   }
 
+  private ownCpcs(): EventBusCluster[] {
+    return this.cluster.role === ClusterRole.CSC ? this.cluster.cpcs : [this.cluster];
+  }
+
   private ownCpcIds(): string[] {
-    return this.cluster.role === ClusterRole.CSC ? this.cluster.cpcIds : [this.cluster.cpcId!];
+    return this.ownCpcs().map((c) => c.cpcId!);
   }
 
   /**

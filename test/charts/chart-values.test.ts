@@ -6,7 +6,7 @@ import { Duration, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { testFleetProps } from './fleet-props';
 import {
-  CpcChart, CscChart, EventBusClusterOptions, EventBusFleet, EventBusFleetProps,
+  CpcChart, EventBusCluster, CscChart, EventBusClusterOptions, EventBusFleet, EventBusFleetProps,
   MqttStreamStorage, SecretsDelivery,
 } from '../../src';
 import { goDuration, parseGoDuration, subjectsOverlap } from '../../src/charts/chart-values';
@@ -19,8 +19,8 @@ import { chartMissing, helmMissing, toolTest } from '../util/tools';
 // properties, crossLayer, mqttStreams and the auth-callout image and JWKS.
 const keys = new DeterministicKeyStore();
 const common = { keys, delivery: SecretsDelivery.existing(), gateway: { enabled: false }, createLeafConnections: true };
-const csc = (extra: Partial<EventBusClusterOptions> = {}) => new CscChart(Testing.app(), 'csc', { ...common, cpcIds: ['1'], ...extra });
-const cpc = (extra: Partial<EventBusClusterOptions> = {}) => new CpcChart(Testing.app(), 'cpc', { ...common, cpcId: '1', cscEndpoint: 'tls://csc.example.com:7422', ...extra });
+const csc = (extra: Partial<EventBusClusterOptions> = {}) => new CscChart(Testing.app(), 'csc', { ...common, cluster: EventBusCluster.csc({ cpcIds: ['1'] }), ...extra });
+const cpc = (extra: Partial<EventBusClusterOptions> = {}) => new CpcChart(Testing.app(), 'cpc', { ...common, cluster: EventBusCluster.cpc('1'), cscEndpoint: 'tls://csc.example.com:7422', ...extra });
 const fleetProps = (extra: Partial<EventBusFleetProps> = {}) => testFleetProps({ delivery: SecretsDelivery.existing(), ...extra });
 const natsMissing = () => (natsServerAvailable() ? undefined : `nats-server not found at ${NATS_SERVER_BIN}`);
 

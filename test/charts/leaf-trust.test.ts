@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { testFleetProps } from './fleet-props';
 import {
-  CpcChart, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery,
+  CpcChart, EventBusCluster, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
@@ -113,7 +113,7 @@ describe('LeafTrust', () => {
 
   test('a CpcChart alone takes cscTrust too', () => {
     const chart = new CpcChart(Testing.app(), 'cpc-7', {
-      cpcId: '7',
+      cluster: EventBusCluster.cpc('7'),
       cscEndpoint: 'tls://10.0.0.1:7422',
       delivery: SecretsDelivery.existing(),
       createLeafConnections: true,

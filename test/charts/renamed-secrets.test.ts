@@ -26,11 +26,11 @@ function renameAll(secrets: EventBusSecrets): SecretOverride[] {
 function charts(mtls: boolean) {
   // First pass learns the Secret names of each cluster, second renames them all.
   const probeApp = Testing.app();
-  const probeCsc = new CscChart(probeApp, 'csc', { ...common, mtls, cpcIds: ['1'], createLeafConnections: true });
-  const probeCpc = new CpcChart(probeApp, 'cpc', { ...common, mtls, cpcId: '1', cscEndpoint: 'tls://csc.example.com:7422', createLeafConnections: true });
+  const probeCsc = new CscChart(probeApp, 'csc', { ...common, mtls, cluster: EventBusCluster.csc({ cpcIds: ['1'] }), createLeafConnections: true });
+  const probeCpc = new CpcChart(probeApp, 'cpc', { ...common, mtls, cluster: EventBusCluster.cpc('1'), cscEndpoint: 'tls://csc.example.com:7422', createLeafConnections: true });
   const app = Testing.app();
-  const csc = new CscChart(app, 'csc', { ...common, mtls, cpcIds: ['1'], createLeafConnections: true, secretOverrides: renameAll(probeCsc.secrets) });
-  const cpc = new CpcChart(app, 'cpc', { ...common, mtls, cpcId: '1', cscEndpoint: 'tls://csc.example.com:7422', createLeafConnections: true, secretOverrides: renameAll(probeCpc.secrets) });
+  const csc = new CscChart(app, 'csc', { ...common, mtls, cluster: EventBusCluster.csc({ cpcIds: ['1'] }), createLeafConnections: true, secretOverrides: renameAll(probeCsc.secrets) });
+  const cpc = new CpcChart(app, 'cpc', { ...common, mtls, cluster: EventBusCluster.cpc('1'), cscEndpoint: 'tls://csc.example.com:7422', createLeafConnections: true, secretOverrides: renameAll(probeCpc.secrets) });
   return { csc, cpc };
 }
 
@@ -41,13 +41,13 @@ describe('renamed Secrets reach the subcharts', () => {
     expect(values.nack).toEqual({ jetstream: { nats: { nkey: { secret: { name: 'x-nats-nack-user', key: 'nack.nk' } } } } });
     expect(values.surveyor).toEqual({ config: { nkey: { secret: { name: 'x-nats-surveyor', key: 'surveyor.nk' } } } });
 
-    const plain = new CscChart(Testing.app(), 'csc', { ...common, cpcIds: ['1'], createLeafConnections: true });
+    const plain = new CscChart(Testing.app(), 'csc', { ...common, cluster: EventBusCluster.csc({ cpcIds: ['1'] }), createLeafConnections: true });
     expect(plain.helmValues().nack).toBeUndefined();
     expect(plain.helmValues().surveyor).toBeUndefined();
   });
 
   test('a key rename alone (same Secret name) still reaches the subchart', () => {
-    const chart = new CscChart(Testing.app(), 'csc', { ...common, cpcIds: [], secretOverrides: [{ secret: 'nats-surveyor', keys: { seed: 'nkey' } }] });
+    const chart = new CscChart(Testing.app(), 'csc', { ...common, cluster: EventBusCluster.csc({ cpcIds: [] }), secretOverrides: [{ secret: 'nats-surveyor', keys: { seed: 'nkey' } }] });
     expect(chart.helmValues().surveyor).toEqual({ config: { nkey: { secret: { name: 'nats-surveyor', key: 'nkey' } } } });
     expect(chart.helmValues().nack).toBeUndefined();
   });

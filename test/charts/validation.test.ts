@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, CpcChart, CscChart, GatewayTransport, EventBusFleet, EventBusFleetProps,
+  CertificateIssuer, CpcChart, EventBusCluster, CscChart, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, NKeyKind, NKeySeed, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
@@ -25,18 +25,18 @@ const fleet = (extra: Partial<EventBusFleetProps> = {}) => new EventBusFleet(Tes
 describe('validation parity with the upstream chart', () => {
   test('fails when a CPC id is not lower-case letters and digits', () => {
     expect(() => fleet({ cpcs: [{ id: 'CPC_1' }] })).toThrow(/fleet: cpcs\[0\]\.id: CPC id "CPC_1" is invalid\. Allowed: lower-case letters and digits only \(\^\[a-z0-9\]\+\$\).*Fix: use "1": the cluster\'s name adds the "cpc-" prefix/);
-    expect(() => new CpcChart(Testing.app(), 'cpc', { cpcId: '1.2', cscEndpoint: 'tls://csc:7422', delivery: SecretsDelivery.existing(), gateway: { enabled: false } }))
+    expect(() => new CpcChart(Testing.app(), 'cpc', { cluster: EventBusCluster.cpc('1.2'), cscEndpoint: 'tls://csc:7422', delivery: SecretsDelivery.existing(), gateway: { enabled: false } }))
       .toThrow(/CPC id "1\.2" is invalid/);
   });
 
   test('fails when a CPC id is listed twice', () => {
     expect(() => fleet({ cpcs: [{ id: '1' }, { id: '2' }, { id: '1' }] })).toThrow(/^fleet: cpcs: CPC id "1" is listed twice\. Fix: list each CPC id once/);
-    expect(() => new CscChart(Testing.app(), 'csc', { cpcIds: ['7', '7'], delivery: SecretsDelivery.existing(), gateway: { enabled: false } })).toThrow(/CPC id "7" is listed twice/);
+    expect(() => new CscChart(Testing.app(), 'csc', { cluster: EventBusCluster.csc({ cpcIds: ['7', '7'] }), delivery: SecretsDelivery.existing(), gateway: { enabled: false } })).toThrow(/CPC id "7" is listed twice/);
   });
 
   test('fails when a CPC has no CSC endpoint', () => {
     expect(() => fleet({ mtls: false, csc: { gateway: { enabled: false } } })).toThrow(/fleet: cpcs\[0\]\.cscEndpoint: cscEndpoint is missing: a CPC needs the URL of the CSC leafnode endpoint.*Fix: set cscEndpoint/);
-    expect(() => new CpcChart(Testing.app(), 'cpc', { cpcId: '1', cscEndpoint: '', delivery: SecretsDelivery.existing() })).toThrow(/cscEndpoint is missing/);
+    expect(() => new CpcChart(Testing.app(), 'cpc', { cluster: EventBusCluster.cpc('1'), cscEndpoint: '', delivery: SecretsDelivery.existing() })).toThrow(/cscEndpoint is missing/);
   });
 
   test('fails when the CSC endpoint is not a leafnode URL', () => {

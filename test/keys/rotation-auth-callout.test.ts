@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
-import { CpcChart, CscChart, DirectoryKeyStore, LeafTrust, NKeySeed, RotatableClusterKey, RotationStage, RotationTarget, SecretsDelivery } from '../../src';
+import { CpcChart, EventBusCluster, CscChart, DirectoryKeyStore, LeafTrust, NKeySeed, RotatableClusterKey, RotationStage, RotationTarget, SecretsDelivery } from '../../src';
 import { PlanMode } from '../../src/keys/engine/plan';
 import { RotationBook, STATE_DIR } from '../../src/keys/engine/rotation-state';
 import { inspect } from '../../src/keys/engine/writer';
@@ -31,7 +31,7 @@ function generated(): { root: string; store: DirectoryKeyStore } {
 
 const seedPub = (root: string, file: string) => NKeySeed.parse(read(root, file)).publicKey.value;
 const csc = (store: DirectoryKeyStore, mtls = true) => new CscChart(Testing.app(), 'csc', {
-  keys: store, delivery: SecretsDelivery.existing(), gateway: { enabled: false }, cpcIds: ['1'], mtls,
+  keys: store, delivery: SecretsDelivery.existing(), gateway: { enabled: false }, cluster: EventBusCluster.csc({ cpcIds: ['1'] }), mtls,
 });
 const natsConfs = (chart: CscChart): Record<string, string> => Object.fromEntries(
   helmTemplate([chart.valuesYaml()]).filter((o) => o.kind === 'ConfigMap' && /^nats(-mtls)?-config$/.test(o.metadata.name))
@@ -77,7 +77,7 @@ describe('rotation of the auth-callout user (nats-authx-user)', () => {
     expect(values.global.eventBus.auth).toBeUndefined();
     expect(csc(store, false).helmValues()['nats-mtls']).toBeUndefined();
     // A CPC's own values beside them stay (maps merge as Helm merges them); other clusters are untouched.
-    const cpc = new CpcChart(Testing.app(), 'cpc', { keys: store, delivery: SecretsDelivery.existing(), gateway: { enabled: false }, cpcId: '1', cscEndpoint: 'tls://csc.example.com:7422' });
+    const cpc = new CpcChart(Testing.app(), 'cpc', { keys: store, delivery: SecretsDelivery.existing(), gateway: { enabled: false }, cluster: EventBusCluster.cpc('1'), cscEndpoint: 'tls://csc.example.com:7422' });
     expect(cpc.helmValues().nats?.config).toBeUndefined();
     // Switched: the same two keys (sorted), so the NATS config does not change, only the Secrets.
     store.advanceRotation(target);
@@ -94,7 +94,7 @@ describe('rotation of the auth-callout user (nats-authx-user)', () => {
       keys: store,
       delivery: SecretsDelivery.existing(),
       gateway: { enabled: false },
-      cpcId: '1',
+      cluster: EventBusCluster.cpc('1'),
       cscEndpoint: 'tls://csc.example.com:7422',
       cscTrust: LeafTrust.fromExistingConfigMap('trust-bundle'),
     });

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import {
-  CpcChart, CscChart, DirectoryKeyStore, NKeySeed, RotatableClusterKey, RotationStage, RotationTarget, SecretsDelivery,
+  CpcChart, EventBusCluster, CscChart, DirectoryKeyStore, NKeySeed, RotatableClusterKey, RotationStage, RotationTarget, SecretsDelivery,
 } from '../../src';
 import { PlanMode } from '../../src/keys/engine/plan';
 import { RotationBook, STATE_DIR } from '../../src/keys/engine/rotation-state';
@@ -226,9 +226,9 @@ describe('charts render the stage the store is in', () => {
   test('the CSC accepts the new leaf keys in overlap and the old ones when switched; the CPC presents them from switched on', () => {
     const { root, store } = generated();
     const common = { keys: store, delivery: SecretsDelivery.inline(), mtls: false, gateway: { enabled: false }, createLeafConnections: true, extraAccounts: ['LaunchLayer'] };
-    const csc = () => new CscChart(Testing.app(), 'csc', { ...common, cpcIds: ['1', '2'] });
+    const csc = () => new CscChart(Testing.app(), 'csc', { ...common, cluster: EventBusCluster.csc({ cpcIds: ['1', '2'] }) });
     const cpcSeed = () => {
-      const chart = new CpcChart(Testing.app(), 'cpc', { ...common, cpcId: '1', cscEndpoint: 'tls://csc.example.com:7422' });
+      const chart = new CpcChart(Testing.app(), 'cpc', { ...common, cluster: EventBusCluster.cpc('1'), cscEndpoint: 'tls://csc.example.com:7422' });
       const secret = Testing.synth(chart).find((o) => o.kind === 'Secret' && o.metadata.name === 'nats-leaf-csc');
       return NKeySeed.parse(Buffer.from(secret.data.seed, 'base64').toString()).publicKey.value;
     };
@@ -252,7 +252,7 @@ describe('charts render the stage the store is in', () => {
     const { store } = generated();
     const s = store.startRotation(RotationTarget.clusterKey('cpc-1', RotatableClusterKey.SURVEYOR));
     store.startRotation(RotationTarget.clusterKey('cpc-1', RotatableClusterKey.MTLS_AUTHX_LEAF));
-    const chart = new CpcChart(Testing.app(), 'cpc', { keys: store, delivery: SecretsDelivery.existing(), gateway: { enabled: false }, cpcId: '1', cscEndpoint: 'tls://csc.example.com:7422' });
+    const chart = new CpcChart(Testing.app(), 'cpc', { keys: store, delivery: SecretsDelivery.existing(), gateway: { enabled: false }, cluster: EventBusCluster.cpc('1'), cscEndpoint: 'tls://csc.example.com:7422' });
     expect(permissions(chart)).toEqual({
       'rotation-surveyor': { public_key: s.newPublicKeys[0], account: 'SYS' },
       'rotation-mtls-authx-leaf': { public_key: expect.stringMatching(/^U/), account: 'AUTHX' },
@@ -264,7 +264,7 @@ describe('charts render the stage the store is in', () => {
     expect(() => new CscChart(Testing.app(), 'csc', {
       keys: store,
       delivery: SecretsDelivery.existing(),
-      cpcIds: ['1'],
+      cluster: EventBusCluster.csc({ cpcIds: ['1'] }),
       nkeyPermissions: [{ name: 'rotation-x', publicKey: store.readPublicKey('csc', 'nats-surveyor').value, account: 'CSC' }],
     })).toThrow(/permission name "rotation-x" is reserved.*rotation-<name>/);
   });

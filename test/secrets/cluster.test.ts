@@ -34,6 +34,23 @@ describe('EventBusCluster', () => {
 
   test('fails when the CPC id is invalid', () => {
     expect(() => EventBusCluster.cpc('CPC1')).toThrow(/^EventBusCluster\.cpc: CPC id "CPC1" is invalid.*Fix: use e\.g\. "cpc1"/);
-    expect(() => EventBusCluster.cpc(1 as any)).toThrow(/EventBusCluster\.cpc: CPC id 1 is not a string/);
+    expect(() => EventBusCluster.cpc(1 as any)).toThrow(/EventBusCluster\.cpc: CPC id 1 is a number, not a string\. Allowed: a string of lower-case letters and digits.*Fix: write the id as a string, e\.g\. "1"/);
+  });
+
+  test('a CSC gains a CPC as a new value; the old one is unchanged', () => {
+    const csc = EventBusCluster.csc({ cpcIds: ['1'] });
+    const more = csc._withCpc(EventBusCluster.cpc('2'), 'x');
+    expect(more.cpcIds).toEqual(['1', '2']);
+    expect(csc.cpcIds).toEqual(['1']);
+    expect(() => more._withCpc(EventBusCluster.cpc('1'), 'addCpc')).toThrow(/^addCpc: CPC id "1" is listed twice/);
+    expect(() => csc._withCpc(csc, 'addCpc')).toThrow(/^addCpc: CSC is not a CPC\. Fix: pass EventBusCluster\.cpc\(id\)/);
+    expect(() => EventBusCluster.cpc('1')._withCpc(EventBusCluster.cpc('2'), 'addCpc')).toThrow(/^addCpc: CPC-1 is not the CSC/);
+  });
+
+  test('a cluster folder names a cluster; a CPC id entering there is checked', () => {
+    expect(EventBusCluster._ofDirectory('csc', 'x')?.displayName).toBe('CSC');
+    expect(EventBusCluster._ofDirectory('cpc-7', 'x')?.cpcId).toBe('7');
+    expect(EventBusCluster._ofDirectory('other', 'x')).toBeUndefined();
+    expect(() => EventBusCluster._ofDirectory('cpc-A', 'certificates')).toThrow(/^certificates: CPC id "A" is invalid/);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { Testing } from 'cdk8s';
 import {
-  EventBusCluster, EventBusSecrets, LeafConnection, MtlsServerTls, SecretsDelivery,
+  CpcChart, CscChart, EventBusCluster, EventBusSecrets, LeafConnection, MtlsServerTls, SecretsDelivery,
 } from '../../src';
 
 const chart = Testing.chart();
@@ -37,3 +37,15 @@ const secrets = new EventBusSecrets(chart, 'Ok', { cluster: EventBusCluster.csc(
 new LeafConnection(chart, 'Leaf', { csc: EventBusCluster.csc(), cpcId: '1' });
 // @ts-expect-error the cluster of a set of Secrets cannot change after construction
 secrets.cluster = EventBusCluster.cpc('1');
+
+// A CPC id is checked once, by EventBusCluster: the charts and the CSC's Secrets take the value, not an id string.
+// @ts-expect-error CpcChart takes cluster: EventBusCluster.cpc(id), not cpcId
+new CpcChart(Testing.app(), 'cpc', { cpcId: '1', cscEndpoint: 'nats://csc:7422', delivery: SecretsDelivery.existing() });
+// @ts-expect-error CscChart takes cluster: EventBusCluster.csc({ cpcIds }), not cpcIds
+new CscChart(Testing.app(), 'csc', { cpcIds: ['1'], delivery: SecretsDelivery.existing() });
+const typedCsc = new CscChart(Testing.app(), 'csc', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.existing() });
+typedCsc.addCpc(EventBusCluster.cpc('2'));
+// @ts-expect-error addCpc takes the CPC value, not its id
+typedCsc.addCpc('3');
+// @ts-expect-error EventBusSecrets.addCpcId(id) is now addCpc(EventBusCluster.cpc(id))
+typedCsc.secrets.addCpcId('3');

@@ -1,0 +1,84 @@
+/**
+ * Each fact decided once, where it is owned (issue 19): a CPC id is checked
+ * only where it enters, the leafnode port is written once, and the gateway
+ * transport's default is resolved in one module. These read src/ as text, as
+ * the import-graph check (`npx projen test:deps`) reads its imports.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+const SRC = path.join(__dirname, '..', 'src');
+
+/** Every .ts module of src/ but the generated CRD bindings, as `src/...` paths with their text. */
+function sources(): Array<{ file: string; text: string }> {
+  return (fs.readdirSync(SRC, { recursive: true, encoding: 'utf8' }) as string[])
+    .filter((f) => f.endsWith('.ts') && !f.startsWith(`imports${path.sep}`))
+    .sort()
+    .map((f) => ({ file: `src/${f.split(path.sep).join('/')}`, text: fs.readFileSync(path.join(SRC, f), 'utf8') }));
+}
+
+/** The text without comments, so that prose naming a function or a number is not counted. */
+function code(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+/**
+ * Where a CPC id enters, and so the only modules that may check one with
+ * `validateCpcId` (src/keys/layout.ts defines it). Everything downstream of
+ * these takes the checked value (an `EventBusCluster`) or a store request.
+ */
+const CPC_ID_ENTRY_POINTS: Record<string, string> = {
+  'src/secrets/cluster.ts': 'EventBusCluster.csc/cpc (and the fleet\'s, a LeafConnection\'s, a delivery\'s internal factories): every id a construct receives',
+  'src/keys/store.ts': 'validateKeyStoreRequest: the request an IKeyStore (ours or one a user writes) receives',
+  'src/keys/rotation.ts': 'RotationTarget.leaf / .clusterKey: ids a rotation is named by',
+  'src/cli/nkeys.ts': 'dsx-event-bus nkeys <cpc-id>...',
+  'src/cli/certs.ts': 'dsx-event-bus certs <cluster>...',
+  'src/cli/rotate.ts': 'dsx-event-bus revoke <cpc-id>',
+};
+
+describe('a CPC id is checked once, where it enters', () => {
+  test('validateCpcId is defined in src/keys/layout.ts and called only in the entry-point modules', () => {
+    const callers: string[] = [];
+    for (const { file, text } of sources()) {
+      const body = code(text);
+      if (file === 'src/keys/layout.ts') {
+        expect(body.match(/\bvalidateCpcId\b/g)).toHaveLength(1); // the definition, no call
+        continue;
+      }
+      if (/\bvalidateCpcId\b/.test(body)) callers.push(file);
+    }
+    expect(callers.sort()).toEqual(Object.keys(CPC_ID_ENTRY_POINTS).sort());
+  });
+
+  test('the constructs downstream of EventBusCluster take the checked value, not an id to check', () => {
+    // LeafConnection, EventBusSecrets, the deliveries and the charts receive
+    // an EventBusCluster; those whose own props carry an id string
+    // (LeafConnection's cpcId, the fleet's cpcs[].id, a delivery's
+    // certificates keys) hand it to an EventBusCluster factory.
+    for (const file of ['src/connections/leaf-connection.ts', 'src/secrets/event-bus-secrets.ts', 'src/secrets/delivery.ts',
+      'src/charts/cluster-chart.ts', 'src/charts/csc-chart.ts', 'src/charts/cpc-chart.ts', 'src/charts/fleet.ts']) {
+      const body = code(fs.readFileSync(path.join(SRC, '..', file), 'utf8'));
+      expect([file, /\b(validateCpcId|validateUniqueCpcIds|validateKeyStoreRequest)\b/.test(body)]).toEqual([file, false]);
+    }
+  });
+});
+
+describe('each default decided once', () => {
+  test('the leafnode port 7422 is written once in src/: NATS_LEAFNODE_PORT', () => {
+    const hits = sources().flatMap(({ file, text }) => text.split('\n')
+      .map((line, i) => ({ where: `${file}:${i + 1}`, line }))
+      .filter(({ line }) => /(?<![0-9])7422(?![0-9])/.test(line)));
+    expect(hits.map((h) => h.where)).toHaveLength(1);
+    expect(hits[0].where).toMatch(/^src\/endpoint\.ts:/);
+    expect(hits[0].line).toMatch(/^export const NATS_LEAFNODE_PORT = 7422;$/);
+  });
+
+  test('the gateway transport default is resolved in one module (src/gateway/gateway.ts, resolveTransport)', () => {
+    // A default is `transport ?? …` or `?? GatewayTransport.…`; everything else asks resolveTransport or the gateway.
+    const pattern = /\btransport\s*\?\?|\?\?\s*GatewayTransport\.|\btransport\s*\|\|/g;
+    const hits = sources().flatMap(({ file, text }) => (code(text).match(pattern) ?? []).map(() => file));
+    expect(hits).toEqual(['src/gateway/gateway.ts']);
+    const gateway = code(fs.readFileSync(path.join(SRC, 'gateway', 'gateway.ts'), 'utf8'));
+    expect(gateway).toMatch(/export function resolveTransport\(transport: GatewayTransport \| undefined\): GatewayTransport \{\n\s*return transport \?\? GatewayTransport\.TLS;/);
+  });
+});
