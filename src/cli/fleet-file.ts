@@ -14,6 +14,7 @@ import { EventBusError, problem, quote } from '../errors';
 import { readRegularFile, refuseLinksBelow } from '../files/safe-fs';
 import { GitOps } from '../gitops/gitops';
 import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
+import { MTLS_SERVER_TLS } from '../keys/catalogue';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { cpcCluster } from '../keys/layout';
 import { IKeyStore } from '../keys/store';
@@ -157,7 +158,7 @@ function mqttStreamsOf(m: FileForm<MqttStreamsOptions>, where: string): MqttStre
 
 /** `nats-mtls-server-tls` of each cluster from the `certs` command's output. */
 function withMtlsCerts(props: EventBusFleetProps, dir: string): EventBusFleetProps {
-  const forCluster = (cluster: string) => MtlsServerTls.fromPemDirectory(path.join(dir, cluster, 'certs', 'nats-mtls-server-tls'));
+  const forCluster = (cluster: string) => MtlsServerTls.fromPemDirectory(path.join(dir, cluster, 'certs', MTLS_SERVER_TLS));
   return {
     ...props,
     csc: { ...props.csc, mtlsServerTls: forCluster('csc') },
