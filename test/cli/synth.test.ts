@@ -122,7 +122,7 @@ describe('dsx-event-bus synth', () => {
       expect(r.stderr).toMatch(/dsx-event-bus nkeys -o .*secrets.* 1/);
       expect(fs.existsSync(path.join(dir, 'dist'))).toBe(false);
       // The same store works once the keys exist.
-      DirectoryKeyStore.open(path.join(dir, 'secrets'), { generateMissing: true }).ensure({ cpcIds: ['1'] });
+      DirectoryKeyStore.open(path.join(dir, 'secrets')).generateMissing({ cpcIds: ['1'] });
       expect((await cli('synth', '-c', file, '-o', path.join(dir, 'dist'))).code).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
