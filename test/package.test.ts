@@ -16,7 +16,7 @@ import * as path from 'path';
 import { ensureBuilt, REPO } from './util/cli';
 import { packageRules, pathsOutsideAllowlist } from './util/package-files';
 
-const REQUIRED = ['lib/index.js', 'lib/index.d.ts', 'lib/cli/main.js', 'schemas/fleet.schema.json', '.jsii', 'package.json', 'README.md', 'LICENSE'];
+const REQUIRED = ['lib/index.js', 'lib/index.d.ts', 'lib/cli/main.js', 'lib/files/staging-worker.js', 'schemas/fleet.schema.json', '.jsii', 'package.json', 'README.md', 'LICENSE'];
 /** Packed (gzip) and unpacked size budgets. Measured 2026-12-07: 1.32 MB packed, 7.1 MB unpacked (was 2.8 / 16.8 MB from a clean tree). */
 const PACKED_BUDGET = 1_500_000;
 const UNPACKED_BUDGET = 8_000_000;

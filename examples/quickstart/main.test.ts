@@ -37,7 +37,7 @@ describe('examples/quickstart', () => {
   test('reads its key store from $DSX_SECRETS_DIR', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-quickstart-'));
     try {
-      DirectoryKeyStore.open(dir, { generateMissing: true }).ensure({ cpcIds: ['1', '2'] });
+      DirectoryKeyStore.open(dir).generateMissing({ cpcIds: ['1', '2'] });
       const store = keyStore({ DSX_SECRETS_DIR: dir });
       expect(store).toBeInstanceOf(DirectoryKeyStore);
       const fleet = buildFleet(Testing.app(), store);

@@ -7,6 +7,7 @@ import { ICertificateIssuer, IssuerKind } from './issuers';
 import { certificatePrivateKey, goDuration, isRsa, PrivateKeyAlgorithm, validateDurations, validatePrivateKeyAlgorithm } from './private-key';
 import type { CertificateSpec } from '../imports/cm-certificates-cert-manager.io';
 import { canonicalIp, isIpLiteral, validateDnsName, validateNamespace, validateObjectName } from '../k8s/names';
+import { MTLS_SERVER_TLS } from '../keys/catalogue';
 import { ITlsSecretSource } from '../secrets/tls-secret';
 
 /** Key usages of a server certificate (cert-manager `spec.usages`). */
@@ -242,8 +243,6 @@ export interface MtlsServerCertificateProps extends ServerCertificateOptions {
   readonly clusterDomain?: string;
 }
 
-/** Secret the upstream chart mounts into the mTLS NATS server and auth-callout. */
-const MTLS_SECRET = 'nats-mtls-server-tls';
 /** Service of the chart's mTLS NATS cluster (`nats-mtls` subchart, fullnameOverride). */
 const MTLS_SERVICE = 'nats-mtls';
 
@@ -277,8 +276,8 @@ export class MtlsServerCertificate extends ServerCertificate {
     const fqdn = `${MTLS_SERVICE}.${namespace}.svc.${domain}`;
     super(scope, id, {
       ...props,
-      metadata: { ...props.metadata, name: props.metadata?.name ?? MTLS_SECRET },
-      secretName: MTLS_SECRET,
+      metadata: { ...props.metadata, name: props.metadata?.name ?? MTLS_SERVER_TLS },
+      secretName: MTLS_SERVER_TLS,
       commonName: fqdn.length <= 64 ? fqdn : undefined,
       dnsNames: [MTLS_SERVICE, `${MTLS_SERVICE}.${namespace}`, `${MTLS_SERVICE}.${namespace}.svc`, fqdn],
     });

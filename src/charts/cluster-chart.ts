@@ -16,6 +16,7 @@ import { hostnameAgreementProblems } from '../gateway/agreement';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
 import { EventBusGateway, GatewayTransport, resolveTransport } from '../gateway/gateway';
 import { canonicalIp, DEFAULT_NAMESPACE, isIpLiteral, validateLabels, validateNamespace } from '../k8s/names';
+import { MTLS_SERVER_TLS } from '../keys/catalogue';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { accountSecretToken, validateExtraAccounts } from '../keys/layout';
 import { NKeyKind, NKeyPublicKey } from '../keys/nkey';
@@ -218,7 +219,7 @@ export abstract class EventBusClusterChart extends Chart {
         const hostField = gw.mtlsHostnames ? 'gateway.mtlsHostnames' : 'gateway.hostnames';
         const [first, ...more] = hostnameAgreementProblems({
           where,
-          certificatePath: 'nats-mtls-server-tls',
+          certificatePath: MTLS_SERVER_TLS,
           dnsNames: this.mtlsCertificate.dnsNames,
           ipAddresses: this.mtlsCertificate.ipAddresses,
           routeHostnames: gw.mtlsHostnames ?? gw.hostnames ?? [],

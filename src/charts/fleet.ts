@@ -18,6 +18,7 @@ import { GitOps } from '../gitops/gitops';
 import { checkDestinations, GitOpsWiring } from '../gitops/wiring';
 import { DEFAULT_NAMESPACE, canonicalIp, isIpLiteral } from '../k8s/names';
 import { validateExtraAccounts } from '../keys/layout';
+import type { KeyStoreRequest } from '../keys/store';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
 import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
 import { SecretOverride } from '../secrets/event-bus-secrets';
@@ -344,6 +345,16 @@ export class EventBusFleet extends Construct {
       cscEndpoint: endpoint,
     }));
     return chart;
+  }
+
+  /**
+   * What the fleet's key store must hold: every CPC (those of
+   * {@link addCpc} included) and the extra accounts. Synthesis only reads
+   * keys; to create missing ones, pass this to
+   * `DirectoryKeyStore.generateMissing` before `app.synth()`.
+   */
+  public get keyStoreRequest(): KeyStoreRequest {
+    return { cpcIds: this.cpcs.map((c) => c.cpcId), extraAccounts: [...this.props.extraAccounts ?? []] };
   }
 
   /** Every chart: the CSC first, then the CPCs in order. */

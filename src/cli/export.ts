@@ -264,7 +264,7 @@ export const command: Command = {
     const secretsDir = (values.secrets as string | undefined) ?? DEFAULT_KEY_STORE;
     // Read everything before writing anything: a missing or bad key writes no file.
     // The export never invents keys: a missing one fails with the command that creates it.
-    const store = DirectoryKeyStore.open(secretsDir, { generateMissing: false });
+    const store = DirectoryKeyStore.open(secretsDir);
     // By default every extra account the store holds for these clusters: an
     // account left out would leave its ExternalSecrets pointing at nothing.
     // Its token is a valid account name that maps to itself.

@@ -85,7 +85,7 @@ const SPELLINGS: Array<[RegExp, (...groups: string[]) => string]> = [
   [/\bSecretsDelivery\.inline\(\{ allowTestKeys: true \}\)/g, () => '{ type: inline, allowTestKeys: true }'],
   [/\bSecretsDelivery\.sealedSecrets\(\{ \.\.\., allowTestKeys: true \}\)/g, () => '{ type: sealedSecrets, ..., allowTestKeys: true }'],
   [/\bSecretsDelivery\.(inline|existing|externalSecrets|vaultStaticSecrets)\([^)]*\)/g, (type) => `{ type: ${type} }`],
-  [/\bDirectoryKeyStore\.open\(dir, \{ generateMissing: true \}\)/g, () => 'keys.generateMissing: true (or synth --generate-missing)'],
+  [/\bDirectoryKeyStore\.open\(dir\)\.generateMissing\(request\)/g, () => 'keys.generateMissing: true (or synth --generate-missing)'],
   [/\bDirectoryKeyStore\.open\(dir\)/g, () => '{ directory: DIR } (or --secrets DIR)'],
   [/\bMtlsServerTls\.fromPemFiles\([^)]*\)/g, () => 'the output of dsx-event-bus certs (mtlsCertsDirectory)'],
   [/\bMtlsServerTls\.fromTlsSecretSource\([^)]*\)/g, () => 'nothing: certificates.ca, issuer or selfSigned make cert-manager issue it'],

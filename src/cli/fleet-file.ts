@@ -14,6 +14,7 @@ import { EventBusError, problem, quote } from '../errors';
 import { readRegularFile, refuseLinksBelow } from '../files/safe-fs';
 import { GitOps } from '../gitops/gitops';
 import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
+import { MTLS_SERVER_TLS } from '../keys/catalogue';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { cpcCluster } from '../keys/layout';
 import { IKeyStore } from '../keys/store';
@@ -45,6 +46,14 @@ export function fleetSchema(): object {
   return schema!;
 }
 
+/**
+ * Whether this run creates what is missing (keys, the fleet CA): `--generate-missing`
+ * or `keys.generateMissing`. An explicit step before synthesis, which only reads.
+ */
+export function generationRequested(doc: FleetDoc, overrides: FleetFileOverrides = {}): boolean {
+  return overrides.generateMissing ?? doc.keys?.generateMissing ?? false;
+}
+
 /** Reads and validates a fleet file (JSON Schema). */
 export function loadFleetDoc(file: string): FleetDoc {
   return loadValidatedYaml<FleetDoc>(file, fleetSchema());
@@ -71,7 +80,7 @@ export interface FleetCaLocation {
 export function fleetCaLocation(doc: FleetDoc, baseDir: string, file: string, overrides: FleetFileOverrides = {}): FleetCaLocation | undefined {
   const ca = doc.certificates?.ca;
   if (!ca || ca.certFile || ca.secretName) return undefined;
-  const generateMissing = overrides.generateMissing ?? doc.keys?.generateMissing ?? false;
+  const generateMissing = generationRequested(doc, overrides);
   if (ca.directory) {
     const dir = path.resolve(baseDir, ca.directory);
     return path.basename(dir) === 'ca' ? { root: path.dirname(dir), generateMissing } : undefined;
@@ -157,7 +166,7 @@ function mqttStreamsOf(m: FileForm<MqttStreamsOptions>, where: string): MqttStre
 
 /** `nats-mtls-server-tls` of each cluster from the `certs` command's output. */
 function withMtlsCerts(props: EventBusFleetProps, dir: string): EventBusFleetProps {
-  const forCluster = (cluster: string) => MtlsServerTls.fromPemDirectory(path.join(dir, cluster, 'certs', 'nats-mtls-server-tls'));
+  const forCluster = (cluster: string) => MtlsServerTls.fromPemDirectory(path.join(dir, cluster, 'certs', MTLS_SERVER_TLS));
   return {
     ...props,
     csc: { ...props.csc, mtlsServerTls: forCluster('csc') },
@@ -167,16 +176,16 @@ function withMtlsCerts(props: EventBusFleetProps, dir: string): EventBusFleetPro
 
 function keyStore(doc: FleetDoc, baseDir: string, file: string, overrides: FleetFileOverrides): IKeyStore | undefined {
   const k = doc.keys ?? {};
+  // Synthesis only reads the store; synth creates missing keys before it (generationRequested).
   if (overrides.secretsDirectory) {
-    const generateMissing = overrides.generateMissing ?? k.generateMissing ?? false;
-    return DirectoryKeyStore.open(path.resolve(overrides.secretsDirectory), { generateMissing });
+    return DirectoryKeyStore.open(path.resolve(overrides.secretsDirectory));
   }
   if (k.deterministicTestKeys) {
     if (k.directory) throw problem({ where: `${file}: keys`, problem: 'both directory and deterministicTestKeys are set', fix: 'keep one of keys.directory and keys.deterministicTestKeys' });
     return new DeterministicKeyStore({ phrase: k.phrase });
   }
   if (k.directory) {
-    return DirectoryKeyStore.open(path.resolve(baseDir, k.directory), { generateMissing: overrides.generateMissing ?? k.generateMissing ?? false });
+    return DirectoryKeyStore.open(path.resolve(baseDir, k.directory));
   }
   return undefined;
 }

@@ -3,12 +3,13 @@ import * as path from 'path';
 import { ensureClusterIntermediates, ensureFleetCa } from './certs';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
 import { inFileTerms } from './file-terms';
-import { fleetCaLocation, fleetPropsFromDoc, loadFleetDoc } from './fleet-file';
+import { fleetCaLocation, fleetPropsFromDoc, generationRequested, loadFleetDoc } from './fleet-file';
 import { warnIfNotGitIgnored } from './git-ignore';
 import { EventBusApp, renderOutput, VALUES_FILE } from '../charts/app';
 import { EventBusFleet, fleetIntermediateNames } from '../charts/fleet';
 import { EventBusError } from '../errors';
 import { OutputInterrupted, OutputResult, writeOutput } from '../files/output-tree';
+import { DirectoryKeyStore } from '../keys/directory-store';
 
 /** The construct id of the fleet synth builds: the place its errors name. */
 const FLEET_ID = 'fleet';
@@ -101,6 +102,9 @@ export const command: Command = {
       let out: ReturnType<typeof renderOutput>;
       try {
         fleet = new EventBusFleet(app, FLEET_ID, props);
+        // Key generation is its own step, after the fleet has checked its
+        // props and before synthesis, which only reads the store.
+        if (props.keys instanceof DirectoryKeyStore && generationRequested(doc, overrides)) props.keys.generateMissing(fleet.keyStoreRequest);
         out = renderOutput(app, outdir);
       } catch (e) {
         // The fleet names its props' paths; the user wrote the file's.

@@ -13,71 +13,29 @@
  *
  * Internal to the package (not exported from the index).
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'worker_threads';
+import { DONE, StagingFailure, StagingOp, StagingWorkerData, STOP } from './staging-worker';
 
-/** One operation inside the staging folder (absolute paths). */
-export type StagingOp =
-  /** A new folder with an explicit mode (mkdir + chmod, as `mkdirOwn`). */
-  | { readonly op: 'mkdir'; readonly path: string; readonly mode: number }
-  /** A new file with an explicit mode, never through a symlink (as `writeNewFile` without fsync). */
-  | { readonly op: 'write'; readonly path: string; readonly content: string; readonly mode: number }
-  /** A hard link to an existing file (the user's files carried over). */
-  | { readonly op: 'link'; readonly from: string; readonly path: string };
+export type { StagingOp } from './staging-worker';
 
-// The worker's code is a string (not a module of this package) so that it
-// runs the same from lib/ and from the TypeScript sources under test. Its
-// `write` is `writeNewFile` of ./atomic-write.ts with `fsync: false`: a new
-// file (O_EXCL, O_NOFOLLOW), an explicit mode whatever the umask, removed
-// again when writing fails.
-const WORKER_SOURCE = `
-const { workerData } = require('worker_threads');
-const fs = require('fs');
-const C = fs.constants;
-const FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | (C.O_NOFOLLOW || 0);
-const { port, state } = workerData;
-function apply(m) {
-  if (m.op === 'mkdir') {
-    fs.mkdirSync(m.path, { mode: m.mode });
-    fs.chmodSync(m.path, m.mode);
-  } else if (m.op === 'link') {
-    fs.linkSync(m.from, m.path);
-  } else {
-    const fd = fs.openSync(m.path, FLAGS, m.mode);
-    try {
-      fs.fchmodSync(fd, m.mode);
-      fs.writeFileSync(fd, m.content);
-    } catch (e) {
-      fs.closeSync(fd);
-      fs.rmSync(m.path, { force: true });
-      if (e && typeof e === 'object' && !e.path) e.path = m.path;
-      throw e;
-    }
-    fs.closeSync(fd);
+/**
+ * The worker's module: ./staging-worker.js beside this file in lib/ (and in
+ * the installed package). A thread runs JavaScript only, so when this file
+ * runs from its TypeScript source (the tests, under ts-jest) the worker is
+ * the compiled twin in lib/files/, which the test run compiles first
+ * (test/util/global-setup.ts); it fails with the fix when it is missing.
+ */
+function workerModule(): string {
+  const beside = path.join(__dirname, 'staging-worker.js');
+  if (path.extname(__filename) === '.js') return beside;
+  const compiled = path.join(__dirname, '..', '..', 'lib', 'files', 'staging-worker.js');
+  if (!fs.existsSync(compiled)) {
+    throw new Error(`the staging writer's worker ${compiled} is missing: the TypeScript sources run the compiled worker. Fix: compile with node scripts/build.js`);
   }
+  return compiled;
 }
-port.on('message', (batch) => {
-  if (batch === 'end') {
-    port.close();
-    return;
-  }
-  for (const m of batch) {
-    if (Atomics.load(state, 1) === 0) {
-      try {
-        apply(m);
-      } catch (e) {
-        port.postMessage({ message: String(e && e.message), code: e && e.code, path: e && e.path, syscall: e && e.syscall, errno: e && e.errno });
-        Atomics.store(state, 1, 2);
-      }
-    }
-    Atomics.add(state, 0, 1);
-    Atomics.notify(state, 0);
-  }
-});
-`;
-
-/** Slots of the shared state. */
-const DONE = 0; // operations the worker has finished (or skipped)
-const STOP = 1; // 0 running, 1 stopped by the caller, 2 stopped by a failure
 
 /** Operations sent in one message. */
 const BATCH = 64;
@@ -94,9 +52,9 @@ export class StagingWriter {
   private ended = false;
 
   constructor() {
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { port: this.channel.port2, state: this.state },
+    const data: StagingWorkerData = { port: this.channel.port2, state: this.state };
+    this.worker = new Worker(workerModule(), {
+      workerData: data,
       transferList: [this.channel.port2],
     });
     // It never keeps the process alive; it ends when its port is closed.
@@ -152,7 +110,7 @@ export class StagingWriter {
 
   private raiseFailure(): void {
     if (Atomics.load(this.state, STOP) !== 2) return;
-    const m = receiveMessageOnPort(this.channel.port1)?.message;
+    const m = receiveMessageOnPort(this.channel.port1)?.message as StagingFailure | undefined;
     this.abort();
     throw Object.assign(new Error(m?.message ?? 'writing the staging folder failed'), { code: m?.code, path: m?.path, syscall: m?.syscall, errno: m?.errno });
   }

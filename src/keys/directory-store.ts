@@ -14,12 +14,13 @@ import { describeOwner, groupOrOthersMayWrite, modeBits, ownerTrusted, readRegul
 /** Options of {@link DirectoryKeyStore.open}. */
 export interface DirectoryKeyStoreOptions {
   /**
-   * Let `ensure()` create missing keys, exactly as `dsx-event-bus nkeys`
-   * would (same code path, same lock, same crash safety). Keys that exist
-   * are never regenerated.
+   * No longer supported: `true` throws. Synthesis only reads keys; create
+   * missing keys with the explicit step before it,
+   * `DirectoryKeyStore.open(dir).generateMissing(request)` (or the CLI's
+   * `synth --generate-missing`).
    *
-   * @default false - `ensure()` only verifies and throws one error listing
-   * what is missing and the command that creates it
+   * @default false
+   * @deprecated call {@link DirectoryKeyStore.generateMissing} before synthesis
    */
   readonly generateMissing?: boolean;
 }
@@ -44,21 +45,26 @@ export class DirectoryKeyStore implements IKeyStore {
     if (typeof root !== 'string' || root.trim() === '') {
       throw problem({ where: 'DirectoryKeyStore.open', problem: `root ${JSON.stringify(root)} is empty`, fix: 'pass the key-store directory, e.g. "deploy/secrets"' });
     }
-    return new DirectoryKeyStore(path.resolve(root), options.generateMissing ?? false);
+    if (options.generateMissing === true) {
+      throw problem({
+        where: 'DirectoryKeyStore.open',
+        problem: 'the option generateMissing is no longer supported: synthesis (validate) only reads keys, it never writes them',
+        allowed: 'generateMissing unset or false',
+        fix: `create the missing keys in an explicit step before synthesis: DirectoryKeyStore.open(${JSON.stringify(root)}).generateMissing({ cpcIds: [...] }) (for a fleet: keys.generateMissing(fleet.keyStoreRequest)), or run dsx-event-bus nkeys`,
+      });
+    }
+    return new DirectoryKeyStore(path.resolve(root));
   }
 
   /** The absolute path of the key-store root. */
   public readonly root: string;
   public readonly description: string;
-  /** Whether `ensure()` creates missing keys. */
-  public readonly generateMissing: boolean;
   private readonly cache = new Map<string, NKeySeed | NKeyPublicKey>();
   private readonly book: RotationBook;
   private rootChecked = false;
 
-  private constructor(root: string, generateMissing: boolean) {
+  private constructor(root: string) {
     this.root = root;
-    this.generateMissing = generateMissing;
     this.description = `key store directory ${root}`;
     this.book = new RotationBook(root, this.description);
   }
@@ -164,8 +170,8 @@ export class DirectoryKeyStore implements IKeyStore {
 
   /**
    * Lifts the revocation of `cpcId` on purpose: the id may be used again,
-   * with new keys (the archived ones are never restored); `ensure()` with
-   * `generateMissing` or `dsx-event-bus nkeys` then creates them.
+   * with new keys (the archived ones are never restored);
+   * {@link generateMissing} or `dsx-event-bus nkeys` then creates them.
    */
   public reinstateCpc(cpcId: string): RevokedCpc {
     validateKeyStoreRequest({ cpcIds: [cpcId] }, 'reinstateCpc');
@@ -178,34 +184,51 @@ export class DirectoryKeyStore implements IKeyStore {
   }
 
   /**
-   * Makes sure every key `request` needs is present and consistent. With
-   * `generateMissing` it runs the `dsx-event-bus nkeys` generation for the
-   * request; without, it throws one error listing what is missing and the
-   * exact command that creates it. Defects (bad modes, mismatched pairs,
-   * wrong key kinds, differing copies) always throw, and nothing is written.
+   * Creates every key `request` needs that is missing, exactly as
+   * `dsx-event-bus nkeys` does (same code path, same lock, same crash
+   * safety, synchronously); keys that exist are never regenerated, since a
+   * new key for a running cluster would break it. The explicit step before
+   * synthesis: synthesis itself only reads ({@link ensure} never writes).
+   * Defects (bad modes, mismatched pairs, wrong key kinds, differing
+   * copies) throw, and nothing is written.
+   *
+   * For a fleet: `keys.generateMissing(fleet.keyStoreRequest)` before `app.synth()`.
+   */
+  public generateMissing(request: KeyStoreRequest): void {
+    const req = this.checkedRequest(request);
+    const { plan } = generate(this.root, this.root, req);
+    this.cache.clear();
+    if (plan.defects.length) throw defectsError(plan, this.description);
+  }
+
+  /**
+   * Checks that every key `request` needs is present and consistent; never
+   * writes. A missing key throws one error listing what is missing and the
+   * two ways to create it (the exact `dsx-event-bus nkeys` command, or
+   * {@link generateMissing} before synthesis). Defects (bad modes,
+   * mismatched pairs, wrong key kinds, differing copies) throw too.
    */
   public ensure(request: KeyStoreRequest): void {
-    const tokens = validateKeyStoreRequest(request, this.description);
-    this.book.checkUsable(request.cpcIds, this.description);
-    const req: NKeysRequest = {
-      cpcIds: [...request.cpcIds],
-      accounts: (request.extraAccounts ?? []).map((name, i) => ({ name, token: tokens[i] })),
-    };
-    if (this.generateMissing) {
-      const { plan } = generate(this.root, this.root, req);
-      this.cache.clear();
-      if (plan.defects.length) throw defectsError(plan, this.description);
-      return;
-    }
+    const req = this.checkedRequest(request);
     const plan = inspect(this.root, this.root, req, PlanMode.VERIFY);
     if (plan.defects.length) throw defectsError(plan, this.description);
     if (plan.missing.length) {
       throw withList(problem({
         where: this.description,
         problem: `${plan.missing.length} key ${plan.missing.length === 1 ? 'entry is' : 'entries are'} missing (listed below)`,
-        fix: `run \`${commandFor(this.root, req)}\`, or let synthesis create the missing keys: DirectoryKeyStore.open(dir, { generateMissing: true })`,
+        fix: `run \`${commandFor(this.root, req)}\`, or create them before synthesis: DirectoryKeyStore.open(dir).generateMissing(request)`,
       }), plan.missing);
     }
+  }
+
+  /** The request checked with the upstream naming rules and against revoked CPCs. */
+  private checkedRequest(request: KeyStoreRequest): NKeysRequest {
+    const tokens = validateKeyStoreRequest(request, this.description);
+    this.book.checkUsable(request.cpcIds, this.description);
+    return {
+      cpcIds: [...request.cpcIds],
+      accounts: (request.extraAccounts ?? []).map((name, i) => ({ name, token: tokens[i] })),
+    };
   }
 
   public readSeed(cluster: string, secretName: string, key: string = 'seed'): NKeySeed {
@@ -300,7 +323,7 @@ export class DirectoryKeyStore implements IKeyStore {
         where: file,
         problem: code === 'ENOENT' ? 'the key file does not exist' : `cannot read the key file (${code === 'EACCES' ? 'permission denied' : (e as Error).message})`,
         fix: code === 'ENOENT'
-          ? `create the keys with \`dsx-event-bus nkeys -o ${this.root} <cpc-ids>\`, or call ensure() first`
+          ? `create the keys with \`dsx-event-bus nkeys -o ${this.root} <cpc-ids>\`, or call generateMissing(request) first`
           : 'run as the user that owns the key store, or fix its permissions',
       });
     }

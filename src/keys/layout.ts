@@ -3,10 +3,13 @@
  * (`deploy/scripts/generate-nkeys.sh`) and chart (`validation.yaml`): which
  * secret directories and files each cluster holds, which key kind each holds,
  * which files are copies of which, and how CPC ids and extra-account names
- * become directory, Secret and env-var names. Every other module reads the
- * layout from here, so the store, the Secrets and the export cannot disagree.
+ * become directory, Secret and env-var names. The per-cluster Secrets
+ * themselves are decided once, in keys/catalogue.ts; this is their key-store
+ * view. Every other module reads the layout from here, so the store, the
+ * Secrets and the export cannot disagree.
  */
 import { problem, quote } from '../errors';
+import { KeyFileSpec, KeyForm, LEAF_SIDE_FILE, SECRET_CATALOGUE } from './catalogue';
 import { NKeyKind } from './nkey';
 
 /** Name of the CSC cluster directory. */
@@ -17,17 +20,7 @@ export function cpcCluster(cpcId: string): string {
   return `cpc-${cpcId}`;
 }
 
-/** Whether a key file holds a seed or a public key. */
-export type KeyForm = 'seed' | 'pubkey';
-
-/** One file of a secret directory. */
-export interface KeyFileSpec {
-  /** File name inside the secret directory (= the Secret's data key). */
-  readonly key: string;
-  readonly form: KeyForm;
-  /** For copies: the secret directory (same cluster) whose `seed` this file repeats. */
-  readonly copyOf?: string;
-}
+export type { KeyFileSpec, KeyForm } from './catalogue';
 
 /** One secret directory of the per-cluster base set. */
 export interface BaseSecretSpec {
@@ -36,45 +29,16 @@ export interface BaseSecretSpec {
   readonly files: readonly KeyFileSpec[];
 }
 
-const pair = (secretName: string, kind: NKeyKind): BaseSecretSpec => ({
-  secretName,
-  kind,
-  files: [{ key: 'seed', form: 'seed' }, { key: 'pubkey', form: 'pubkey' }],
-});
-
 /**
  * The base secrets every cluster (CSC and each CPC) holds, written once when
- * `<cluster>/nkeys` does not exist yet, as the upstream script does:
- * https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh
+ * `<cluster>/nkeys` does not exist yet, as the upstream script does: the
+ * key-store view of the catalogue (keys/catalogue.ts), in its order.
+ * A directory without a pair of its own (`auth-callout-keys`, seed copies
+ * only) is listed with the user kind; its files take their sources' kinds.
  */
-export const BASE_SECRETS: readonly BaseSecretSpec[] = [
-  pair('nats-auth-signing', NKeyKind.ACCOUNT),
-  pair('nats-xkey', NKeyKind.CURVE),
-  pair('nats-authx-user', NKeyKind.USER),
-  {
-    secretName: 'nats-nack-user',
-    kind: NKeyKind.USER,
-    files: [
-      { key: 'seed', form: 'seed' },
-      { key: 'pubkey', form: 'pubkey' },
-      { key: 'nack-user.nk', form: 'seed', copyOf: 'nats-nack-user' },
-    ],
-  },
-  pair('nats-mtls-leaf', NKeyKind.USER),
-  pair('nats-mtls-authx-leaf', NKeyKind.USER),
-  pair('nats-mtls-sys-leaf', NKeyKind.USER),
-  pair('nats-surveyor', NKeyKind.USER),
-  {
-    // Seeds only: the auth-callout service derives the public keys at runtime.
-    secretName: 'auth-callout-keys',
-    kind: NKeyKind.USER, // kinds of the individual files come from their sources
-    files: [
-      { key: 'nkey-seed', form: 'seed', copyOf: 'nats-authx-user' },
-      { key: 'issuer-seed', form: 'seed', copyOf: 'nats-auth-signing' },
-      { key: 'xkey-seed', form: 'seed', copyOf: 'nats-xkey' },
-    ],
-  },
-];
+export const BASE_SECRETS: readonly BaseSecretSpec[] = SECRET_CATALOGUE
+  .filter((e) => e.origin === 'store')
+  .map((e) => ({ secretName: e.name, kind: e.kind ?? NKeyKind.USER, files: e.files }));
 
 const BASE_BY_NAME = new Map(BASE_SECRETS.map((s) => [s.secretName, s]));
 
@@ -154,7 +118,7 @@ export function describeKeyFile(cluster: string, secretName: string, key: string
     const leaf: LeafPairId = cscLeaf
       ? { cpcId: cscLeaf[2], accountToken: cscLeaf[1] }
       : { cpcId: cpc![1], accountToken: cpcLeaf![1] };
-    const expected: KeyForm = cscLeaf ? 'pubkey' : 'seed';
+    const expected: KeyForm = LEAF_SIDE_FILE[cscLeaf ? 'csc' : 'cpc'];
     if (key !== expected) {
       throw problem({
         where,
@@ -326,8 +290,8 @@ export function fleetKeyFiles(cpcIds: readonly string[], accountTokens: readonly
   }
   for (const cpcId of cpcIds) {
     for (const token of [undefined, ...accountTokens]) {
-      out.push({ cluster: CSC, secretName: cscLeafSecretName(cpcId, token), key: 'pubkey' });
-      out.push({ cluster: cpcCluster(cpcId), secretName: cpcLeafSecretName(token), key: 'seed' });
+      out.push({ cluster: CSC, secretName: cscLeafSecretName(cpcId, token), key: LEAF_SIDE_FILE.csc });
+      out.push({ cluster: cpcCluster(cpcId), secretName: cpcLeafSecretName(token), key: LEAF_SIDE_FILE.cpc });
     }
   }
   return out;

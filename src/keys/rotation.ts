@@ -3,6 +3,7 @@
  * lives in the key store, see engine/rotation-state.ts).
  */
 import { problem, quote } from '../errors';
+import * as catalogue from './catalogue';
 import { CSC, cpcCluster, validateCpcId } from './layout';
 
 /**
@@ -22,6 +23,8 @@ export enum RotationStage {
   SWITCHED = 'switched',
 }
 
+// jsii enum values must be literals: each value restates a catalogue name
+// (keys/catalogue.ts), and test/keys/catalogue.test.ts holds them to it.
 /** A cluster's own user keys whose both sides live in that cluster. */
 export enum RotatableClusterKey {
   /** `nats-nack-user` (NACK presents it; the auth-callout entry `nack-controller` accepts it). */
@@ -69,13 +72,13 @@ export const CLUSTER_KEY_ENTRY: Readonly<Record<RotatableClusterKey, string>> = 
 
 /** The base-set secrets each rotatable cluster key replaces (the secret of the same name for all but the issuer). */
 export const CLUSTER_KEY_SECRETS: Readonly<Record<RotatableClusterKey, readonly string[]>> = {
-  [RotatableClusterKey.NACK]: ['nats-nack-user'],
-  [RotatableClusterKey.SURVEYOR]: ['nats-surveyor'],
-  [RotatableClusterKey.MTLS_LEAF]: ['nats-mtls-leaf'],
-  [RotatableClusterKey.MTLS_AUTHX_LEAF]: ['nats-mtls-authx-leaf'],
-  [RotatableClusterKey.MTLS_SYS_LEAF]: ['nats-mtls-sys-leaf'],
-  [RotatableClusterKey.AUTH_CALLOUT_USER]: ['nats-authx-user'],
-  [RotatableClusterKey.AUTH_CALLOUT_ISSUER]: ['nats-auth-signing', 'nats-xkey'],
+  [RotatableClusterKey.NACK]: [catalogue.NACK_USER],
+  [RotatableClusterKey.SURVEYOR]: [catalogue.SURVEYOR],
+  [RotatableClusterKey.MTLS_LEAF]: [catalogue.MTLS_LEAF],
+  [RotatableClusterKey.MTLS_AUTHX_LEAF]: [catalogue.MTLS_AUTHX_LEAF],
+  [RotatableClusterKey.MTLS_SYS_LEAF]: [catalogue.MTLS_SYS_LEAF],
+  [RotatableClusterKey.AUTH_CALLOUT_USER]: [catalogue.AUTHX_USER],
+  [RotatableClusterKey.AUTH_CALLOUT_ISSUER]: [catalogue.AUTH_SIGNING, catalogue.XKEY],
 };
 
 /** What a rotation rotates. */

@@ -35,9 +35,9 @@ export interface IKeyStore {
   readonly testOnly?: boolean;
 
   /**
-   * Makes sure every key the request needs is present: generates missing keys
-   * when the store is allowed to, and otherwise throws one error listing what
-   * is missing and the command that creates it.
+   * Checks that every key the request needs is present and consistent, and
+   * otherwise throws one error listing what is missing and how to create it.
+   * Never writes: synthesis calls it, and synthesis only reads.
    */
   ensure(request: KeyStoreRequest): void;
 

@@ -13,6 +13,7 @@ import { checkTestKeys, testKeysLabels } from './test-keys';
 import {
   validateAnnotations, validateLabels, validateNamespace, validateObjectName, validateSecretKey,
 } from './validate';
+import { NACK_NKEY_FILE, NACK_USER, SURVEYOR } from '../keys/catalogue';
 import {
   CSC, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, validateExtraAccounts,
 } from '../keys/layout';
@@ -372,9 +373,9 @@ export class EventBusSecrets extends Construct {
       const finalKey = this.secretKey(secret, key);
       return name === secret && finalKey === key ? undefined : { secret: { name, key: finalKey } };
     };
-    const nack = ref('nats-nack-user', 'nack-user.nk');
+    const nack = ref(NACK_USER, NACK_NKEY_FILE);
     if (nack) out.nack = { jetstream: { nats: { nkey: nack } } };
-    const surveyor = ref('nats-surveyor', 'seed');
+    const surveyor = ref(SURVEYOR, 'seed');
     if (surveyor) out.surveyor = { config: { nkey: surveyor } };
     return out;
   }

@@ -6,16 +6,14 @@
  * Free of cdk8s on purpose: the CLI loads it.
  */
 import { problem } from '../errors';
+import { LEAF_SIDE_FILE, SECRET_CATALOGUE } from '../keys/catalogue';
 import {
   CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
 } from '../keys/layout';
 import { NKeyPublicKey, NKeySeed } from '../keys/nkey';
 import { IKeyStore } from '../keys/store';
 
-/** The Secret the chart mounts for the mTLS NATS server (not an NKey). */
-export const MTLS_SERVER_TLS = 'nats-mtls-server-tls';
-/** Its keys: what cert-manager writes and the chart reads. */
-export const TLS_KEYS: readonly string[] = ['ca.crt', 'tls.crt', 'tls.key'];
+export { MTLS_SERVER_TLS, TLS_KEYS } from '../keys/catalogue';
 
 /** Default remote-path prefix of the external-secrets / Vault layout and of the export. */
 export const DEFAULT_REMOTE_PREFIX = 'dsx-event-bus';
@@ -42,21 +40,13 @@ export interface SecretDef {
   readonly leaf?: LeafSide;
 }
 
-const def = (name: string, keys: string[], mtlsOnly = false): SecretDef => ({ name, keys, origin: 'store', mtlsOnly });
-
-/** The per-cluster Secrets of upstream's [Required Secrets](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#required-secrets) (CSC and every CPC), in table order. */
-export const CLUSTER_SECRETS: readonly SecretDef[] = [
-  def('nats-auth-signing', ['pubkey']),
-  def('nats-xkey', ['pubkey']),
-  def('nats-authx-user', ['pubkey']),
-  def('auth-callout-keys', ['nkey-seed', 'issuer-seed', 'xkey-seed']),
-  def('nats-nack-user', ['nack-user.nk', 'pubkey']),
-  def('nats-surveyor', ['seed', 'pubkey']),
-  def('nats-mtls-leaf', ['seed', 'pubkey'], true),
-  def('nats-mtls-authx-leaf', ['seed', 'pubkey'], true),
-  def('nats-mtls-sys-leaf', ['seed', 'pubkey'], true),
-  { name: MTLS_SERVER_TLS, keys: TLS_KEYS, origin: 'tls', mtlsOnly: true },
-];
+/**
+ * The per-cluster Secrets of upstream's [Required Secrets](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#required-secrets) (CSC and every CPC), in table order:
+ * the Kubernetes view of the catalogue (keys/catalogue.ts).
+ */
+export const CLUSTER_SECRETS: readonly SecretDef[] = [...SECRET_CATALOGUE]
+  .sort((a, b) => a.tableOrder - b.tableOrder)
+  .map((e) => ({ name: e.name, keys: e.secretKeys, origin: e.origin, mtlsOnly: e.mtlsOnly }));
 
 /** The per-cluster Secrets for the given mTLS setting. */
 export function clusterSecretDefs(mtls: boolean): SecretDef[] {
@@ -65,9 +55,8 @@ export function clusterSecretDefs(mtls: boolean): SecretDef[] {
 
 /** The leaf Secret of one side of one pair. */
 export function leafSecretDef(side: 'csc' | 'cpc', cpcId: string, accountToken?: string): SecretDef {
-  return side === 'csc'
-    ? { name: cscLeafSecretName(cpcId, accountToken), keys: ['pubkey'], origin: 'store', mtlsOnly: false, leaf: { cpcId, accountToken, side } }
-    : { name: cpcLeafSecretName(accountToken), keys: ['seed'], origin: 'store', mtlsOnly: false, leaf: { cpcId, accountToken, side } };
+  const name = side === 'csc' ? cscLeafSecretName(cpcId, accountToken) : cpcLeafSecretName(accountToken);
+  return { name, keys: [LEAF_SIDE_FILE[side]], origin: 'store', mtlsOnly: false, leaf: { cpcId, accountToken, side } };
 }
 
 /**

@@ -182,7 +182,7 @@ describe('renderOnlyChanged', () => {
 
   test('a rotation stage renders exactly the clusters whose output it changes', () => {
     const root = path.join(tempDir('dsx-render-keys-'), 'secrets');
-    DirectoryKeyStore.open(root, { generateMissing: true }).ensure({ cpcIds: IDS, extraAccounts: ['LaunchLayer'] });
+    DirectoryKeyStore.open(root).generateMissing({ cpcIds: IDS, extraAccounts: ['LaunchLayer'] });
     const out = path.join(tempDir('dsx-render-'), 'out');
     // A second output rendered in full at every stage: what changes there is what must change here.
     const full = path.join(tempDir('dsx-render-full-'), 'out');

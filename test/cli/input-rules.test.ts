@@ -219,10 +219,10 @@ describe('errors in the fleet-file user\'s terms', () => {
     expect(r.stderr).not.toMatch(/CertificateIssuer\.|CertificateAuthority\.|ServerCertificate\.|GatewayTransport\.|fleet\/csc/);
   });
 
-  test('fails when keys are missing: the fix names --generate-missing, not generateMissing: true', async () => {
+  test('fails when keys are missing: the fix names --generate-missing, not DirectoryKeyStore.generateMissing', async () => {
     const r = await cli('synth', '-c', fleet(MINIMAL.replace('keys: { deterministicTestKeys: true }', 'keys: { directory: ks }')), '-o', path.join(dir, 'dist'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Fix: run `dsx-event-bus nkeys -o .*ks 1`, or let synthesis create the missing keys: keys\.generateMissing: true \(or synth --generate-missing\)/);
+    expect(r.stderr).toMatch(/Fix: run `dsx-event-bus nkeys -o .*ks 1`, or create them before synthesis: keys\.generateMissing: true \(or synth --generate-missing\)/);
     expect(r.stderr).not.toMatch(/DirectoryKeyStore|generateMissing: true \}/);
   });
 

@@ -25,7 +25,7 @@ describe('dsx-event-bus: errors from the file system', () => {
     ['certs -o FILE/below', (f: string) => ['certs', '-o', path.join(f, 'below'), 'csc'], 'exists and is not a directory \\(it is a regular file\\)\\. Fix: remove it or choose another -o/--output; nothing was written\\.'],
     ['export -o FILE', (f: string) => ['export', '-s', path.join(path.dirname(f), 'secrets'), '-o', f], 'exists and is not a directory \\(it is a regular file\\)\\. Fix: remove it or choose another -o/--output; nothing was written\\.'],
   ])('fails with one ERROR line naming the path, saying a file is in the way: %s', async (_name, args, what) => {
-    DirectoryKeyStore.open(path.join(dir, 'secrets'), { generateMissing: true }).ensure({ cpcIds: [] });
+    DirectoryKeyStore.open(path.join(dir, 'secrets')).generateMissing({ cpcIds: [] });
     const file = path.join(dir, 'a file');
     fs.writeFileSync(file, 'keep');
     const r = await run(args(file));

@@ -112,6 +112,20 @@ describe('dsx-event-bus synth', () => {
     }
   });
 
+  test('fails when the fleet in the file is wrong: --generate-missing creates no key (generation comes after the fleet is built)', async () => {
+    const dir = tmp();
+    try {
+      const file = writeFleet(dir, `keys: { directory: secrets }\n${MINIMAL}  - type: cpc\n    id: "1"\n    gateway: { hostnames: [cpc-1b.example.com] }\n`);
+      const r = await cli('synth', '-c', file, '--generate-missing', '-o', path.join(dir, 'dist'));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/fleet\.yaml: clusters: CPC id "1" is listed twice/);
+      expect(fs.existsSync(path.join(dir, 'secrets'))).toBe(false);
+      expect(fs.existsSync(path.join(dir, 'dist'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('fails when the key store lacks keys and generation was not asked for, naming the command; writes nothing', async () => {
     const dir = tmp();
     try {
@@ -122,7 +136,7 @@ describe('dsx-event-bus synth', () => {
       expect(r.stderr).toMatch(/dsx-event-bus nkeys -o .*secrets.* 1/);
       expect(fs.existsSync(path.join(dir, 'dist'))).toBe(false);
       // The same store works once the keys exist.
-      DirectoryKeyStore.open(path.join(dir, 'secrets'), { generateMissing: true }).ensure({ cpcIds: ['1'] });
+      DirectoryKeyStore.open(path.join(dir, 'secrets')).generateMissing({ cpcIds: ['1'] });
       expect((await cli('synth', '-c', file, '-o', path.join(dir, 'dist'))).code).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -205,11 +205,12 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
   const scheme = spec.transport === GatewayTransport.TLS ? 'tls' : 'nats';
   const ca = await fleetCa(spec.keysDir);
 
+  const keys = DirectoryKeyStore.open(spec.keysDir);
   const props: EventBusFleetProps = {
     namespace: NAMESPACE,
     mtls: true,
     extraAccounts: [EXTRA_ACCOUNT],
-    keys: DirectoryKeyStore.open(spec.keysDir, { generateMissing: true }),
+    keys,
     delivery: SecretsDelivery.inline(),
     // One root for the fleet, a CA issuer with its own intermediate in every cluster; CPCs trust the root for the CSC gateway by default.
     certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
@@ -232,6 +233,8 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
   // The root's key stays here: each cluster's CA issuer gets its own name-constrained intermediate, as synth issues them.
   const fleet = new EventBusFleet(new App({ outdir: path.join(spec.workDir, 'cdk8s.out') }), 'fleet',
     withIntermediates(props, ca, await fleetIntermediates(spec.keysDir, props)));
+  // Synthesis only reads keys: create the missing ones first, as synth --generate-missing does.
+  keys.generateMissing(fleet.keyStoreRequest);
   const clusters = fleet.charts.map((chart, i): SynthesizedCluster => ({
     name: names[i],
     chart,

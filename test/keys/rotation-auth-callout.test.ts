@@ -25,7 +25,7 @@ const target = RotationTarget.clusterKey('csc', RotatableClusterKey.AUTH_CALLOUT
 
 function generated(): { root: string; store: DirectoryKeyStore } {
   const root = path.join(tempDir('dsx-rotate-authx-'), 'secrets');
-  DirectoryKeyStore.open(root, { generateMissing: true }).ensure(REQUEST);
+  DirectoryKeyStore.open(root).generateMissing(REQUEST);
   return { root, store: DirectoryKeyStore.open(root) };
 }
 

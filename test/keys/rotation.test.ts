@@ -16,7 +16,7 @@ const ACCOUNTS = [{ name: 'LaunchLayer', token: 'launchlayer' }];
 
 function generated(): { root: string; store: DirectoryKeyStore } {
   const root = path.join(tempDir('dsx-rotate-'), 'secrets');
-  DirectoryKeyStore.open(root, { generateMissing: true }).ensure(REQUEST);
+  DirectoryKeyStore.open(root).generateMissing(REQUEST);
   return { root, store: DirectoryKeyStore.open(root) };
 }
 
@@ -183,7 +183,7 @@ describe('revoke', () => {
 
     // Never quietly back with keys: not by ensure(), not even with generateMissing.
     expect(() => DirectoryKeyStore.open(root).ensure(REQUEST)).toThrow(/CPC "2" was revoked on .* \(its keys are archived in .*\)\. Fix: remove CPC "2" from the fleet; to use the id again with new keys, run `dsx-event-bus revoke -s .* --reinstate 2`/);
-    expect(() => DirectoryKeyStore.open(root, { generateMissing: true }).ensure(REQUEST)).toThrow(/CPC "2" was revoked/);
+    expect(() => DirectoryKeyStore.open(root).generateMissing(REQUEST)).toThrow(/CPC "2" was revoked/);
     expect(fs.existsSync(path.join(root, 'cpc-2'))).toBe(false);
     expect(() => store.revokeCpc('2')).toThrow(/CPC "2": was already revoked on/);
     expect(() => store.startRotation(RotationTarget.clusterKey('cpc-2', RotatableClusterKey.NACK))).toThrow(/CPC "2" was revoked/);
@@ -191,7 +191,7 @@ describe('revoke', () => {
 
     expect(store.reinstateCpc('2').cpcId).toBe('2');
     expect(store.revokedCpcs()).toEqual([]);
-    DirectoryKeyStore.open(root, { generateMissing: true }).ensure(REQUEST);
+    DirectoryKeyStore.open(root).generateMissing(REQUEST);
     expect(read(root, 'cpc-2/nkeys/nats-leaf-csc/seed')).not.toBe(before['cpc-2/nkeys/nats-leaf-csc/seed']);
     expect(read(root, 'cpc-2/nkeys/nats-nack-user/seed')).not.toBe(before['cpc-2/nkeys/nats-nack-user/seed']);
     expect(() => store.reinstateCpc('2')).toThrow(/CPC "2": is not revoked/);

@@ -1,6 +1,6 @@
 /**
  * File-system steps of the key-store writer, written once (synchronous) for
- * `dsx-event-bus nkeys` and `DirectoryKeyStore.ensure` alike. A write is a
+ * `dsx-event-bus nkeys` and `DirectoryKeyStore.generateMissing` alike. A write is a
  * {@link Batch} list: the operations inside one batch are independent;
  * batches run strictly one after another, and each ends with a durability
  * barrier, which is where the crash-safety ordering (data durable before it

@@ -1,6 +1,6 @@
 /**
  * The generation engine behind `dsx-event-bus nkeys` and
- * `DirectoryKeyStore.ensure`: the semantics of the upstream
+ * `DirectoryKeyStore.generateMissing` (and, read-only, `ensure`): the semantics of the upstream
  * `generate-nkeys.sh` (https://github.com/NVIDIA/dsx-exchange/blob/main/deploy/scripts/generate-nkeys.sh),
  * split into a read-only plan and an apply step.
  *
@@ -47,9 +47,9 @@ export interface NKeysRequest {
 }
 
 export enum PlanMode {
-  /** `dsx-event-bus nkeys`, `ensure()` with generateMissing: plan what to write. */
+  /** `dsx-event-bus nkeys`, `generateMissing()`: plan what to write. */
   GENERATE = 'generate',
-  /** `ensure()` without generateMissing: report what is missing, write nothing. */
+  /** `ensure()`: report what is missing, write nothing. */
   VERIFY = 'verify',
   /** `dsx-event-bus nkeys --check`: also check every cluster and leaf pair found in the root. */
   CHECK = 'check',

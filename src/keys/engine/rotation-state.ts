@@ -456,7 +456,7 @@ function statusOf(rec: RotationRecord): RotationStatus {
   const leaf = t.cpcId !== undefined;
   const overlap = rec.stage === RotationStage.OVERLAP;
   const authUser = t.key === RotatableClusterKey.AUTH_CALLOUT_USER;
-  const who = leaf ? `${presenting}'s NATS` : `the ${presenting} pods that present ${t.key} (${t.key === 'nats-nack-user' ? 'NACK' : t.key === 'nats-surveyor' ? 'Surveyor' : authUser ? 'the auth-callout' : 'nats-mtls'})`;
+  const who = leaf ? `${presenting}'s NATS` : `the ${presenting} pods that present ${t.key} (${t.key === RotatableClusterKey.NACK ? 'NACK' : t.key === RotatableClusterKey.SURVEYOR ? 'Surveyor' : authUser ? 'the auth-callout' : 'nats-mtls'})`;
   const keys = {
     target: rec.target,
     stage: rec.stage,

@@ -1,6 +1,6 @@
 /**
  * One generation run, shared by `dsx-event-bus nkeys` and
- * `DirectoryKeyStore.ensure`: create the root, take the lock, plan, and
+ * `DirectoryKeyStore.generateMissing`: create the root, take the lock, plan, and
  * apply the plan only if it has no defects.
  *
  * Internal to the package.
