@@ -8,6 +8,7 @@ import { manifestYaml } from './manifest-yaml';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer, CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
+import { describeIntermediate } from '../certificates/name-constraints';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import { HostPrerequisites } from '../charts/host-prerequisites';
 import { formatProblem, forwardedProps, problem, quote, renamedProps } from '../errors';
@@ -513,9 +514,6 @@ function caCommonName(displayName: string): string {
 function checkIntermediatePermits(
   ca: CertificateAuthority, certificates: Array<ServerCertificate | undefined>, cluster: string, where: string,
 ): void {
-  // Loaded only for intermediates: the X.509 parser is not part of a plain require() of the package.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { describeIntermediate } = require('../certificates/evaluation') as typeof import('../certificates/evaluation');
   const permitted = describeIntermediate(ca.certificatePem!);
   if (!permitted) return; // not name-constrained: nothing to check
   const dnsOk = (name: string) => {

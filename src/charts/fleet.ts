@@ -8,7 +8,7 @@ import { CscChart } from './csc-chart';
 import { canonical, canonicalClasses } from './inputs';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
-import type { IntermediateNames } from '../certificates/evaluation';
+import type { IntermediateNames } from '../certificates/name-constraints';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import { LeafConnection } from '../connections/leaf-connection';
 import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';

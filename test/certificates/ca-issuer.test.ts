@@ -8,7 +8,7 @@ import {
   CaIssuer, CertificateAuthority, GatewayTransport, EventBusFleet, EventBusFleetProps,
   LeafTrust, SecretsDelivery, SecretStoreKind,
 } from '../../src';
-import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
+import { EvaluationCa, generateEvaluationCa } from '../../src/cli/evaluation';
 import { testFleetProps } from '../charts/fleet-props';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 import { standardLabels } from '../util/labels';

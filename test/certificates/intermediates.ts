@@ -4,7 +4,7 @@
  * and the fleet props that use them (the root without its key).
  */
 import { CertificateAuthority, EventBusFleetProps } from '../../src';
-import { EvaluationCa, generateClusterIntermediate } from '../../src/certificates/evaluation';
+import { EvaluationCa, generateClusterIntermediate } from '../../src/cli/evaluation';
 import { fleetIntermediateNames } from '../../src/charts/fleet';
 
 /** Intermediates by cluster folder name (`csc`, `cpc-<id>`). */

@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import {
   CertificateAuthority, EventBusFleet, EventBusFleetProps, LeafTrust, RouteRendering, SecretsDelivery, SecretStoreKind,
 } from '../../src';
-import { generateEvaluationCa } from '../../src/certificates/evaluation';
+import { generateEvaluationCa } from '../../src/cli/evaluation';
 import { DeterministicKeyStore } from '../../src/testing';
 import { issueIntermediates, withIntermediates } from '../certificates/intermediates';
 import { tlsFixture } from '../secrets/tls-fixture';

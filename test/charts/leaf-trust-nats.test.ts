@@ -14,7 +14,7 @@ import * as tls from 'tls';
 import { Testing } from 'cdk8s';
 import { connect } from 'nats';
 import { CertificateAuthority, EventBusFleet, LeafTrust, SecretsDelivery } from '../../src';
-import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/certificates/evaluation';
+import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/cli/evaluation';
 import { DeterministicKeyStore } from '../../src/testing';
 import { natsTest, RunningNatsServer, startNatsServer } from '../util/nats-server';
 

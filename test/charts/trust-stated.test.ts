@@ -12,7 +12,7 @@ import { ApiObject, App, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { cpcEntries, testKeys } from './fleet-props';
 import { CertificateIssuer, EventBusFleet, EventBusFleetProps, GatewayTransport, LeafTrust, SecretsDelivery, VaultAuth } from '../../src';
-import { generateEvaluationCa } from '../../src/certificates/evaluation';
+import { generateEvaluationCa } from '../../src/cli/evaluation';
 import { main } from '../../src/cli/run';
 
 async function cli(...args: string[]) {

@@ -10,7 +10,7 @@ import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { EventBusFleet } from '../../src';
 import { CertificateAuthorityKind } from '../../src/certificates/ca-issuer';
-import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
+import { EvaluationCa, generateEvaluationCa } from '../../src/cli/evaluation';
 import { LeafTrustKind } from '../../src/certificates/leaf-trust';
 import { readFleetFile } from '../../src/cli/fleet-file';
 import { main } from '../../src/cli/run';

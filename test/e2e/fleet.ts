@@ -49,7 +49,7 @@ import {
   CertificateAuthority, DirectoryKeyStore, GatewayTransport, EventBusClusterChart, EventBusFleet, EventBusFleetProps, MtlsServerTls, NKeyPermission,
   SecretsDelivery,
 } from '../../src';
-import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/certificates/evaluation';
+import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/cli/evaluation';
 import { fleetIntermediateNames } from '../../src/charts/fleet';
 import { Intermediates, issueIntermediates, withIntermediates } from '../certificates/intermediates';
 import { freePort, NatsPorts, RunningNatsServer, startNatsServerProcess } from '../util/nats-server';

@@ -23,7 +23,7 @@ import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { tempDir, writeProofReport } from './scenarios';
 import { CertificateAuthority, NKeyKind, NKeySeed } from '../../src';
-import { EvaluationCa, generateClusterIntermediate, generateEvaluationCa } from '../../src/certificates/evaluation';
+import { EvaluationCa, generateClusterIntermediate, generateEvaluationCa } from '../../src/cli/evaluation';
 import { main } from '../../src/cli/run';
 import { cscLeafSecretName } from '../../src/keys/layout';
 import { REDACTED_SEED, redactSecrets } from '../../src/redact';
