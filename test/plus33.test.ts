@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { CertificateIssuer, EventBusFleet, LeafTrust, SecretsDelivery } from '../src';
+import { CertificateIssuer, ClusterCertificates, EventBusFleet, LeafTrust, SecretsDelivery } from '../src';
 import { DeterministicKeyStore } from '../src/testing';
 import { ensureBuilt, REPO } from './util/cli';
 
@@ -27,7 +27,7 @@ describe('beside cdk8s-plus-33', () => {
       const { Testing } = require('cdk8s');
       const lib = require(${JSON.stringify(REPO)});
       const fleet = new lib.EventBusFleet(Testing.app(), 'event-bus', {
-        keys: new lib.testing.DeterministicKeyStore(), delivery: lib.SecretsDelivery.existing(), certificates: { issuer: lib.CertificateIssuer.fromClusterIssuerName('vault-pki') },
+        keys: new lib.testing.DeterministicKeyStore(), delivery: lib.SecretsDelivery.existing(), certificates: lib.ClusterCertificates.issuer(lib.CertificateIssuer.fromClusterIssuerName('vault-pki')),
         cscTrust: lib.LeafTrust.publicRoots(), csc: { gateway: { hostnames: ['csc.example.com'] } }, cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
       });
       const kinds = fleet.charts.flatMap((c) => Testing.synth(c).map((o) => o.kind));
@@ -45,7 +45,7 @@ describe('beside cdk8s-plus-33', () => {
     const fleet = new EventBusFleet(Testing.app(), 'event-bus', {
       keys: new DeterministicKeyStore(),
       delivery: SecretsDelivery.inline(), // the Secrets are in the same manifests as the workload
-      certificates: { issuer: CertificateIssuer.fromClusterIssuerName('vault-pki') },
+      certificates: ClusterCertificates.issuer(CertificateIssuer.fromClusterIssuerName('vault-pki')),
       cscTrust: LeafTrust.publicRoots(),
       csc: { gateway: { hostnames: ['csc.example.com'] } },
       cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],

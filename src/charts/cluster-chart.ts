@@ -7,6 +7,7 @@ import {
 import { manifestYaml } from './manifest-yaml';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer, CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
+import { ClusterCertificatesKind } from '../certificates/cluster-certificates';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
 import { describeIntermediate } from '../certificates/name-constraints';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
@@ -93,24 +94,22 @@ export abstract class EventBusClusterChart extends Chart {
     this.terminatesTls = gatewayEnabled && transport === GatewayTransport.TLS;
 
     // Certificates: one issuer for the gateway certificate and the mTLS server.
-    const certs = options.certificates ?? {};
-    const sources = [certs.issuer && 'issuer', certs.selfSigned && 'selfSigned', certs.vault && 'vault', certs.ca && 'ca'].filter(Boolean);
-    if (sources.length > 1) {
-      throw problem({ where, field: 'certificates', problem: `${sources.join(' and ')} are set together`, allowed: 'one issuer source: issuer, selfSigned, vault or ca', fix: 'keep one of them' });
-    }
+    // One issuer source, chosen by the ClusterCertificates factory.
+    const certs = options.certificates;
     // A namespaced Issuer signs Certificates of its own namespace only: when
     // the gateway's certificate lives elsewhere, the issuer we create is a
     // ClusterIssuer so it can sign both certificates.
     const spansNamespaces = gatewayEnabled && transport === GatewayTransport.TLS && !gw.serverTlsSecret && gatewayNamespace !== namespace;
-    let issuer: ICertificateIssuer | undefined = certs.issuer;
-    if (certs.selfSigned) {
+    let issuer: ICertificateIssuer | undefined = certs?.existingIssuer;
+    if (certs?.kind === ClusterCertificatesKind.SELF_SIGNED) {
       issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName), clusterScoped: spansNamespaces });
-    } else if (certs.vault) {
-      issuer = forwardedProps(`${where}/Issuer`, where, (f) => `certificates.vault.${f}`, () => new VaultIssuer(this, 'Issuer', { ...certs.vault!, clusterScoped: certs.vault!.clusterScoped ?? spansNamespaces }));
-    } else if (certs.ca) {
+    } else if (certs?.vaultIssuerProps) {
+      const vault = certs.vaultIssuerProps;
+      issuer = forwardedProps(`${where}/Issuer`, where, (f) => `certificates.vault.${f}`, () => new VaultIssuer(this, 'Issuer', { ...vault, clusterScoped: vault.clusterScoped ?? spansNamespaces }));
+    } else if (certs?.ca) {
       issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, metadata: { labels: options.labels } });
     }
-    const certOptions = { duration: certs.duration, renewBefore: certs.renewBefore, privateKey: certs.privateKey };
+    const certOptions = { duration: certs?.duration, renewBefore: certs?.renewBefore, privateKey: certs?.privateKey };
 
     let terminateCertificate: ITlsSecretSource | undefined = gw.serverTlsSecret;
     if (gatewayEnabled && transport === GatewayTransport.TLS && !terminateCertificate) {
@@ -119,8 +118,8 @@ export abstract class EventBusClusterChart extends Chart {
           where,
           field: 'certificates',
           problem: 'the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret',
-          allowed: 'certificates.ca, certificates.issuer, certificates.selfSigned: true, certificates.vault, or gateway.serverTlsSecret',
-          fix: 'set certificates.ca to CertificateAuthority.fromPemFiles(certFile, keyFile) (one fleet CA that every CPC trusts), certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")) or certificates.selfSigned: true, or gateway.serverTlsSecret (ServerCertificate.fromSecretName(...)), or gateway.transport: GatewayTransport.TCP for an evaluation cluster',
+          allowed: 'certificates (ClusterCertificates.fleetCa, .issuer, .selfSigned or .vault), or gateway.serverTlsSecret',
+          fix: 'set certificates to ClusterCertificates.fleetCa(CertificateAuthority.fromPemFiles(certFile, keyFile)) (one fleet CA that every CPC trusts), ClusterCertificates.issuer(CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")) or ClusterCertificates.selfSigned(), or gateway.serverTlsSecret (ServerCertificate.fromSecretName(...)), or gateway.transport: GatewayTransport.TCP for an evaluation cluster',
         });
       }
       const dnsNames = gw.hostnames ?? [];
@@ -154,7 +153,7 @@ export abstract class EventBusClusterChart extends Chart {
       this.mtlsCertificate = forwardedProps(`${where}/MtlsServerCertificate`, where, CERTIFICATE_FIELDS, () => new MtlsServerCertificate(this, 'MtlsServerCertificate', { ...certOptions, issuer, externalHostnames: external }));
       mtlsServerTls = MtlsServerTls.fromTlsSecretSource(this.mtlsCertificate);
     }
-    if (certs.ca?.kind === CertificateAuthorityKind.INTERMEDIATE) {
+    if (certs?.ca?.kind === CertificateAuthorityKind.INTERMEDIATE) {
       checkIntermediatePermits(certs.ca, [this.serverCertificate, this.mtlsCertificate], cluster.directory, where);
     }
 
@@ -165,7 +164,7 @@ export abstract class EventBusClusterChart extends Chart {
         where,
         field: 'gateway.mtlsClientUrls',
         problem: 'gateway.mtlsClientUrls is set, but the mTLS server certificate is not issued by cert-manager here, so its SANs cannot be checked',
-        fix: 'set certificates.issuer (or selfSigned) so the chart creates the nats-mtls-server-tls Certificate, or drop mtlsClientUrls',
+        fix: 'set certificates (ClusterCertificates.issuer(...) or .selfSigned()) so the chart creates the nats-mtls-server-tls Certificate, or drop mtlsClientUrls',
       });
     }
 

@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import {
-  CertificateIssuer, DirectoryKeyStore, EventBusApp, EventBusFleet, EventBusFleetProps, FleetSynthResult, GitOps, IKeyStore,
-  LeafTrust, RotationTarget, SecretsDelivery, testing,
+  CertificateIssuer, ClusterCertificates, DirectoryKeyStore, EventBusApp, EventBusFleet, EventBusFleetProps, FleetSynthResult, GitOps,
+  IKeyStore, LeafTrust, RotationTarget, SecretsDelivery, testing,
 } from '../../src';
 import { RECORD_FILE } from '../../src/files/output-tree';
 import { cleanupTempDirs, tempDir } from '../util/keytree';
@@ -15,7 +15,7 @@ function props(ids: string[], keys: IKeyStore, extra: Partial<EventBusFleetProps
     keys,
     delivery: SecretsDelivery.inline(),
     extraAccounts: ['LaunchLayer'],
-    certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+    certificates: ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer')),
     // The issuer is not the library's: the CPCs' trust of the CSC is stated.
     cscTrust: LeafTrust.publicRoots(),
     csc: { gateway: { hostnames: ['csc.example.com'] } },

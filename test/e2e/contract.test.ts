@@ -26,7 +26,7 @@ import {
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import {
-  CertificateAuthority, CertificateIssuer, GatewayTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
+  CertificateAuthority, CertificateIssuer, ClusterCertificates, EventBusFleet, EventBusFleetProps, FleetCpcOptions, GatewayTransport, IKeyStore,
   LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
@@ -361,10 +361,10 @@ function deliveryOf(c: Choice): SecretsDelivery {
 
 function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect: ScenarioExpectations } {
   const issuer = ISSUERS[i % ISSUERS.length];
-  const certificates = issuer === 'fleetCa' ? { ca: CertificateAuthority.fromPem(fleetCa.crt) }
-    : issuer === 'issuer' ? { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') }
-      : issuer === 'clusterIssuer' ? { issuer: CertificateIssuer.fromClusterIssuerName('event-bus-ca') }
-        : { vault: { metadata: { name: 'event-bus-vault-issuer' }, server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) } };
+  const certificates = issuer === 'fleetCa' ? ClusterCertificates.fleetCa(CertificateAuthority.fromPem(fleetCa.crt))
+    : issuer === 'issuer' ? ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer'))
+      : issuer === 'clusterIssuer' ? ClusterCertificates.issuer(CertificateIssuer.fromClusterIssuerName('event-bus-ca'))
+        : ClusterCertificates.vault({ metadata: { name: 'event-bus-vault-issuer' }, server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) });
   const tls = c.transport === 'tls';
   const mtls = c.mtls === 'mtls';
   const accounts = accountsOf(c);
@@ -467,7 +467,7 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
     ['a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway', base({ transport: 'tls' }),
       (p) => ({
         ...p,
-        certificates: { selfSigned: true },
+        certificates: ClusterCertificates.selfSigned(),
         cscTrust: LeafTrust.fromPem(fleetCa.crt),
         csc: { ...p.csc, intermediateCa: undefined },
         cpcs: p.cpcs.map((c) => ({ ...c, intermediateCa: undefined })),
