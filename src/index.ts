@@ -7,9 +7,12 @@
 // EventBusFleet, EventBusListeners); plain, cdk8s-plus-style names for the
 // parts (ServerCertificate, GatewayListener, GatewayRoute, GatewayTransport,
 // LeafConnection); no `Dsx*` prefix. Objects that exist already are imported
-// with a static `from*` method on the construct class
-// (`ServerCertificate.fromSecretName`, `EventBusGateway.fromGatewayName`),
-// as cdk8s-plus does (`Secret.fromSecretName`). Constructs take cdk8s
+// with a static `from*` method on the construct class, `(scope, id, name, ...)`,
+// which returns a private class implementing the interface
+// (`ServerCertificate.fromSecretName`, `EventBusEnvoyProxy.fromEnvoyProxyName`,
+// `EventBusGateway.fromGatewayName`), as cdk8s-plus does
+// (`Secret.fromSecretName`). Values that are not constructs (issuers, CAs,
+// trust, delivery) come from factories on their class. Constructs take cdk8s
 // `metadata` (name, namespace, labels, annotations) like cdk8s-plus.
 export * from './keys';
 export * from './secrets';

@@ -7,7 +7,7 @@ import { ICertificateIssuer, IssuerKind } from './issuers';
 import { certificatePrivateKey, goDuration, isRsa, PrivateKeyAlgorithm, validateDurations, validatePrivateKeyAlgorithm } from './private-key';
 import type { CertificateSpec } from '../imports/cm-certificates-cert-manager.io';
 import { canonicalIp, isIpLiteral, validateDnsName, validateNamespace, validateObjectName } from '../k8s/names';
-import { ITlsSecretSource } from '../secrets/tls-secret';
+import { existingTlsSecret, ITlsSecretSource } from '../secrets/tls-secret';
 
 /** Key usages of a server certificate (cert-manager `spec.usages`). */
 export enum CertificateUsage {
@@ -96,13 +96,13 @@ export class ServerCertificate extends Construct implements ITlsSecretSource {
    * secrets pipeline, `kubectl create secret tls`, another chart), referenced
    * by name wherever a `ServerCertificate` is accepted (a TLS-terminate
    * listener, `MtlsServerTls.fromTlsSecretSource`). Nothing is emitted for it.
+   * @param scope the construct scope (nothing is synthesized for it)
+   * @param id construct id
    * @param name the Secret's name
    * @param namespace its namespace, when it is not the consumer's namespace
    */
-  public static fromSecretName(name: string, namespace?: string): ITlsSecretSource {
-    validateObjectName(name, 'ServerCertificate.fromSecretName()', 'Secret name');
-    if (namespace !== undefined) validateNamespace(namespace, 'ServerCertificate.fromSecretName()');
-    return { tlsSecretName: name, tlsSecretNamespace: namespace };
+  public static fromSecretName(scope: Construct, id: string, name: string, namespace?: string): ITlsSecretSource {
+    return new ImportedTlsSecret(scope, id, existingTlsSecret(name, namespace, 'ServerCertificate.fromSecretName()'));
   }
 
   /** The Certificate's name (default "event-bus-server-tls-certificate", the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate)). */
@@ -283,5 +283,17 @@ export class MtlsServerCertificate extends ServerCertificate {
       dnsNames: [MTLS_SERVICE, `${MTLS_SERVICE}.${namespace}`, `${MTLS_SERVICE}.${namespace}.svc`, fqdn],
     });
     for (const h of external) this.addSubjectAlternativeName(h);
+  }
+}
+
+/** A TLS Secret provisioned elsewhere (`ServerCertificate.fromSecretName`): a reference; nothing is synthesized. */
+class ImportedTlsSecret extends Construct implements ITlsSecretSource {
+  public readonly tlsSecretName: string;
+  public readonly tlsSecretNamespace?: string;
+
+  constructor(scope: Construct, id: string, ref: ITlsSecretSource) {
+    super(scope, id);
+    this.tlsSecretName = ref.tlsSecretName;
+    this.tlsSecretNamespace = ref.tlsSecretNamespace;
   }
 }

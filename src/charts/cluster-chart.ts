@@ -188,7 +188,7 @@ export abstract class EventBusClusterChart extends Chart {
         if (gw.envoy !== undefined) {
           throw problem({ where, field: 'gateway.envoy', problem: `it is set with gateway.envoyProxyName ${quote(gw.envoyProxyName)}, an EnvoyProxy that exists already and is not changed here`, fix: 'set these options on that EnvoyProxy, or remove envoyProxyName to create one' });
         }
-        envoyProxy = EventBusEnvoyProxy.fromEnvoyProxyName(gw.envoyProxyName, gatewayNamespace);
+        envoyProxy = EventBusEnvoyProxy.fromEnvoyProxyName(this, 'ExistingEnvoyProxy', gw.envoyProxyName, gatewayNamespace);
       } else {
         envoyProxy = forwardedProps(`${where}/EnvoyProxy`, where, (f) => `gateway.envoy.${f}`, () => new EventBusEnvoyProxy(this, 'EnvoyProxy', { ...gw.envoy, metadata: { namespace: gatewayNamespace } }));
       }

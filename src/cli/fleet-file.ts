@@ -7,7 +7,6 @@ import { CertificateAuthority } from '../certificates/ca-issuer';
 import { ClusterCertificates } from '../certificates/cluster-certificates';
 import { CertificateIssuer } from '../certificates/issuers';
 import { LeafTrust } from '../certificates/leaf-trust';
-import { ServerCertificate } from '../certificates/server-certificate';
 import { MqttStreamsOptions } from '../charts/chart-values';
 import { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { ClusterGatewayOptions } from '../charts/options';
@@ -20,6 +19,7 @@ import { cpcCluster } from '../keys/layout';
 import { IKeyStore } from '../keys/store';
 import { SecretsDelivery } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
+import { existingTlsSecret } from '../secrets/tls-secret';
 import { DeterministicKeyStore } from '../testing';
 
 export type { FleetDoc } from './fleet-doc';
@@ -373,5 +373,5 @@ function certificateOptions(c: FileForm<CertificatesSpec>, file: string, ca: Cer
 /** The file's gateway gives the server TLS Secret by name. */
 function gatewayOptions(g: FileForm<ClusterGatewayOptions>): ClusterGatewayOptions {
   const { serverTlsSecret, ...options } = g;
-  return serverTlsSecret === undefined ? options : { ...options, serverTlsSecret: ServerCertificate.fromSecretName(serverTlsSecret) };
+  return serverTlsSecret === undefined ? options : { ...options, serverTlsSecret: existingTlsSecret(serverTlsSecret, undefined, 'gateway.serverTlsSecret') };
 }

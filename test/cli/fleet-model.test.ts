@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Duration } from 'cdk8s';
+import { Duration, Testing } from 'cdk8s';
 import { fileFormSwaps } from '../../scripts/fleet-schema';
 import {
   CertificateAuthority, ClusterCertificates, GitOps, ICertificateIssuer, ITlsSecretSource, LeafTrust, MtlsServerTls, SecretsDelivery,
@@ -37,7 +37,7 @@ describe('one fleet model: each field of the fleet file is declared once', () =>
   test('FileForm\'s table, as the schema script reads it, is the one the compiler applies', () => {
     expect(fileFormSwaps().map((r) => r.propsType).sort()).toEqual(Object.keys(TABLE).sort());
     expect(SERVER_TLS).toBe(true);
-    expect(ServerCertificate.fromSecretName('x').tlsSecretName).toBe('x');
+    expect(ServerCertificate.fromSecretName(Testing.app(), 'Tls', 'x').tlsSecretName).toBe('x');
   });
 
   const declarations = fleetFieldDeclarations();

@@ -16,7 +16,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'cdk8s';
+import { App, Testing } from 'cdk8s';
 import * as nkeys from 'nkeys.js';
 import * as YAML from 'yaml';
 import {
@@ -463,7 +463,7 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
     ['CSC reached by IP only', base({ delivery: 'vaultStaticSecrets' }),
       (p) => ({ ...p, csc: { gateway: { ipAddresses: ['172.18.200.1'] } } }), { cscAddresses: ['172.18.200.1'] }],
     ['CSC gateway certificate from an existing TLS Secret', base({ transport: 'tls', delivery: 'externalSecrets' }),
-      (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: ServerCertificate.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
+      (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: ServerCertificate.fromSecretName(Testing.app(), 'Tls', 'csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
     ['a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway', base({ transport: 'tls' }),
       (p) => ({
         ...p,

@@ -366,12 +366,16 @@ function gatewayProps(g: GatewayDesc | undefined, replicas?: number): ClusterGat
   const { serverTlsSecret, ...rest } = g;
   return strip({
     ...rest,
-    serverTlsSecret: serverTlsSecret === undefined ? undefined : ServerCertificate.fromSecretName(serverTlsSecret),
+    serverTlsSecret: serverTlsSecret === undefined ? undefined : ServerCertificate.fromSecretName(refs, `Tls${++refCount}`, serverTlsSecret),
     envoy: replicas === undefined ? rest.envoy : { ...rest.envoy, replicas },
   }) as ClusterGatewayOptions;
 }
 
 /** Builds the props the way a TypeScript (or JavaScript) user would; factories throw our errors. */
+/** The scope of the TLS Secrets the descriptions name (references: nothing is synthesized for them). */
+const refs = new App();
+let refCount = 0;
+
 function toProps(d: FleetDesc): EventBusFleetProps {
   const p = d.propsOnly ?? {};
   const del = d.delivery;
@@ -408,7 +412,7 @@ function toProps(d: FleetDesc): EventBusFleetProps {
     return c.selfSigned ? ClusterCertificates.selfSigned(options) : undefined;
   })() : undefined;
   const mtlsServerTls = p.mtlsServerTls === 'delivery' ? MtlsServerTls.fromDelivery()
-    : p.mtlsServerTls === 'secret' ? MtlsServerTls.fromTlsSecretSource(ServerCertificate.fromSecretName('nats-mtls-server-tls')) : undefined;
+    : p.mtlsServerTls === 'secret' ? MtlsServerTls.fromTlsSecretSource(ServerCertificate.fromSecretName(refs, `Tls${++refCount}`, 'nats-mtls-server-tls')) : undefined;
   return strip({
     namespace: d.namespace,
     labels: d.labels,
