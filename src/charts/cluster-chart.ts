@@ -175,8 +175,7 @@ export abstract class EventBusClusterChart extends Chart {
       extraAccounts: this.extraAccountNames,
       mtls: this.mtls,
       mtlsServerTls,
-      namespace,
-      labels: options.labels,
+      metadata: { namespace, labels: options.labels },
       immutableSecrets: options.immutableSecrets,
       secretOverrides: options.secretOverrides,
       createLeafConnections,
@@ -449,8 +448,6 @@ const SECRETS_FIELDS = renamedProps({
   keys: 'keys',
   extraAccounts: 'extraAccounts',
   mtlsServerTls: 'mtlsServerTls',
-  namespace: 'namespace',
-  labels: 'labels',
   immutableSecrets: 'immutableSecrets',
   secretOverrides: 'secretOverrides',
 });
