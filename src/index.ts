@@ -12,8 +12,11 @@
 // (`ServerCertificate.fromSecretName`, `EventBusEnvoyProxy.fromEnvoyProxyName`,
 // `EventBusGateway.fromGatewayName`), as cdk8s-plus does
 // (`Secret.fromSecretName`). Values that are not constructs (issuers, CAs,
-// trust, delivery) come from factories on their class. Constructs take cdk8s
-// `metadata` (name, namespace, labels, annotations) like cdk8s-plus.
+// trust, delivery, a cluster's certificates) come from factories on their
+// class. Constructs that make Kubernetes objects take cdk8s `metadata` (name,
+// namespace, labels, annotations) like cdk8s-plus; the charts' options take
+// `namespace` and `labels` flat, as cdk8s's ChartProps do. API changes and
+// their migrations: docs/upgrading.md.
 export * from './keys';
 export * from './secrets';
 export * from './certificates';
