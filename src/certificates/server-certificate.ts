@@ -296,4 +296,9 @@ class ImportedTlsSecret extends Construct implements ITlsSecretSource {
     this.tlsSecretName = ref.tlsSecretName;
     this.tlsSecretNamespace = ref.tlsSecretNamespace;
   }
+
+  /** Its whole state, for the inputs digest of renderOnlyChanged (src/charts/inputs.ts). @internal */
+  public _referenceData(): Record<string, string | undefined> {
+    return { tlsSecretName: this.tlsSecretName, tlsSecretNamespace: this.tlsSecretNamespace };
+  }
 }

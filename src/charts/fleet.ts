@@ -8,7 +8,7 @@ import { CscChart } from './csc-chart';
 import { canonical, canonicalClasses } from './inputs';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
-import { ClusterCertificatesKind } from '../certificates/cluster-certificates';
+import { ClusterCertificates, ClusterCertificatesKind } from '../certificates/cluster-certificates';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
 import type { IntermediateNames } from '../certificates/name-constraints';
 import { LeafConnection } from '../connections/leaf-connection';
@@ -27,7 +27,7 @@ import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
 // Value classes whose own fields are their whole state (checked: no closures,
 // files read by their factories): the inputs digest may look into them.
-canonicalClasses(SecretsDelivery, LeafTrust, CertificateAuthority, MtlsServerTls);
+canonicalClasses(SecretsDelivery, LeafTrust, CertificateAuthority, MtlsServerTls, ClusterCertificates);
 
 /** Per-cluster settings of a fleet member, merged over the fleet's. */
 export interface FleetClusterOptions {

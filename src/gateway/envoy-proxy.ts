@@ -181,4 +181,9 @@ class ImportedEnvoyProxy extends Construct implements IEnvoyProxy {
   constructor(scope: Construct, id: string, public readonly envoyProxyName: string, public readonly envoyProxyNamespace?: string) {
     super(scope, id);
   }
+
+  /** Its whole state, for the inputs digest of renderOnlyChanged (src/charts/inputs.ts). @internal */
+  public _referenceData(): Record<string, string | undefined> {
+    return { envoyProxyName: this.envoyProxyName, envoyProxyNamespace: this.envoyProxyNamespace };
+  }
 }
