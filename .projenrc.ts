@@ -75,7 +75,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   description: 'cdk8s constructs that synthesize every Secret, Certificate and Gateway the DSX Event Bus (NATS + MQTT) needs before its Helm chart is installed.',
   keywords: ['cdk8s', 'nats', 'nkeys', 'gateway-api', 'cert-manager', 'event-bus', 'dsx'],
   cdk8sVersion: '2.70.106',
-  // cdk8s-plus-27 needs constructs ^10.3.0; this is also the floor we promise consumers.
+  // The floor we promise consumers (cdk8s-plus-27, which apps may use beside us, needs ^10.3.0 too).
   constructsVersion: '10.3.0',
   jsiiVersion: '~6.0.0',
   name: 'cdk8s-dsx-event-bus',
@@ -93,12 +93,12 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   // packaging out of it.
   artifactsDirectory: 'pkg',
 
-  // Only the optional HostPrerequisites loads cdk8s-plus-27: an optional peer
-  // (peerDependenciesMeta below), so an app with cdk8s-plus-33 installs cleanly.
-  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  // No cdk8s-plus dependency of any kind: nothing in src/ imports it (HostPrerequisites
+  // is plain Kubernetes objects), so an app brings the cdk8s-plus it likes.
   deps: runtimeDeps,
   bundledDeps: runtimeDeps.map((d) => d.replace(/@[^@]*$/, '')),
   devDeps: [
+    // Tests mount our Secrets with cdk8s-plus-27 and -33 (test/secrets/secret-ref.test.ts).
     'cdk8s-plus-27@^2.9.5',
     // What a fresh `cdk8s init` app brings: test/plus33.test.ts mounts our Secrets with it.
     'cdk8s-plus-33@^2',
@@ -197,8 +197,6 @@ const testTools = project.addTask('test:tools', {
   exec: 'bash scripts/test-tools.sh || echo "test tools unavailable: tests that need helm or nats-server >= 2.12 are skipped (under CI=true they fail)"',
 });
 project.testTask.prependSpawn(testTools);
-
-project.package.addField('peerDependenciesMeta', { 'cdk8s-plus-27': { optional: true } });
 
 // `prepare` compiles lib/ (jsii) when it is missing or older than src/: npm
 // runs it after `npm ci`/`npm install` in a clone, so a fresh clone can run

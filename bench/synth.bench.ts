@@ -41,7 +41,7 @@ new lib.EventBusFleet(app, 'fleet', {
   keys: new lib.testing.DeterministicKeyStore(),
   delivery: lib.SecretsDelivery.inline({ allowTestKeys: true }),
   extraAccounts: ['LaunchLayer'],
-  certificates: { issuer: lib.CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+  certificates: lib.ClusterCertificates.issuer(lib.CertificateIssuer.fromIssuerName('event-bus-certificate-issuer')),
   csc: { gateway: { hostnames: ['csc.example.com'] } },
   cpcs: Array.from({ length: n }, (_, i) => ({ id: String(i + 1), gateway: { hostnames: ['cpc-' + (i + 1) + '.example.com'] } })),
 });

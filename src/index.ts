@@ -7,10 +7,16 @@
 // EventBusFleet, EventBusListeners); plain, cdk8s-plus-style names for the
 // parts (ServerCertificate, GatewayListener, GatewayRoute, GatewayTransport,
 // LeafConnection); no `Dsx*` prefix. Objects that exist already are imported
-// with a static `from*` method on the construct class
-// (`ServerCertificate.fromSecretName`, `EventBusGateway.fromGatewayName`),
-// as cdk8s-plus does (`Secret.fromSecretName`). Constructs take cdk8s
-// `metadata` (name, namespace, labels, annotations) like cdk8s-plus.
+// with a static `from*` method on the construct class, `(scope, id, name, ...)`,
+// which returns a private class implementing the interface
+// (`ServerCertificate.fromSecretName`, `EventBusEnvoyProxy.fromEnvoyProxyName`,
+// `EventBusGateway.fromGatewayName`), as cdk8s-plus does
+// (`Secret.fromSecretName`). Values that are not constructs (issuers, CAs,
+// trust, delivery, a cluster's certificates) come from factories on their
+// class. Constructs that make Kubernetes objects take cdk8s `metadata` (name,
+// namespace, labels, annotations) like cdk8s-plus; the charts' options take
+// `namespace` and `labels` flat, as cdk8s's ChartProps do. API changes and
+// their migrations: docs/upgrading.md.
 export * from './keys';
 export * from './secrets';
 export * from './certificates';

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { inspect } from 'util';
 import { Duration, Testing } from 'cdk8s';
 import {
-  CertificateIssuer, EventBusCluster, EventBusFleet, EventBusFleetProps, GatewayTransport, LeafTrust, SecretsDelivery, VaultAuth,
+  CertificateIssuer, ClusterCertificates, EventBusCluster, EventBusFleet, EventBusFleetProps, GatewayTransport, LeafTrust, SecretsDelivery, VaultAuth,
 } from '../src';
 import { fileSpelling, fleetFileField, fleetFileText, inFileTerms } from '../src/cli/file-terms';
 import { loadFleetDoc, readFleetFile } from '../src/cli/fleet-file';
@@ -22,7 +22,7 @@ const issuer = CertificateIssuer.fromIssuerName('event-bus-certificate-issuer');
 const base = (extra: Partial<EventBusFleetProps>): EventBusFleetProps => ({
   keys,
   delivery: SecretsDelivery.existing(),
-  certificates: { issuer },
+  certificates: ClusterCertificates.issuer(issuer),
   // The issuer is not the library's: the CPCs' trust of the CSC is stated.
   cscTrust: LeafTrust.publicRoots(),
   csc: { gateway: { hostnames: ['csc.example.com'] } },
@@ -172,20 +172,13 @@ const CASES: Case[] = [
     says: [/CertificateIssuer\.fromIssuerName\("event-bus-certificate-issuer"\).*GatewayTransport\.TCP/, /\{ kind: Issuer, name: event-bus-certificate-issuer \}.*gateway\.transport: tcp/],
   },
   {
-    rule: 'one certificate source',
-    props: { certificates: { issuer, selfSigned: true } },
-    propPath: 'certificates',
-    file: fleetYaml({ certificates: '{ issuer: { kind: Issuer, name: x }, selfSigned: true }' }),
-    filePath: 'certificates',
-  },
-  {
     rule: 'the Vault issuer\'s server is an http(s) URL (props only: a file cannot hold Vault settings)',
-    props: { certificates: { vault: { server: 'vault.example.com', path: 'pki/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'r', serviceAccountName: 'vault-issuer' }) } } },
+    props: { certificates: ClusterCertificates.vault({ server: 'vault.example.com', path: 'pki/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'r', serviceAccountName: 'vault-issuer' }) }) },
     propPath: 'certificates.vault.server',
   },
   {
     rule: 'a certificate lives at least an hour',
-    props: { certificates: { issuer, duration: Duration.minutes(30) } },
+    props: { certificates: ClusterCertificates.issuer(issuer, { duration: Duration.minutes(30) }) },
     propPath: 'certificates.duration',
     file: fleetYaml({ certificates: '{ issuer: { kind: Issuer, name: x }, duration: 30m }' }),
     filePath: 'certificates.duration',
@@ -193,7 +186,7 @@ const CASES: Case[] = [
   },
   {
     rule: 'renewBefore is shorter than the duration',
-    props: { certificates: { issuer, duration: Duration.days(10), renewBefore: Duration.days(10) } },
+    props: { certificates: ClusterCertificates.issuer(issuer, { duration: Duration.days(10), renewBefore: Duration.days(10) }) },
     propPath: 'certificates.renewBefore',
     file: fleetYaml({ certificates: '{ issuer: { kind: Issuer, name: x }, duration: 10d, renewBefore: 10d }' }),
     filePath: 'certificates.renewBefore',
@@ -201,11 +194,14 @@ const CASES: Case[] = [
   },
   {
     rule: 'a self-signed CSC certificate needs a trust the CPCs can know',
-    props: { certificates: { selfSigned: true } },
-    propPath: 'certificates.selfSigned',
+    props: { certificates: ClusterCertificates.selfSigned() },
+    propPath: 'certificates',
     file: fleetYaml({ certificates: '{ selfSigned: true }' }),
-    filePath: 'certificates.selfSigned',
-    says: [/LeafTrust\.fromExistingConfigMap/, /cscTrust to the ConfigMap or Secret .*\{ configMapName: \.\.\. \}/],
+    filePath: 'certificates',
+    says: [
+      /replace ClusterCertificates\.selfSigned\(\) with ClusterCertificates\.fleetCa\(.*LeafTrust\.fromExistingConfigMap/,
+      /replace \{ selfSigned: true \} with \{ ca: \{\} .*\}.*cscTrust to the ConfigMap or Secret .*\{ configMapName: \.\.\. \}/,
+    ],
   },
   {
     rule: 'inline delivery needs a key store',

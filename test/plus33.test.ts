@@ -1,33 +1,34 @@
 /**
  * The library beside cdk8s-plus-33, what a fresh `cdk8s init` app brings:
- * cdk8s-plus-27 is only an optional peer (loaded by HostPrerequisites alone),
- * and a cdk8s-plus-33 workload in one of our charts mounts our Secrets by name.
+ * the package depends on no cdk8s-plus (nothing in src/ imports one), and a
+ * cdk8s-plus-33 workload in one of our charts mounts our Secrets by name.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { CertificateIssuer, EventBusFleet, LeafTrust, SecretsDelivery } from '../src';
+import { CertificateIssuer, ClusterCertificates, EventBusFleet, LeafTrust, SecretsDelivery } from '../src';
 import { DeterministicKeyStore } from '../src/testing';
 import { ensureBuilt, REPO } from './util/cli';
 import { withoutTestKeysWarning } from './util/test-keys';
 
 describe('beside cdk8s-plus-33', () => {
-  test('package.json: cdk8s-plus-27 is an optional peer dependency', () => {
+  test('package.json: no cdk8s-plus among the dependencies, peer or optional', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-    expect(pkg.peerDependencies['cdk8s-plus-27']).toBeDefined();
-    expect(pkg.peerDependenciesMeta['cdk8s-plus-27']).toEqual({ optional: true });
-    expect(pkg.dependencies?.['cdk8s-plus-27']).toBeUndefined();
+    const fields = ['dependencies', 'peerDependencies', 'optionalDependencies', 'peerDependenciesMeta', 'bundleDependencies'];
+    const plus = fields.flatMap((f) => Object.keys(pkg[f] ?? {}).filter((n) => n.startsWith('cdk8s-plus')).map((n) => `${f}: ${n}`));
+    expect(plus).toEqual([]);
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['cdk8s', 'constructs']);
   });
 
-  test('loading the built package and synthesizing a fleet never loads cdk8s-plus-27', () => {
+  test('loading the built package and synthesizing a fleet never loads a cdk8s-plus', () => {
     ensureBuilt();
     const script = `
       const { Testing } = require('cdk8s');
       const lib = require(${JSON.stringify(REPO)});
       const fleet = new lib.EventBusFleet(Testing.app(), 'event-bus', {
-        keys: new lib.testing.DeterministicKeyStore(), delivery: lib.SecretsDelivery.existing(), certificates: { issuer: lib.CertificateIssuer.fromClusterIssuerName('vault-pki') },
+        keys: new lib.testing.DeterministicKeyStore(), delivery: lib.SecretsDelivery.existing(), certificates: lib.ClusterCertificates.issuer(lib.CertificateIssuer.fromClusterIssuerName('vault-pki')),
         cscTrust: lib.LeafTrust.publicRoots(), csc: { gateway: { hostnames: ['csc.example.com'] } }, cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
       });
       const kinds = fleet.charts.flatMap((c) => Testing.synth(c).map((o) => o.kind));
@@ -45,7 +46,7 @@ describe('beside cdk8s-plus-33', () => {
     const fleet = new EventBusFleet(Testing.app(), 'event-bus', {
       keys: new DeterministicKeyStore(),
       delivery: SecretsDelivery.inline({ allowTestKeys: true }), // the Secrets are in the same manifests as the workload
-      certificates: { issuer: CertificateIssuer.fromClusterIssuerName('vault-pki') },
+      certificates: ClusterCertificates.issuer(CertificateIssuer.fromClusterIssuerName('vault-pki')),
       cscTrust: LeafTrust.publicRoots(),
       csc: { gateway: { hostnames: ['csc.example.com'] } },
       cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],

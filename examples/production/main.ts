@@ -4,8 +4,8 @@
 // In your own project, import from 'cdk8s-dsx-event-bus' instead of '../../src'.
 import { App, Duration } from 'cdk8s';
 import {
-  DirectoryKeyStore, EventBusApp, EventBusFleet, IKeyStore, LeafTrust, RouteApiVersion, RouteRendering,
-  SecretsDelivery, SecretStoreKind, testing, VaultAuth,
+  ClusterCertificates, DirectoryKeyStore, EventBusApp, EventBusFleet, IKeyStore, LeafTrust, RouteApiVersion, RouteRendering, SecretsDelivery,
+  SecretStoreKind, testing, VaultAuth,
 } from '../../src';
 
 export const CPC_IDS = ['1', '2', '3'];
@@ -24,16 +24,12 @@ export function buildFleet(app: App, keys?: IKeyStore): EventBusFleet {
     immutableSecrets: true,
     extraAccounts: ['LaunchLayer'],
     mtls: true,
-    certificates: {
-      vault: {
-        metadata: { name: 'event-bus-vault-issuer' },
-        server: 'https://vault.example.com:8200',
-        path: 'pki_int/sign/event-bus',
-        auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),
-      },
-      duration: Duration.days(30),
-      renewBefore: Duration.days(10),
-    },
+    certificates: ClusterCertificates.vault({
+      metadata: { name: 'event-bus-vault-issuer' },
+      server: 'https://vault.example.com:8200',
+      path: 'pki_int/sign/event-bus',
+      auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),
+    }, { duration: Duration.days(30), renewBefore: Duration.days(10) }),
     // The CSC gateway's certificate comes from the Vault PKI: each CPC's leaf
     // remote starts with the TLS handshake and trusts that PKI's CA chain,
     // from a ConfigMap the deployer provides in every CPC (see docs/gateway.md).

@@ -2,8 +2,7 @@
 // In your own project, import from 'cdk8s-dsx-event-bus' instead of '../../src'.
 import { App } from 'cdk8s';
 import {
-  CertificateAuthority, DirectoryKeyStore, EventBusApp, EventBusFleet, IKeyStore, LeafTrust, SecretsDelivery,
-  testing,
+  CertificateAuthority, ClusterCertificates, DirectoryKeyStore, EventBusApp, EventBusFleet, IKeyStore, LeafTrust, SecretsDelivery, testing,
 } from '../../src';
 
 /**
@@ -24,7 +23,7 @@ export function buildFleet(app: App, keys: IKeyStore): EventBusFleet {
     // One CA for the whole fleet (`dsx-event-bus certs` makes it): a
     // cert-manager CA issuer in every cluster signs with it, from a Secret
     // you create in each cluster (see docs/certificates.md).
-    certificates: { ca: CertificateAuthority.fromExistingSecret('event-bus-certificate-issuer-ca') },
+    certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromExistingSecret('event-bus-certificate-issuer-ca')),
     // Each CPC's leaf remote starts with the TLS handshake (the CSC gateway
     // terminates TLS) and trusts the fleet CA's certificate from this
     // ConfigMap, which you create in each CPC (only ca.crt, never the key).

@@ -8,3 +8,5 @@ export { LeafTrust } from './leaf-trust';
 export type { LeafTrustPemOptions } from './leaf-trust';
 export { CaIssuer, CertificateAuthority } from './ca-issuer';
 export type { CaIssuerProps } from './ca-issuer';
+export { ClusterCertificates } from './cluster-certificates';
+export type { ClusterCertificateOptions } from './cluster-certificates';

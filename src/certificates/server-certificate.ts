@@ -8,7 +8,7 @@ import { certificatePrivateKey, goDuration, isRsa, PrivateKeyAlgorithm, validate
 import type { CertificateSpec } from '../imports/cm-certificates-cert-manager.io';
 import { canonicalIp, isIpLiteral, validateDnsName, validateNamespace, validateObjectName } from '../k8s/names';
 import { MTLS_SERVER_TLS } from '../keys/catalogue';
-import { ITlsSecretSource } from '../secrets/tls-secret';
+import { existingTlsSecret, ITlsSecretSource } from '../secrets/tls-secret';
 
 /** Key usages of a server certificate (cert-manager `spec.usages`). */
 export enum CertificateUsage {
@@ -97,13 +97,13 @@ export class ServerCertificate extends Construct implements ITlsSecretSource {
    * secrets pipeline, `kubectl create secret tls`, another chart), referenced
    * by name wherever a `ServerCertificate` is accepted (a TLS-terminate
    * listener, `MtlsServerTls.fromTlsSecretSource`). Nothing is emitted for it.
+   * @param scope the construct scope (nothing is synthesized for it)
+   * @param id construct id
    * @param name the Secret's name
    * @param namespace its namespace, when it is not the consumer's namespace
    */
-  public static fromSecretName(name: string, namespace?: string): ITlsSecretSource {
-    validateObjectName(name, 'ServerCertificate.fromSecretName()', 'Secret name');
-    if (namespace !== undefined) validateNamespace(namespace, 'ServerCertificate.fromSecretName()');
-    return { tlsSecretName: name, tlsSecretNamespace: namespace };
+  public static fromSecretName(scope: Construct, id: string, name: string, namespace?: string): ITlsSecretSource {
+    return new ImportedTlsSecret(scope, id, existingTlsSecret(name, namespace, 'ServerCertificate.fromSecretName()'));
   }
 
   /** The Certificate's name (default "event-bus-server-tls-certificate", the name in upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate)). */
@@ -282,5 +282,22 @@ export class MtlsServerCertificate extends ServerCertificate {
       dnsNames: [MTLS_SERVICE, `${MTLS_SERVICE}.${namespace}`, `${MTLS_SERVICE}.${namespace}.svc`, fqdn],
     });
     for (const h of external) this.addSubjectAlternativeName(h);
+  }
+}
+
+/** A TLS Secret provisioned elsewhere (`ServerCertificate.fromSecretName`): a reference; nothing is synthesized. */
+class ImportedTlsSecret extends Construct implements ITlsSecretSource {
+  public readonly tlsSecretName: string;
+  public readonly tlsSecretNamespace?: string;
+
+  constructor(scope: Construct, id: string, ref: ITlsSecretSource) {
+    super(scope, id);
+    this.tlsSecretName = ref.tlsSecretName;
+    this.tlsSecretNamespace = ref.tlsSecretNamespace;
+  }
+
+  /** Its whole state, for the inputs digest of renderOnlyChanged (src/charts/inputs.ts). @internal */
+  public _referenceData(): Record<string, string | undefined> {
+    return { tlsSecretName: this.tlsSecretName, tlsSecretNamespace: this.tlsSecretNamespace };
   }
 }

@@ -7,7 +7,9 @@ import {
 import { manifestYaml } from './manifest-yaml';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer, CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
+import { ClusterCertificatesKind } from '../certificates/cluster-certificates';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
+import { describeIntermediate } from '../certificates/name-constraints';
 import { MtlsServerCertificate, ServerCertificate } from '../certificates/server-certificate';
 import { HostPrerequisites } from '../charts/host-prerequisites';
 import { NATS_LEAFNODE_PORT } from '../endpoint';
@@ -97,24 +99,22 @@ export abstract class EventBusClusterChart extends Chart {
     this.terminatesTls = gatewayEnabled && transport === GatewayTransport.TLS;
 
     // Certificates: one issuer for the gateway certificate and the mTLS server.
-    const certs = options.certificates ?? {};
-    const sources = [certs.issuer && 'issuer', certs.selfSigned && 'selfSigned', certs.vault && 'vault', certs.ca && 'ca'].filter(Boolean);
-    if (sources.length > 1) {
-      throw problem({ where, field: 'certificates', problem: `${sources.join(' and ')} are set together`, allowed: 'one issuer source: issuer, selfSigned, vault or ca', fix: 'keep one of them' });
-    }
+    // One issuer source, chosen by the ClusterCertificates factory.
+    const certs = options.certificates;
     // A namespaced Issuer signs Certificates of its own namespace only: when
     // the gateway's certificate lives elsewhere, the issuer we create is a
     // ClusterIssuer so it can sign both certificates.
     const spansNamespaces = gatewayEnabled && transport === GatewayTransport.TLS && !gw.serverTlsSecret && gatewayNamespace !== namespace;
-    let issuer: ICertificateIssuer | undefined = certs.issuer;
-    if (certs.selfSigned) {
+    let issuer: ICertificateIssuer | undefined = certs?.existingIssuer;
+    if (certs?.kind === ClusterCertificatesKind.SELF_SIGNED) {
       issuer = new SelfSignedCaIssuer(this, 'Issuer', { caCommonName: caCommonName(cluster.displayName), clusterScoped: spansNamespaces });
-    } else if (certs.vault) {
-      issuer = forwardedProps(`${where}/Issuer`, where, (f) => `certificates.vault.${f}`, () => new VaultIssuer(this, 'Issuer', { ...certs.vault!, clusterScoped: certs.vault!.clusterScoped ?? spansNamespaces }));
-    } else if (certs.ca) {
+    } else if (certs?.vaultIssuerProps) {
+      const vault = certs.vaultIssuerProps;
+      issuer = forwardedProps(`${where}/Issuer`, where, (f) => `certificates.vault.${f}`, () => new VaultIssuer(this, 'Issuer', { ...vault, clusterScoped: vault.clusterScoped ?? spansNamespaces }));
+    } else if (certs?.ca) {
       issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, metadata: { labels: options.labels } });
     }
-    const certOptions = { duration: certs.duration, renewBefore: certs.renewBefore, privateKey: certs.privateKey };
+    const certOptions = { duration: certs?.duration, renewBefore: certs?.renewBefore, privateKey: certs?.privateKey };
 
     let terminateCertificate: ITlsSecretSource | undefined = gw.serverTlsSecret;
     if (gatewayEnabled && transport === GatewayTransport.TLS && !terminateCertificate) {
@@ -123,8 +123,8 @@ export abstract class EventBusClusterChart extends Chart {
           where,
           field: 'certificates',
           problem: 'the TLS gateway needs a server certificate, but there is no certificate issuer and no serverTlsSecret',
-          allowed: 'certificates.ca, certificates.issuer, certificates.selfSigned: true, certificates.vault, or gateway.serverTlsSecret',
-          fix: 'set certificates.ca to CertificateAuthority.fromPemFiles(certFile, keyFile) (one fleet CA that every CPC trusts), certificates.issuer (e.g. CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")) or certificates.selfSigned: true, or gateway.serverTlsSecret (ServerCertificate.fromSecretName(...)), or gateway.transport: GatewayTransport.TCP for an evaluation cluster',
+          allowed: 'certificates (ClusterCertificates.fleetCa, .issuer, .selfSigned or .vault), or gateway.serverTlsSecret',
+          fix: 'set certificates to ClusterCertificates.fleetCa(CertificateAuthority.fromPemFiles(certFile, keyFile)) (one fleet CA that every CPC trusts), ClusterCertificates.issuer(CertificateIssuer.fromIssuerName("event-bus-certificate-issuer")) or ClusterCertificates.selfSigned(), or gateway.serverTlsSecret (ServerCertificate.fromSecretName(...)), or gateway.transport: GatewayTransport.TCP for an evaluation cluster',
         });
       }
       const dnsNames = gw.hostnames ?? [];
@@ -158,7 +158,7 @@ export abstract class EventBusClusterChart extends Chart {
       this.mtlsCertificate = forwardedProps(`${where}/MtlsServerCertificate`, where, CERTIFICATE_FIELDS, () => new MtlsServerCertificate(this, 'MtlsServerCertificate', { ...certOptions, issuer, externalHostnames: external }));
       mtlsServerTls = MtlsServerTls.fromTlsSecretSource(this.mtlsCertificate);
     }
-    if (certs.ca?.kind === CertificateAuthorityKind.INTERMEDIATE) {
+    if (certs?.ca?.kind === CertificateAuthorityKind.INTERMEDIATE) {
       checkIntermediatePermits(certs.ca, [this.serverCertificate, this.mtlsCertificate], cluster.directory, where);
     }
 
@@ -169,7 +169,7 @@ export abstract class EventBusClusterChart extends Chart {
         where,
         field: 'gateway.mtlsClientUrls',
         problem: 'gateway.mtlsClientUrls is set, but the mTLS server certificate is not issued by cert-manager here, so its SANs cannot be checked',
-        fix: 'set certificates.issuer (or selfSigned) so the chart creates the nats-mtls-server-tls Certificate, or drop mtlsClientUrls',
+        fix: 'set certificates (ClusterCertificates.issuer(...) or .selfSigned()) so the chart creates the nats-mtls-server-tls Certificate, or drop mtlsClientUrls',
       });
     }
 
@@ -180,8 +180,7 @@ export abstract class EventBusClusterChart extends Chart {
       extraAccounts: this.extraAccountNames,
       mtls: this.mtls,
       mtlsServerTls,
-      namespace,
-      labels: options.labels,
+      metadata: { namespace, labels: options.labels },
       immutableSecrets: options.immutableSecrets,
       secretOverrides: options.secretOverrides,
       createLeafConnections,
@@ -193,7 +192,7 @@ export abstract class EventBusClusterChart extends Chart {
         if (gw.envoy !== undefined) {
           throw problem({ where, field: 'gateway.envoy', problem: `it is set with gateway.envoyProxyName ${quote(gw.envoyProxyName)}, an EnvoyProxy that exists already and is not changed here`, fix: 'set these options on that EnvoyProxy, or remove envoyProxyName to create one' });
         }
-        envoyProxy = EventBusEnvoyProxy.fromEnvoyProxyName(gw.envoyProxyName, gatewayNamespace);
+        envoyProxy = EventBusEnvoyProxy.fromEnvoyProxyName(this, 'ExistingEnvoyProxy', gw.envoyProxyName, gatewayNamespace);
       } else {
         envoyProxy = forwardedProps(`${where}/EnvoyProxy`, where, (f) => `gateway.envoy.${f}`, () => new EventBusEnvoyProxy(this, 'EnvoyProxy', { ...gw.envoy, metadata: { namespace: gatewayNamespace } }));
       }
@@ -469,8 +468,6 @@ const SECRETS_FIELDS = renamedProps({
   keys: 'keys',
   extraAccounts: 'extraAccounts',
   mtlsServerTls: 'mtlsServerTls',
-  namespace: 'namespace',
-  labels: 'labels',
   immutableSecrets: 'immutableSecrets',
   secretOverrides: 'secretOverrides',
 });
@@ -533,9 +530,6 @@ function caCommonName(displayName: string): string {
 function checkIntermediatePermits(
   ca: CertificateAuthority, certificates: Array<ServerCertificate | undefined>, cluster: string, where: string,
 ): void {
-  // Loaded only for intermediates: the X.509 parser is not part of a plain require() of the package.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { describeIntermediate } = require('../certificates/evaluation') as typeof import('../certificates/evaluation');
   const permitted = describeIntermediate(ca.certificatePem!);
   if (!permitted) return; // not name-constrained: nothing to check
   const dnsOk = (name: string) => {

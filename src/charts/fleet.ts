@@ -8,8 +8,9 @@ import { CscChart } from './csc-chart';
 import { canonical, canonicalClasses } from './inputs';
 import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
-import type { IntermediateNames } from '../certificates/evaluation';
+import { ClusterCertificates, ClusterCertificatesKind } from '../certificates/cluster-certificates';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
+import type { IntermediateNames } from '../certificates/name-constraints';
 import { LeafConnection } from '../connections/leaf-connection';
 import { Endpoint, formatUrl, parseLeafEndpoint } from '../endpoint';
 import { forwardedProps, problem, quote } from '../errors';
@@ -27,7 +28,7 @@ import { MtlsServerTls } from '../secrets/mtls-server-tls';
 
 // Value classes whose own fields are their whole state (checked: no closures,
 // files read by their factories): the inputs digest may look into them.
-canonicalClasses(SecretsDelivery, LeafTrust, CertificateAuthority, MtlsServerTls);
+canonicalClasses(SecretsDelivery, LeafTrust, CertificateAuthority, MtlsServerTls, ClusterCertificates);
 
 /** Per-cluster settings of a fleet member, merged over the fleet's. */
 export interface FleetClusterOptions {
@@ -217,7 +218,7 @@ export class EventBusFleet extends Construct {
     this.csc = forwardedProps(`${where}/${cluster.directory}`, where, memberField(props, props.csc, 'csc'), () => new CscChart(this, cluster.directory, { ...cscOptions, cluster }));
     this.cscGateway = cscOptions.gateway ?? {};
     this.defaultTrust = defaultCscTrust(props, this.cscGateway);
-    this.cscSelfSigned = !this.cscGateway.serverTlsSecret && (cscOptions.certificates?.selfSigned ?? false);
+    this.cscSelfSigned = !this.cscGateway.serverTlsSecret && cscOptions.certificates?.kind === ClusterCertificatesKind.SELF_SIGNED;
     this.cscForeignIssuer = foreignIssuer(cscOptions, this.csc);
     const cpcClusters = cluster.cpcs;
     props.cpcs.forEach((cpc, i) => this.addCpcChart(cpc, cpcClusters[i], `cpcs[${i}]`));
@@ -318,11 +319,11 @@ export class EventBusFleet extends Construct {
     if (endpoint!.startsWith('tls://') && this.cscSelfSigned && !trustCanMatch) {
       throw problem({
         where,
-        field: memberField(props, props.csc, 'csc')('certificates.selfSigned'),
-        problem: `the CSC's gateway certificate comes from certificates.selfSigned, a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
+        field: memberField(props, props.csc, 'csc')('certificates'),
+        problem: `the CSC's gateway certificate comes from ClusterCertificates.selfSigned(), a CA that cert-manager makes inside the CSC cluster, so CPC ${quote(cpc.id)} cannot know it `
           + `(its trust is ${cscTrust ? `LeafTrust ${cscTrust.kind}` : 'the public roots'}) and its leaf to ${quote(endpoint)} would never verify`,
-        allowed: 'one fleet CA (certificates.ca) that every CPC trusts by default, or an explicit cscTrust',
-        fix: 'replace certificates.selfSigned with certificates.ca (one fleet CA: CertificateAuthority.fromPemFiles(certFile, keyFile)), or set cscTrust to the ConfigMap or Secret you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
+        allowed: 'one fleet CA (ClusterCertificates.fleetCa(...)) that every CPC trusts by default, or an explicit cscTrust',
+        fix: 'replace ClusterCertificates.selfSigned() with ClusterCertificates.fleetCa(CertificateAuthority.fromPemFiles(certFile, keyFile)) (one fleet CA), or set cscTrust to the ConfigMap or Secret you copy the CSC\'s CA into (LeafTrust.fromExistingConfigMap(...))',
       });
     }
     if (endpoint!.startsWith('tls://') && this.cscForeignIssuer && cscTrust === undefined) {
@@ -427,7 +428,7 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
     secretOverrides: mergeOverrides(fleet.secretOverrides, member?.secretOverrides),
     mqttStreams: member?.mqttStreams ?? fleet.mqttStreams,
     authCallout: member?.authCallout ?? fleet.authCallout,
-    certificates: member?.intermediateCa && fleet.certificates ? { ...fleet.certificates, ca: member.intermediateCa } : fleet.certificates,
+    certificates: member?.intermediateCa && fleet.certificates ? fleet.certificates._withCa(member.intermediateCa) : fleet.certificates,
   };
 }
 
@@ -460,9 +461,9 @@ export function fleetIntermediateNames(props: EventBusFleetProps): IntermediateN
  */
 function foreignIssuer(csc: EventBusClusterOptions, chart: CscChart): string | undefined {
   if (!chart.serverCertificate) return undefined;
-  const issuer = csc.certificates?.issuer;
+  const issuer = csc.certificates?.existingIssuer;
   if (issuer) return `certificates.issuer (${issuer.issuerKind} ${quote(issuer.issuerName)})`;
-  if (csc.certificates?.vault) return 'certificates.vault (a Vault/OpenBao PKI)';
+  if (csc.certificates?.vaultIssuerProps) return 'certificates.vault (a Vault/OpenBao PKI)';
   return undefined;
 }
 

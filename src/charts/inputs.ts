@@ -37,6 +37,12 @@ export function canonical(value: unknown): string | undefined {
       default: throw new NotCanonical(typeof v);
     }
     const o = v as object;
+    // An imported reference (ServerCertificate.fromSecretName, ...) is a construct whose whole state is its names.
+    const reference = (o as { _referenceData?: () => Record<string, string | undefined> })._referenceData;
+    if (typeof reference === 'function' && Construct.isConstruct(o)) {
+      parts.push(`R${o.constructor.name}`);
+      return walk(reference.call(o));
+    }
     if (stack.has(o) || Construct.isConstruct(o)) throw new NotCanonical('cycle or construct');
     stack.add(o);
     if (Buffer.isBuffer(o)) {

@@ -1,8 +1,5 @@
-import { Duration } from 'cdk8s';
 import { AuthCalloutOptions, CrossLayerSubjects, ExtraAccountSettings, MqttStreamsOptions } from './chart-values';
-import type { CertificateAuthority } from '../certificates/ca-issuer';
-import { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
-import { PrivateKeyAlgorithm } from '../certificates/private-key';
+import type { ClusterCertificates } from '../certificates/cluster-certificates';
 import { EventBusEnvoyProxyOptions } from '../gateway/envoy-proxy';
 import { GatewayTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
@@ -98,54 +95,6 @@ export interface ClusterGatewayOptions {
   readonly serverTlsSecret?: ITlsSecretSource;
 }
 
-/** How the charts obtain their certificates from cert-manager. */
-export interface ClusterCertificateOptions {
-  /**
-   * The issuer of the gateway's server certificate and the mTLS server
-   * certificate (a CA-backed issuer: its CA verifies mTLS clients).
-   * @default - with `selfSigned`, a self-signed CA issuer per cluster; otherwise none
-   */
-  readonly issuer?: ICertificateIssuer;
-  /**
-   * Bootstrap a self-signed CA issuer per cluster (evaluation). Each cluster
-   * then has its own CA, made inside it, which no other cluster knows: a CPC
-   * reaching the CSC through its TLS gateway needs `cscTrust`. For a fleet,
-   * prefer `ca` (one CA for every cluster).
-   * @default false
-   */
-  readonly selfSigned?: boolean;
-  /**
-   * Create a cert-manager CA issuer in each cluster backed by this CA (one
-   * CA for the whole fleet, e.g. made by `dsx-event-bus certs`). Its Secret
-   * is delivered like the other Secrets (the CA key reaches the manifests
-   * only with `SecretsDelivery.inline()`), and in a fleet every CPC trusts
-   * the CSC gateway with the CA certificate by default.
-   * @default - none
-   */
-  readonly ca?: CertificateAuthority;
-  /**
-   * Create a cert-manager Vault/OpenBao PKI issuer in each cluster with these
-   * settings (production).
-   * @default - none
-   */
-  readonly vault?: VaultIssuerProps;
-  /**
-   * Lifetime of the certificates.
-   * @default Duration.days(90)
-   */
-  readonly duration?: Duration;
-  /**
-   * Renewal before expiry.
-   * @default Duration.days(30)
-   */
-  readonly renewBefore?: Duration;
-  /**
-   * Private key algorithm.
-   * @default PrivateKeyAlgorithm.RSA_2048
-   */
-  readonly privateKey?: PrivateKeyAlgorithm;
-}
-
 /** A user NKey permission entry for the chart's auth-callout (`global.eventBus.auth.permissions.nkey`). */
 export interface NKeyPermission {
   /** Entry name; must not collide with the names the chart generates. */
@@ -219,10 +168,12 @@ export interface EventBusClusterOptions {
    */
   readonly gateway?: ClusterGatewayOptions;
   /**
-   * cert-manager certificates for the gateway and the mTLS server.
+   * cert-manager certificates for the gateway and the mTLS server, from one
+   * issuer source (`ClusterCertificates.issuer(...)`, `.selfSigned()`,
+   * `.fleetCa(...)`, `.vault(...)`).
    * @default - none: a TLS gateway then needs `gateway.serverTlsSecret`
    */
-  readonly certificates?: ClusterCertificateOptions;
+  readonly certificates?: ClusterCertificates;
   /**
    * User NKey permissions for auth-callout.
    * @default - none

@@ -8,13 +8,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliIo, Command, DEFAULT_KEY_STORE, parseCommandLine, UsageError } from './command';
+import {
+  describeCertificate, EvaluationCa, evaluationClientSubject, evaluationServerSans,
+  EVALUATION_FILES, FLEET_CA_FILES, generateClusterIntermediate, generateEvaluationCa, generateEvaluationCerts,
+  INTERMEDIATE_RENEW_DAYS,
+} from './evaluation';
 import { warnIfNotGitIgnored } from './git-ignore';
 import { CertificateAuthority } from '../certificates/ca-issuer';
-import {
-  constraintNames, describeCertificate, describeIntermediate, EvaluationCa, evaluationClientSubject, evaluationServerSans,
-  EVALUATION_FILES, FLEET_CA_FILES, generateClusterIntermediate, generateEvaluationCa, generateEvaluationCerts,
-  IntermediateNames, INTERMEDIATE_RENEW_DAYS,
-} from '../certificates/evaluation';
+import { constraintNames, describeIntermediate, IntermediateNames } from '../certificates/name-constraints';
 import { stagingPattern, writeFileAtomic, writeTreeAtomic } from '../files/atomic-write';
 import { checkOutputRoot, lstatOrUndefined, mkdirpOwn, readRegularFile, refuseLinksBelow } from '../files/safe-fs';
 import { DEFAULT_NAMESPACE, isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';

@@ -89,6 +89,10 @@ const SPELLINGS: Array<[RegExp, (...groups: string[]) => string]> = [
   [/\bDirectoryKeyStore\.open\(dir\)/g, () => '{ directory: DIR } (or --secrets DIR)'],
   [/\bMtlsServerTls\.fromPemFiles\([^)]*\)/g, () => 'the output of dsx-event-bus certs (mtlsCertsDirectory)'],
   [/\bMtlsServerTls\.fromTlsSecretSource\([^)]*\)/g, () => 'nothing: certificates.ca, issuer or selfSigned make cert-manager issue it'],
+  // Last: the values inside a factory's parentheses are in the file's spelling by now (one level of parentheses left).
+  [/\(ClusterCertificates\.issuer\(\.\.\.\) or \.selfSigned\(\)\)/g, () => '(issuer or selfSigned)'],
+  [/\bClusterCertificates\.(issuer|fleetCa|vault)\(((?:[^()]|\([^()]*\))*)\)/g, (f, v) => `{ ${f === 'fleetCa' ? 'ca' : f}: ${v} }`],
+  [/\bClusterCertificates\.selfSigned\(\)/g, () => '{ selfSigned: true }'],
 ];
 
 /** A props-terms text in the file's spelling of each value. */

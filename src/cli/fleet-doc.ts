@@ -4,10 +4,10 @@
  * description). {@link FileForm} maps the props to the file's form by TYPE,
  * never by field: a Duration is written as a text (`90d`, `1h30m`), a TLS
  * Secret source as the Secret's name, and the classes (SecretsDelivery,
- * LeafTrust, CertificateAuthority, certificate issuers, key stores) as the
- * file shapes declared below, each once. Members a file cannot hold
- * (MtlsServerTls objects, Vault issuer settings) map to `never` and are
- * absent from the file. Only the CSC/CPC split (`csc`, `cpcs`) differs in
+ * LeafTrust, ClusterCertificates, CertificateAuthority, certificate issuers,
+ * key stores) as the file shapes declared below, each once. Members a file
+ * cannot hold (MtlsServerTls objects) map to `never` and are absent from the
+ * file; of the ClusterCertificates factories, `vault` has no file form. Only the CSC/CPC split (`csc`, `cpcs`) differs in
  * shape: the file has one `clusters` list.
  *
  * schemas/fleet.schema.json is generated from {@link FleetDoc}
@@ -17,7 +17,8 @@
  */
 import type { Duration } from 'cdk8s';
 import type { CertificateAuthority } from '../certificates/ca-issuer';
-import type { ICertificateIssuer, VaultIssuerProps } from '../certificates/issuers';
+import type { ClusterCertificateOptions, ClusterCertificates } from '../certificates/cluster-certificates';
+import type { ICertificateIssuer } from '../certificates/issuers';
 import type { LeafTrust } from '../certificates/leaf-trust';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
 import type { ArgoCdGitOpsOptions, FluxGitOpsOptions, GitOps } from '../gitops/gitops';
@@ -50,12 +51,12 @@ export type FileForm<T> =
     : T extends ITlsSecretSource ? TlsSecretName
       : T extends SecretsDelivery ? FileForm<DeliverySpec>
         : T extends LeafTrust ? LeafTrustDoc
-          : T extends CertificateAuthority ? CaDoc
-            : T extends ICertificateIssuer ? IssuerDoc
-              : T extends GitOps ? GitOpsDoc
-                : T extends IKeyStore ? KeysDoc
-                  : T extends MtlsServerTls ? never
-                    : T extends VaultIssuerProps ? never
+          : T extends ClusterCertificates ? FileForm<CertificatesSpec>
+            : T extends CertificateAuthority ? CaDoc
+              : T extends ICertificateIssuer ? IssuerDoc
+                : T extends GitOps ? GitOpsDoc
+                  : T extends IKeyStore ? KeysDoc
+                    : T extends MtlsServerTls ? never
                       : T extends string | number | boolean | undefined ? T
                         : T extends Array<infer U> ? Array<FileForm<U>>
                           : { readonly [K in keyof T]: FileForm<T[K]> };
@@ -76,6 +77,39 @@ export interface LeafTrustDoc {
   readonly key?: string;
   /** Trust the system roots (a publicly trusted CSC certificate). */
   readonly publicRoots?: boolean;
+}
+
+/**
+ * How the charts obtain their certificates from cert-manager: one issuer
+ * source (issuer, selfSigned or ca: the ClusterCertificates factories), with
+ * the options every source takes.
+ */
+export interface CertificatesSpec extends ClusterCertificateOptions {
+  /**
+   * The issuer of the gateway's server certificate and the mTLS server
+   * certificate (a CA-backed issuer: its CA verifies mTLS clients)
+   * (ClusterCertificates.issuer).
+   * @default - none
+   */
+  readonly issuer?: ICertificateIssuer;
+  /**
+   * Bootstrap a self-signed CA issuer per cluster (evaluation;
+   * ClusterCertificates.selfSigned). Each cluster then has its own CA, made
+   * inside it, which no other cluster knows: a CPC reaching the CSC through
+   * its TLS gateway needs `cscTrust`. For a fleet, prefer `ca` (one CA for
+   * every cluster).
+   * @default false
+   */
+  readonly selfSigned?: boolean;
+  /**
+   * Create a cert-manager CA issuer in each cluster backed by this CA (one
+   * CA for the whole fleet, e.g. made by `dsx-event-bus certs`;
+   * ClusterCertificates.fleetCa). Its Secret is delivered like the other
+   * Secrets (the CA key reaches the manifests only with inline delivery),
+   * and every CPC trusts the CSC gateway with the CA certificate by default.
+   * @default - none
+   */
+  readonly ca?: CertificateAuthority;
 }
 
 /**

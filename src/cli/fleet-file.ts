@@ -2,14 +2,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { loadValidatedYaml } from './config-file';
-import { ClusterDoc, DeliveryDoc, DurationText, FileForm, FleetDoc, GitOpsDoc, LeafTrustDoc } from './fleet-doc';
+import { CertificatesSpec, ClusterDoc, DeliveryDoc, DurationText, FileForm, FleetDoc, GitOpsDoc, LeafTrustDoc } from './fleet-doc';
 import { CertificateAuthority } from '../certificates/ca-issuer';
+import { ClusterCertificates } from '../certificates/cluster-certificates';
 import { CertificateIssuer } from '../certificates/issuers';
 import { LeafTrust } from '../certificates/leaf-trust';
-import { ServerCertificate } from '../certificates/server-certificate';
 import { MqttStreamsOptions } from '../charts/chart-values';
 import { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
-import type { ClusterCertificateOptions, ClusterGatewayOptions } from '../charts/options';
+import type { ClusterGatewayOptions } from '../charts/options';
 import { EventBusError, problem, quote } from '../errors';
 import { readRegularFile, refuseLinksBelow } from '../files/safe-fs';
 import { GitOps } from '../gitops/gitops';
@@ -20,6 +20,7 @@ import { cpcCluster } from '../keys/layout';
 import { IKeyStore } from '../keys/store';
 import { SecretsDelivery } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
+import { existingTlsSecret } from '../secrets/tls-secret';
 import { DeterministicKeyStore } from '../testing';
 
 export type { FleetDoc } from './fleet-doc';
@@ -359,19 +360,27 @@ function readText(file: string, where: string): string {
   return text;
 }
 
-function certificateOptions(c: FileForm<ClusterCertificateOptions>, file: string, ca: CertificateAuthority | undefined): ClusterCertificateOptions {
-  const { issuer, ca: _ca, duration: lifetime, renewBefore, ...rest } = c;
-  return {
-    ...rest,
-    issuer: issuer && (issuer.kind === 'ClusterIssuer' ? CertificateIssuer.fromClusterIssuerName(issuer.name) : CertificateIssuer.fromIssuerName(issuer.name)),
-    ca,
+/** The file's `certificates` as the ClusterCertificates factory of its one issuer source. */
+function certificateOptions(c: FileForm<CertificatesSpec>, file: string, ca: CertificateAuthority | undefined): ClusterCertificates | undefined {
+  const { issuer, ca: _ca, selfSigned, duration: lifetime, renewBefore, privateKey } = c;
+  const sources = [issuer && 'issuer', selfSigned && 'selfSigned', ca && 'ca'].filter(Boolean);
+  if (sources.length > 1) {
+    throw problem({ where: `${file}: certificates`, problem: `${sources.join(' and ')} are set together`, allowed: 'one issuer source: issuer, selfSigned or ca', fix: 'keep one of them' });
+  }
+  const options = {
     duration: duration(lifetime, `${file}: certificates.duration`),
     renewBefore: duration(renewBefore, `${file}: certificates.renewBefore`),
+    privateKey,
   };
+  if (issuer) return ClusterCertificates.issuer(issuer.kind === 'ClusterIssuer' ? CertificateIssuer.fromClusterIssuerName(issuer.name) : CertificateIssuer.fromIssuerName(issuer.name), options);
+  if (selfSigned) return ClusterCertificates.selfSigned(options);
+  if (ca) return ClusterCertificates.fleetCa(ca, options);
+  // Durations without an issuer source have nothing to apply to (as before: a gateway then needs serverTlsSecret).
+  return undefined;
 }
 
 /** The file's gateway gives the server TLS Secret by name. */
 function gatewayOptions(g: FileForm<ClusterGatewayOptions>): ClusterGatewayOptions {
   const { serverTlsSecret, ...options } = g;
-  return serverTlsSecret === undefined ? options : { ...options, serverTlsSecret: ServerCertificate.fromSecretName(serverTlsSecret) };
+  return serverTlsSecret === undefined ? options : { ...options, serverTlsSecret: existingTlsSecret(serverTlsSecret, undefined, 'gateway.serverTlsSecret') };
 }

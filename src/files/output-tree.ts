@@ -5,7 +5,7 @@
  *
  *     <root>/.dsx-event-bus-output.json   the record: every file synth wrote, per cluster folder, and its sha256;
  *                                         with renderOnlyChanged also each cluster's inputs digest
- *     <root>/.dsx-event-bus.lock/         the writer lock (see src/keys/lock.ts); keeps two runs apart
+ *     <root>/.dsx-event-bus.lock/         the writer lock (see src/files/lock.ts); keeps two runs apart
  *     <root>/<cluster>/...                the output (csc/, cpc-<id>/)
  *
  * A run builds the complete new output in a staging folder inside the root

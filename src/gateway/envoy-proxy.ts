@@ -105,11 +105,17 @@ const METALLB_POOL_ANNOTATION = 'metallb.universe.tf/address-pool';
  * `infrastructure.parametersRef`.
  */
 export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
-  /** An EnvoyProxy created elsewhere, by name. */
-  public static fromEnvoyProxyName(name: string, namespace?: string): IEnvoyProxy {
+  /**
+   * An EnvoyProxy created elsewhere, by name: a reference; nothing is synthesized for it.
+   * @param scope the construct scope
+   * @param id construct id
+   * @param name the EnvoyProxy's name
+   * @param namespace its namespace (it must be the Gateway's), when known
+   */
+  public static fromEnvoyProxyName(scope: Construct, id: string, name: string, namespace?: string): IEnvoyProxy {
     validateObjectName(name, 'EventBusEnvoyProxy.fromEnvoyProxyName()', 'EnvoyProxy name');
     if (namespace !== undefined) validateNamespace(namespace, 'EventBusEnvoyProxy.fromEnvoyProxyName()');
-    return { envoyProxyName: name, envoyProxyNamespace: namespace };
+    return new ImportedEnvoyProxy(scope, id, name, namespace);
   }
 
   public readonly envoyProxyName: string;
@@ -167,5 +173,17 @@ export class EventBusEnvoyProxy extends Construct implements IEnvoyProxy {
       metadata: { name: this.envoyProxyName, namespace: metadata.namespace, labels: metadata.labels, annotations: metadata.annotations },
       spec,
     });
+  }
+}
+
+/** An EnvoyProxy created elsewhere (`EventBusEnvoyProxy.fromEnvoyProxyName`). */
+class ImportedEnvoyProxy extends Construct implements IEnvoyProxy {
+  constructor(scope: Construct, id: string, public readonly envoyProxyName: string, public readonly envoyProxyNamespace?: string) {
+    super(scope, id);
+  }
+
+  /** Its whole state, for the inputs digest of renderOnlyChanged (src/charts/inputs.ts). @internal */
+  public _referenceData(): Record<string, string | undefined> {
+    return { envoyProxyName: this.envoyProxyName, envoyProxyNamespace: this.envoyProxyNamespace };
   }
 }

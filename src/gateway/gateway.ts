@@ -70,9 +70,6 @@ export interface ExistingGatewayOptions {
   readonly routeLabels?: { [key: string]: string };
 }
 
-/** Set by `fromGatewayName` for the one constructor call it makes. */
-let constructingExisting = false;
-
 /** Transport of the event bus listeners `mqtt`, `nats-client` and `nats-leafnode`. */
 export enum GatewayTransport {
   /** TLS terminated at the gateway (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)). */
@@ -187,104 +184,75 @@ export interface EventBusListeners {
 export interface EventBusGatewayWithListenersProps extends EventBusGatewayProps, EventBusListenersOptions {}
 
 /**
- * A Gateway API `Gateway` (gateway.networking.k8s.io/v1) for the DSX Event
- * Bus, with its listeners and routes, and the Envoy Gateway `EnvoyProxy` it
- * names in `infrastructure.parametersRef`.
- *
- * Listeners are typed (`TcpListener`, `TlsTerminateListener`,
- * `TlsPassthroughListener`) and routes are created from them, so a wrong
- * pairing does not compile and `sectionName` is never typed by hand.
- * `EventBusGateway.withEventBusListeners(...)` builds the gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)
- * in one call.
+ * A Gateway the event bus's listeners and routes attach to: one this library
+ * creates (`new EventBusGateway(...)`, `EventBusGateway.withEventBusListeners(...)`)
+ * or one that exists already (`EventBusGateway.fromGatewayName(...)`).
  */
-export class EventBusGateway extends Construct implements IEventBusGateway {
+export interface IGateway extends IEventBusGateway {
+  /** Listeners, in the order added. */
+  readonly listeners: IGatewayListener[];
+  /** The event bus listeners, once `addEventBusListeners` added them. */
+  readonly eventBusListeners?: EventBusListeners;
+  /** Adds a plain TCP listener. */
+  addTcpListener(name: string, options: TcpListenerOptions): TcpListener;
+  /** Adds a TLS listener that terminates TLS with `options.certificate`. */
+  addTlsTerminateListener(name: string, options: TlsTerminateListenerOptions): TlsTerminateListener;
+  /** Adds a TLS listener that passes TLS through to the backend. */
+  addTlsPassthroughListener(name: string, options: TlsPassthroughListenerOptions): TlsPassthroughListener;
   /**
-   * The gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource) in one call: listeners `mqtt` (1883),
-   * `nats-client` (4222), `nats-leafnode` (the NATS leafnode port), TLS-terminate (or TCP),
-   * and `mqtt-mtls` (8883, TLS passthrough) unless mTLS is disabled, each
-   * with the upstream chart's route.
+   * Adds the listeners of upstream's pre-deployment page with the upstream
+   * chart's routes (see `EventBusGateway.addEventBusListeners`).
    */
-  public static withEventBusListeners(scope: Construct, id: string, props: EventBusGatewayWithListenersProps = {}): EventBusGateway {
-    const gateway = new EventBusGateway(scope, id, props);
-    gateway.addEventBusListeners(props);
-    return gateway;
-  }
+  addEventBusListeners(options?: EventBusListenersOptions): EventBusListeners;
+  /** The upstream chart's `global.eventBus.gateway.routes` values (see `EventBusGateway.routesHelmValues`). */
+  routesHelmValues(): { [key: string]: any };
+}
 
-  /**
-   * A Gateway that exists already (created by a platform team or another
-   * chart), by name: no Gateway and no EnvoyProxy are synthesized. Declare
-   * the listeners it has with `addEventBusListeners()` (its listeners must be
-   * named `mqtt`, `nats-client`, `nats-leafnode` and `mqtt-mtls`, as on the
-   * [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping)) or the `add*Listener` methods (the listener name is
-   * the routes' `sectionName`); the routes, or the upstream chart's route
-   * values (`routesHelmValues()`), then target that Gateway and its
-   * listeners. TLS-terminate listeners need no certificate here: the Gateway
-   * has its own.
-   * @param scope where the routes are created
-   * @param id construct id
-   * @param name the Gateway's name
-   * @param namespace its namespace
-   * @default - namespace: the chart's namespace
-   */
-  public static fromGatewayName(
-    scope: Construct, id: string, name: string, namespace?: string, options: ExistingGatewayOptions = {},
-  ): EventBusGateway {
-    constructingExisting = true;
-    try {
-      return new EventBusGateway(scope, id, {
-        metadata: { name, namespace, labels: options.routeLabels },
-        routeApiVersion: options.routeApiVersion,
-        routeRendering: options.routeRendering,
-      });
-    } finally {
-      constructingExisting = false;
-    }
-  }
+/** What a Gateway created here and one imported by name share: their name, routes settings and listeners. */
+interface GatewayBaseProps {
+  readonly metadata?: ApiObjectMetadata;
+  readonly routeApiVersion?: RouteApiVersion;
+  readonly routeRendering?: RouteRendering;
+}
 
+/**
+ * The listeners, routes and route values of a Gateway, created here or
+ * imported by name (module-internal: the two classes below extend it).
+ */
+abstract class GatewayBase extends Construct implements IGateway {
   /** Name of the Gateway. */
   public readonly name: string;
   /** Namespace of the Gateway, when known (set, or the chart's). */
   public readonly namespace?: string;
-  /** GatewayClass; undefined for a Gateway from `fromGatewayName`. */
-  public readonly gatewayClassName?: string;
-  /** The EnvoyProxy named in `infrastructure.parametersRef`; undefined for a Gateway from `fromGatewayName`. */
-  public readonly envoyProxy?: IEnvoyProxy;
   /** API version of the routes. */
   public readonly routeApiVersion: RouteApiVersion;
   /** Who creates the routes. */
   public readonly routeRendering: RouteRendering;
-  /** The generated Gateway object; undefined for a Gateway from `fromGatewayName`. */
-  public readonly resource?: ApiObject;
   /** The chart's namespace (where routes go by default). @internal */
   public readonly _chartNamespace?: string;
   /** True for a Gateway from `fromGatewayName`: nothing of it is synthesized. @internal */
-  public readonly _existing: boolean;
+  public abstract readonly _existing: boolean;
   /** Labels of the objects this gateway synthesizes (standard and user labels). @internal */
   public readonly _labels: Record<string, string>;
   /** The user's labels, passed on to the EnvoyProxy and routes. @internal */
   public readonly _userLabels: Record<string, string>;
+  /** The resolved metadata (name, namespace as set, labels, annotations). @internal */
+  protected readonly _metadata: ReturnType<typeof resolveMetadata>;
 
   private readonly _listeners: IGatewayListener[] = [];
   private _dsx?: EventBusListeners;
   private _leafnode?: LeafnodeEndpoint;
 
-  constructor(scope: Construct, id: string, props: EventBusGatewayProps = {}) {
-    // Read first: constructing children below must not see it.
-    const existing = constructingExisting;
-    constructingExisting = false;
+  protected constructor(scope: Construct, id: string, props: GatewayBaseProps) {
     super(scope, id);
     const where = this.node.path;
-    this._existing = existing;
     const metadata = resolveMetadata(props.metadata, 'gateway', 'event-bus-gateway', where, 'Gateway name');
+    this._metadata = metadata;
     this.name = metadata.name;
     this._labels = metadata.labels;
     this._userLabels = { ...props.metadata?.labels };
     this._chartNamespace = Chart.of(this).namespace;
     this.namespace = metadata.namespace ?? this._chartNamespace;
-    if (!existing) {
-      this.gatewayClassName = props.gatewayClassName ?? 'eg';
-      validateObjectName(this.gatewayClassName, where, 'gatewayClassName');
-    }
     this.routeApiVersion = props.routeApiVersion ?? RouteApiVersion.V1ALPHA2;
     this.routeRendering = props.routeRendering ?? RouteRendering.HELM_VALUES;
     if (!Object.values(RouteApiVersion).includes(this.routeApiVersion)) {
@@ -311,23 +279,6 @@ export class EventBusGateway extends Construct implements IEventBusGateway {
       }
     }
 
-    if (existing) {
-      // The Gateway and its EnvoyProxy exist: only listeners and routes are declared here.
-    } else if (props.envoyProxy) {
-      const ns = props.envoyProxy.envoyProxyNamespace;
-      if (ns !== undefined && this.namespace !== undefined && ns !== this.namespace) {
-        throw problem({
-          where,
-          problem: `EnvoyProxy ${quote(props.envoyProxy.envoyProxyName)} is in namespace ${quote(ns)} but the Gateway is in ${quote(this.namespace)}`,
-          allowed: 'an EnvoyProxy in the Gateway\'s namespace (Envoy Gateway resolves a Gateway\'s parametersRef locally)',
-          fix: 'create the EnvoyProxy in the Gateway\'s namespace',
-        });
-      }
-      this.envoyProxy = props.envoyProxy;
-    } else {
-      this.envoyProxy = new EventBusEnvoyProxy(this, 'Proxy', { metadata: { namespace: metadata.namespace, labels: this._userLabels } });
-    }
-
     this.node.addValidation({
       validate: () => {
         const errors: string[] = [];
@@ -341,20 +292,6 @@ export class EventBusGateway extends Construct implements IEventBusGateway {
         }
         return errors;
       },
-    });
-
-    if (existing) return;
-    const { Gateway } = gatewaysModule();
-    const spec = (): GatewaySpec => ({
-      gatewayClassName: this.gatewayClassName!,
-      infrastructure: {
-        parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: this.envoyProxy!.envoyProxyName },
-      },
-      listeners: this._listeners.map((l) => l._render()),
-    });
-    this.resource = new Gateway(this, 'Resource', {
-      metadata: { name: this.name, namespace: metadata.namespace, labels: metadata.labels, annotations: metadata.annotations },
-      spec: Lazy.any({ produce: spec }),
     });
   }
 
@@ -554,5 +491,115 @@ export class EventBusGateway extends Construct implements IEventBusGateway {
   /** @internal */
   public _registerListener(listener: IGatewayListener): void {
     this._listeners.push(listener);
+  }
+}
+
+/**
+ * A Gateway API `Gateway` (gateway.networking.k8s.io/v1) for the DSX Event
+ * Bus, with its listeners and routes, and the Envoy Gateway `EnvoyProxy` it
+ * names in `infrastructure.parametersRef`.
+ *
+ * Listeners are typed (`TcpListener`, `TlsTerminateListener`,
+ * `TlsPassthroughListener`) and routes are created from them, so a wrong
+ * pairing does not compile and `sectionName` is never typed by hand.
+ * `EventBusGateway.withEventBusListeners(...)` builds the gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource)
+ * in one call.
+ */
+export class EventBusGateway extends GatewayBase {
+  /**
+   * The gateway of upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#gateway-resource) in one call: listeners `mqtt` (1883),
+   * `nats-client` (4222), `nats-leafnode` (the NATS leafnode port), TLS-terminate (or TCP),
+   * and `mqtt-mtls` (8883, TLS passthrough) unless mTLS is disabled, each
+   * with the upstream chart's route.
+   */
+  public static withEventBusListeners(scope: Construct, id: string, props: EventBusGatewayWithListenersProps = {}): EventBusGateway {
+    const gateway = new EventBusGateway(scope, id, props);
+    gateway.addEventBusListeners(props);
+    return gateway;
+  }
+
+  /**
+   * A Gateway that exists already (created by a platform team or another
+   * chart), by name: no Gateway and no EnvoyProxy are synthesized. Declare
+   * the listeners it has with `addEventBusListeners()` (its listeners must be
+   * named `mqtt`, `nats-client`, `nats-leafnode` and `mqtt-mtls`, as on the
+   * [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#listener-to-route-mapping)) or the `add*Listener` methods (the listener name is
+   * the routes' `sectionName`); the routes, or the upstream chart's route
+   * values (`routesHelmValues()`), then target that Gateway and its
+   * listeners. TLS-terminate listeners need no certificate here: the Gateway
+   * has its own.
+   * @param scope where the routes are created
+   * @param id construct id
+   * @param name the Gateway's name
+   * @param namespace its namespace; default: the chart's namespace
+   * @param options the routes' API version, rendering and labels
+   */
+  public static fromGatewayName(
+    scope: Construct, id: string, name: string, namespace?: string, options: ExistingGatewayOptions = {},
+  ): IGateway {
+    return new ImportedGateway(scope, id, {
+      metadata: { name, namespace, labels: options.routeLabels },
+      routeApiVersion: options.routeApiVersion,
+      routeRendering: options.routeRendering,
+    });
+  }
+
+  /** GatewayClass. */
+  public readonly gatewayClassName: string;
+  /** The EnvoyProxy named in `infrastructure.parametersRef`. */
+  public readonly envoyProxy: IEnvoyProxy;
+  /** The generated Gateway object. */
+  public readonly resource: ApiObject;
+  /** Always false: this Gateway is synthesized. @internal */
+  public readonly _existing = false;
+
+  constructor(scope: Construct, id: string, props: EventBusGatewayProps = {}) {
+    super(scope, id, props);
+    const where = this.node.path;
+    const metadata = this._metadata;
+    this.gatewayClassName = props.gatewayClassName ?? 'eg';
+    validateObjectName(this.gatewayClassName, where, 'gatewayClassName');
+
+    if (props.envoyProxy) {
+      const ns = props.envoyProxy.envoyProxyNamespace;
+      if (ns !== undefined && this.namespace !== undefined && ns !== this.namespace) {
+        throw problem({
+          where,
+          problem: `EnvoyProxy ${quote(props.envoyProxy.envoyProxyName)} is in namespace ${quote(ns)} but the Gateway is in ${quote(this.namespace)}`,
+          allowed: 'an EnvoyProxy in the Gateway\'s namespace (Envoy Gateway resolves a Gateway\'s parametersRef locally)',
+          fix: 'create the EnvoyProxy in the Gateway\'s namespace',
+        });
+      }
+      this.envoyProxy = props.envoyProxy;
+    } else {
+      this.envoyProxy = new EventBusEnvoyProxy(this, 'Proxy', { metadata: { namespace: metadata.namespace, labels: this._userLabels } });
+    }
+
+    const { Gateway } = gatewaysModule();
+    const spec = (): GatewaySpec => ({
+      gatewayClassName: this.gatewayClassName,
+      infrastructure: {
+        parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: this.envoyProxy.envoyProxyName },
+      },
+      listeners: this.listeners.map((l) => l._render()),
+    });
+    this.resource = new Gateway(this, 'Resource', {
+      metadata: { name: this.name, namespace: metadata.namespace, labels: metadata.labels, annotations: metadata.annotations },
+      spec: Lazy.any({ produce: spec }),
+    });
+  }
+}
+
+/**
+ * A Gateway that exists already (`EventBusGateway.fromGatewayName`): its
+ * listeners and routes are declared here, nothing of the Gateway itself is
+ * synthesized, and its TLS-terminate listeners need no certificate.
+ */
+class ImportedGateway extends GatewayBase {
+  /** @internal */
+  public readonly _existing = true;
+
+  constructor(scope: Construct, id: string, props: GatewayBaseProps) {
+    super(scope, id, props);
   }
 }

@@ -1,4 +1,4 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { formatProblem, problem, quote } from '../errors';
 import { ClusterRole, EventBusCluster } from './cluster';
@@ -107,23 +107,14 @@ export interface EventBusSecretsProps {
   readonly mtlsServerTls?: MtlsServerTls;
 
   /**
-   * Namespace of every emitted object (the chart's release namespace).
-   * @default - none set: the namespace `kubectl apply` uses
+   * Metadata of every emitted object and of the Secrets the operators
+   * create: `namespace` (the chart's release namespace), `labels`
+   * (`app.kubernetes.io/part-of: dsx-event-bus` is always added) and
+   * `annotations`. No `name`: each Secret has the chart's name for it
+   * (rename one with `secretOverrides`).
+   * @default - no namespace set (the namespace `kubectl apply` uses), only the part-of label, no annotations
    */
-  readonly namespace?: string;
-
-  /**
-   * Labels of every emitted object and of the Secrets the operators create.
-   * `app.kubernetes.io/part-of: dsx-event-bus` is always added.
-   * @default - only the part-of label
-   */
-  readonly labels?: { [key: string]: string };
-
-  /**
-   * Annotations of every emitted object and of the Secrets the operators create.
-   * @default - none
-   */
-  readonly annotations?: { [key: string]: string };
+  readonly metadata?: ApiObjectMetadata;
 
   /**
    * Make the Secrets immutable (inline Secrets and the targets of
@@ -239,13 +230,22 @@ export class EventBusSecrets extends Construct {
     }
     this.mtlsServerTls = this.resolveServerTls(props.mtlsServerTls, where);
 
-    if (props.namespace !== undefined) validateNamespace(props.namespace, `${where}: namespace`);
-    this.namespace = props.namespace;
+    const metadata = props.metadata ?? {};
+    if (metadata.name !== undefined) {
+      throw problem({
+        where,
+        field: 'metadata.name',
+        problem: `it is ${quote(metadata.name)}, but EventBusSecrets makes many Secrets, each named as the chart expects`,
+        fix: 'remove metadata.name; rename a Secret with secretOverrides ({ secret, name })',
+      });
+    }
+    if (metadata.namespace !== undefined) validateNamespace(metadata.namespace, `${where}: metadata.namespace`);
+    this.namespace = metadata.namespace;
     this.delivery._checkCluster(this.cluster, this.namespace, where);
-    validateLabels(props.labels ?? {}, `${where}: labels`);
-    validateAnnotations(props.annotations ?? {}, `${where}: annotations`);
-    this.labels = { ...PART_OF, ...props.labels, ...testKeysLabels(this.keys) };
-    this.annotations = { ...props.annotations };
+    validateLabels(metadata.labels ?? {}, `${where}: metadata.labels`);
+    validateAnnotations(metadata.annotations ?? {}, `${where}: metadata.annotations`);
+    this.labels = { ...PART_OF, ...metadata.labels, ...testKeysLabels(this.keys) };
+    this.annotations = { ...metadata.annotations };
 
     const leafDefs = this.cluster.role === ClusterRole.CSC
       ? leafSecretDefs('csc', this.cluster.cpcIds, this.accountTokens)

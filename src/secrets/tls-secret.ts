@@ -1,3 +1,5 @@
+import { validateNamespace, validateObjectName } from '../k8s/names';
+
 /**
  * Something that makes a TLS Secret (keys `tls.crt`, `tls.key`, `ca.crt`)
  * exist under a known name: a cert-manager `ServerCertificate` (the
@@ -11,4 +13,15 @@ export interface ITlsSecretSource {
   readonly tlsSecretName: string;
   /** Namespace of that Secret, when known (undefined: the consumer's namespace). */
   readonly tlsSecretNamespace?: string;
+}
+
+/**
+ * A TLS Secret that exists already, by name (library-internal): the checked
+ * reference behind `ServerCertificate.fromSecretName`, and what a fleet
+ * file's `serverTlsSecret` names.
+ */
+export function existingTlsSecret(name: string, namespace: string | undefined, where: string): ITlsSecretSource {
+  validateObjectName(name, where, 'Secret name');
+  if (namespace !== undefined) validateNamespace(namespace, where);
+  return { tlsSecretName: name, tlsSecretNamespace: namespace };
 }

@@ -2,13 +2,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as util from 'util';
-import { Testing } from 'cdk8s';
+import { Duration, Testing } from 'cdk8s';
 import { Intermediates, issueIntermediates, withIntermediates } from './intermediates';
 import {
-  CaIssuer, CertificateAuthority, GatewayTransport, EventBusFleet, EventBusFleetProps,
-  LeafTrust, SecretsDelivery, SecretStoreKind,
+  CaIssuer, CertificateAuthority, ClusterCertificates, EventBusFleet, EventBusFleetProps, GatewayTransport, ICertificateIssuer, LeafTrust,
+  PrivateKeyAlgorithm,
+  SecretsDelivery, SecretStoreKind,
 } from '../../src';
-import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
+import { EvaluationCa, generateEvaluationCa } from '../../src/cli/evaluation';
 import { testFleetProps } from '../charts/fleet-props';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
 import { standardLabels, TEST_KEYS } from '../util/labels';
@@ -26,7 +27,7 @@ let otherIntermediates: Intermediates;
 const keyBody = (pem: string) => pem.split('\n')[1];
 
 const baseProps = (extra: Partial<EventBusFleetProps> = {}) => testFleetProps({
-  certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
+  certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromPem(ca.certPem)),
   csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls: ['mqtts://csc.example.com:8883'] } },
   ...extra,
 });
@@ -109,21 +110,21 @@ describe('CertificateAuthority and CaIssuer', () => {
     const delivery = SecretsDelivery.externalSecrets({ storeName: 'vault-backend' });
     const certOnly = CertificateAuthority.fromPem(ca.certPem);
     expect(certOnly.hasPrivateKey).toBe(false);
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ delivery, certificates: { ca: certOnly } }))).not.toThrow();
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ delivery, certificates: ClusterCertificates.fleetCa(certOnly) }))).not.toThrow();
   });
 
   test('fails when the CA has no key and the delivery is inline', () => {
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', baseProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem) } })))
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', baseProps({ certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromPem(ca.certPem)) })))
       .toThrow(/fleet\/csc\/Issuer: the CA has no private key, and inline delivery has no other source for the CA Secret\. Fix: pass the CA key/);
   });
 
   test('fromExistingSecret: nothing emitted, the Issuer names that Secret; CPC trust from the given certificate, else public roots', () => {
-    const withPem = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromExistingSecret('company-ca', ca.certPem) } }));
+    const withPem = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromExistingSecret('company-ca', ca.certPem)) }));
     const objects = withPem.cpc('1').toJson();
     expect(byKind(objects, 'Issuer')[0].spec).toEqual({ ca: { secretName: 'company-ca' } });
     expect(objects.filter((o: any) => o.metadata.name === 'company-ca')).toEqual([]);
     expect(withPem.cpc('1').helmValues().nats.tlsCA.configMapName).toBe('nats-csc-gateway-ca');
-    const noPem = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromExistingSecret('company-ca') } }));
+    const noPem = new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromExistingSecret('company-ca')) }));
     expect(noPem.cpc('1').helmValues().global.eventBus.cpcLeafClientTLS).toEqual({ handshake_first: true });
     expect(CertificateAuthority.fromExistingSecret('company-ca').kind).toBe('existingSecret');
   });
@@ -200,20 +201,33 @@ describe('CertificateAuthority and CaIssuer', () => {
     expect(() => CertificateAuthority.fromPem(`${ca.certPem}${ca.keyPem}`)).toThrow(/certificatePem holds a PRIVATE KEY block/);
   });
 
-  test('fails when certificates sets ca with another issuer source', () => {
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', fleetProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem), selfSigned: true } })))
-      .toThrow(/certificates: selfSigned and ca are set together\. Allowed: one issuer source: issuer, selfSigned, vault or ca/);
+  // A second issuer source cannot be written (test/types/certificates.ts); plain JavaScript can still pass a wrong value.
+  test('fails when ClusterCertificates.fleetCa is given something else than a CertificateAuthority', () => {
+    expect(() => ClusterCertificates.fleetCa({ certificatePem: ca.certPem } as unknown as CertificateAuthority))
+      .toThrow(/ClusterCertificates\.fleetCa: ca is a "object", not a CertificateAuthority\. Allowed: a CertificateAuthority\. Fix: pass CertificateAuthority\.fromPemFiles/);
+    expect(() => ClusterCertificates.fleetCa(undefined as unknown as CertificateAuthority)).toThrow(/ca is undefined/);
+    expect(() => ClusterCertificates.issuer('vault-pki' as unknown as ICertificateIssuer))
+      .toThrow(/ClusterCertificates\.issuer: issuer is not a certificate issuer .*Fix: pass CertificateIssuer\.fromIssuerName\(name\)/);
+  });
+
+  test('a cluster\'s intermediate keeps the fleet\'s certificate options', () => {
+    const options = { duration: Duration.days(30), privateKey: PrivateKeyAlgorithm.ECDSA_P256 };
+    const fleet = ClusterCertificates.fleetCa(CertificateAuthority.fromPem(ca.certPem), options);
+    const intermediate = CertificateAuthority.fromPem(ca.certPem);
+    const moved = fleet._withCa(intermediate);
+    expect([moved.kind, moved.ca, moved.duration, moved.privateKey, moved.renewBefore])
+      .toEqual(['fleetCa', intermediate, fleet.duration, PrivateKeyAlgorithm.ECDSA_P256, undefined]);
   });
 
   test('fails when the fleet root\'s key would be delivered inline to a cluster: the root stays out, each cluster needs its intermediate', () => {
-    const withKey = baseProps({ certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) } });
+    const withKey = baseProps({ certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromPem(ca.certPem, ca.keyPem)) });
     expect(() => new EventBusFleet(Testing.app(), 'fleet', withKey)).toThrow(
       /fleet: csc\.intermediateCa: certificates\.ca is the fleet's self-signed root with its private key, and inline delivery would put that key into this cluster .*Allowed: one name-constrained intermediate per cluster.*Fix: set intermediateCa on the CSC and on every CPC/);
     // One CPC without its intermediate is enough to refuse.
     const partial = withIntermediates(baseProps(), ca, intermediates);
     const missingOne = {
       ...partial,
-      certificates: { ca: CertificateAuthority.fromPem(ca.certPem, ca.keyPem) },
+      certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromPem(ca.certPem, ca.keyPem)),
       cpcs: [partial.cpcs[0], { ...partial.cpcs[1], intermediateCa: undefined }],
     };
     expect(() => new EventBusFleet(Testing.app(), 'fleet', missingOne)).toThrow(/fleet: cpcs\[1\]\.intermediateCa: certificates\.ca is the fleet's self-signed root/);

@@ -3,9 +3,9 @@
  * `dsx-event-bus synth` issues them (the names of fleetIntermediateNames),
  * and the fleet props that use them (the root without its key).
  */
-import { CertificateAuthority, EventBusFleetProps } from '../../src';
-import { EvaluationCa, generateClusterIntermediate } from '../../src/certificates/evaluation';
+import { CertificateAuthority, ClusterCertificates, EventBusFleetProps } from '../../src';
 import { fleetIntermediateNames } from '../../src/charts/fleet';
+import { EvaluationCa, generateClusterIntermediate } from '../../src/cli/evaluation';
 
 /** Intermediates by cluster folder name (`csc`, `cpc-<id>`). */
 export type Intermediates = Map<string, EvaluationCa>;
@@ -26,7 +26,7 @@ export function withIntermediates(props: EventBusFleetProps, root: EvaluationCa,
   };
   return {
     ...props,
-    certificates: { ...props.certificates, ca: CertificateAuthority.fromPem(root.certPem) },
+    certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromPem(root.certPem), props.certificates),
     csc: { ...props.csc, intermediateCa: of('csc') },
     cpcs: props.cpcs.map((c) => ({ ...c, intermediateCa: of(`cpc-${c.id}`) })),
   };

@@ -25,7 +25,7 @@ const app = new lib.EventBusApp();
 new lib.EventBusFleet(app, 'event-bus', {
   keys: new lib.testing.DeterministicKeyStore(),
   delivery: lib.SecretsDelivery.inline({ allowTestKeys: true }),
-  certificates: { issuer: lib.CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+  certificates: lib.ClusterCertificates.issuer(lib.CertificateIssuer.fromIssuerName('event-bus-certificate-issuer')),
   // The issuer is not the library's: the CPCs' trust of the CSC is stated.
   cscTrust: lib.LeafTrust.publicRoots(),
   csc: { gateway: { hostnames: ['csc.example.com'] } },

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { CertificateIssuer, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery } from '../../src';
+import { CertificateIssuer, ClusterCertificates, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { helmTemplate, secretReferences } from '../util/helm-template';
 import { chartMissing, helmMissing, toolTest } from '../util/tools';
@@ -11,7 +11,7 @@ const base = (extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps => ({
   keys,
   delivery: SecretsDelivery.existing(),
   extraAccounts: ['LaunchLayer'],
-  certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+  certificates: ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer')),
   // The issuer is not the library's: the CPCs' trust of the CSC is stated.
   cscTrust: LeafTrust.publicRoots(),
   csc: { gateway: { hostnames: ['csc.example.com'] } },

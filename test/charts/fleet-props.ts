@@ -1,4 +1,4 @@
-import { CertificateIssuer, EventBusFleetProps, FleetCpcOptions, GatewayTransport, LeafTrust, SecretsDelivery } from '../../src';
+import { CertificateIssuer, ClusterCertificates, EventBusFleetProps, FleetCpcOptions, GatewayTransport, LeafTrust, SecretsDelivery } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 
 /** The deterministic test key store the chart tests share. */
@@ -21,7 +21,7 @@ export function testFleetProps(extra: Partial<EventBusFleetProps> = {}, ids = ['
   const props: EventBusFleetProps = {
     keys: testKeys,
     delivery: SecretsDelivery.inline({ allowTestKeys: true }),
-    certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+    certificates: ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer')),
     csc: { gateway: { hostnames: ['csc.example.com'] } },
     cpcs: cpcEntries(ids),
     ...extra,

@@ -5,8 +5,8 @@ import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { testFleetProps } from './fleet-props';
 import {
-  CpcChart, CscChart, GatewayTransport, EventBusApp, EventBusFleet, EventBusFleetProps, IKeyStore,
-  LeafTrust, NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
+  ClusterCertificates, CpcChart, CscChart, EventBusApp, EventBusFleet, EventBusFleetProps, GatewayTransport, IKeyStore, LeafTrust,
+  NKeyPublicKey, NKeySeed, RouteApiVersion, RouteRendering, SecretsDelivery,
 } from '../../src';
 import { EventBusError } from '../../src/errors';
 import { DeterministicKeyStore } from '../../src/testing';
@@ -138,8 +138,8 @@ describe('EventBusFleet', () => {
   // Found by test/e2e/contract.test.ts: CPCs trusted a CA that could never have signed the CSC's certificate.
   test('fails when the CSC\'s certificate comes from a self-signed CA per cluster and a CPC cannot trust it', async () => {
     const { caCrt } = await tlsFixture();
-    const synth = (extra: Partial<EventBusFleetProps>) => new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1'], { certificates: { selfSigned: true }, ...extra }));
-    expect(() => synth({})).toThrow(/fleet: certificates\.selfSigned: the CSC's gateway certificate comes from certificates\.selfSigned.*\(its trust is the public roots\).*Fix: replace certificates\.selfSigned with certificates\.ca/);
+    const synth = (extra: Partial<EventBusFleetProps>) => new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1'], { certificates: ClusterCertificates.selfSigned(), ...extra }));
+    expect(() => synth({})).toThrow(/fleet: certificates: the CSC's gateway certificate comes from ClusterCertificates\.selfSigned\(\).*\(its trust is the public roots\).*Fix: replace ClusterCertificates\.selfSigned\(\) with ClusterCertificates\.fleetCa/);
     expect(() => synth({ cscTrust: LeafTrust.publicRoots() })).toThrow(/its trust is LeafTrust publicRoots/);
     expect(() => synth({ cscTrust: LeafTrust.fromPem(caCrt) })).toThrow(/its trust is LeafTrust pem/);
     // A Secret or ConfigMap the deployer fills with the CSC's CA can match; so can plain TCP.
@@ -151,7 +151,7 @@ describe('EventBusFleet', () => {
   // Found by test/proof/fuzz.test.ts: [] failed with "hostname agreement needs both serverCertificate and clientUrls".
   test('an empty gateway.mtlsClientUrls list checks nothing, like an absent one', () => {
     const synthOf = (mtlsClientUrls?: string[]) => new EventBusFleet(Testing.app(), 'fleet', fleetProps(['1'], {
-      certificates: { selfSigned: true },
+      certificates: ClusterCertificates.selfSigned(),
       cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca'),
       csc: { gateway: { hostnames: ['csc.example.com'], mtlsClientUrls } },
     })).charts.map((c) => c.toJson());
@@ -164,7 +164,7 @@ describe('EventBusFleet', () => {
   test('a long CPC id synthesizes (the CA name is shortened); one too long for a Secret name fails naming it', () => {
     const long = 'a'.repeat(60);
     const withId = (id: string, extra: Partial<EventBusFleetProps> = {}) => fleetProps([], { cpcs: [{ id, gateway: { hostnames: ['cpc.example.com'] } }], ...extra });
-    const fleet = new EventBusFleet(Testing.app(), 'fleet', withId(long, { certificates: { selfSigned: true }, cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca') }));
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', withId(long, { certificates: ClusterCertificates.selfSigned(), cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca') }));
     const objects = fleet.charts.flatMap((c) => c.toJson());
     expect(validateManifests(objects)).toBeGreaterThan(0);
     const ca = objects.find((o) => o.kind === 'Certificate' && o.spec.isCA && o.metadata.namespace === 'dsx' && o.spec.commonName.includes('CPC-'));

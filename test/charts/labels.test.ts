@@ -1,8 +1,8 @@
 import { Testing } from 'cdk8s';
 import {
-  CertificateAuthority, EventBusFleet, EventBusFleetProps, LeafTrust, RouteRendering, SecretsDelivery, SecretStoreKind,
+  CertificateAuthority, ClusterCertificates, EventBusFleet, EventBusFleetProps, LeafTrust, RouteRendering, SecretsDelivery, SecretStoreKind,
 } from '../../src';
-import { generateEvaluationCa } from '../../src/certificates/evaluation';
+import { generateEvaluationCa } from '../../src/cli/evaluation';
 import { DeterministicKeyStore } from '../../src/testing';
 import { issueIntermediates, withIntermediates } from '../certificates/intermediates';
 import { tlsFixture } from '../secrets/tls-fixture';
@@ -22,7 +22,7 @@ describe('labels on every object', () => {
     const base: EventBusFleetProps = {
       keys: new DeterministicKeyStore(),
       delivery: SecretsDelivery.inline({ allowTestKeys: true }),
-      certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
+      certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromPem(ca.certPem)),
       cscTrust: LeafTrust.fromPem(tls.caCrt),
       csc: { gateway: { hostnames: ['csc.example.com'], routeRendering: RouteRendering.MANIFESTS } },
       hostPrerequisites: true,
@@ -39,7 +39,7 @@ describe('labels on every object', () => {
   test('with ExternalSecrets and a self-signed ClusterIssuer, the operator-made Secrets are labelled too', () => {
     const fleet = new EventBusFleet(Testing.app(), 'fleet', {
       delivery: SecretsDelivery.externalSecrets({ storeName: 'vault', storeKind: SecretStoreKind.CLUSTER_SECRET_STORE }),
-      certificates: { selfSigned: true },
+      certificates: ClusterCertificates.selfSigned(),
       csc: { gateway: { hostnames: ['csc.example.com'], namespace: 'envoy-gateway-system' } },
       cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
       cscTrust: LeafTrust.fromExistingConfigMap('csc-ca'),

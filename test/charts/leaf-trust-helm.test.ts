@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
-import { CertificateIssuer, CpcChart, GatewayTransport, EventBusFleet, EventBusFleetProps, LeafTrust, SecretsDelivery } from '../../src';
+import { CertificateIssuer, ClusterCertificates, CpcChart, EventBusFleet, EventBusFleetProps, GatewayTransport, LeafTrust, SecretsDelivery } from '../../src';
 import { main } from '../../src/cli/run';
 import { DeterministicKeyStore } from '../../src/testing';
 import { tlsFixture } from '../secrets/tls-fixture';
@@ -24,7 +24,7 @@ function fleet(extra: Partial<EventBusFleetProps>): EventBusFleet {
     keys: new DeterministicKeyStore(),
     delivery: SecretsDelivery.inline({ allowTestKeys: true }),
     extraAccounts: ['LaunchLayer'],
-    certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+    certificates: ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer')),
     csc: { gateway: { hostnames: ['csc.example.com'] } },
     cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
     ...extra,

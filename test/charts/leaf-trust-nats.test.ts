@@ -13,8 +13,8 @@ import * as path from 'path';
 import * as tls from 'tls';
 import { Testing } from 'cdk8s';
 import { connect } from 'nats';
-import { CertificateAuthority, EventBusFleet, LeafTrust, SecretsDelivery } from '../../src';
-import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/certificates/evaluation';
+import { CertificateAuthority, ClusterCertificates, EventBusFleet, LeafTrust, SecretsDelivery } from '../../src';
+import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/cli/evaluation';
 import { DeterministicKeyStore } from '../../src/testing';
 import { natsTest, RunningNatsServer, startNatsServer } from '../util/nats-server';
 
@@ -100,7 +100,7 @@ function cpcOf(cscTrust?: LeafTrust) {
     // The CA Secrets come from a store here: the fleet's trust is what this test is about.
     delivery: SecretsDelivery.existing(),
     mtls: false,
-    certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
+    certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromPem(ca.certPem)),
     cscTrust,
     csc: { gateway: { ipAddresses: ['127.0.0.1'] } },
     cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],

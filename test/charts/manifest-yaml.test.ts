@@ -1,6 +1,6 @@
 import { Testing, Yaml } from 'cdk8s';
 import {
-  CertificateIssuer, EventBusFleet, LeafTrust, SecretsDelivery,
+  CertificateIssuer, ClusterCertificates, EventBusFleet, LeafTrust, SecretsDelivery,
 } from '../../src';
 import { manifestYaml } from '../../src/charts/manifest-yaml';
 import { DeterministicKeyStore } from '../../src/testing';
@@ -49,7 +49,7 @@ describe('manifestYaml', () => {
       extraAccounts: ['LaunchLayer'],
       labels: { 'team': 'bus', 'example.com/tier': '1' },
       hostPrerequisites: true,
-      certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+      certificates: ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer')),
       cscTrust: LeafTrust.fromPem(tls.caCrt),
       csc: { gateway: { hostnames: ['csc.example.com'], ipAddresses: ['10.0.0.1'] } },
       cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }, { id: '2', gateway: { transport: undefined, hostnames: ['cpc-2.example.com'] } }],

@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, App } from 'cdk8s';
 import {
-  CertificateIssuer, DirectoryKeyStore, EventBusApp, EventBusFleet, EventBusFleetProps, FleetSynthResult, GitOps, IKeyStore,
-  LeafTrust, RotationTarget, SecretsDelivery, testing,
+  CertificateIssuer, ClusterCertificates, DirectoryKeyStore, EventBusApp, EventBusFleet, EventBusFleetProps, FleetSynthResult, GitOps,
+  IKeyStore, LeafTrust, RotationTarget, SecretsDelivery, ServerCertificate, testing,
 } from '../../src';
 import { RECORD_FILE } from '../../src/files/output-tree';
 import { cleanupTempDirs, tempDir } from '../util/keytree';
@@ -15,7 +15,7 @@ function props(ids: string[], keys: IKeyStore, extra: Partial<EventBusFleetProps
     keys,
     delivery: SecretsDelivery.inline({ allowTestKeys: true }),
     extraAccounts: ['LaunchLayer'],
-    certificates: { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') },
+    certificates: ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer')),
     // The issuer is not the library's: the CPCs' trust of the CSC is stated.
     cscTrust: LeafTrust.publicRoots(),
     csc: { gateway: { hostnames: ['csc.example.com'] } },
@@ -71,6 +71,20 @@ describe('renderOnlyChanged', () => {
     expect(again.files).toBe(first.files);
     expect(again.objects).toBe(first.objects);
     expect(state(out)).toEqual(before);
+  });
+
+  test('imported references are inputs by their names: a rerun with the same imported TLS Secret renders nothing, another name renders its cluster', () => {
+    const out = path.join(tempDir('dsx-render-'), 'out');
+    // Each run imports the Secret anew (in its own scope), as a new process would.
+    const withTls = (name: string) => {
+      const p = props(IDS, keys);
+      const tls = ServerCertificate.fromSecretName(new App(), 'Tls', name);
+      return { ...p, cpcs: p.cpcs!.map((c, i) => (i === 0 ? { ...c, gateway: { ...c.gateway, serverTlsSecret: tls } } : c)) };
+    };
+    expect(synth(out, withTls('cpc-1-tls')).clustersRendered).toBe(4);
+    expect(synth(out, withTls('cpc-1-tls')).clustersRendered).toBe(0);
+    // cpc-1's gateway and the CSC (which lists every CPC's inputs) render again.
+    expect(synth(out, withTls('other-tls')).clustersRendered).toBe(2);
   });
 
   test('adding a CPC renders the CSC and the new CPC only', () => {

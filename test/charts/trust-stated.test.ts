@@ -11,8 +11,8 @@ import * as path from 'path';
 import { ApiObject, App, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { cpcEntries, testKeys } from './fleet-props';
-import { CertificateIssuer, EventBusFleet, EventBusFleetProps, GatewayTransport, LeafTrust, SecretsDelivery, VaultAuth } from '../../src';
-import { generateEvaluationCa } from '../../src/certificates/evaluation';
+import { CertificateIssuer, ClusterCertificates, EventBusFleet, EventBusFleetProps, GatewayTransport, LeafTrust, SecretsDelivery, VaultAuth } from '../../src';
+import { generateEvaluationCa } from '../../src/cli/evaluation';
 import { main } from '../../src/cli/run';
 
 async function cli(...args: string[]) {
@@ -26,7 +26,7 @@ const vaultPki = CertificateIssuer.fromClusterIssuerName('vault-pki');
 const props = (extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps => ({
   keys: testKeys,
   delivery: SecretsDelivery.inline({ allowTestKeys: true }),
-  certificates: { issuer: vaultPki },
+  certificates: ClusterCertificates.issuer(vaultPki),
   csc: { gateway: { hostnames: ['csc.example.com'] } },
   cpcs: cpcEntries(['1', '2']),
   ...extra,
@@ -44,7 +44,7 @@ describe('trust stated, never assumed', () => {
 
   test('fails for certificates.vault as well: Vault\'s CA is unknown to the library', () => {
     const vault = { server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.token('vault-token') };
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', props({ certificates: { vault } })))
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', props({ certificates: ClusterCertificates.vault(vault) })))
       .toThrow(/the CSC's gateway certificate comes from certificates\.vault \(a Vault\/OpenBao PKI\), an issuer the library did not make/);
   });
 

@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import {
-  CertificateIssuer, CpcChart, EventBusCluster, CscChart, GatewayTransport, EventBusFleet, EventBusFleetProps,
-  LeafTrust, NKeyKind, NKeySeed, SecretsDelivery,
+  CertificateIssuer, ClusterCertificates, CpcChart, CscChart, EventBusCluster, EventBusFleet, EventBusFleetProps, GatewayTransport, LeafTrust,
+  NKeyKind, NKeySeed, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { validateManifests } from '../util/schema';
@@ -13,7 +13,7 @@ const issuer = CertificateIssuer.fromIssuerName('event-bus-certificate-issuer');
 const base = (extra: Partial<EventBusFleetProps> = {}): EventBusFleetProps => ({
   keys,
   delivery: SecretsDelivery.existing(),
-  certificates: { issuer },
+  certificates: ClusterCertificates.issuer(issuer),
   // The issuer is not the library's: the CPCs' trust of the CSC is stated.
   cscTrust: LeafTrust.publicRoots(),
   csc: { gateway: { hostnames: ['csc.example.com'] } },
@@ -106,7 +106,7 @@ describe('validation parity with the upstream chart', () => {
   });
 
   test('a gateway in another namespace gets its certificate from a ClusterIssuer the chart creates', () => {
-    const f = fleet({ certificates: { selfSigned: true }, cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca'), gateway: { namespace: 'envoy-gateway-system' } });
+    const f = fleet({ certificates: ClusterCertificates.selfSigned(), cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca'), gateway: { namespace: 'envoy-gateway-system' } });
     const objects = f.csc.toJson();
     const cert = objects.find((o: any) => o.kind === 'Certificate' && o.metadata.name === 'event-bus-server-tls-certificate');
     expect(cert.metadata.namespace).toBe('envoy-gateway-system');

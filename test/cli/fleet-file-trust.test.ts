@@ -10,8 +10,8 @@ import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { EventBusFleet } from '../../src';
 import { CertificateAuthorityKind } from '../../src/certificates/ca-issuer';
-import { EvaluationCa, generateEvaluationCa } from '../../src/certificates/evaluation';
 import { LeafTrustKind } from '../../src/certificates/leaf-trust';
+import { EvaluationCa, generateEvaluationCa } from '../../src/cli/evaluation';
 import { readFleetFile } from '../../src/cli/fleet-file';
 import { main } from '../../src/cli/run';
 import { tlsFixture, TlsFixture } from '../secrets/tls-fixture';
@@ -149,9 +149,10 @@ describe('fleet file: certificates.ca', () => {
     ['keyFile without certFile', { keyFile: 'k' }, /keyFile is set without certFile/],
     ['no key store directory', {}, /certificates\.ca: ca is empty, so the fleet CA is read from the key store directory, but there is none/],
     ['a missing fleet CA', { directory: '../nothing/ca' }, /the fleet CA .*nothing\/ca\/ca\.crt does not exist\. Fix: run dsx-event-bus certs -o .*nothing/],
-    ['certificates.ca with selfSigned', { secretName: 'a' }, /certificates: selfSigned and ca are set together/],
+    ['certificates.ca with selfSigned', { secretName: 'a' }, /certificates: selfSigned and ca are set together\. Allowed: one issuer source: issuer, selfSigned or ca\. Fix: keep one of them/],
+    ['certificates.ca with issuer and selfSigned', { secretName: 'a' }, /certificates: issuer and selfSigned and ca are set together/],
   ])('fails when certificates.ca has %s', (name, caDoc, message) => {
-    const certificates = name.includes('selfSigned') ? { selfSigned: true, ca: caDoc } : { ca: caDoc };
+    const certificates = name.includes('issuer') ? { issuer: { name: 'x' }, selfSigned: true, ca: caDoc } : name.includes('selfSigned') ? { selfSigned: true, ca: caDoc } : { ca: caDoc };
     expect(() => new EventBusFleet(Testing.app(), 'fleet', readFleetFile(fleetFile({ certificates })))).toThrow(message);
   });
 

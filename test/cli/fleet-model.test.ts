@@ -1,12 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Duration } from 'cdk8s';
+import { Duration, Testing } from 'cdk8s';
 import { fileFormSwaps } from '../../scripts/fleet-schema';
 import {
-  CertificateAuthority, GitOps, ICertificateIssuer, ITlsSecretSource, LeafTrust, MtlsServerTls, SecretsDelivery, ServerCertificate, VaultIssuerProps,
+  CertificateAuthority, ClusterCertificates, GitOps, ICertificateIssuer, ITlsSecretSource, LeafTrust, MtlsServerTls, SecretsDelivery,
+  ServerCertificate,
 } from '../../src';
-import { CaDoc, DeliveryDoc, DurationText, FileForm, FleetDoc, GitOpsDoc, IssuerDoc, KeysDoc, LeafTrustDoc, TlsSecretName } from '../../src/cli/fleet-doc';
+import { CaDoc, CertificatesSpec, DeliveryDoc, DurationText, FileForm, FleetDoc, GitOpsDoc, IssuerDoc, KeysDoc, LeafTrustDoc, TlsSecretName } from '../../src/cli/fleet-doc';
 import { fleetSchema } from '../../src/cli/fleet-file';
 import { IKeyStore } from '../../src/keys/store';
 import { fleetFieldDeclarations, schemaFieldPaths } from '../util/fleet-declarations';
@@ -22,12 +23,12 @@ const TABLE: { [name: string]: { same: true } } = {
   ITlsSecretSource: {} as Row<ITlsSecretSource, TlsSecretName>,
   SecretsDelivery: {} as Row<SecretsDelivery, DeliveryDoc>,
   LeafTrust: {} as Row<LeafTrust, LeafTrustDoc>,
+  ClusterCertificates: {} as Row<ClusterCertificates, FileForm<CertificatesSpec>>,
   CertificateAuthority: {} as Row<CertificateAuthority, CaDoc>,
   ICertificateIssuer: {} as Row<ICertificateIssuer, IssuerDoc>,
   GitOps: {} as Row<GitOps, GitOpsDoc>,
   IKeyStore: {} as Row<IKeyStore, KeysDoc>,
   MtlsServerTls: {} as Row<MtlsServerTls, never>,
-  VaultIssuerProps: {} as Row<VaultIssuerProps, never>,
 };
 // A ServerCertificate (a TLS Secret source) is written as its Secret's name, as the file's gateway says.
 const SERVER_TLS: Same<NonNullable<NonNullable<FleetDoc['gateway']>['serverTlsSecret']>, string> = true;
@@ -36,7 +37,7 @@ describe('one fleet model: each field of the fleet file is declared once', () =>
   test('FileForm\'s table, as the schema script reads it, is the one the compiler applies', () => {
     expect(fileFormSwaps().map((r) => r.propsType).sort()).toEqual(Object.keys(TABLE).sort());
     expect(SERVER_TLS).toBe(true);
-    expect(ServerCertificate.fromSecretName('x').tlsSecretName).toBe('x');
+    expect(ServerCertificate.fromSecretName(Testing.app(), 'Tls', 'x').tlsSecretName).toBe('x');
   });
 
   const declarations = fleetFieldDeclarations();
@@ -61,13 +62,13 @@ describe('one fleet model: each field of the fleet file is declared once', () =>
     const from = (p: string) => path.relative(dir, path.join(SRC, p)).split(path.sep).join('/');
     const model = path.join(dir, 'model.ts');
     fs.writeFileSync(model, [
-      `import type { ClusterCertificateOptions } from '${from('charts/options')}';`,
+      `import type { CertificatesSpec } from '${from('cli/fleet-doc')}';`,
       `import type { FleetCpcOptions } from '${from('charts/fleet')}';`,
-      'export type FleetDoc = Omit<ClusterCertificateOptions, \'duration\' | \'issuer\'> & { readonly duration?: string; readonly cpc?: Pick<FleetCpcOptions, \'id\'> & { readonly id?: number } };',
+      'export type FleetDoc = Omit<CertificatesSpec, \'duration\' | \'issuer\'> & { readonly duration?: string; readonly cpc?: Pick<FleetCpcOptions, \'id\'> & { readonly id?: number } };',
     ].join('\n'));
     try {
       const counted = fleetFieldDeclarations(model);
-      expect(counted.get('duration')).toEqual([expect.stringMatching(/model\.ts:3$/), 'src/charts/options.ts:' + lineOf('charts/options.ts', 'readonly duration?: Duration;')]);
+      expect(counted.get('duration')).toEqual([expect.stringMatching(/model\.ts:3$/), 'src/certificates/cluster-certificates.ts:' + lineOf('certificates/cluster-certificates.ts', 'readonly duration?: Duration;')]);
       expect(counted.get('cpc.id')).toHaveLength(2);
       expect(counted.get('selfSigned')).toHaveLength(1);
       expect(counted.has('issuer')).toBe(false);

@@ -215,7 +215,7 @@ describe('errors in the fleet-file user\'s terms', () => {
   test('fails when a TLS gateway has no issuer: the fix names fleet-file keys, not TypeScript', async () => {
     const r = await synth(MINIMAL.replace('certificates: { selfSigned: true }\n', ''));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/fleet\.yaml: certificates: the TLS gateway needs a server certificate.* Fix: set certificates\.ca to \{\} .*or \{ certFile, keyFile \} \(one fleet CA that every CPC trusts\), certificates\.issuer \(e\.g\. \{ kind: Issuer, name: event-bus-certificate-issuer \}\) or certificates\.selfSigned: true, .*or gateway\.transport: tcp for an evaluation cluster/);
+    expect(r.stderr).toMatch(/fleet\.yaml: certificates: the TLS gateway needs a server certificate.* Fix: set certificates to \{ ca: \{\} .*or \{ certFile, keyFile \} \} \(one fleet CA that every CPC trusts\), \{ issuer: \{ kind: Issuer, name: event-bus-certificate-issuer \} \} or \{ selfSigned: true \}, .*or gateway\.transport: tcp for an evaluation cluster/);
     expect(r.stderr).not.toMatch(/CertificateIssuer\.|CertificateAuthority\.|ServerCertificate\.|GatewayTransport\.|fleet\/csc/);
   });
 

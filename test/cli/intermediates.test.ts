@@ -10,7 +10,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { describeIntermediate } from '../../src/certificates/evaluation';
+import { describeIntermediate } from '../../src/certificates/name-constraints';
 import { main } from '../../src/cli/run';
 
 const REPO = path.join(__dirname, '..', '..');

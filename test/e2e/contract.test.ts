@@ -16,7 +16,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'cdk8s';
+import { App, Testing } from 'cdk8s';
 import * as nkeys from 'nkeys.js';
 import * as YAML from 'yaml';
 import {
@@ -26,7 +26,7 @@ import {
 import { buildFleet as buildProduction } from '../../examples/production/main';
 import { buildFleet as buildQuickstart } from '../../examples/quickstart/main';
 import {
-  CertificateAuthority, CertificateIssuer, GatewayTransport, EventBusFleet, EventBusFleetProps, FleetCpcOptions, IKeyStore,
+  CertificateAuthority, CertificateIssuer, ClusterCertificates, EventBusFleet, EventBusFleetProps, FleetCpcOptions, GatewayTransport, IKeyStore,
   LeafTrust, RouteApiVersion, RouteRendering, SecretOverride, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
@@ -361,10 +361,10 @@ function deliveryOf(c: Choice): SecretsDelivery {
 
 function matrixProps(c: Choice, i: number): { props: EventBusFleetProps; expect: ScenarioExpectations } {
   const issuer = ISSUERS[i % ISSUERS.length];
-  const certificates = issuer === 'fleetCa' ? { ca: CertificateAuthority.fromPem(fleetCa.crt) }
-    : issuer === 'issuer' ? { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') }
-      : issuer === 'clusterIssuer' ? { issuer: CertificateIssuer.fromClusterIssuerName('event-bus-ca') }
-        : { vault: { metadata: { name: 'event-bus-vault-issuer' }, server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) } };
+  const certificates = issuer === 'fleetCa' ? ClusterCertificates.fleetCa(CertificateAuthority.fromPem(fleetCa.crt))
+    : issuer === 'issuer' ? ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer'))
+      : issuer === 'clusterIssuer' ? ClusterCertificates.issuer(CertificateIssuer.fromClusterIssuerName('event-bus-ca'))
+        : ClusterCertificates.vault({ metadata: { name: 'event-bus-vault-issuer' }, server: 'https://vault.example.com:8200', path: 'pki_int/sign/event-bus', auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }) });
   const tls = c.transport === 'tls';
   const mtls = c.mtls === 'mtls';
   const accounts = accountsOf(c);
@@ -463,11 +463,11 @@ describe('edge scenarios: the real chart renders each cluster and the contract h
     ['CSC reached by IP only', base({ delivery: 'vaultStaticSecrets' }),
       (p) => ({ ...p, csc: { gateway: { ipAddresses: ['172.18.200.1'] } } }), { cscAddresses: ['172.18.200.1'] }],
     ['CSC gateway certificate from an existing TLS Secret', base({ transport: 'tls', delivery: 'externalSecrets' }),
-      (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: ServerCertificate.fromSecretName('csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
+      (p) => ({ ...p, csc: { ...p.csc, gateway: { ...p.csc!.gateway, serverTlsSecret: ServerCertificate.fromSecretName(Testing.app(), 'Tls', 'csc-gateway-tls') } } }), { deployerTlsSecrets: ['csc-gateway-tls'] }],
     ['a self-signed CA per cluster (certificates.selfSigned) with the TLS gateway', base({ transport: 'tls' }),
       (p) => ({
         ...p,
-        certificates: { selfSigned: true },
+        certificates: ClusterCertificates.selfSigned(),
         cscTrust: LeafTrust.fromPem(fleetCa.crt),
         csc: { ...p.csc, intermediateCa: undefined },
         cpcs: p.cpcs.map((c) => ({ ...c, intermediateCa: undefined })),

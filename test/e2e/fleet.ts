@@ -46,11 +46,11 @@ import { issueCertificate } from './cert-manager-standin';
 import { createRenderedStreams } from './nack-standin';
 import { Endpoint, RunningTlsTerminatingProxy, startTlsTerminatingProxy } from './standins';
 import {
-  CertificateAuthority, DirectoryKeyStore, GatewayTransport, EventBusClusterChart, EventBusFleet, EventBusFleetProps, MtlsServerTls, NKeyPermission,
-  SecretsDelivery,
+  CertificateAuthority, ClusterCertificates, DirectoryKeyStore, EventBusClusterChart, EventBusFleet, EventBusFleetProps, GatewayTransport,
+  MtlsServerTls, NKeyPermission, SecretsDelivery,
 } from '../../src';
-import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/certificates/evaluation';
 import { fleetIntermediateNames } from '../../src/charts/fleet';
+import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/cli/evaluation';
 import { Intermediates, issueIntermediates, withIntermediates } from '../certificates/intermediates';
 import { freePort, NatsPorts, RunningNatsServer, startNatsServerProcess } from '../util/nats-server';
 import { HELM_BIN, UPSTREAM_CHART } from '../util/tools';
@@ -213,7 +213,7 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
     keys,
     delivery: SecretsDelivery.inline(),
     // One root for the fleet, a CA issuer with its own intermediate in every cluster; CPCs trust the root for the CSC gateway by default.
-    certificates: { ca: CertificateAuthority.fromPem(ca.certPem) },
+    certificates: ClusterCertificates.fleetCa(CertificateAuthority.fromPem(ca.certPem)),
     gateway: { transport: spec.transport },
     // The CSC gateway's address, as upstream's local evaluation uses (an IP):
     // loopback has no DNS for the example names.

@@ -1,4 +1,4 @@
-import { Testing } from 'cdk8s';
+import { ApiObject, Testing } from 'cdk8s';
 import {
   AllowedRoutes, CertificateIssuer, GatewayTransport, EnvoyServiceType, EventBusEnvoyProxy, EventBusGateway,
   MtlsServerCertificate, RouteApiVersion, RouteBackend, RouteRendering, ServerCertificate,
@@ -139,7 +139,7 @@ describe('route rendering', () => {
 
   test('Helm values carry the listener names, gateway name and namespace, and TLSRoute hostnames', () => {
     const c = chart('dsx');
-    const gw = new EventBusGateway(c, 'Gw', { metadata: { name: 'shared-gateway', namespace: 'csc-gateway' }, envoyProxy: EventBusEnvoyProxy.fromEnvoyProxyName('shared-gateway') });
+    const gw = new EventBusGateway(c, 'Gw', { metadata: { name: 'shared-gateway', namespace: 'csc-gateway' }, envoyProxy: EventBusEnvoyProxy.fromEnvoyProxyName(c, 'Proxy', 'shared-gateway') });
     gw.addTcpListener('mqtt-plain', { port: 1883 }).addRoute('Mqtt', { backend: RouteBackend.natsMqtt() });
     gw.addTlsPassthroughListener('mtls', { port: 8883 }).addTlsRoute('Mtls', { backend: RouteBackend.natsMqttMtls(), hostnames: ['mqtt-mtls.example.com'] });
     expect(gw.routesHelmValues()).toEqual({
@@ -199,7 +199,7 @@ describe('route rendering', () => {
   test('a terminate listener referencing an existing Secret in another namespace names that namespace', () => {
     const c = chart('dsx');
     const gw = new EventBusGateway(c, 'Gw', { routeRendering: RouteRendering.MANIFESTS });
-    gw.addTlsTerminateListener('mqtt', { port: 1883, certificate: ServerCertificate.fromSecretName('wildcard-tls', 'certs'), hostname: 'mqtt.example.com' })
+    gw.addTlsTerminateListener('mqtt', { port: 1883, certificate: ServerCertificate.fromSecretName(c, 'Tls', 'wildcard-tls', 'certs'), hostname: 'mqtt.example.com' })
       .addTcpRoute('R', { backend: RouteBackend.natsMqtt() });
     const g = Testing.synth(c).find((m) => m.kind === 'Gateway')!;
     validateManifests([g]);
@@ -256,7 +256,7 @@ describe('EventBusEnvoyProxy', () => {
 
   test('a referenced EnvoyProxy is not created', () => {
     const c = chart('dsx');
-    new EventBusGateway(c, 'Gw', { envoyProxy: EventBusEnvoyProxy.fromEnvoyProxyName('existing') })
+    new EventBusGateway(c, 'Gw', { envoyProxy: EventBusEnvoyProxy.fromEnvoyProxyName(c, 'Proxy', 'existing') })
       .addTcpListener('mqtt', { port: 1883 }).addRoute('R', { backend: RouteBackend.natsMqtt() });
     const manifests = Testing.synth(c);
     expect(manifests.map((m) => m.kind)).toEqual(['Gateway']);
@@ -287,7 +287,8 @@ describe('EventBusEnvoyProxy', () => {
   });
 
   test('fails when the EnvoyProxy is in another namespace than the Gateway', () => {
-    expect(() => new EventBusGateway(chart('dsx'), 'Gw', { envoyProxy: EventBusEnvoyProxy.fromEnvoyProxyName('p', 'other') }))
+    const c = chart('dsx');
+    expect(() => new EventBusGateway(c, 'Gw', { envoyProxy: EventBusEnvoyProxy.fromEnvoyProxyName(c, 'Proxy', 'p', 'other') }))
       .toThrow(/EnvoyProxy "p" is in namespace "other" but the Gateway is in "dsx"\. Allowed: an EnvoyProxy in the Gateway's namespace/);
   });
 });
@@ -313,8 +314,9 @@ describe('EventBusGateway.fromGatewayName', () => {
     // TLS-terminate listeners of an existing Gateway have their certificates already.
     gw.addEventBusListeners({ transport: GatewayTransport.TLS, mtlsHostnames: ['mqtt-mtls.example.com'] });
     expect(Testing.synth(c)).toEqual([]);
-    expect(gw.resource).toBeUndefined();
-    expect(gw.envoyProxy).toBeUndefined();
+    // A private class implementing IGateway, as cdk8s-plus imports a Secret: no Gateway object, no EnvoyProxy.
+    expect(gw).not.toBeInstanceOf(EventBusGateway);
+    expect(gw.node.children.filter((ch) => ch instanceof ApiObject)).toEqual([]);
     const target = { enabled: true, gatewayName: 'platform-gateway', gatewayNamespace: 'gateways' };
     expect(gw.routesHelmValues()).toEqual({
       mqtt: { ...target, kind: 'TCPRoute', sectionName: 'mqtt', hostnames: [] },
@@ -349,8 +351,9 @@ describe('EventBusGateway.fromGatewayName', () => {
     expect(() => EventBusGateway.fromGatewayName(chart(), 'Gw', 'Platform_Gateway', 'gateways')).toThrow(/Gateway name "Platform_Gateway"/);
     expect(() => EventBusGateway.fromGatewayName(chart(null), 'Gw', 'platform-gateway'))
       .toThrow(/the Gateway's namespace is unknown/);
-    const gw = EventBusGateway.fromGatewayName(chart(), 'Gw', 'platform-gateway', 'gateways');
-    expect(() => gw.addEventBusListeners({ transport: GatewayTransport.TCP, certificate: ServerCertificate.fromSecretName('tls') }))
+    const c = chart();
+    const gw = EventBusGateway.fromGatewayName(c, 'Gw', 'platform-gateway', 'gateways');
+    expect(() => gw.addEventBusListeners({ transport: GatewayTransport.TCP, certificate: ServerCertificate.fromSecretName(c, 'Tls', 'tls') }))
       .toThrow(/certificate is set but transport is TCP/);
   });
 

@@ -4,7 +4,7 @@ import {
   ServerCertificate,
 } from '../../src';
 
-const cert = ServerCertificate.fromSecretName('event-bus-server-tls-certificate');
+const cert = ServerCertificate.fromSecretName(Testing.app(), 'Tls', 'event-bus-server-tls-certificate');
 
 function chart(namespace: string | null = 'dsx') {
   return new Chart(Testing.app(), 'test', { namespace: namespace ?? undefined });

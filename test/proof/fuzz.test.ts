@@ -23,7 +23,7 @@ import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { readSynthOutput, tempDir, writeProofReport } from './scenarios';
 import {
-  CertificateIssuer, ClusterGatewayOptions, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
+  CertificateIssuer, ClusterCertificates, ClusterGatewayOptions, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
   PrivateKeyAlgorithm, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
 import { FileForm } from '../../src/cli/fleet-doc';
@@ -368,12 +368,16 @@ function gatewayProps(g: GatewayDesc | undefined, replicas?: number): ClusterGat
   const { serverTlsSecret, ...rest } = g;
   return strip({
     ...rest,
-    serverTlsSecret: serverTlsSecret === undefined ? undefined : ServerCertificate.fromSecretName(serverTlsSecret),
+    serverTlsSecret: serverTlsSecret === undefined ? undefined : ServerCertificate.fromSecretName(refs, `Tls${++refCount}`, serverTlsSecret),
     envoy: replicas === undefined ? rest.envoy : { ...rest.envoy, replicas },
   }) as ClusterGatewayOptions;
 }
 
 /** Builds the props the way a TypeScript (or JavaScript) user would; factories throw our errors. */
+/** The scope of the TLS Secrets the descriptions name (references: nothing is synthesized for them). */
+const refs = new App();
+let refCount = 0;
+
 function toProps(d: FleetDesc): EventBusFleetProps {
   const p = d.propsOnly ?? {};
   const del = d.delivery as Record<string, string | undefined>; // allowTestKeys is the one boolean
@@ -394,23 +398,23 @@ function toProps(d: FleetDesc): EventBusFleetProps {
         })
           : (undefined as unknown as SecretsDelivery);
   const c = d.certificates;
-  const certificateOptions = p.vault ? {
-    vault: {
-      metadata: { name: 'event-bus-vault-issuer' },
-      server: 'https://vault.example.com:8200',
-      path: 'pki_int/sign/event-bus',
-      auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),
-    },
-    duration: p.duration === undefined ? undefined : Duration.hours(p.duration),
-  } : c ? strip({
-    selfSigned: c.selfSigned,
-    issuer: c.issuer ? (c.issuer.kind === 'ClusterIssuer' ? CertificateIssuer.fromClusterIssuerName(c.issuer.name) : CertificateIssuer.fromIssuerName(c.issuer.name)) : undefined,
-    duration: p.duration === undefined ? toDuration(c.duration) : Duration.hours(p.duration),
-    renewBefore: toDuration(c.renewBefore),
-    privateKey: c.privateKey as PrivateKeyAlgorithm | undefined,
-  }) : undefined;
+  // The props hold one issuer source: a description with issuer and selfSigned (a file error) keeps the issuer.
+  const certificateOptions = p.vault ? ClusterCertificates.vault({
+    metadata: { name: 'event-bus-vault-issuer' },
+    server: 'https://vault.example.com:8200',
+    path: 'pki_int/sign/event-bus',
+    auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),
+  }, { duration: p.duration === undefined ? undefined : Duration.hours(p.duration) }) : c ? (() => {
+    const options = strip({
+      duration: p.duration === undefined ? toDuration(c.duration) : Duration.hours(p.duration),
+      renewBefore: toDuration(c.renewBefore),
+      privateKey: c.privateKey as PrivateKeyAlgorithm | undefined,
+    });
+    if (c.issuer) return ClusterCertificates.issuer(c.issuer.kind === 'ClusterIssuer' ? CertificateIssuer.fromClusterIssuerName(c.issuer.name) : CertificateIssuer.fromIssuerName(c.issuer.name), options);
+    return c.selfSigned ? ClusterCertificates.selfSigned(options) : undefined;
+  })() : undefined;
   const mtlsServerTls = p.mtlsServerTls === 'delivery' ? MtlsServerTls.fromDelivery()
-    : p.mtlsServerTls === 'secret' ? MtlsServerTls.fromTlsSecretSource(ServerCertificate.fromSecretName('nats-mtls-server-tls')) : undefined;
+    : p.mtlsServerTls === 'secret' ? MtlsServerTls.fromTlsSecretSource(ServerCertificate.fromSecretName(refs, `Tls${++refCount}`, 'nats-mtls-server-tls')) : undefined;
   return strip({
     namespace: d.namespace,
     labels: d.labels,

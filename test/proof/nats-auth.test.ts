@@ -20,7 +20,7 @@ import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 import * as nkeys from 'nkeys.js';
 import { SynthOutput, synthFleet, tempDir, writeProofReport } from './scenarios';
 import {
-  DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, NKeyKind, NKeyPublicKey, NKeySeed, SecretsDelivery,
+  ClusterCertificates, DirectoryKeyStore, EventBusFleet, IKeyStore, LeafTrust, NKeyKind, NKeyPublicKey, NKeySeed, SecretsDelivery,
 } from '../../src';
 import { DeterministicKeyStore } from '../../src/testing';
 import { ensureBuilt, nkeys as nkeysCli } from '../util/cli';
@@ -71,7 +71,7 @@ function synthesize(keys: IKeyStore): { out: SynthOutput; clusters: Record<strin
     keys,
     delivery: SecretsDelivery.inline({ allowTestKeys: true }),
     extraAccounts: [ACCOUNT],
-    certificates: { selfSigned: true },
+    certificates: ClusterCertificates.selfSigned(),
     cscTrust: LeafTrust.fromExistingConfigMap('csc-gateway-ca'),
     csc: { gateway: { hostnames: ['csc.event-bus.example.com'] } },
     cpcs: CPC_IDS.map((id) => ({ id, gateway: { hostnames: [`cpc-${id}.event-bus.example.com`] } })),

@@ -22,8 +22,8 @@ import * as util from 'util';
 import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { tempDir, writeProofReport } from './scenarios';
-import { CertificateAuthority, NKeyKind, NKeySeed } from '../../src';
-import { EvaluationCa, generateClusterIntermediate, generateEvaluationCa } from '../../src/certificates/evaluation';
+import { CertificateAuthority, ClusterCertificates, NKeyKind, NKeySeed } from '../../src';
+import { EvaluationCa, generateClusterIntermediate, generateEvaluationCa } from '../../src/cli/evaluation';
 import { main } from '../../src/cli/run';
 import { cscLeafSecretName } from '../../src/keys/layout';
 import { REDACTED_SEED, redactSecrets } from '../../src/redact';
@@ -203,7 +203,7 @@ describe('every CLI input path (in-process)', () => {
   const BASE = {
     delivery: { type: 'existing' },
     keys: { deterministicTestKeys: true },
-    certificates: { selfSigned: true },
+    certificates: ClusterCertificates.selfSigned(),
     clusters: [
       { type: 'csc', gateway: { hostnames: ['csc.example.com'] } },
       { type: 'cpc', id: '1', gateway: { hostnames: ['cpc-1.example.com'] } },

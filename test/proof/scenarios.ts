@@ -11,8 +11,8 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  CertificateIssuer, GatewayTransport, EventBusFleet, EventBusFleetProps, IKeyStore, LeafTrust, RouteApiVersion,
-  RouteRendering, SecretsDelivery, SecretStoreKind, VaultAuth,
+  CertificateIssuer, ClusterCertificates, EventBusFleet, EventBusFleetProps, GatewayTransport, IKeyStore, LeafTrust, RouteApiVersion, RouteRendering,
+  SecretsDelivery, SecretStoreKind, VaultAuth,
 } from '../../src';
 import { VALUES_FILE } from '../../src/charts/fleet';
 import { controllerKeys } from '../secrets/sealed-fixture';
@@ -190,17 +190,15 @@ interface ScenarioChoice {
 }
 
 function scenarioProps(c: ScenarioChoice, keys: IKeyStore): EventBusFleetProps {
-  const certificates = c.issuer === 'selfSigned' ? { selfSigned: true }
-    : c.issuer === 'vault' ? {
-      vault: {
-        metadata: { name: 'event-bus-vault-issuer' },
-        server: 'https://vault.example.com:8200',
-        path: 'pki_int/sign/event-bus',
-        auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),
-      },
-    }
-      : c.issuer === 'issuer' ? { issuer: CertificateIssuer.fromIssuerName('event-bus-certificate-issuer') }
-        : { issuer: CertificateIssuer.fromClusterIssuerName('event-bus-ca') };
+  const certificates = c.issuer === 'selfSigned' ? ClusterCertificates.selfSigned()
+    : c.issuer === 'vault' ? ClusterCertificates.vault({
+      metadata: { name: 'event-bus-vault-issuer' },
+      server: 'https://vault.example.com:8200',
+      path: 'pki_int/sign/event-bus',
+      auth: VaultAuth.kubernetes({ role: 'cert-manager', serviceAccountName: 'cert-manager-vault' }),
+    })
+      : c.issuer === 'issuer' ? ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer'))
+        : ClusterCertificates.issuer(CertificateIssuer.fromClusterIssuerName('event-bus-ca'));
   const tls = c.transport === GatewayTransport.TLS;
   return {
     keys,

@@ -149,7 +149,7 @@ describe('EventBusSecrets: no seed outside inline', () => {
   };
 
   test.each(Object.entries(strategies))('%s: no seed-shaped string anywhere, plain or base64, with a key store attached', (_name, delivery) => {
-    const f = fleet({ keys, delivery, extraAccounts: ['LaunchLayer'], extra: { labels: { team: 'bus' }, annotations: { 'example.com/owner': 'ops' } } });
+    const f = fleet({ keys, delivery, extraAccounts: ['LaunchLayer'], extra: { metadata: { labels: { team: 'bus' }, annotations: { 'example.com/owner': 'ops' } } } });
     const objects = [f.cscChart, ...f.cpcCharts].flatMap(synth);
     const text = JSON.stringify(objects) + f.app.synthYaml();
     const seeds = findSeeds(text);
@@ -178,7 +178,7 @@ describe('EventBusSecrets: ExternalSecret and VaultStaticSecret objects', () => 
   test('one ExternalSecret per Secret: remote key <prefix>/<cluster>/<secret>, one property per key', () => {
     const f = fleet({
       delivery: () => SecretsDelivery.externalSecrets({ storeName: 'vault-backend', storeKind: 'ClusterSecretStore' as any, prefix: 'prod/event-bus' }),
-      extra: { namespace: 'dsx', immutableSecrets: true },
+      extra: { metadata: { namespace: 'dsx' }, immutableSecrets: true },
     });
     const objects = synth(f.cpcCharts[0]);
     expect(objects.map((o) => o.kind)).toEqual(Array(objects.length).fill('ExternalSecret'));
@@ -340,7 +340,7 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
   const tlsSource = (name: string, namespace?: string) => ({ tlsSecretName: name, tlsSecretNamespace: namespace });
 
   test('from a TLS Secret source: nothing emitted, name checked', () => {
-    const f = fleet({ delivery: () => SecretsDelivery.externalSecrets({ storeName: 'v' }), mtlsServerTls: () => MtlsServerTls.fromTlsSecretSource(tlsSource('nats-mtls-server-tls', 'dsx')), extra: { namespace: 'dsx' } });
+    const f = fleet({ delivery: () => SecretsDelivery.externalSecrets({ storeName: 'v' }), mtlsServerTls: () => MtlsServerTls.fromTlsSecretSource(tlsSource('nats-mtls-server-tls', 'dsx')), extra: { metadata: { namespace: 'dsx' } } });
     expect(synth(f.cscChart).map((o) => o.metadata!.name)).not.toContain('nats-mtls-server-tls');
     expect(f.csc.listSecrets().find((s) => s.defaultName === 'nats-mtls-server-tls')).toEqual({
       defaultName: 'nats-mtls-server-tls', name: 'nats-mtls-server-tls', keys: ['ca.crt', 'tls.crt', 'tls.key'].map((k) => ({ defaultKey: k, key: k })), emitted: false,
@@ -353,7 +353,7 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
   });
 
   test('fails when the TLS Secret source writes to another namespace', () => {
-    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), namespace: 'dsx', mtlsServerTls: MtlsServerTls.fromTlsSecretSource(tlsSource('nats-mtls-server-tls', 'cert-manager')) }))
+    expect(() => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), metadata: { namespace: 'dsx' }, mtlsServerTls: MtlsServerTls.fromTlsSecretSource(tlsSource('nats-mtls-server-tls', 'cert-manager')) }))
       .toThrow(/is written to namespace "cert-manager", but the chart reads Secrets from "dsx"/);
   });
 
@@ -399,7 +399,7 @@ describe('EventBusSecrets: the mTLS server certificate', () => {
 
 describe('EventBusSecrets: metadata', () => {
   test('namespace, labels, annotations and immutable reach every object and the operator-made Secrets', () => {
-    const extra = { namespace: 'dsx', labels: { team: 'bus' }, annotations: { 'example.com/owner': 'ops' }, immutableSecrets: true };
+    const extra = { metadata: { namespace: 'dsx', labels: { team: 'bus' }, annotations: { 'example.com/owner': 'ops' } }, immutableSecrets: true };
     const inline = synth(fleet({ keys, delivery: () => SecretsDelivery.inline({ allowTestKeys: true }), mtls: false, extra }).cpcCharts[0]);
     for (const m of inline as any[]) {
       expect(m.metadata).toMatchObject({ namespace: 'dsx', labels: { 'team': 'bus', 'app.kubernetes.io/part-of': 'dsx-event-bus' }, annotations: { 'example.com/owner': 'ops' } });
@@ -418,13 +418,18 @@ describe('EventBusSecrets: metadata', () => {
   const make = (props: any) => () => new EventBusSecrets(Testing.chart(), 'S', { cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.existing(), ...props });
 
   test('fails when the namespace is invalid', () => {
-    expect(make({ namespace: 'DSX' })).toThrow(/S: namespace: namespace "DSX" is not a valid Kubernetes namespace\. Allowed: lower-case letters, digits and .-., starting and ending with a letter or digit, at most 63 characters/);
+    expect(make({ metadata: { namespace: 'DSX' } })).toThrow(/S: metadata\.namespace: namespace "DSX" is not a valid Kubernetes namespace\. Allowed: lower-case letters, digits and .-., starting and ending with a letter or digit, at most 63 characters/);
   });
 
   test('fails when a label or annotation is invalid', () => {
-    expect(make({ labels: { 'bad key!': 'x' } })).toThrow(/S: labels: label key "bad key!" is invalid/);
-    expect(make({ labels: { team: 'not a label value' } })).toThrow(/label team has the invalid value "not a label value"/);
-    expect(make({ annotations: { '/x': 'y' } })).toThrow(/S: annotations: annotation key "\/x" is invalid/);
+    expect(make({ metadata: { labels: { 'bad key!': 'x' } } })).toThrow(/S: metadata\.labels: label key "bad key!" is invalid/);
+    expect(make({ metadata: { labels: { team: 'not a label value' } } })).toThrow(/label team has the invalid value "not a label value"/);
+    expect(make({ metadata: { annotations: { '/x': 'y' } } })).toThrow(/S: metadata\.annotations: annotation key "\/x" is invalid/);
+  });
+
+  test('fails when metadata names the Secrets: each has the chart\'s name', () => {
+    expect(make({ metadata: { name: 'my-secrets' } }))
+      .toThrow(/S: metadata\.name: it is "my-secrets", but EventBusSecrets makes many Secrets, each named as the chart expects\. Fix: remove metadata\.name; rename a Secret with secretOverrides/);
   });
 
   test('fails when immutable is asked of a delivery that cannot honour it', () => {
@@ -483,7 +488,7 @@ describe('EventBusSecrets: snapshots (deterministic keys, stable names)', () => 
       keys,
       delivery,
       extraAccounts: ['LaunchLayer'],
-      extra: { namespace: 'dsx' },
+      extra: { metadata: { namespace: 'dsx' } },
       mtlsServerTls: () => (isInline ? MtlsServerTls.fromTlsSecretSource({ tlsSecretName: 'nats-mtls-server-tls' }) : undefined),
     });
     // Inline values are pinned by their SHA-256, so no key material (not even

@@ -95,7 +95,7 @@ describe('MtlsServerTls with the library\'s certificates', () => {
     const chart = new Chart(Testing.app(), 'csc', { namespace: 'dsx' });
     const cert = new MtlsServerCertificate(chart, 'MtlsCert', { issuer: CertificateIssuer.fromIssuerName('event-bus-ca'), externalHostnames: ['mqtt-mtls.example.com'] });
     new EventBusSecrets(chart, 'S', {
-      cluster: EventBusCluster.csc(), delivery: SecretsDelivery.vaultStaticSecrets(), namespace: 'dsx', mtlsServerTls: MtlsServerTls.fromTlsSecretSource(cert),
+      cluster: EventBusCluster.csc(), delivery: SecretsDelivery.vaultStaticSecrets(), metadata: { namespace: 'dsx' }, mtlsServerTls: MtlsServerTls.fromTlsSecretSource(cert),
     });
     const objects = Testing.synth(chart);
     expect(objects.filter((o: any) => o.metadata.name === 'nats-mtls-server-tls').map((o: any) => o.kind)).toEqual(['Certificate']);

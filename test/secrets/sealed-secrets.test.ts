@@ -152,7 +152,7 @@ describe('SecretsDelivery.sealedSecrets', () => {
 
   test('fails when the delivery needs values but there are no keys, or no namespace for a strict scope', () => {
     const delivery = SecretsDelivery.sealedSecrets({ allowTestKeys: true, certificates });
-    expect(() => new EventBusSecrets(Testing.chart(), 's', { cluster: EventBusCluster.cpc('1'), delivery, mtls: false, namespace: 'dsx' }))
+    expect(() => new EventBusSecrets(Testing.chart(), 's', { cluster: EventBusCluster.cpc('1'), delivery, mtls: false, metadata: { namespace: 'dsx' } }))
       .toThrow(/sealedSecrets delivery needs the key values, but keys is not set/);
     expect(() => new EventBusSecrets(Testing.chart(), 's', { cluster: EventBusCluster.cpc('1'), delivery, mtls: false, keys: new DeterministicKeyStore() }))
       .toThrow(/sealing with scope strict binds each value to its namespace, but no namespace is set\. Fix: set namespace/);

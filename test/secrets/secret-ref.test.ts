@@ -13,7 +13,7 @@ function secretsIn(chart: Chart): EventBusSecrets {
     cluster: EventBusCluster.cpc('1'),
     delivery: SecretsDelivery.inline({ allowTestKeys: true }),
     keys,
-    namespace: 'dsx',
+    metadata: { namespace: 'dsx' },
     mtls: false,
     createLeafConnections: true,
     secretOverrides: [{ secret: 'nats-nack-user', name: 'nack-credentials', keys: { 'nack-user.nk': 'nkey' } }],

@@ -50,7 +50,7 @@ function warningsInChild(...stores: string[]): { stderr: string; warnings: strin
     const seen = [];
     process.on('warning', (w) => seen.push([w.name, w.code, w.message]));
     const props = (keys) => ({
-      keys, delivery: lib.SecretsDelivery.inline({ allowTestKeys: true }), certificates: { issuer: lib.CertificateIssuer.fromIssuerName('issuer') },
+      keys, delivery: lib.SecretsDelivery.inline({ allowTestKeys: true }), certificates: lib.ClusterCertificates.issuer(lib.CertificateIssuer.fromIssuerName('issuer')),
       cscTrust: lib.LeafTrust.publicRoots(), csc: { gateway: { hostnames: ['csc.example.com'] } }, cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
     });
     ${stores.map((st, i) => `new lib.EventBusFleet(Testing.app(), 'f${i}', props(${st}));`).join('\n')}
@@ -150,7 +150,7 @@ describe('the library', () => {
   test('a user label cannot unmark the output', () => {
     const chart = new Chart(Testing.app(), 'c');
     new EventBusSecrets(chart, 'Secrets', {
-      cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys: new DeterministicKeyStore(), mtls: false, createLeafConnections: true, labels: { [LABEL]: 'false' },
+      cluster: EventBusCluster.cpc('1'), delivery: SecretsDelivery.inline({ allowTestKeys: true }), keys: new DeterministicKeyStore(), mtls: false, createLeafConnections: true, metadata: { labels: { [LABEL]: 'false' } },
     });
     for (const o of Testing.synth(chart)) expect(o.metadata.labels[LABEL]).toBe('true');
   });

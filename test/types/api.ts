@@ -4,6 +4,7 @@
  * test:types`) reports an unused @ts-expect-error as an error, so exporting
  * one of these again fails the build. Type-checked, never executed.
  */
+import { Testing } from 'cdk8s';
 import * as api from '../../src';
 
 // Kinds only the library reads are internal; the public `kind` properties are strings.
@@ -23,7 +24,19 @@ void deliveryKind;
 // No name clash with cdk8s-plus: an existing TLS Secret is imported on the construct class.
 // @ts-expect-error TlsSecret is gone (cdk8s-plus has a TlsSecret that creates one)
 void api.TlsSecret;
-const existing: api.ITlsSecretSource = api.ServerCertificate.fromSecretName('event-bus-server-tls-certificate');
+const existing: api.ITlsSecretSource = api.ServerCertificate.fromSecretName(Testing.app(), 'Tls', 'event-bus-server-tls-certificate');
+// Every importer of a construct takes (scope, id, name, ...), as cdk8s-plus's Secret.fromSecretName does.
+// @ts-expect-error the scope and id come first
+api.ServerCertificate.fromSecretName('event-bus-server-tls-certificate');
+// @ts-expect-error the scope and id come first
+api.EventBusEnvoyProxy.fromEnvoyProxyName('event-bus-proxy-config');
+// An imported Gateway is the interface, not the class: it has no Gateway object or EnvoyProxy of its own.
+const imported: api.IGateway = api.EventBusGateway.fromGatewayName(Testing.chart(), 'Existing', 'platform-gateway', 'gateways');
+// @ts-expect-error nothing of an existing Gateway is synthesized
+void imported.resource;
+// @ts-expect-error an imported Gateway is not an EventBusGateway
+const asClass: api.EventBusGateway = imported;
+void asClass;
 void existing;
 
 // One naming style: no Dsx* names.

@@ -31,7 +31,7 @@ tcp.addRoute('RouteOnTcp', { backend });
 terminate.addRoute('RouteOnTerminate', { backend: RouteBackend.natsClient() });
 terminate.addTcpRoute('TcpOnTerminate', { backend: RouteBackend.natsClient() });
 passthrough.addTlsRoute('TlsOnPassthrough', { backend: RouteBackend.natsMqttMtls(), hostnames: ['mqtt-mtls.example.com'] });
-gateway.addTlsTerminateListener('existing-secret', { port: 9443, certificate: ServerCertificate.fromSecretName('my-tls') });
+gateway.addTlsTerminateListener('existing-secret', { port: 9443, certificate: ServerCertificate.fromSecretName(chart, 'MyTls', 'my-tls') });
 const anyListener: IGatewayListener = passthrough;
 void anyListener;
 // A listener names its gateway, and its routes, by the interfaces of
