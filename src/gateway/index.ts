@@ -1,6 +1,7 @@
 export { GatewayTransport, EventBusGateway } from './gateway';
 export type {
-  EventBusGatewayProps, EventBusGatewayWithListenersProps, EventBusListeners, EventBusListenersOptions, ExistingGatewayOptions, IGateway, LeafnodeEndpoint,
+  EventBusGatewayProps, EventBusGatewayWithListenersProps, EventBusListeners, EventBusListenersOptions, ExistingGatewayOptions,
+  IGateway, LeafnodeEndpoint,
 } from './gateway';
 export { EnvoyServiceType, EventBusEnvoyProxy } from './envoy-proxy';
 export type { EnvoyResources, EventBusEnvoyProxyOptions, EventBusEnvoyProxyProps, IEnvoyProxy } from './envoy-proxy';
