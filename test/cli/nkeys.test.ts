@@ -12,7 +12,7 @@ import { DirectoryKeyStore } from '../../src';
 import { CRASH_ENV, FSYNC_ENV } from '../../src/keys/engine/fsops';
 import { fleetKeyFiles } from '../../src/keys/layout';
 import { CliResult, ensureBuilt, MAIN, nkeys, startNKeys } from '../util/cli';
-import { cleanupTempDirs, listFiles, nkeysPair, nkeysPublicOf, read, snapshot, tempDir, write } from '../util/keytree';
+import { cleanupTempDirs, listFiles, nkeysPair, nkeysPairs, nkeysPublicOfAll, read, snapshot, tempDir, write } from '../util/keytree';
 import { describeSeeds, findSeeds } from '../util/seeds';
 import { waitFor } from '../util/wait';
 
@@ -37,23 +37,32 @@ function expectFailsUnchanged(root: string, args: string[], message: RegExp): vo
   expectNoSeeds(r);
 }
 
-/** Every pubkey of the fleet equals what nkeys.js derives from the matching seed. */
+/**
+ * Every pubkey of the fleet equals what nkeys.js derives from the matching
+ * seed (every file of the fleet must exist). nkeys.js derives them all in one
+ * plain Node process (keytree's nkeysPublicOfAll: in jest's sandbox its
+ * tweetnacl is ~13x slower).
+ */
 function expectConsistentWithNkeysJs(root: string, cpcIds: string[], tokens: string[]): void {
+  const pairs: Array<{ pubkeyFile: string; seed: string; pubkey: string }> = [];
   const files = fleetKeyFiles(cpcIds, tokens);
   for (const f of files) {
     const rel = `${f.cluster}/nkeys/${f.secretName}/${f.key}`;
     const text = read(root, rel);
     if (f.key === 'pubkey' && !f.secretName.startsWith('nats-leaf-')) {
-      expect(nkeysPublicOf(read(root, `${f.cluster}/nkeys/${f.secretName}/seed`))).toBe(text.trim());
+      pairs.push({ pubkeyFile: rel, seed: read(root, `${f.cluster}/nkeys/${f.secretName}/seed`), pubkey: text.trim() });
     }
   }
   for (const id of cpcIds) {
     for (const t of [undefined, ...tokens]) {
-      const csc = read(root, `csc/nkeys/nats-leaf-${t ? `${t}-` : ''}cpc-${id}/pubkey`);
+      const cscRel = `csc/nkeys/nats-leaf-${t ? `${t}-` : ''}cpc-${id}/pubkey`;
+      const csc = read(root, cscRel);
       const cpc = read(root, `cpc-${id}/nkeys/nats-leaf-${t ? `${t}-` : ''}csc/seed`);
-      expect(nkeysPublicOf(cpc)).toBe(csc.trim());
+      pairs.push({ pubkeyFile: cscRel, seed: cpc, pubkey: csc.trim() });
     }
   }
+  const derived = nkeysPublicOfAll(pairs.map((p) => p.seed));
+  expect(pairs.map((p, i) => ({ file: p.pubkeyFile, derived: derived[i] }))).toEqual(pairs.map((p) => ({ file: p.pubkeyFile, derived: p.pubkey })));
 }
 
 /** Generates a tree (ids 1, extra account LaunchLayer) to damage. */
@@ -721,12 +730,19 @@ describe('compatibility with the upstream script', () => {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       fs.writeFileSync(file, text, { mode: 0o600 });
     };
+    const USERS = ['nats-authx-user', 'nats-nack-user', 'nats-mtls-leaf', 'nats-mtls-authx-leaf', 'nats-mtls-sys-leaf', 'nats-surveyor'];
+    // Every pair made by nkeys.js at once (one plain Node process), taken in order below.
+    const kinds: Array<'user' | 'account' | 'curve'> = [];
+    for (let i = 0; i <= cpcIds.length; i++) kinds.push('account', 'curve', ...USERS.map(() => 'user' as const));
+    for (let i = 0; i < cpcIds.length; i++) kinds.push('user');
+    const made = nkeysPairs(kinds);
+    const next = () => made.shift()!;
     for (const cluster of ['csc', ...cpcIds.map((id) => `cpc-${id}`)]) {
       const pairs: Record<string, { seed: string; pub: string }> = {
-        'nats-auth-signing': nkeysPair('account'),
-        'nats-xkey': nkeysPair('curve'),
+        'nats-auth-signing': next(),
+        'nats-xkey': next(),
       };
-      for (const s of ['nats-authx-user', 'nats-nack-user', 'nats-mtls-leaf', 'nats-mtls-authx-leaf', 'nats-mtls-sys-leaf', 'nats-surveyor']) pairs[s] = user();
+      for (const s of USERS) pairs[s] = next();
       for (const [secret, p] of Object.entries(pairs)) {
         put(`${cluster}/nkeys/${secret}/seed`, p.seed);
         put(`${cluster}/nkeys/${secret}/pubkey`, secret === 'nats-xkey' ? `${p.pub}\n` : p.pub);
@@ -737,7 +753,7 @@ describe('compatibility with the upstream script', () => {
       put(`${cluster}/nkeys/auth-callout-keys/xkey-seed`, pairs['nats-xkey'].seed);
     }
     for (const id of cpcIds) {
-      const leaf = user();
+      const leaf = next();
       put(`csc/nkeys/nats-leaf-cpc-${id}/seed`, leaf.seed);
       put(`csc/nkeys/nats-leaf-cpc-${id}/pubkey`, leaf.pub);
       put(`cpc-${id}/nkeys/nats-leaf-csc/seed`, leaf.seed);
@@ -750,10 +766,12 @@ describe('compatibility with the upstream script', () => {
     const root = path.join(tempDir(), 'secrets');
     upstreamTree(root, ['1', '2']);
     const store = DirectoryKeyStore.open(root);
+    const seedFiles = fleetKeyFiles(['1', '2'], []).filter((f) => f.key !== 'pubkey');
+    const derived = nkeysPublicOfAll(seedFiles.map((f) => read(root, `${f.cluster}/nkeys/${f.secretName}/${f.key}`)));
     for (const f of fleetKeyFiles(['1', '2'], [])) {
       if (f.key === 'pubkey') expect(store.readPublicKey(f.cluster, f.secretName, f.key).value).toMatch(/^[UAX][A-Z2-7]{55}$/);
-      else expect(store.readSeed(f.cluster, f.secretName, f.key).publicKey.value).toBe(nkeysPublicOf(read(root, `${f.cluster}/nkeys/${f.secretName}/${f.key}`)));
     }
+    expect(seedFiles.map((f) => store.readSeed(f.cluster, f.secretName, f.key).publicKey.value)).toEqual(derived);
     const before = snapshot(root);
     const r = nkeys(['-o', root, '1', '2']);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
