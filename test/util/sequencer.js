@@ -9,7 +9,9 @@
  * poor guide here: test/imports.test.ts is 63 lines and takes ~19 s, while
  * long files of quick table tests take 1 s. So a file without a cached
  * duration gets the one recorded in test/util/test-durations.json (seconds
- * per file of a CI run on the 2-core machine; only their order matters),
+ * per file of a CI run on the 2-core machine, 2026-12-07, with the files
+ * made faster since scaled by their measured CPU time; only the order
+ * matters),
  * and a file in neither (a new one) an estimate from its size. Files that
  * failed in the last run still go first, as with jest's own sequencer.
  *
