@@ -104,6 +104,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'cdk8s-plus-33@^2',
     'cdk8s-cli@2.207.60',
     'fast-check@^4.11.0',
+    // test/util/sequencer.js extends jest's own sequencer (the longest test files first).
+    '@jest/test-sequencer@^30.5.2',
     'nats@^2.29.3',
     'ajv-formats@^3.0.1',
     'kubernetes-models@^4.5.1',
@@ -132,6 +134,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       maxWorkers: '100%',
       // After the summary, one line per test file that skipped tests: why, and how to run them.
       reporters: [new JestReporter('<rootDir>/test/util/skip-reporter.js')],
+      // The longest test files first (by durations recorded in CI when jest has
+      // none cached, as in a fresh clone), so no long file runs alone at the end.
+      testSequencer: '<rootDir>/test/util/sequencer.js',
     },
   },
   // No source maps in lib/: inline maps with their sources were 70% of every

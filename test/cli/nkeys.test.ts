@@ -2,17 +2,20 @@
  * `dsx-event-bus nkeys`, run as a real process (the compiled CLI): layout,
  * idempotence, every upstream error condition and tree defect (each leaving
  * the tree untouched), `--check`, concurrency, kill -9, upstream-shaped trees
- * and awkward paths.
+ * and awkward paths. The argument-error and tree-defect tables of a
+ * generating run call the CLI's `main` in this process (each defect also runs
+ * as a real process in the --check table).
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DirectoryKeyStore } from '../../src';
+import { main } from '../../src/cli/run';
 import { CRASH_ENV, FSYNC_ENV } from '../../src/keys/engine/fsops';
 import { fleetKeyFiles } from '../../src/keys/layout';
 import { CliResult, ensureBuilt, MAIN, nkeys, startNKeys } from '../util/cli';
-import { cleanupTempDirs, listFiles, nkeysPair, nkeysPublicOf, read, snapshot, tempDir, write } from '../util/keytree';
+import { cleanupTempDirs, listFiles, nkeysPair, nkeysPairs, nkeysPublicOfAll, read, snapshot, tempDir, write } from '../util/keytree';
 import { describeSeeds, findSeeds } from '../util/seeds';
 import { waitFor } from '../util/wait';
 
@@ -37,23 +40,56 @@ function expectFailsUnchanged(root: string, args: string[], message: RegExp): vo
   expectNoSeeds(r);
 }
 
-/** Every pubkey of the fleet equals what nkeys.js derives from the matching seed. */
+/**
+ * `dsx-event-bus nkeys <args>` in this process: `main` of src/cli/run.ts (what
+ * the compiled CLI runs) with its output captured, without a process start
+ * (~0.3 s of CPU each). The argument and tree-defect tables of a generating
+ * run use it; every tree defect also runs as a real process in the --check
+ * table, and the other tests run the compiled CLI.
+ */
+async function nkeysInProcess(args: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const status = await main(['nkeys', ...args], { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+  return { status, signal: null, stdout, stderr };
+}
+
+/** {@link expectFailsUnchanged} for a run in this process ({@link nkeysInProcess}). */
+async function expectFailsUnchangedInProcess(root: string, args: string[], message: RegExp): Promise<void> {
+  const before = fs.existsSync(root) ? snapshot(root) : undefined;
+  const r = await nkeysInProcess(args);
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 1, stderr: expect.stringMatching(message) });
+  expect(r.stderr).toMatch(/^ERROR: /m);
+  expect(fs.existsSync(root) ? snapshot(root) : undefined).toEqual(before);
+  expectNoSeeds(r);
+}
+
+/**
+ * Every pubkey of the fleet equals what nkeys.js derives from the matching
+ * seed (every file of the fleet must exist). nkeys.js derives them all in one
+ * plain Node process (keytree's nkeysPublicOfAll: in jest's sandbox its
+ * tweetnacl is ~13x slower).
+ */
 function expectConsistentWithNkeysJs(root: string, cpcIds: string[], tokens: string[]): void {
+  const pairs: Array<{ pubkeyFile: string; seed: string; pubkey: string }> = [];
   const files = fleetKeyFiles(cpcIds, tokens);
   for (const f of files) {
     const rel = `${f.cluster}/nkeys/${f.secretName}/${f.key}`;
     const text = read(root, rel);
     if (f.key === 'pubkey' && !f.secretName.startsWith('nats-leaf-')) {
-      expect(nkeysPublicOf(read(root, `${f.cluster}/nkeys/${f.secretName}/seed`))).toBe(text.trim());
+      pairs.push({ pubkeyFile: rel, seed: read(root, `${f.cluster}/nkeys/${f.secretName}/seed`), pubkey: text.trim() });
     }
   }
   for (const id of cpcIds) {
     for (const t of [undefined, ...tokens]) {
-      const csc = read(root, `csc/nkeys/nats-leaf-${t ? `${t}-` : ''}cpc-${id}/pubkey`);
+      const cscRel = `csc/nkeys/nats-leaf-${t ? `${t}-` : ''}cpc-${id}/pubkey`;
+      const csc = read(root, cscRel);
       const cpc = read(root, `cpc-${id}/nkeys/nats-leaf-${t ? `${t}-` : ''}csc/seed`);
-      expect(nkeysPublicOf(cpc)).toBe(csc.trim());
+      pairs.push({ pubkeyFile: cscRel, seed: cpc, pubkey: csc.trim() });
     }
   }
+  const derived = nkeysPublicOfAll(pairs.map((p) => p.seed));
+  expect(pairs.map((p, i) => ({ file: p.pubkeyFile, derived: derived[i] }))).toEqual(pairs.map((p) => ({ file: p.pubkeyFile, derived: p.pubkey })));
 }
 
 /** Generates a tree (ids 1, extra account LaunchLayer) to damage. */
@@ -289,10 +325,17 @@ describe('argument errors (as the upstream script; nothing is created)', () => {
     ['two extra accounts share a token', ['--extra-account', 'Kiwi', '--extra-account', 'KIWI'], /extra account "KIWI" normalizes to secret token kiwi, which is already used by extra account "Kiwi"/],
     ['an invalid id comes before -h', ['Bad', '-h'], /Invalid CPC ID: CPC id "Bad"/],
   ];
-  test.each(cases)('fails when %s', (_name, args, message) => {
+  test.each(cases)('fails when %s', async (_name, args, message) => {
     const cwd = tempDir();
     const out = path.join(cwd, 'out');
-    expectFailsUnchanged(out, ['-o', out, ...args], message);
+    await expectFailsUnchangedInProcess(out, ['-o', out, ...args], message);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
+  test('an argument error from the compiled CLI: exit 1, the ERROR line, nothing created', () => {
+    const cwd = tempDir();
+    const out = path.join(cwd, 'out');
+    expectFailsUnchanged(out, ['-o', out, ...cases[4][1]], cases[4][2]);
     expect(fs.readdirSync(cwd)).toEqual([]);
   });
 
@@ -369,10 +412,11 @@ const DAMAGE: Array<[string, (root: string) => void, RegExp]> = [
 ];
 
 describe('tree defects: a run fails and changes nothing', () => {
-  test.each(DAMAGE)('fails when %s', (_name, damage, message) => {
+  // In this process (the --check table below runs each defect through the compiled CLI).
+  test.each(DAMAGE)('fails when %s', async (_name, damage, message) => {
     const root = damageable();
     damage(root);
-    expectFailsUnchanged(root, ['-o', root, ...ACCOUNT, '1'], message);
+    await expectFailsUnchangedInProcess(root, ['-o', root, ...ACCOUNT, '1'], message);
   });
 
   test('fails when the output root is a file', () => {
@@ -721,12 +765,19 @@ describe('compatibility with the upstream script', () => {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       fs.writeFileSync(file, text, { mode: 0o600 });
     };
+    const USERS = ['nats-authx-user', 'nats-nack-user', 'nats-mtls-leaf', 'nats-mtls-authx-leaf', 'nats-mtls-sys-leaf', 'nats-surveyor'];
+    // Every pair made by nkeys.js at once (one plain Node process), taken in order below.
+    const kinds: Array<'user' | 'account' | 'curve'> = [];
+    for (let i = 0; i <= cpcIds.length; i++) kinds.push('account', 'curve', ...USERS.map(() => 'user' as const));
+    for (let i = 0; i < cpcIds.length; i++) kinds.push('user');
+    const made = nkeysPairs(kinds);
+    const next = () => made.shift()!;
     for (const cluster of ['csc', ...cpcIds.map((id) => `cpc-${id}`)]) {
       const pairs: Record<string, { seed: string; pub: string }> = {
-        'nats-auth-signing': nkeysPair('account'),
-        'nats-xkey': nkeysPair('curve'),
+        'nats-auth-signing': next(),
+        'nats-xkey': next(),
       };
-      for (const s of ['nats-authx-user', 'nats-nack-user', 'nats-mtls-leaf', 'nats-mtls-authx-leaf', 'nats-mtls-sys-leaf', 'nats-surveyor']) pairs[s] = user();
+      for (const s of USERS) pairs[s] = next();
       for (const [secret, p] of Object.entries(pairs)) {
         put(`${cluster}/nkeys/${secret}/seed`, p.seed);
         put(`${cluster}/nkeys/${secret}/pubkey`, secret === 'nats-xkey' ? `${p.pub}\n` : p.pub);
@@ -737,7 +788,7 @@ describe('compatibility with the upstream script', () => {
       put(`${cluster}/nkeys/auth-callout-keys/xkey-seed`, pairs['nats-xkey'].seed);
     }
     for (const id of cpcIds) {
-      const leaf = user();
+      const leaf = next();
       put(`csc/nkeys/nats-leaf-cpc-${id}/seed`, leaf.seed);
       put(`csc/nkeys/nats-leaf-cpc-${id}/pubkey`, leaf.pub);
       put(`cpc-${id}/nkeys/nats-leaf-csc/seed`, leaf.seed);
@@ -750,10 +801,12 @@ describe('compatibility with the upstream script', () => {
     const root = path.join(tempDir(), 'secrets');
     upstreamTree(root, ['1', '2']);
     const store = DirectoryKeyStore.open(root);
+    const seedFiles = fleetKeyFiles(['1', '2'], []).filter((f) => f.key !== 'pubkey');
+    const derived = nkeysPublicOfAll(seedFiles.map((f) => read(root, `${f.cluster}/nkeys/${f.secretName}/${f.key}`)));
     for (const f of fleetKeyFiles(['1', '2'], [])) {
       if (f.key === 'pubkey') expect(store.readPublicKey(f.cluster, f.secretName, f.key).value).toMatch(/^[UAX][A-Z2-7]{55}$/);
-      else expect(store.readSeed(f.cluster, f.secretName, f.key).publicKey.value).toBe(nkeysPublicOf(read(root, `${f.cluster}/nkeys/${f.secretName}/${f.key}`)));
     }
+    expect(seedFiles.map((f) => store.readSeed(f.cluster, f.secretName, f.key).publicKey.value)).toEqual(derived);
     const before = snapshot(root);
     const r = nkeys(['-o', root, '1', '2']);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });

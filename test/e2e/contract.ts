@@ -708,7 +708,7 @@ export function checkLeaf(
     counts.keyPairs++;
     let derived: string;
     try {
-      derived = nkeys.fromSeed(new TextEncoder().encode(seed.value.trim())).getPublicKey();
+      derived = nkeysPublicKeyOf(seed.value.trim());
     } catch {
       problems.push({ check: 'leaf-keys', message: `${where}: ${cpc.cluster} Secret ${seedRef.name} key ${seedRef.key} (${seed.by}) is not an NKey seed` });
       continue;
@@ -719,6 +719,21 @@ export function checkLeaf(
     if (!derived.startsWith('U')) problems.push({ check: 'leaf-keys', message: `${where}: the leaf key ${derived} is not a user key` });
   }
   return problems;
+}
+
+/**
+ * nkeys.js's public key of a seed, remembered: the scenarios of a file draw on
+ * the same deterministic test keys, and nkeys.js's pure-JS ed25519 takes tens
+ * of milliseconds a key in jest. Throws on a text that is not a seed.
+ */
+const derivedPublicKeys = new Map<string, string>();
+function nkeysPublicKeyOf(seed: string): string {
+  let pub = derivedPublicKeys.get(seed);
+  if (pub === undefined) {
+    pub = nkeys.fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+    derivedPublicKeys.set(seed, pub);
+  }
+  return pub;
 }
 
 /**

@@ -39,6 +39,8 @@ function publicKey(pub32: Uint8Array): crypto.KeyObject {
 }
 
 let installed = false;
+/** nkeys.js's plug point and its two helpers, once {@link useNativeEd25519} has switched. */
+let switched: { plug: { setEd25519Helper(h: Ed25519Helper): void }; tweetnacl: Ed25519Helper; native: Ed25519Helper } | undefined;
 
 /** Switches nkeys.js's ed25519 to Node's crypto (see the file header); idempotent. */
 export function useNativeEd25519(): void {
@@ -77,5 +79,23 @@ export function useNativeEd25519(): void {
     throw new Error('native ed25519 disagrees with tweetnacl; not switching');
   }
   plug.setEd25519Helper(native);
+  switched = { plug, tweetnacl: original, native };
   installed = true;
+}
+
+/**
+ * Runs `body` (synchronous, so nothing else runs meanwhile) with nkeys.js on
+ * its own tweetnacl ed25519, for a check that uses nkeys.js as an
+ * implementation independent of Node's crypto (which the library uses); then
+ * switches back. Without {@link useNativeEd25519} it just runs `body`.
+ */
+export function withTweetnaclEd25519<T>(body: () => T): T {
+  if (!switched) return body();
+  const s = switched;
+  s.plug.setEd25519Helper(s.tweetnacl);
+  try {
+    return body();
+  } finally {
+    s.plug.setEd25519Helper(s.native);
+  }
 }

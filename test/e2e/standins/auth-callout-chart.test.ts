@@ -16,6 +16,12 @@ import { createTestCa } from './certs';
 import { goNkeyAuthenticator } from './nats-jwt';
 import { startNatsServer } from '../../util/nats-server';
 import { chartMissing, helmMissing, HELM_BIN, toolTest, UPSTREAM_CHART } from '../../util/tools';
+import { useNativeEd25519 } from '../native-ed25519';
+
+// nkeys.js signs and derives keys with Node's ed25519 here (test/e2e/native-ed25519.ts;
+// same keys and signatures, checked against tweetnacl when it switches): its own
+// tweetnacl was most of this file's time in jest.
+useNativeEd25519();
 
 const td = new TextDecoder();
 const seedOf = (kp: KeyPair) => td.decode(kp.getSeed());

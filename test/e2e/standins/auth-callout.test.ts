@@ -10,6 +10,13 @@ import { MqttClient } from './mqtt';
 import { decodeJwt, encodeJwt, goNkeyAuthenticator, nkeySign, nkeyVerify } from './nats-jwt';
 import { waitFor } from './wait';
 import { natsTest, RunningNatsServer, startNatsServer } from '../../util/nats-server';
+import { useNativeEd25519, withTweetnaclEd25519 } from '../native-ed25519';
+
+// nkeys.js signs and derives keys with Node's ed25519 here (test/e2e/native-ed25519.ts;
+// same keys and signatures, checked against tweetnacl when it switches): its own
+// tweetnacl was most of this file's time in jest. The one test that compares the
+// stand-in's signing with nkeys.js's runs on tweetnacl (withTweetnaclEd25519).
+useNativeEd25519();
 
 const sc = StringCodec();
 const td = new TextDecoder();
@@ -461,7 +468,7 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
         .toThrow(/^env X refers to Secret s key k, which has no key k\. Fix: (?!.*secret-value)/);
     });
 
-    test('signs and verifies with Node\'s ed25519 exactly as nkeys.js does', () => {
+    test('signs and verifies with Node\'s ed25519 exactly as nkeys.js does', () => withTweetnaclEd25519(() => {
       for (const kp of [createAccount(), createUser(), createServer()]) {
         const data = Buffer.from(`nonce for ${kp.getPublicKey()}`);
         const sig = nkeySign(kp, data);
@@ -472,7 +479,7 @@ mqtt { host: 127.0.0.1, port: ${mqtt}, tls { cert_file: "${dir}/tls.crt", key_fi
         expect(nkeyVerify(createUser().getPublicKey(), data, sig)).toBe(false);
         expect(nkeyVerify('not-a-key', data, sig)).toBe(false);
       }
-    });
+    }));
 
     test('JWTs round-trip, and a tampered one fails to verify', () => {
       const issuer = createAccount();
