@@ -21,6 +21,11 @@ export const COMPONENT_LABEL = 'app.kubernetes.io/component';
  */
 export const TEST_KEYS_LABEL = 'cdk8s-dsx-event-bus/test-keys';
 
+/** `{ [TEST_KEYS_LABEL]: "true" }` for objects made from a test key store, none otherwise. */
+export function testKeysLabel(marked: boolean): Record<string, string> {
+  return marked ? { [TEST_KEYS_LABEL]: 'true' } : {};
+}
+
 /** Components (values of `app.kubernetes.io/component`). */
 export type Component = 'secrets' | 'certificates' | 'gateway' | 'trust' | 'host-prerequisites';
 

@@ -8,7 +8,7 @@ import { Yaml } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GitOps, GitOpsKind, GitOpsSettings } from './gitops';
 import { problem, quote } from '../errors';
-import { TEST_KEYS_LABEL } from '../labels';
+import { testKeysLabel } from '../labels';
 import {
   applicationSetsModule, appProjectsModule, gitRepositoriesModule, helmReleasesModule,
   helmRepositoriesModule, kustomizationsModule, ociRepositoriesModule,
@@ -144,7 +144,7 @@ export class GitOpsWiring extends Construct {
     if (this.settings.kind === GitOpsKind.FLUX) {
       // No hash suffix: the HelmRelease names the ConfigMap; the label makes
       // helm-controller reconcile when the values change.
-      k.generatorOptions = { disableNameSuffixHash: true, labels: { 'reconcile.fluxcd.io/watch': 'Enabled', ...(c.testKeys ? { [TEST_KEYS_LABEL]: 'true' } : {}) } };
+      k.generatorOptions = { disableNameSuffixHash: true, labels: { 'reconcile.fluxcd.io/watch': 'Enabled', ...testKeysLabel(c.testKeys) } };
       k.configMapGenerator = [{ name: VALUES_CONFIG_MAP, namespace: this.settings.engineNamespace, files: [valuesFile] }];
     }
     return [{ path: 'kustomization.yaml', content: yaml(k) }];
@@ -236,7 +236,7 @@ const LABELS = { 'app.kubernetes.io/part-of': 'dsx-event-bus', 'app.kubernetes.i
 
 /** The engine's labels for objects that deploy what `testKeys` clusters hold: marked as their objects are. */
 function labelsOf(testKeys: boolean): Record<string, string> {
-  return testKeys ? { ...LABELS, [TEST_KEYS_LABEL]: 'true' } : { ...LABELS };
+  return { ...LABELS, ...testKeysLabel(testKeys) };
 }
 
 function argoCdFiles(s: GitOpsSettings, clusters: GitOpsClusterSummary[], valuesFile: string): GitOpsFile[] {

@@ -6,12 +6,12 @@
  */
 import { problem, warnOnce } from '../errors';
 import type { IKeyStore } from '../keys/store';
-import { TEST_KEYS_LABEL } from '../labels';
-import type { SecretsDelivery } from './delivery';
+import { TEST_KEYS_LABEL, testKeysLabel } from '../labels';
+import { SecretsDelivery, SecretsDeliveryKind } from './delivery';
 
 /** The labels of objects made from `keys`: `{ [TEST_KEYS_LABEL]: "true" }` for a test store, none otherwise. */
 export function testKeysLabels(keys: IKeyStore | undefined): Record<string, string> {
-  return keys?.testOnly === true ? { [TEST_KEYS_LABEL]: 'true' } : {};
+  return testKeysLabel(keys?.testOnly === true);
 }
 
 /**
@@ -27,7 +27,7 @@ export function checkTestKeys(keys: IKeyStore | undefined, delivery: SecretsDeli
       field: 'delivery',
       problem: `keys is a test key store (${keys.description}): anyone can derive its seeds, and ${delivery.kind} delivery would write them into the output`,
       allowed: 'a test key store with inline or sealedSecrets delivery only when the delivery sets allowTestKeys',
-      fix: `for tests and snapshot tests, opt in with ${delivery.kind === 'sealedSecrets' ? 'SecretsDelivery.sealedSecrets({ ..., allowTestKeys: true })' : 'SecretsDelivery.inline({ allowTestKeys: true })'}; for a real cluster, use DirectoryKeyStore.open(dir) with the keys dsx-event-bus nkeys wrote`,
+      fix: `for tests and snapshot tests, opt in with ${delivery.kind === SecretsDeliveryKind.SEALED_SECRETS ? 'SecretsDelivery.sealedSecrets({ ..., allowTestKeys: true })' : 'SecretsDelivery.inline({ allowTestKeys: true })'}; for a real cluster, use DirectoryKeyStore.open(dir) with the keys dsx-event-bus nkeys wrote`,
     });
   }
   warnOnce('DSX_TEST_KEYS', `keys (${keys.description}) is a test key store: anyone can derive its seeds. Every object made from it carries the label ${TEST_KEYS_LABEL}: "true"; never deploy it to a cluster that matters. For real keys, run dsx-event-bus nkeys and use DirectoryKeyStore.open(dir)`);
