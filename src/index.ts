@@ -14,9 +14,9 @@
 // (`Secret.fromSecretName`). Values that are not constructs (issuers, CAs,
 // trust, delivery, a cluster's certificates) come from factories on their
 // class. Constructs that make Kubernetes objects take cdk8s `metadata` (name,
-// namespace, labels, annotations) like cdk8s-plus; the charts' options take
-// `namespace` and `labels` flat, as cdk8s's ChartProps do. API changes and
-// their migrations: docs/upgrading.md.
+// namespace, labels, annotations) like cdk8s-plus; the charts take `metadata`
+// too (ClusterChartMetadata: the namespace and labels a cdk8s chart applies
+// to every object it holds). API changes and their migrations: docs/upgrading.md.
 export * from './keys';
 export * from './secrets';
 export * from './certificates';

@@ -68,13 +68,16 @@ export abstract class EventBusClusterChart extends Chart {
   private readonly terminatesTls: boolean;
 
   protected constructor(scope: Construct, id: string, cluster: EventBusCluster, options: EventBusClusterOptions, createLeafConnections: boolean) {
-    const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+    const metadata = options.metadata ?? {};
+    const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
+    const labels = metadata.labels;
     // Made from a test key store: every object of the chart says so.
-    super(scope, id, { namespace, labels: { ...options.labels, ...testKeysLabels(options.keys) }, disableResourceNameHashes: true });
+    super(scope, id, { namespace, labels: { ...labels, ...testKeysLabels(options.keys) }, disableResourceNameHashes: true });
     const where = this.node.path;
-    validateNamespace(namespace, `${where}: namespace`);
+    checkChartMetadata(metadata, where);
+    validateNamespace(namespace, `${where}: metadata.namespace`);
     // Chart labels go on every object: refuse what the API server would.
-    validateLabels(options.labels ?? {}, `${where}: labels`);
+    validateLabels(labels ?? {}, `${where}: metadata.labels`);
     this.currentCluster = cluster;
     this.releaseNamespace = namespace;
     this.mtls = options.mtls ?? true;
@@ -112,7 +115,7 @@ export abstract class EventBusClusterChart extends Chart {
       const vault = certs.vaultIssuerProps;
       issuer = forwardedProps(`${where}/Issuer`, where, (f) => `certificates.vault.${f}`, () => new VaultIssuer(this, 'Issuer', { ...vault, clusterScoped: vault.clusterScoped ?? spansNamespaces }));
     } else if (certs?.ca) {
-      issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, metadata: { labels: options.labels } });
+      issuer = new CaIssuer(this, 'Issuer', { ca: certs.ca, clusterScoped: spansNamespaces, delivery: options.delivery, cluster, metadata: { labels } });
     }
     const certOptions = { duration: certs?.duration, renewBefore: certs?.renewBefore, privateKey: certs?.privateKey };
 
@@ -180,7 +183,7 @@ export abstract class EventBusClusterChart extends Chart {
       extraAccounts: this.extraAccountNames,
       mtls: this.mtls,
       mtlsServerTls,
-      metadata: { namespace, labels: options.labels },
+      metadata: { namespace, labels },
       immutableSecrets: options.immutableSecrets,
       secretOverrides: options.secretOverrides,
       createLeafConnections,
@@ -487,6 +490,26 @@ const GATEWAY_FIELDS = renamedProps({
  * IP addresses belong in `gateway.ipAddresses`: a DNS-name list would put
  * them into DNS SANs and TLSRoute hostnames, which clients never match by IP.
  */
+/** The fields a chart applies to every object (cdk8s ChartProps); others would be dropped silently. */
+const CHART_METADATA_FIELDS = ['namespace', 'labels'];
+
+/** `metadata` holds only what a chart applies: an object name or annotations would be dropped, so they are refused. */
+function checkChartMetadata(metadata: object, where: string): void {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw problem({ where, field: 'metadata', problem: `it is ${quote(metadata)}, not an object`, allowed: '{ namespace?, labels? }', fix: 'pass e.g. metadata: { namespace: "dsx", labels: { team: "platform" } }' });
+  }
+  const other = Object.keys(metadata).filter((k) => !CHART_METADATA_FIELDS.includes(k) && (metadata as Record<string, unknown>)[k] !== undefined);
+  if (other.length) {
+    throw problem({
+      where,
+      field: `metadata.${other[0]}`,
+      problem: `a cluster chart does not apply ${other.map(quote).join(', ')}: it makes many objects, each named as the upstream chart expects, and applies the chart's namespace and labels to all of them`,
+      allowed: CHART_METADATA_FIELDS.map((f) => `metadata.${f}`).join(', '),
+      fix: `remove metadata.${other[0]} (to annotate one object, call metadata.addAnnotation on its ApiObject)`,
+    });
+  }
+}
+
 function checkHostnameLists(gw: ClusterGatewayOptions, where: string): void {
   const name = (gw.ipAddresses ?? []).find((a) => typeof a !== 'string' || !isIpLiteral(a));
   if (name !== undefined) {

@@ -6,7 +6,7 @@ import { EventBusClusterChart } from './cluster-chart';
 import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { canonical, canonicalClasses } from './inputs';
-import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import { ClusterChartMetadata, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
 import { ClusterCertificates, ClusterCertificatesKind } from '../certificates/cluster-certificates';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
@@ -39,10 +39,12 @@ export interface FleetClusterOptions {
    */
   readonly gateway?: ClusterGatewayOptions;
   /**
-   * Labels added to this cluster's objects (on top of the fleet's).
-   * @default - the fleet's labels
+   * This cluster's namespace and labels, merged per field over the fleet's
+   * `metadata`: its namespace replaces the fleet's, its labels are added to
+   * the fleet's.
+   * @default - the fleet's metadata
    */
-  readonly labels?: { [key: string]: string };
+  readonly metadata?: ClusterChartMetadata;
   /**
    * User NKey permissions of this cluster (on top of the fleet's).
    * @default - the fleet's
@@ -421,7 +423,7 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
   const { csc: _csc, cpcs: _cpcs, cscEndpoint: _e, cscTrust: _t, gitops: _g, ...common } = fleet;
   return {
     ...common,
-    labels: { ...(fleet.labels ?? {}), ...(member?.labels ?? {}) },
+    metadata: mergeMetadata(fleet.metadata, member?.metadata),
     gateway: { ...(fleet.gateway ?? {}), ...(member?.gateway ?? {}) },
     nkeyPermissions: [...(fleet.nkeyPermissions ?? []), ...(member?.nkeyPermissions ?? [])],
     mtlsServerTls: member?.mtlsServerTls ?? fleet.mtlsServerTls,
@@ -430,6 +432,13 @@ function merge(fleet: EventBusFleetProps, member: FleetClusterOptions | undefine
     authCallout: member?.authCallout ?? fleet.authCallout,
     certificates: member?.intermediateCa && fleet.certificates ? fleet.certificates._withCa(member.intermediateCa) : fleet.certificates,
   };
+}
+
+/** A member's metadata over the fleet's: its namespace replaces the fleet's, its labels are added. */
+function mergeMetadata(fleet: ClusterChartMetadata | undefined, member: ClusterChartMetadata | undefined): ClusterChartMetadata | undefined {
+  if (member === undefined) return fleet;
+  // Anything else a member's metadata holds reaches the chart, which refuses it by name.
+  return { ...fleet, ...member, namespace: member.namespace ?? fleet?.namespace, labels: { ...fleet?.labels, ...member.labels } };
 }
 
 /**
@@ -443,7 +452,7 @@ export function fleetIntermediateNames(props: EventBusFleetProps): IntermediateN
   const namesOf = (cluster: string, member: FleetClusterOptions | undefined): IntermediateNames => {
     const o = merge(props, member);
     const gw = o.gateway ?? {};
-    const ns = o.namespace ?? DEFAULT_NAMESPACE;
+    const ns = o.metadata?.namespace ?? DEFAULT_NAMESPACE;
     const hosts = [...(gw.hostnames ?? []), ...(gw.ipAddresses ?? []), ...(gw.mtlsHostnames ?? [])];
     return {
       cluster,
@@ -562,7 +571,7 @@ function checkFleetOverrides(props: EventBusFleetProps, csc: EventBusCluster, ac
 }
 
 /** Props a member's chart gets from the fleet merged per key rather than replaced. */
-const MERGED_PER_KEY = new Set(['gateway', 'labels']);
+const MERGED_PER_KEY = new Set(['gateway', 'metadata']);
 
 /**
  * The fleet's prop path of a prop of a member's chart: the member's

@@ -11,4 +11,4 @@ export { EventBusApp } from './app';
 export type { EventBusAppProps, FleetSynthResult } from './app';
 export { HostPrerequisites } from './host-prerequisites';
 export type { HostPrerequisitesProps } from './host-prerequisites';
-export type { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+export type { ClusterChartMetadata, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';

@@ -115,6 +115,27 @@ export interface NKeyPermission {
   readonly subscribeAllow?: string[];
 }
 
+/**
+ * The metadata of a cluster chart: what a cdk8s chart applies to every
+ * object it holds (cdk8s `ChartProps`), so a chart takes `namespace` and
+ * `labels` and no object name (it makes many objects, each named as the
+ * upstream chart expects).
+ */
+export interface ClusterChartMetadata {
+  /**
+   * Namespace the upstream chart is installed in (the Secrets and the mTLS
+   * certificate live there); a fleet member's replaces the fleet's.
+   * @default "dsx"
+   */
+  readonly namespace?: string;
+  /**
+   * Labels of every object; a fleet member's are added to the fleet's (the
+   * member's value wins for a key both set).
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+}
+
 /** What every cluster chart of the event bus takes. */
 export interface EventBusClusterOptions {
   /** How the Secrets reach the cluster (`SecretsDelivery.inline()`, `externalSecrets(...)`, …). */
@@ -126,16 +147,10 @@ export interface EventBusClusterOptions {
    */
   readonly keys?: IKeyStore;
   /**
-   * Namespace the upstream chart is installed in (the Secrets and the mTLS
-   * certificate live there).
-   * @default "dsx"
+   * The chart's namespace and the labels of every object it makes.
+   * @default - namespace "dsx", no labels of the user's
    */
-  readonly namespace?: string;
-  /**
-   * Labels of every object.
-   * @default - none
-   */
-  readonly labels?: { [key: string]: string };
+  readonly metadata?: ClusterChartMetadata;
   /**
    * Whether the mTLS MQTT endpoint is enabled (`global.eventBus.mtls.enabled`).
    * @default true

@@ -21,8 +21,9 @@ import { SecretStoreKind } from '../secrets/delivery';
 
 /**
  * The fleet file's path of a prop path of EventBusFleetProps: `csc...` and
- * `cpcs[i]...` name entries of `clusters` (by their place in the file), an
- * `mtlsServerTls` (which a file cannot hold) is the file's
+ * `cpcs[i]...` name entries of `clusters` (by their place in the file),
+ * `metadata.namespace` and `metadata.labels` are written flat (`namespace`,
+ * `labels`), an `mtlsServerTls` (which a file cannot hold) is the file's
  * `mtlsCertsDirectory`; every other member keeps its name (FileForm).
  */
 export function fleetFileField(field: string, doc: Pick<FleetDoc, 'clusters'>): string {
@@ -37,6 +38,8 @@ export function fleetFileField(field: string, doc: Pick<FleetDoc, 'clusters'>): 
   } else if (path === 'cpcs') {
     path = 'clusters';
   }
+  // metadata (ClusterChartMetadata) is written flat: `metadata.labels` is the file's `labels`.
+  path = path.replace(/(^|\.)metadata\.(?=namespace|labels)/, '$1');
   // One mtlsCertsDirectory, at the top, gives every cluster its nats-mtls-server-tls.
   return /(^|\.)mtlsServerTls$/.test(path) ? 'mtlsCertsDirectory' : path;
 }
@@ -49,8 +52,10 @@ export function fleetFileField(field: string, doc: Pick<FleetDoc, 'clusters'>): 
  */
 export function fleetFileText(text: string, doc: Pick<FleetDoc, 'clusters'>): string {
   const members = clusterMembers();
-  return text.replace(/(?<![\w/.:@-])(csc|cpcs\[\d+\])((?:\.[A-Za-z]\w*)+)/g, (m, head: string, rest: string) =>
-    (head === 'csc' && !members.has(rest.split('.')[1]) ? m : fleetFileField(head + rest, doc)));
+  return text
+    .replace(/(?<![\w/.:@-])(csc|cpcs\[\d+\])((?:\.[A-Za-z]\w*)+)/g, (m, head: string, rest: string) =>
+      (head === 'csc' && !members.has(rest.split('.')[1]) && !rest.startsWith('.metadata.') ? m : fleetFileField(head + rest, doc)))
+    .replace(/(?<![\w/.:@[\]-])metadata\.(namespace|labels)\b/g, '$1');
 }
 
 let members: Set<string> | undefined;

@@ -7,8 +7,10 @@
  * LeafTrust, ClusterCertificates, CertificateAuthority, certificate issuers,
  * key stores) as the file shapes declared below, each once. Members a file
  * cannot hold (MtlsServerTls objects) map to `never` and are absent from the
- * file; of the ClusterCertificates factories, `vault` has no file form. Only the CSC/CPC split (`csc`, `cpcs`) differs in
- * shape: the file has one `clusters` list.
+ * file; of the ClusterCertificates factories, `vault` has no file form. Two
+ * props differ in shape: the CSC/CPC split (`csc`, `cpcs`) is one `clusters`
+ * list in the file, and `metadata` (ClusterChartMetadata) is written flat,
+ * its `namespace` and `labels` at the top and in each `clusters` entry.
  *
  * schemas/fleet.schema.json is generated from {@link FleetDoc}
  * (`npx projen schema`, see scripts/fleet-schema.ts); a test fails when the
@@ -21,6 +23,7 @@ import type { ClusterCertificateOptions, ClusterCertificates } from '../certific
 import type { ICertificateIssuer } from '../certificates/issuers';
 import type { LeafTrust } from '../certificates/leaf-trust';
 import type { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
+import type { ClusterChartMetadata } from '../charts/options';
 import type { ArgoCdGitOpsOptions, FluxGitOpsOptions, GitOps } from '../gitops/gitops';
 import type { IKeyStore } from '../keys/store';
 import type { ExternalSecretsDeliveryOptions, InlineDeliveryOptions, SealedSecretsDeliveryOptions, SecretsDelivery, VaultStaticSecretsDeliveryOptions } from '../secrets/delivery';
@@ -225,7 +228,7 @@ export interface ClusterType {
  */
 // intermediateCa is not written in the file: synth issues each cluster's
 // intermediate beside the root of certificates.ca.
-export type ClusterModel = ClusterType & Partial<Omit<FleetCpcOptions, 'intermediateCa'>>;
+export type ClusterModel = ClusterType & Partial<Omit<FleetCpcOptions, 'intermediateCa' | 'metadata'>> & ClusterChartMetadata;
 
 // The fleet file in props form: EventBusFleetProps with one `clusters` list
 // for `csc` and `cpcs`. The schema is generated from this type, its non-JSON
@@ -235,7 +238,7 @@ export type ClusterModel = ClusterType & Partial<Omit<FleetCpcOptions, 'intermed
  * `dsx-event-bus synth -c FILE`. Relative paths are resolved from the
  * directory of this file.
  */
-export type FleetModel = Omit<EventBusFleetProps, 'csc' | 'cpcs'> & FleetFileMembers<ClusterModel>;
+export type FleetModel = Omit<EventBusFleetProps, 'csc' | 'cpcs' | 'metadata'> & ClusterChartMetadata & FleetFileMembers<ClusterModel>;
 
 /** One entry of `clusters` in the file's form. */
 export type ClusterDoc = FileForm<ClusterModel>;

@@ -9,7 +9,7 @@ import { CertificateIssuer } from '../certificates/issuers';
 import { LeafTrust } from '../certificates/leaf-trust';
 import { MqttStreamsOptions } from '../charts/chart-values';
 import { EventBusFleetProps, FleetCpcOptions } from '../charts/fleet';
-import type { ClusterGatewayOptions } from '../charts/options';
+import type { ClusterChartMetadata, ClusterGatewayOptions } from '../charts/options';
 import { EventBusError, problem, quote } from '../errors';
 import { readRegularFile, refuseLinksBelow } from '../files/safe-fs';
 import { GitOps } from '../gitops/gitops';
@@ -126,10 +126,11 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   // Members the file spells as the props do pass through; only the others are converted.
   const memberOf = (c: ClusterDoc): FleetCpcOptions => {
     const where = `${file}: clusters[${doc.clusters.indexOf(c)}]`;
-    const { type: _type, id, gateway, mqttStreams, cscTrust, ...same } = c;
+    const { type: _type, id, gateway, mqttStreams, cscTrust, namespace, labels, ...same } = c;
     const ica = overrides.intermediates?.get(c.type === 'csc' ? 'csc' : `cpc-${id}`);
     return {
       ...same,
+      metadata: metadataOf(namespace, labels),
       intermediateCa: ica && rootPem !== undefined ? CertificateAuthority.intermediateFromPem(ica.certPem, ica.keyPem, rootPem) : undefined,
       id: String(id),
       gateway: gateway && gatewayOptions(gateway),
@@ -142,10 +143,11 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
 
   const {
     $schema: _schema, clusters: _clusters, mtlsCertsDirectory, keys: _keys, delivery: _delivery,
-    certificates, gateway, mqttStreams, cscTrust, gitops, ...same
+    certificates, gateway, mqttStreams, cscTrust, gitops, namespace, labels, ...same
   } = doc;
   const props: EventBusFleetProps = {
     ...same,
+    metadata: metadataOf(namespace, labels),
     keys: keyStore(doc, baseDir, file, overrides),
     delivery,
     certificates: certificates && certificateOptions(certificates, file, ca),
@@ -159,6 +161,12 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   // The fleet checks its rules once and names its props' paths; the CLI maps
   // them to this file's (file-terms.ts).
   return mtlsCertsDirectory ? withMtlsCerts(props, path.resolve(baseDir, mtlsCertsDirectory)) : props;
+}
+
+/** The file's flat `namespace` and `labels` (at the top, or of a `clusters` entry) as the props' `metadata`. */
+function metadataOf(namespace: string | undefined, labels: { [key: string]: string } | undefined): ClusterChartMetadata | undefined {
+  if (namespace === undefined && labels === undefined) return undefined;
+  return { ...(namespace === undefined ? {} : { namespace }), ...(labels === undefined ? {} : { labels }) };
 }
 
 function mqttStreamsOf(m: FileForm<MqttStreamsOptions>, where: string): MqttStreamsOptions {

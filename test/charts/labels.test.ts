@@ -43,7 +43,7 @@ describe('labels on every object', () => {
       csc: { gateway: { hostnames: ['csc.example.com'], namespace: 'envoy-gateway-system' } },
       cpcs: [{ id: '1', gateway: { hostnames: ['cpc-1.example.com'] } }],
       cscTrust: LeafTrust.fromExistingConfigMap('csc-ca'),
-      labels: { team: 'bus' },
+      metadata: { labels: { team: 'bus' } },
     });
     expect(unlabelled(fleet)).toEqual([]);
     const es = fleet.csc.toJson().filter((o: any) => o.kind === 'ExternalSecret');

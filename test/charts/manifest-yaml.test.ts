@@ -47,7 +47,7 @@ describe('manifestYaml', () => {
       keys: new DeterministicKeyStore(),
       delivery: SecretsDelivery.inline({ allowTestKeys: true }),
       extraAccounts: ['LaunchLayer'],
-      labels: { 'team': 'bus', 'example.com/tier': '1' },
+      metadata: { labels: { 'team': 'bus', 'example.com/tier': '1' } },
       hostPrerequisites: true,
       certificates: ClusterCertificates.issuer(CertificateIssuer.fromIssuerName('event-bus-certificate-issuer')),
       cscTrust: LeafTrust.fromPem(tls.caCrt),

@@ -111,11 +111,11 @@ describe('renderOnlyChanged', () => {
   test('a changed fleet-level prop renders every cluster; a CPC\'s own prop renders that CPC and the CSC', () => {
     const out = path.join(tempDir('dsx-render-'), 'out');
     synth(out, props(IDS, keys));
-    const labelled = props(IDS, keys, { labels: { team: 'bus' } });
+    const labelled = props(IDS, keys, { metadata: { labels: { team: 'bus' } } });
     expect(synth(out, labelled).clustersRendered).toBe(4);
     expectSameAsFullRender(out, labelled);
-    const own = props(IDS, keys, { labels: { team: 'bus' } });
-    (own.cpcs[1] as any).labels = { tier: 'edge' };
+    const own = props(IDS, keys, { metadata: { labels: { team: 'bus' } } });
+    (own.cpcs[1] as any).metadata = { labels: { tier: 'edge' } };
     const before = state(out);
     // The CSC's inputs include every CPC's options (it is rendered, and found unchanged).
     expect(synth(out, own).clustersRendered).toBe(2);

@@ -207,7 +207,7 @@ export async function synthesizeFleet(spec: FleetSpec): Promise<SynthesizedFleet
 
   const keys = DirectoryKeyStore.open(spec.keysDir);
   const props: EventBusFleetProps = {
-    namespace: NAMESPACE,
+    metadata: { namespace: NAMESPACE },
     mtls: true,
     extraAccounts: [EXTRA_ACCOUNT],
     keys,

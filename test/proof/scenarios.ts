@@ -209,7 +209,7 @@ function scenarioProps(c: ScenarioChoice, keys: IKeyStore): EventBusFleetProps {
     mtls: c.mtls,
     extraAccounts: c.extraAccount ? ['LaunchLayer'] : undefined,
     certificates,
-    labels: { 'app.kubernetes.io/instance': 'proof' },
+    metadata: { labels: { 'app.kubernetes.io/instance': 'proof' } },
     gateway: { transport: c.transport, routeApiVersion: c.routeApiVersion, routeRendering: c.routeRendering },
     csc: {
       gateway: {

@@ -78,9 +78,9 @@ describe('the library', () => {
   test('sealedSecrets delivery refuses a test store without allowTestKeys (sealed seeds anyone can derive are no secret)', () => {
     const [csc, cpc1, cpc2] = controllerKeys(3);
     const certificates = { 'csc': csc.certificate, 'cpc-1': cpc1.certificate, 'cpc-2': cpc2.certificate };
-    expect(() => new EventBusFleet(Testing.app(), 'fleet', testFleetProps({ namespace: 'dsx', delivery: SecretsDelivery.sealedSecrets({ certificates }) })))
+    expect(() => new EventBusFleet(Testing.app(), 'fleet', testFleetProps({ metadata: { namespace: 'dsx' }, delivery: SecretsDelivery.sealedSecrets({ certificates }) })))
       .toThrow(/delivery: keys is a test key store .* sealedSecrets delivery would write them into the output\. .*Fix: for tests and snapshot tests, opt in with SecretsDelivery\.sealedSecrets\(\{ \.\.\., allowTestKeys: true \}\)/);
-    const fleet = new EventBusFleet(Testing.app(), 'fleet', testFleetProps({ namespace: 'dsx', delivery: SecretsDelivery.sealedSecrets({ certificates, allowTestKeys: true }) }));
+    const fleet = new EventBusFleet(Testing.app(), 'fleet', testFleetProps({ metadata: { namespace: 'dsx' }, delivery: SecretsDelivery.sealedSecrets({ certificates, allowTestKeys: true }) }));
     const sealed = objectsOf(fleet).filter((o) => o.kind === 'SealedSecret');
     expect(sealed.length).toBeGreaterThan(0);
     // The SealedSecret and the Secret the controller makes from it both say so.

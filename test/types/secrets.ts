@@ -49,3 +49,8 @@ typedCsc.addCpc(EventBusCluster.cpc('2'));
 typedCsc.addCpc('3');
 // @ts-expect-error EventBusSecrets.addCpcId(id) is now addCpc(EventBusCluster.cpc(id))
 typedCsc.secrets.addCpcId('3');
+// @ts-expect-error a chart takes metadata: { namespace, labels }, not a flat namespace
+new CscChart(Testing.app(), 'csc', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.existing(), namespace: 'dsx' });
+// @ts-expect-error a chart's metadata has no name: the chart makes many objects, each named as the upstream chart expects
+new CscChart(Testing.app(), 'csc', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.existing(), metadata: { name: 'bus' } });
+new CscChart(Testing.app(), 'csc', { cluster: EventBusCluster.csc({ cpcIds: ['1'] }), delivery: SecretsDelivery.existing(), metadata: { namespace: 'dsx', labels: { team: 'platform' } } });
