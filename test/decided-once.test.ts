@@ -63,7 +63,43 @@ describe('a CPC id is checked once, where it enters', () => {
   });
 });
 
+/** The code without its string literals, so that a message naming a factory is not counted as a call. */
+function codeWithoutStrings(text: string): string {
+  return code(text).replace(/'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, '""');
+}
+
+/**
+ * Where an id string becomes an `EventBusCluster` (a call of one of its
+ * factories): the props or the file that carried it in. The CLI's
+ * intermediate CAs take the file's checked clusters (fleetClusters) instead
+ * of making their own.
+ */
+const CLUSTER_VALUE_ENTRY_POINTS: Record<string, number> = {
+  'src/secrets/cluster.ts': 3, // csc() and cpc() of the public API, _ofDirectory's id
+  'src/charts/fleet.ts': 2, // the fleet's cpcs[].id, addCpc's id
+  'src/connections/leaf-connection.ts': 1, // LeafConnectionProps.cpcId
+  'src/secrets/delivery.ts': 1, // sealedSecrets' certificates keys (cluster folders)
+  'src/cli/fleet-file.ts': 1, // the fleet file's clusters[].id, before anything is read or written
+};
+
+describe('a CPC id becomes a value once, where it enters', () => {
+  test('EventBusCluster\'s factories are called only in the entry-point modules, each the listed number of times', () => {
+    const calls: Record<string, number> = {};
+    for (const { file, text } of sources()) {
+      const n = (codeWithoutStrings(text).match(/\bEventBusCluster\._?(csc|cpc|ofDirectory)\(/g) ?? []).length;
+      if (n > 0) calls[file] = n;
+    }
+    expect(calls).toEqual(CLUSTER_VALUE_ENTRY_POINTS);
+  });
+});
+
 describe('each default decided once', () => {
+  test('the chart namespace default "dsx" is decided in one function (chartNamespace, src/charts/options.ts)', () => {
+    const users = sources().filter(({ text }) => /\bDEFAULT_NAMESPACE\b/.test(code(text))).map(({ file }) => file);
+    // names.ts defines it (and names it in its error's fix); certs.ts is the certs command's --namespace default.
+    expect(users.sort()).toEqual(['src/charts/options.ts', 'src/cli/certs.ts', 'src/k8s/names.ts']);
+  });
+
   test('the leafnode port 7422 is written once in src/: NATS_LEAFNODE_PORT', () => {
     const hits = sources().flatMap(({ file, text }) => text.split('\n')
       .map((line, i) => ({ where: `${file}:${i + 1}`, line }))

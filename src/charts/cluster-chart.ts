@@ -5,7 +5,7 @@ import {
   MqttStreamsOptions, mqttStreamsValues, validateAuthCallout, validateCrossLayer, validateMqttStreams, validateSubject,
 } from './chart-values';
 import { manifestYaml } from './manifest-yaml';
-import { ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import { chartNamespace, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer, CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
 import { ClusterCertificatesKind } from '../certificates/cluster-certificates';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
@@ -17,7 +17,7 @@ import { formatProblem, forwardedProps, problem, quote, renamedProps } from '../
 import { hostnameAgreementProblems } from '../gateway/agreement';
 import { EventBusEnvoyProxy, IEnvoyProxy } from '../gateway/envoy-proxy';
 import { EventBusGateway, GatewayTransport, resolveTransport } from '../gateway/gateway';
-import { canonicalIp, DEFAULT_NAMESPACE, isIpLiteral, validateLabels, validateNamespace } from '../k8s/names';
+import { canonicalIp, isIpLiteral, validateLabels, validateNamespace } from '../k8s/names';
 import { MTLS_SERVER_TLS } from '../keys/catalogue';
 import { DirectoryKeyStore } from '../keys/directory-store';
 import { accountSecretToken, validateExtraAccounts } from '../keys/layout';
@@ -69,7 +69,7 @@ export abstract class EventBusClusterChart extends Chart {
 
   protected constructor(scope: Construct, id: string, cluster: EventBusCluster, options: EventBusClusterOptions, createLeafConnections: boolean) {
     const metadata = options.metadata ?? {};
-    const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
+    const namespace = chartNamespace(metadata);
     const labels = metadata.labels;
     // Made from a test key store: every object of the chart says so.
     super(scope, id, { namespace, labels: { ...labels, ...testKeysLabels(options.keys) }, disableResourceNameHashes: true });

@@ -6,7 +6,7 @@ import { EventBusClusterChart } from './cluster-chart';
 import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { canonical, canonicalClasses } from './inputs';
-import { ClusterChartMetadata, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import { chartNamespace, ClusterChartMetadata, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
 import { ClusterCertificates, ClusterCertificatesKind } from '../certificates/cluster-certificates';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
@@ -17,7 +17,7 @@ import { forwardedProps, problem, quote } from '../errors';
 import type { LeafnodeEndpoint } from '../gateway/gateway';
 import { GitOps } from '../gitops/gitops';
 import { checkDestinations, GitOpsWiring } from '../gitops/wiring';
-import { DEFAULT_NAMESPACE, canonicalIp, isIpLiteral } from '../k8s/names';
+import { canonicalIp, isIpLiteral } from '../k8s/names';
 import { validateExtraAccounts } from '../keys/layout';
 import type { KeyStoreRequest } from '../keys/store';
 import { ClusterRole, EventBusCluster } from '../secrets/cluster';
@@ -446,22 +446,29 @@ function mergeMetadata(fleet: ClusterChartMetadata | undefined, member: ClusterC
  * its gateway host names and IPs, its mTLS host names, and the `nats-mtls`
  * Service names of its namespace. `dsx-event-bus synth` issues the
  * intermediates from these; the cluster chart checks every Certificate it
- * issues against the intermediate it is given.
+ * issues against the intermediate it is given. `clusters` is the CSC of
+ * these props with its CPCs in order, their ids checked where they entered
+ * (`EventBusCluster.csc`, or the fleet file): the names are keyed by their
+ * folders and no id is checked again here.
  */
-export function fleetIntermediateNames(props: EventBusFleetProps): IntermediateNames[] {
-  const namesOf = (cluster: string, member: FleetClusterOptions | undefined): IntermediateNames => {
+export function fleetIntermediateNames(props: EventBusFleetProps, clusters: EventBusCluster): IntermediateNames[] {
+  const namesOf = (cluster: EventBusCluster, member: FleetClusterOptions | undefined): IntermediateNames => {
     const o = merge(props, member);
     const gw = o.gateway ?? {};
-    const ns = o.metadata?.namespace ?? DEFAULT_NAMESPACE;
+    const ns = chartNamespace(o.metadata);
     const hosts = [...(gw.hostnames ?? []), ...(gw.ipAddresses ?? []), ...(gw.mtlsHostnames ?? [])];
     return {
-      cluster,
+      cluster: cluster.directory,
       // Each name exactly: a DNS constraint permits the name and its subdomains, never a longer suffix (nats-mtls.<ns>.svc).
       dnsNames: [...hosts.filter((h) => !isIpLiteral(h)), 'nats-mtls', `nats-mtls.${ns}`, `nats-mtls.${ns}.svc`, `nats-mtls.${ns}.svc.cluster.local`],
       ipAddresses: hosts.filter((h) => isIpLiteral(h)),
     };
   };
-  return [namesOf('csc', props.csc), ...(props.cpcs ?? []).map((c) => namesOf(EventBusCluster.cpc(c.id).directory, c))];
+  // A caller's mistake, not the user's: the names would be filed under another cluster.
+  if (clusters.role !== ClusterRole.CSC || JSON.stringify(clusters.cpcIds) !== JSON.stringify((props.cpcs ?? []).map((c) => c.id))) {
+    throw new Error('fleetIntermediateNames: clusters is not the CSC of these props, with their CPCs in order');
+  }
+  return [namesOf(clusters, props.csc), ...clusters.cpcs.map((c, i) => namesOf(c, props.cpcs[i]))];
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ClusterCertificates } from '../certificates/cluster-certificates';
 import { EventBusEnvoyProxyOptions } from '../gateway/envoy-proxy';
 import { GatewayTransport } from '../gateway/gateway';
 import { RouteApiVersion, RouteRendering } from '../gateway/route-types';
+import { DEFAULT_NAMESPACE } from '../k8s/names';
 import { IKeyStore } from '../keys/store';
 import { SecretsDelivery } from '../secrets/delivery';
 import { SecretOverride } from '../secrets/event-bus-secrets';
@@ -134,6 +135,11 @@ export interface ClusterChartMetadata {
    * @default - none
    */
   readonly labels?: { [key: string]: string };
+}
+
+/** The namespace of a chart with this metadata: its own, else "dsx" (decided here, for the chart and the fleet's intermediates). */
+export function chartNamespace(metadata: ClusterChartMetadata | undefined): string {
+  return metadata?.namespace ?? DEFAULT_NAMESPACE;
 }
 
 /** What every cluster chart of the event bus takes. */

@@ -16,8 +16,8 @@ import { GitOps } from '../gitops/gitops';
 import { MAX_GO_DURATION_SECONDS } from '../k8s/names';
 import { MTLS_SERVER_TLS } from '../keys/catalogue';
 import { DirectoryKeyStore } from '../keys/directory-store';
-import { cpcCluster } from '../keys/layout';
 import { IKeyStore } from '../keys/store';
+import { EventBusCluster } from '../secrets/cluster';
 import { SecretsDelivery } from '../secrets/delivery';
 import { MtlsServerTls } from '../secrets/mtls-server-tls';
 import { existingTlsSecret } from '../secrets/tls-secret';
@@ -100,26 +100,13 @@ export function fleetCaLocation(doc: FleetDoc, baseDir: string, file: string, ov
 }
 
 /** Converts a validated fleet document; relative paths are resolved from `baseDir`. */
-export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, overrides: FleetFileOverrides = {}): EventBusFleetProps {
-  const csc = doc.clusters.filter((c) => c.type === 'csc');
-  if (csc.length !== 1) {
-    throw problem({
-      where: `${file}: clusters`,
-      problem: csc.length === 0 ? 'there is no cluster of type csc' : `there are ${csc.length} clusters of type csc`,
-      allowed: 'exactly one csc and any number of cpc clusters',
-      fix: csc.length === 0 ? 'add "- type: csc" to clusters' : 'keep one csc entry',
-    });
-  }
-  const cscDoc = csc[0];
-  for (const [i, c] of doc.clusters.entries()) {
-    if (c.type === 'csc' && (c.id !== undefined || c.cscEndpoint !== undefined || c.cscTrust !== undefined)) {
-      const what = c.id !== undefined ? 'an id' : c.cscEndpoint !== undefined ? 'a cscEndpoint' : 'a cscTrust';
-      throw problem({ where: `${file}: clusters[${i}]`, problem: `the csc entry has ${what}`, allowed: 'id, cscEndpoint and cscTrust on cpc entries only', fix: 'remove it from the csc entry' });
-    }
-    if (c.type === 'cpc' && (c.id === undefined || String(c.id) === '')) {
-      throw problem({ where: `${file}: clusters[${i}]`, problem: 'a cpc entry has no id', allowed: 'lower-case letters and digits (^[a-z0-9]+$)', fix: 'add e.g. id: "1"' });
-    }
-  }
+export function fleetPropsFromDoc(
+  doc: FleetDoc, baseDir: string, file: string, overrides: FleetFileOverrides = {}, clusters: EventBusCluster = fleetClusters(doc, file),
+): EventBusFleetProps {
+  const cscDoc = doc.clusters.find((c) => c.type === 'csc')!;
+  // Each cpc entry's cluster, its id checked where the file entered (fleetClusters).
+  const cpcDocs = doc.clusters.filter((c) => c.type === 'cpc');
+  const clusterOf = (c: ClusterDoc) => (c.type === 'csc' ? clusters : clusters.cpcs[cpcDocs.indexOf(c)]);
   const delivery = deliveryOf(doc.delivery, baseDir, file);
   const ca = doc.certificates?.ca ? caOf(doc, baseDir, file, overrides, delivery) : undefined;
   const rootPem = ca?.certificatePem;
@@ -127,7 +114,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   const memberOf = (c: ClusterDoc): FleetCpcOptions => {
     const where = `${file}: clusters[${doc.clusters.indexOf(c)}]`;
     const { type: _type, id, gateway, mqttStreams, cscTrust, namespace, labels, ...same } = c;
-    const ica = overrides.intermediates?.get(c.type === 'csc' ? 'csc' : `cpc-${id}`);
+    const ica = overrides.intermediates?.get(clusterOf(c).directory);
     return {
       ...same,
       metadata: metadataOf(namespace, labels),
@@ -139,8 +126,7 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
     };
   };
   const { id: _id, cscEndpoint: _e, cscTrust: _t, ...cscOptions } = memberOf(cscDoc);
-  const cpcs = doc.clusters.filter((c) => c.type === 'cpc').map(memberOf);
-
+  const cpcs = cpcDocs.map(memberOf);
   const {
     $schema: _schema, clusters: _clusters, mtlsCertsDirectory, keys: _keys, delivery: _delivery,
     certificates, gateway, mqttStreams, cscTrust, gitops, namespace, labels, ...same
@@ -160,7 +146,37 @@ export function fleetPropsFromDoc(doc: FleetDoc, baseDir: string, file: string, 
   };
   // The fleet checks its rules once and names its props' paths; the CLI maps
   // them to this file's (file-terms.ts).
-  return mtlsCertsDirectory ? withMtlsCerts(props, path.resolve(baseDir, mtlsCertsDirectory)) : props;
+  return mtlsCertsDirectory ? withMtlsCerts(props, clusters, path.resolve(baseDir, mtlsCertsDirectory)) : props;
+}
+
+/**
+ * The file's CSC and its CPCs, checked where the file enters, before anything
+ * is read or written for it (synth makes the fleet CA and the intermediates
+ * only for a file whose clusters are right): one csc entry; id, cscEndpoint
+ * and cscTrust on cpc entries only; every cpc with a valid id, each once.
+ * Errors name the file's paths (`clusters[2].id`).
+ */
+export function fleetClusters(doc: FleetDoc, file: string): EventBusCluster {
+  const csc = doc.clusters.filter((c) => c.type === 'csc');
+  if (csc.length !== 1) {
+    throw problem({
+      where: `${file}: clusters`,
+      problem: csc.length === 0 ? 'there is no cluster of type csc' : `there are ${csc.length} clusters of type csc`,
+      allowed: 'exactly one csc and any number of cpc clusters',
+      fix: csc.length === 0 ? 'add "- type: csc" to clusters' : 'keep one csc entry',
+    });
+  }
+  for (const [i, c] of doc.clusters.entries()) {
+    if (c.type === 'csc' && (c.id !== undefined || c.cscEndpoint !== undefined || c.cscTrust !== undefined)) {
+      const what = c.id !== undefined ? 'an id' : c.cscEndpoint !== undefined ? 'a cscEndpoint' : 'a cscTrust';
+      throw problem({ where: `${file}: clusters[${i}]`, problem: `the csc entry has ${what}`, allowed: 'id, cscEndpoint and cscTrust on cpc entries only', fix: 'remove it from the csc entry' });
+    }
+    if (c.type === 'cpc' && (c.id === undefined || String(c.id) === '')) {
+      throw problem({ where: `${file}: clusters[${i}]`, problem: 'a cpc entry has no id', allowed: 'lower-case letters and digits (^[a-z0-9]+$)', fix: 'add e.g. id: "1"' });
+    }
+  }
+  const cpcEntries = [...doc.clusters.entries()].filter(([, c]) => c.type === 'cpc');
+  return EventBusCluster._csc(cpcEntries.map(([, c]) => String(c.id)), (k) => `${file}: clusters[${cpcEntries[k][0]}].id`, `${file}: clusters`);
 }
 
 /** The file's flat `namespace` and `labels` (at the top, or of a `clusters` entry) as the props' `metadata`. */
@@ -174,12 +190,12 @@ function mqttStreamsOf(m: FileForm<MqttStreamsOptions>, where: string): MqttStre
 }
 
 /** `nats-mtls-server-tls` of each cluster from the `certs` command's output. */
-function withMtlsCerts(props: EventBusFleetProps, dir: string): EventBusFleetProps {
-  const forCluster = (cluster: string) => MtlsServerTls.fromPemDirectory(path.join(dir, cluster, 'certs', MTLS_SERVER_TLS));
+function withMtlsCerts(props: EventBusFleetProps, clusters: EventBusCluster, dir: string): EventBusFleetProps {
+  const forCluster = (cluster: EventBusCluster) => MtlsServerTls.fromPemDirectory(path.join(dir, cluster.directory, 'certs', MTLS_SERVER_TLS));
   return {
     ...props,
-    csc: { ...props.csc, mtlsServerTls: forCluster('csc') },
-    cpcs: props.cpcs.map((c) => ({ ...c, mtlsServerTls: forCluster(cpcCluster(c.id)) })),
+    csc: { ...props.csc, mtlsServerTls: forCluster(clusters) },
+    cpcs: props.cpcs.map((c, i) => ({ ...c, mtlsServerTls: forCluster(clusters.cpcs[i]) })),
   };
 }
 

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { ensureClusterIntermediates, ensureFleetCa } from './certs';
 import { CliIo, Command, parseCommandLine, UsageError } from './command';
 import { inFileTerms } from './file-terms';
-import { fleetCaLocation, fleetPropsFromDoc, generationRequested, loadFleetDoc } from './fleet-file';
+import { fleetCaLocation, fleetClusters, fleetPropsFromDoc, generationRequested, loadFleetDoc } from './fleet-file';
 import { warnIfNotGitIgnored } from './git-ignore';
 import { EventBusApp, renderOutput, VALUES_FILE } from '../charts/app';
 import { EventBusFleet, fleetIntermediateNames } from '../charts/fleet';
@@ -69,6 +69,9 @@ export const command: Command = {
       generateMissing: values['generate-missing'] ? true : undefined,
     };
     const doc = loadFleetDoc(config);
+    // The clusters and their ids are checked first, where the file enters:
+    // a wrong one creates nothing (no fleet CA, no intermediate, no key).
+    const clusters = fleetClusters(doc, config);
     const baseDir = path.dirname(path.resolve(config));
     // Whether this run creates the key store (keys, or the fleet CA, with generation on): then say where, and why there.
     const storeDir = overrides.secretsDirectory ?? (doc.keys?.directory === undefined ? undefined : path.resolve(baseDir, doc.keys.directory));
@@ -79,13 +82,13 @@ export const command: Command = {
     const caDir = ca && path.join(ca.root, 'ca');
     const withRootKey = caDir !== undefined && fs.existsSync(path.join(caDir, 'ca.key'));
     // First pass without the root's key: only the clusters' names are needed from it.
-    let props = fleetPropsFromDoc(doc, baseDir, config, withRootKey ? { ...overrides, intermediates: new Map() } : overrides);
+    let props = fleetPropsFromDoc(doc, baseDir, config, withRootKey ? { ...overrides, intermediates: new Map() } : overrides, clusters);
     if (ca && withRootKey) {
       // The root's key stays in the key store: each cluster gets its own
       // name-constrained intermediate, issued once beside the root and reused.
       const root = await ensureFleetCa(ca.root, { generate: false });
-      const intermediates = await ensureClusterIntermediates(caDir, root, fleetIntermediateNames(props), io);
-      props = fleetPropsFromDoc(doc, baseDir, config, { ...overrides, intermediates });
+      const intermediates = await ensureClusterIntermediates(caDir, root, fleetIntermediateNames(props, clusters), io);
+      props = fleetPropsFromDoc(doc, baseDir, config, { ...overrides, intermediates }, clusters);
     }
     // Ctrl-C: stop before the swap with the earlier output intact (the
     // handler runs between steps; rendering itself is not interruptible).

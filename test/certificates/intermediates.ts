@@ -3,16 +3,22 @@
  * `dsx-event-bus synth` issues them (the names of fleetIntermediateNames),
  * and the fleet props that use them (the root without its key).
  */
-import { CertificateAuthority, ClusterCertificates, EventBusFleetProps } from '../../src';
+import { CertificateAuthority, ClusterCertificates, EventBusCluster, EventBusFleetProps } from '../../src';
+import type { IntermediateNames } from '../../src/certificates/name-constraints';
 import { fleetIntermediateNames } from '../../src/charts/fleet';
 import { EvaluationCa, generateClusterIntermediate } from '../../src/cli/evaluation';
 
 /** Intermediates by cluster folder name (`csc`, `cpc-<id>`). */
 export type Intermediates = Map<string, EvaluationCa>;
 
+/** The names of each cluster's intermediate, the ids checked where they enter (EventBusCluster.csc), as synth does with a file's. */
+export function intermediateNames(props: EventBusFleetProps): IntermediateNames[] {
+  return fleetIntermediateNames(props, EventBusCluster.csc({ cpcIds: props.cpcs.map((c) => c.id) }));
+}
+
 /** One intermediate per cluster of `props`, signed by `root`. */
 export async function issueIntermediates(props: EventBusFleetProps, root: EvaluationCa): Promise<Intermediates> {
-  const names = fleetIntermediateNames(props);
+  const names = intermediateNames(props);
   const issued = await Promise.all(names.map((n) => generateClusterIntermediate({ ...n, root })));
   return new Map(names.map((n, i) => [n.cluster, issued[i]]));
 }

@@ -95,3 +95,40 @@ describe('least privilege: no cluster receives a key it does not use', () => {
     expect(scanned).toBeGreaterThan(50);
   });
 });
+
+describe('the clusters are checked before the fleet CA and the intermediates are made', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-ids-first-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** The demo fleet with its CPC entries replaced, its key store in `dir`. */
+  function fleetWith(cpcs: string): string {
+    const text = fs.readFileSync(EXAMPLE, 'utf8');
+    const file = path.join(dir, 'fleet.yaml');
+    fs.writeFileSync(file, `${text.slice(0, text.indexOf('  - type: cpc'))}${cpcs}`.replace('directory: ../.demo-secrets', 'directory: secrets'));
+    return file;
+  }
+
+  test.each([
+    ['an invalid id', '  - type: cpc\n    id: "Bad_1"\n', /clusters\[1\]\.id: CPC id "Bad_1" is invalid/],
+    ['an id given twice', '  - type: cpc\n    id: "1"\n  - type: cpc\n    id: "1"\n', /clusters: CPC id "1" is listed twice/],
+  ])('%s: the error names the file\'s path, and no key store, CA or intermediate is made', async (_what, cpcs, error) => {
+    const file = fleetWith(cpcs);
+    const r = await cli('synth', '-c', file, '-o', path.join(dir, 'dist'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^ERROR: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${error.source}`));
+    expect(r.stdout).toBe('');
+    expect(fs.readdirSync(dir)).toEqual(['fleet.yaml']);
+  });
+
+  test('a cluster entry\'s own namespace is in its intermediate\'s names (the chart\'s namespace, decided once)', async () => {
+    const file = fleetWith('  - type: cpc\n    id: "1"\n    namespace: edge\n    gateway: { hostnames: [cpc-1.event-bus.example.com] }\n');
+    const r = await cli('synth', '-c', file, '-o', path.join(dir, 'dist'));
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const names = (c: string) => describeIntermediate(fs.readFileSync(path.join(dir, 'secrets', 'ca', 'clusters', `${c}.pem`), 'utf8'))!.dnsNames;
+    expect(names('cpc-1')).toEqual(['cpc-1.event-bus.example.com', 'nats-mtls', 'nats-mtls.edge', 'nats-mtls.edge.svc', 'nats-mtls.edge.svc.cluster.local']);
+    expect(names('csc')).toContain('nats-mtls.dsx.svc');
+  });
+});

@@ -49,9 +49,8 @@ import {
   CertificateAuthority, ClusterCertificates, DirectoryKeyStore, EventBusClusterChart, EventBusFleet, EventBusFleetProps, GatewayTransport,
   MtlsServerTls, NKeyPermission, SecretsDelivery,
 } from '../../src';
-import { fleetIntermediateNames } from '../../src/charts/fleet';
 import { EvaluationCa, generateEvaluationCa, generateEvaluationCerts } from '../../src/cli/evaluation';
-import { Intermediates, issueIntermediates, withIntermediates } from '../certificates/intermediates';
+import { intermediateNames, Intermediates, issueIntermediates, withIntermediates } from '../certificates/intermediates';
 import { freePort, NatsPorts, RunningNatsServer, startNatsServerProcess } from '../util/nats-server';
 import { HELM_BIN, UPSTREAM_CHART } from '../util/tools';
 
@@ -148,7 +147,7 @@ export async function fleetCa(keysDir: string): Promise<EvaluationCa> {
 /** The clusters' intermediates per key store folder and set of names, issued once (as `dsx-event-bus synth` keeps them). */
 const intermediatesCache = new Map<string, Intermediates>();
 async function fleetIntermediates(keysDir: string, props: EventBusFleetProps): Promise<Intermediates> {
-  const key = `${keysDir}\0${JSON.stringify(fleetIntermediateNames(props))}`;
+  const key = `${keysDir}\0${JSON.stringify(intermediateNames(props))}`;
   if (!intermediatesCache.has(key)) intermediatesCache.set(key, await issueIntermediates(props, await fleetCa(keysDir)));
   return intermediatesCache.get(key)!;
 }

@@ -27,7 +27,7 @@ import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { readSynthOutput, tempDir, writeProofReport } from './scenarios';
 import {
-  CertificateIssuer, ClusterCertificates, ClusterGatewayOptions, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
+  CertificateIssuer, ClusterCertificates, ClusterChartMetadata, ClusterGatewayOptions, EventBusFleet, EventBusFleetProps, LeafTrust, MtlsServerTls,
   PrivateKeyAlgorithm, SecretsDelivery, SecretStoreKind, ServerCertificate, VaultAuth,
 } from '../../src';
 import { FileForm } from '../../src/cli/fleet-doc';
@@ -155,6 +155,7 @@ type GatewayDesc = Loose<FileForm<ClusterGatewayOptions>>;
 interface ClusterDesc {
   id?: string | number;
   cscEndpoint?: string;
+  namespace?: string;
   labels?: Record<string, string>;
   gateway?: GatewayDesc;
   nkeyPermissions?: Array<Record<string, unknown>>;
@@ -279,6 +280,7 @@ const certificates = fc.oneof(
 const CPC = {
   id: cpcId,
   cscEndpoint: rare(url(leafScheme, fc.oneof(dnsName, ipAddress, badHost)), 6),
+  namespace: rare(namespace, 8),
   labels: rare(labels, 8),
   gateway: mostly(clusterGateway, fc.constant(undefined), 30),
   nkeyPermissions: rare(fc.array(nkeyPermission, { maxLength: 2 }), 8),
@@ -305,6 +307,7 @@ const FLEET = {
   cscTrust: mostly<FleetDesc['cscTrust']>(fc.constant({ configMapName: 'csc-gateway-ca' }), fc.oneof(fc.constant({ publicRoots: true }), fc.constant(undefined)), 4),
   csc: fc.record({
     gateway: mostly(clusterGateway, fc.constant(undefined), 60),
+    namespace: rare(namespace, 8),
     labels: rare(labels, 8),
     nkeyPermissions: rare(fc.array(nkeyPermission, { maxLength: 2 }), 8),
   }),
@@ -327,6 +330,11 @@ const fleetDesc: fc.Arbitrary<FleetDesc> = fc.record(FLEET).map((d) => {
 });
 
 /** Drops undefined fields (a fleet file has no "undefined"). */
+/** A description's flat namespace and labels as the props' metadata, as the fleet file maps them. */
+function metadataProps(d: { namespace?: string; labels?: Record<string, string> }): ClusterChartMetadata | undefined {
+  return d.namespace === undefined && d.labels === undefined ? undefined : strip({ namespace: d.namespace, labels: d.labels });
+}
+
 function strip<T>(value: T): T {
   if (Array.isArray(value)) return value.map(strip) as unknown as T;
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
@@ -420,8 +428,7 @@ function toProps(d: FleetDesc): EventBusFleetProps {
   const mtlsServerTls = p.mtlsServerTls === 'delivery' ? MtlsServerTls.fromDelivery()
     : p.mtlsServerTls === 'secret' ? MtlsServerTls.fromTlsSecretSource(ServerCertificate.fromSecretName(refs, `Tls${++refCount}`, 'nats-mtls-server-tls')) : undefined;
   return strip({
-    namespace: d.namespace,
-    labels: d.labels,
+    metadata: metadataProps(d),
     mtls: d.mtls,
     extraAccounts: d.extraAccounts,
     keys: d.keys ? keys : undefined,
@@ -436,11 +443,11 @@ function toProps(d: FleetDesc): EventBusFleetProps {
     cscTrust: d.cscTrust?.configMapName ? LeafTrust.fromExistingConfigMap(d.cscTrust.configMapName)
       : d.cscTrust?.publicRoots ? LeafTrust.publicRoots() : undefined,
     mtlsServerTls,
-    csc: strip({ labels: d.csc.labels, gateway: gatewayProps(d.csc.gateway), nkeyPermissions: d.csc.nkeyPermissions as EventBusFleetProps['nkeyPermissions'] }),
+    csc: strip({ metadata: metadataProps(d.csc), gateway: gatewayProps(d.csc.gateway), nkeyPermissions: d.csc.nkeyPermissions as EventBusFleetProps['nkeyPermissions'] }),
     cpcs: d.cpcs.map((x) => strip({
       id: x.id as string, // a number where a string belongs, as plain JavaScript could pass
       cscEndpoint: x.cscEndpoint,
-      labels: x.labels,
+      metadata: metadataProps(x),
       gateway: gatewayProps(x.gateway),
       nkeyPermissions: x.nkeyPermissions as EventBusFleetProps['nkeyPermissions'],
     })),
