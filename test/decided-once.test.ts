@@ -100,6 +100,14 @@ describe('each default decided once', () => {
     expect(users.sort()).toEqual(['src/charts/options.ts', 'src/cli/certs.ts', 'src/k8s/names.ts']);
   });
 
+  test('a CPC\'s folder name (cpc-<id>) is made and read in one module: src/keys/layout.ts (cpcCluster, cpcIdOfCluster)', () => {
+    // A string or a pattern that starts a folder name with cpc- builds or parses it
+    // (not prose naming the form, `cpc-<id>`, nor the key store's step label 'cpc-sync').
+    const hits = sources().flatMap(({ file, text }) => code(text).split('\n')
+      .filter((line) => /['`]cpc-(?!<|sync')|\^cpc-|\.slice\(4\)/.test(line)).map((line) => `${file}: ${line.trim()}`));
+    expect(hits).toEqual(['src/keys/layout.ts: const CPC_DIRECTORY_PREFIX = \'cpc-\';']);
+  });
+
   test('the leafnode port 7422 is written once in src/: NATS_LEAFNODE_PORT', () => {
     const hits = sources().flatMap(({ file, text }) => text.split('\n')
       .map((line, i) => ({ where: `${file}:${i + 1}`, line }))

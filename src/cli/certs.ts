@@ -19,7 +19,7 @@ import { constraintNames, describeIntermediate, IntermediateNames } from '../cer
 import { stagingPattern, writeFileAtomic, writeTreeAtomic } from '../files/atomic-write';
 import { checkOutputRoot, lstatOrUndefined, mkdirpOwn, readRegularFile, refuseLinksBelow } from '../files/safe-fs';
 import { DEFAULT_NAMESPACE, isIpLiteral, validateDnsName, validateNamespace } from '../k8s/names';
-import { CSC, validateCpcId } from '../keys/layout';
+import { CSC, cpcIdOfCluster, validateCpcId } from '../keys/layout';
 
 const DEFAULT_DAYS = 365;
 const KEY_TYPES = ['ecdsa-p256', 'rsa-2048'] as const;
@@ -83,9 +83,9 @@ function parseClusters(positionals: string[]): string[] {
   const seen = new Set<string>();
   for (const c of clusters) {
     if (c !== CSC) {
-      const m = /^cpc-(.*)$/.exec(c);
-      if (!m) throw new UsageError(`cluster ${JSON.stringify(c)} is invalid. Allowed: "csc" or "cpc-<id>". Fix: e.g. "cpc-1"`);
-      validateCpcId(m[1], `cluster ${JSON.stringify(c)}`);
+      const id = cpcIdOfCluster(c);
+      if (id === undefined) throw new UsageError(`cluster ${JSON.stringify(c)} is invalid. Allowed: "csc" or "cpc-<id>". Fix: e.g. "cpc-1"`);
+      validateCpcId(id, `cluster ${JSON.stringify(c)}`);
     }
     if (seen.has(c)) throw new UsageError(`cluster ${JSON.stringify(c)} is listed twice. Fix: list each cluster once`);
     seen.add(c);

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../files/atomic-write';
 import { checkOutputRoot, describeType, mkdirOwn, mkdirpOwn, readRegularFile } from '../files/safe-fs';
 import { validateObjectName } from '../k8s/names';
 import { DirectoryKeyStore } from '../keys/directory-store';
+import { CSC, cpcCluster } from '../keys/layout';
 import { validateKeyStoreRequest } from '../keys/store';
 import { DEFAULT_REMOTE_PREFIX, exportFleet, RemoteSecret, remotePath } from '../secrets/inventory';
 import { validateRemotePath } from '../secrets/validate';
@@ -186,7 +187,7 @@ export function storedAccountTokens(root: string, cpcIds: readonly string[]): st
     if (m && ids.has(m[2])) tokens.add(m[1]);
   }
   for (const id of ids) {
-    for (const name of folderEntries(path.join(root, `cpc-${id}`, 'nkeys'))) {
+    for (const name of folderEntries(path.join(root, cpcCluster(id), 'nkeys'))) {
       const m = CPC_LEAF_DIR.exec(name);
       if (m) tokens.add(m[1]);
     }
@@ -274,7 +275,7 @@ export const command: Command = {
     const accountTokens = validateKeyStoreRequest(request, 'dsx-event-bus export');
     const leftOut = stored.filter((t) => !accountTokens.includes(t));
     store.ensure(request);
-    const clusterDirs = ['csc', ...positionals.map((id) => `cpc-${id}`)];
+    const clusterDirs = [CSC, ...positionals.map(cpcCluster)];
     const caSecret = (values['ca-secret'] as string | undefined) ?? DEFAULT_CA_SECRET;
     validateObjectName(caSecret, '--ca-secret', 'Secret name');
     const caSecrets = values['no-ca'] ? [] : exportFleetCa(store.root, prefix, clusterDirs, caSecret, (line) => io.err(`${line}\n`));

@@ -15,9 +15,20 @@ import { NKeyKind } from './nkey';
 /** Name of the CSC cluster directory. */
 export const CSC = 'csc';
 
+/** The prefix of a CPC's cluster directory (`cpc-<id>`). */
+const CPC_DIRECTORY_PREFIX = 'cpc-';
+
 /** Cluster directory of a CPC: `cpc-<id>`. */
 export function cpcCluster(cpcId: string): string {
-  return `cpc-${cpcId}`;
+  return `${CPC_DIRECTORY_PREFIX}${cpcId}`;
+}
+
+/**
+ * The id part of a CPC's cluster directory (`cpc-<id>`), unchecked (see
+ * {@link isCpcId}, {@link validateCpcId}); undefined for a name without the prefix.
+ */
+export function cpcIdOfCluster(directory: string): string | undefined {
+  return typeof directory === 'string' && directory.startsWith(CPC_DIRECTORY_PREFIX) ? directory.slice(CPC_DIRECTORY_PREFIX.length) : undefined;
 }
 
 export type { KeyFileSpec, KeyForm } from './catalogue';
@@ -86,7 +97,6 @@ export interface KeyFileInfo {
 
 const CSC_LEAF = /^nats-leaf-(?:([a-z0-9]+)-)?cpc-([a-z0-9]+)$/;
 const CPC_LEAF = /^nats-leaf-(?:([a-z0-9]+)-)?csc$/;
-const CPC_CLUSTER = /^cpc-([a-z0-9]+)$/;
 
 /** The origin id of a leaf pair (both sides share it). */
 export function leafOrigin(p: LeafPairId): string {
@@ -99,7 +109,8 @@ export function leafOrigin(p: LeafPairId): string {
  */
 export function describeKeyFile(cluster: string, secretName: string, key: string): KeyFileInfo {
   const where = `${cluster}/nkeys/${secretName}/${key}`;
-  const cpc = CPC_CLUSTER.exec(cluster);
+  const cpcId = cpcIdOfCluster(cluster);
+  const cpc = cpcId !== undefined && isCpcId(cpcId);
   if (cluster !== CSC && !cpc) {
     throw problem({ where, problem: `unknown cluster ${quote(cluster)}`, allowed: '"csc" or "cpc-<id>"' });
   }
@@ -117,7 +128,7 @@ export function describeKeyFile(cluster: string, secretName: string, key: string
   if (cscLeaf || cpcLeaf) {
     const leaf: LeafPairId = cscLeaf
       ? { cpcId: cscLeaf[2], accountToken: cscLeaf[1] }
-      : { cpcId: cpc![1], accountToken: cpcLeaf![1] };
+      : { cpcId: cpcId!, accountToken: cpcLeaf![1] };
     const expected: KeyForm = LEAF_SIDE_FILE[cscLeaf ? 'csc' : 'cpc'];
     if (key !== expected) {
       throw problem({
@@ -138,6 +149,11 @@ export function describeKeyFile(cluster: string, secretName: string, key: string
 const CPC_ID = /^[a-z0-9]+$/;
 const ACCOUNT_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 const RESERVED_ACCOUNTS = ['SYS', 'AUTH', 'AUTHX', 'CSC', 'CPC'];
+
+/** Whether `id` is a valid CPC id (`^[a-z0-9]+$`), for names read from a folder; entry points call {@link validateCpcId}. */
+export function isCpcId(id: unknown): id is string {
+  return typeof id === 'string' && CPC_ID.test(id);
+}
 
 /** Throws unless `id` is a valid CPC id (`^[a-z0-9]+$`). */
 export function validateCpcId(id: string, where: string): void {

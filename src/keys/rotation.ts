@@ -4,7 +4,7 @@
  */
 import { problem, quote } from '../errors';
 import * as catalogue from './catalogue';
-import { CSC, cpcCluster, validateCpcId } from './layout';
+import { CSC, cpcCluster, cpcIdOfCluster, validateCpcId } from './layout';
 
 /**
  * Where a rotation stands. `done` is not a stage a rotation stays in: the
@@ -89,7 +89,7 @@ export class RotationTarget {
    */
   public static leaf(cpcId: string): RotationTarget {
     validateCpcId(cpcId, 'RotationTarget.leaf');
-    return new RotationTarget(`cpc-${cpcId}`, cpcId, undefined, undefined);
+    return new RotationTarget(cpcCluster(cpcId), cpcId, undefined, undefined);
   }
 
   /**
@@ -98,12 +98,12 @@ export class RotationTarget {
    * @param cluster `csc` or `cpc-<id>`
    */
   public static clusterKey(cluster: string, key: RotatableClusterKey): RotationTarget {
-    const cpc = /^cpc-(.*)$/.exec(cluster);
+    const cpcId = cpcIdOfCluster(cluster);
     if (cluster !== CSC) {
-      if (!cpc) {
+      if (cpcId === undefined) {
         throw problem({ where: 'RotationTarget.clusterKey', problem: `cluster ${quote(cluster)} is unknown`, allowed: '"csc" or "cpc-<id>"', fix: 'name the cluster as its key-store folder is named' });
       }
-      validateCpcId(cpc[1], 'RotationTarget.clusterKey');
+      validateCpcId(cpcId, 'RotationTarget.clusterKey');
     }
     if (!Object.values(RotatableClusterKey).includes(key)) {
       throw problem({
@@ -123,8 +123,8 @@ export class RotationTarget {
   public static parse(text: string): RotationTarget {
     const slash = text.indexOf('/');
     if (slash >= 0) return RotationTarget.clusterKey(text.slice(0, slash), text.slice(slash + 1) as RotatableClusterKey);
-    const cpc = /^cpc-(.+)$/.exec(text);
-    if (!cpc) {
+    const cpcId = cpcIdOfCluster(text);
+    if (!cpcId) {
       throw problem({
         where: 'rotation target',
         problem: `${quote(text)} names no rotatable keys`,
@@ -132,7 +132,7 @@ export class RotationTarget {
         fix: 'e.g. cpc-1 or csc/nats-nack-user',
       });
     }
-    return RotationTarget.leaf(cpc[1]);
+    return RotationTarget.leaf(cpcId);
   }
 
   /** `cpc-<id>` for leaf keys, `<cluster>/<secret>` for a cluster key. */

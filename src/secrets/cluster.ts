@@ -1,5 +1,5 @@
 import { problem, quote } from '../errors';
-import { CSC as CSC_DIRECTORY, cpcCluster, validateCpcId, validateUniqueCpcIds } from '../keys/layout';
+import { CSC as CSC_DIRECTORY, cpcCluster, cpcIdOfCluster, validateCpcId, validateUniqueCpcIds } from '../keys/layout';
 
 /** The two roles a cluster of the event bus can have (the chart's `clusterType`). */
 export enum ClusterRole {
@@ -74,8 +74,9 @@ export class EventBusCluster {
    */
   public static _ofDirectory(directory: string, where: string): EventBusCluster | undefined {
     if (directory === CSC_DIRECTORY) return new EventBusCluster(ClusterRole.CSC, undefined, []);
-    if (typeof directory !== 'string' || !directory.startsWith('cpc-')) return undefined;
-    const cpc = EventBusCluster._cpc(directory.slice(4), where);
+    const id = cpcIdOfCluster(directory);
+    if (id === undefined) return undefined;
+    const cpc = EventBusCluster._cpc(id, where);
     return cpc.directory === directory ? cpc : undefined;
   }
 

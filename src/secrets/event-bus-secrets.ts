@@ -15,7 +15,7 @@ import {
 } from './validate';
 import { NACK_NKEY_FILE, NACK_USER, SURVEYOR } from '../keys/catalogue';
 import {
-  CSC, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, validateExtraAccounts,
+  CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, validateExtraAccounts,
 } from '../keys/layout';
 import type { IKeyStore } from '../keys/store';
 
@@ -640,5 +640,5 @@ function toBuffers(entries: Array<[string, string]>): Map<string, Buffer> {
 }
 
 function leafCluster(d: SecretDef): string {
-  return d.leaf!.side === 'csc' ? 'csc' : `cpc-${d.leaf!.cpcId}`;
+  return d.leaf!.side === 'csc' ? CSC : cpcCluster(d.leaf!.cpcId);
 }

@@ -8,7 +8,7 @@
 import { problem } from '../errors';
 import { LEAF_SIDE_FILE, SECRET_CATALOGUE } from '../keys/catalogue';
 import {
-  CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
+  CSC, cpcCluster, cpcIdOfCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
 } from '../keys/layout';
 import { NKeyPublicKey, NKeySeed } from '../keys/nkey';
 import { IKeyStore } from '../keys/store';
@@ -156,7 +156,7 @@ export function exportFleet(store: IKeyStore, request: ExportRequest): RemoteSec
     for (const s of base) push(cluster, s.name, readClusterSecret(store, cluster, s));
     const leaves = cluster === CSC
       ? leafSecretDefs('csc', request.cpcIds, request.accountTokens)
-      : leafSecretDefs('cpc', [cluster.slice('cpc-'.length)], request.accountTokens);
+      : leafSecretDefs('cpc', [cpcIdOfCluster(cluster)!], request.accountTokens);
     for (const leaf of leaves) {
       const pair = pairOf(leaf.leaf!.cpcId, leaf.leaf!.accountToken);
       push(cluster, leaf.name, leaf.leaf!.side === 'csc' ? [['pubkey', pair.pubkey.value]] : [['seed', pair.seed.reveal()]]);

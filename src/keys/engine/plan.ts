@@ -29,8 +29,8 @@ import { SECRET_DIR_MODE, SECRET_FILE_MODE, TEMP_FILE } from '../../files/atomic
 import { LOCK_DIR } from '../../files/lock';
 import { describeOwner, groupOrOthersMayWrite, modeBits, ownerTrusted, readRegularFile } from '../../files/safe-fs';
 import {
-  BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
-  leafOrigin, LeafPairId,
+  BASE_SECRETS, CSC, cpcCluster, cpcIdOfCluster, cpcLeafSecretName, cscLeafSecretName, describeKeyFile, describeLeafPair,
+  isCpcId, leafOrigin, LeafPairId,
 } from '../layout';
 import { NKeyKind, NKeyPublicKey, NKeySeed } from '../nkey';
 
@@ -256,7 +256,6 @@ interface Journal {
   readonly pairs: ReadonlyArray<{ readonly cpcId: string; readonly accountToken?: string; readonly pubkey: string }>;
 }
 
-const CPC_DIR = /^cpc-([a-z0-9]+)$/;
 /** A CPC id or an account's secret token. */
 const TOKEN = /^[a-z0-9]+$/;
 
@@ -513,8 +512,8 @@ class Planner {
 
   private discoverCpcs(): string[] {
     return fs.readdirSync(this.root).sort()
-      .map((n) => CPC_DIR.exec(n)?.[1])
-      .filter((id): id is string => id !== undefined && fs.lstatSync(this.abs(cpcCluster(id))).isDirectory());
+      .map(cpcIdOfCluster)
+      .filter((id): id is string => isCpcId(id) && fs.lstatSync(this.abs(cpcCluster(id))).isDirectory());
   }
 
   private discoverPairs(cpcId: string): LeafPairId[] {
@@ -565,7 +564,7 @@ class Planner {
         this.defect(problem({
           where: this.show(`${cluster}/nkeys`),
           problem: `missing: ${cluster} has no key secrets`,
-          fix: `run dsx-event-bus nkeys -o ${shellQuote(this.display)}${cluster === CSC ? '' : ` ${cluster.slice(4)}`}`,
+          fix: `run dsx-event-bus nkeys -o ${shellQuote(this.display)}${cluster === CSC ? '' : ` ${cpcIdOfCluster(cluster)}`}`,
         }).message);
       }
       return;

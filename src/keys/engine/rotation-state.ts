@@ -30,7 +30,7 @@ import { problem, quote } from '../../errors';
 import { fsyncDir, SECRET_DIR_MODE, SECRET_FILE_MODE, writeFileAtomic, writeTreeAtomic } from '../../files/atomic-write';
 import { StoreLock } from '../../files/lock';
 import { errnoOf, lstatOrUndefined, mkdirpOwn, readRegularFile } from '../../files/safe-fs';
-import { BASE_SECRETS, CSC, cpcCluster, cpcLeafSecretName, cscLeafSecretName } from '../layout';
+import { BASE_SECRETS, CSC, cpcCluster, cpcIdOfCluster, cpcLeafSecretName, cscLeafSecretName } from '../layout';
 import { NKeyKind, NKeySeed } from '../nkey';
 import { AcceptedRotationKey, CLUSTER_KEY_ENTRY, CLUSTER_KEY_SECRETS, RevokedCpc, RotatableClusterKey, RotationStage, RotationStatus, RotationTarget } from '../rotation';
 
@@ -371,7 +371,7 @@ export class RotationBook {
   }
 
   private refuseRevoked(state: State, target: RotationTarget): void {
-    const cpc = /^cpc-(.+)$/.exec(target.presentingCluster)?.[1];
+    const cpc = cpcIdOfCluster(target.presentingCluster);
     const r = cpc !== undefined ? state.revoked.find((x) => x.cpcId === cpc) : undefined;
     if (r) throw problem({ where: target.name, problem: `CPC ${quote(cpc)} was revoked on ${r.revoked}`, fix: 'a revoked CPC has no keys to rotate' });
   }
