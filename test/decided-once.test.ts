@@ -126,3 +126,15 @@ describe('each default decided once', () => {
     expect(gateway).toMatch(/export function resolveTransport\(transport: GatewayTransport \| undefined\): GatewayTransport \{\n\s*return transport \?\? GatewayTransport\.TLS;/);
   });
 });
+
+describe('errors mapped at the boundary', () => {
+  test('no construct module words a message in fleet-file terms: the CLI re-words them (src/cli/file-terms.ts)', () => {
+    // The string literals of the construct folders: a message naming the fleet file, or its keys, belongs to the CLI.
+    // (src/files/, the output layer both share, may say "props or a fleet file".)
+    const constructs = /^src\/(certificates|secrets|gateway|connections|charts|keys|gitops)\//;
+    const strings = (text: string) => code(text).match(/'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g) ?? [];
+    const hits = sources().filter(({ file }) => constructs.test(file))
+      .flatMap(({ file, text }) => strings(text).filter((s) => /fleet file|fleet\.yaml|mtlsCertsDirectory|certificatesDirectory|clusters\[/.test(s)).map((s) => `${file}: ${s.slice(0, 80)}`));
+    expect(hits).toEqual([]);
+  });
+});

@@ -315,7 +315,7 @@ export class CaIssuer extends Construct implements ICertificateIssuer {
         where,
         problem: 'the CA is a self-signed root, and inline delivery would put the root\'s private key into this cluster (whoever holds one cluster could then issue certificates every other cluster trusts)',
         allowed: 'an intermediate CA for this cluster, signed by the root: CertificateAuthority.intermediateFromPem(certificatePem, privateKeyPem, rootCertificatePem)',
-        fix: 'give each cluster its own name-constrained intermediate (EventBusFleet: FleetClusterOptions.intermediateCa; in a fleet file, certificates.ca: {} or ca: { directory }, whose intermediates `dsx-event-bus synth` issues beside the root), or deliver the CA Secret with externalSecrets()/vaultStaticSecrets()/existing()',
+        fix: 'give each cluster its own name-constrained intermediate (EventBusFleet: FleetClusterOptions.intermediateCa), or deliver the CA Secret with externalSecrets()/vaultStaticSecrets()/existing()',
       });
     }
     if ((kind === SecretsDeliveryKind.EXTERNAL_SECRETS || kind === SecretsDeliveryKind.VAULT_STATIC_SECRETS) && !props.cluster) {

@@ -209,7 +209,7 @@ export class EventBusFleet extends Construct {
           field: 'delivery',
           problem: `sealedSecrets delivery has no certificate for ${missing.join(', ')} (it has ${sealed.join(', ') || 'none'})`,
           allowed: 'one certificate per cluster: each cluster\'s sealed-secrets controller unseals with its own key',
-          fix: `give the sealedSecrets delivery a certificate for ${missing.join(', ')} (the PEM that kubeseal --fetch-cert prints against that cluster): certificates[${quote(missing[0])}], or ${missing[0]}.pem in a fleet file's delivery.certificatesDirectory`,
+          fix: `give the sealedSecrets delivery a certificate for ${missing.join(', ')} (the PEM that kubeseal --fetch-cert prints against that cluster): certificates[${quote(missing[0])}]`,
         });
       }
     }
@@ -525,7 +525,7 @@ function checkIntermediates(props: EventBusFleetProps, fleetWhere: string): void
         where: `${fleetWhere}: ${missing[0]}`,
         problem: 'certificates.ca is the fleet\'s self-signed root with its private key, and inline delivery would put that key into this cluster (whoever holds one cluster could then issue certificates every other cluster trusts)',
         allowed: 'one name-constrained intermediate per cluster, signed by the root (CertificateAuthority.intermediateFromPem); the root keeps its key',
-        fix: 'set intermediateCa on the CSC and on every CPC, and pass the root without its key (CertificateAuthority.fromPem(certificatePem)); in a fleet file, certificates.ca: {} or ca: { directory } does this (synth issues one intermediate per cluster in <directory>/clusters/)',
+        fix: 'set intermediateCa on the CSC and on every CPC, and pass the root without its key (CertificateAuthority.fromPem(certificatePem))',
       });
     }
   }

@@ -23,8 +23,9 @@ import { SecretStoreKind } from '../secrets/delivery';
  * The fleet file's path of a prop path of EventBusFleetProps: `csc...` and
  * `cpcs[i]...` name entries of `clusters` (by their place in the file),
  * `metadata.namespace` and `metadata.labels` are written flat (`namespace`,
- * `labels`), an `mtlsServerTls` (which a file cannot hold) is the file's
- * `mtlsCertsDirectory`; every other member keeps its name (FileForm).
+ * `labels`), an `mtlsServerTls` and an `intermediateCa` (which a file cannot
+ * hold) are the file's `mtlsCertsDirectory` and `certificates.ca`; every other
+ * member keeps its name (FileForm).
  */
 export function fleetFileField(field: string, doc: Pick<FleetDoc, 'clusters'>): string {
   let path = field;
@@ -40,6 +41,8 @@ export function fleetFileField(field: string, doc: Pick<FleetDoc, 'clusters'>): 
   }
   // metadata (ClusterChartMetadata) is written flat: `metadata.labels` is the file's `labels`.
   path = path.replace(/(^|\.)metadata\.(?=namespace|labels)/, '$1');
+  // A file cannot hold an intermediate: synth issues them for certificates.ca.
+  if (/^clusters\[\d+\]\.intermediateCa$/.test(path)) return 'certificates.ca';
   // One mtlsCertsDirectory, at the top, gives every cluster its nats-mtls-server-tls.
   return /(^|\.)mtlsServerTls$/.test(path) ? 'mtlsCertsDirectory' : path;
 }
@@ -93,6 +96,12 @@ const SPELLINGS: Array<[RegExp, (...groups: string[]) => string]> = [
   [/\bDirectoryKeyStore\.open\(dir\)\.generateMissing\(request\)/g, () => 'keys.generateMissing: true (or synth --generate-missing)'],
   [/\bDirectoryKeyStore\.open\(dir\)/g, () => '{ directory: DIR } (or --secrets DIR)'],
   [/\bMtlsServerTls\.fromPemFiles\([^)]*\)/g, () => 'the output of dsx-event-bus certs (mtlsCertsDirectory)'],
+  // A sealed delivery's certificate of one cluster: a file in the delivery's folder.
+  [/\bcertificates\["([a-z0-9-]+)"\]/g, (cluster) => `${cluster}.pem in delivery.certificatesDirectory`],
+  // The fleet's intermediates: synth issues them for a CA in the key store.
+  [/\bCertificateAuthority\.intermediateFromPem(\([^)]*\))?/g, () => 'which synth issues for certificates.ca: {} or ca: { directory }'],
+  [/\bset intermediateCa on the CSC and on every CPC, and pass the root without its key \(CertificateAuthority\.fromPem\(certificatePem\)\)/g,
+    () => 'use certificates.ca: {} or ca: { directory } (synth issues one intermediate per cluster in <directory>/clusters/ and keeps the root\'s key there)'],
   [/\bMtlsServerTls\.fromTlsSecretSource\([^)]*\)/g, () => 'nothing: certificates.ca, issuer or selfSigned make cert-manager issue it'],
   // Last: the values inside a factory's parentheses are in the file's spelling by now (one level of parentheses left).
   [/\(ClusterCertificates\.issuer\(\.\.\.\) or \.selfSigned\(\)\)/g, () => '(issuer or selfSigned)'],

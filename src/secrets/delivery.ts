@@ -341,7 +341,7 @@ export class SecretsDelivery {
         where,
         problem: `sealedSecrets delivery has no certificate for ${cluster.directory} (it has ${this._sealedClusters.join(', ')})`,
         allowed: 'one certificate per cluster: each cluster\'s sealed-secrets controller unseals with its own key',
-        fix: `give the sealedSecrets delivery a certificate for ${cluster.directory} (the PEM that kubeseal --fetch-cert prints against that cluster): certificates[${quote(cluster.directory)}], or ${cluster.directory}.pem in a fleet file's delivery.certificatesDirectory`,
+        fix: `give the sealedSecrets delivery a certificate for ${cluster.directory} (the PEM that kubeseal --fetch-cert prints against that cluster): certificates[${quote(cluster.directory)}]`,
       });
     }
     if (namespace === undefined && this.sealing.scope !== SealingScope.CLUSTER_WIDE) {

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { describeIntermediate } from '../../src/certificates/name-constraints';
+import { generateEvaluationCa } from '../../src/cli/evaluation';
 import { main } from '../../src/cli/run';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -130,5 +131,27 @@ describe('the clusters are checked before the fleet CA and the intermediates are
     const names = (c: string) => describeIntermediate(fs.readFileSync(path.join(dir, 'secrets', 'ca', 'clusters', `${c}.pem`), 'utf8'))!.dnsNames;
     expect(names('cpc-1')).toEqual(['cpc-1.event-bus.example.com', 'nats-mtls', 'nats-mtls.edge', 'nats-mtls.edge.svc', 'nats-mtls.edge.svc.cluster.local']);
     expect(names('csc')).toContain('nats-mtls.dsx.svc');
+  });
+});
+
+describe('a root with its key in a fleet file, without intermediates', () => {
+  test('is refused with the file\'s way to get intermediates, not the props\' (the construct knows no fleet file)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsx-root-key-'));
+    try {
+      const ca = await generateEvaluationCa('ecdsa-p256');
+      fs.writeFileSync(path.join(dir, 'root.crt'), ca.certPem);
+      fs.writeFileSync(path.join(dir, 'root.key'), ca.keyPem, { mode: 0o600 });
+      const text = fs.readFileSync(EXAMPLE, 'utf8').replace('  ca: {}', '  ca: { certFile: root.crt, keyFile: root.key }').replace('directory: ../.demo-secrets', 'directory: secrets');
+      fs.writeFileSync(path.join(dir, 'fleet.yaml'), text);
+      const r = await cli('synth', '-c', path.join(dir, 'fleet.yaml'), '-o', path.join(dir, 'dist'));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/fleet\.yaml: certificates\.ca: certificates\.ca is the fleet's self-signed root with its private key, and inline delivery would put that key into this cluster/);
+      expect(r.stderr).toMatch(/Fix: use certificates\.ca: \{\} or ca: \{ directory \} \(synth issues one intermediate per cluster in <directory>\/clusters\/ and keeps the root's key there\)\.$/m);
+      expect(r.stderr).toMatch(/Allowed: one name-constrained intermediate per cluster, signed by the root \(which synth issues for certificates\.ca: \{\} or ca: \{ directory \}\); the root keeps its key\./);
+      expect(r.stderr).not.toMatch(/CertificateAuthority\.|intermediateCa/);
+      expect(fs.existsSync(path.join(dir, 'dist'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

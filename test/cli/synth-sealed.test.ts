@@ -105,7 +105,7 @@ describe('dsx-event-bus synth with delivery.type sealedSecrets', () => {
     const r = await cli('synth', '-c', path.join(dir, 'fleet.yaml'), '-o', path.join(dir, 'out'));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
-      /fleet\.yaml: delivery: sealedSecrets delivery has no certificate for cpc-1 \(it has csc\)\. .*cpc-1\.pem in a fleet file's delivery\.certificatesDirectory/,
+      /fleet\.yaml: delivery: sealedSecrets delivery has no certificate for cpc-1 \(it has csc\)\. .*Fix: give the sealedSecrets delivery a certificate for cpc-1 \(the PEM that kubeseal --fetch-cert prints against that cluster\): cpc-1\.pem in delivery\.certificatesDirectory\.$/m,
     );
     expect(fs.existsSync(path.join(dir, 'out', 'csc'))).toBe(false);
   });
