@@ -94,6 +94,17 @@ describe('a CPC id becomes a value once, where it enters', () => {
 });
 
 describe('each default decided once', () => {
+  test('a chart\'s mtls default is decided in one function (chartMtls, src/charts/options.ts); other constructs\' mtls props have their own', () => {
+    const hits = sources().filter(({ text }) => /\.mtls\s*\?\?/.test(code(text))).map(({ file }) => file);
+    // EventBusListenersOptions.mtls (gateway.ts) and EventBusSecretsProps.mtls are props of their own constructs, each with its @default.
+    expect(hits.sort()).toEqual(['src/charts/options.ts', 'src/gateway/gateway.ts', 'src/secrets/event-bus-secrets.ts']);
+  });
+
+  test('cert-manager\'s cluster resource namespace is written once (caSecretNamespace, src/certificates/issuers.ts)', () => {
+    const hits = sources().flatMap(({ file, text }) => (code(text).match(/'cert-manager'/g) ?? []).map(() => file));
+    expect(hits).toEqual(['src/certificates/issuers.ts']);
+  });
+
   test('the chart namespace default "dsx" is decided in one function (chartNamespace, src/charts/options.ts)', () => {
     const users = sources().filter(({ text }) => /\bDEFAULT_NAMESPACE\b/.test(code(text))).map(({ file }) => file);
     // names.ts defines it (and names it in its error's fix); certs.ts is the certs command's --namespace default.

@@ -3,10 +3,10 @@ import { inspect } from 'util';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EventBusError, problem, quote } from '../errors';
-import { issuerMetadata, issuerObject, IssuerKind, ICertificateIssuer, IssuerOptions } from './issuers';
+import { caSecretNamespace, issuerMetadata, issuerObject, IssuerKind, ICertificateIssuer, IssuerOptions } from './issuers';
 import { parseCertificateBundle } from './pem-bundle';
 import { readRegularFile } from '../files/safe-fs';
-import { validateNamespace, validateObjectName } from '../k8s/names';
+import { validateObjectName } from '../k8s/names';
 import type { EventBusCluster } from '../secrets/cluster';
 import { SecretsDelivery, SecretsDeliveryKind } from '../secrets/delivery';
 
@@ -277,11 +277,7 @@ export class CaIssuer extends Construct implements ICertificateIssuer {
     const m = issuerMetadata(props.metadata, where);
     const name = m.name;
     const clusterScoped = props.clusterScoped ?? false;
-    if (!clusterScoped && props.clusterResourceNamespace !== undefined) {
-      throw problem({ where, problem: 'clusterResourceNamespace is set for a namespaced Issuer', allowed: 'clusterResourceNamespace only with clusterScoped: true', fix: 'remove clusterResourceNamespace, or set clusterScoped: true' });
-    }
-    const secretNamespace = clusterScoped ? (props.clusterResourceNamespace ?? 'cert-manager') : (m.namespace ?? Chart.of(this).namespace);
-    if (secretNamespace !== undefined) validateNamespace(secretNamespace, where, 'clusterResourceNamespace');
+    const secretNamespace = caSecretNamespace(clusterScoped, props.clusterResourceNamespace, m.namespace ?? Chart.of(this).namespace, where);
     this.ca = props.ca;
     this.issuerName = name;
     this.issuerKind = clusterScoped ? IssuerKind.CLUSTER_ISSUER : IssuerKind.ISSUER;

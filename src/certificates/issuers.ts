@@ -98,6 +98,30 @@ export interface SelfSignedCaIssuerProps extends IssuerOptions {
 /** Name of the issuers this library creates (upstream's [pre-deployment page](https://github.com/NVIDIA/dsx-exchange/blob/main/docs/pre-deployment.md#server-tls-certificate)). */
 export const DEFAULT_ISSUER_NAME = 'event-bus-certificate-issuer';
 
+/** cert-manager's default cluster resource namespace (its `--cluster-resource-namespace`). */
+const CERT_MANAGER_NAMESPACE = 'cert-manager';
+
+/**
+ * The namespace of the CA Secret of an issuer this library makes (the
+ * self-signed CA issuer's, or CaIssuer's): for a ClusterIssuer, cert-manager's
+ * cluster resource namespace, default "cert-manager"; for an Issuer, its own
+ * namespace (`issuerNamespace`). `clusterResourceNamespace` is checked here
+ * for both.
+ */
+export function caSecretNamespace(
+  clusterScoped: boolean, clusterResourceNamespace: string | undefined, issuerNamespace: string | undefined, where: string,
+): string | undefined {
+  if (!clusterScoped) {
+    if (clusterResourceNamespace !== undefined) {
+      throw problem({ where, problem: 'clusterResourceNamespace is set for a namespaced Issuer', allowed: 'clusterResourceNamespace only with clusterScoped: true', fix: 'remove clusterResourceNamespace, or set clusterScoped: true' });
+    }
+    return issuerNamespace;
+  }
+  const namespace = clusterResourceNamespace ?? CERT_MANAGER_NAMESPACE;
+  validateNamespace(namespace, where, 'clusterResourceNamespace');
+  return namespace;
+}
+
 function chartNamespace(scope: Construct): string | undefined {
   return Chart.of(scope).namespace;
 }
@@ -145,11 +169,7 @@ export class SelfSignedCaIssuer extends Construct implements ICertificateIssuer 
     const m = issuerMetadata(props.metadata, where);
     const name = m.name;
     const clusterScoped = props.clusterScoped ?? false;
-    const caNamespace = clusterScoped ? (props.clusterResourceNamespace ?? 'cert-manager') : m.namespace;
-    if (caNamespace !== undefined) validateNamespace(caNamespace, where, 'clusterResourceNamespace');
-    if (!clusterScoped && props.clusterResourceNamespace !== undefined) {
-      throw problem({ where, problem: 'clusterResourceNamespace is set for a namespaced Issuer', allowed: 'clusterResourceNamespace only with clusterScoped: true', fix: 'remove clusterResourceNamespace, or set clusterScoped: true' });
-    }
+    const caNamespace = caSecretNamespace(clusterScoped, props.clusterResourceNamespace, m.namespace, where);
     const caDuration = props.caDuration ?? Duration.days(3650);
     validateDurations(where, caDuration, undefined);
     const caCommonName = props.caCommonName ?? 'DSX Event Bus CA';

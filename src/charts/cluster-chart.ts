@@ -5,7 +5,7 @@ import {
   MqttStreamsOptions, mqttStreamsValues, validateAuthCallout, validateCrossLayer, validateMqttStreams, validateSubject,
 } from './chart-values';
 import { manifestYaml } from './manifest-yaml';
-import { chartNamespace, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import { chartMtls, chartNamespace, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CaIssuer, CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
 import { ClusterCertificatesKind } from '../certificates/cluster-certificates';
 import { ICertificateIssuer, SelfSignedCaIssuer, VaultIssuer } from '../certificates/issuers';
@@ -80,7 +80,7 @@ export abstract class EventBusClusterChart extends Chart {
     validateLabels(labels ?? {}, `${where}: metadata.labels`);
     this.currentCluster = cluster;
     this.releaseNamespace = namespace;
-    this.mtls = options.mtls ?? true;
+    this.mtls = chartMtls(options);
     this.extraAccountNames = [...(options.extraAccounts ?? [])];
     validateExtraAccounts(this.extraAccountNames, `${where}: extraAccounts`);
     this.nkeyPermissions = [...(options.nkeyPermissions ?? [])];

@@ -6,7 +6,7 @@ import { EventBusClusterChart } from './cluster-chart';
 import { CpcChart } from './cpc-chart';
 import { CscChart } from './csc-chart';
 import { canonical, canonicalClasses } from './inputs';
-import { chartNamespace, ClusterChartMetadata, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
+import { chartMtls, chartNamespace, ClusterChartMetadata, ClusterGatewayOptions, EventBusClusterOptions, NKeyPermission } from './options';
 import { CertificateAuthority, CertificateAuthorityKind } from '../certificates/ca-issuer';
 import { ClusterCertificates, ClusterCertificatesKind } from '../certificates/cluster-certificates';
 import { LeafTrust, LeafTrustKind } from '../certificates/leaf-trust';
@@ -566,7 +566,7 @@ function misplacedFleetOverrides(overrides: SecretOverride[], mtls: boolean, csc
 }
 
 function checkFleetOverrides(props: EventBusFleetProps, csc: EventBusCluster, accountTokens: string[], where: string): void {
-  const [m] = misplacedFleetOverrides(props.secretOverrides ?? [], props.mtls ?? true, csc, accountTokens);
+  const [m] = misplacedFleetOverrides(props.secretOverrides ?? [], chartMtls(props), csc, accountTokens);
   if (!m) return;
   const field = (c: EventBusCluster) => (c.role === ClusterRole.CSC ? 'csc.secretOverrides' : `cpcs[${csc.cpcIds.indexOf(c.cpcId!)}].secretOverrides`);
   throw problem({

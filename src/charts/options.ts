@@ -142,6 +142,11 @@ export function chartNamespace(metadata: ClusterChartMetadata | undefined): stri
   return metadata?.namespace ?? DEFAULT_NAMESPACE;
 }
 
+/** Whether a chart with these options has the mTLS MQTT endpoint: `mtls`, else true (decided here, for the chart and the fleet's checks). */
+export function chartMtls(options: Pick<EventBusClusterOptions, 'mtls'>): boolean {
+  return options.mtls ?? true;
+}
+
 /** What every cluster chart of the event bus takes. */
 export interface EventBusClusterOptions {
   /** How the Secrets reach the cluster (`SecretsDelivery.inline()`, `externalSecrets(...)`, …). */
