@@ -1,7 +1,6 @@
 import { EventBusError, fileSystemFix, formatProblem, WARNING_TYPE } from '../errors';
 import { redactSecrets } from '../redact';
 import { CliIo, Command, didYouMean, UsageError } from './command';
-import { fileSpelling, inFileTerms } from './file-terms';
 
 /**
  * The subcommands. Each is loaded only when used, so `dsx-event-bus nkeys`
@@ -17,6 +16,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Command }> = {
   revoke: { summary: 'Revoke a CPC: archive its keys, refuse its id until reinstated', load: () => require('./rotate').revokeCommand },
   export: { summary: 'Write the key store in the remote layout of the ExternalSecrets/VaultStaticSecrets', load: () => require('./export').command },
 };
+/**
+ * The fleet file's wording of a message, loaded only for a warning or an
+ * error: it reads the fleet file's schema and the construct enums, which
+ * `nkeys`, `export` and `rotate` never need.
+ */
+const fileTerms = (): typeof import('./file-terms') => require('./file-terms');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export const TOP_USAGE = `Usage: dsx-event-bus <command> [options]
@@ -66,7 +71,7 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
   // the command's: printed as WARNING lines through io, in the file's terms.
   const others = process.listeners('warning');
   const forward = (w: Error): void => {
-    if (w.name === WARNING_TYPE) io.err(`WARNING: ${fileSpelling(w.message)}\n`);
+    if (w.name === WARNING_TYPE) io.err(`WARNING: ${fileTerms().fileSpelling(w.message)}\n`);
     else for (const l of others) l(w);
   };
   process.removeAllListeners('warning');
@@ -75,7 +80,7 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof EventBusError) {
-      io.err(`ERROR: ${inFileTerms(e).message}\n`);
+      io.err(`ERROR: ${fileTerms().inFileTerms(e).message}\n`);
       if (e instanceof UsageError && e.showUsage) io.err(command.usage + '\n');
       return 1;
     }
