@@ -1,8 +1,10 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DirectoryKeyStore } from '../../src';
 import { main } from '../../src/cli/run';
+import { ensureBuilt, REPO } from '../util/cli';
 
 async function run(args: string[]) {
   let out = '';
@@ -32,5 +34,23 @@ describe('dsx-event-bus: errors from the file system', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(new RegExp(`^ERROR: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${what}\\n$`));
     expect(fs.readFileSync(file, 'utf8')).toBe('keep');
+  });
+});
+
+describe('dsx-event-bus: each command loads what it uses', () => {
+  test('nkeys and rotate load neither cdk8s nor the fleet file\'s schema; an error loads its wording then', () => {
+    ensureBuilt();
+    const loaded = (args: string[]) => {
+      const script = `require(${JSON.stringify(path.join(REPO, 'lib', 'cli', 'run.js'))}).main(${JSON.stringify(args)}, { out() {}, err() {} })`
+        + '.then(() => process.stdout.write(JSON.stringify(Object.keys(require.cache))))';
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      return JSON.parse(r.stdout) as string[];
+    };
+    const heavy = (mods: string[]) => mods.filter((m) => /node_modules[\\/](cdk8s|ajv|yaml)[\\/]|[\\/]cli[\\/]file-terms\.js$/.test(m));
+    expect(heavy(loaded(['nkeys', '-h']))).toEqual([]);
+    expect(heavy(loaded(['rotate', '-h']))).toEqual([]);
+    // An error is worded in the fleet file's terms, so its wording is loaded for it.
+    expect(heavy(loaded(['nkeys', '--no-such-flag'])).some((m) => m.endsWith('file-terms.js'))).toBe(true);
   });
 });
