@@ -365,12 +365,17 @@ function seedField(content: string): string {
 
 /** An output root without our record must be empty (but for our lock): synth cannot tell its files from the user's. */
 function refuseForeign(root: string, options: { beforeLock?: boolean } = {}): void {
-  // Before the lock, another synth may be writing this new root: its staging
-  // folder, swap journal and temp files are ours, and the check under the lock
-  // (after the recovery rule) decides.
+  const names = fs.readdirSync(root);
+  // Before the lock, another synth may be writing this new root (its lock,
+  // staging folder, swap journal, temp files and, once it has swapped, its
+  // cluster folders and then its record): one listing that shows any sign of
+  // a synth leaves the decision to the check under the lock, after the
+  // recovery rule. (Looking for the record first and listing after would
+  // race with a synth that finishes in between.)
   const transient = (n: string) => STAGING.test(n) || n === SWAP_JOURNAL
     || (TEMP_FILE.test(n) && (n.startsWith(`.${RECORD_FILE}.`) || n.startsWith(`.${SWAP_JOURNAL}.`)));
-  const foreign = fs.readdirSync(root).filter((n) => n !== LOCK_DIR && !(options.beforeLock && (transient(n) || n === RECORD_FILE))).sort();
+  if (options.beforeLock && names.some((n) => n === LOCK_DIR || n === RECORD_FILE || transient(n))) return;
+  const foreign = names.filter((n) => n !== LOCK_DIR).sort();
   if (foreign.length) {
     throw problem({
       where: root,
@@ -765,7 +770,7 @@ function prepareRoot(root: string, flag: string): void {
   const state = checkOutputRoot(root, flag, { keyMaterial: false });
   if (!state.exists) mkdirpOwn(root, PUBLIC_DIR_MODE);
   // Checked again under the lock; here so a refused folder does not even get our lock folder.
-  else if (!lstatOrUndefined(path.join(root, RECORD_FILE))) refuseForeign(root, { beforeLock: true });
+  else refuseForeign(root, { beforeLock: true });
 }
 
 /** Our error for a failed file-system step, naming the path and what state the output is in. */

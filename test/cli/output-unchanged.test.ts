@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { StoreLock } from '../../src/files/lock';
 import { writeOutputSync } from '../../src/files/output-tree';
 import { dsxEventBus, ensureBuilt, startDsxEventBus } from '../util/cli';
 import { clustersYaml } from '../util/fleet-yaml';
@@ -76,6 +77,32 @@ test('the output layer names a hand edit before it replaces the file (onEdited, 
   expect(seen).toEqual([{ line: expect.stringMatching(/^replacing .*values\.event-bus\.yaml: it was edited by hand/), onDisk: 'a: 1\n# mine\n' }]);
   expect(r.changed).toBe(true);
   expect(fs.readFileSync(file, 'utf8')).toBe('a: 1\n');
+});
+
+test('a new output folder that another synth is swapping into (its lock held, a cluster folder in, no record yet) is waited for, not refused', () => {
+  // The moment the race above can hit: the other run holds the lock and has
+  // renamed a cluster folder in, but has not written its record. Checking for
+  // the record and then listing the folder used to see a folder of "files
+  // synth did not write" and fail before waiting for the lock.
+  const out = path.join(dir, 'out');
+  fs.mkdirSync(out);
+  const other = StoreLock.tryAcquire(out);
+  if (!other.acquired) throw new Error('the lock of a new folder was not free');
+  fs.mkdirSync(path.join(out, 'csc'));
+  const waited: string[] = [];
+  const clusters = [{ name: 'csc', files: [{ path: 'values.event-bus.yaml', content: 'a: 1\n', secret: false }] }];
+  const r = writeOutputSync(out, clusters, {
+    flag: 'outdir',
+    onWait: (holder) => {
+      waited.push(holder);
+      // The other run ends: its folder goes (as if it had been rolled back) and its lock is released.
+      fs.rmSync(path.join(out, 'csc'), { recursive: true });
+      other.lock.release();
+    },
+  });
+  expect(waited).toHaveLength(1);
+  expect(r.changed).toBe(true);
+  expect(fs.readFileSync(path.join(out, 'csc', 'values.event-bus.yaml'), 'utf8')).toBe('a: 1\n');
 });
 
 test('two syntheses started at once into a new output folder wait for each other: both succeed (3 rounds)', async () => {
