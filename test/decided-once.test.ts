@@ -63,9 +63,12 @@ describe('a CPC id is checked once, where it enters', () => {
   });
 });
 
+/** A string literal: '…', "…" or a template `…` (one level). */
+const STRING_LITERAL = /'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g;
+
 /** The code without its string literals, so that a message naming a factory is not counted as a call. */
 function codeWithoutStrings(text: string): string {
-  return code(text).replace(/'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, '""');
+  return code(text).replace(STRING_LITERAL, '""');
 }
 
 /**
@@ -143,7 +146,7 @@ describe('errors mapped at the boundary', () => {
     // The string literals of the construct folders: a message naming the fleet file, or its keys, belongs to the CLI.
     // (src/files/, the output layer both share, may say "props or a fleet file".)
     const constructs = /^src\/(certificates|secrets|gateway|connections|charts|keys|gitops)\//;
-    const strings = (text: string) => code(text).match(/'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g) ?? [];
+    const strings = (text: string) => code(text).match(STRING_LITERAL) ?? [];
     const hits = sources().filter(({ file }) => constructs.test(file))
       .flatMap(({ file, text }) => strings(text).filter((s) => /fleet file|fleet\.yaml|mtlsCertsDirectory|certificatesDirectory|clusters\[/.test(s)).map((s) => `${file}: ${s.slice(0, 80)}`));
     expect(hits).toEqual([]);
